@@ -1,0 +1,317 @@
+//! Users, organizations, teams, positions and the audit log.
+
+use frontline_domain::DomainError;
+use frontline_domain::authz::{self, Actor, Permission};
+use frontline_domain::ticket::parse_tier;
+use frontline_domain::user::{Email, Role, parse_domain};
+use frontline_domain::validate;
+use frontline_store::directory::OrgInput;
+use frontline_store::users::{NewUser, UserFilter, UserProfile};
+use frontline_store::{Audit, AuditEntry, Organization, Page, Position, Team, User};
+use serde::Deserialize;
+
+use crate::{App, AppError, Result};
+
+/// A user as submitted by an admin form, the API or the CLI.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct UserInput {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub organization_id: Option<i64>,
+    pub position_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub reports_to: Option<i64>,
+    pub password: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OrgFields {
+    pub name: String,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PositionInput {
+    pub name: String,
+    pub level: String,
+    pub rank: i64,
+    pub tier: i64,
+}
+
+/// The CLI acts as the system: full rights, no user behind it.
+pub fn system_actor() -> Actor {
+    Actor { user_id: 0, role: Role::Admin, organization_id: None }
+}
+
+fn audit(actor: &Actor, action: &'static str, target: String, detail: String) -> Audit {
+    Audit { actor_id: (actor.user_id != 0).then_some(actor.user_id), action, target, detail }
+}
+
+fn unique(e: frontline_store::StoreError, field: &str, message: &str) -> AppError {
+    if e.is_unique_violation() { DomainError::conflict(field, message).into() } else { e.into() }
+}
+
+impl App {
+    async fn check_user_refs(&self, role: Role, input: &UserInput, self_id: Option<i64>) -> Result<()> {
+        if let Some(org) = input.organization_id
+            && self.store.get_org(org).await?.is_none()
+        {
+            return Err(DomainError::invalid("organization_id", format!("organization {org} does not exist")).into());
+        }
+        if role.is_staff() && input.organization_id.is_some() {
+            return Err(DomainError::invalid("organization_id", "staff do not belong to a customer organization").into());
+        }
+        if role.is_customer() && (input.position_id.is_some() || input.team_id.is_some() || input.reports_to.is_some()) {
+            return Err(DomainError::invalid("position_id", "positions, teams and managers are for staff").into());
+        }
+        if let Some(p) = input.position_id
+            && self.store.get_position(p).await?.is_none()
+        {
+            return Err(DomainError::invalid("position_id", format!("position {p} does not exist")).into());
+        }
+        if let Some(t) = input.team_id
+            && self.store.get_team(t).await?.is_none()
+        {
+            return Err(DomainError::invalid("team_id", format!("team {t} does not exist")).into());
+        }
+        if let Some(m) = input.reports_to {
+            let manager = self.store.get_user(m).await?;
+            if !manager.is_some_and(|u| u.role.is_staff()) {
+                return Err(DomainError::invalid("reports_to", format!("user {m} is not a member of staff")).into());
+            }
+            if let Some(me) = self_id
+                && self.store.reports_to_chain(m).await?.contains(&me)
+            {
+                return Err(DomainError::invalid("reports_to", "this would make a reporting loop").into());
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn create_user(&self, actor: &Actor, input: &UserInput) -> Result<User> {
+        let role = Role::parse(input.role.trim())?;
+        if !authz::can_assign_role(actor, role) {
+            return Err(DomainError::Forbidden("you cannot create users with this role").into());
+        }
+        let email = Email::parse(&input.email)?;
+        let name = validate::name("name", &input.name, 120)?;
+        self.check_user_refs(role, input, None).await?;
+        let password_hash = match input.password.as_deref().filter(|p| !p.is_empty()) {
+            Some(p) => Some(self.hash_password(p).await?),
+            None => None,
+        };
+        let organization_id = match (role.is_customer(), input.organization_id) {
+            (true, None) => self.store.org_for_domain(email.domain()).await?,
+            (_, org) => org,
+        };
+        let new = NewUser {
+            email: email.as_str().to_string(),
+            name,
+            role,
+            organization_id,
+            position_id: input.position_id,
+            team_id: input.team_id,
+            reports_to: input.reports_to,
+            password_hash,
+        };
+        let a = audit(actor, "user.create", format!("user:{}", email.as_str()), format!("role={}", role.as_str()));
+        let id = self.store.create_user(&new, Some(&a)).await.map_err(|e| unique(e, "email", "a user with this email already exists"))?;
+        self.store.get_user(id).await?.ok_or_else(|| AppError::internal("new user vanished"))
+    }
+
+    pub async fn update_user(&self, actor: &Actor, id: i64, input: &UserInput) -> Result<User> {
+        let existing = self.store.get_user(id).await?.ok_or(DomainError::NotFound("user"))?;
+        let role = Role::parse(input.role.trim())?;
+        // Both the old and the new role must be within the actor's reach.
+        if !authz::can_assign_role(actor, existing.role) || !authz::can_assign_role(actor, role) {
+            return Err(DomainError::Forbidden("you cannot change users with this role").into());
+        }
+        if actor.user_id == id && (role != existing.role || input.active == Some(false)) {
+            return Err(DomainError::invalid("role", "you cannot change your own role or deactivate yourself").into());
+        }
+        let name = validate::name("name", &input.name, 120)?;
+        self.check_user_refs(role, input, Some(id)).await?;
+        let profile = UserProfile {
+            name,
+            role,
+            organization_id: input.organization_id,
+            position_id: input.position_id,
+            team_id: input.team_id,
+            reports_to: input.reports_to,
+            active: input.active.unwrap_or(existing.active),
+        };
+        let a = audit(actor, "user.update", format!("user:{id}"), format!("role={} active={}", role.as_str(), profile.active));
+        self.store.update_user(id, &profile, Some(&a)).await?;
+        if let Some(p) = input.password.as_deref().filter(|p| !p.is_empty()) {
+            self.set_password(actor, id, p).await?;
+        }
+        self.store.get_user(id).await?.ok_or_else(|| AppError::internal("user vanished"))
+    }
+
+    pub async fn set_password(&self, actor: &Actor, id: i64, password: &str) -> Result<()> {
+        let user = self.store.get_user(id).await?.ok_or(DomainError::NotFound("user"))?;
+        if actor.user_id != id && !authz::can_assign_role(actor, user.role) {
+            return Err(DomainError::Forbidden("you cannot change this user's password").into());
+        }
+        let hash = self.hash_password(password).await?;
+        let a = audit(actor, "user.set_password", format!("user:{id}"), String::new());
+        self.store.set_password(id, &hash, Some(&a)).await?;
+        Ok(())
+    }
+
+    pub async fn user(&self, actor: &Actor, id: i64) -> Result<User> {
+        if actor.user_id != id {
+            authz::require(actor, Permission::ViewDirectory)?;
+        }
+        Ok(self.store.get_user(id).await?.ok_or(DomainError::NotFound("user"))?)
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        Ok(self.store.user_by_email(&email.trim().to_lowercase()).await?)
+    }
+
+    pub async fn list_users(&self, actor: &Actor, filter: &UserFilter) -> Result<Page<User>> {
+        authz::require(actor, Permission::ViewDirectory)?;
+        let mut f = filter.clone();
+        f.limit = f.limit.clamp(1, 200);
+        f.offset = f.offset.max(0);
+        Ok(self.store.list_users(&f).await?)
+    }
+
+    pub async fn assignable_staff(&self, actor: &Actor) -> Result<Vec<User>> {
+        authz::require(actor, Permission::ViewAllTickets)?;
+        Ok(self.store.assignable_staff().await?)
+    }
+
+    async fn org_input(&self, input: &OrgFields, except: Option<i64>) -> Result<OrgInput> {
+        let name = validate::name("name", &input.name, 120)?;
+        let mut domains =
+            input.domains.iter().filter(|d| !d.trim().is_empty()).map(|d| parse_domain(d)).collect::<std::result::Result<Vec<_>, _>>()?;
+        domains.sort();
+        domains.dedup();
+        if domains.len() > 20 {
+            return Err(DomainError::invalid("domains", "at most 20 domains").into());
+        }
+        let taken = self.store.domains_taken(&domains, except).await?;
+        if !taken.is_empty() {
+            return Err(DomainError::conflict("domains", format!("already used by another organization: {}", taken.join(", "))).into());
+        }
+        if input.notes.chars().count() > 5000 {
+            return Err(DomainError::invalid("notes", "notes must be at most 5000 characters").into());
+        }
+        Ok(OrgInput { name, domains, notes: input.notes.trim().to_string() })
+    }
+
+    pub async fn create_org(&self, actor: &Actor, input: &OrgFields) -> Result<Organization> {
+        authz::require(actor, Permission::ManageOrganizations)?;
+        let o = self.org_input(input, None).await?;
+        let a = audit(actor, "organization.create", format!("organization:{}", o.name), o.domains.join(" "));
+        let id =
+            self.store.create_org(&o, Some(&a)).await.map_err(|e| unique(e, "name", "an organization with this name already exists"))?;
+        self.store.get_org(id).await?.ok_or_else(|| AppError::internal("new organization vanished"))
+    }
+
+    pub async fn update_org(&self, actor: &Actor, id: i64, input: &OrgFields) -> Result<Organization> {
+        authz::require(actor, Permission::ManageOrganizations)?;
+        self.store.get_org(id).await?.ok_or(DomainError::NotFound("organization"))?;
+        let o = self.org_input(input, Some(id)).await?;
+        let a = audit(actor, "organization.update", format!("organization:{id}"), o.domains.join(" "));
+        self.store.update_org(id, &o, Some(&a)).await.map_err(|e| unique(e, "name", "an organization with this name already exists"))?;
+        self.store.get_org(id).await?.ok_or_else(|| AppError::internal("organization vanished"))
+    }
+
+    /// Staff see every organization; a customer only their own.
+    pub async fn org(&self, actor: &Actor, id: i64) -> Result<Organization> {
+        if !authz::can(actor, Permission::ViewDirectory) && actor.organization_id != Some(id) {
+            return Err(DomainError::NotFound("organization").into());
+        }
+        Ok(self.store.get_org(id).await?.ok_or(DomainError::NotFound("organization"))?)
+    }
+
+    pub async fn list_orgs(&self, actor: &Actor, query: Option<&str>, offset: i64, limit: i64) -> Result<Page<Organization>> {
+        authz::require(actor, Permission::ViewDirectory)?;
+        Ok(self.store.list_orgs(query.filter(|q| !q.trim().is_empty()), offset.max(0), limit.clamp(1, 200)).await?)
+    }
+
+    pub async fn create_team(&self, actor: &Actor, name: &str, description: &str) -> Result<Team> {
+        authz::require(actor, Permission::ManageTeams)?;
+        let name = validate::name("name", name, 80)?;
+        let description = description.trim();
+        if description.chars().count() > 500 {
+            return Err(DomainError::invalid("description", "description must be at most 500 characters").into());
+        }
+        let a = audit(actor, "team.create", format!("team:{name}"), String::new());
+        let id = self
+            .store
+            .create_team(&name, description, Some(&a))
+            .await
+            .map_err(|e| unique(e, "name", "a team with this name already exists"))?;
+        self.store.get_team(id).await?.ok_or_else(|| AppError::internal("new team vanished"))
+    }
+
+    pub async fn update_team(&self, actor: &Actor, id: i64, name: &str, description: &str) -> Result<Team> {
+        authz::require(actor, Permission::ManageTeams)?;
+        self.store.get_team(id).await?.ok_or(DomainError::NotFound("team"))?;
+        let name = validate::name("name", name, 80)?;
+        let description = description.trim();
+        if description.chars().count() > 500 {
+            return Err(DomainError::invalid("description", "description must be at most 500 characters").into());
+        }
+        let a = audit(actor, "team.update", format!("team:{id}"), name.clone());
+        self.store
+            .update_team(id, &name, description, Some(&a))
+            .await
+            .map_err(|e| unique(e, "name", "a team with this name already exists"))?;
+        self.store.get_team(id).await?.ok_or_else(|| AppError::internal("team vanished"))
+    }
+
+    pub async fn team(&self, actor: &Actor, id: i64) -> Result<Team> {
+        authz::require(actor, Permission::ViewDirectory)?;
+        Ok(self.store.get_team(id).await?.ok_or(DomainError::NotFound("team"))?)
+    }
+
+    pub async fn list_teams(&self, actor: &Actor) -> Result<Vec<Team>> {
+        authz::require(actor, Permission::ViewDirectory)?;
+        Ok(self.store.list_teams().await?)
+    }
+
+    pub async fn list_positions(&self, actor: &Actor) -> Result<Vec<Position>> {
+        authz::require(actor, Permission::ViewDirectory)?;
+        Ok(self.store.list_positions().await?)
+    }
+
+    /// Create (id None) or rename/re-tier a position.
+    pub async fn save_position(&self, actor: &Actor, id: Option<i64>, input: &PositionInput) -> Result<Position> {
+        authz::require(actor, Permission::ManagePositions)?;
+        let name = validate::name("name", &input.name, 80)?;
+        let level = validate::name("level", &input.level, 40)?;
+        let tier = parse_tier(input.tier)?;
+        if !(0..=1000).contains(&input.rank) {
+            return Err(DomainError::invalid("rank", "rank must be between 0 and 1000").into());
+        }
+        let a = audit(
+            actor,
+            if id.is_some() { "position.update" } else { "position.create" },
+            format!("position:{name}"),
+            format!("tier={tier}"),
+        );
+        let saved = self
+            .store
+            .upsert_position(id, &name, &level, input.rank, tier, Some(&a))
+            .await
+            .map_err(|e| unique(e, "name", "a position with this name already exists"))?
+            .ok_or(DomainError::NotFound("position"))?;
+        self.store.get_position(saved).await?.ok_or_else(|| AppError::internal("position vanished"))
+    }
+
+    pub async fn audit_log(&self, actor: &Actor, page: i64) -> Result<Page<AuditEntry>> {
+        authz::require(actor, Permission::ViewAuditLog)?;
+        let page = page.max(1);
+        Ok(self.store.list_audit((page - 1) * 100, 100).await?)
+    }
+}

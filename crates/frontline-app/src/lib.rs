@@ -1,0 +1,47 @@
+//! Use cases. Each public method takes the acting user, asks the domain
+//! whether the action is allowed, parses the input, and calls the store in
+//! one transaction. The web app, the API and the CLI all come through here.
+
+pub mod auth;
+pub mod directory;
+pub mod error;
+pub mod tickets;
+
+use std::sync::Arc;
+
+pub use error::AppError;
+pub use frontline_store as store;
+use frontline_store::Store;
+use tokio::sync::Semaphore;
+
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Cheap password hashing for tests only.
+    pub fast_password_hashing: bool,
+    pub session_days: i64,
+    /// Failed sign-ins per email within `login_window_minutes` before throttling.
+    pub login_max_failures: i64,
+    pub login_window_minutes: i64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig { fast_password_hashing: false, session_days: 14, login_max_failures: 5, login_window_minutes: 15 }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct App {
+    pub store: Store,
+    pub config: AppConfig,
+    /// Password hashing is CPU- and memory-heavy; bound how many run at once.
+    hashing: Arc<Semaphore>,
+}
+
+impl App {
+    pub fn new(store: Store, config: AppConfig) -> Self {
+        App { store, config, hashing: Arc::new(Semaphore::new(2)) }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, AppError>;

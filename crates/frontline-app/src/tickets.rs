@@ -1,0 +1,408 @@
+//! Ticket use cases: create, read, change, reply, queues, search.
+
+use chrono::{DateTime, Utc};
+use frontline_domain::DomainError;
+use frontline_domain::authz::{self, Actor, Permission};
+use frontline_domain::queue::{QueueView, Sort};
+use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
+use frontline_domain::user::{Email, Role};
+use frontline_store::tickets::{NewMessage, NewTicket, QueueQuery, TicketChange, TicketFilter};
+use frontline_store::users::NewUser;
+use frontline_store::{Message, Page, Ticket, TicketEvent, User};
+use serde::Deserialize;
+
+use crate::{App, Result};
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// A new ticket as submitted by an agent, a customer or an API client.
+/// Raw values: parsing happens here so every surface reports the same errors.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NewTicketInput {
+    pub subject: String,
+    pub body: String,
+    /// Agents: the customer the ticket is for, by id or by email (created
+    /// when unknown). Customers: ignored, it is always themselves.
+    pub requester_id: Option<i64>,
+    pub requester_email: Option<String>,
+    pub requester_name: Option<String>,
+    pub priority: Option<String>,
+    pub ticket_type: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub tier: Option<i64>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// A change to a ticket's fields; absent fields stay as they are. For the
+/// nullable ones, `Some(None)` clears.
+#[derive(Debug, Clone, Default)]
+pub struct TicketPatch {
+    pub subject: Option<String>,
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub ticket_type: Option<String>,
+    pub assignee_id: Option<Option<i64>>,
+    pub team_id: Option<Option<i64>>,
+    pub tier: Option<i64>,
+    pub escalation_level: Option<i64>,
+    pub tags: Option<Vec<String>>,
+    /// The ticket's `updated_at` as the client saw it; a newer ticket is a conflict.
+    pub expected_version: Option<DateTime<Utc>>,
+}
+
+impl TicketPatch {
+    pub fn is_empty(&self) -> bool {
+        self.subject.is_none()
+            && self.status.is_none()
+            && self.priority.is_none()
+            && self.ticket_type.is_none()
+            && self.assignee_id.is_none()
+            && self.team_id.is_none()
+            && self.tier.is_none()
+            && self.escalation_level.is_none()
+            && self.tags.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ReplyInput {
+    pub kind: MessageKind,
+    pub body: String,
+    /// Agents may set the status with the reply ("reply and set pending").
+    pub status: Option<String>,
+    pub channel: Channel,
+}
+
+/// A ticket as the actor may see it.
+#[derive(Debug, Clone)]
+pub struct TicketView {
+    pub ticket: Ticket,
+    pub messages: Vec<Message>,
+    pub events: Vec<TicketEvent>,
+    pub internal_visible: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueueCount {
+    pub view: QueueView,
+    pub count: i64,
+}
+
+fn opt_parse<T>(v: &Option<String>, parse: fn(&str) -> std::result::Result<T, DomainError>) -> std::result::Result<Option<T>, DomainError> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(parse).transpose()
+}
+
+impl App {
+    async fn load_visible(&self, actor: &Actor, id: i64) -> Result<Ticket> {
+        let ticket = self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?;
+        authz::require_view_ticket(actor, ticket.scope())?;
+        Ok(ticket)
+    }
+
+    async fn check_assignee(&self, id: Option<i64>) -> Result<()> {
+        if let Some(id) = id {
+            let user = self.store.get_user(id).await?;
+            let ok = user.is_some_and(|u| u.active && authz::can(&u.actor(), Permission::WorkTickets));
+            if !ok {
+                return Err(DomainError::invalid("assignee_id", format!("user {id} does not exist or cannot work tickets")).into());
+            }
+        }
+        Ok(())
+    }
+
+    async fn check_team(&self, id: Option<i64>) -> Result<()> {
+        if let Some(id) = id
+            && self.store.get_team(id).await?.is_none()
+        {
+            return Err(DomainError::invalid("team_id", format!("team {id} does not exist")).into());
+        }
+        Ok(())
+    }
+
+    /// The customer a ticket is for: an existing user by id or email, or a
+    /// new customer created from the email (in the organization owning its domain).
+    async fn resolve_requester(&self, actor: &Actor, input: &NewTicketInput) -> Result<User> {
+        if let Some(id) = input.requester_id {
+            return self
+                .store
+                .get_user(id)
+                .await?
+                .ok_or_else(|| DomainError::invalid("requester_id", format!("user {id} does not exist")).into());
+        }
+        let Some(raw) = input.requester_email.as_deref().filter(|s| !s.trim().is_empty()) else {
+            return Err(DomainError::invalid("requester_email", "choose the customer: requester email or id is required").into());
+        };
+        let email =
+            Email::parse(raw).map_err(|_| DomainError::invalid("requester_email", "requester email must look like name@example.com"))?;
+        if let Some(u) = self.store.user_by_email(email.as_str()).await? {
+            return Ok(u);
+        }
+        let name = match input.requester_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(n) => frontline_domain::validate::name("requester_name", n, 120)?,
+            None => email.as_str().split('@').next().unwrap_or_default().to_string(),
+        };
+        let organization_id = self.store.org_for_domain(email.domain()).await?;
+        let new = NewUser {
+            email: email.as_str().to_string(),
+            name,
+            role: Role::CustomerMember,
+            organization_id,
+            position_id: None,
+            team_id: None,
+            reports_to: None,
+            password_hash: None,
+        };
+        let _ = actor;
+        let id = self.store.create_user(&new, None).await?;
+        self.store.get_user(id).await?.ok_or_else(|| crate::AppError::internal("new requester vanished"))
+    }
+
+    pub async fn create_ticket(&self, actor: &Actor, input: &NewTicketInput, channel: Channel) -> Result<Ticket> {
+        let is_customer = actor.role.is_customer();
+        if is_customer {
+            authz::require(actor, Permission::UsePortal)?;
+            for (set, field) in [
+                (input.assignee_id.is_some(), "assignee_id"),
+                (input.team_id.is_some(), "team_id"),
+                (input.tier.is_some(), "tier"),
+                (input.tags.is_some(), "tags"),
+                (input.requester_id.is_some() || input.requester_email.is_some(), "requester_email"),
+            ] {
+                if set {
+                    return Err(DomainError::invalid(field, format!("{field} can only be set by the support team")).into());
+                }
+            }
+        } else {
+            authz::require(actor, Permission::CreateTicketForCustomer)?;
+        }
+        let subject = ticket::parse_subject(&input.subject)?;
+        let body = ticket::parse_body(&input.body)?;
+        let priority = opt_parse(&input.priority, Priority::parse)?.unwrap_or(Priority::Normal);
+        let ticket_type = opt_parse(&input.ticket_type, TicketType::parse)?.unwrap_or(TicketType::Question);
+        let tier = ticket::parse_tier(input.tier.unwrap_or(1))?;
+        let tags = ticket::parse_tags(input.tags.as_deref().unwrap_or_default())?;
+        self.check_assignee(input.assignee_id).await?;
+        self.check_team(input.team_id).await?;
+        let requester = if is_customer {
+            self.store.get_user(actor.user_id).await?.ok_or(DomainError::Unauthenticated)?
+        } else {
+            self.resolve_requester(actor, input).await?
+        };
+        let fields = TicketFields {
+            subject,
+            status: if input.assignee_id.is_some() { Status::Open } else { Status::New },
+            priority,
+            ticket_type,
+            assignee_id: input.assignee_id,
+            team_id: input.team_id,
+            tier,
+            escalation_level: 0,
+            tags,
+        };
+        let id = self
+            .store
+            .create_ticket(&NewTicket {
+                fields,
+                channel,
+                requester_id: requester.id,
+                organization_id: requester.organization_id,
+                created_by: actor.user_id,
+                body,
+                created_at: None,
+            })
+            .await?;
+        Ok(self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?)
+    }
+
+    pub async fn ticket(&self, actor: &Actor, id: i64) -> Result<Ticket> {
+        self.load_visible(actor, id).await
+    }
+
+    pub async fn ticket_view(&self, actor: &Actor, id: i64) -> Result<TicketView> {
+        let ticket = self.load_visible(actor, id).await?;
+        let internal_visible = authz::can(actor, Permission::ViewInternal);
+        let messages = self.store.list_messages(id, internal_visible).await?;
+        let events = self.store.list_events(id, internal_visible).await?;
+        Ok(TicketView { ticket, messages, events, internal_visible })
+    }
+
+    pub async fn messages(&self, actor: &Actor, id: i64) -> Result<Vec<Message>> {
+        self.load_visible(actor, id).await?;
+        Ok(self.store.list_messages(id, authz::can(actor, Permission::ViewInternal)).await?)
+    }
+
+    pub async fn events(&self, actor: &Actor, id: i64) -> Result<Vec<TicketEvent>> {
+        self.load_visible(actor, id).await?;
+        Ok(self.store.list_events(id, authz::can(actor, Permission::ViewInternal)).await?)
+    }
+
+    /// Apply a patch to the fields the actor may change.
+    async fn apply_patch(&self, current: &Ticket, patch: &TicketPatch) -> Result<TicketFields> {
+        let mut f = current.fields();
+        if let Some(s) = &patch.subject {
+            f.subject = ticket::parse_subject(s)?;
+        }
+        if let Some(s) = &patch.status {
+            let to = Status::parse(s.trim())?;
+            current.status.check_transition(to)?;
+            f.status = to;
+        }
+        if let Some(p) = &patch.priority {
+            f.priority = Priority::parse(p.trim())?;
+        }
+        if let Some(t) = &patch.ticket_type {
+            f.ticket_type = TicketType::parse(t.trim())?;
+        }
+        if let Some(a) = patch.assignee_id {
+            if a != current.assignee_id {
+                self.check_assignee(a).await?;
+            }
+            f.assignee_id = a;
+        }
+        if let Some(t) = patch.team_id {
+            if t != current.team_id {
+                self.check_team(t).await?;
+            }
+            f.team_id = t;
+        }
+        if let Some(t) = patch.tier {
+            f.tier = ticket::parse_tier(t)?;
+        }
+        if let Some(level) = patch.escalation_level {
+            if !(0..=3).contains(&level) {
+                return Err(DomainError::invalid("escalation_level", "escalation level must be between 0 and 3").into());
+            }
+            f.escalation_level = level;
+        }
+        if let Some(tags) = &patch.tags {
+            f.tags = ticket::parse_tags(tags)?;
+        }
+        // Assigning a new ticket starts work on it.
+        if f.status == Status::New && f.assignee_id.is_some() && patch.status.is_none() {
+            f.status = Status::Open;
+        }
+        if current.status == Status::Closed && f != current.fields() {
+            return Err(DomainError::invalid("status", "a closed ticket cannot be changed; create a follow-up ticket").into());
+        }
+        Ok(f)
+    }
+
+    pub async fn update_ticket(&self, actor: &Actor, id: i64, patch: &TicketPatch) -> Result<Ticket> {
+        let current = self.load_visible(actor, id).await?;
+        authz::require(actor, Permission::WorkTickets)?;
+        let after = self.apply_patch(&current, patch).await?;
+        let before = current.fields();
+        let changes = ticket::diff(&before, &after);
+        if !changes.is_empty() {
+            self.store
+                .change_ticket(TicketChange {
+                    ticket_id: id,
+                    actor_id: actor.user_id,
+                    read_at_version: patch.expected_version.unwrap_or(current.updated_at),
+                    before: &before,
+                    after: &after,
+                    changes: &changes,
+                    message: None,
+                })
+                .await?;
+        }
+        Ok(self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?)
+    }
+
+    /// Post a public reply or an internal note, optionally with a status.
+    pub async fn reply(&self, actor: &Actor, id: i64, input: &ReplyInput) -> Result<Message> {
+        let current = self.load_visible(actor, id).await?;
+        let body = ticket::parse_body(&input.body)?;
+        match input.kind {
+            MessageKind::Internal => authz::require(actor, Permission::AddInternalNote)?,
+            MessageKind::Public => {
+                if !authz::can_reply_publicly(actor, current.scope()) {
+                    return Err(DomainError::Forbidden("your role cannot reply to customers").into());
+                }
+            }
+        }
+        if current.status == Status::Closed {
+            return Err(DomainError::invalid("body", "this ticket is closed; create a follow-up ticket").into());
+        }
+        let before = current.fields();
+        let mut after = before.clone();
+        if actor.role.is_customer() {
+            if input.status.is_some() {
+                return Err(DomainError::invalid("status", "status can only be set by the support team").into());
+            }
+            // The customer answered: the ticket needs the team again.
+            if matches!(current.status, Status::Pending | Status::Solved | Status::OnHold) {
+                after.status = Status::Open;
+            }
+        } else if let Some(s) = input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            authz::require(actor, Permission::WorkTickets)?;
+            let to = Status::parse(s)?;
+            current.status.check_transition(to)?;
+            after.status = to;
+        } else if input.kind == MessageKind::Public && current.status == Status::New {
+            after.status = Status::Open;
+        }
+        let changes = ticket::diff(&before, &after);
+        self.store
+            .change_ticket(TicketChange {
+                ticket_id: id,
+                actor_id: actor.user_id,
+                read_at_version: current.updated_at,
+                before: &before,
+                after: &after,
+                changes: &changes,
+                message: Some(NewMessage { author_id: actor.user_id, kind: input.kind, body, channel: input.channel, created_at: None }),
+            })
+            .await?;
+        let messages = self.store.list_messages(id, input.kind == MessageKind::Internal).await?;
+        messages.into_iter().rev().find(|m| m.author_id == actor.user_id).ok_or_else(|| crate::AppError::internal("reply vanished"))
+    }
+
+    /// The actor's tier (from their position) for the "my tier" view.
+    async fn actor_tier_team(&self, actor: &Actor) -> Result<(i64, Option<i64>)> {
+        let me = self.store.get_user(actor.user_id).await?.ok_or(DomainError::Unauthenticated)?;
+        Ok((me.tier.unwrap_or(1), me.team_id))
+    }
+
+    pub async fn queue(&self, actor: &Actor, view: QueueView, sort: Sort, page: i64) -> Result<Page<Ticket>> {
+        authz::require(actor, Permission::ViewAllTickets)?;
+        let (tier, team_id) = self.actor_tier_team(actor).await?;
+        let page = page.max(1);
+        Ok(self
+            .store
+            .queue_page(&QueueQuery { view, user_id: actor.user_id, tier, team_id, sort, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE })
+            .await?)
+    }
+
+    pub async fn queue_counts(&self, actor: &Actor) -> Result<Vec<QueueCount>> {
+        authz::require(actor, Permission::ViewAllTickets)?;
+        let (tier, team_id) = self.actor_tier_team(actor).await?;
+        let mut out = Vec::with_capacity(QueueView::ALL.len());
+        for view in QueueView::ALL {
+            out.push(QueueCount { view, count: self.store.queue_count(view, actor.user_id, tier, team_id).await? });
+        }
+        Ok(out)
+    }
+
+    /// Tickets by filter. Customers are limited to what they may see
+    /// whatever filter they pass.
+    pub async fn list_tickets(&self, actor: &Actor, mut filter: TicketFilter) -> Result<Page<Ticket>> {
+        filter.limit = filter.limit.clamp(1, 100);
+        if !authz::can(actor, Permission::ViewAllTickets) {
+            authz::require(actor, Permission::UsePortal)?;
+            filter.visible_to_requester = Some(actor.user_id);
+            filter.visible_to_org = if actor.role == Role::CustomerAdmin { actor.organization_id } else { None };
+        }
+        Ok(self.store.list_tickets(&filter).await?)
+    }
+
+    pub async fn search(&self, actor: &Actor, q: &str, page: i64) -> Result<Page<Ticket>> {
+        authz::require(actor, Permission::ViewAllTickets)?;
+        if q.chars().count() > 200 {
+            return Err(DomainError::invalid("q", "search text must be at most 200 characters").into());
+        }
+        let page = page.max(1);
+        Ok(self.store.search_tickets(q, true, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?)
+    }
+}

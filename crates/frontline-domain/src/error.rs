@@ -1,0 +1,44 @@
+use serde::Serialize;
+
+/// A problem with one input field, named so that the API and the UI can
+/// point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// Errors every use case can return; the web layer maps each kind to one
+/// HTTP status in one place.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("{}: {}", .0.field, .0.message)]
+    Invalid(FieldError),
+    /// Also used when the actor may not know the thing exists (other
+    /// organizations' tickets), so that existence does not leak.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+    #[error("{}: {}", .0.field, .0.message)]
+    Conflict(FieldError),
+    #[error("sign in required")]
+    Unauthenticated,
+    #[error("too many attempts; try again in a few minutes")]
+    Throttled,
+}
+
+impl DomainError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid(FieldError::new(field, message))
+    }
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Conflict(FieldError::new(field, message))
+    }
+}

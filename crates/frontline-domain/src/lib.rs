@@ -1,0 +1,11 @@
+//! The centre of Frontline: ticket rules, roles and permissions, validation.
+//! Nothing here does I/O; every rule is unit-tested in this crate.
+
+pub mod authz;
+pub mod error;
+pub mod queue;
+pub mod ticket;
+pub mod user;
+pub mod validate;
+
+pub use error::{DomainError, FieldError};

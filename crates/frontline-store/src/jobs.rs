@@ -1,0 +1,128 @@
+//! The background job table. Jobs are written in the same transaction as
+//! the change that causes them (see `enqueue_job!`) and claimed with row
+//! locks so that several instances never run one job twice.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::{Store, StoreError, now};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: String,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Claim up to `limit` due jobs for `lease`; a crashed worker's jobs
+    /// become due again when the lease runs out.
+    pub async fn claim_jobs(&self, limit: i64, lease: Duration) -> Result<Vec<Job>, StoreError> {
+        let t = now();
+        let until = t + lease;
+        let jobs: Vec<Job> = match &self.db {
+            crate::db::Db::Postgres(p) => {
+                sqlx::query_as(
+                    "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN ( \
+                       SELECT id FROM jobs WHERE failed_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
+                       ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+                     RETURNING id, kind, payload, attempts, max_attempts, run_at, last_error, failed_at",
+                )
+                .bind(until)
+                .bind(t)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+            }
+            crate::db::Db::Sqlite(p) => {
+                // BEGIN IMMEDIATE takes the write lock first, so the select
+                // and the update see the same rows.
+                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                let jobs: Vec<Job> = sqlx::query_as(
+                    "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN ( \
+                       SELECT id FROM jobs WHERE failed_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
+                       ORDER BY run_at, id LIMIT $3) \
+                     RETURNING id, kind, payload, attempts, max_attempts, run_at, last_error, failed_at",
+                )
+                .bind(until)
+                .bind(t)
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                jobs
+            }
+        };
+        Ok(jobs)
+    }
+
+    pub async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
+        with_pool!(self, |p| sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Retry later with exponential backoff, or give up after max attempts
+    /// (the job stays in the table, marked failed, for an admin to see).
+    pub async fn fail_job(&self, job: &Job, error: &str) -> Result<(), StoreError> {
+        let t = now();
+        let give_up = job.attempts >= job.max_attempts;
+        let backoff = Duration::seconds(2_i64.saturating_pow(job.attempts.clamp(0, 16) as u32).min(3600));
+        with_pool!(self, |p| {
+            sqlx::query("UPDATE jobs SET last_error = $1, locked_until = NULL, run_at = $2, failed_at = $3 WHERE id = $4")
+                .bind(error)
+                .bind(t + backoff)
+                .bind(if give_up { Some(t) } else { None })
+                .bind(job.id)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn list_jobs(&self, limit: i64) -> Result<Vec<Job>, StoreError> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT id, kind, payload, attempts, max_attempts, run_at, last_error, failed_at FROM jobs ORDER BY id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(p)
+            .await
+        })?)
+    }
+}
+
+impl Store {
+    pub async fn enqueue_job(&self, kind: &str, payload: &str) -> Result<(), StoreError> {
+        let t = now();
+        with_pool!(self, |p| sqlx::query("INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $3)")
+            .bind(kind)
+            .bind(payload)
+            .bind(t)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Delete expired sessions and login attempts older than a day.
+    pub async fn purge_expired(&self) -> Result<u64, StoreError> {
+        let t = now();
+        let a = with_pool!(self, |p| sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(t)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let b = with_pool!(self, |p| sqlx::query("DELETE FROM login_attempts WHERE at < $1")
+            .bind(t - Duration::days(1))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(a + b)
+    }
+}

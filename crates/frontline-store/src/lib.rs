@@ -1,0 +1,20 @@
+//! Storage adapters. One `Store` type serves SQLite and PostgreSQL: queries
+//! that are portable are written once and run on either pool through the
+//! `with_pool!`/`with_tx!` macros; what differs (full-text search, job
+//! claiming, transaction start) is written per engine next to each other.
+
+#[macro_use]
+mod db;
+#[macro_use]
+mod sql;
+pub mod audit;
+pub mod auth;
+pub mod directory;
+pub mod jobs;
+pub mod rows;
+pub mod search;
+pub mod tickets;
+pub mod users;
+
+pub use db::{Engine, Store, StoreError, now};
+pub use rows::*;

@@ -1,0 +1,91 @@
+//! SQL fragments and statements shared by several modules, as macros so
+//! that they stay `'static` strings and run on either engine's transaction.
+
+/// Users joined with their organization, position, team and manager.
+macro_rules! user_select {
+    () => {
+        "SELECT u.id, u.email, u.name, u.role, u.organization_id, o.name AS organization_name, \
+         u.position_id, p.name AS position_name, p.tier AS tier, u.team_id, t.name AS team_name, \
+         u.reports_to, r.name AS reports_to_name, u.active, u.created_at, u.password_hash \
+         FROM users u LEFT JOIN organizations o ON o.id = u.organization_id \
+         LEFT JOIN positions p ON p.id = u.position_id LEFT JOIN teams t ON t.id = u.team_id \
+         LEFT JOIN users r ON r.id = u.reports_to "
+    };
+}
+
+/// Insert an audit row inside an open transaction.
+macro_rules! write_audit {
+    ($tx:expr, $audit:expr) => {
+        if let Some(a) = $audit {
+            sqlx::query("INSERT INTO audit_log (actor_id, action, target, detail, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(a.actor_id)
+                .bind(a.action)
+                .bind(&a.target)
+                .bind(&a.detail)
+                .bind($crate::now())
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
+/// Insert a job inside an open transaction. Outgoing mail and webhooks
+/// (next issues) are its first users; housekeeping uses `enqueue_job`.
+#[allow(unused_macros)]
+macro_rules! enqueue_job {
+    ($tx:expr, $kind:expr, $payload:expr) => {
+        sqlx::query("INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $3)")
+            .bind($kind)
+            .bind($payload)
+            .bind($crate::now())
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
+
+/// Tickets joined with the names shown next to them.
+macro_rules! ticket_select {
+    () => {
+        "SELECT t.id, t.subject, t.status, t.priority, t.ticket_type, t.channel, t.requester_id, \
+         rq.name AS requester_name, rq.email AS requester_email, t.organization_id, o.name AS organization_name, \
+         t.assignee_id, a.name AS assignee_name, t.team_id, tm.name AS team_name, t.tier, t.escalation_level, \
+         t.tags, t.created_at, t.updated_at, t.solved_at \
+         FROM tickets t JOIN users rq ON rq.id = t.requester_id \
+         LEFT JOIN organizations o ON o.id = t.organization_id LEFT JOIN users a ON a.id = t.assignee_id \
+         LEFT JOIN teams tm ON tm.id = t.team_id "
+    };
+}
+
+/// Move one ticket between queue-count buckets inside an open transaction.
+macro_rules! adjust_count {
+    ($tx:expr, $status:expr, $tier:expr, $team:expr, $assignee:expr, $delta:expr) => {
+        sqlx::query(
+            "INSERT INTO ticket_counts (status, tier, team_id, assignee_id, n) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (status, tier, team_id, assignee_id) DO UPDATE SET n = ticket_counts.n + excluded.n",
+        )
+        .bind($status)
+        .bind($tier)
+        .bind($team.unwrap_or(0_i64))
+        .bind($assignee.unwrap_or(0_i64))
+        .bind($delta as i64)
+        .execute(&mut *$tx)
+        .await?;
+    };
+}
+
+/// Append one history event inside an open transaction.
+macro_rules! insert_event {
+    ($tx:expr, $ticket:expr, $actor:expr, $field:expr, $old:expr, $new:expr, $at:expr) => {
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, actor_id, field, old_value, new_value, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind($ticket)
+        .bind($actor)
+        .bind($field)
+        .bind($old)
+        .bind($new)
+        .bind($at)
+        .execute(&mut *$tx)
+        .await?;
+    };
+}

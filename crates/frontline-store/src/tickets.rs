@@ -1,0 +1,407 @@
+//! Tickets, their messages and their history. Every write records events
+//! and keeps the queue counts in the same transaction.
+
+use chrono::{DateTime, Duration, Utc};
+use frontline_domain::DomainError;
+use frontline_domain::queue::{QueueView, Sort, SortKey};
+use frontline_domain::ticket::{Channel, FieldChange, MessageKind, Priority, Status, TicketFields, TicketType};
+use sqlx::QueryBuilder;
+
+use crate::rows::{MessageRow, TicketRow};
+use crate::{Message, Page, Store, StoreError, Ticket, TicketEvent, now};
+
+/// Sort rank of a priority, so that "urgent first" is an index-friendly integer sort.
+pub fn priority_rank(p: Priority) -> i64 {
+    match p {
+        Priority::Low => 1,
+        Priority::Normal => 2,
+        Priority::High => 3,
+        Priority::Urgent => 4,
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub fields: TicketFields,
+    pub channel: Channel,
+    pub requester_id: i64,
+    pub organization_id: Option<i64>,
+    /// Who opened it: the requester, or an agent on their behalf.
+    pub created_by: i64,
+    pub body: String,
+    /// Backdating is for demo data and benchmarks only.
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub author_id: i64,
+    pub kind: MessageKind,
+    pub body: String,
+    pub channel: Channel,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// A change to a ticket, checked by the caller: the fields as read, when
+/// they were read, and the fields wanted.
+#[derive(Debug, Clone)]
+pub struct TicketChange<'a> {
+    pub ticket_id: i64,
+    pub actor_id: i64,
+    pub read_at_version: DateTime<Utc>,
+    pub before: &'a TicketFields,
+    pub after: &'a TicketFields,
+    pub changes: &'a [FieldChange],
+    pub message: Option<NewMessage>,
+}
+
+/// Filters for the API's ticket list and the portal. `visible_to_*` narrow
+/// the list to what a customer may see.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub statuses: Vec<Status>,
+    pub priority: Option<Priority>,
+    pub ticket_type: Option<TicketType>,
+    pub assignee_id: Option<i64>,
+    pub unassigned: bool,
+    pub team_id: Option<i64>,
+    pub tier: Option<i64>,
+    pub requester_id: Option<i64>,
+    pub organization_id: Option<i64>,
+    pub tag: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Keyset cursor: only tickets with a smaller id.
+    pub before_id: Option<i64>,
+    pub limit: i64,
+    /// Customer scope: own tickets, or (for a customer admin) also the organization's.
+    pub visible_to_requester: Option<i64>,
+    pub visible_to_org: Option<i64>,
+}
+
+/// Who is asking for a queue, and which page.
+#[derive(Debug, Clone)]
+pub struct QueueQuery {
+    pub view: QueueView,
+    pub user_id: i64,
+    pub tier: i64,
+    pub team_id: Option<i64>,
+    pub sort: Sort,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Store {
+    pub async fn create_ticket(&self, t: &NewTicket) -> Result<i64, StoreError> {
+        let at = t.created_at.unwrap_or_else(now);
+        let f = &t.fields;
+        let id = with_tx!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO tickets (subject, status, priority, ticket_type, channel, requester_id, organization_id, assignee_id, \
+                 team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, updated_at, solved_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id",
+            )
+            .bind(&f.subject)
+            .bind(f.status.as_str())
+            .bind(f.priority.as_str())
+            .bind(f.ticket_type.as_str())
+            .bind(t.channel.as_str())
+            .bind(t.requester_id)
+            .bind(t.organization_id)
+            .bind(f.assignee_id)
+            .bind(f.team_id)
+            .bind(f.tier)
+            .bind(f.escalation_level)
+            .bind(f.tags.join(" "))
+            .bind(priority_rank(f.priority))
+            .bind(f.status.is_open())
+            .bind(at)
+            .bind(if f.status == Status::Solved { Some(at) } else { None })
+            .fetch_one(&mut *tx)
+            .await?;
+            for tag in &f.tags {
+                sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)").bind(id).bind(tag).execute(&mut *tx).await?;
+            }
+            adjust_count!(tx, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
+            insert_event!(tx, id, Some(t.created_by), "created", None::<String>, Some(f.status.as_str()), at);
+            for (field, value) in [
+                ("priority", Some(f.priority.as_str().to_string())),
+                ("tier", Some(f.tier.to_string())),
+                ("assignee", f.assignee_id.map(|a| a.to_string())),
+                ("team", f.team_id.map(|a| a.to_string())),
+            ] {
+                if value.is_some() {
+                    insert_event!(tx, id, Some(t.created_by), field, None::<String>, value, at);
+                }
+            }
+            let mid: i64 = sqlx::query_scalar(
+                "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(id)
+            .bind(t.requester_id)
+            .bind(MessageKind::Public.as_str())
+            .bind(&t.body)
+            .bind(t.channel.as_str())
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            insert_event!(tx, id, Some(t.requester_id), "public_reply", None::<String>, Some(mid.to_string()), at);
+            id
+        });
+        Ok(id)
+    }
+
+    pub async fn get_ticket(&self, id: i64) -> Result<Option<Ticket>, StoreError> {
+        let row: Option<TicketRow> =
+            with_pool!(self, |p| sqlx::query_as(concat!(ticket_select!(), "WHERE t.id = $1")).bind(id).fetch_optional(p).await)?;
+        row.map(Ticket::try_from).transpose()
+    }
+
+    /// Apply a checked change. Fails with a conflict when someone else
+    /// changed the ticket since it was read, so no update is lost.
+    pub async fn change_ticket(&self, c: TicketChange<'_>) -> Result<(), StoreError> {
+        let at = c.message.as_ref().and_then(|m| m.created_at).unwrap_or_else(now);
+        let (b, a) = (c.before, c.after);
+        with_tx!(self, |tx| {
+            let n = sqlx::query(
+                "UPDATE tickets SET subject = $1, status = $2, priority = $3, ticket_type = $4, assignee_id = $5, team_id = $6, \
+                 tier = $7, escalation_level = $8, tags = $9, priority_rank = $10, is_open = $11, updated_at = $12, \
+                 solved_at = CASE WHEN $2 = 'solved' AND status <> 'solved' THEN $12 WHEN $11 THEN NULL ELSE solved_at END \
+                 WHERE id = $13 AND updated_at = $14",
+            )
+            .bind(&a.subject)
+            .bind(a.status.as_str())
+            .bind(a.priority.as_str())
+            .bind(a.ticket_type.as_str())
+            .bind(a.assignee_id)
+            .bind(a.team_id)
+            .bind(a.tier)
+            .bind(a.escalation_level)
+            .bind(a.tags.join(" "))
+            .bind(priority_rank(a.priority))
+            .bind(a.status.is_open())
+            .bind(at)
+            .bind(c.ticket_id)
+            .bind(c.read_at_version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                return Err(DomainError::conflict("ticket", "someone else changed this ticket meanwhile; reload it and try again").into());
+            }
+            if a.tags != b.tags {
+                sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(c.ticket_id).execute(&mut *tx).await?;
+                for tag in &a.tags {
+                    sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
+                        .bind(c.ticket_id)
+                        .bind(tag)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            if (b.status, b.tier, b.team_id, b.assignee_id) != (a.status, a.tier, a.team_id, a.assignee_id) {
+                adjust_count!(tx, b.status.as_str(), b.tier, b.team_id, b.assignee_id, -1);
+                adjust_count!(tx, a.status.as_str(), a.tier, a.team_id, a.assignee_id, 1);
+            }
+            if let Some(m) = &c.message {
+                let mid: i64 = sqlx::query_scalar(
+                    "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(c.ticket_id)
+                .bind(m.author_id)
+                .bind(m.kind.as_str())
+                .bind(&m.body)
+                .bind(m.channel.as_str())
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let field = match m.kind {
+                    MessageKind::Public => "public_reply",
+                    MessageKind::Internal => "internal_note",
+                };
+                insert_event!(tx, c.ticket_id, Some(m.author_id), field, None::<String>, Some(mid.to_string()), at);
+            }
+            for ch in c.changes {
+                insert_event!(tx, c.ticket_id, Some(c.actor_id), ch.field, ch.old_value.as_deref(), ch.new_value.as_deref(), at);
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn list_messages(&self, ticket_id: i64, include_internal: bool) -> Result<Vec<Message>, StoreError> {
+        let rows: Vec<MessageRow> = with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.channel, m.created_at \
+             FROM messages m JOIN users u ON u.id = m.author_id \
+             WHERE m.ticket_id = $1 AND ($2 OR m.kind = 'public') ORDER BY m.id LIMIT 5000"
+        )
+        .bind(ticket_id)
+        .bind(include_internal)
+        .fetch_all(p)
+        .await
+        })?;
+        rows.into_iter().map(Message::try_from).collect()
+    }
+
+    /// History of a ticket. Without `include_internal`, events about
+    /// internal notes and agent-only fields are left out.
+    pub async fn list_events(&self, ticket_id: i64, include_internal: bool) -> Result<Vec<TicketEvent>, StoreError> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT e.id, e.ticket_id, e.actor_id, u.name AS actor_name, e.field, e.old_value, e.new_value, e.created_at \
+             FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id \
+             WHERE e.ticket_id = $1 AND ($2 OR e.field IN ('created', 'status', 'subject', 'public_reply')) ORDER BY e.id LIMIT 10000",
+            )
+            .bind(ticket_id)
+            .bind(include_internal)
+            .fetch_all(p)
+            .await
+        })?)
+    }
+
+    /// One page of an agent queue view.
+    pub async fn queue_page(&self, q: &QueueQuery) -> Result<Page<Ticket>, StoreError> {
+        let rows: Vec<TicketRow> = with_pool!(self, |p| {
+            let mut b = QueryBuilder::new(ticket_select!());
+            match q.view {
+                QueueView::Mine => {
+                    b.push("WHERE t.assignee_id = ").push_bind(q.user_id).push(" AND t.is_open = TRUE");
+                }
+                QueueView::MyTierUnassigned => {
+                    b.push("WHERE t.assignee_id IS NULL AND t.tier = ").push_bind(q.tier).push(" AND t.is_open = TRUE");
+                }
+                QueueView::Team => {
+                    // No team: an empty view rather than every ticket without one.
+                    b.push("WHERE t.team_id = ").push_bind(q.team_id.unwrap_or(-1)).push(" AND t.is_open = TRUE");
+                }
+                QueueView::AllOpen => {
+                    b.push("WHERE t.is_open = TRUE");
+                }
+                QueueView::RecentlySolved => {
+                    b.push("WHERE t.status = 'solved' AND t.solved_at >= ")
+                        .push_bind(now() - Duration::days(QueueView::SOLVED_WINDOW_DAYS));
+                }
+            }
+            push_order(&mut b, q.sort, q.view == QueueView::RecentlySolved);
+            b.push(" LIMIT ").push_bind(q.limit + 1).push(" OFFSET ").push_bind(q.offset);
+            b.build_query_as().fetch_all(p).await
+        })?;
+        page_of(rows, q.limit)
+    }
+
+    /// Queue counts from the count table (a handful of rows), never from
+    /// the tickets table; "recently solved" is a range on an index.
+    pub async fn queue_count(&self, view: QueueView, user_id: i64, tier: i64, team_id: Option<i64>) -> Result<i64, StoreError> {
+        let open: Vec<&str> = Status::OPEN_SET.iter().map(|s| s.as_str()).collect();
+        let n: Option<i64> = with_pool!(self, |p| {
+            let mut b = QueryBuilder::new("");
+            if view == QueueView::RecentlySolved {
+                b.push("SELECT count(*) FROM tickets WHERE status = 'solved' AND solved_at >= ")
+                    .push_bind(now() - Duration::days(QueueView::SOLVED_WINDOW_DAYS));
+            } else {
+                b.push("SELECT CAST(SUM(n) AS BIGINT) FROM ticket_counts WHERE status IN (");
+                let mut sep = b.separated(", ");
+                for s in &open {
+                    sep.push_bind(*s);
+                }
+                b.push(")");
+                match view {
+                    QueueView::Mine => {
+                        b.push(" AND assignee_id = ").push_bind(user_id);
+                    }
+                    QueueView::MyTierUnassigned => {
+                        b.push(" AND assignee_id = 0 AND tier = ").push_bind(tier);
+                    }
+                    QueueView::Team => {
+                        b.push(" AND team_id = ").push_bind(team_id.unwrap_or(-1));
+                    }
+                    _ => {}
+                }
+            }
+            b.build_query_scalar().fetch_one(p).await
+        })?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Tickets by filter, newest first, with keyset pagination on id.
+    pub async fn list_tickets(&self, f: &TicketFilter) -> Result<Page<Ticket>, StoreError> {
+        let rows: Vec<TicketRow> = with_pool!(self, |p| {
+            let mut b = QueryBuilder::new(concat!(ticket_select!(), "WHERE 1 = 1"));
+            if !f.statuses.is_empty() {
+                b.push(" AND t.status IN (");
+                let mut sep = b.separated(", ");
+                for s in &f.statuses {
+                    sep.push_bind(s.as_str());
+                }
+                b.push(")");
+            }
+            if let Some(v) = f.priority {
+                b.push(" AND t.priority = ").push_bind(v.as_str());
+            }
+            if let Some(v) = f.ticket_type {
+                b.push(" AND t.ticket_type = ").push_bind(v.as_str());
+            }
+            if let Some(v) = f.assignee_id {
+                b.push(" AND t.assignee_id = ").push_bind(v);
+            }
+            if f.unassigned {
+                b.push(" AND t.assignee_id IS NULL");
+            }
+            if let Some(v) = f.team_id {
+                b.push(" AND t.team_id = ").push_bind(v);
+            }
+            if let Some(v) = f.tier {
+                b.push(" AND t.tier = ").push_bind(v);
+            }
+            if let Some(v) = f.requester_id {
+                b.push(" AND t.requester_id = ").push_bind(v);
+            }
+            if let Some(v) = f.organization_id {
+                b.push(" AND t.organization_id = ").push_bind(v);
+            }
+            if let Some(v) = &f.tag {
+                b.push(" AND t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ").push_bind(v.clone()).push(")");
+            }
+            if let Some(v) = f.updated_since {
+                b.push(" AND t.updated_at >= ").push_bind(v);
+            }
+            if let Some(v) = f.before_id {
+                b.push(" AND t.id < ").push_bind(v);
+            }
+            match (f.visible_to_requester, f.visible_to_org) {
+                (Some(r), Some(o)) => {
+                    b.push(" AND (t.requester_id = ").push_bind(r).push(" OR t.organization_id = ").push_bind(o).push(")");
+                }
+                (Some(r), None) => {
+                    b.push(" AND t.requester_id = ").push_bind(r);
+                }
+                _ => {}
+            }
+            b.push(" ORDER BY t.id DESC LIMIT ").push_bind(f.limit + 1);
+            b.build_query_as().fetch_all(p).await
+        })?;
+        page_of(rows, f.limit)
+    }
+}
+
+fn push_order<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, sort: Sort, solved_view: bool) {
+    let col = match sort.key {
+        SortKey::Updated if solved_view => "t.solved_at",
+        SortKey::Updated => "t.updated_at",
+        SortKey::Created => "t.created_at",
+        SortKey::Priority => "t.priority_rank",
+        SortKey::Id => "t.id",
+    };
+    let dir = if sort.descending { "DESC" } else { "ASC" };
+    b.push(" ORDER BY ").push(col).push(" ").push(dir);
+    if sort.key == SortKey::Priority {
+        // Within a priority, the longest-waiting first.
+        b.push(", t.updated_at ASC");
+    }
+    b.push(", t.id ").push(dir);
+}
+
+pub(crate) fn page_of(rows: Vec<TicketRow>, limit: i64) -> Result<Page<Ticket>, StoreError> {
+    let has_more = rows.len() as i64 > limit;
+    let items = rows.into_iter().take(limit.max(0) as usize).map(Ticket::try_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page { items, has_more })
+}

@@ -1,0 +1,176 @@
+use frontline_domain::user::Role;
+
+use crate::rows::UserRow;
+use crate::{Audit, Page, Store, StoreError, User, now};
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub organization_id: Option<i64>,
+    pub position_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub reports_to: Option<i64>,
+    pub password_hash: Option<String>,
+}
+
+/// The editable profile of a user; every field is written.
+#[derive(Debug, Clone)]
+pub struct UserProfile {
+    pub name: String,
+    pub role: Role,
+    pub organization_id: Option<i64>,
+    pub position_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub reports_to: Option<i64>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Some(true): customers only; Some(false): staff only.
+    pub customers: Option<bool>,
+    pub organization_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub query: Option<String>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Store {
+    pub async fn create_user(&self, u: &NewUser, audit: Option<&Audit>) -> Result<i64, StoreError> {
+        let id: i64 = with_tx!(self, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (email, name, role, organization_id, position_id, team_id, reports_to, password_hash, active, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9) RETURNING id",
+            )
+            .bind(&u.email)
+            .bind(&u.name)
+            .bind(u.role.as_str())
+            .bind(u.organization_id)
+            .bind(u.position_id)
+            .bind(u.team_id)
+            .bind(u.reports_to)
+            .bind(&u.password_hash)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+            write_audit!(tx, audit);
+            id
+        });
+        Ok(id)
+    }
+
+    pub async fn get_user(&self, id: i64) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> =
+            with_pool!(self, |p| sqlx::query_as(concat!(user_select!(), "WHERE u.id = $1")).bind(id).fetch_optional(p).await)?;
+        row.map(User::try_from).transpose()
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> =
+            with_pool!(self, |p| sqlx::query_as(concat!(user_select!(), "WHERE u.email = $1")).bind(email).fetch_optional(p).await)?;
+        row.map(User::try_from).transpose()
+    }
+
+    pub async fn list_users(&self, f: &UserFilter) -> Result<Page<User>, StoreError> {
+        let customer_roles = [Role::CustomerAdmin.as_str(), Role::CustomerMember.as_str()];
+        let pattern = f.query.as_ref().map(|q| format!("%{}%", q.to_lowercase()));
+        let rows: Vec<UserRow> = with_pool!(self, |p| sqlx::query_as(concat!(
+            user_select!(),
+            "WHERE ($1 IS NULL OR ($1 = (u.role IN ($2, $3)))) \
+             AND ($4 IS NULL OR u.organization_id = $4) \
+             AND ($5 IS NULL OR u.team_id = $5) \
+             AND ($6 IS NULL OR lower(u.name) LIKE $6 OR u.email LIKE $6) \
+             ORDER BY u.name, u.id LIMIT $7 OFFSET $8"
+        ))
+        .bind(f.customers)
+        .bind(customer_roles[0])
+        .bind(customer_roles[1])
+        .bind(f.organization_id)
+        .bind(f.team_id)
+        .bind(&pattern)
+        .bind(f.limit + 1)
+        .bind(f.offset)
+        .fetch_all(p)
+        .await)?;
+        let has_more = rows.len() as i64 > f.limit;
+        let items = rows.into_iter().take(f.limit as usize).map(User::try_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, has_more })
+    }
+
+    /// Active staff who can be assigned tickets, for assignee pickers.
+    pub async fn assignable_staff(&self) -> Result<Vec<User>, StoreError> {
+        let rows: Vec<UserRow> = with_pool!(self, |p| {
+            sqlx::query_as(concat!(
+                user_select!(),
+                "WHERE u.active = TRUE AND u.role IN ('admin', 'head_of_support', 'manager', 'agent', 'solutions_engineer') \
+             ORDER BY u.name LIMIT 1000"
+            ))
+            .fetch_all(p)
+            .await
+        })?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
+    pub async fn update_user(&self, id: i64, u: &UserProfile, audit: Option<&Audit>) -> Result<bool, StoreError> {
+        let n = with_tx!(self, |tx| {
+            let n = sqlx::query(
+                "UPDATE users SET name = $1, role = $2, organization_id = $3, position_id = $4, team_id = $5, reports_to = $6, active = $7 WHERE id = $8",
+            )
+            .bind(&u.name)
+            .bind(u.role.as_str())
+            .bind(u.organization_id)
+            .bind(u.position_id)
+            .bind(u.team_id)
+            .bind(u.reports_to)
+            .bind(u.active)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if !u.active {
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            }
+            write_audit!(tx, audit);
+            n
+        });
+        Ok(n == 1)
+    }
+
+    /// Set a new password hash and end every session of the user.
+    pub async fn set_password(&self, id: i64, hash: &str, audit: Option<&Audit>) -> Result<bool, StoreError> {
+        let n = with_tx!(self, |tx| {
+            let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            write_audit!(tx, audit);
+            n
+        });
+        Ok(n == 1)
+    }
+
+    /// Would making `manager` the manager of `user` close a loop?
+    pub async fn reports_to_chain(&self, start: i64) -> Result<Vec<i64>, StoreError> {
+        let mut chain = Vec::new();
+        let mut cur = Some(start);
+        // Bounded: reporting lines are short; a corrupt loop must not hang us.
+        while let Some(id) = cur {
+            if chain.contains(&id) || chain.len() > 64 {
+                break;
+            }
+            chain.push(id);
+            cur = with_pool!(self, |p| sqlx::query_scalar::<_, Option<i64>>("SELECT reports_to FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await)?
+            .flatten();
+        }
+        Ok(chain)
+    }
+}
