@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod directory;
 pub mod error;
+pub mod jobs;
 pub mod tickets;
 
 use std::sync::Arc;

@@ -9,6 +9,7 @@ mod db;
 mod sql;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod directory;
 pub mod jobs;
 pub mod rows;

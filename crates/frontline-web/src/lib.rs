@@ -1,1 +1,78 @@
+//! HTTP surfaces: the agents' web app and the customer portal (askama
+//! pages, htmx), the REST API under /api/v1 with its OpenAPI document, and
+//! the health checks. Handlers are thin: they parse, call a use case in
+//! `frontline-app`, and render; errors are rendered in one place
+//! (`error.rs`) as JSON for the API and as a page for the UI.
 
+pub mod api;
+mod assets;
+mod auth;
+mod error;
+mod layers;
+mod ui;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use frontline_app::App;
+
+pub use error::{ApiError, ErrorBody};
+
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The public URL, e.g. https://support.example.com; also the trusted
+    /// origin for CSRF checks behind a proxy.
+    pub base_url: String,
+    /// Mark cookies Secure (set when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    pub fn new(app: App, config: WebConfig) -> Self {
+        AppState { app, config: Arc::new(config) }
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api_router, openapi) = api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let app = Router::new()
+        .merge(ui::router())
+        .merge(api_router)
+        .route("/api/v1/openapi.json", get(api::openapi_json))
+        .route("/api/docs", get(api::docs::page))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .fallback(error::not_found)
+        .layer(axum::Extension(openapi))
+        .with_state(state.clone());
+    layers::apply(app, &state.config)
+}
+
+/// The OpenAPI document, as served at /api/v1/openapi.json.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::router().split_for_parts().1
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> (axum::http::StatusCode, &'static str) {
+    match state.app.store.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}

@@ -1,1 +1,109 @@
-fn main() {}
+//! The Frontline binary: parses the command line, loads configuration,
+//! wires storage, use cases and the web app together, and runs.
+
+mod cli;
+mod config;
+mod server;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "frontline", version, about = "Frontline: a self-hosted support desk for B2B software companies")]
+struct Cli {
+    /// Configuration file (TOML). Default: ./frontline.toml if it exists.
+    #[arg(long, global = true, env = "FRONTLINE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL (postgres://... or sqlite://...); overrides data_dir.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Directory for the SQLite database when no database URL is given.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app, portal and API.
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:8080.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Public URL, e.g. https://support.example.com.
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// Create a demo data folder with realistic data and serve it on 127.0.0.1:8080.
+    Demo {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Seed the data and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(cli::UserCommand),
+    /// Manage customer organizations.
+    #[command(subcommand)]
+    Org(cli::OrgCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(cli::TokenCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut overrides = config::Overrides { database_url: cli.database_url, data_dir: cli.data_dir, ..Default::default() };
+    match cli.command {
+        Command::Serve { listen, base_url } => {
+            overrides.listen = listen;
+            overrides.base_url = base_url;
+            let config = config::load(cli.config.as_ref(), &overrides)?;
+            server::init_logging(&config.log_format);
+            server::serve(config).await
+        }
+        Command::Demo { listen, no_serve } => {
+            overrides.listen = listen;
+            if overrides.data_dir.is_none() && overrides.database_url.is_none() {
+                overrides.data_dir = Some(PathBuf::from("demo-data"));
+            }
+            let config = config::load(cli.config.as_ref(), &overrides)?;
+            server::init_logging(&config.log_format);
+            server::demo(config, !no_serve).await
+        }
+        Command::Migrate => {
+            let config = config::load(cli.config.as_ref(), &overrides)?;
+            let app = server::open(&config).await?;
+            println!("database is up to date");
+            app.store.close().await;
+            Ok(())
+        }
+        Command::User(cmd) => cli::user(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
+        Command::Org(cmd) => cli::org(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
+        Command::Token(cmd) => cli::token(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
+    }
+}

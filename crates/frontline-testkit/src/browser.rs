@@ -1,0 +1,99 @@
+//! Headless Chromium through Debian's chromedriver (no driver downloads).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use thirtyfour::prelude::*;
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub struct Browser {
+    pub driver: WebDriver,
+    chromedriver: Child,
+    _profile: tempfile::TempDir,
+    pub screenshots: PathBuf,
+}
+
+impl Browser {
+    /// None (after saying why) when Chromium is not installed outside CI.
+    pub async fn start(test: &str) -> Option<Browser> {
+        for bin in [CHROMIUM, CHROMEDRIVER] {
+            if !std::path::Path::new(bin).exists() {
+                crate::skip(test, &format!("{bin} is not installed (apt-get install chromium chromium-driver)"));
+                return None;
+            }
+        }
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            l.local_addr().expect("addr").port()
+        };
+        let chromedriver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        // Bounded wait for the driver to listen.
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(CHROMIUM).expect("binary");
+        for arg in [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+            "--window-size=1400,1000",
+        ] {
+            caps.add_arg(arg).expect("arg");
+        }
+        caps.add_arg(&format!("--user-data-dir={}", profile.path().display())).expect("arg");
+        let driver = WebDriver::new(&url, caps).await.expect("start a Chromium session");
+        let screenshots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&screenshots).expect("screenshot dir");
+        Some(Browser { driver, chromedriver, _profile: profile, screenshots })
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let path = self.screenshots.join(format!("{name}.png"));
+        self.driver.screenshot(&path).await.expect("screenshot");
+        eprintln!("screenshot: {}", path.display());
+    }
+
+    /// Wait (bounded) until the page shows `text` somewhere in its body.
+    pub async fn wait_for_text(&self, text: &str) {
+        for _ in 0..100 {
+            if let Ok(body) = self.driver.find(By::Tag("body")).await
+                && body.text().await.unwrap_or_default().contains(text)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let body = self.driver.find(By::Tag("body")).await.expect("body").text().await.unwrap_or_default();
+        panic!("page never showed {text:?}; it shows:\n{body}");
+    }
+
+    pub async fn body_text(&self) -> String {
+        self.driver.find(By::Tag("body")).await.expect("body").text().await.unwrap_or_default()
+    }
+
+    pub async fn quit(mut self) {
+        let _ = self.driver.clone().quit().await;
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+    }
+}

@@ -1,0 +1,179 @@
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use frontline_app::directory::{UserInput, system_actor};
+use frontline_app::{App, AppConfig};
+use frontline_store::User;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::db::{Engine, TestDb};
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const BASE_URL: &str = "http://frontline.test";
+
+/// How a request authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    Token(String),
+    Cookie(String),
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub router: Router,
+    pub db: TestDb,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn location(&self) -> String {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    }
+    /// The API error code, asserting the error shape on the way.
+    pub fn error_code(&self) -> String {
+        let v = self.json();
+        assert!(v["error"]["message"].is_string(), "error without message: {v}");
+        v["error"]["code"].as_str().unwrap_or_else(|| panic!("not an API error: {v}")).to_string()
+    }
+}
+
+impl TestApp {
+    pub async fn new(db: TestDb) -> TestApp {
+        let store = db.store().await;
+        let app = App::new(store, AppConfig { fast_password_hashing: true, ..AppConfig::default() });
+        let state =
+            frontline_web::AppState::new(app.clone(), frontline_web::WebConfig { base_url: BASE_URL.into(), secure_cookies: false });
+        TestApp { router: frontline_web::router(state), app, db }
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.db.engine
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let resp = self.router.clone().oneshot(req).await.expect("router is infallible");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.expect("body").to_bytes().to_vec();
+        TestResponse { status, headers, body }
+    }
+
+    fn builder(method: Method, path: &str, auth: &Auth) -> axum::http::request::Builder {
+        let mut b = Request::builder().method(method).uri(path).header(header::HOST, "frontline.test");
+        match auth {
+            Auth::None => {}
+            Auth::Token(t) => b = b.header(header::AUTHORIZATION, format!("Bearer {t}")),
+            Auth::Cookie(c) => b = b.header(header::COOKIE, c),
+        }
+        b
+    }
+
+    pub async fn get(&self, path: &str, auth: &Auth) -> TestResponse {
+        self.send(Self::builder(Method::GET, path, auth).body(Body::empty()).expect("request")).await
+    }
+
+    pub async fn json(&self, method: Method, path: &str, auth: &Auth, body: &Value) -> TestResponse {
+        let req = Self::builder(method, path, auth)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.send(req).await
+    }
+
+    pub async fn post_json(&self, path: &str, auth: &Auth, body: &Value) -> TestResponse {
+        self.json(Method::POST, path, auth, body).await
+    }
+
+    pub async fn patch_json(&self, path: &str, auth: &Auth, body: &Value) -> TestResponse {
+        self.json(Method::PATCH, path, auth, body).await
+    }
+
+    pub async fn raw(&self, method: Method, path: &str, auth: &Auth, content_type: &str, body: &str) -> TestResponse {
+        let req = Self::builder(method, path, auth)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// A browser-like form post (same-origin, as a real browser would say).
+    pub async fn post_form(&self, path: &str, auth: &Auth, form: &[(&str, &str)]) -> TestResponse {
+        let body = serde_urlencoded::to_string(form).expect("form");
+        let req = Self::builder(Method::POST, path, auth)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, BASE_URL)
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// Create a user with the test password through the use case.
+    pub async fn user(&self, role: &str, email: &str, organization_id: Option<i64>) -> User {
+        let input = UserInput {
+            email: email.into(),
+            name: email.split('@').next().unwrap_or(email).replace('.', " "),
+            role: role.into(),
+            organization_id,
+            password: Some(PASSWORD.into()),
+            ..Default::default()
+        };
+        self.app.create_user(&system_actor(), &input).await.unwrap_or_else(|e| panic!("create {email}: {e}"))
+    }
+
+    pub async fn token_for(&self, user: &User) -> Auth {
+        let (_, secret) = self.app.create_api_token(&user.actor(), "test").await.expect("token");
+        Auth::Token(secret)
+    }
+
+    /// Sign in through the login form; returns the session cookie.
+    pub async fn login(&self, email: &str) -> Auth {
+        let resp = self.post_form("/login", &Auth::None, &[("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "login failed for {email}: {}", resp.text());
+        let cookie = resp
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("fl_session="))
+            .expect("session cookie")
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        Auth::Cookie(cookie)
+    }
+
+    pub async fn org(&self, name: &str, domain: &str) -> i64 {
+        let fields = frontline_app::directory::OrgFields { name: name.into(), domains: vec![domain.into()], notes: String::new() };
+        self.app.create_org(&system_actor(), &fields).await.expect("org").id
+    }
+
+    /// Serve the app on a real loopback port (browser tests).
+    pub async fn serve(&self) -> (String, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let base = format!("http://{addr}");
+        let state =
+            frontline_web::AppState::new(self.app.clone(), frontline_web::WebConfig { base_url: base.clone(), secure_cookies: false });
+        let router = frontline_web::router(state);
+        let handle = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        (base, handle)
+    }
+}

@@ -1,0 +1,461 @@
+//! What the API sends and accepts. Response types are built from store
+//! rows here, and agent-only fields are left out for customers.
+
+use chrono::{DateTime, Utc};
+use frontline_domain::authz::{self, Actor, Permission};
+use frontline_store::{ApiToken, AuditEntry, Message, Organization, Position, Team, Ticket, TicketEvent, User};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::double_option;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonRef {
+    pub id: i64,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketDto {
+    pub id: i64,
+    pub subject: String,
+    /// new, open, pending, on_hold, solved, closed
+    pub status: String,
+    /// low, normal, high, urgent
+    pub priority: String,
+    /// question, incident, problem, task
+    #[serde(rename = "type")]
+    pub ticket_type: String,
+    /// web, portal, api, email
+    pub channel: String,
+    pub requester: PersonRef,
+    pub organization_id: Option<i64>,
+    pub organization_name: Option<String>,
+    pub assignee: Option<PersonRef>,
+    /// Agent-only fields: absent for customers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation_level: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    pub created_at: DateTime<Utc>,
+    /// Also the version to send back as `expected_updated_at` to avoid overwriting someone else's change.
+    pub updated_at: DateTime<Utc>,
+    pub solved_at: Option<DateTime<Utc>>,
+}
+
+impl TicketDto {
+    pub fn new(t: Ticket, actor: &Actor) -> Self {
+        let internal = authz::can(actor, Permission::ViewInternal);
+        TicketDto {
+            id: t.id,
+            subject: t.subject,
+            status: t.status.as_str().into(),
+            priority: t.priority.as_str().into(),
+            ticket_type: t.ticket_type.as_str().into(),
+            channel: t.channel.as_str().into(),
+            requester: PersonRef { id: t.requester_id, name: t.requester_name, email: Some(t.requester_email) },
+            organization_id: t.organization_id,
+            organization_name: t.organization_name,
+            assignee: t.assignee_id.map(|id| PersonRef { id, name: t.assignee_name.unwrap_or_default(), email: None }),
+            team_id: if internal { t.team_id } else { None },
+            team_name: if internal { t.team_name } else { None },
+            tier: internal.then_some(t.tier),
+            escalation_level: internal.then_some(t.escalation_level),
+            tags: internal.then_some(t.tags),
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            solved_at: t.solved_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketList {
+    pub data: Vec<TicketDto>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PagedTickets {
+    pub data: Vec<TicketDto>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageDto {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub author: PersonRef,
+    pub author_is_staff: bool,
+    /// public or internal
+    pub kind: String,
+    pub body: String,
+    pub channel: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Message> for MessageDto {
+    fn from(m: Message) -> Self {
+        MessageDto {
+            id: m.id,
+            ticket_id: m.ticket_id,
+            author: PersonRef { id: m.author_id, name: m.author_name, email: None },
+            author_is_staff: m.author_is_staff,
+            kind: m.kind.as_str().into(),
+            body: m.body,
+            channel: m.channel.as_str().into(),
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventDto {
+    pub id: i64,
+    pub actor: Option<PersonRef>,
+    /// created, status, priority, type, assignee, team, tier, escalation_level, tags, subject, public_reply, internal_note
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<TicketEvent> for EventDto {
+    fn from(e: TicketEvent) -> Self {
+        EventDto {
+            id: e.id,
+            actor: e.actor_id.map(|id| PersonRef { id, name: e.actor_name.unwrap_or_default(), email: None }),
+            field: e.field,
+            old_value: e.old_value,
+            new_value: e.new_value,
+            created_at: e.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketRequest {
+    pub subject: String,
+    /// The first message, from the requester.
+    pub body: String,
+    /// Agents: the customer, by id...
+    pub requester_id: Option<i64>,
+    /// ...or by email (a customer is created when unknown).
+    pub requester_email: Option<String>,
+    pub requester_name: Option<String>,
+    pub priority: Option<String>,
+    #[serde(rename = "type")]
+    pub ticket_type: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub tier: Option<i64>,
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTicketRequest {
+    pub subject: Option<String>,
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    #[serde(rename = "type")]
+    pub ticket_type: Option<String>,
+    /// null unassigns.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub assignee_id: Option<Option<i64>>,
+    /// null removes the team.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<Option<i64>>,
+    pub tier: Option<i64>,
+    pub escalation_level: Option<i64>,
+    pub tags: Option<Vec<String>>,
+    /// The `updated_at` you read; the update fails with 409 if the ticket changed since.
+    pub expected_updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMessageRequest {
+    /// public (default) or internal
+    pub kind: Option<String>,
+    pub body: String,
+    /// Agents: set the status with the reply, e.g. pending.
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDto {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub organization_id: Option<i64>,
+    pub organization_name: Option<String>,
+    pub position_id: Option<i64>,
+    pub position_name: Option<String>,
+    pub tier: Option<i64>,
+    pub team_id: Option<i64>,
+    pub team_name: Option<String>,
+    pub reports_to: Option<i64>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserDto {
+    fn from(u: User) -> Self {
+        UserDto {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role.as_str().into(),
+            organization_id: u.organization_id,
+            organization_name: u.organization_name,
+            position_id: u.position_id,
+            position_name: u.position_name,
+            tier: u.tier,
+            team_id: u.team_id,
+            team_name: u.team_name,
+            reports_to: u.reports_to,
+            active: u.active,
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub data: Vec<UserDto>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub name: String,
+    /// admin, head_of_support, manager, agent, engineering, solutions_engineer, leadership, customer_admin, customer_member
+    pub role: String,
+    pub organization_id: Option<i64>,
+    pub position_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub reports_to: Option<i64>,
+    /// At least 10 characters; without one the user cannot sign in yet.
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub organization_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub position_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub team_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub reports_to: Option<Option<i64>>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgDto {
+    pub id: i64,
+    pub name: String,
+    pub domains: Vec<String>,
+    pub notes: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Organization> for OrgDto {
+    fn from(o: Organization) -> Self {
+        OrgDto {
+            id: o.id,
+            domains: o.domain_list().into_iter().map(str::to_string).collect(),
+            name: o.name,
+            notes: o.notes,
+            created_at: o.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgList {
+    pub data: Vec<OrgDto>,
+    pub page: i64,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgRequest {
+    pub name: String,
+    /// Email domains; customers writing from them join this organization.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrgRequest {
+    pub name: Option<String>,
+    pub domains: Option<Vec<String>>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TeamDto {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub member_count: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Team> for TeamDto {
+    fn from(t: Team) -> Self {
+        TeamDto { id: t.id, name: t.name, description: t.description, member_count: t.member_count, created_at: t.created_at }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamRequest {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTeamRequest {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PositionDto {
+    pub id: i64,
+    pub name: String,
+    pub level: String,
+    /// Order on the career ladder.
+    pub rank: i64,
+    /// The support tier people in this position work at (1, 2, 3).
+    pub tier: i64,
+    pub holder_count: i64,
+}
+
+impl From<Position> for PositionDto {
+    fn from(p: Position) -> Self {
+        PositionDto { id: p.id, name: p.name, level: p.level, rank: p.rank, tier: p.tier, holder_count: p.holder_count }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionRequest {
+    pub name: String,
+    pub level: String,
+    pub rank: i64,
+    pub tier: i64,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePositionRequest {
+    pub name: Option<String>,
+    pub level: Option<String>,
+    pub rank: Option<i64>,
+    pub tier: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenDto {
+    pub id: i64,
+    pub name: String,
+    /// The first characters, to recognise the token.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiToken> for TokenDto {
+    fn from(t: ApiToken) -> Self {
+        TokenDto {
+            id: t.id,
+            name: t.name,
+            prefix: t.prefix,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewTokenDto {
+    pub id: i64,
+    pub name: String,
+    /// Shown once; only its hash is stored.
+    pub token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueCountDto {
+    /// mine, tier, team, open, solved
+    pub view: String,
+    pub label: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditDto {
+    pub id: i64,
+    pub actor: Option<PersonRef>,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AuditEntry> for AuditDto {
+    fn from(a: AuditEntry) -> Self {
+        AuditDto {
+            id: a.id,
+            actor: a.actor_id.map(|id| PersonRef { id, name: a.actor_name.unwrap_or_default(), email: None }),
+            action: a.action,
+            target: a.target,
+            detail: a.detail,
+            created_at: a.created_at,
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Request extractors that answer bad input in the API's error format,
+//! naming the field at fault.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// JSON body; malformed JSON, a wrong content type, unknown, missing or
+/// mistyped fields each get a 4xx naming the problem.
+pub struct ApiJson<T>(pub T);
+
+/// The field named in a serde message such as "unknown field `x`".
+fn field_in(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(message[start..start + len].to_string())
+}
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as JSON with 'Content-Type: application/json'",
+                    None,
+                ));
+            }
+            Err(JsonRejection::BytesRejection(e)) => {
+                return Err(ApiError::new(
+                    e.status(),
+                    "payload_too_large",
+                    format!("the request body could not be read: {}", e.body_text()),
+                    None,
+                ));
+            }
+            Err(e) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_json",
+                    format!("the body is not valid JSON: {}", e.body_text()),
+                    None,
+                ));
+            }
+        };
+        let value: T = serde_path_to_error::deserialize(bytes).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            let field = if inner.starts_with("unknown field") || inner.starts_with("missing field") {
+                field_in(&inner)
+            } else if path == "." {
+                None
+            } else {
+                Some(path)
+            };
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", inner, field)
+        })?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// Query string; a value of the wrong type is a 400 naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                let text = e.body_text();
+                Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", text.clone(), field_in(&text)))
+            }
+            Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text(), None)),
+        }
+    }
+}
+
+/// `Some(None)` for an explicit null, `None` when absent: lets PATCH clear a field.
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_backticked_field() {
+        assert_eq!(super::field_in("unknown field `subjekt`, expected one of `subject`").as_deref(), Some("subjekt"));
+        assert_eq!(super::field_in("no field"), None);
+    }
+}

@@ -1,0 +1,70 @@
+//! The REST API under /api/v1. Routes are registered through
+//! `utoipa_axum`, so the OpenAPI document is generated from the same
+//! registrations that serve requests.
+
+pub mod directory;
+pub mod docs;
+pub mod dto;
+pub mod extract;
+pub mod tickets;
+
+use std::sync::Arc;
+
+use axum::{Extension, Json};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Frontline API", version = "1", description = "Tickets, messages, users, organizations and teams of a Frontline support desk. \
+        Authenticate with an API token: `Authorization: Bearer fl_...` (create one under Settings → API tokens, or `frontline token create`). \
+        Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`. Lists of tickets use cursor pagination: pass `next_cursor` back as `cursor`."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "tickets", description = "Tickets, their conversation and history"),
+        (name = "queues", description = "Agent queue views"),
+        (name = "directory", description = "Users, organizations, teams and positions"),
+        (name = "account", description = "The caller and their API tokens"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(tickets::list, tickets::create))
+        .routes(routes!(tickets::get_one, tickets::update))
+        .routes(routes!(tickets::list_messages, tickets::create_message))
+        .routes(routes!(tickets::list_events))
+        .routes(routes!(tickets::queue_counts))
+        .routes(routes!(tickets::queue))
+        .routes(routes!(tickets::search))
+        .routes(routes!(directory::list_users, directory::create_user))
+        .routes(routes!(directory::get_user, directory::update_user))
+        .routes(routes!(directory::list_orgs, directory::create_org))
+        .routes(routes!(directory::get_org, directory::update_org))
+        .routes(routes!(directory::list_teams, directory::create_team))
+        .routes(routes!(directory::get_team, directory::update_team))
+        .routes(routes!(directory::list_positions, directory::create_position))
+        .routes(routes!(directory::update_position))
+        .routes(routes!(directory::me))
+        .routes(routes!(directory::list_tokens, directory::create_token))
+        .routes(routes!(directory::revoke_token))
+        .routes(routes!(directory::audit_log))
+}
+
+pub async fn openapi_json(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -> Json<utoipa::openapi::OpenApi> {
+    Json((*doc).clone())
+}

@@ -1,0 +1,240 @@
+//! /api/v1/tickets, /api/v1/queues, /api/v1/search
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketPatch};
+use frontline_domain::queue::{QueueView, Sort};
+use frontline_domain::ticket::{Channel, MessageKind, Priority, Status, TicketType};
+use frontline_store::tickets::TicketFilter;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::dto::*;
+use super::extract::{ApiJson, ApiQuery};
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{ApiError, ErrorBody};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListParams {
+    /// Comma-separated statuses, e.g. `new,open`.
+    status: Option<String>,
+    priority: Option<String>,
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    ticket_type: Option<String>,
+    assignee_id: Option<i64>,
+    /// `true`: only tickets without an assignee.
+    unassigned: Option<bool>,
+    team_id: Option<i64>,
+    tier: Option<i64>,
+    requester_id: Option<i64>,
+    organization_id: Option<i64>,
+    tag: Option<String>,
+    /// RFC 3339 time; only tickets updated since.
+    updated_since: Option<DateTime<Utc>>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// 1 to 100, default 25.
+    limit: Option<i64>,
+}
+
+fn parse_opt<T>(v: Option<&str>, parse: fn(&str) -> Result<T, frontline_domain::DomainError>) -> Result<Option<T>, ApiError> {
+    Ok(v.map(str::trim).filter(|s| !s.is_empty()).map(parse).transpose()?)
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListParams),
+    responses((status = 200, body = TicketList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn list(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<Json<TicketList>, ApiError> {
+    let actor = user.actor();
+    let statuses = match p.status.as_deref() {
+        Some(list) => list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Status::parse).collect::<Result<Vec<_>, _>>()?,
+        None => vec![],
+    };
+    let before_id = match p.cursor.as_deref() {
+        Some(c) => Some(c.parse::<i64>().map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "cursor is not one this API returned", Some("cursor".into()))
+        })?),
+        None => None,
+    };
+    let limit = p.limit.unwrap_or(25);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "limit must be between 1 and 100", Some("limit".into())));
+    }
+    let filter = TicketFilter {
+        statuses,
+        priority: parse_opt(p.priority.as_deref(), Priority::parse)?,
+        ticket_type: parse_opt(p.ticket_type.as_deref(), TicketType::parse)?,
+        assignee_id: p.assignee_id,
+        unassigned: p.unassigned.unwrap_or(false),
+        team_id: p.team_id,
+        tier: p.tier,
+        requester_id: p.requester_id,
+        organization_id: p.organization_id,
+        tag: p.tag.map(|t| t.trim().to_lowercase()),
+        updated_since: p.updated_since,
+        before_id,
+        limit,
+        ..Default::default()
+    };
+    let page = s.app.list_tickets(&actor, filter).await?;
+    let next_cursor = if page.has_more { page.items.last().map(|t| t.id.to_string()) } else { None };
+    Ok(Json(TicketList { data: page.items.into_iter().map(|t| TicketDto::new(t, &actor)).collect(), next_cursor }))
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = CreateTicketRequest,
+    responses((status = 201, body = TicketDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn create(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(r): ApiJson<CreateTicketRequest>,
+) -> Result<(StatusCode, Json<TicketDto>), ApiError> {
+    let actor = user.actor();
+    let input = NewTicketInput {
+        subject: r.subject,
+        body: r.body,
+        requester_id: r.requester_id,
+        requester_email: r.requester_email,
+        requester_name: r.requester_name,
+        priority: r.priority,
+        ticket_type: r.ticket_type,
+        assignee_id: r.assignee_id,
+        team_id: r.team_id,
+        tier: r.tier,
+        tags: r.tags,
+    };
+    let t = s.app.create_ticket(&actor, &input, Channel::Api).await?;
+    Ok((StatusCode::CREATED, Json(TicketDto::new(t, &actor))))
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
+    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody)), security(("token" = [])))]
+pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<TicketDto>, ApiError> {
+    let actor = user.actor();
+    Ok(Json(TicketDto::new(s.app.ticket(&actor, id).await?, &actor)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
+    request_body = UpdateTicketRequest,
+    responses((status = 200, body = TicketDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn update(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(r): ApiJson<UpdateTicketRequest>,
+) -> Result<Json<TicketDto>, ApiError> {
+    let actor = user.actor();
+    let patch = TicketPatch {
+        subject: r.subject,
+        status: r.status,
+        priority: r.priority,
+        ticket_type: r.ticket_type,
+        assignee_id: r.assignee_id,
+        team_id: r.team_id,
+        tier: r.tier,
+        escalation_level: r.escalation_level,
+        tags: r.tags,
+        expected_version: r.expected_updated_at,
+    };
+    Ok(Json(TicketDto::new(s.app.update_ticket(&actor, id, &patch).await?, &actor)))
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/messages", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
+    responses((status = 200, body = Vec<MessageDto>, description = "Oldest first; customers never get internal notes"), (status = 404, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn list_messages(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<MessageDto>>, ApiError> {
+    Ok(Json(s.app.messages(&user.actor(), id).await?.into_iter().map(MessageDto::from).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/messages", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
+    request_body = CreateMessageRequest,
+    responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn create_message(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(r): ApiJson<CreateMessageRequest>,
+) -> Result<(StatusCode, Json<MessageDto>), ApiError> {
+    let kind = match r.kind.as_deref() {
+        None => MessageKind::Public,
+        Some(k) => MessageKind::parse(k.trim())?,
+    };
+    let input = ReplyInput { kind, body: r.body, status: r.status, channel: Channel::Api };
+    let m = s.app.reply(&user.actor(), id, &input).await?;
+    Ok((StatusCode::CREATED, Json(m.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
+    responses((status = 200, body = Vec<EventDto>, description = "Every recorded change, oldest first"), (status = 404, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn list_events(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<Vec<EventDto>>, ApiError> {
+    Ok(Json(s.app.events(&user.actor(), id).await?.into_iter().map(EventDto::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/queues", tag = "queues",
+    responses((status = 200, body = Vec<QueueCountDto>), (status = 403, body = ErrorBody)), security(("token" = [])))]
+pub async fn queue_counts(State(s): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<QueueCountDto>>, ApiError> {
+    let counts = s.app.queue_counts(&user.actor()).await?;
+    Ok(Json(
+        counts.into_iter().map(|c| QueueCountDto { view: c.view.as_str().into(), label: c.view.label().into(), count: c.count }).collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageParams {
+    /// updated, created, priority or id; prefix '-' for descending. Default -updated.
+    sort: Option<String>,
+    /// From 1.
+    page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/queues/{view}", tag = "queues",
+    params(("view" = String, Path, description = "mine, tier, team, open or solved"), PageParams),
+    responses((status = 200, body = PagedTickets), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
+pub async fn queue(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(view): Path<String>,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> Result<Json<PagedTickets>, ApiError> {
+    let actor = user.actor();
+    let view = QueueView::parse(&view)?;
+    let sort = p.sort.as_deref().map(Sort::parse).transpose()?.unwrap_or_default();
+    let page = p.page.unwrap_or(1).max(1);
+    let result = s.app.queue(&actor, view, sort, page).await?;
+    Ok(Json(PagedTickets { has_more: result.has_more, page, data: result.items.into_iter().map(|t| TicketDto::new(t, &actor)).collect() }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SearchParams {
+    /// A ticket number, or words from the subject or messages.
+    q: String,
+    page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/search", tag = "tickets", params(SearchParams),
+    responses((status = 200, body = PagedTickets), (status = 403, body = ErrorBody)), security(("token" = [])))]
+pub async fn search(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiQuery(p): ApiQuery<SearchParams>,
+) -> Result<Json<PagedTickets>, ApiError> {
+    let actor = user.actor();
+    let page = p.page.unwrap_or(1).max(1);
+    let result = s.app.search(&actor, &p.q, page).await?;
+    Ok(Json(PagedTickets { has_more: result.has_more, page, data: result.items.into_iter().map(|t| TicketDto::new(t, &actor)).collect() }))
+}

@@ -1,0 +1,123 @@
+//! Who is calling: a session cookie (web app, portal, and the API from the
+//! browser) or an API token in the Authorization header (never a cookie).
+
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use frontline_store::User;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub const SESSION_COOKIE: &str = "fl_session";
+
+pub fn session_cookie(secret: String, secure: bool, days: i64) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, secret))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .max_age(time_days(days))
+        .build()
+}
+
+pub fn clear_session_cookie(secure: bool) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, "")).http_only(true).same_site(SameSite::Lax).secure(secure).path("/").max_age(time_days(0)).build()
+}
+
+fn time_days(days: i64) -> cookie::time::Duration {
+    cookie::time::Duration::days(days)
+}
+
+async fn from_session(parts: &Parts, state: &AppState) -> Result<Option<User>, ApiError> {
+    let jar = CookieJar::from_headers(&parts.headers);
+    match jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
+        Some(secret) if !secret.is_empty() => Ok(state.app.session_user(&secret).await?),
+        _ => Ok(None),
+    }
+}
+
+/// The signed-in user of a web page; without one, the browser goes to the
+/// sign-in page and comes back afterwards.
+pub struct PageUser(pub User);
+
+pub struct LoginRedirect(String);
+
+impl IntoResponse for LoginRedirect {
+    fn into_response(self) -> Response {
+        let next: String = url_encode(&self.0);
+        Redirect::to(&format!("/login?next={next}")).into_response()
+    }
+}
+
+pub fn url_encode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).map(|q| q.trim_start_matches('=').to_string()).unwrap_or_default()
+}
+
+impl<S> FromRequestParts<S> for PageUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        match from_session(parts, &state).await {
+            Ok(Some(user)) => Ok(PageUser(user)),
+            Ok(None) => {
+                let next = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+                Err(LoginRedirect(next).into_response())
+            }
+            Err(e) => Err(crate::ui::error_response(e)),
+        }
+    }
+}
+
+impl<S> OptionalFromRequestParts<S> for PageUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        from_session(parts, &state).await.map(|u| u.map(PageUser)).map_err(crate::ui::error_response)
+    }
+}
+
+/// The caller of an API endpoint.
+pub struct ApiUser(pub User);
+
+impl<S> FromRequestParts<S> for ApiUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default();
+            return match state.app.token_user(token).await? {
+                Some(user) => Ok(ApiUser(user)),
+                None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the API token is unknown or revoked", None)),
+            };
+        }
+        from_session(parts, &state).await?.map(ApiUser).ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// The client address for sign-in throttling logs.
+pub fn client_ip(parts_headers: &axum::http::HeaderMap) -> String {
+    parts_headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "-".into())
+}

@@ -1,0 +1,105 @@
+//! One error policy: a use-case error becomes one status code here, and is
+//! rendered as JSON for the API or as a page for the UI. Internal errors are
+//! logged with their cause and answered opaquely.
+
+use axum::Json;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use frontline_app::AppError;
+use frontline_domain::DomainError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `invalid_field`, `not_found`.
+    pub code: &'static str,
+    /// A sentence for a person.
+    pub message: String,
+    /// The input field at fault, when there is one.
+    pub field: Option<String>,
+}
+
+/// An error answered by the API as `{"error": {...}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, field: Option<String>) -> Self {
+        ApiError { status, code, message: message.into(), field }
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, Some(field.to_string()))
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in or send an API token as 'Authorization: Bearer <token>'", None)
+    }
+}
+
+/// Status, code and field for a use-case error.
+pub fn classify(e: &AppError) -> (StatusCode, &'static str, String, Option<String>) {
+    match e {
+        AppError::Domain(d) => match d {
+            DomainError::Invalid(f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", f.message.clone(), Some(f.field.clone())),
+            DomainError::Conflict(f) => (StatusCode::CONFLICT, "conflict", f.message.clone(), Some(f.field.clone())),
+            DomainError::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", format!("{what} not found"), None),
+            DomainError::Forbidden(why) => (StatusCode::FORBIDDEN, "forbidden", why.to_string(), None),
+            DomainError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", d.to_string(), None),
+            DomainError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "throttled", d.to_string(), None),
+        },
+        AppError::Internal(cause) => {
+            tracing::error!(%cause, "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "something went wrong on our side; the request id is in the X-Request-Id header".into(),
+                None,
+            )
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let (status, code, message, field) = classify(&e);
+        ApiError { status, code, message, field }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        AppError::Domain(e).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, field: self.field } };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+pub async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no such endpoint: {}", uri.path()), None).into_response()
+    } else {
+        crate::ui::error_page(StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address.")
+    }
+}
+
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side", None).into_response()
+}

@@ -1,0 +1,482 @@
+//! People and structure: users, organizations, teams, positions, audit log.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use frontline_app::AppError;
+use frontline_app::directory::{OrgFields, PositionInput, UserInput};
+use frontline_domain::user::Role;
+use frontline_store::tickets::TicketFilter;
+use frontline_store::users::UserFilter;
+use frontline_store::{AuditEntry, Organization, Page, Position, Team, Ticket, User};
+use serde::Deserialize;
+
+use super::{Chrome, FormErrors, error_response, invalid, opt_id};
+use crate::AppState;
+use crate::auth::PageUser;
+
+const PER_PAGE: i64 = 50;
+
+/// Unwrap a result or return the response it carries.
+macro_rules! tryr {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(r) => return r,
+        }
+    };
+}
+
+fn page_err(e: AppError) -> Response {
+    error_response(e)
+}
+
+// ---------- users ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users.html")]
+pub struct UsersPage {
+    chrome: Chrome,
+    users: Page<User>,
+    kind: String,
+    q: String,
+    page: i64,
+}
+
+#[derive(Deserialize)]
+pub struct UsersParams {
+    kind: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+pub async fn users(State(s): State<AppState>, PageUser(user): PageUser, Query(p): Query<UsersParams>) -> Response {
+    let kind = p.kind.unwrap_or_else(|| "staff".into());
+    let page = p.page.unwrap_or(1).max(1);
+    let filter = UserFilter {
+        customers: Some(kind == "customers"),
+        query: p.q.clone().filter(|q| !q.trim().is_empty()),
+        offset: (page - 1) * PER_PAGE,
+        limit: PER_PAGE,
+        ..Default::default()
+    };
+    let users = tryr!(s.app.list_users(&user.actor(), &filter).await.map_err(page_err));
+    let chrome = tryr!(Chrome::load(&s, user, "users").await);
+    UsersPage { chrome, users, kind, q: p.q.unwrap_or_default(), page }.into_response()
+}
+
+/// The user form's choices.
+pub struct UserChoices {
+    roles: Vec<Role>,
+    orgs: Vec<Organization>,
+    positions: Vec<Position>,
+    teams: Vec<Team>,
+    staff: Vec<User>,
+}
+
+impl UserChoices {
+    async fn load(s: &AppState, user: &User) -> Result<UserChoices, Response> {
+        let actor = user.actor();
+        let roles = Role::ALL.into_iter().filter(|r| frontline_domain::authz::can_assign_role(&actor, *r)).collect();
+        let orgs = s.app.list_orgs(&actor, None, 0, 200).await.map_err(page_err)?.items;
+        let positions = s.app.list_positions(&actor).await.map_err(page_err)?;
+        let teams = s.app.list_teams(&actor).await.map_err(page_err)?;
+        let staff = s
+            .app
+            .list_users(&actor, &UserFilter { customers: Some(false), limit: 200, ..Default::default() })
+            .await
+            .map_err(page_err)?
+            .items;
+        Ok(UserChoices { roles, orgs, positions, teams, staff })
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct UserForm {
+    #[serde(default)]
+    email: String,
+    name: String,
+    role: String,
+    organization_id: Option<String>,
+    position_id: Option<String>,
+    team_id: Option<String>,
+    reports_to: Option<String>,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    active: Option<String>,
+}
+
+impl UserForm {
+    fn from_user(u: &User) -> Self {
+        let s = |v: Option<i64>| v.map(|i| i.to_string());
+        UserForm {
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role.as_str().into(),
+            organization_id: s(u.organization_id),
+            position_id: s(u.position_id),
+            team_id: s(u.team_id),
+            reports_to: s(u.reports_to),
+            password: String::new(),
+            active: u.active.then(|| "on".into()),
+        }
+    }
+    fn input(&self) -> Result<UserInput, AppError> {
+        Ok(UserInput {
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.role.clone(),
+            organization_id: opt_id(&self.organization_id)?,
+            position_id: opt_id(&self.position_id)?,
+            team_id: opt_id(&self.team_id)?,
+            reports_to: opt_id(&self.reports_to)?,
+            password: Some(self.password.clone()).filter(|p| !p.is_empty()),
+            active: Some(self.active.is_some()),
+        })
+    }
+    fn is(&self, field: &Option<String>, id: &i64) -> bool {
+        field.as_deref() == Some(id.to_string().as_str())
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "user_form.html")]
+pub struct UserFormPage {
+    chrome: Chrome,
+    choices: UserChoices,
+    /// None when creating.
+    user: Option<User>,
+    form: UserForm,
+    errors: FormErrors,
+    tickets: Vec<Ticket>,
+}
+
+pub async fn new_user(State(s): State<AppState>, PageUser(user): PageUser) -> Response {
+    let choices = tryr!(UserChoices::load(&s, &user).await);
+    let chrome = tryr!(Chrome::load(&s, user, "users").await);
+    if !chrome.caps.manage_users {
+        return error_response(frontline_domain::DomainError::Forbidden("your role cannot add users"));
+    }
+    let form = UserForm { role: "customer_member".into(), active: Some("on".into()), ..Default::default() };
+    UserFormPage { chrome, choices, user: None, form, errors: FormErrors::default(), tickets: vec![] }.into_response()
+}
+
+pub async fn create_user(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<UserForm>) -> Response {
+    let result = async { s.app.create_user(&user.actor(), &f.input()?).await }.await;
+    match result {
+        Ok(u) => Redirect::to(&format!("/users/{}", u.id)).into_response(),
+        Err(e) => {
+            let errors = tryr!(FormErrors::from_error(e));
+            let choices = tryr!(UserChoices::load(&s, &user).await);
+            let chrome = tryr!(Chrome::load(&s, user, "users").await);
+            invalid(UserFormPage { chrome, choices, user: None, form: f, errors, tickets: vec![] })
+        }
+    }
+}
+
+async fn user_page(s: &AppState, me: User, id: i64, form: Option<UserForm>, errors: FormErrors) -> Response {
+    let actor = me.actor();
+    let user = tryr!(s.app.user(&actor, id).await.map_err(page_err));
+    let tickets =
+        tryr!(s.app.list_tickets(&actor, TicketFilter { requester_id: Some(id), limit: 20, ..Default::default() }).await.map_err(page_err))
+            .items;
+    let choices = tryr!(UserChoices::load(s, &me).await);
+    let chrome = tryr!(Chrome::load(s, me, "users").await);
+    let failed = errors.any();
+    let page =
+        UserFormPage { chrome, choices, form: form.unwrap_or_else(|| UserForm::from_user(&user)), user: Some(user), errors, tickets };
+    if failed { invalid(page) } else { page.into_response() }
+}
+
+pub async fn user(State(s): State<AppState>, PageUser(me): PageUser, Path(id): Path<i64>) -> Response {
+    user_page(&s, me, id, None, FormErrors::default()).await
+}
+
+pub async fn update_user(State(s): State<AppState>, PageUser(me): PageUser, Path(id): Path<i64>, Form(f): Form<UserForm>) -> Response {
+    let result = async { s.app.update_user(&me.actor(), id, &f.input()?).await }.await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/users/{id}")).into_response(),
+        Err(e) => {
+            let errors = tryr!(FormErrors::from_error(e));
+            user_page(&s, me, id, Some(f), errors).await
+        }
+    }
+}
+
+// ---------- organizations ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "orgs.html")]
+pub struct OrgsPage {
+    chrome: Chrome,
+    orgs: Page<Organization>,
+    q: String,
+    page: i64,
+    form: OrgForm,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct OrgForm {
+    name: String,
+    #[serde(default)]
+    domains: String,
+    #[serde(default)]
+    notes: String,
+}
+
+impl OrgForm {
+    fn fields(&self) -> OrgFields {
+        OrgFields {
+            name: self.name.clone(),
+            domains: self.domains.split(|c: char| c == ',' || c.is_whitespace()).map(str::to_string).collect(),
+            notes: self.notes.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+async fn orgs_page(s: &AppState, user: User, q: String, page: i64, form: OrgForm, errors: FormErrors) -> Response {
+    let orgs = tryr!(s.app.list_orgs(&user.actor(), Some(&q), (page - 1) * PER_PAGE, PER_PAGE).await.map_err(page_err));
+    let chrome = tryr!(Chrome::load(s, user, "orgs").await);
+    let failed = errors.any();
+    let p = OrgsPage { chrome, orgs, q, page, form, errors };
+    if failed { invalid(p) } else { p.into_response() }
+}
+
+pub async fn orgs(State(s): State<AppState>, PageUser(user): PageUser, Query(p): Query<ListParams>) -> Response {
+    orgs_page(&s, user, p.q.unwrap_or_default(), p.page.unwrap_or(1).max(1), OrgForm::default(), FormErrors::default()).await
+}
+
+pub async fn create_org(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<OrgForm>) -> Response {
+    match s.app.create_org(&user.actor(), &f.fields()).await {
+        Ok(o) => Redirect::to(&format!("/organizations/{}", o.id)).into_response(),
+        Err(e) => {
+            let errors = tryr!(FormErrors::from_error(e));
+            orgs_page(&s, user, String::new(), 1, f, errors).await
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "org.html")]
+pub struct OrgPage {
+    chrome: Chrome,
+    org: Organization,
+    members: Vec<User>,
+    tickets: Vec<Ticket>,
+    form: OrgForm,
+    errors: FormErrors,
+}
+
+async fn org_page(s: &AppState, user: User, id: i64, form: Option<OrgForm>, errors: FormErrors) -> Response {
+    let actor = user.actor();
+    let org = tryr!(s.app.org(&actor, id).await.map_err(page_err));
+    let members = tryr!(
+        s.app.list_users(&actor, &UserFilter { organization_id: Some(id), limit: 200, ..Default::default() }).await.map_err(page_err)
+    )
+    .items;
+    let tickets = tryr!(
+        s.app.list_tickets(&actor, TicketFilter { organization_id: Some(id), limit: 25, ..Default::default() }).await.map_err(page_err)
+    )
+    .items;
+    let chrome = tryr!(Chrome::load(s, user, "orgs").await);
+    let form = form.unwrap_or_else(|| OrgForm { name: org.name.clone(), domains: org.domains.clone(), notes: org.notes.clone() });
+    let failed = errors.any();
+    let p = OrgPage { chrome, org, members, tickets, form, errors };
+    if failed { invalid(p) } else { p.into_response() }
+}
+
+pub async fn org(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
+    org_page(&s, user, id, None, FormErrors::default()).await
+}
+
+pub async fn update_org(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Form(f): Form<OrgForm>) -> Response {
+    match s.app.update_org(&user.actor(), id, &f.fields()).await {
+        Ok(_) => Redirect::to(&format!("/organizations/{id}")).into_response(),
+        Err(e) => {
+            let errors = tryr!(FormErrors::from_error(e));
+            org_page(&s, user, id, Some(f), errors).await
+        }
+    }
+}
+
+// ---------- teams ----------
+
+#[derive(Deserialize, Default)]
+pub struct TeamForm {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "teams.html")]
+pub struct TeamsPage {
+    chrome: Chrome,
+    teams: Vec<Team>,
+    form: TeamForm,
+    errors: FormErrors,
+}
+
+async fn teams_page(s: &AppState, user: User, form: TeamForm, errors: FormErrors) -> Response {
+    let teams = tryr!(s.app.list_teams(&user.actor()).await.map_err(page_err));
+    let chrome = tryr!(Chrome::load(s, user, "teams").await);
+    let failed = errors.any();
+    let p = TeamsPage { chrome, teams, form, errors };
+    if failed { invalid(p) } else { p.into_response() }
+}
+
+pub async fn teams(State(s): State<AppState>, PageUser(user): PageUser) -> Response {
+    teams_page(&s, user, TeamForm::default(), FormErrors::default()).await
+}
+
+pub async fn create_team(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<TeamForm>) -> Response {
+    match s.app.create_team(&user.actor(), &f.name, &f.description).await {
+        Ok(t) => Redirect::to(&format!("/teams/{}", t.id)).into_response(),
+        Err(e) => {
+            let errors = tryr!(FormErrors::from_error(e));
+            teams_page(&s, user, f, errors).await
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "team.html")]
+pub struct TeamPage {
+    chrome: Chrome,
+    team: Team,
+    members: Vec<User>,
+    form: TeamForm,
+    errors: FormErrors,
+}
+
+async fn team_page(s: &AppState, user: User, id: i64, form: Option<TeamForm>, errors: FormErrors) -> Response {
+    let actor = user.actor();
+    let team = tryr!(s.app.team(&actor, id).await.map_err(page_err));
+    let members =
+        tryr!(s.app.list_users(&actor, &UserFilter { team_id: Some(id), limit: 200, ..Default::default() }).await.map_err(page_err)).items;
+    let chrome = tryr!(Chrome::load(s, user, "teams").await);
+    let form = form.unwrap_or_else(|| TeamForm { name: team.name.clone(), description: team.description.clone() });
+    let failed = errors.any();
+    let p = TeamPage { chrome, team, members, form, errors };
+    if failed { invalid(p) } else { p.into_response() }
+}
+
+pub async fn team(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
+    team_page(&s, user, id, None, FormErrors::default()).await
+}
+
+pub async fn update_team(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Form(f): Form<TeamForm>) -> Response {
+    match s.app.update_team(&user.actor(), id, &f.name, &f.description).await {
+        Ok(_) => Redirect::to(&format!("/teams/{id}")).into_response(),
+        Err(e) => {
+            let errors = tryr!(FormErrors::from_error(e));
+            team_page(&s, user, id, Some(f), errors).await
+        }
+    }
+}
+
+// ---------- positions ----------
+
+#[derive(Deserialize, Default)]
+pub struct PositionForm {
+    name: String,
+    level: String,
+    rank: String,
+    tier: String,
+}
+
+impl PositionForm {
+    fn input(&self) -> Result<PositionInput, AppError> {
+        let num = |field: &str, v: &str| -> Result<i64, AppError> {
+            v.trim().parse().map_err(|_| frontline_domain::DomainError::invalid(field, format!("{field} must be a whole number")).into())
+        };
+        Ok(PositionInput {
+            name: self.name.clone(),
+            level: self.level.clone(),
+            rank: num("rank", &self.rank)?,
+            tier: num("tier", &self.tier)?,
+        })
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "positions.html")]
+pub struct PositionsPage {
+    chrome: Chrome,
+    positions: Vec<Position>,
+    form: PositionForm,
+    /// Which position the errors belong to (None: the new-position form).
+    error_for: Option<i64>,
+    errors: FormErrors,
+}
+
+async fn positions_page(s: &AppState, user: User, form: PositionForm, error_for: Option<i64>, errors: FormErrors) -> Response {
+    let positions = tryr!(s.app.list_positions(&user.actor()).await.map_err(page_err));
+    let chrome = tryr!(Chrome::load(s, user, "positions").await);
+    let failed = errors.any();
+    let p = PositionsPage { chrome, positions, form, error_for, errors };
+    if failed { invalid(p) } else { p.into_response() }
+}
+
+pub async fn positions(State(s): State<AppState>, PageUser(user): PageUser) -> Response {
+    positions_page(&s, user, PositionForm { tier: "1".into(), ..Default::default() }, None, FormErrors::default()).await
+}
+
+pub async fn create_position(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<PositionForm>) -> Response {
+    let result = async { s.app.save_position(&user.actor(), None, &f.input()?).await }.await;
+    match result {
+        Ok(_) => Redirect::to("/admin/positions").into_response(),
+        Err(e) => {
+            let errors = tryr!(FormErrors::from_error(e));
+            positions_page(&s, user, f, None, errors).await
+        }
+    }
+}
+
+pub async fn update_position(
+    State(s): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<PositionForm>,
+) -> Response {
+    let result = async { s.app.save_position(&user.actor(), Some(id), &f.input()?).await }.await;
+    match result {
+        Ok(_) => Redirect::to("/admin/positions").into_response(),
+        Err(e) => {
+            let errors = tryr!(FormErrors::from_error(e));
+            positions_page(&s, user, PositionForm { tier: "1".into(), ..Default::default() }, Some(id), errors).await
+        }
+    }
+}
+
+// ---------- audit ----------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    chrome: Chrome,
+    entries: Page<AuditEntry>,
+    page: i64,
+}
+
+#[derive(Deserialize)]
+pub struct PageParam {
+    page: Option<i64>,
+}
+
+pub async fn audit(State(s): State<AppState>, PageUser(user): PageUser, Query(p): Query<PageParam>) -> Response {
+    let page = p.page.unwrap_or(1).max(1);
+    let entries = tryr!(s.app.audit_log(&user.actor(), page).await.map_err(page_err));
+    let chrome = tryr!(Chrome::load(&s, user, "audit").await);
+    AuditPage { chrome, entries, page }.into_response()
+}

@@ -1,0 +1,400 @@
+//! Agent pages: queues, the ticket page, new ticket, search.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketPatch, TicketView};
+use frontline_domain::authz::{self, Permission};
+use frontline_domain::queue::{QueueView, Sort};
+use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, TicketType};
+use frontline_store::{Page, Team, Ticket, User};
+use serde::Deserialize;
+
+use super::{Chrome, FormErrors, error_response, invalid, opt_id};
+use crate::AppState;
+use crate::auth::PageUser;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "queue.html")]
+pub struct QueuePage {
+    chrome: Chrome,
+    view: QueueView,
+    sort: String,
+    page: i64,
+    tickets: Page<Ticket>,
+    count: i64,
+}
+
+impl QueuePage {
+    fn sort_link(&self, key: &str) -> String {
+        // Clicking the active column flips its direction.
+        let next = if self.sort == format!("-{key}") { key.to_string() } else { format!("-{key}") };
+        format!("/tickets?view={}&sort={next}", self.view.as_str())
+    }
+    fn sort_mark(&self, key: &str) -> &'static str {
+        if self.sort == format!("-{key}") {
+            " ▼"
+        } else if self.sort == key {
+            " ▲"
+        } else {
+            ""
+        }
+    }
+    fn page_link(&self, page: i64) -> String {
+        format!("/tickets?view={}&sort={}&page={page}", self.view.as_str(), self.sort)
+    }
+    fn last_page(&self) -> i64 {
+        ((self.count + frontline_app::tickets::PAGE_SIZE - 1) / frontline_app::tickets::PAGE_SIZE).max(1)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct QueueParams {
+    view: Option<String>,
+    sort: Option<String>,
+    page: Option<i64>,
+}
+
+pub async fn queue(State(s): State<AppState>, PageUser(user): PageUser, Query(q): Query<QueueParams>) -> Response {
+    let view = match QueueView::parse(q.view.as_deref().unwrap_or("mine")) {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
+    let chrome = match Chrome::load(&s, user, view.as_str()).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let actor = chrome.user.actor();
+    let sort = match q.sort.as_deref().map(Sort::parse).transpose() {
+        Ok(s) => s.unwrap_or_default(),
+        Err(e) => return error_response(e),
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let tickets = match s.app.queue(&actor, view, sort, page).await {
+        Ok(t) => t,
+        Err(e) => return error_response(e),
+    };
+    let count = chrome.counts.iter().find(|c| c.view == view).map(|c| c.count).unwrap_or(0);
+    QueuePage { chrome, view, sort: sort.as_param(), page, tickets, count }.into_response()
+}
+
+/// Choices for the ticket forms.
+pub struct Choices {
+    pub staff: Vec<User>,
+    pub teams: Vec<Team>,
+}
+
+impl Choices {
+    async fn load(s: &AppState, user: &User) -> Result<Choices, Response> {
+        let actor = user.actor();
+        let staff = s.app.assignable_staff(&actor).await.map_err(error_response)?;
+        let teams = s.app.list_teams(&actor).await.map_err(error_response)?;
+        Ok(Choices { staff, teams })
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ticket_new.html")]
+pub struct NewTicketPage {
+    chrome: Chrome,
+    choices: Choices,
+    form: NewTicketForm,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewTicketForm {
+    requester_email: String,
+    #[serde(default)]
+    requester_name: String,
+    subject: String,
+    body: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    ticket_type: String,
+    assignee_id: Option<String>,
+    team_id: Option<String>,
+    #[serde(default)]
+    tier: String,
+    #[serde(default)]
+    tags: String,
+}
+
+pub async fn new_form(State(s): State<AppState>, PageUser(user): PageUser) -> Response {
+    let choices = match Choices::load(&s, &user).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let chrome = match Chrome::load(&s, user, "new").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !chrome.caps.create_ticket {
+        return error_response(frontline_domain::DomainError::Forbidden("your role cannot create tickets"));
+    }
+    let form = NewTicketForm { priority: "normal".into(), ticket_type: "question".into(), tier: "1".into(), ..Default::default() };
+    NewTicketPage { chrome, choices, form, errors: FormErrors::default() }.into_response()
+}
+
+pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<NewTicketForm>) -> Response {
+    let actor = user.actor();
+    let result = async {
+        let input = NewTicketInput {
+            subject: f.subject.clone(),
+            body: f.body.clone(),
+            requester_id: None,
+            requester_email: Some(f.requester_email.clone()),
+            requester_name: Some(f.requester_name.clone()),
+            priority: Some(f.priority.clone()),
+            ticket_type: Some(f.ticket_type.clone()),
+            assignee_id: opt_id(&f.assignee_id)?,
+            team_id: opt_id(&f.team_id)?,
+            tier: Some(f.tier.trim().parse().unwrap_or(1)),
+            tags: Some(ticket::split_tags(&f.tags)),
+        };
+        s.app.create_ticket(&actor, &input, Channel::Web).await
+    }
+    .await;
+    match result {
+        Ok(t) => Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
+        Err(e) => {
+            let errors = match FormErrors::from_error(e) {
+                Ok(errors) => errors,
+                Err(page) => return page,
+            };
+            let choices = match Choices::load(&s, &user).await {
+                Ok(c) => c,
+                Err(r) => return r,
+            };
+            match Chrome::load(&s, user, "new").await {
+                Ok(chrome) => invalid(NewTicketPage { chrome, choices, form: f, errors }),
+                Err(r) => r,
+            }
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ticket.html")]
+pub struct TicketPage {
+    chrome: Chrome,
+    view: TicketView,
+    choices: Choices,
+    can_work: bool,
+    can_note: bool,
+    reply_body: String,
+    reply_kind: String,
+    errors: FormErrors,
+    field_errors: FormErrors,
+}
+
+impl TicketPage {
+    /// A readable line for one history event.
+    fn describe(&self, field: &str, old: &Option<String>, new: &Option<String>) -> String {
+        let name_of = |id: &Option<String>| -> String {
+            match id {
+                None => "nobody".into(),
+                Some(v) => {
+                    let id: i64 = v.parse().unwrap_or(-1);
+                    self.choices
+                        .staff
+                        .iter()
+                        .find(|u| u.id == id)
+                        .map(|u| u.name.clone())
+                        .or_else(|| self.choices.teams.iter().find(|t| t.id == id && field == "team").map(|t| t.name.clone()))
+                        .unwrap_or_else(|| format!("#{v}"))
+                }
+            }
+        };
+        let val = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+        match field {
+            "created" => format!("created the ticket as {}", val(new)),
+            "public_reply" => "replied publicly".into(),
+            "internal_note" => "added an internal note".into(),
+            "assignee" if old.is_none() => format!("assigned to {}", name_of(new)),
+            "assignee" => format!("reassigned from {} to {}", name_of(old), name_of(new)),
+            "team" => {
+                let team = |v: &Option<String>| {
+                    v.as_ref()
+                        .and_then(|id| self.choices.teams.iter().find(|t| t.id.to_string() == *id))
+                        .map(|t| t.name.clone())
+                        .unwrap_or_else(|| val(v))
+                };
+                format!("team {} → {}", team(old), team(new))
+            }
+            "escalation_level" => format!(
+                "escalation: {} → {}",
+                ticket::escalation_label(old.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0)),
+                ticket::escalation_label(new.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0))
+            ),
+            f if old.is_none() => format!("set {f} to {}", val(new)),
+            f => format!("{f}: {} → {}", val(old), val(new)),
+        }
+    }
+}
+
+async fn ticket_page(s: &AppState, user: User, id: i64, reply: (String, String), errors: FormErrors, field_errors: FormErrors) -> Response {
+    let actor = user.actor();
+    let view = match s.app.ticket_view(&actor, id).await {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
+    let choices = match Choices::load(s, &user).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let chrome = match Chrome::load(s, user, "ticket").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let page = TicketPage {
+        can_work: authz::can(&actor, Permission::WorkTickets),
+        can_note: authz::can(&actor, Permission::AddInternalNote),
+        chrome,
+        view,
+        choices,
+        reply_body: reply.0,
+        reply_kind: reply.1,
+        errors,
+        field_errors,
+    };
+    if page.errors.any() || page.field_errors.any() { invalid(page) } else { page.into_response() }
+}
+
+pub async fn show(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
+    if user.role.is_customer() {
+        return Redirect::to(&format!("/portal/tickets/{id}")).into_response();
+    }
+    ticket_page(&s, user, id, (String::new(), "public".into()), FormErrors::default(), FormErrors::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    body: String,
+    kind: String,
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn reply(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Form(f): Form<ReplyForm>) -> Response {
+    let result = async {
+        let kind = MessageKind::parse(&f.kind)?;
+        let input =
+            ReplyInput { kind, body: f.body.clone(), status: Some(f.status.clone()).filter(|s| !s.is_empty()), channel: Channel::Web };
+        s.app.reply(&user.actor(), id, &input).await
+    }
+    .await;
+    match result {
+        Ok(m) => Redirect::to(&format!("/tickets/{id}#message-{}", m.id)).into_response(),
+        Err(e) => match FormErrors::from_error(e) {
+            Ok(errors) => ticket_page(&s, user, id, (f.body, f.kind), errors, FormErrors::default()).await,
+            Err(page) => page,
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FieldsForm {
+    status: String,
+    priority: String,
+    ticket_type: String,
+    assignee_id: Option<String>,
+    team_id: Option<String>,
+    tier: String,
+    escalation_level: String,
+    #[serde(default)]
+    tags: String,
+    /// The ticket's updated_at when the page was rendered.
+    version: DateTime<Utc>,
+}
+
+pub async fn update_fields(
+    State(s): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<FieldsForm>,
+) -> Response {
+    let result = async {
+        let patch = TicketPatch {
+            subject: None,
+            status: Some(f.status.clone()),
+            priority: Some(f.priority.clone()),
+            ticket_type: Some(f.ticket_type.clone()),
+            assignee_id: Some(opt_id(&f.assignee_id)?),
+            team_id: Some(opt_id(&f.team_id)?),
+            tier: Some(f.tier.trim().parse().map_err(|_| frontline_domain::DomainError::invalid("tier", "choose a tier"))?),
+            escalation_level: Some(
+                f.escalation_level
+                    .trim()
+                    .parse()
+                    .map_err(|_| frontline_domain::DomainError::invalid("escalation_level", "choose a level"))?,
+            ),
+            tags: Some(ticket::split_tags(&f.tags)),
+            expected_version: Some(f.version),
+        };
+        s.app.update_ticket(&user.actor(), id, &patch).await
+    }
+    .await;
+    match result {
+        Ok(_) => Redirect::to(&format!("/tickets/{id}")).into_response(),
+        Err(e) => match FormErrors::from_error(e) {
+            Ok(errors) => ticket_page(&s, user, id, (String::new(), "public".into()), FormErrors::default(), errors).await,
+            Err(page) => page,
+        },
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    chrome: Chrome,
+    q: String,
+    page: i64,
+    tickets: Page<Ticket>,
+}
+
+#[derive(Deserialize)]
+pub struct SearchParams {
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+pub async fn search(State(s): State<AppState>, PageUser(user): PageUser, headers: HeaderMap, Query(p): Query<SearchParams>) -> Response {
+    let q = p.q.unwrap_or_default().trim().to_string();
+    // A bare ticket number jumps straight to the ticket.
+    if let Ok(id) = q.trim_start_matches('#').parse::<i64>()
+        && headers.get("hx-request").is_none()
+        && s.app.ticket(&user.actor(), id).await.is_ok()
+    {
+        return Redirect::to(&format!("/tickets/{id}")).into_response();
+    }
+    let page = p.page.unwrap_or(1).max(1);
+    let tickets = if q.is_empty() {
+        Page { items: vec![], has_more: false }
+    } else {
+        match s.app.search(&user.actor(), &q, page).await {
+            Ok(t) => t,
+            Err(e) => return error_response(e),
+        }
+    };
+    match Chrome::load(&s, user, "search").await {
+        Ok(chrome) => SearchPage { chrome, q, page, tickets }.into_response(),
+        Err(r) => r,
+    }
+}
+
+/// Used by templates.
+pub fn statuses() -> &'static [Status] {
+    Status::ALL
+}
+pub fn priorities() -> &'static [Priority] {
+    Priority::ALL
+}
+pub fn types() -> &'static [TicketType] {
+    TicketType::ALL
+}

@@ -1,0 +1,153 @@
+//! Administration from the command line, through the same use cases as
+//! the web app (acting as the system; every change is in the audit log).
+
+use std::io::Read;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use frontline_app::directory::{OrgFields, UserInput, system_actor};
+
+use crate::config::Config;
+use crate::server::open;
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user (agent, admin, customer, ...).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, head_of_support, manager, agent, engineering, solutions_engineer, leadership, customer_admin, customer_member
+        #[arg(long)]
+        role: String,
+        /// Organization id (customers; default: by email domain).
+        #[arg(long)]
+        org: Option<i64>,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Set a user's password (ends their sessions).
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Deactivate a user: they can no longer sign in or use API tokens.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Args)]
+pub struct PasswordArgs {
+    /// The password (visible in the process list; prefer --password-stdin or FRONTLINE_PASSWORD).
+    #[arg(long, env = "FRONTLINE_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// Read the password from standard input.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+impl PasswordArgs {
+    fn read(&self) -> anyhow::Result<Option<String>> {
+        if self.password_stdin {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).context("cannot read the password from standard input")?;
+            return Ok(Some(s.trim_end_matches(['\r', '\n']).to_string()));
+        }
+        Ok(self.password.clone())
+    }
+}
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Create a customer organization.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Email domain owned by the organization; repeat for several.
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        #[arg(long, default_value = "")]
+        notes: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token acting as a user; prints the token once.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn fail(e: frontline_app::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+pub async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let app = open(&config).await?;
+    let actor = system_actor();
+    match cmd {
+        UserCommand::Create { email, name, role, org, password } => {
+            let input = UserInput { email, name, role, organization_id: org, password: password.read()?, ..Default::default() };
+            let u = app.create_user(&actor, &input).await.map_err(fail)?;
+            println!("created user {} <{}> ({}), id {}", u.name, u.email, u.role.as_str(), u.id);
+        }
+        UserCommand::SetPassword { email, password } => {
+            let u = app.user_by_email(&email).await.map_err(fail)?.with_context(|| format!("no user with email {email}"))?;
+            let pw = password.read()?.context("give the password with --password, --password-stdin or FRONTLINE_PASSWORD")?;
+            app.set_password(&actor, u.id, &pw).await.map_err(fail)?;
+            println!("password set for {}", u.email);
+        }
+        UserCommand::Deactivate { email } => {
+            let u = app.user_by_email(&email).await.map_err(fail)?.with_context(|| format!("no user with email {email}"))?;
+            let input = UserInput {
+                email: u.email.clone(),
+                name: u.name.clone(),
+                role: u.role.as_str().into(),
+                organization_id: u.organization_id,
+                position_id: u.position_id,
+                team_id: u.team_id,
+                reports_to: u.reports_to,
+                password: None,
+                active: Some(false),
+            };
+            app.update_user(&actor, u.id, &input).await.map_err(fail)?;
+            println!("deactivated {}", u.email);
+        }
+    }
+    app.store.close().await;
+    Ok(())
+}
+
+pub async fn org(config: Config, cmd: OrgCommand) -> anyhow::Result<()> {
+    let app = open(&config).await?;
+    match cmd {
+        OrgCommand::Create { name, domains, notes } => {
+            let o = app.create_org(&system_actor(), &OrgFields { name, domains, notes }).await.map_err(fail)?;
+            println!("created organization {} ({}), id {}", o.name, o.domains, o.id);
+        }
+    }
+    app.store.close().await;
+    Ok(())
+}
+
+pub async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<()> {
+    let app = open(&config).await?;
+    match cmd {
+        TokenCommand::Create { email, name } => {
+            let u = app.user_by_email(&email).await.map_err(fail)?.with_context(|| format!("no user with email {email}"))?;
+            let (_, secret) = app.create_api_token(&u.actor(), &name).await.map_err(fail)?;
+            println!("{secret}");
+        }
+    }
+    app.store.close().await;
+    Ok(())
+}

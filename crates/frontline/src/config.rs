@@ -1,0 +1,147 @@
+//! Configuration: defaults, then a TOML file, then FRONTLINE_* environment
+//! variables, then command-line flags. Unknown keys are warned about.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where the SQLite database lives when no database_url is given.
+    pub data_dir: PathBuf,
+    /// postgres://... or sqlite://...; overrides data_dir.
+    pub database_url: Option<String>,
+    /// The public URL people use (also the trusted origin for CSRF checks).
+    pub base_url: String,
+    /// Send cookies only over HTTPS; turn on behind TLS.
+    pub secure_cookies: bool,
+    /// Database connections per instance.
+    pub max_connections: u32,
+    /// "text" or "json".
+    pub log_format: String,
+    /// Run the background job runner in this instance.
+    pub run_jobs: bool,
+}
+
+const KNOWN_KEYS: &[&str] =
+    &["listen", "data_dir", "database_url", "base_url", "secure_cookies", "max_connections", "log_format", "run_jobs"];
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            base_url: "http://127.0.0.1:8080".into(),
+            secure_cookies: false,
+            max_connections: 10,
+            log_format: "text".into(),
+            run_jobs: true,
+        }
+    }
+}
+
+// Hand-written so that a database URL with a password never reaches a log.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|u| redact_url(u)))
+            .field("base_url", &self.base_url)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("max_connections", &self.max_connections)
+            .field("log_format", &self.log_format)
+            .field("run_jobs", &self.run_jobs)
+            .finish()
+    }
+}
+
+/// postgres://user:secret@host/db -> postgres://user:***@host/db
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Values given on the command line win over everything else.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+pub fn load(file: Option<&PathBuf>, overrides: &Overrides) -> anyhow::Result<Config> {
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    let default_file = PathBuf::from("frontline.toml");
+    match file {
+        Some(path) => {
+            anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
+            fig = fig.merge(Toml::file(path));
+        }
+        None if default_file.exists() => fig = fig.merge(Toml::file(default_file)),
+        None => {}
+    }
+    fig = fig.merge(Env::prefixed("FRONTLINE_").ignore(&["config", "test_postgres_url"])).merge(Serialized::defaults(overrides));
+    if let Ok(all) = fig.extract::<std::collections::BTreeMap<String, figment::value::Value>>() {
+        for key in all.keys().filter(|k| !KNOWN_KEYS.contains(&k.as_str())) {
+            eprintln!("warning: unknown configuration key '{key}' is ignored");
+        }
+    }
+    let mut config: Config = fig.extract().context("invalid configuration")?;
+    // Listening elsewhere than the default without a base URL: follow the listen address.
+    if config.base_url == Config::default().base_url && config.listen != Config::default().listen {
+        config.base_url = format!("http://{}", config.listen);
+    }
+    Ok(config)
+}
+
+impl Config {
+    pub fn database_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.database_url {
+            return Ok(url.clone());
+        }
+        std::fs::create_dir_all(&self.data_dir).with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}", self.data_dir.join("frontline.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
+        assert_eq!(redact_url("sqlite://data/f.db"), "sqlite://data/f.db");
+        let c = Config { database_url: Some("postgres://app:s3cret@db/x".into()), ..Config::default() };
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let o = Overrides { listen: Some("127.0.0.1:9999".parse().unwrap_or(Config::default().listen)), ..Default::default() };
+        let c = load(None, &o).unwrap_or_default();
+        assert_eq!(c.listen.port(), 9999);
+        assert_eq!(c.base_url, "http://127.0.0.1:9999");
+    }
+}

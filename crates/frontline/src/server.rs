@@ -1,0 +1,90 @@
+//! Opening the database, serving HTTP with graceful shutdown, the demo.
+
+use anyhow::Context;
+use frontline_app::{App, AppConfig};
+use frontline_store::Store;
+use frontline_web::{AppState, WebConfig};
+use tokio::sync::watch;
+
+use crate::config::{Config, redact_url};
+
+pub fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let result = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+    if let Err(e) = result {
+        eprintln!("warning: logging already initialised: {e}");
+    }
+}
+
+/// Connect and migrate.
+pub async fn open(config: &Config) -> anyhow::Result<App> {
+    let url = config.database_url()?;
+    let store = Store::connect(&url, config.max_connections).await.with_context(|| format!("cannot open database {}", redact_url(&url)))?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(App::new(store, AppConfig::default()))
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = open(&config).await?;
+    run_server(app, &config).await
+}
+
+async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let jobs = if config.run_jobs {
+        let app = app.clone();
+        Some(tokio::spawn(async move { app.job_loop(stop_rx).await }))
+    } else {
+        None
+    };
+    let state = AppState::new(app.clone(), WebConfig { base_url: config.base_url.clone(), secure_cookies: config.secure_cookies });
+    let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!(listen = %config.listen, base_url = %config.base_url, engine = ?app.store.engine(), "Frontline is serving");
+    axum::serve(listener, frontline_web::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let _ = stop_tx.send(true);
+    if let Some(j) = jobs {
+        let _ = j.await;
+    }
+    app.store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+pub async fn demo(config: Config, serve: bool) -> anyhow::Result<()> {
+    let app = open(&config).await?;
+    let summary = frontline_seed::seed_demo(&app).await.context("cannot create demo data")?;
+    println!();
+    println!("Frontline demo: {}", config.base_url);
+    println!("Data folder: {}", config.data_dir.display());
+    println!("Every demo user's password: {}", frontline_seed::DEMO_PASSWORD);
+    println!();
+    for login in &summary.logins {
+        let context = [login.position.as_deref(), login.team.as_deref(), login.organization.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!("  {:<36} {:<24} {}", login.email, login.role, context);
+    }
+    println!();
+    if serve { run_server(app, &config).await } else { Ok(()) }
+}
