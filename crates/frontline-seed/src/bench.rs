@@ -309,10 +309,12 @@ pub async fn generate_bench(store: &Store, spec: &BenchSpec) -> anyhow::Result<B
     let mut agent_rows = Vec::with_capacity(spec.agents);
     let mut agent_meta = Vec::with_capacity(spec.agents);
     for i in 0..spec.agents {
-        let (tier, name) = if i % 3 == 2 { (2, "Senior Support Specialist") } else { (1, tier1_names[i % tier1_names.len()]) };
+        // Round-robin over the teams; every third member of a team is a senior.
+        let (team, rank_in_team) = (i % spec.teams, i / spec.teams);
+        let (tier, name) =
+            if rank_in_team % 3 == 2 { (2, "Senior Support Specialist") } else { (1, tier1_names[rank_in_team % tier1_names.len()]) };
         let pos = position(&positions, name, tier);
         let (first, last) = person(i, 0);
-        let team = i % spec.teams;
         agent_rows.push(BulkUser {
             email: format!("agent{:03}@bench.frontline.test", i + 1),
             name: format!("{first} {last}"),

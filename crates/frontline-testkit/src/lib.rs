@@ -27,16 +27,16 @@ pub fn skip(test: &str, why: &str) {
 /// `$body` is an async fn taking a `TestDb`.
 #[macro_export]
 macro_rules! on_both_engines {
-    ($name:ident, $body:path) => {
+    ($name:ident, $body:ident) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                $body($crate::TestDb::sqlite().await).await
+                super::$body($crate::TestDb::sqlite().await).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(db) = $crate::TestDb::postgres(concat!(module_path!())).await {
-                    $body(db).await
+                    super::$body(db).await
                 }
             }
         }

@@ -31,7 +31,9 @@ impl TestDb {
     /// None (after saying so) when no PostgreSQL server is configured.
     pub async fn postgres(test: &str) -> Option<TestDb> {
         let Ok(admin_url) = std::env::var(PG_ENV) else {
-            eprintln!("{test}: PostgreSQL variant skipped: {PG_ENV} is not set (CI sets it, e.g. postgres://postgres@127.0.0.1:5432/postgres)");
+            eprintln!(
+                "{test}: PostgreSQL variant skipped: {PG_ENV} is not set (CI sets it, e.g. postgres://postgres@127.0.0.1:5432/postgres)"
+            );
             return None;
         };
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();

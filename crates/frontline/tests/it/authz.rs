@@ -1,0 +1,438 @@
+//! The authorization matrix: every API and UI route, with every role.
+//! Customers get 404 for other organizations' tickets (existence must not
+//! leak) and never see internal notes.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::http::Method;
+use frontline_testkit::{Auth, TestApp, TestDb, on_both_engines};
+use serde_json::{Value, json};
+
+use crate::fixtures::Desk;
+
+const STAFF: &[&str] = &["admin", "head_of_support", "manager", "agent", "engineering", "solutions_engineer", "leadership"];
+const WORKERS: &[&str] = &["admin", "head_of_support", "manager", "agent", "solutions_engineer"];
+const ALL: &[&str] = &[
+    "admin",
+    "head_of_support",
+    "manager",
+    "agent",
+    "engineering",
+    "solutions_engineer",
+    "leadership",
+    "customer_admin",
+    "customer_member",
+    "customer_other",
+    "foreign_admin",
+];
+
+/// What a persona must get from a route.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Exp {
+    /// 2xx (or a redirect for forms).
+    Ok,
+    Forbidden,
+    NotFound,
+    /// Reachable, but this input is refused with a field error.
+    Invalid,
+}
+
+struct Case {
+    method: Method,
+    /// Path with {a} (org A ticket), {b} (org B ticket), {org_a}, {org_b}, {team}, {pos}, {user}, {tok}.
+    path: &'static str,
+    body: fn(usize) -> Value,
+    expect: fn(&str) -> Exp,
+}
+
+fn no_body(_: usize) -> Value {
+    Value::Null
+}
+
+fn allow(roles: &'static [&'static str], who: &str, otherwise: Exp) -> Exp {
+    if roles.contains(&who) { Exp::Ok } else { otherwise }
+}
+
+/// Viewing ticket A: staff, org A's admin, and its requester.
+fn view_a(who: &str) -> Exp {
+    match who {
+        w if STAFF.contains(&w) => Exp::Ok,
+        "customer_admin" | "customer_member" => Exp::Ok,
+        _ => Exp::NotFound,
+    }
+}
+
+fn api_cases() -> Vec<Case> {
+    vec![
+        Case { method: Method::GET, path: "/api/v1/tickets", body: no_body, expect: |_| Exp::Ok },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tickets",
+            body: |n| json!({"subject": format!("Case {n}"), "body": "Steps to reproduce ...", "requester_email": format!("new{n}@northwind.example")}),
+            expect: |w| match w {
+                "engineering" | "leadership" => Exp::Forbidden,
+                w if WORKERS.contains(&w) => Exp::Ok,
+                // Customers may open tickets, but not name another requester.
+                _ => Exp::Invalid,
+            },
+        },
+        Case { method: Method::GET, path: "/api/v1/tickets/{a}", body: no_body, expect: view_a },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/tickets/{b}",
+            body: no_body,
+            expect: |w| if w == "foreign_admin" || STAFF.contains(&w) { Exp::Ok } else { Exp::NotFound },
+        },
+        Case {
+            method: Method::PATCH,
+            path: "/api/v1/tickets/{a}",
+            body: |_| json!({"priority": "high"}),
+            expect: |w| match view_a(w) {
+                Exp::Ok => allow(WORKERS, w, Exp::Forbidden),
+                other => other,
+            },
+        },
+        Case { method: Method::GET, path: "/api/v1/tickets/{a}/messages", body: no_body, expect: view_a },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tickets/{a}/messages",
+            body: |n| json!({"body": format!("public reply {n}")}),
+            expect: |w| match view_a(w) {
+                Exp::Ok if w == "engineering" || w == "leadership" => Exp::Forbidden,
+                other => other,
+            },
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tickets/{b}/messages",
+            body: |n| json!({"kind": "internal", "body": format!("note {n}")}),
+            expect: |w| match w {
+                "leadership" => Exp::Forbidden,
+                "foreign_admin" => Exp::Forbidden,
+                w if STAFF.contains(&w) => Exp::Ok,
+                _ => Exp::NotFound,
+            },
+        },
+        Case { method: Method::GET, path: "/api/v1/tickets/{a}/events", body: no_body, expect: view_a },
+        Case { method: Method::GET, path: "/api/v1/queues", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case { method: Method::GET, path: "/api/v1/queues/open", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case { method: Method::GET, path: "/api/v1/search?q=webhook", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case { method: Method::GET, path: "/api/v1/users", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/users",
+            body: |n| json!({"email": format!("c{n}@globex.example"), "name": "New Customer", "role": "customer_member"}),
+            expect: |w| allow(&["admin", "head_of_support", "solutions_engineer"], w, Exp::Forbidden),
+        },
+        // {user} is customer_other: people may read their own profile.
+        Case {
+            method: Method::GET,
+            path: "/api/v1/users/{user}",
+            body: no_body,
+            expect: |w| if w == "customer_other" { Exp::Ok } else { allow(STAFF, w, Exp::Forbidden) },
+        },
+        Case {
+            method: Method::PATCH,
+            path: "/api/v1/users/{user}",
+            body: |n| json!({"name": format!("Renamed {n}")}),
+            expect: |w| allow(&["admin", "head_of_support", "solutions_engineer"], w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/organizations", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/organizations",
+            body: |n| json!({"name": format!("Org {n}"), "domains": [format!("org{n}.example")]}),
+            expect: |w| allow(&["admin", "head_of_support", "solutions_engineer"], w, Exp::Forbidden),
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/organizations/{org_a}",
+            body: no_body,
+            expect: |w| {
+                if STAFF.contains(&w) || ["customer_admin", "customer_member", "customer_other"].contains(&w) {
+                    Exp::Ok
+                } else {
+                    Exp::NotFound
+                }
+            },
+        },
+        Case {
+            method: Method::PATCH,
+            path: "/api/v1/organizations/{org_b}",
+            body: |n| json!({"notes": format!("note {n}")}),
+            expect: |w| allow(&["admin", "head_of_support", "solutions_engineer"], w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/teams", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/teams",
+            body: |n| json!({"name": format!("Team {n}")}),
+            expect: |w| allow(&["admin", "head_of_support", "manager"], w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/teams/{team}", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::PATCH,
+            path: "/api/v1/teams/{team}",
+            body: |n| json!({"description": format!("d{n}")}),
+            expect: |w| allow(&["admin", "head_of_support", "manager"], w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/positions", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/positions",
+            body: |n| json!({"name": format!("Principal {n}"), "level": "IC4", "rank": 8, "tier": 2}),
+            expect: |w| allow(&["admin", "head_of_support"], w, Exp::Forbidden),
+        },
+        Case {
+            method: Method::PATCH,
+            path: "/api/v1/positions/{pos}",
+            body: |_| json!({"tier": 1}),
+            expect: |w| allow(&["admin", "head_of_support"], w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/me", body: no_body, expect: |_| Exp::Ok },
+        Case { method: Method::GET, path: "/api/v1/tokens", body: no_body, expect: |_| Exp::Ok },
+        Case { method: Method::POST, path: "/api/v1/tokens", body: |n| json!({"name": format!("t{n}")}), expect: |_| Exp::Ok },
+        // A token that belongs to the admin: nobody else can revoke it.
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/tokens/{tok}",
+            body: no_body,
+            expect: |w| if w == "admin" { Exp::Ok } else { Exp::NotFound },
+        },
+        Case { method: Method::GET, path: "/api/v1/audit", body: no_body, expect: |w| allow(&["admin"], w, Exp::Forbidden) },
+    ]
+}
+
+async fn matrix(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let pos = t.app.list_positions(&d.admin.actor()).await.expect("positions")[0].id;
+    let counter = AtomicUsize::new(0);
+    let cases = api_cases();
+
+    // Every documented endpoint is in the matrix.
+    let doc = serde_json::to_value(frontline_web::openapi()).expect("openapi");
+    let documented: BTreeSet<String> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(p, item)| item.as_object().expect("item").keys().map(move |m| format!("{} {p}", m.to_uppercase())))
+        .collect();
+    let covered: BTreeSet<String> = cases
+        .iter()
+        .map(|c| {
+            let path = c.path.split('?').next().unwrap_or(c.path);
+            let generic = path
+                .replace("{a}", "{id}")
+                .replace("{b}", "{id}")
+                .replace("{org_a}", "{id}")
+                .replace("{org_b}", "{id}")
+                .replace("{team}", "{id}")
+                .replace("{pos}", "{id}")
+                .replace("{user}", "{id}")
+                .replace("{tok}", "{id}")
+                .replace("/queues/open", "/queues/{view}");
+            format!("{} {generic}", c.method)
+        })
+        .collect();
+    let missing: Vec<_> = documented.difference(&covered).collect();
+    assert!(missing.is_empty(), "API routes missing from the authorization matrix: {missing:?}");
+
+    for case in &cases {
+        for who in ALL {
+            let user = d.everyone().into_iter().find(|(n, _)| n == who).map(|(_, u)| u.clone()).expect("persona");
+            let auth = t.token_for(&user).await;
+            let admin_token = t.app.create_api_token(&d.admin.actor(), "victim").await.expect("token").0;
+            let path = case
+                .path
+                .replace("{a}", &d.ticket_a.to_string())
+                .replace("{b}", &d.ticket_b.to_string())
+                .replace("{org_a}", &d.org_a.to_string())
+                .replace("{org_b}", &d.org_b.to_string())
+                .replace("{team}", &d.team.to_string())
+                .replace("{pos}", &pos.to_string())
+                .replace("{user}", &d.cust_other.id.to_string())
+                .replace("{tok}", &admin_token.to_string());
+            let body = (case.body)(counter.fetch_add(1, Ordering::Relaxed));
+            let resp = if body.is_null() {
+                t.json(case.method.clone(), &path, &auth, &Value::Null).await
+            } else {
+                t.json(case.method.clone(), &path, &auth, &body).await
+            };
+            let resp = if body.is_null() && case.method == Method::GET { t.get(&path, &auth).await } else { resp };
+            let expected = (case.expect)(who);
+            let ok = match expected {
+                Exp::Ok => resp.status.is_success(),
+                Exp::Forbidden => resp.status == 403,
+                Exp::NotFound => resp.status == 404,
+                Exp::Invalid => resp.status == 422,
+            };
+            assert!(ok, "{} {path} as {who}: expected {expected:?}, got {} {}", case.method, resp.status, resp.text());
+            if !resp.status.is_success() {
+                resp.error_code();
+            }
+        }
+        // Without credentials every API route asks for them.
+        let path = case
+            .path
+            .replace("{a}", "1")
+            .replace("{b}", "1")
+            .replace("{org_a}", "1")
+            .replace("{org_b}", "1")
+            .replace("{team}", "1")
+            .replace("{pos}", "1")
+            .replace("{user}", "1")
+            .replace("{tok}", "1");
+        let resp = t.json(case.method.clone(), &path, &Auth::None, &(case.body)(0)).await;
+        assert_eq!(resp.status, 401, "{} {path} without credentials", case.method);
+        assert_eq!(resp.error_code(), "unauthenticated");
+    }
+}
+on_both_engines!(api_matrix, matrix);
+
+/// Pages: (path, who may see it). Customers are sent to the portal, staff
+/// to the agent app; forbidden pages say so.
+async fn pages(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let a = d.ticket_a.to_string();
+    let b = d.ticket_b.to_string();
+    let staff_pages: Vec<(String, &[&str])> = vec![
+        ("/tickets?view=mine".into(), STAFF),
+        ("/tickets?view=tier".into(), STAFF),
+        ("/tickets?view=team".into(), STAFF),
+        ("/tickets?view=open".into(), STAFF),
+        ("/tickets?view=solved".into(), STAFF),
+        (format!("/tickets/{a}"), STAFF),
+        ("/tickets/new".into(), WORKERS),
+        ("/search?q=webhook".into(), STAFF),
+        ("/users".into(), STAFF),
+        ("/users?kind=customers".into(), STAFF),
+        (format!("/users/{}", d.cust_member.id), STAFF),
+        ("/users/new".into(), &["admin", "head_of_support", "solutions_engineer"]),
+        ("/organizations".into(), STAFF),
+        (format!("/organizations/{}", d.org_a), STAFF),
+        ("/teams".into(), STAFF),
+        (format!("/teams/{}", d.team), STAFF),
+        ("/admin/positions".into(), STAFF),
+        ("/admin/audit".into(), &["admin"]),
+        ("/settings/tokens".into(), STAFF),
+    ];
+    for (who, user) in d.everyone() {
+        let cookie = t.login(&user.email).await;
+        for (path, allowed) in &staff_pages {
+            let r = t.get(path, &cookie).await;
+            let customer = user.role.is_customer();
+            if customer {
+                // Customers never get agent pages: the portal, or a 404 for tickets, or a 403.
+                assert!(r.status.is_redirection() || r.status == 403 || r.status == 404, "{path} as {who}: {}", r.status);
+                if r.status.is_redirection() {
+                    assert!(r.location().starts_with("/portal"), "{path} as {who} went to {}", r.location());
+                }
+            } else if allowed.contains(&who) {
+                assert_eq!(r.status, 200, "{path} as {who}: {}", r.text());
+            } else {
+                assert_eq!(r.status, 403, "{path} as {who}");
+            }
+        }
+        // The portal: customers only; their own organization's tickets only.
+        let r = t.get("/portal", &cookie).await;
+        if user.role.is_customer() {
+            assert_eq!(r.status, 200, "portal as {who}");
+        } else {
+            assert!(r.status.is_redirection(), "staff {who} are sent to the agent app");
+        }
+        for (ticket, visible) in [(&a, ["customer_admin", "customer_member"].contains(&who)), (&b, who == "foreign_admin")] {
+            let r = t.get(&format!("/portal/tickets/{ticket}"), &cookie).await;
+            if !user.role.is_customer() {
+                assert!(r.status.is_redirection());
+            } else if visible {
+                assert_eq!(r.status, 200, "portal ticket {ticket} as {who}");
+            } else {
+                assert_eq!(r.status, 404, "portal ticket {ticket} as {who} must not exist for them");
+            }
+            let reply = t.post_form(&format!("/portal/tickets/{ticket}/reply"), &cookie, &[("body", "me too")]).await;
+            if user.role.is_customer() && !visible {
+                assert_eq!(reply.status, 404, "reply to {ticket} as {who}");
+            }
+        }
+        // Form posts of the agent app.
+        let note = t.post_form(&format!("/tickets/{a}/reply"), &cookie, &[("kind", "internal"), ("body", "checked the logs")]).await;
+        match who {
+            "leadership" => assert_eq!(note.status, 403),
+            w if STAFF.contains(&w) => assert_eq!(note.status, 303, "note as {who}: {}", note.text()),
+            "customer_admin" | "customer_member" => assert_eq!(note.status, 403, "a customer cannot write internal notes"),
+            _ => assert_eq!(note.status, 404),
+        }
+        let org_edit = t
+            .post_form(
+                &format!("/organizations/{}", d.org_b),
+                &cookie,
+                &[("name", "Globex"), ("domains", "globex.example"), ("notes", who)],
+            )
+            .await;
+        if ["admin", "head_of_support", "solutions_engineer"].contains(&who) {
+            assert_eq!(org_edit.status, 303, "org edit as {who}: {}", org_edit.text());
+        } else {
+            assert!(org_edit.status == 403 || org_edit.status == 404, "org edit as {who}: {}", org_edit.status);
+        }
+        let pos = t
+            .post_form("/admin/positions", &cookie, &[("name", &format!("Staff {who}")), ("level", "IC4"), ("rank", "9"), ("tier", "2")])
+            .await;
+        assert_eq!(pos.status == 303, ["admin", "head_of_support"].contains(&who), "add position as {who}: {}", pos.status);
+    }
+    // Nobody is signed in: every page goes to the sign-in page.
+    for (path, _) in &staff_pages {
+        let r = t.get(path, &Auth::None).await;
+        assert!(r.status.is_redirection() && r.location().starts_with("/login"), "{path} anonymous: {}", r.status);
+    }
+}
+on_both_engines!(page_matrix, pages);
+
+/// Customers never receive internal notes, through any surface.
+async fn internal_notes_stay_internal(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let r = t
+        .post_json(
+            &format!("/api/v1/tickets/{}/messages", d.ticket_a),
+            &agent,
+            &json!({"kind": "internal", "body": "SECRET-NOTE customer is on the legacy plan"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = t.post_json(&format!("/api/v1/tickets/{}/messages", d.ticket_a), &agent, &json!({"body": "We are looking into it."})).await;
+    assert_eq!(r.status, 201);
+    for user in [&d.cust_admin, &d.cust_member] {
+        let auth = t.token_for(user).await;
+        let msgs = t.get(&format!("/api/v1/tickets/{}/messages", d.ticket_a), &auth).await;
+        assert_eq!(msgs.status, 200);
+        let text = msgs.text();
+        assert!(text.contains("We are looking into it."), "{text}");
+        assert!(!text.contains("SECRET-NOTE") && !text.contains("\"internal\""), "customer saw a note: {text}");
+        let events = t.get(&format!("/api/v1/tickets/{}/events", d.ticket_a), &auth).await.text();
+        assert!(!events.contains("internal_note"), "customer saw a note event: {events}");
+        let ticket = t.get(&format!("/api/v1/tickets/{}", d.ticket_a), &auth).await.json();
+        assert!(ticket.get("tier").is_none() && ticket.get("tags").is_none(), "agent-only fields leaked: {ticket}");
+        let cookie = t.login(&user.email).await;
+        let page = t.get(&format!("/portal/tickets/{}", d.ticket_a), &cookie).await.text();
+        assert!(page.contains("We are looking into it.") && !page.contains("SECRET-NOTE"));
+        // A customer cannot write one either.
+        let r = t.post_json(&format!("/api/v1/tickets/{}/messages", d.ticket_a), &auth, &json!({"kind": "internal", "body": "x"})).await;
+        assert_eq!(r.status, 403);
+    }
+    // The foreign organization sees nothing at all, and the list is scoped.
+    let foreign = t.token_for(&d.foreign_admin).await;
+    let list = t.get("/api/v1/tickets", &foreign).await.json();
+    let ids: Vec<i64> = list["data"].as_array().expect("data").iter().map(|t| t["id"].as_i64().unwrap_or(0)).collect();
+    assert_eq!(ids, vec![d.ticket_b]);
+    let member = t.token_for(&d.cust_other).await;
+    let list = t.get("/api/v1/tickets", &member).await.json();
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(0), "a data engineer sees only their own tickets");
+    let org_admin = t.token_for(&d.cust_admin).await;
+    let list = t.get(&format!("/api/v1/tickets?organization_id={}", d.org_b), &org_admin).await.json();
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(0), "filters cannot widen a customer's scope");
+}
+on_both_engines!(internal_notes, internal_notes_stay_internal);

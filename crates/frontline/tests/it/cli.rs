@@ -1,0 +1,109 @@
+//! The command line: administration without the UI, on both engines.
+
+use std::process::{Command, Output};
+
+use frontline_testkit::{TestDb, on_both_engines};
+
+fn frontline(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_frontline"))
+        .arg("--database-url")
+        .arg(&db.url)
+        .args(args)
+        .env_remove("FRONTLINE_PASSWORD")
+        .output()
+        .expect("run frontline")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "failed: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn administration(db: TestDb) {
+    ok(&frontline(&db, &["migrate"]));
+    let out = ok(&frontline(&db, &["org", "create", "--name", "Tailspin Travel", "--domain", "tailspin.test"]));
+    assert!(out.contains("created organization Tailspin Travel"), "{out}");
+    let out = ok(&frontline(
+        &db,
+        &["user", "create", "--email", "ops@vendor.example", "--name", "Ops", "--role", "admin", "--password", "a long password"],
+    ));
+    assert!(out.contains("created user Ops"));
+    ok(&frontline(&db, &["user", "create", "--email", "arjun@tailspin.test", "--name", "Arjun", "--role", "customer_member"]));
+
+    // Errors are clear and exit non-zero.
+    let bad = frontline(&db, &["user", "create", "--email", "nope", "--name", "X", "--role", "agent"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("email must look like name@example.com"));
+    let bad = frontline(&db, &["user", "create", "--email", "x@vendor.example", "--name", "X", "--role", "wizard"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown role"));
+
+    // A token from the CLI works against the API of an app on the same database.
+    let token = ok(&frontline(&db, &["token", "create", "--email", "ops@vendor.example", "--name", "cli"])).trim().to_string();
+    assert!(token.starts_with("fl_"));
+    let store = db.store().await;
+    let app = frontline_app::App::new(store, frontline_app::AppConfig { fast_password_hashing: true, ..Default::default() });
+    let user = app.token_user(&token).await.expect("lookup").expect("token works");
+    assert_eq!(user.email, "ops@vendor.example");
+    let arjun = app.user_by_email("arjun@tailspin.test").await.expect("q").expect("arjun");
+    assert_eq!(arjun.organization_name.as_deref(), Some("Tailspin Travel"), "joined by email domain");
+
+    // Password reset and deactivation.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_frontline"))
+        .args(["--database-url", &db.url, "user", "set-password", "--email", "ops@vendor.example", "--password-stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(b"another long password\n").expect("write");
+    assert!(child.wait().expect("wait").success());
+    assert!(app.login("ops@vendor.example", "another long password", "-").await.is_ok());
+    ok(&frontline(&db, &["user", "deactivate", "--email", "ops@vendor.example"]));
+    assert!(app.token_user(&token).await.expect("lookup").is_none(), "deactivated users' tokens stop working");
+    assert!(app.login("ops@vendor.example", "another long password", "-").await.is_err());
+    let audit = app.store.list_audit(0, 50).await.expect("audit");
+    assert!(audit.items.iter().any(|a| a.action == "user.set_password"));
+    app.store.close().await;
+}
+on_both_engines!(admin_commands, administration);
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["demo", "--help"],
+        vec!["migrate", "--help"],
+        vec!["user", "--help"],
+        vec!["user", "create", "--help"],
+        vec!["user", "set-password", "--help"],
+        vec!["user", "deactivate", "--help"],
+        vec!["org", "create", "--help"],
+        vec!["token", "create", "--help"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_frontline")).args(&args).output().expect("run");
+        assert!(out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{args:?}");
+    }
+}
+
+#[test]
+fn demo_seeds_and_exits_without_serving() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_frontline"))
+        .args(["--data-dir", dir.path().to_str().expect("path"), "demo", "--no-serve"])
+        .output()
+        .expect("run demo");
+    let stdout = ok(&out);
+    assert!(
+        stdout.contains("frontline-demo") && stdout.contains("admin@frontline.example") && stdout.contains("t1.alex@frontline.example"),
+        "{stdout}"
+    );
+    assert!(dir.path().join("frontline.db").exists());
+    // Running it again keeps the data and still prints the logins.
+    let again = ok(&Command::new(env!("CARGO_BIN_EXE_frontline"))
+        .args(["--data-dir", dir.path().to_str().expect("path"), "demo", "--no-serve"])
+        .output()
+        .expect("run"));
+    assert!(again.contains("admin@frontline.example"));
+}

@@ -1,0 +1,12 @@
+//! Integration tests through the public surfaces: HTTP API, HTML pages,
+//! CLI and a real browser. Database tests run on SQLite and, when
+//! FRONTLINE_TEST_POSTGRES_URL is set (always in CI), on PostgreSQL.
+
+mod api;
+mod authz;
+mod bad_input;
+mod browser;
+mod cli;
+mod fixtures;
+mod schema;
+mod ui;
