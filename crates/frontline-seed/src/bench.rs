@@ -671,8 +671,9 @@ async fn write_batch(store: &Store, rng: &mut SmallRng, people: &People<'_>, pla
                     Status::Solved | Status::Closed => (true, MessageKind::Public, pick(rng, topic.fixes)),
                     Status::Pending => (true, MessageKind::Public, pick(rng, content::PENDING)),
                     Status::OnHold => (true, MessageKind::Public, pick(rng, content::HOLD_ENGINEERING)),
+                    // Open: the customer is waiting, or the agent is working on it.
                     _ if rng.random_bool(0.6) => (false, MessageKind::Public, pick(rng, content::NUDGES)),
-                    _ => (true, MessageKind::Public, pick(rng, content::ACKS)),
+                    _ => (true, MessageKind::Internal, pick(rng, topic.notes)),
                 }
             } else if i == 1 {
                 let list = if rng.random_bool(0.6) { topic.asks } else { content::ACKS };
@@ -684,15 +685,11 @@ async fn write_batch(store: &Store, rng: &mut SmallRng, people: &People<'_>, pla
                         (true, MessageKind::Internal, pick(rng, list))
                     }
                     2..=5 => {
-                        let list = match rng.random_range(0..3) {
-                            0 => topic.details,
-                            1 => content::EXTRA_DETAILS,
-                            _ => content::NUDGES,
-                        };
+                        let list = if rng.random_bool(0.6) { topic.details } else { content::NUDGES };
                         (false, MessageKind::Public, pick(rng, list))
                     }
                     _ => {
-                        let list = if rng.random_bool(0.5) { content::EXTRA_ASKS } else { content::ACKS };
+                        let list = if rng.random_bool(0.5) { topic.asks } else { content::EXTRA_ASKS };
                         (true, MessageKind::Public, pick(rng, list))
                     }
                 }

@@ -119,7 +119,6 @@ impl Vars<'_> {
             "req" => write!(out, "req_{:010x}", self.bits(53, 1 << 40)),
             "time" => write!(out, "{:02}:{:02}", self.bits(57, 24), self.bits(59, 60)),
             "date" => write!(out, "{} {}", self.pick(MONTHS, 61), 1 + self.bits(5, 28)),
-            "days" => write!(out, "{}", 4 + self.bits(9, 3)),
             _ => return false,
         };
         true
@@ -160,6 +159,7 @@ pub const EXTRA_ASKS: &[&str] = &[
     "Got it, thanks. Has anything changed on your side in the last week (deploys, library upgrades, proxy or firewall rules)? Even unrelated-looking changes help.",
 ];
 
+/// The answers to [`EXTRA_ASKS`], index by index.
 pub const EXTRA_DETAILS: &[&str] = &[
     "The last failure was at {time} UTC today, request id {req}.",
     "Only production. Staging works fine, but it also gets far less traffic.",
@@ -206,6 +206,11 @@ pub const ESCALATE_T2: &[&str] = &[
     "Needs a senior: the customer is getting frustrated (third follow-up) and this is beyond the standard runbook. Handing over to {senior}.",
 ];
 
+pub const ESCALATE_T2_BILLING: &[&str] = &[
+    "Escalating to tier 2: this needs someone who can approve a credit or a contract change. {senior}, can you take it from here?",
+    "Needs a senior: the customer is unhappy about the charges and asked to speak to someone senior. Handing over to {senior}.",
+];
+
 pub const SENIOR_TAKEOVER: &[&str] = &[
     "Hi {customer},\n\nI'm {senior}, a senior specialist on the team, and I've taken over this ticket from {agent} to dig deeper. I've gone through everything above, so there's no need to repeat anything. I'll update you by end of day.",
     "Hi {customer},\n\n{senior} here; I'm taking this over from {agent}. I've looked at the logs for {org} and have a theory I'm verifying now. More soon.",
@@ -237,7 +242,7 @@ pub const SE_NOTES: &[&str] = &[
 ];
 
 pub const CLOSE_NOTES: &[&str] = &[
-    "Closing: solved {days} days ago with no further questions from the customer.",
+    "Closing: solved 4 days ago with no further questions from the customer.",
     "Closing after the customer's confirmation. Resolution steps added to the knowledge base draft.",
     "Closing. No response after the fix; monitoring for {org} shows no new errors since.",
 ];
@@ -857,6 +862,7 @@ mod tests {
             HOLD_ENGINEERING,
             HOLD_THIRD_PARTY,
             ESCALATE_T2,
+            ESCALATE_T2_BILLING,
             SENIOR_TAKEOVER,
             ESCALATE_HEAD,
             ESCALATE_ENGINEERING,
@@ -878,6 +884,11 @@ mod tests {
             }
             assert!(frontline_domain::ticket::parse_tags(t.tags).is_ok());
         }
+    }
+
+    #[test]
+    fn extra_questions_have_their_answers() {
+        assert_eq!(EXTRA_ASKS.len(), EXTRA_DETAILS.len());
     }
 
     #[test]

@@ -559,11 +559,12 @@ fn build_steps(rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, v: &Vars<'_>) -> (
         f.status = Status::Open;
         push(worker.id, MessageKind::Public, render(pick(rng, content::ACKS), v), &f, gap);
     }
-    if rng.random_bool(0.3) {
+    if topic.team != BILLING && rng.random_bool(0.3) {
+        let k = rng.random_range(0..content::EXTRA_ASKS.len().min(content::EXTRA_DETAILS.len()));
         f.status = Status::Pending;
-        push(worker.id, MessageKind::Public, render(pick(rng, content::EXTRA_ASKS), v), &f, minutes(rng, 20, 240));
+        push(worker.id, MessageKind::Public, render(content::EXTRA_ASKS[k], v), &f, minutes(rng, 20, 240));
         f.status = Status::Open;
-        push(customer, MessageKind::Public, render(pick(rng, content::EXTRA_DETAILS), v), &f, minutes(rng, 30, 900));
+        push(customer, MessageKind::Public, render(content::EXTRA_DETAILS[k], v), &f, minutes(rng, 30, 900));
     }
     if rng.random_bool(0.75) {
         push(worker.id, MessageKind::Internal, render(pick(rng, topic.notes), v), &f, minutes(rng, 10, 180));
@@ -574,7 +575,8 @@ fn build_steps(rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, v: &Vars<'_>) -> (
 
     // Escalation up the tiers.
     if p.level >= 1 {
-        let note = render(pick(rng, content::ESCALATE_T2), v);
+        let notes = if topic.team == BILLING { content::ESCALATE_T2_BILLING } else { content::ESCALATE_T2 };
+        let note = render(pick(rng, notes), v);
         if note.starts_with("Needs a senior") {
             f.tags = with_tag(&f.tags, "needs-senior");
         }

@@ -1,3 +1,8 @@
+//! The benchmark data set (a small spec) on a fresh SQLite database, and on PostgreSQL when configured.
+
+// Tests panic on failure by design.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 
 use chrono::Duration;

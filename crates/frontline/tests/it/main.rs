@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on the unexpected
 //! Integration tests through the public surfaces: HTTP API, HTML pages,
 //! CLI and a real browser. Database tests run on SQLite and, when
 //! FRONTLINE_TEST_POSTGRES_URL is set (always in CI), on PostgreSQL.
