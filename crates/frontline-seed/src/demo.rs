@@ -19,7 +19,7 @@ use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketPatch};
 use frontline_domain::authz::Actor;
 use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::user::Role;
-use frontline_store::tickets::{NewMessage, NewTicket, TicketChange};
+use frontline_store::tickets::{NewMessage, NewTicket, TicketChange, TicketFilter};
 use frontline_store::{Position, User};
 use rand::rngs::SmallRng;
 use rand::seq::IndexedRandom;
@@ -737,6 +737,7 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
 /// The newest tickets and replies, made now through the use cases as the
 /// people themselves would.
 async fn live_activity(app: &App, rng: &mut SmallRng, cast: &Cast, orgs: &[DemoOrg]) -> anyhow::Result<()> {
+    live_replies(app, cast).await?;
     for i in 0..LIVE_TICKETS {
         let topic = &TOPICS[(i * 7 + 3) % TOPICS.len()];
         let org = &orgs[i % orgs.len()];
@@ -802,20 +803,33 @@ async fn live_activity(app: &App, rng: &mut SmallRng, cast: &Cast, orgs: &[DemoO
         }
     }
 
-    // A customer answers a pending ticket (which reopens it), and
-    // engineering adds a note to a ticket on hold.
-    let customer_view = frontline_store::tickets::TicketFilter { statuses: vec![Status::Pending], limit: 1, ..Default::default() };
-    if let Some(t) = app.store.list_tickets(&customer_view).await?.items.into_iter().find(|t| t.created_at < frontline_store::now()) {
+    Ok(())
+}
+
+/// On older tickets: a customer answers a pending webhook ticket (which
+/// reopens it), and engineering adds a note to a ticket on hold with them.
+async fn live_replies(app: &App, cast: &Cast) -> anyhow::Result<()> {
+    let newest = |status: Status, tag: &str| TicketFilter { statuses: vec![status], tag: Some(tag.into()), limit: 1, ..Default::default() };
+    let pending = match app.store.list_tickets(&newest(Status::Pending, "webhooks")).await?.items.into_iter().next() {
+        Some(t) => Some(t),
+        None => app
+            .store
+            .list_tickets(&TicketFilter { statuses: vec![Status::Pending], limit: 1, ..Default::default() })
+            .await?
+            .items
+            .into_iter()
+            .next(),
+    };
+    if let Some(t) = pending {
         let requester = app.store.get_user(t.requester_id).await?.ok_or_else(|| anyhow!("requester missing"))?;
         let body = format!(
-            "Thanks, I tried that just now. It works for new events, but the ones from before still fail. Is a replay needed?\n\n{}",
+            "Thanks, I tried that just now. New deliveries look fine, but the ones from before the change still show as failed on our side. Do we need to replay them?\n\n{}",
             first_name(&requester)
         );
         let reply = ReplyInput { kind: MessageKind::Public, body, status: None, channel: Channel::Portal };
         app.reply(&requester.actor(), t.id, &reply).await?;
     }
-    let on_hold = frontline_store::tickets::TicketFilter { statuses: vec![Status::OnHold], limit: 1, ..Default::default() };
-    if let Some(t) = app.store.list_tickets(&on_hold).await?.items.first() {
+    if let Some(t) = app.store.list_tickets(&newest(Status::OnHold, "engineering")).await?.items.first() {
         let reply = ReplyInput {
             kind: MessageKind::Internal,
             body:

@@ -3,6 +3,7 @@
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::response::IntoResponse;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::csrf::CsrfLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
@@ -31,18 +32,30 @@ impl MakeRequestId for MakeUuid {
 }
 
 pub fn apply(router: Router, config: &WebConfig) -> Router {
-    let mut csrf = CsrfLayer::new();
     let origin = config.base_url.trim_end_matches('/');
-    match CsrfLayer::new().add_trusted_origin(origin) {
-        Ok(with_origin) => csrf = with_origin,
+    let csrf = match CsrfLayer::new().add_trusted_origin(origin) {
+        Ok(with_origin) => with_origin,
         Err(e) => {
-            tracing::warn!(error = %e, base_url = %config.base_url, "base URL is not a valid origin; CSRF falls back to Sec-Fetch-Site and Host")
+            tracing::warn!(error = %e, base_url = %config.base_url, "base URL is not a valid origin; CSRF falls back to Sec-Fetch-Site and Host");
+            CsrfLayer::new()
         }
     }
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-        let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+    .with_rejection_response(|_: tower_http::csrf::ProtectionError| {
+        crate::error::ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "cross_origin_request",
+            "cross-site requests are refused; submit the form from Frontline itself",
+            None,
+        )
+        .into_response()
     });
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request<_>| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+        })
+        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO))
+        .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN));
     router
         .layer(csrf)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))

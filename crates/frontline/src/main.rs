@@ -1,6 +1,7 @@
 //! The Frontline binary: parses the command line, loads configuration,
 //! wires storage, use cases and the web app together, and runs.
 
+mod bench;
 mod cli;
 mod config;
 mod server;
@@ -56,6 +57,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(cli::TokenCommand),
+    /// Generate benchmark data and measure the app against it.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -105,5 +109,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => cli::user(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
         Command::Org(cmd) => cli::org(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
         Command::Token(cmd) => cli::token(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
+        Command::Bench(cmd) => bench::run(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
     }
 }

@@ -44,6 +44,14 @@ pub fn customer_status(s: &Status) -> &'static str {
     }
 }
 
+/// A status event as a customer reads it.
+pub fn status_change(new_value: &Option<String>) -> String {
+    match new_value.as_deref().map(Status::parse) {
+        Some(Ok(s)) => format!("Status changed to “{}”", customer_status(&s)),
+        _ => "Status changed".into(),
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "portal_home.html")]
 pub struct PortalHome {
@@ -123,6 +131,12 @@ pub struct PortalTicket {
     view: TicketView,
     body: String,
     errors: FormErrors,
+}
+
+impl PortalTicket {
+    fn has_status_changes(&self) -> bool {
+        self.view.events.iter().any(|e| e.field == "status")
+    }
 }
 
 async fn ticket_page(s: &AppState, user: User, id: i64, body: String, errors: FormErrors) -> Response {

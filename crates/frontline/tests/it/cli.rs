@@ -107,3 +107,42 @@ fn demo_seeds_and_exits_without_serving() {
         .expect("run"));
     assert!(again.contains("admin@frontline.example"));
 }
+
+/// `frontline serve` with a config file and environment variables: it
+/// answers health checks on the configured address and stops on SIGTERM.
+#[test]
+fn serve_reads_config_file_and_environment() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let config = dir.path().join("frontline.toml");
+    std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\nlog_format = \"json\"\nsurprise = 1\n")).expect("config");
+    let child = Command::new(env!("CARGO_BIN_EXE_frontline"))
+        .args(["--config", config.to_str().expect("path"), "serve"])
+        .env("FRONTLINE_DATA_DIR", dir.path().join("data"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut answer = String::new();
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s.write_all(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").expect("write");
+            s.read_to_string(&mut answer).expect("read");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let out = child.wait_with_output().expect("wait");
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("ready"), "{answer}");
+    assert!(out.status.success(), "graceful shutdown on SIGTERM");
+    assert!(dir.path().join("data/frontline.db").exists(), "data dir from FRONTLINE_DATA_DIR");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown configuration key 'surprise'"), "{stderr}");
+    let logs = String::from_utf8_lossy(&out.stdout);
+    let line = logs.lines().find(|l| l.contains("/readyz")).unwrap_or_else(|| panic!("no request log line: {logs}"));
+    let json: serde_json::Value = serde_json::from_str(line).expect("json log line");
+    assert!(json["span"]["request_id"].is_string() || json["spans"][0]["request_id"].is_string(), "request id on the line: {line}");
+}

@@ -9,5 +9,6 @@ mod bad_input;
 mod browser;
 mod cli;
 mod fixtures;
+mod jobs;
 mod schema;
 mod ui;

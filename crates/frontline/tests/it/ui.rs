@@ -74,6 +74,7 @@ async fn agent_works_a_ticket(db: TestDb) {
     let portal = t.get(&format!("/portal/tickets/{a}"), &customer).await.text();
     assert!(portal.contains("Can you send a failing payload?"));
     assert!(!portal.contains("clock skew"));
+    assert!(portal.contains("Status changed to “Awaiting your reply”"), "the customer sees status changes");
 }
 on_both_engines!(agent_ticket_page, agent_works_a_ticket);
 
@@ -198,6 +199,7 @@ async fn headers_and_csrf(db: TestDb) {
         .expect("request");
     let r = t.send(req).await;
     assert_eq!(r.status, 403);
+    assert_eq!(r.error_code(), "cross_origin_request");
     let msgs = t.get(&format!("/api/v1/tickets/{}/messages", d.ticket_a), &agent).await.text();
     assert!(!msgs.contains("pwned"));
     // Static assets are served with the pinned htmx.

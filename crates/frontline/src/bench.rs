@@ -1,0 +1,194 @@
+//! `frontline bench`: generate a large data set, then measure the HTTP
+//! stack against it (queue pages, the API list, a long ticket, concurrent
+//! ticket creation). Targets live here and in docs/BENCHMARKS.md, never in
+//! timed tests.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Subcommand;
+use frontline_seed::{BENCH_PASSWORD, BenchSpec};
+use frontline_web::{AppState, WebConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::server::open;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Fill an empty database with benchmark data (default: 100,000 tickets, 500,000 messages).
+    Generate {
+        #[arg(long, default_value_t = 100_000)]
+        tickets: usize,
+        #[arg(long, default_value_t = 500_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 50)]
+        organizations: usize,
+        #[arg(long, default_value_t = 40)]
+        agents: usize,
+        /// Where to write what `bench run` needs to know about the data.
+        #[arg(long, default_value = "bench-summary.json")]
+        summary: PathBuf,
+    },
+    /// Measure the app, served on a loopback port, against generated data.
+    Run {
+        #[arg(long, default_value = "bench-summary.json")]
+        summary: PathBuf,
+        /// Requests per measured page.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Tickets to create in the write test.
+        #[arg(long, default_value_t = 4000)]
+        creations: usize,
+        /// Concurrent clients in the write test.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    agent_email: String,
+    big_ticket_id: i64,
+    requester_id: i64,
+    tickets: usize,
+    messages: usize,
+}
+
+pub async fn run(config: Config, cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Generate { tickets, messages, organizations, agents, summary } => {
+            let app = open(&config).await?;
+            let hash = app.hash_password(BENCH_PASSWORD).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let spec = BenchSpec { tickets, messages, organizations, agents, password_hash: hash, ..BenchSpec::default() };
+            let s = frontline_seed::generate_bench(&app.store, &spec).await?;
+            println!(
+                "generated {} tickets ({} open), {} messages, {} organizations, {} agents in {:.1}s",
+                s.tickets,
+                s.open_tickets,
+                s.messages,
+                s.organizations,
+                s.agents,
+                s.elapsed.as_secs_f64()
+            );
+            let saved = Saved {
+                agent_email: s.agent_email,
+                big_ticket_id: s.big_ticket_id,
+                requester_id: s.customer_id,
+                tickets: s.tickets,
+                messages: s.messages,
+            };
+            std::fs::write(&summary, serde_json::to_vec_pretty(&saved)?).with_context(|| format!("cannot write {}", summary.display()))?;
+            app.store.close().await;
+            Ok(())
+        }
+        BenchCommand::Run { summary, requests, creations, clients } => measure(config, summary, requests, creations, clients).await,
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+async fn timed_gets(client: &reqwest::Client, url: &str, n: usize) -> anyhow::Result<(f64, f64)> {
+    let mut times = Vec::with_capacity(n);
+    // One warm-up request, not counted.
+    client.get(url).send().await?.error_for_status()?.bytes().await?;
+    for _ in 0..n {
+        let start = Instant::now();
+        let resp = client.get(url).send().await?;
+        anyhow::ensure!(resp.status().is_success(), "{url}: {}", resp.status());
+        resp.bytes().await?;
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok((percentile(&times, 0.5), percentile(&times, 0.95)))
+}
+
+async fn measure(config: Config, summary: PathBuf, requests: usize, creations: usize, clients: usize) -> anyhow::Result<()> {
+    let saved: Saved = serde_json::from_slice(
+        &std::fs::read(&summary).with_context(|| format!("cannot read {}; run `frontline bench generate` first", summary.display()))?,
+    )?;
+    let app = open(&config).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let state = AppState::new(app.clone(), WebConfig { base_url: base.clone(), secure_cookies: false });
+    let server = tokio::spawn(async move { axum::serve(listener, frontline_web::router(state)).await });
+
+    let agent = app.user_by_email(&saved.agent_email).await.map_err(|e| anyhow::anyhow!("{e}"))?.context("benchmark agent missing")?;
+    let (_, token) = app.create_api_token(&agent.actor(), "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (session, _) = app.login(&saved.agent_email, BENCH_PASSWORD, "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, format!("fl_session={session}").parse()?);
+    let pages = reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build()?;
+    let mut api_headers = reqwest::header::HeaderMap::new();
+    api_headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse()?);
+    let api = reqwest::Client::builder().default_headers(api_headers).build()?;
+
+    println!(
+        "Frontline benchmark on {:?}: {} tickets, {} messages; {requests} requests per row\n",
+        app.store.engine(),
+        saved.tickets,
+        saved.messages
+    );
+    println!("| request | p50 ms | p95 ms |");
+    println!("|---|---:|---:|");
+    for view in ["mine", "tier", "team", "open", "solved"] {
+        let (p50, p95) = timed_gets(&pages, &format!("{base}/tickets?view={view}"), requests).await?;
+        println!("| queue page `{view}` (HTML, first page, with counts) | {p50:.1} | {p95:.1} |");
+    }
+    for (name, path) in [
+        ("API ticket list (25)", "/api/v1/tickets"),
+        ("API ticket list (100)", "/api/v1/tickets?limit=100"),
+        ("API queue `open`", "/api/v1/queues/open"),
+    ] {
+        let (p50, p95) = timed_gets(&api, &format!("{base}{path}"), requests).await?;
+        println!("| {name} | {p50:.1} | {p95:.1} |");
+    }
+    let (p50, p95) = timed_gets(&pages, &format!("{base}/tickets/{}", saved.big_ticket_id), requests.min(100)).await?;
+    println!("| ticket page with 200 messages (HTML) | {p50:.1} | {p95:.1} |");
+
+    // Writes: N clients creating tickets through the API as fast as they can.
+    let api = Arc::new(api);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (api, next, base) = (api.clone(), next.clone(), base.clone());
+        let requester = saved.requester_id;
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < creations {
+                let body = serde_json::json!({"subject": "Benchmark: webhook retries exhausted", "body": "Deliveries to our endpoint fail with 502 since 09:00 UTC.", "requester_id": requester, "tags": ["bench"]});
+                let t = Instant::now();
+                let resp = api.post(format!("{base}/api/v1/tickets")).json(&body).send().await?;
+                anyhow::ensure!(resp.status() == reqwest::StatusCode::CREATED, "create: {}", resp.status());
+                resp.bytes().await?;
+                times.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(times)
+        }));
+    }
+    let mut times = Vec::new();
+    for task in tasks {
+        times.extend(task.await??);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    times.sort();
+    println!(
+        "| create ticket via API, {clients} concurrent clients | {:.1} | {:.1} |\n\n{} tickets created in {secs:.2}s: **{:.0} tickets/s**",
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        times.len(),
+        times.len() as f64 / secs
+    );
+    server.abort();
+    app.store.close().await;
+    Ok(())
+}
