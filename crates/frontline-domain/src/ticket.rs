@@ -113,7 +113,7 @@ pub fn tier_label(t: i64) -> &'static str {
     match t {
         1 => "Tier 1",
         2 => "Tier 2",
-        3 => "Head of Support",
+        3 => "Tier 3 (Head of Support)",
         _ => "Unknown tier",
     }
 }

@@ -27,6 +27,7 @@ pub struct UserParams {
     page: Option<i64>,
 }
 
+/// List users.
 #[utoipa::path(get, path = "/api/v1/users", tag = "directory", params(UserParams),
     responses((status = 200, body = UserList), (status = 403, body = ErrorBody)), security(("token" = [])))]
 pub async fn list_users(
@@ -55,6 +56,7 @@ pub async fn list_users(
     Ok(Json(UserList { data: result.items.into_iter().map(UserDto::from).collect(), page, has_more: result.has_more }))
 }
 
+/// Create a user (staff or customer).
 #[utoipa::path(post, path = "/api/v1/users", tag = "directory", request_body = CreateUserRequest,
     responses((status = 201, body = UserDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
@@ -77,12 +79,14 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(s.app.create_user(&user.actor(), &input).await?.into())))
 }
 
+/// Read a user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "directory", params(("id" = i64, Path)),
     responses((status = 200, body = UserDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("token" = [])))]
 pub async fn get_user(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<UserDto>, ApiError> {
     Ok(Json(s.app.user(&user.actor(), id).await?.into()))
 }
 
+/// Change a user's profile, role, position, team, manager or active flag.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "directory", params(("id" = i64, Path)), request_body = UpdateUserRequest,
     responses((status = 200, body = UserDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
@@ -114,6 +118,7 @@ pub struct OrgParams {
     page: Option<i64>,
 }
 
+/// List customer organizations.
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "directory", params(OrgParams),
     responses((status = 200, body = OrgList), (status = 403, body = ErrorBody)), security(("token" = [])))]
 pub async fn list_orgs(
@@ -126,6 +131,7 @@ pub async fn list_orgs(
     Ok(Json(OrgList { data: result.items.into_iter().map(OrgDto::from).collect(), page, has_more: result.has_more }))
 }
 
+/// Create a customer organization with its email domains.
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "directory", request_body = OrgRequest,
     responses((status = 201, body = OrgDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
@@ -138,12 +144,14 @@ pub async fn create_org(
     Ok((StatusCode::CREATED, Json(s.app.create_org(&user.actor(), &input).await?.into())))
 }
 
+/// Read an organization.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "directory", params(("id" = i64, Path)),
     responses((status = 200, body = OrgDto), (status = 404, body = ErrorBody)), security(("token" = [])))]
 pub async fn get_org(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<OrgDto>, ApiError> {
     Ok(Json(s.app.org(&user.actor(), id).await?.into()))
 }
 
+/// Change an organization.
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "directory", params(("id" = i64, Path)), request_body = UpdateOrgRequest,
     responses((status = 200, body = OrgDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
@@ -164,12 +172,14 @@ pub async fn update_org(
     Ok(Json(s.app.update_org(&actor, id, &input).await?.into()))
 }
 
+/// List teams.
 #[utoipa::path(get, path = "/api/v1/teams", tag = "directory",
     responses((status = 200, body = Vec<TeamDto>), (status = 403, body = ErrorBody)), security(("token" = [])))]
 pub async fn list_teams(State(s): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<TeamDto>>, ApiError> {
     Ok(Json(s.app.list_teams(&user.actor()).await?.into_iter().map(TeamDto::from).collect()))
 }
 
+/// Create a team.
 #[utoipa::path(post, path = "/api/v1/teams", tag = "directory", request_body = TeamRequest,
     responses((status = 201, body = TeamDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
@@ -181,12 +191,14 @@ pub async fn create_team(
     Ok((StatusCode::CREATED, Json(s.app.create_team(&user.actor(), &r.name, &r.description).await?.into())))
 }
 
+/// Read a team.
 #[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "directory", params(("id" = i64, Path)),
     responses((status = 200, body = TeamDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("token" = [])))]
 pub async fn get_team(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<TeamDto>, ApiError> {
     Ok(Json(s.app.team(&user.actor(), id).await?.into()))
 }
 
+/// Change a team.
 #[utoipa::path(patch, path = "/api/v1/teams/{id}", tag = "directory", params(("id" = i64, Path)), request_body = UpdateTeamRequest,
     responses((status = 200, body = TeamDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
@@ -204,12 +216,14 @@ pub async fn update_team(
     Ok(Json(s.app.update_team(&actor, id, &name, &description).await?.into()))
 }
 
+/// The career ladder: positions, levels and their support tier.
 #[utoipa::path(get, path = "/api/v1/positions", tag = "directory",
     responses((status = 200, body = Vec<PositionDto>), (status = 403, body = ErrorBody)), security(("token" = [])))]
 pub async fn list_positions(State(s): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<PositionDto>>, ApiError> {
     Ok(Json(s.app.list_positions(&user.actor()).await?.into_iter().map(PositionDto::from).collect()))
 }
 
+/// Add a position to the career ladder.
 #[utoipa::path(post, path = "/api/v1/positions", tag = "directory", request_body = PositionRequest,
     responses((status = 201, body = PositionDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
@@ -222,6 +236,7 @@ pub async fn create_position(
     Ok((StatusCode::CREATED, Json(s.app.save_position(&user.actor(), None, &input).await?.into())))
 }
 
+/// Rename a position, or move it to another level or tier.
 #[utoipa::path(patch, path = "/api/v1/positions/{id}", tag = "directory", params(("id" = i64, Path)), request_body = UpdatePositionRequest,
     responses((status = 200, body = PositionDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
@@ -244,16 +259,19 @@ pub async fn update_position(
     Ok(Json(s.app.save_position(&actor, Some(id), &input).await?.into()))
 }
 
+/// The caller.
 #[utoipa::path(get, path = "/api/v1/me", tag = "account", responses((status = 200, body = UserDto), (status = 401, body = ErrorBody)), security(("token" = [])))]
 pub async fn me(ApiUser(user): ApiUser) -> Json<UserDto> {
     Json(user.into())
 }
 
+/// The caller's API tokens (never their secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "account", responses((status = 200, body = Vec<TokenDto>)), security(("token" = [])))]
 pub async fn list_tokens(State(s): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<TokenDto>>, ApiError> {
     Ok(Json(s.app.list_api_tokens(&user.actor()).await?.into_iter().map(TokenDto::from).collect()))
 }
 
+/// Create an API token for the caller; the secret is returned once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "account", request_body = TokenRequest,
     responses((status = 201, body = NewTokenDto), (status = 422, body = ErrorBody)), security(("token" = [])))]
 pub async fn create_token(
@@ -265,6 +283,7 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(NewTokenDto { id, name: r.name.trim().to_string(), token })))
 }
 
+/// Revoke one of the caller's API tokens.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "account", params(("id" = i64, Path)),
     responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)), security(("token" = [])))]
 pub async fn revoke_token(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
@@ -277,6 +296,7 @@ pub struct AuditParams {
     page: Option<i64>,
 }
 
+/// The audit log of administrative changes, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "directory", params(AuditParams),
     responses((status = 200, body = Vec<AuditDto>), (status = 403, body = ErrorBody)), security(("token" = [])))]
 pub async fn audit_log(

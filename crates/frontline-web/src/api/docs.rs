@@ -9,6 +9,7 @@ use axum::Extension;
 use serde_json::Value;
 
 pub struct Operation {
+    pub summary: String,
     pub method: String,
     pub path: String,
     pub anchor: String,
@@ -91,6 +92,7 @@ pub fn build(doc: &utoipa::openapi::OpenApi) -> DocsPage {
                     })
                     .unwrap_or_default();
                 let operation = Operation {
+                    summary: text(op, "summary"),
                     method: method.to_uppercase(),
                     anchor: format!("{method}-{}", path.replace(['/', '{', '}'], "-")),
                     path: path.clone(),

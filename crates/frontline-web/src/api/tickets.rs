@@ -45,6 +45,7 @@ fn parse_opt<T>(v: Option<&str>, parse: fn(&str) -> Result<T, frontline_domain::
     Ok(v.map(str::trim).filter(|s| !s.is_empty()).map(parse).transpose()?)
 }
 
+/// List tickets, newest first, with filters and cursor pagination. Customers get only the tickets they may see.
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListParams),
     responses((status = 200, body = TicketList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("token" = [])))]
@@ -89,6 +90,7 @@ pub async fn list(
     Ok(Json(TicketList { data: page.items.into_iter().map(|t| TicketDto::new(t, &actor)).collect(), next_cursor }))
 }
 
+/// Create a ticket. Agents name the customer by requester_id or requester_email; customers open tickets for themselves.
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = CreateTicketRequest,
     responses((status = 201, body = TicketDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
@@ -115,6 +117,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(TicketDto::new(t, &actor))))
 }
 
+/// Read one ticket.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
     responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody)), security(("token" = [])))]
 pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<TicketDto>, ApiError> {
@@ -122,6 +125,7 @@ pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id)
     Ok(Json(TicketDto::new(s.app.ticket(&actor, id).await?, &actor)))
 }
 
+/// Change a ticket's fields; absent fields stay as they are.
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
     request_body = UpdateTicketRequest,
     responses((status = 200, body = TicketDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -148,6 +152,7 @@ pub async fn update(
     Ok(Json(TicketDto::new(s.app.update_ticket(&actor, id, &patch).await?, &actor)))
 }
 
+/// The conversation of a ticket, oldest first.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/messages", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
     responses((status = 200, body = Vec<MessageDto>, description = "Oldest first; customers never get internal notes"), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
@@ -159,6 +164,7 @@ pub async fn list_messages(
     Ok(Json(s.app.messages(&user.actor(), id).await?.into_iter().map(MessageDto::from).collect()))
 }
 
+/// Post a public reply or an internal note, optionally setting the status.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/messages", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
     request_body = CreateMessageRequest,
     responses((status = 201, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -178,6 +184,7 @@ pub async fn create_message(
     Ok((StatusCode::CREATED, Json(m.into())))
 }
 
+/// The full history of a ticket: who changed what, from what to what, when.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
     responses((status = 200, body = Vec<EventDto>, description = "Every recorded change, oldest first"), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
@@ -185,6 +192,7 @@ pub async fn list_events(State(s): State<AppState>, ApiUser(user): ApiUser, Path
     Ok(Json(s.app.events(&user.actor(), id).await?.into_iter().map(EventDto::from).collect()))
 }
 
+/// Counts of the caller's queue views.
 #[utoipa::path(get, path = "/api/v1/queues", tag = "queues",
     responses((status = 200, body = Vec<QueueCountDto>), (status = 403, body = ErrorBody)), security(("token" = [])))]
 pub async fn queue_counts(State(s): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<QueueCountDto>>, ApiError> {
@@ -202,6 +210,7 @@ pub struct PageParams {
     page: Option<i64>,
 }
 
+/// One page of a queue view.
 #[utoipa::path(get, path = "/api/v1/queues/{view}", tag = "queues",
     params(("view" = String, Path, description = "mine, tier, team, open or solved"), PageParams),
     responses((status = 200, body = PagedTickets), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
@@ -226,6 +235,7 @@ pub struct SearchParams {
     page: Option<i64>,
 }
 
+/// Search tickets by number or by words in subjects and messages.
 #[utoipa::path(get, path = "/api/v1/search", tag = "tickets", params(SearchParams),
     responses((status = 200, body = PagedTickets), (status = 403, body = ErrorBody)), security(("token" = [])))]
 pub async fn search(

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{id}/reply", post(tickets::reply))
         .route("/tickets/{id}/fields", post(tickets::update_fields))
         .route("/search", get(tickets::search))
+        .route("/partials/queue-counts", get(tickets::queue_counts_partial))
         .route("/users", get(directory::users).post(directory::create_user))
         .route("/users/new", get(directory::new_user))
         .route("/users/{id}", get(directory::user).post(directory::update_user))

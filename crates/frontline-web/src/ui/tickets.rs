@@ -82,6 +82,26 @@ pub async fn queue(State(s): State<AppState>, PageUser(user): PageUser, Query(q)
     QueuePage { chrome, view, sort: sort.as_param(), page, tickets, count }.into_response()
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "partials/queue_counts.html")]
+pub struct QueueCountsPartial {
+    chrome: Chrome,
+}
+
+#[derive(Deserialize)]
+pub struct ActiveParam {
+    active: Option<String>,
+}
+
+/// The sidebar's queue counts, refreshed by htmx while an agent keeps a page open.
+pub async fn queue_counts_partial(State(s): State<AppState>, PageUser(user): PageUser, Query(p): Query<ActiveParam>) -> Response {
+    let section = p.active.as_deref().and_then(|a| QueueView::parse(a).ok()).map(|v| v.as_str()).unwrap_or("");
+    match Chrome::load(&s, user, section).await {
+        Ok(chrome) => QueueCountsPartial { chrome }.into_response(),
+        Err(r) => r,
+    }
+}
+
 /// Choices for the ticket forms.
 pub struct Choices {
     pub staff: Vec<User>,

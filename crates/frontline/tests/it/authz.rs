@@ -318,6 +318,7 @@ async fn pages(db: TestDb) {
         ("/admin/positions".into(), STAFF),
         ("/admin/audit".into(), &["admin"]),
         ("/settings/tokens".into(), STAFF),
+        ("/partials/queue-counts?active=open".into(), STAFF),
     ];
     for (who, user) in d.everyone() {
         let cookie = t.login(&user.email).await;

@@ -62,6 +62,10 @@ async fn agent_works_a_ticket(db: TestDb) {
     assert!(mine.contains("Webhook signatures fail"));
     let tier = t.get("/tickets?view=tier", &cookie).await.text();
     assert!(!tier.contains("Webhook signatures fail"), "assigned tickets leave the unassigned queue");
+    // The sidebar fragment htmx refreshes every 30 seconds has the new counts.
+    let partial = t.get("/partials/queue-counts?active=mine", &cookie).await.text();
+    assert!(partial.starts_with("<ul id=\"queue-counts\"") && partial.contains("hx-trigger=\"every 30s\""), "{partial}");
+    assert!(partial.contains("class=\"active\" data-view=\"mine\">My open tickets <span class=\"count\">1</span>"), "{partial}");
 
     // Search by words and by number.
     let found = t.get("/search?q=clock+skew", &cookie).await.text();
