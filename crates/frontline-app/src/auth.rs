@@ -74,14 +74,19 @@ impl App {
         if email.is_empty() {
             return Err(DomainError::invalid("email", "email is required").into());
         }
+        // Record first, count after: the k-th of many parallel guesses sees
+        // at least k attempts, so the limit holds under concurrency.
+        let attempt = self.store.record_login_attempt(&email, ip).await?;
         let failures = self.store.recent_login_failures(&email, Duration::minutes(self.config.login_window_minutes)).await?;
-        if failures >= self.config.login_max_failures {
+        if failures > self.config.login_max_failures {
             return Err(DomainError::Throttled.into());
         }
         let user = self.store.user_by_email(&email).await?;
         let hash = user.as_ref().filter(|u| u.active).and_then(|u| u.password_hash.clone());
         let ok = self.verify_password(hash, password).await?;
-        self.store.record_login_attempt(&email, ip, ok).await?;
+        if ok {
+            self.store.login_succeeded(attempt).await?;
+        }
         match user {
             Some(user) if ok => {
                 let secret = new_secret(SESSION_PREFIX);

@@ -136,6 +136,11 @@ impl App {
         }
         let name = validate::name("name", &input.name, 120)?;
         self.check_user_refs(role, input, Some(id)).await?;
+        // Check the new password before anything is written, so a bad one changes nothing.
+        let new_password = input.password.as_deref().filter(|p| !p.is_empty());
+        if let Some(p) = new_password {
+            validate::password(p)?;
+        }
         let profile = UserProfile {
             name,
             role,
@@ -147,7 +152,7 @@ impl App {
         };
         let a = audit(actor, "user.update", format!("user:{id}"), format!("role={} active={}", role.as_str(), profile.active));
         self.store.update_user(id, &profile, Some(&a)).await?;
-        if let Some(p) = input.password.as_deref().filter(|p| !p.is_empty()) {
+        if let Some(p) = new_password {
             self.set_password(actor, id, p).await?;
         }
         self.store.get_user(id).await?.ok_or_else(|| AppError::internal("user vanished"))
@@ -159,8 +164,12 @@ impl App {
             return Err(DomainError::Forbidden("you cannot change this user's password").into());
         }
         let hash = self.hash_password(password).await?;
-        let a = audit(actor, "user.set_password", format!("user:{id}"), String::new());
-        self.store.set_password(id, &hash, Some(&a)).await?;
+        // A reset by someone else (an admin, the CLI) assumes the account may be
+        // compromised: its API tokens go too. People changing their own keep them.
+        let revoke_tokens = actor.user_id != id;
+        let a =
+            audit(actor, "user.set_password", format!("user:{id}"), if revoke_tokens { "tokens revoked".into() } else { String::new() });
+        self.store.set_password(id, &hash, revoke_tokens, Some(&a)).await?;
         Ok(())
     }
 
@@ -311,7 +320,7 @@ impl App {
 
     pub async fn audit_log(&self, actor: &Actor, page: i64) -> Result<Page<AuditEntry>> {
         authz::require(actor, Permission::ViewAuditLog)?;
-        let page = page.max(1);
+        let page = crate::tickets::clamp_page(page);
         Ok(self.store.list_audit((page - 1) * 100, 100).await?)
     }
 }

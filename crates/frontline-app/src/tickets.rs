@@ -14,6 +14,13 @@ use serde::Deserialize;
 use crate::{App, Result};
 
 pub const PAGE_SIZE: i64 = 50;
+/// Deeper pages are refused rather than computed: nobody reads page 10,001,
+/// and the offset must not overflow.
+pub const MAX_PAGE: i64 = 10_000;
+
+pub fn clamp_page(page: i64) -> i64 {
+    page.clamp(1, MAX_PAGE)
+}
 
 /// A new ticket as submitted by an agent, a customer or an API client.
 /// Raw values: parsing happens here so every surface reports the same errors.
@@ -278,8 +285,8 @@ impl App {
         if let Some(tags) = &patch.tags {
             f.tags = ticket::parse_tags(tags)?;
         }
-        // Assigning a new ticket starts work on it.
-        if f.status == Status::New && f.assignee_id.is_some() && patch.status.is_none() {
+        // Assigning a new ticket starts work on it (a form re-sending "new" is not a choice to keep it new).
+        if f.status == Status::New && f.assignee_id.is_some() && current.assignee_id.is_none() {
             f.status = Status::Open;
         }
         if current.status == Status::Closed && f != current.fields() {
@@ -344,7 +351,8 @@ impl App {
             after.status = Status::Open;
         }
         let changes = ticket::diff(&before, &after);
-        self.store
+        let message_id = self
+            .store
             .change_ticket(TicketChange {
                 ticket_id: id,
                 actor_id: actor.user_id,
@@ -354,9 +362,9 @@ impl App {
                 changes: &changes,
                 message: Some(NewMessage { author_id: actor.user_id, kind: input.kind, body, channel: input.channel, created_at: None }),
             })
-            .await?;
-        let messages = self.store.list_messages(id, input.kind == MessageKind::Internal).await?;
-        messages.into_iter().rev().find(|m| m.author_id == actor.user_id).ok_or_else(|| crate::AppError::internal("reply vanished"))
+            .await?
+            .ok_or_else(|| crate::AppError::internal("reply was not stored"))?;
+        self.store.get_message(message_id).await?.ok_or_else(|| crate::AppError::internal("reply vanished"))
     }
 
     /// The actor's tier (from their position) for the "my tier" view.
@@ -368,7 +376,7 @@ impl App {
     pub async fn queue(&self, actor: &Actor, view: QueueView, sort: Sort, page: i64) -> Result<Page<Ticket>> {
         authz::require(actor, Permission::ViewAllTickets)?;
         let (tier, team_id) = self.actor_tier_team(actor).await?;
-        let page = page.max(1);
+        let page = clamp_page(page);
         Ok(self
             .store
             .queue_page(&QueueQuery { view, user_id: actor.user_id, tier, team_id, sort, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE })
@@ -391,6 +399,12 @@ impl App {
         filter.limit = filter.limit.clamp(1, 100);
         if !authz::can(actor, Permission::ViewAllTickets) {
             authz::require(actor, Permission::UsePortal)?;
+            // Filters on agent-only fields would reveal them; customers do not get them.
+            filter.tag = None;
+            filter.team_id = None;
+            filter.tier = None;
+            filter.assignee_id = None;
+            filter.unassigned = false;
             filter.visible_to_requester = Some(actor.user_id);
             filter.visible_to_org = if actor.role == Role::CustomerAdmin { actor.organization_id } else { None };
         }
@@ -402,7 +416,7 @@ impl App {
         if q.chars().count() > 200 {
             return Err(DomainError::invalid("q", "search text must be at most 200 characters").into());
         }
-        let page = page.max(1);
+        let page = clamp_page(page);
         Ok(self.store.search_tickets(q, true, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?)
     }
 }

@@ -124,12 +124,22 @@ impl Store {
         Ok(n == 1)
     }
 
-    pub async fn record_login_attempt(&self, email: &str, ip: &str, succeeded: bool) -> Result<(), StoreError> {
-        with_pool!(self, |p| sqlx::query("INSERT INTO login_attempts (email, ip, succeeded, at) VALUES ($1, $2, $3, $4)")
-            .bind(email)
-            .bind(ip)
-            .bind(succeeded)
-            .bind(now())
+    /// Record an attempt as failed before the password is checked, so that
+    /// parallel guesses count at once; `login_succeeded` flips it afterwards.
+    pub async fn record_login_attempt(&self, email: &str, ip: &str) -> Result<i64, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "INSERT INTO login_attempts (email, ip, succeeded, at) VALUES ($1, $2, FALSE, $3) RETURNING id"
+        )
+        .bind(email)
+        .bind(ip)
+        .bind(now())
+        .fetch_one(p)
+        .await)?)
+    }
+
+    pub async fn login_succeeded(&self, attempt_id: i64) -> Result<(), StoreError> {
+        with_pool!(self, |p| sqlx::query("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
+            .bind(attempt_id)
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;

@@ -10,19 +10,33 @@ use crate::{Page, Store, StoreError, Ticket};
 /// common word from sorting half the table.
 const CANDIDATES: i64 = 2000;
 
-/// Turn user text into an FTS5 query: every word quoted (so operators in
-/// the input are plain text), all required, the last one as a prefix.
+/// The words of a search: letters and digits; everything else separates
+/// words (so "dana@northwind.example" is three words on both engines).
+fn terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(16).map(str::to_lowercase).collect()
+}
+
+/// An FTS5 query: every word quoted (operators in the input are plain text),
+/// all required, the last one as a prefix so typing "webh" finds "webhook".
 pub fn fts5_query(q: &str) -> Option<String> {
-    let words: Vec<String> = q
-        .split_whitespace()
-        .map(|w| w.chars().filter(|c| c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.').collect::<String>())
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect();
-    if words.is_empty() {
-        return None;
-    }
-    Some(format!("{}*", words.join(" ")))
+    let words = terms(q);
+    let last = words.len().checked_sub(1)?;
+    Some(
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| if i == last { format!("\"{w}\"*") } else { format!("\"{w}\"") })
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+/// The same query for PostgreSQL's to_tsquery: words are letters and digits
+/// only, so they need no quoting.
+pub fn tsquery(q: &str) -> Option<String> {
+    let words = terms(q);
+    let last = words.len().checked_sub(1)?;
+    Some(words.iter().enumerate().map(|(i, w)| if i == last { format!("{w}:*") } else { w.clone() }).collect::<Vec<_>>().join(" & "))
 }
 
 impl Store {
@@ -38,9 +52,9 @@ impl Store {
                 };
                 sqlx::query_as(concat!(
                     ticket_select!(),
-                    "WHERE t.id = $1 OR t.id IN (SELECT rowid FROM ticket_subject_fts WHERE ticket_subject_fts MATCH $2 LIMIT $3) \
+                    "WHERE t.id = $1 OR t.id IN (SELECT rowid FROM ticket_subject_fts WHERE ticket_subject_fts MATCH $2 ORDER BY rowid DESC LIMIT $3) \
                      OR t.id IN (SELECT m.ticket_id FROM message_body_fts f JOIN messages m ON m.id = f.rowid \
-                                 WHERE message_body_fts MATCH $2 AND ($4 OR m.kind = 'public') LIMIT $3) \
+                                 WHERE message_body_fts MATCH $2 AND ($4 OR m.kind = 'public') ORDER BY f.rowid DESC LIMIT $3) \
                      ORDER BY (t.id = $1) DESC, t.updated_at DESC, t.id DESC LIMIT $5 OFFSET $6"
                 ))
                 .bind(number.unwrap_or(-1))
@@ -53,18 +67,16 @@ impl Store {
                 .await?
             }
             crate::db::Db::Postgres(p) => {
-                if q.is_empty() {
-                    return Ok(Page { items: vec![], has_more: false });
-                }
+                let Some(tsq) = tsquery(q) else { return Ok(Page { items: vec![], has_more: false }) };
                 sqlx::query_as(concat!(
                     ticket_select!(),
-                    "WHERE t.id = $1 OR t.id IN (SELECT id FROM tickets WHERE search @@ websearch_to_tsquery('simple', $2) LIMIT $3) \
-                     OR t.id IN (SELECT ticket_id FROM messages WHERE search @@ websearch_to_tsquery('simple', $2) \
-                                 AND ($4 OR kind = 'public') LIMIT $3) \
+                    "WHERE t.id = $1 OR t.id IN (SELECT id FROM tickets WHERE search @@ to_tsquery('simple', $2) ORDER BY id DESC LIMIT $3) \
+                     OR t.id IN (SELECT ticket_id FROM messages WHERE search @@ to_tsquery('simple', $2) \
+                                 AND ($4 OR kind = 'public') ORDER BY id DESC LIMIT $3) \
                      ORDER BY (t.id = $1) DESC, t.updated_at DESC, t.id DESC LIMIT $5 OFFSET $6"
                 ))
                 .bind(number.unwrap_or(-1))
-                .bind(q)
+                .bind(tsq)
                 .bind(CANDIDATES)
                 .bind(include_internal)
                 .bind(limit + 1)
@@ -80,8 +92,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn fts5_input_is_quoted() {
-        assert_eq!(super::fts5_query("webhook OR \"x").as_deref(), Some("\"webhook\" \"OR\" \"x\"*"));
+    fn queries_are_built_from_words_only() {
+        assert_eq!(super::fts5_query("Webhook OR \"x").as_deref(), Some("\"webhook\" \"or\" \"x\"*"));
         assert_eq!(super::fts5_query("  ** "), None);
+        assert_eq!(super::tsquery("dana@northwind.example").as_deref(), Some("dana & northwind & example:*"));
+        assert_eq!(super::tsquery("it's (broken) & | !").as_deref(), Some("it & s & broken:*"));
+        assert_eq!(super::tsquery("!!"), None);
     }
 }

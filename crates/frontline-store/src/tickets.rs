@@ -115,7 +115,7 @@ impl Store {
             .bind(priority_rank(f.priority))
             .bind(f.status.is_open())
             .bind(at)
-            .bind(if f.status == Status::Solved { Some(at) } else { None })
+            .bind(if matches!(f.status, Status::Solved | Status::Closed) { Some(at) } else { None })
             .fetch_one(&mut *tx)
             .await?;
             for tag in &f.tags {
@@ -158,14 +158,15 @@ impl Store {
 
     /// Apply a checked change. Fails with a conflict when someone else
     /// changed the ticket since it was read, so no update is lost.
-    pub async fn change_ticket(&self, c: TicketChange<'_>) -> Result<(), StoreError> {
+    /// Returns the id of the message written with the change, if any.
+    pub async fn change_ticket(&self, c: TicketChange<'_>) -> Result<Option<i64>, StoreError> {
         let at = c.message.as_ref().and_then(|m| m.created_at).unwrap_or_else(now);
         let (b, a) = (c.before, c.after);
-        with_tx!(self, |tx| {
+        let message_id = with_tx!(self, |tx| {
             let n = sqlx::query(
                 "UPDATE tickets SET subject = $1, status = $2, priority = $3, ticket_type = $4, assignee_id = $5, team_id = $6, \
                  tier = $7, escalation_level = $8, tags = $9, priority_rank = $10, is_open = $11, updated_at = $12, \
-                 solved_at = CASE WHEN $2 = 'solved' AND status <> 'solved' THEN $12 WHEN $11 THEN NULL ELSE solved_at END \
+                 solved_at = CASE WHEN $2 IN ('solved', 'closed') AND status NOT IN ('solved', 'closed') THEN $12 WHEN $11 THEN NULL ELSE solved_at END \
                  WHERE id = $13 AND updated_at = $14",
             )
             .bind(&a.subject)
@@ -198,10 +199,17 @@ impl Store {
                         .await?;
                 }
             }
-            if (b.status, b.tier, b.team_id, b.assignee_id) != (a.status, a.tier, a.team_id, a.assignee_id) {
-                adjust_count!(tx, b.status.as_str(), b.tier, b.team_id, b.assignee_id, -1);
-                adjust_count!(tx, a.status.as_str(), a.tier, a.team_id, a.assignee_id, 1);
+            let old_key = (b.status.as_str(), b.tier, b.team_id.unwrap_or(0), b.assignee_id.unwrap_or(0));
+            let new_key = (a.status.as_str(), a.tier, a.team_id.unwrap_or(0), a.assignee_id.unwrap_or(0));
+            if old_key != new_key {
+                // Lock count rows in one global order so two opposite moves cannot deadlock.
+                let mut moves = [(old_key, -1), (new_key, 1)];
+                moves.sort_by_key(|m| m.0);
+                for ((status, tier, team, assignee), delta) in moves {
+                    adjust_count!(tx, status, tier, Some(team), Some(assignee), delta);
+                }
             }
+            let mut message_id = None;
             if let Some(m) = &c.message {
                 let mid: i64 = sqlx::query_scalar(
                     "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -219,12 +227,28 @@ impl Store {
                     MessageKind::Internal => "internal_note",
                 };
                 insert_event!(tx, c.ticket_id, Some(m.author_id), field, None::<String>, Some(mid.to_string()), at);
+                message_id = Some(mid);
             }
             for ch in c.changes {
                 insert_event!(tx, c.ticket_id, Some(c.actor_id), ch.field, ch.old_value.as_deref(), ch.new_value.as_deref(), at);
             }
+            message_id
         });
-        Ok(())
+        Ok(message_id)
+    }
+
+    pub async fn get_message(&self, id: i64) -> Result<Option<Message>, StoreError> {
+        let row: Option<MessageRow> =
+            with_pool!(self, |p| {
+                sqlx::query_as(
+            "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.channel, m.created_at \
+             FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = $1"
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await
+            })?;
+        row.map(Message::try_from).transpose()
     }
 
     pub async fn list_messages(&self, ticket_id: i64, include_internal: bool) -> Result<Vec<Message>, StoreError> {

@@ -140,7 +140,7 @@ impl Store {
     }
 
     /// Set a new password hash and end every session of the user.
-    pub async fn set_password(&self, id: i64, hash: &str, audit: Option<&Audit>) -> Result<bool, StoreError> {
+    pub async fn set_password(&self, id: i64, hash: &str, revoke_tokens: bool, audit: Option<&Audit>) -> Result<bool, StoreError> {
         let n = with_tx!(self, |tx| {
             let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                 .bind(hash)
@@ -149,6 +149,13 @@ impl Store {
                 .await?
                 .rows_affected();
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            if revoke_tokens {
+                sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                    .bind(now())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             write_audit!(tx, audit);
             n
         });

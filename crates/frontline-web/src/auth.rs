@@ -67,6 +67,11 @@ where
         let state = AppState::from_ref(state);
         match from_session(parts, &state).await {
             Ok(Some(user)) => Ok(PageUser(user)),
+            Ok(None) if parts.headers.contains_key("hx-request") => {
+                // An htmx fragment request (e.g. the sidebar refresh) after the
+                // session ended: send the whole page to sign-in, not the fragment.
+                Err((StatusCode::OK, [("hx-redirect", "/login")]).into_response())
+            }
             Ok(None) => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
                 Err(LoginRedirect(next).into_response())

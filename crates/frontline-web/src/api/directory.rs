@@ -43,7 +43,7 @@ pub async fn list_users(
             return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "kind must be customers or staff", Some("kind".into())));
         }
     };
-    let page = p.page.unwrap_or(1).max(1);
+    let page = frontline_app::tickets::clamp_page(p.page.unwrap_or(1));
     let filter = UserFilter {
         customers,
         organization_id: p.organization_id,
@@ -126,9 +126,10 @@ pub async fn list_orgs(
     ApiUser(user): ApiUser,
     ApiQuery(p): ApiQuery<OrgParams>,
 ) -> Result<Json<OrgList>, ApiError> {
-    let page = p.page.unwrap_or(1).max(1);
-    let result = s.app.list_orgs(&user.actor(), p.q.as_deref(), (page - 1) * PER_PAGE, PER_PAGE).await?;
-    Ok(Json(OrgList { data: result.items.into_iter().map(OrgDto::from).collect(), page, has_more: result.has_more }))
+    let page = frontline_app::tickets::clamp_page(p.page.unwrap_or(1));
+    let actor = user.actor();
+    let result = s.app.list_orgs(&actor, p.q.as_deref(), (page - 1) * PER_PAGE, PER_PAGE).await?;
+    Ok(Json(OrgList { data: result.items.into_iter().map(|o| OrgDto::new(o, &actor)).collect(), page, has_more: result.has_more }))
 }
 
 /// Create a customer organization with its email domains.
@@ -140,15 +141,17 @@ pub async fn create_org(
     ApiUser(user): ApiUser,
     ApiJson(r): ApiJson<OrgRequest>,
 ) -> Result<(StatusCode, Json<OrgDto>), ApiError> {
+    let actor = user.actor();
     let input = OrgFields { name: r.name, domains: r.domains, notes: r.notes };
-    Ok((StatusCode::CREATED, Json(s.app.create_org(&user.actor(), &input).await?.into())))
+    Ok((StatusCode::CREATED, Json(OrgDto::new(s.app.create_org(&actor, &input).await?, &actor))))
 }
 
 /// Read an organization.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "directory", params(("id" = i64, Path)),
     responses((status = 200, body = OrgDto), (status = 404, body = ErrorBody)), security(("token" = [])))]
 pub async fn get_org(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<OrgDto>, ApiError> {
-    Ok(Json(s.app.org(&user.actor(), id).await?.into()))
+    let actor = user.actor();
+    Ok(Json(OrgDto::new(s.app.org(&actor, id).await?, &actor)))
 }
 
 /// Change an organization.
@@ -169,7 +172,7 @@ pub async fn update_org(
         domains: r.domains.unwrap_or_else(|| current.domain_list().into_iter().map(str::to_string).collect()),
         notes: r.notes.unwrap_or(current.notes),
     };
-    Ok(Json(s.app.update_org(&actor, id, &input).await?.into()))
+    Ok(Json(OrgDto::new(s.app.update_org(&actor, id, &input).await?, &actor)))
 }
 
 /// List teams.

@@ -283,17 +283,20 @@ pub struct OrgDto {
     pub id: i64,
     pub name: String,
     pub domains: Vec<String>,
-    pub notes: String,
+    /// Vendor-internal account notes: absent for customers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<Organization> for OrgDto {
-    fn from(o: Organization) -> Self {
+impl OrgDto {
+    pub fn new(o: Organization, actor: &Actor) -> Self {
+        let notes = authz::can(actor, Permission::ViewInternal).then(|| o.notes.clone());
         OrgDto {
             id: o.id,
             domains: o.domain_list().into_iter().map(str::to_string).collect(),
             name: o.name,
-            notes: o.notes,
+            notes,
             created_at: o.created_at,
         }
     }

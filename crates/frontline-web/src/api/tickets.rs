@@ -223,7 +223,7 @@ pub async fn queue(
     let actor = user.actor();
     let view = QueueView::parse(&view)?;
     let sort = p.sort.as_deref().map(Sort::parse).transpose()?.unwrap_or_default();
-    let page = p.page.unwrap_or(1).max(1);
+    let page = frontline_app::tickets::clamp_page(p.page.unwrap_or(1));
     let result = s.app.queue(&actor, view, sort, page).await?;
     Ok(Json(PagedTickets { has_more: result.has_more, page, data: result.items.into_iter().map(|t| TicketDto::new(t, &actor)).collect() }))
 }
@@ -244,7 +244,7 @@ pub async fn search(
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<PagedTickets>, ApiError> {
     let actor = user.actor();
-    let page = p.page.unwrap_or(1).max(1);
+    let page = frontline_app::tickets::clamp_page(p.page.unwrap_or(1));
     let result = s.app.search(&actor, &p.q, page).await?;
     Ok(Json(PagedTickets { has_more: result.has_more, page, data: result.items.into_iter().map(|t| TicketDto::new(t, &actor)).collect() }))
 }

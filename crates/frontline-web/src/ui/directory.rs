@@ -54,7 +54,7 @@ pub struct UsersParams {
 
 pub async fn users(State(s): State<AppState>, PageUser(user): PageUser, Query(p): Query<UsersParams>) -> Response {
     let kind = p.kind.unwrap_or_else(|| "staff".into());
-    let page = p.page.unwrap_or(1).max(1);
+    let page = frontline_app::tickets::clamp_page(p.page.unwrap_or(1));
     let filter = UserFilter {
         customers: Some(kind == "customers"),
         query: p.q.clone().filter(|q| !q.trim().is_empty()),
@@ -90,6 +90,25 @@ impl UserChoices {
             .map_err(page_err)?
             .items;
         Ok(UserChoices { roles, orgs, positions, teams, staff })
+    }
+
+    /// Lists are capped; the user's current organization and manager must
+    /// still be options, or saving the form would silently clear them.
+    async fn include_current(mut self, s: &AppState, me: &User, form: &UserForm) -> Result<UserChoices, Response> {
+        let actor = me.actor();
+        if let Ok(Some(org)) = opt_id(&form.organization_id)
+            && !self.orgs.iter().any(|o| o.id == org)
+            && let Ok(o) = s.app.org(&actor, org).await
+        {
+            self.orgs.push(o);
+        }
+        if let Ok(Some(manager)) = opt_id(&form.reports_to)
+            && !self.staff.iter().any(|u| u.id == manager)
+            && let Ok(u) = s.app.user(&actor, manager).await
+        {
+            self.staff.push(u);
+        }
+        Ok(self)
     }
 }
 
@@ -170,7 +189,7 @@ pub async fn create_user(State(s): State<AppState>, PageUser(user): PageUser, Fo
         Ok(u) => Redirect::to(&format!("/users/{}", u.id)).into_response(),
         Err(e) => {
             let errors = tryr!(FormErrors::from_error(e));
-            let choices = tryr!(UserChoices::load(&s, &user).await);
+            let choices = tryr!(tryr!(UserChoices::load(&s, &user).await).include_current(&s, &user, &f).await);
             let chrome = tryr!(Chrome::load(&s, user, "users").await);
             invalid(UserFormPage { chrome, choices, user: None, form: f, errors, tickets: vec![] })
         }
@@ -253,7 +272,15 @@ async fn orgs_page(s: &AppState, user: User, q: String, page: i64, form: OrgForm
 }
 
 pub async fn orgs(State(s): State<AppState>, PageUser(user): PageUser, Query(p): Query<ListParams>) -> Response {
-    orgs_page(&s, user, p.q.unwrap_or_default(), p.page.unwrap_or(1).max(1), OrgForm::default(), FormErrors::default()).await
+    orgs_page(
+        &s,
+        user,
+        p.q.unwrap_or_default(),
+        frontline_app::tickets::clamp_page(p.page.unwrap_or(1)),
+        OrgForm::default(),
+        FormErrors::default(),
+    )
+    .await
 }
 
 pub async fn create_org(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<OrgForm>) -> Response {
@@ -475,7 +502,7 @@ pub struct PageParam {
 }
 
 pub async fn audit(State(s): State<AppState>, PageUser(user): PageUser, Query(p): Query<PageParam>) -> Response {
-    let page = p.page.unwrap_or(1).max(1);
+    let page = frontline_app::tickets::clamp_page(p.page.unwrap_or(1));
     let entries = tryr!(s.app.audit_log(&user.actor(), page).await.map_err(page_err));
     let chrome = tryr!(Chrome::load(&s, user, "audit").await);
     AuditPage { chrome, entries, page }.into_response()

@@ -36,7 +36,8 @@ pub struct NextParam {
 
 /// Only local paths, so the sign-in page cannot bounce people elsewhere.
 fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_default()
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control()))
+        .unwrap_or_default()
 }
 
 pub async fn login_page(Query(q): Query<NextParam>) -> LoginPage {

@@ -73,7 +73,7 @@ pub async fn queue(State(s): State<AppState>, PageUser(user): PageUser, Query(q)
         Ok(s) => s.unwrap_or_default(),
         Err(e) => return error_response(e),
     };
-    let page = q.page.unwrap_or(1).max(1);
+    let page = frontline_app::tickets::clamp_page(q.page.unwrap_or(1));
     let tickets = match s.app.queue(&actor, view, sort, page).await {
         Ok(t) => t,
         Err(e) => return error_response(e),
@@ -174,7 +174,7 @@ pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, Form(f)
             ticket_type: Some(f.ticket_type.clone()),
             assignee_id: opt_id(&f.assignee_id)?,
             team_id: opt_id(&f.team_id)?,
-            tier: Some(f.tier.trim().parse().unwrap_or(1)),
+            tier: Some(f.tier.trim().parse().map_err(|_| frontline_domain::DomainError::invalid("tier", "choose a tier"))?),
             tags: Some(ticket::split_tags(&f.tags)),
         };
         s.app.create_ticket(&actor, &input, Channel::Web).await
@@ -214,6 +214,13 @@ pub struct TicketPage {
 }
 
 impl TicketPage {
+    /// The current assignee is not among the assignable staff (deactivated,
+    /// or no longer in a working role): they still need an option, or saving
+    /// the form would silently unassign the ticket.
+    fn assignee_missing(&self) -> bool {
+        self.view.ticket.assignee_id.is_some_and(|id| !self.choices.staff.iter().any(|u| u.id == id))
+    }
+
     /// A readable line for one history event.
     fn describe(&self, field: &str, old: &Option<String>, new: &Option<String>) -> String {
         let name_of = |id: &Option<String>| -> String {
@@ -393,7 +400,7 @@ pub async fn search(State(s): State<AppState>, PageUser(user): PageUser, headers
     {
         return Redirect::to(&format!("/tickets/{id}")).into_response();
     }
-    let page = p.page.unwrap_or(1).max(1);
+    let page = frontline_app::tickets::clamp_page(p.page.unwrap_or(1));
     let tickets = if q.is_empty() {
         Page { items: vec![], has_more: false }
     } else {

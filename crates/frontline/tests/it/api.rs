@@ -86,6 +86,9 @@ async fn ticket_lifecycle(db: TestDb) {
     let r = t.patch_json(&format!("/api/v1/tickets/{id}"), &agent, &json!({"status": "open"})).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["error"]["field"], "status");
+    // Closing straight from open also records when it was resolved.
+    let v = t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_b), &agent, &json!({"status": "closed"})).await.json();
+    assert!(v["solved_at"].is_string(), "{v}");
 
     // Conversation, oldest first, with both kinds for agents.
     let msgs = t.get(&format!("/api/v1/tickets/{id}/messages"), &agent).await.json();
@@ -213,6 +216,8 @@ async fn search_finds_subjects_messages_and_numbers(db: TestDb) {
     let ids =
         |v: serde_json::Value| -> Vec<i64> { v["data"].as_array().expect("data").iter().map(|t| t["id"].as_i64().unwrap_or(0)).collect() };
     assert_eq!(ids(t.get("/api/v1/search?q=webhook", &agent).await.json()), vec![d.ticket_a]);
+    assert_eq!(ids(t.get("/api/v1/search?q=webho", &agent).await.json()), vec![d.ticket_a], "the last word matches as a prefix");
+    assert_eq!(ids(t.get("/api/v1/search?q=Signatures%20WEBHOOK", &agent).await.json()), vec![d.ticket_a], "words in any order and case");
     assert_eq!(ids(t.get("/api/v1/search?q=certificate%20rotated", &agent).await.json()), vec![d.ticket_b]);
     assert_eq!(ids(t.get(&format!("/api/v1/search?q=%23{}", d.ticket_b), &agent).await.json())[0], d.ticket_b);
     assert!(ids(t.get("/api/v1/search?q=kubernetes", &agent).await.json()).is_empty());

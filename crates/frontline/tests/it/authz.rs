@@ -383,6 +383,97 @@ async fn pages(db: TestDb) {
             .await;
         assert_eq!(pos.status == 303, ["admin", "head_of_support"].contains(&who), "add position as {who}: {}", pos.status);
     }
+    // Every other form post of the agent app and the portal, with every role.
+    let admin_token = t.app.create_api_token(&d.admin.actor(), "victim").await.expect("token").0.to_string();
+    let pos_id = t.app.list_positions(&d.admin.actor()).await.expect("positions")[0].id.to_string();
+    let version = t.app.ticket(&d.admin.actor(), d.ticket_b).await.expect("ticket").updated_at.to_rfc3339();
+    let posts: Vec<(String, Vec<(&str, String)>, &[&str])> = vec![
+        (
+            "/tickets".into(),
+            vec![("requester_email", "x@northwind.example".into()), ("subject", "s".into()), ("body", "b".into()), ("tier", "1".into())],
+            WORKERS,
+        ),
+        (
+            format!("/tickets/{b}/fields"),
+            vec![
+                ("status", "open".into()),
+                ("priority", "normal".into()),
+                ("ticket_type", "question".into()),
+                ("tier", "1".into()),
+                ("escalation_level", "0".into()),
+                ("version", version.clone()),
+            ],
+            WORKERS,
+        ),
+        (
+            "/users".into(),
+            vec![("email", "{n}@globex.example".into()), ("name", "N".into()), ("role", "customer_member".into())],
+            &["admin", "head_of_support", "solutions_engineer"],
+        ),
+        (
+            format!("/users/{}", d.cust_other.id),
+            vec![("name", "Raj".into()), ("role", "customer_member".into()), ("active", "on".into())],
+            &["admin", "head_of_support", "solutions_engineer"],
+        ),
+        (
+            "/organizations".into(),
+            vec![("name", "Org {n}".into()), ("domains", "".into())],
+            &["admin", "head_of_support", "solutions_engineer"],
+        ),
+        ("/teams".into(), vec![("name", "Team {n}".into())], &["admin", "head_of_support", "manager"]),
+        (
+            format!("/teams/{}", d.team),
+            vec![("name", "Integrations".into()), ("description", "{n}".into())],
+            &["admin", "head_of_support", "manager"],
+        ),
+        (
+            format!("/admin/positions/{pos_id}"),
+            vec![("name", "Support Coordinator".into()), ("level", "IC1".into()), ("rank", "1".into()), ("tier", "1".into())],
+            &["admin", "head_of_support"],
+        ),
+        ("/settings/tokens".into(), vec![("name", "t".into())], STAFF),
+        (format!("/settings/tokens/{admin_token}/revoke"), vec![], &["admin"]),
+    ];
+    let mut n = 0;
+    for (who, user) in d.everyone() {
+        let cookie = t.login(&user.email).await;
+        for (path, form, allowed) in &posts {
+            n += 1;
+            let form: Vec<(&str, String)> = form.iter().map(|(k, v)| (*k, v.replace("{n}", &format!("p{n}")))).collect();
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = t.post_form(path, &cookie, &pairs).await;
+            if allowed.contains(&who) {
+                assert!(r.status == 303 || r.status == 200, "POST {path} as {who}: {} {}", r.status, r.text());
+            } else {
+                assert!(
+                    matches!(r.status.as_u16(), 403 | 404) || (r.status.is_redirection() && r.location().starts_with("/portal")),
+                    "POST {path} as {who}: {}",
+                    r.status
+                );
+            }
+        }
+        // Portal posts: customers only.
+        let r = t
+            .post_form(
+                "/portal/tickets",
+                &cookie,
+                &[("subject", "Help"), ("body", "Please"), ("priority", "normal"), ("ticket_type", "question")],
+            )
+            .await;
+        if user.role.is_customer() {
+            assert_eq!(r.status, 303, "portal create as {who}");
+        } else {
+            assert!(r.status.is_redirection() && r.location() == "/tickets", "staff {who} have no portal");
+        }
+        let r = t.post_form("/logout", &cookie, &[]).await;
+        assert_eq!(r.status, 303);
+    }
+    // Form posts without a session go to the sign-in page and change nothing.
+    for (path, _, _) in &posts {
+        let r = t.post_form(path, &Auth::None, &[]).await;
+        assert!(r.status.is_redirection() && r.location().starts_with("/login"), "anonymous POST {path}: {}", r.status);
+    }
+
     // Nobody is signed in: every page goes to the sign-in page.
     for (path, _) in &staff_pages {
         let r = t.get(path, &Auth::None).await;
@@ -435,5 +526,16 @@ async fn internal_notes_stay_internal(db: TestDb) {
     let org_admin = t.token_for(&d.cust_admin).await;
     let list = t.get(&format!("/api/v1/tickets?organization_id={}", d.org_b), &org_admin).await.json();
     assert_eq!(list["data"].as_array().map(Vec::len), Some(0), "filters cannot widen a customer's scope");
+    // Filters on agent-only fields are ignored for customers, so they reveal nothing.
+    t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_a), &agent, &json!({"tags": ["angry-customer"]})).await;
+    let with_tag = t.get("/api/v1/tickets?tag=angry-customer", &org_admin).await.json();
+    let without = t.get("/api/v1/tickets?tag=no-such-tag", &org_admin).await.json();
+    assert_eq!(with_tag["data"], without["data"], "a tag filter must not tell customers which tags a ticket has");
+    // Account notes are the vendor's.
+    let admin = t.token_for(&d.admin).await;
+    t.patch_json(&format!("/api/v1/organizations/{}", d.org_a), &admin, &json!({"notes": "renewal at risk"})).await;
+    let own_org = t.get(&format!("/api/v1/organizations/{}", d.org_a), &org_admin).await.text();
+    assert!(!own_org.contains("renewal at risk") && own_org.contains("Northwind"), "{own_org}");
+    assert!(t.get(&format!("/api/v1/organizations/{}", d.org_a), &admin).await.text().contains("renewal at risk"));
 }
 on_both_engines!(internal_notes, internal_notes_stay_internal);

@@ -58,6 +58,7 @@ async fn administration(db: TestDb) {
     child.stdin.take().expect("stdin").write_all(b"another long password\n").expect("write");
     assert!(child.wait().expect("wait").success());
     assert!(app.login("ops@vendor.example", "another long password", "-").await.is_ok());
+    assert!(app.token_user(&token).await.expect("lookup").is_none(), "a password reset by an admin revokes the account's tokens");
     ok(&frontline(&db, &["user", "deactivate", "--email", "ops@vendor.example"]));
     assert!(app.token_user(&token).await.expect("lookup").is_none(), "deactivated users' tokens stop working");
     assert!(app.login("ops@vendor.example", "another long password", "-").await.is_err());

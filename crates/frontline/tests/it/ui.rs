@@ -17,6 +17,31 @@ async fn agent_works_a_ticket(db: TestDb) {
     assert!(html.contains("Webhook signatures fail") && html.contains("Globex SSO login loop"), "{html}");
     assert!(html.contains("My tier, unassigned <span class=\"count\">2</span>"), "sidebar count");
 
+    // Assigning a new ticket from the properties form starts work on it.
+    let b = d.ticket_b;
+    let page = t.get(&format!("/tickets/{b}"), &cookie).await.text();
+    let version_b = page.split("name=\"version\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("version").to_string();
+    let me = d.agent.id.to_string();
+    let r = t
+        .post_form(
+            &format!("/tickets/{b}/fields"),
+            &cookie,
+            &[
+                ("status", "new"),
+                ("priority", "normal"),
+                ("ticket_type", "question"),
+                ("assignee_id", &me),
+                ("tier", "1"),
+                ("escalation_level", "0"),
+                ("version", &version_b),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let agent_api = t.token_for(&d.agent).await;
+    assert_eq!(t.get(&format!("/api/v1/tickets/{b}"), &agent_api).await.json()["status"], "open");
+    t.patch_json(&format!("/api/v1/tickets/{b}"), &agent_api, &serde_json::json!({"assignee_id": null})).await;
+
     // Reply publicly, add a note, change fields.
     let a = d.ticket_a;
     let r = t
