@@ -387,7 +387,9 @@ async fn pages(db: TestDb) {
     let admin_token = t.app.create_api_token(&d.admin.actor(), "victim").await.expect("token").0.to_string();
     let pos_id = t.app.list_positions(&d.admin.actor()).await.expect("positions")[0].id.to_string();
     let version = t.app.ticket(&d.admin.actor(), d.ticket_b).await.expect("ticket").updated_at.to_rfc3339();
-    let posts: Vec<(String, Vec<(&str, String)>, &[&str])> = vec![
+    // (path, form fields, roles allowed)
+    type FormPost<'a> = (String, Vec<(&'a str, String)>, &'a [&'a str]);
+    let posts: Vec<FormPost> = vec![
         (
             "/tickets".into(),
             vec![("requester_email", "x@northwind.example".into()), ("subject", "s".into()), ("body", "b".into()), ("tier", "1".into())],
