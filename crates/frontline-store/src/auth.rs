@@ -69,31 +69,28 @@ impl Store {
         Ok(id)
     }
 
-    /// The active user behind an unrevoked token; notes when it was used
-    /// (at most once a minute, to keep reads cheap).
+    /// The active user behind an unrevoked token. Notes when the token was
+    /// used at most once a minute, so that API reads stay reads (on SQLite a
+    /// write on every request would queue behind every other writer).
     pub async fn token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
-        let row: Option<UserRow> = with_pool!(self, |p| {
-            sqlx::query_as(concat!(
-                user_select!(),
-                "JOIN api_tokens k ON k.user_id = u.id WHERE k.token_hash = $1 AND k.revoked_at IS NULL AND u.active = TRUE"
-            ))
-            .bind(token_hash)
-            .fetch_optional(p)
-            .await
-        })?;
-        if row.is_some() {
-            let t = now();
-            with_pool!(self, |p| {
-                sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
-                    .bind(t)
-                    .bind(token_hash)
-                    .bind(t - Duration::minutes(1))
-                    .execute(p)
-                    .await
-                    .map(|r| r.rows_affected())
-            })?;
+        let token: Option<(i64, Option<DateTime<Utc>>)> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        )
+        .bind(token_hash)
+        .fetch_optional(p)
+        .await)?;
+        let Some((user_id, last_used)) = token else { return Ok(None) };
+        let Some(user) = self.get_user(user_id).await?.filter(|u| u.active) else { return Ok(None) };
+        let t = now();
+        if last_used.is_none_or(|l| l < t - Duration::minutes(1)) {
+            with_pool!(self, |p| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
+                .bind(t)
+                .bind(token_hash)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()))?;
         }
-        row.map(User::try_from).transpose()
+        Ok(Some(user))
     }
 
     pub async fn list_api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>, StoreError> {

@@ -1,4 +1,5 @@
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -41,6 +42,10 @@ pub(crate) enum Db {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
+    /// SQLite allows one writer at a time. Queueing writers here, in order,
+    /// beats letting them spin in SQLite's busy handler, whose sleeps grow
+    /// to 100 ms under contention.
+    pub(crate) sqlite_writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Current time, truncated to microseconds so that both engines store and
@@ -66,6 +71,7 @@ macro_rules! with_tx {
     ($store:expr, |$tx:ident| $body:block) => {
         match &$store.db {
             $crate::db::Db::Sqlite(pool) => {
+                let _writer = $store.sqlite_writer.lock().await;
                 #[allow(unused_mut)]
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
@@ -83,6 +89,24 @@ macro_rules! with_tx {
     };
 }
 
+/// Copy the WAL into the database file every half second without blocking
+/// writers (PASSIVE), so the WAL stays small; ends when the pool closes.
+async fn checkpoint_loop(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            break;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            if pool.is_closed() {
+                break;
+            }
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
+}
+
 impl Store {
     /// Connect to `sqlite://path` or `postgres://...`, creating the SQLite
     /// file when missing.
@@ -91,7 +115,7 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?.options([("statement_timeout", "30s")]);
             let pool =
                 PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
-            Ok(Store { db: Db::Postgres(pool) })
+            Ok(Store { db: Db::Postgres(pool), sqlite_writer: Arc::default() })
         } else {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -99,13 +123,17 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
-                .pragma("cache_size", "-32000");
+                .pragma("cache_size", "-65536")
+                // Checkpoints run in the background (below), not inside a
+                // writer's commit, where they would stall every writer queued behind it.
+                .pragma("wal_autocheckpoint", "0");
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Store { db: Db::Sqlite(pool) })
+            tokio::spawn(checkpoint_loop(pool.clone()));
+            Ok(Store { db: Db::Sqlite(pool), sqlite_writer: Arc::default() })
         }
     }
 

@@ -42,6 +42,7 @@ impl Store {
             crate::db::Db::Sqlite(p) => {
                 // BEGIN IMMEDIATE takes the write lock first, so the select
                 // and the update see the same rows.
+                let _writer = self.sqlite_writer.lock().await;
                 let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
                 let jobs: Vec<Job> = sqlx::query_as(
                     "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN ( \

@@ -118,21 +118,16 @@ impl Store {
             .bind(if matches!(f.status, Status::Solved | Status::Closed) { Some(at) } else { None })
             .fetch_one(&mut *tx)
             .await?;
-            for tag in &f.tags {
-                sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)").bind(id).bind(tag).execute(&mut *tx).await?;
+            // Few statements per ticket: on SQLite each one is a round trip to
+            // the connection's thread, made while every other writer waits.
+            if !f.tags.is_empty() {
+                let mut q = QueryBuilder::new("INSERT INTO ticket_tags (ticket_id, tag) ");
+                q.push_values(&f.tags, |mut row, tag| {
+                    row.push_bind(id).push_bind(tag.clone());
+                });
+                q.build().execute(&mut *tx).await?;
             }
             adjust_count!(tx, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
-            insert_event!(tx, id, Some(t.created_by), "created", None::<String>, Some(f.status.as_str()), at);
-            for (field, value) in [
-                ("priority", Some(f.priority.as_str().to_string())),
-                ("tier", Some(f.tier.to_string())),
-                ("assignee", f.assignee_id.map(|a| a.to_string())),
-                ("team", f.team_id.map(|a| a.to_string())),
-            ] {
-                if value.is_some() {
-                    insert_event!(tx, id, Some(t.created_by), field, None::<String>, value, at);
-                }
-            }
             let mid: i64 = sqlx::query_scalar(
                 "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
@@ -144,7 +139,20 @@ impl Store {
             .bind(at)
             .fetch_one(&mut *tx)
             .await?;
-            insert_event!(tx, id, Some(t.requester_id), "public_reply", None::<String>, Some(mid.to_string()), at);
+            // One "created" event; the initial value of every other field is
+            // the old value of its first change event (or the current value).
+            sqlx::query(
+                "INSERT INTO ticket_events (ticket_id, actor_id, field, old_value, new_value, created_at) \
+                 VALUES ($1, $2, 'created', NULL, $3, $4), ($1, $5, 'public_reply', NULL, $6, $4)",
+            )
+            .bind(id)
+            .bind(t.created_by)
+            .bind(f.status.as_str())
+            .bind(at)
+            .bind(t.requester_id)
+            .bind(mid.to_string())
+            .execute(&mut *tx)
+            .await?;
             id
         });
         Ok(id)
