@@ -246,16 +246,15 @@ impl Store {
     }
 
     pub async fn get_message(&self, id: i64) -> Result<Option<Message>, StoreError> {
-        let row: Option<MessageRow> =
-            with_pool!(self, |p| {
-                sqlx::query_as(
+        let row: Option<MessageRow> = with_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.channel, m.created_at \
              FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = $1"
         )
         .bind(id)
         .fetch_optional(p)
         .await
-            })?;
+        })?;
         row.map(Message::try_from).transpose()
     }
 
