@@ -56,6 +56,16 @@ fn unique(e: frontline_store::StoreError, field: &str, message: &str) -> AppErro
     if e.is_unique_violation() { DomainError::conflict(field, message).into() } else { e.into() }
 }
 
+/// Organizations have two unique keys: the name, and each email domain
+/// (which another organization may claim at the same moment).
+fn org_unique(e: frontline_store::StoreError) -> AppError {
+    if e.is_unique_violation() && e.to_string().contains("domain") {
+        DomainError::conflict("domains", "a domain was just claimed by another organization").into()
+    } else {
+        unique(e, "name", "an organization with this name already exists")
+    }
+}
+
 impl App {
     async fn check_user_refs(&self, role: Role, input: &UserInput, self_id: Option<i64>) -> Result<()> {
         if let Some(org) = input.organization_id
@@ -220,8 +230,7 @@ impl App {
         authz::require(actor, Permission::ManageOrganizations)?;
         let o = self.org_input(input, None).await?;
         let a = audit(actor, "organization.create", format!("organization:{}", o.name), o.domains.join(" "));
-        let id =
-            self.store.create_org(&o, Some(&a)).await.map_err(|e| unique(e, "name", "an organization with this name already exists"))?;
+        let id = self.store.create_org(&o, Some(&a)).await.map_err(org_unique)?;
         self.store.get_org(id).await?.ok_or_else(|| AppError::internal("new organization vanished"))
     }
 
@@ -230,7 +239,7 @@ impl App {
         self.store.get_org(id).await?.ok_or(DomainError::NotFound("organization"))?;
         let o = self.org_input(input, Some(id)).await?;
         let a = audit(actor, "organization.update", format!("organization:{id}"), o.domains.join(" "));
-        self.store.update_org(id, &o, Some(&a)).await.map_err(|e| unique(e, "name", "an organization with this name already exists"))?;
+        self.store.update_org(id, &o, Some(&a)).await.map_err(org_unique)?;
         self.store.get_org(id).await?.ok_or_else(|| AppError::internal("organization vanished"))
     }
 

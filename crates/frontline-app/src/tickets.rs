@@ -160,8 +160,20 @@ impl App {
             reports_to: None,
             password_hash: None,
         };
-        let _ = actor;
-        let id = self.store.create_user(&new, None).await?;
+        let audit = frontline_store::Audit {
+            actor_id: Some(actor.user_id),
+            action: "user.create",
+            target: format!("user:{}", email.as_str()),
+            detail: "role=customer_member (as a ticket's requester)".into(),
+        };
+        let id = match self.store.create_user(&new, Some(&audit)).await {
+            Ok(id) => id,
+            // Someone created the same customer a moment ago: use theirs.
+            Err(e) if e.is_unique_violation() => {
+                return self.store.user_by_email(email.as_str()).await?.ok_or_else(|| crate::AppError::internal("requester vanished"));
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.store.get_user(id).await?.ok_or_else(|| crate::AppError::internal("new requester vanished"))
     }
 

@@ -46,6 +46,8 @@ pub struct Store {
     /// beats letting them spin in SQLite's busy handler, whose sleeps grow
     /// to 100 ms under contention.
     pub(crate) sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    /// SQLite only: ticket creations go through the group-commit writer.
+    pub(crate) ticket_writer: Option<crate::writer::TicketQueue>,
 }
 
 /// Current time, truncated to microseconds so that both engines store and
@@ -115,7 +117,7 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?.options([("statement_timeout", "30s")]);
             let pool =
                 PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
-            Ok(Store { db: Db::Postgres(pool), sqlite_writer: Arc::default() })
+            Ok(Store { db: Db::Postgres(pool), sqlite_writer: Arc::default(), ticket_writer: None })
         } else {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -133,7 +135,9 @@ impl Store {
                 .connect_with(opts)
                 .await?;
             tokio::spawn(checkpoint_loop(pool.clone()));
-            Ok(Store { db: Db::Sqlite(pool), sqlite_writer: Arc::default() })
+            let sqlite_writer: Arc<tokio::sync::Mutex<()>> = Arc::default();
+            let ticket_writer = Some(crate::writer::start(pool.clone(), sqlite_writer.clone()));
+            Ok(Store { db: Db::Sqlite(pool), sqlite_writer, ticket_writer })
         }
     }
 

@@ -16,6 +16,7 @@ pub mod rows;
 pub mod search;
 pub mod tickets;
 pub mod users;
+mod writer;
 
 pub use db::{Engine, Store, StoreError, now};
 pub use rows::*;

@@ -90,71 +90,81 @@ pub struct QueueQuery {
     pub limit: i64,
 }
 
-impl Store {
-    pub async fn create_ticket(&self, t: &NewTicket) -> Result<i64, StoreError> {
+/// The statements that create one ticket, inside an open transaction or
+/// connection (`$conn`); evaluates to the new ticket's id.
+macro_rules! insert_ticket {
+    ($conn:expr, $t:expr) => {{
+        let t: &NewTicket = $t;
         let at = t.created_at.unwrap_or_else(now);
         let f = &t.fields;
-        let id = with_tx!(self, |tx| {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO tickets (subject, status, priority, ticket_type, channel, requester_id, organization_id, assignee_id, \
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tickets (subject, status, priority, ticket_type, channel, requester_id, organization_id, assignee_id, \
                  team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, updated_at, solved_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id",
-            )
-            .bind(&f.subject)
-            .bind(f.status.as_str())
-            .bind(f.priority.as_str())
-            .bind(f.ticket_type.as_str())
-            .bind(t.channel.as_str())
-            .bind(t.requester_id)
-            .bind(t.organization_id)
-            .bind(f.assignee_id)
-            .bind(f.team_id)
-            .bind(f.tier)
-            .bind(f.escalation_level)
-            .bind(f.tags.join(" "))
-            .bind(priority_rank(f.priority))
-            .bind(f.status.is_open())
-            .bind(at)
-            .bind(if matches!(f.status, Status::Solved | Status::Closed) { Some(at) } else { None })
-            .fetch_one(&mut *tx)
-            .await?;
-            // Few statements per ticket: on SQLite each one is a round trip to
-            // the connection's thread, made while every other writer waits.
-            if !f.tags.is_empty() {
-                let mut q = QueryBuilder::new("INSERT INTO ticket_tags (ticket_id, tag) ");
-                q.push_values(&f.tags, |mut row, tag| {
-                    row.push_bind(id).push_bind(tag.clone());
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            adjust_count!(tx, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
-            let mid: i64 = sqlx::query_scalar(
-                "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(id)
-            .bind(t.requester_id)
-            .bind(MessageKind::Public.as_str())
-            .bind(&t.body)
-            .bind(t.channel.as_str())
-            .bind(at)
-            .fetch_one(&mut *tx)
-            .await?;
-            // One "created" event; the initial value of every other field is
-            // the old value of its first change event (or the current value).
-            sqlx::query(
-                "INSERT INTO ticket_events (ticket_id, actor_id, field, old_value, new_value, created_at) \
+        )
+        .bind(&f.subject)
+        .bind(f.status.as_str())
+        .bind(f.priority.as_str())
+        .bind(f.ticket_type.as_str())
+        .bind(t.channel.as_str())
+        .bind(t.requester_id)
+        .bind(t.organization_id)
+        .bind(f.assignee_id)
+        .bind(f.team_id)
+        .bind(f.tier)
+        .bind(f.escalation_level)
+        .bind(f.tags.join(" "))
+        .bind(priority_rank(f.priority))
+        .bind(f.status.is_open())
+        .bind(at)
+        .bind(if matches!(f.status, Status::Solved | Status::Closed) { Some(at) } else { None })
+        .fetch_one(&mut *$conn)
+        .await?;
+        // Few statements per ticket: on SQLite each one is a round trip to
+        // the connection's thread, made while every other writer waits.
+        if !f.tags.is_empty() {
+            let mut q = QueryBuilder::new("INSERT INTO ticket_tags (ticket_id, tag) ");
+            q.push_values(&f.tags, |mut row, tag| {
+                row.push_bind(id).push_bind(tag.clone());
+            });
+            q.build().execute(&mut *$conn).await?;
+        }
+        adjust_count!($conn, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
+        let mid: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(id)
+        .bind(t.requester_id)
+        .bind(MessageKind::Public.as_str())
+        .bind(&t.body)
+        .bind(t.channel.as_str())
+        .bind(at)
+        .fetch_one(&mut *$conn)
+        .await?;
+        // One "created" event; the initial value of every other field is
+        // the old value of its first change event (or the current value).
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, actor_id, field, old_value, new_value, created_at) \
                  VALUES ($1, $2, 'created', NULL, $3, $4), ($1, $5, 'public_reply', NULL, $6, $4)",
-            )
-            .bind(id)
-            .bind(t.created_by)
-            .bind(f.status.as_str())
-            .bind(at)
-            .bind(t.requester_id)
-            .bind(mid.to_string())
-            .execute(&mut *tx)
-            .await?;
-            id
-        });
+        )
+        .bind(id)
+        .bind(t.created_by)
+        .bind(f.status.as_str())
+        .bind(at)
+        .bind(t.requester_id)
+        .bind(mid.to_string())
+        .execute(&mut *$conn)
+        .await?;
+        id
+    }};
+}
+
+impl Store {
+    pub async fn create_ticket(&self, t: &NewTicket) -> Result<i64, StoreError> {
+        if let Some(writer) = &self.ticket_writer {
+            return crate::writer::submit(writer, t.clone()).await;
+        }
+        let id = with_tx!(self, |tx| { insert_ticket!(tx, t) });
         Ok(id)
     }
 
@@ -429,6 +439,11 @@ fn push_order<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, sort: Sort, solved_v
         b.push(", t.updated_at ASC");
     }
     b.push(", t.id ").push(dir);
+}
+
+/// Create one ticket on an open SQLite connection (the batch writer's path).
+pub(crate) async fn insert_ticket_sqlite(conn: &mut sqlx::SqliteConnection, t: &NewTicket) -> Result<i64, StoreError> {
+    Ok(insert_ticket!(conn, t))
 }
 
 pub(crate) fn page_of(rows: Vec<TicketRow>, limit: i64) -> Result<Page<Ticket>, StoreError> {

@@ -12,3 +12,4 @@ mod fixtures;
 mod jobs;
 mod schema;
 mod ui;
+mod writes;

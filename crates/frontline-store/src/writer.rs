@@ -1,0 +1,74 @@
+//! Group commit for ticket creation on SQLite. SQLite has one writer at a
+//! time and every commit writes each page it touched to the WAL; creating
+//! the tickets that arrive together in one transaction writes the shared
+//! index pages once instead of once per ticket. PostgreSQL does not need it.
+
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::StoreError;
+use crate::tickets::{NewTicket, insert_ticket_sqlite};
+
+type Reply = oneshot::Sender<Result<i64, StoreError>>;
+pub(crate) type TicketQueue = mpsc::UnboundedSender<(NewTicket, Reply)>;
+
+/// Most tickets in one transaction.
+const MAX_BATCH: usize = 64;
+
+pub(crate) fn start(pool: SqlitePool, lock: Arc<Mutex<()>>) -> TicketQueue {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(run(pool, lock, rx));
+    tx
+}
+
+pub(crate) async fn submit(queue: &TicketQueue, ticket: NewTicket) -> Result<i64, StoreError> {
+    let (reply, answer) = oneshot::channel();
+    queue.send((ticket, reply)).map_err(|_| StoreError::Corrupt("the ticket writer has stopped".into()))?;
+    answer.await.map_err(|_| StoreError::Corrupt("the ticket writer dropped a ticket".into()))?
+}
+
+async fn run(pool: SqlitePool, lock: Arc<Mutex<()>>, mut rx: mpsc::UnboundedReceiver<(NewTicket, Reply)>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let _writer = lock.lock().await;
+        match write_all(&pool, &batch).await {
+            Ok(ids) => {
+                for ((_, reply), id) in batch.into_iter().zip(ids) {
+                    let _ = reply.send(Ok(id));
+                }
+            }
+            // Something in the batch failed and nothing was written: retry each
+            // ticket in its own transaction so only the bad one fails.
+            Err(_) => {
+                for (ticket, reply) in batch {
+                    let _ = reply.send(write_one(&pool, &ticket).await);
+                }
+            }
+        }
+    }
+}
+
+async fn write_all(pool: &SqlitePool, batch: &[(NewTicket, Reply)]) -> Result<Vec<i64>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut ids = Vec::with_capacity(batch.len());
+    for (ticket, _) in batch {
+        ids.push(insert_ticket_sqlite(&mut tx, ticket).await?);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+async fn write_one(pool: &SqlitePool, ticket: &NewTicket) -> Result<i64, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let id = insert_ticket_sqlite(&mut tx, ticket).await?;
+    tx.commit().await?;
+    Ok(id)
+}

@@ -1,0 +1,66 @@
+//! Concurrent ticket creation: on SQLite tickets that arrive together are
+//! committed together; a bad one must fail alone and counts must stay exact.
+
+use frontline_domain::queue::QueueView;
+use frontline_domain::ticket::{Channel, Priority, Status, TicketFields, TicketType};
+use frontline_store::tickets::NewTicket;
+use frontline_testkit::{TestApp, TestDb, on_both_engines};
+
+use crate::fixtures::Desk;
+
+fn ticket(requester_id: i64, n: usize) -> NewTicket {
+    NewTicket {
+        fields: TicketFields {
+            subject: format!("Concurrent ticket {n}"),
+            status: Status::New,
+            priority: Priority::Normal,
+            ticket_type: TicketType::Question,
+            assignee_id: None,
+            team_id: None,
+            tier: 1,
+            escalation_level: 0,
+            tags: vec!["load".into()],
+        },
+        channel: Channel::Api,
+        requester_id,
+        organization_id: None,
+        created_by: requester_id,
+        body: format!("body {n}"),
+        created_at: None,
+    }
+}
+
+async fn concurrent_creates(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let before = t.app.store.queue_count(QueueView::AllOpen, d.agent.id, 1, None).await.expect("count");
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let store = t.app.store.clone();
+        // Ticket 17 names a requester that does not exist: a foreign-key failure.
+        let requester = if n == 17 { 999_999 } else { d.cust_member.id };
+        tasks.push(tokio::spawn(async move { store.create_ticket(&ticket(requester, n)).await }));
+    }
+    let mut ok = 0;
+    let mut failed = 0;
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(id) => {
+                ok += 1;
+                ids.insert(id);
+            }
+            Err(_) => failed += 1,
+        }
+    }
+    assert_eq!((ok, failed), (39, 1), "only the bad ticket fails");
+    assert_eq!(ids.len(), 39, "every ticket got its own id");
+    let after = t.app.store.queue_count(QueueView::AllOpen, d.agent.id, 1, None).await.expect("count");
+    assert_eq!(after, before + 39, "queue counts match what was written");
+    for id in ids {
+        let ticket = t.app.store.get_ticket(id).await.expect("read").expect("exists");
+        assert_eq!(ticket.tags, vec!["load".to_string()]);
+        assert_eq!(t.app.store.list_messages(id, true).await.expect("messages").len(), 1);
+    }
+}
+on_both_engines!(group_commit, concurrent_creates);
