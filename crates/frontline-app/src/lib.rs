@@ -6,6 +6,7 @@ pub mod auth;
 pub mod directory;
 pub mod error;
 pub mod jobs;
+pub mod mail;
 pub mod tickets;
 
 use std::sync::Arc;
@@ -23,11 +24,19 @@ pub struct AppConfig {
     /// Failed sign-ins per email within `login_window_minutes` before throttling.
     pub login_max_failures: i64,
     pub login_window_minutes: i64,
+    /// The public URL, for links in mails.
+    pub public_url: String,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
-        AppConfig { fast_password_hashing: false, session_days: 14, login_max_failures: 5, login_window_minutes: 15 }
+        AppConfig {
+            fast_password_hashing: false,
+            session_days: 14,
+            login_max_failures: 5,
+            login_window_minutes: 15,
+            public_url: "http://127.0.0.1:8080".into(),
+        }
     }
 }
 
@@ -37,11 +46,20 @@ pub struct App {
     pub config: AppConfig,
     /// Password hashing is CPU- and memory-heavy; bound how many run at once.
     hashing: Arc<Semaphore>,
+    /// Outgoing mail; without one, no notifications are queued.
+    pub(crate) mailer: Option<Arc<dyn mail::Mailer>>,
+    pub(crate) base_url: String,
 }
 
 impl App {
     pub fn new(store: Store, config: AppConfig) -> Self {
-        App { store, config, hashing: Arc::new(Semaphore::new(2)) }
+        let base_url = config.public_url.clone();
+        App { store, config, hashing: Arc::new(Semaphore::new(2)), mailer: None, base_url }
+    }
+
+    pub fn with_mailer(mut self, mailer: Arc<dyn mail::Mailer>) -> Self {
+        self.mailer = Some(mailer);
+        self
     }
 }
 

@@ -96,6 +96,28 @@ pub struct QueueCount {
     pub count: i64,
 }
 
+/// Mails a change sends: the customer hears about public replies from the
+/// team and about their ticket being solved; an agent hears when someone
+/// else assigns a ticket to them.
+fn change_notifications(
+    actor: &frontline_domain::authz::Actor,
+    before: &TicketFields,
+    after: &TicketFields,
+    staff_reply: bool,
+) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if staff_reply {
+        // The reply mail already carries the new status.
+        out.push(crate::mail::PUBLIC_REPLY);
+    } else if after.status == Status::Solved && before.status != Status::Solved {
+        out.push(crate::mail::TICKET_SOLVED);
+    }
+    if after.assignee_id != before.assignee_id && after.assignee_id.is_some_and(|a| a != actor.user_id) {
+        out.push(crate::mail::TICKET_ASSIGNED);
+    }
+    out
+}
+
 fn opt_parse<T>(v: &Option<String>, parse: fn(&str) -> std::result::Result<T, DomainError>) -> std::result::Result<Option<T>, DomainError> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(parse).transpose()
 }
@@ -219,6 +241,11 @@ impl App {
             escalation_level: 0,
             tags,
         };
+        let mut wanted = vec![crate::mail::TICKET_CREATED];
+        if fields.assignee_id.is_some_and(|a| a != actor.user_id) {
+            wanted.push(crate::mail::TICKET_ASSIGNED);
+        }
+        let notify = self.notifications(&wanted).await?;
         let id = self
             .store
             .create_ticket(&NewTicket {
@@ -229,6 +256,7 @@ impl App {
                 created_by: actor.user_id,
                 body,
                 created_at: None,
+                notify,
             })
             .await?;
         Ok(self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?)
@@ -314,6 +342,7 @@ impl App {
         let before = current.fields();
         let changes = ticket::diff(&before, &after);
         if !changes.is_empty() {
+            let notify = self.notifications(&change_notifications(actor, &before, &after, false)).await?;
             self.store
                 .change_ticket(TicketChange {
                     ticket_id: id,
@@ -323,6 +352,7 @@ impl App {
                     after: &after,
                     changes: &changes,
                     message: None,
+                    notify,
                 })
                 .await?;
         }
@@ -363,6 +393,8 @@ impl App {
             after.status = Status::Open;
         }
         let changes = ticket::diff(&before, &after);
+        let staff_reply = input.kind == MessageKind::Public && !actor.role.is_customer();
+        let notify = self.notifications(&change_notifications(actor, &before, &after, staff_reply)).await?;
         let message_id = self
             .store
             .change_ticket(TicketChange {
@@ -373,6 +405,7 @@ impl App {
                 after: &after,
                 changes: &changes,
                 message: Some(NewMessage { author_id: actor.user_id, kind: input.kind, body, channel: input.channel, created_at: None }),
+                notify,
             })
             .await?
             .ok_or_else(|| crate::AppError::internal("reply was not stored"))?;

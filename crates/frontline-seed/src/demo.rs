@@ -709,6 +709,7 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
             created_by,
             body,
             created_at: Some(start),
+            notify: vec![],
         })
         .await?;
     let mut at = start;
@@ -727,6 +728,7 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
                 after: &s.fields,
                 changes: &changes,
                 message: Some(NewMessage { author_id: s.author, kind: s.kind, body: s.body, channel, created_at: Some(at) }),
+                notify: vec![],
             })
             .await
             .with_context(|| format!("writing the conversation of ticket {id}"))?;

@@ -7,6 +7,27 @@ use serde::Serialize;
 
 use crate::{Store, StoreError, now};
 
+/// Job kind of notification mails.
+pub const NOTIFY: &str = "mail.notify";
+
+/// What a notification job carries: which event, on which ticket, about
+/// which message. The mail itself is rendered when the job runs.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct NotifyPayload {
+    pub event: String,
+    pub ticket_id: i64,
+    pub message_id: Option<i64>,
+    /// When it was queued (µs since the epoch): with the job id it makes the
+    /// mail's Message-ID unique even where job ids are reused (SQLite rowids).
+    #[serde(default)]
+    pub queued_at: i64,
+}
+
+pub fn notify_payload(event: &str, ticket_id: i64, message_id: Option<i64>) -> String {
+    let queued_at = now().timestamp_micros();
+    serde_json::json!({"event": event, "ticket_id": ticket_id, "message_id": message_id, "queued_at": queued_at}).to_string()
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Job {
     pub id: i64,
@@ -125,5 +146,53 @@ impl Store {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(a + b)
+    }
+}
+
+impl Store {
+    /// Remember a mail we sent, for threading replies and for the ticket's record.
+    pub async fn record_sent_mail(&self, message_id: &str, ticket_id: i64, kind: &str, recipients: &str) -> Result<(), StoreError> {
+        with_pool!(self, |p| {
+            sqlx::query(
+            "INSERT INTO sent_mail (message_id, ticket_id, kind, recipients, sent_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING"
+        )
+        .bind(message_id)
+        .bind(ticket_id)
+        .bind(kind)
+        .bind(recipients)
+        .bind(now())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Message-IDs of the mails sent about a ticket, oldest first (for References).
+    pub async fn sent_mail_ids(&self, ticket_id: i64) -> Result<Vec<String>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT message_id FROM sent_mail WHERE ticket_id = $1 ORDER BY sent_at, message_id LIMIT 100"
+        )
+        .bind(ticket_id)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    pub async fn notification_settings(&self) -> Result<Vec<(String, bool)>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_as("SELECT kind, enabled FROM notification_settings ORDER BY kind").fetch_all(p).await)?)
+    }
+
+    pub async fn set_notification(&self, kind: &str, enabled: bool, audit: Option<&crate::Audit>) -> Result<bool, StoreError> {
+        let n = with_tx!(self, |tx| {
+            let n = sqlx::query("UPDATE notification_settings SET enabled = $1 WHERE kind = $2")
+                .bind(enabled)
+                .bind(kind)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            write_audit!(tx, audit);
+            n
+        });
+        Ok(n == 1)
     }
 }

@@ -29,9 +29,8 @@ macro_rules! write_audit {
     };
 }
 
-/// Insert a job inside an open transaction. Outgoing mail and webhooks
-/// (next issues) are its first users; housekeeping uses `enqueue_job`.
-#[allow(unused_macros)]
+/// Insert a job inside an open transaction, so the job exists exactly when
+/// the change that causes it does (notification mails, later webhooks).
 macro_rules! enqueue_job {
     ($tx:expr, $kind:expr, $payload:expr) => {
         sqlx::query("INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $3)")

@@ -31,6 +31,8 @@ pub struct NewTicket {
     pub body: String,
     /// Backdating is for demo data and benchmarks only.
     pub created_at: Option<DateTime<Utc>>,
+    /// Notifications to send, queued as jobs in the same transaction.
+    pub notify: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub struct TicketChange<'a> {
     pub after: &'a TicketFields,
     pub changes: &'a [FieldChange],
     pub message: Option<NewMessage>,
+    /// Notifications to send, queued as jobs in the same transaction.
+    pub notify: Vec<&'static str>,
 }
 
 /// Filters for the API's ticket list and the portal. `visible_to_*` narrow
@@ -155,6 +159,9 @@ macro_rules! insert_ticket {
         .bind(mid.to_string())
         .execute(&mut *$conn)
         .await?;
+        for event in &t.notify {
+            enqueue_job!($conn, crate::jobs::NOTIFY, crate::jobs::notify_payload(event, id, Some(mid)));
+        }
         id
     }};
 }
@@ -249,6 +256,9 @@ impl Store {
             }
             for ch in c.changes {
                 insert_event!(tx, c.ticket_id, Some(c.actor_id), ch.field, ch.old_value.as_deref(), ch.new_value.as_deref(), at);
+            }
+            for event in &c.notify {
+                enqueue_job!(tx, crate::jobs::NOTIFY, crate::jobs::notify_payload(event, c.ticket_id, message_id));
             }
             message_id
         });

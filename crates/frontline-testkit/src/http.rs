@@ -53,8 +53,21 @@ impl TestResponse {
 
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
+        Self::build(db, None).await
+    }
+
+    /// The app with notification mail going to an SMTP server at `smtp_url`.
+    pub async fn with_smtp(db: TestDb, smtp_url: &str) -> TestApp {
+        Self::build(db, Some(smtp_url)).await
+    }
+
+    async fn build(db: TestDb, smtp_url: Option<&str>) -> TestApp {
         let store = db.store().await;
-        let app = App::new(store, AppConfig { fast_password_hashing: true, ..AppConfig::default() });
+        let mut app = App::new(store, AppConfig { fast_password_hashing: true, public_url: BASE_URL.into(), ..AppConfig::default() });
+        if let Some(url) = smtp_url {
+            let mailer = frontline_mail::SmtpMailer::new(url, "Acme Support <support@acme.example>").expect("mailer");
+            app = app.with_mailer(std::sync::Arc::new(mailer));
+        }
         let state =
             frontline_web::AppState::new(app.clone(), frontline_web::WebConfig { base_url: BASE_URL.into(), secure_cookies: false });
         TestApp { router: frontline_web::router(state), app, db }

@@ -6,6 +6,7 @@
 pub mod browser;
 mod db;
 mod http;
+pub mod smtp;
 
 pub use db::{Engine, TestDb};
 pub use http::{Auth, TestApp, TestResponse};

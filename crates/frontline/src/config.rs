@@ -27,6 +27,11 @@ pub struct Config {
     pub log_format: String,
     /// Run the background job runner in this instance.
     pub run_jobs: bool,
+    /// Outgoing mail: smtp://host:25, smtp://user:pass@host:587?tls=required, smtps://host:465.
+    /// Without it no notification mail is queued.
+    pub smtp_url: Option<String>,
+    /// Sender of notification mail, e.g. "Acme Support <support@acme.example>".
+    pub mail_from: String,
 }
 
 const KNOWN_KEYS: &[&str] =
@@ -43,6 +48,8 @@ impl Default for Config {
             max_connections: 10,
             log_format: "text".into(),
             run_jobs: true,
+            smtp_url: None,
+            mail_from: "Support <support@localhost.localdomain>".into(),
         }
     }
 }
@@ -59,6 +66,8 @@ impl std::fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("log_format", &self.log_format)
             .field("run_jobs", &self.run_jobs)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|u| redact_url(u)))
+            .field("mail_from", &self.mail_from)
             .finish()
     }
 }

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod fixtures;
 mod jobs;
+mod mail;
 mod schema;
 mod ui;
 mod writes;

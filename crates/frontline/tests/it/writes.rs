@@ -27,6 +27,7 @@ fn ticket(requester_id: i64, n: usize) -> NewTicket {
         created_by: requester_id,
         body: format!("body {n}"),
         created_at: None,
+        notify: vec![],
     }
 }
 

@@ -1,0 +1,141 @@
+//! The port for outgoing mail. Use cases decide *that* a notification goes
+//! out (queued as a job in the same transaction as the change); the job
+//! runner gathers what the mail needs into a `Notification`; a `Mailer`
+//! adapter (frontline-mail: templates + SMTP) renders and delivers it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use frontline_domain::DomainError;
+use frontline_store::jobs::{Job, NOTIFY, NotifyPayload};
+use serde::Serialize;
+
+use crate::{App, AppError, Result};
+
+/// Automatic mails, each switchable by admins.
+pub const TICKET_CREATED: &str = "ticket_created";
+pub const PUBLIC_REPLY: &str = "public_reply";
+pub const TICKET_SOLVED: &str = "ticket_solved";
+pub const TICKET_ASSIGNED: &str = "ticket_assigned";
+pub const KINDS: [&str; 4] = [TICKET_CREATED, PUBLIC_REPLY, TICKET_SOLVED, TICKET_ASSIGNED];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Recipient {
+    pub name: String,
+    pub email: String,
+}
+
+/// Everything a notification mail says, ready to render.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub kind: String,
+    pub to: Vec<Recipient>,
+    pub ticket_id: i64,
+    pub subject: String,
+    pub status_label: String,
+    /// The reply or first message the mail carries, if any.
+    pub author_name: Option<String>,
+    pub body: Option<String>,
+    /// Where the recipient reads the ticket (portal for customers, app for agents).
+    pub ticket_url: String,
+    /// Globally unique, stable across retries of the same job.
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+}
+
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send + 'a>>;
+
+pub trait Mailer: Send + Sync + std::fmt::Debug {
+    fn deliver<'a>(&'a self, notification: &'a Notification) -> SendFuture<'a>;
+    /// The domain used in Message-IDs (the sender address's domain).
+    fn message_id_domain(&self) -> &str;
+}
+
+impl App {
+    /// Which notifications a change should queue, given the admin settings.
+    /// Without a mailer nothing is queued.
+    pub(crate) async fn notifications(&self, wanted: &[&'static str]) -> Result<Vec<&'static str>> {
+        if self.mailer.is_none() || wanted.is_empty() {
+            return Ok(vec![]);
+        }
+        let settings = self.store.notification_settings().await?;
+        Ok(wanted.iter().copied().filter(|k| settings.iter().any(|(kind, on)| kind == k && *on)).collect())
+    }
+
+    pub async fn notification_settings(&self, actor: &frontline_domain::authz::Actor) -> Result<Vec<(String, bool)>> {
+        frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageUsers)?;
+        Ok(self.store.notification_settings().await?)
+    }
+
+    pub async fn set_notification(&self, actor: &frontline_domain::authz::Actor, kind: &str, enabled: bool) -> Result<()> {
+        frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageUsers)?;
+        let audit = frontline_store::Audit {
+            actor_id: (actor.user_id != 0).then_some(actor.user_id),
+            action: "notification.set",
+            target: format!("notification:{kind}"),
+            detail: format!("enabled={enabled}"),
+        };
+        if self.store.set_notification(kind, enabled, Some(&audit)).await? {
+            Ok(())
+        } else {
+            Err(DomainError::invalid("kind", format!("unknown notification '{kind}'; use one of {}", KINDS.join(", "))).into())
+        }
+    }
+
+    /// Run a notification job: gather, render and send, then remember the
+    /// Message-ID. A retry of a job that already went out sends nothing.
+    pub(crate) async fn run_notify(&self, job: &Job) -> Result<()> {
+        let Some(mailer) = &self.mailer else {
+            return Err(AppError::internal("mail is not configured; notification kept for later"));
+        };
+        let p: NotifyPayload = serde_json::from_str(&job.payload).map_err(AppError::internal)?;
+        let message_id = format!("<frontline.{}.{}.{}@{}>", p.ticket_id, p.queued_at, job.id, mailer.message_id_domain());
+        let previous = self.store.sent_mail_ids(p.ticket_id).await?;
+        if previous.contains(&message_id) {
+            return Ok(());
+        }
+        let Some(ticket) = self.store.get_ticket(p.ticket_id).await? else {
+            return Ok(()); // deleted since: nothing to tell
+        };
+        let message = match p.message_id {
+            Some(id) => self.store.get_message(id).await?,
+            None => None,
+        };
+        // Never mail an internal note to anyone through a customer-facing path.
+        let message = message.filter(|m| m.kind == frontline_domain::ticket::MessageKind::Public);
+        let base = self.base_url.trim_end_matches('/');
+        let (to, url) = match p.event.as_str() {
+            TICKET_ASSIGNED => {
+                let Some(assignee) = ticket.assignee_id else { return Ok(()) };
+                let Some(agent) = self.store.get_user(assignee).await?.filter(|u| u.active) else { return Ok(()) };
+                (vec![Recipient { name: agent.name, email: agent.email }], format!("{base}/tickets/{}", ticket.id))
+            }
+            _ => {
+                let Some(requester) = self.store.get_user(ticket.requester_id).await?.filter(|u| u.active) else { return Ok(()) };
+                (vec![Recipient { name: requester.name, email: requester.email }], format!("{base}/portal/tickets/{}", ticket.id))
+            }
+        };
+        let n = Notification {
+            kind: p.event.clone(),
+            to,
+            ticket_id: ticket.id,
+            subject: ticket.subject.clone(),
+            status_label: ticket.status.label().to_string(),
+            author_name: message.as_ref().map(|m| m.author_name.clone()),
+            body: message.map(|m| m.body),
+            ticket_url: url,
+            message_id: message_id.clone(),
+            in_reply_to: previous.last().cloned(),
+            references: previous,
+        };
+        mailer.deliver(&n).await.map_err(AppError::Internal)?;
+        let recipients: Vec<&str> = n.to.iter().map(|r| r.email.as_str()).collect();
+        self.store.record_sent_mail(&message_id, ticket.id, &n.kind, &recipients.join(", ")).await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn is_notify(kind: &str) -> bool {
+    kind == NOTIFY
+}

@@ -1,0 +1,98 @@
+//! Notification mail through a real SMTP server: queued as a job with the
+//! change, sent by the job runner with threading headers, retried when the
+//! server is down, never carrying internal notes.
+
+use frontline_testkit::smtp::SmtpSink;
+use frontline_testkit::{TestApp, TestDb, on_both_engines};
+use serde_json::json;
+
+use crate::fixtures::Desk;
+
+fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    let prefix = format!("{}:", name.to_lowercase());
+    raw.lines().take_while(|l| !l.is_empty()).find(|l| l.to_lowercase().starts_with(&prefix)).map(|l| l[prefix.len()..].trim())
+}
+
+async fn notifications_thread(db: TestDb) {
+    let Some(sink) = SmtpSink::start("mail::notifications_thread").await else { return };
+    let t = TestApp::with_smtp(db, &sink.url()).await;
+    let d = Desk::new(&t).await;
+    // The fixture's tickets were opened before; start from a quiet outbox.
+    t.app.run_due_jobs().await.expect("jobs");
+    let already = sink.messages().len();
+
+    let customer = t.token_for(&d.cust_member).await;
+    let r = t
+        .post_json("/api/v1/tickets", &customer, &json!({"subject": "Export stuck at 99%", "body": "The nightly export never finishes."}))
+        .await;
+    assert_eq!(r.status, 201);
+    let id = r.json()["id"].as_i64().expect("id");
+    // Queued with the ticket, sent by the runner.
+    let queued = t.app.store.list_jobs(10).await.expect("jobs");
+    assert!(queued.iter().any(|j| j.kind == "mail.notify" && j.payload.contains(&format!("\"ticket_id\":{id}"))), "{queued:?}");
+    t.app.run_due_jobs().await.expect("jobs");
+    let mails = sink.wait_for(already + 1).await;
+    let ack = &mails[already];
+    assert!(header(ack, "To").is_some_and(|v| v.contains("dana@northwind.example")), "{ack}");
+    assert_eq!(header(ack, "Subject"), Some(format!("[#{id}] Export stuck at 99%").as_str()));
+    assert_eq!(header(ack, "Auto-Submitted"), Some("auto-generated"));
+    assert!(header(ack, "Reply-To").is_some_and(|v| v.contains("support@acme.example")));
+    assert!(ack.contains("multipart/alternative") && ack.contains("text/plain") && ack.contains("text/html"));
+    let ack_id = header(ack, "Message-ID").expect("message id").to_string();
+    assert!(ack_id.starts_with("<frontline.") && ack_id.ends_with("@acme.example>"));
+
+    // An internal note sends nothing; a public reply threads under the acknowledgement.
+    let agent = t.token_for(&d.agent).await;
+    t.post_json(&format!("/api/v1/tickets/{id}/messages"), &agent, &json!({"kind": "internal", "body": "SECRET: their S3 bucket is full"}))
+        .await;
+    t.post_json(
+        &format!("/api/v1/tickets/{id}/messages"),
+        &agent,
+        &json!({"body": "Could you check the bucket's free space?", "status": "pending"}),
+    )
+    .await;
+    t.app.run_due_jobs().await.expect("jobs");
+    let mails = sink.wait_for(already + 2).await;
+    assert_eq!(mails.len(), already + 2, "the note sent no mail");
+    let reply = &mails[already + 1];
+    assert_eq!(header(reply, "Subject"), Some(format!("Re: [#{id}] Export stuck at 99%").as_str()));
+    assert_eq!(header(reply, "In-Reply-To"), Some(ack_id.as_str()));
+    assert!(header(reply, "References").is_some_and(|v| v.contains(&ack_id)));
+    assert!(header(reply, "Auto-Submitted").is_none(), "a person's reply is not automatic mail");
+    assert!(reply.contains("Could you check the bucket") && !reply.contains("SECRET"), "{reply}");
+
+    // Solving tells the customer; assigning tells the agent (when someone else assigns).
+    let head = t.token_for(&d.head).await;
+    t.patch_json(&format!("/api/v1/tickets/{id}"), &head, &json!({"assignee_id": d.agent.id})).await;
+    t.patch_json(&format!("/api/v1/tickets/{id}"), &agent, &json!({"status": "solved"})).await;
+    t.app.run_due_jobs().await.expect("jobs");
+    let mails = sink.wait_for(already + 4).await;
+    let subjects: Vec<&str> = mails[already + 2..].iter().filter_map(|m| header(m, "Subject")).collect();
+    assert!(subjects.contains(&format!("[#{id}] Assigned to you: Export stuck at 99%").as_str()), "{subjects:?}");
+    assert!(subjects.contains(&format!("[#{id}] Solved: Export stuck at 99%").as_str()), "{subjects:?}");
+
+    // Switched off by an admin: no mail.
+    t.app.set_notification(&d.admin.actor(), "public_reply", false).await.expect("setting");
+    t.post_json(&format!("/api/v1/tickets/{id}/messages"), &agent, &json!({"body": "One more thing"})).await;
+    t.app.run_due_jobs().await.expect("jobs");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(sink.messages().len(), already + 4);
+}
+on_both_engines!(notifications, notifications_thread);
+
+async fn smtp_down_delays_but_loses_nothing(db: TestDb) {
+    // A port where nothing listens.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let t = TestApp::with_smtp(db, &format!("smtp://127.0.0.1:{dead}")).await;
+    let d = Desk::new(&t).await;
+    t.app.run_due_jobs().await.expect("runner survives a dead server");
+    let jobs = t.app.store.list_jobs(20).await.expect("jobs");
+    assert!(!jobs.is_empty());
+    assert!(
+        jobs.iter().all(|j| j.kind == "mail.notify" && j.attempts == 1 && j.last_error.as_deref().is_some_and(|e| e.contains("SMTP"))),
+        "{jobs:?}"
+    );
+    assert!(jobs.iter().all(|j| j.failed_at.is_none() && j.run_at > chrono::Utc::now()), "kept for a retry later");
+    let _ = d;
+}
+on_both_engines!(smtp_down, smtp_down_delays_but_loses_nothing);
