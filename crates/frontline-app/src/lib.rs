@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod directory;
 pub mod error;
+pub mod ingest;
 pub mod jobs;
 pub mod mail;
 pub mod tickets;

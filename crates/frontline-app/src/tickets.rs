@@ -257,6 +257,7 @@ impl App {
                 body,
                 created_at: None,
                 notify,
+                email_message_id: None,
             })
             .await?;
         Ok(self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?)
@@ -404,7 +405,14 @@ impl App {
                 before: &before,
                 after: &after,
                 changes: &changes,
-                message: Some(NewMessage { author_id: actor.user_id, kind: input.kind, body, channel: input.channel, created_at: None }),
+                message: Some(NewMessage {
+                    author_id: actor.user_id,
+                    kind: input.kind,
+                    body,
+                    channel: input.channel,
+                    created_at: None,
+                    email_message_id: None,
+                }),
                 notify,
             })
             .await?

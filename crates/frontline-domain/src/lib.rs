@@ -3,6 +3,7 @@
 
 pub mod authz;
 pub mod error;
+pub mod mail;
 pub mod queue;
 pub mod ticket;
 pub mod user;

@@ -4,6 +4,8 @@
 //! ticket; automatic mail says so (RFC 3834 Auto-Submitted) so that
 //! auto-responders do not answer it.
 
+pub mod inbound;
+
 use askama::Template;
 use frontline_app::mail::{Mailer, Notification, SendFuture};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};

@@ -710,6 +710,7 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
             body,
             created_at: Some(start),
             notify: vec![],
+            email_message_id: None,
         })
         .await?;
     let mut at = start;
@@ -727,7 +728,14 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
                 before: &before,
                 after: &s.fields,
                 changes: &changes,
-                message: Some(NewMessage { author_id: s.author, kind: s.kind, body: s.body, channel, created_at: Some(at) }),
+                message: Some(NewMessage {
+                    author_id: s.author,
+                    kind: s.kind,
+                    body: s.body,
+                    channel,
+                    created_at: Some(at),
+                    email_message_id: None,
+                }),
                 notify: vec![],
             })
             .await

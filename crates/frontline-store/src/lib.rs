@@ -12,6 +12,7 @@ pub mod auth;
 pub mod bulk;
 pub mod directory;
 pub mod jobs;
+pub mod mail;
 pub mod rows;
 pub mod search;
 pub mod tickets;

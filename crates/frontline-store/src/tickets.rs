@@ -33,6 +33,8 @@ pub struct NewTicket {
     pub created_at: Option<DateTime<Utc>>,
     /// Notifications to send, queued as jobs in the same transaction.
     pub notify: Vec<&'static str>,
+    /// Message-ID of the mail that opened the ticket, if it came by mail.
+    pub email_message_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub struct NewMessage {
     pub body: String,
     pub channel: Channel,
     pub created_at: Option<DateTime<Utc>>,
+    /// Message-ID of the mail that carried it, if it came by mail.
+    pub email_message_id: Option<String>,
 }
 
 /// A change to a ticket, checked by the caller: the fields as read, when
@@ -135,7 +139,7 @@ macro_rules! insert_ticket {
         }
         adjust_count!($conn, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
         let mid: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at, email_message_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(id)
         .bind(t.requester_id)
@@ -143,6 +147,7 @@ macro_rules! insert_ticket {
         .bind(&t.body)
         .bind(t.channel.as_str())
         .bind(at)
+        .bind(&t.email_message_id)
         .fetch_one(&mut *$conn)
         .await?;
         // One "created" event; the initial value of every other field is
@@ -237,7 +242,7 @@ impl Store {
             let mut message_id = None;
             if let Some(m) = &c.message {
                 let mid: i64 = sqlx::query_scalar(
-                    "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at, email_message_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 )
                 .bind(c.ticket_id)
                 .bind(m.author_id)
@@ -245,6 +250,7 @@ impl Store {
                 .bind(&m.body)
                 .bind(m.channel.as_str())
                 .bind(at)
+                .bind(&m.email_message_id)
                 .fetch_one(&mut *tx)
                 .await?;
                 let field = match m.kind {

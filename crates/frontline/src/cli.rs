@@ -151,3 +151,75 @@ pub async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<()> {
     app.store.close().await;
     Ok(())
 }
+
+#[derive(Subcommand)]
+pub enum MailCommand {
+    /// Store one message read from standard input (for an MTA alias:
+    /// `support: "|frontline mail ingest --mailbox support"`). Exits 0 once the
+    /// message is stored (as a ticket message, or raw in the quarantine when it
+    /// cannot be processed), 75 (EX_TEMPFAIL) so the MTA retries when the
+    /// database cannot be reached.
+    Ingest {
+        /// Which mailbox the message arrived at.
+        #[arg(long, default_value = "support")]
+        mailbox: String,
+    },
+}
+
+/// sysexits.h: temporary failure, the MTA should try again later.
+pub const EX_TEMPFAIL: u8 = 75;
+
+/// The largest message accepted from the pipe.
+const MAX_MAIL_BYTES: usize = 50 * 1024 * 1024;
+
+pub async fn mail(config: Config, cmd: MailCommand) -> std::process::ExitCode {
+    let MailCommand::Ingest { mailbox } = cmd;
+    let mut raw = Vec::new();
+    if let Err(e) = std::io::stdin().take(MAX_MAIL_BYTES as u64 + 1).read_to_end(&mut raw) {
+        eprintln!("error: cannot read the message: {e}");
+        return std::process::ExitCode::from(EX_TEMPFAIL);
+    }
+    let app = match open(&config).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::from(EX_TEMPFAIL);
+        }
+    };
+    let result = if raw.len() > MAX_MAIL_BYTES {
+        Err(format!("message larger than {MAX_MAIL_BYTES} bytes"))
+    } else {
+        match frontline_mail::inbound::parse(&raw) {
+            Err(e) => Err(e),
+            Ok(mail) => match app.ingest_email(&mail).await {
+                Ok(outcome) => {
+                    println!("{outcome:?}");
+                    Ok(())
+                }
+                // The database failed: nothing stored, let the MTA retry.
+                Err(frontline_app::AppError::Internal(e)) => {
+                    eprintln!("error: {e}");
+                    app.store.close().await;
+                    return std::process::ExitCode::from(EX_TEMPFAIL);
+                }
+                Err(frontline_app::AppError::Domain(e)) => Err(e.to_string()),
+            },
+        }
+    };
+    let code = match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        // Never dropped: kept raw for an admin to look at.
+        Err(why) => match app.store.quarantine_mail(&mailbox, &String::from_utf8_lossy(&raw), &why).await {
+            Ok(id) => {
+                eprintln!("quarantined as #{id}: {why}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: cannot quarantine the message: {e}");
+                std::process::ExitCode::from(EX_TEMPFAIL)
+            }
+        },
+    };
+    app.store.close().await;
+    code
+}

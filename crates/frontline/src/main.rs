@@ -57,6 +57,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(cli::TokenCommand),
+    /// Email: take in messages from an MTA.
+    #[command(subcommand)]
+    Mail(cli::MailCommand),
     /// Generate benchmark data and measure the app against it.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -81,6 +84,19 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Mail(cmd) = cli.command {
+        let overrides = config::Overrides { database_url: cli.database_url, data_dir: cli.data_dir, ..Default::default() };
+        let code = match config::load(cli.config.as_ref(), &overrides) {
+            Ok(config) => cli::mail(config, cmd).await,
+            Err(e) => {
+                // A broken configuration is for an admin to fix; the MTA keeps the mail meanwhile.
+                eprintln!("error: {e:#}");
+                std::process::ExitCode::from(cli::EX_TEMPFAIL)
+            }
+        };
+        // The MTA reads the exit code: pass it on exactly.
+        std::process::exit(if code == std::process::ExitCode::SUCCESS { 0 } else { i32::from(cli::EX_TEMPFAIL) });
+    }
     let mut overrides = config::Overrides { database_url: cli.database_url, data_dir: cli.data_dir, ..Default::default() };
     match cli.command {
         Command::Serve { listen, base_url } => {
@@ -109,6 +125,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => cli::user(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
         Command::Org(cmd) => cli::org(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
         Command::Token(cmd) => cli::token(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
+        Command::Mail(_) => Ok(()),
         Command::Bench(cmd) => bench::run(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
     }
 }

@@ -11,6 +11,7 @@ mod cli;
 mod fixtures;
 mod jobs;
 mod mail;
+mod mail_in;
 mod schema;
 mod ui;
 mod writes;

@@ -28,6 +28,7 @@ fn ticket(requester_id: i64, n: usize) -> NewTicket {
         body: format!("body {n}"),
         created_at: None,
         notify: vec![],
+        email_message_id: None,
     }
 }
 

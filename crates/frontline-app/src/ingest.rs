@@ -1,0 +1,205 @@
+//! Mail in: one parsed message becomes a new ticket or a message on the
+//! ticket it answers. Threading trusts Message-ID headers (the sender has
+//! our mail) and trusts a [#123] subject token only from people who already
+//! take part in that ticket, so a stranger quoting a number never lands in
+//! someone else's conversation.
+
+use frontline_domain::DomainError;
+use frontline_domain::mail::clean_subject;
+use frontline_domain::ticket::{self, BODY_MAX, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
+use frontline_domain::user::{Email, Role};
+use frontline_store::tickets::{NewMessage, NewTicket, TicketChange};
+use frontline_store::users::NewUser;
+use frontline_store::{Audit, Ticket, User};
+
+use crate::{App, AppError, Result};
+
+/// A parsed mail, as the mail adapter hands it over. Message-IDs are in
+/// their bracketed form, `<id@host>`.
+#[derive(Debug, Clone, Default)]
+pub struct InboundEmail {
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub from_name: Option<String>,
+    pub from_email: String,
+    pub cc: Vec<(Option<String>, String)>,
+    pub subject: String,
+    /// Plain text (derived from HTML when the mail has no text part).
+    pub body: String,
+    /// Auto-reply, bounce or list mail: stored, never answered.
+    pub automatic: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IngestOutcome {
+    Created {
+        ticket_id: i64,
+    },
+    Appended {
+        ticket_id: i64,
+    },
+    /// The same Message-ID was stored before; nothing was written.
+    Duplicate {
+        ticket_id: i64,
+    },
+}
+
+impl App {
+    /// The user behind an address: an existing one, or a new customer in the
+    /// organization that owns the address's domain.
+    async fn mail_user(&self, name: Option<&str>, address: &str) -> Result<User> {
+        let email = Email::parse(address).map_err(|_| DomainError::invalid("from", format!("'{address}' is not an email address")))?;
+        if let Some(u) = self.store.user_by_email(email.as_str()).await? {
+            return Ok(u);
+        }
+        let name = name
+            .map(|n| n.trim().chars().filter(|c| !c.is_control()).take(120).collect::<String>())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_string());
+        let new = NewUser {
+            email: email.as_str().to_string(),
+            name,
+            role: Role::CustomerMember,
+            organization_id: self.store.org_for_domain(email.domain()).await?,
+            position_id: None,
+            team_id: None,
+            reports_to: None,
+            password_hash: None,
+        };
+        let audit =
+            Audit { actor_id: None, action: "user.create", target: format!("user:{}", email.as_str()), detail: "from inbound mail".into() };
+        match self.store.create_user(&new, Some(&audit)).await {
+            Ok(id) => self.store.get_user(id).await?.ok_or_else(|| AppError::internal("new user vanished")),
+            Err(e) if e.is_unique_violation() => {
+                self.store.user_by_email(email.as_str()).await?.ok_or_else(|| AppError::internal("user vanished"))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Does this person already take part in the ticket?
+    async fn participates(&self, user: &User, ticket: &Ticket) -> Result<bool> {
+        if user.id == ticket.requester_id || user.role.is_staff() {
+            return Ok(true);
+        }
+        if user.role == Role::CustomerAdmin && user.organization_id.is_some() && user.organization_id == ticket.organization_id {
+            return Ok(true);
+        }
+        Ok(self.store.followers(ticket.id).await?.contains(&user.id))
+    }
+
+    pub async fn ingest_email(&self, mail: &InboundEmail) -> Result<IngestOutcome> {
+        if let Some(id) = &mail.message_id
+            && let Some((ticket_id, _)) = self.store.message_for_mail_id(id).await?
+        {
+            return Ok(IngestOutcome::Duplicate { ticket_id });
+        }
+        let sender = self.mail_user(mail.from_name.as_deref(), &mail.from_email).await?;
+        if !sender.active {
+            return Err(DomainError::Forbidden("the sender's account is deactivated").into());
+        }
+        let body = {
+            let text = mail.body.trim();
+            let text = if text.is_empty() { "(no text)" } else { text };
+            text.chars().take(BODY_MAX).collect::<String>()
+        };
+
+        // Threading: headers first, then the subject token for participants.
+        let mut ids = mail.in_reply_to.clone();
+        ids.extend(mail.references.iter().cloned());
+        let mut target: Option<(Ticket, bool)> = None;
+        if let Some(id) = self.store.ticket_for_mail_ids(&ids).await?
+            && let Some(t) = self.store.get_ticket(id).await?
+        {
+            target = Some((t, true));
+        }
+        if target.is_none()
+            && let Some(n) = frontline_domain::mail::ticket_token(&mail.subject)
+            && let Some(t) = self.store.get_ticket(n).await?
+            && self.participates(&sender, &t).await?
+        {
+            target = Some((t, false));
+        }
+
+        let outcome = match target {
+            // A closed ticket stays closed: the answer opens a follow-up.
+            Some((t, by_header)) if t.status != Status::Closed => {
+                let before = t.fields();
+                let mut after = before.clone();
+                if sender.role.is_customer() && matches!(t.status, Status::Pending | Status::Solved | Status::OnHold) {
+                    after.status = Status::Open;
+                }
+                let changes = ticket::diff(&before, &after);
+                self.store
+                    .change_ticket(TicketChange {
+                        ticket_id: t.id,
+                        actor_id: sender.id,
+                        read_at_version: t.updated_at,
+                        before: &before,
+                        after: &after,
+                        changes: &changes,
+                        message: Some(NewMessage {
+                            author_id: sender.id,
+                            kind: MessageKind::Public,
+                            body,
+                            channel: Channel::Email,
+                            created_at: None,
+                            email_message_id: mail.message_id.clone(),
+                        }),
+                        notify: vec![],
+                    })
+                    .await?;
+                // Whoever answers our mail from elsewhere in the thread follows the ticket.
+                if by_header && sender.id != t.requester_id && sender.role.is_customer() {
+                    self.store.add_follower(t.id, sender.id).await?;
+                }
+                IngestOutcome::Appended { ticket_id: t.id }
+            }
+            _ => {
+                let fields = TicketFields {
+                    subject: ticket::parse_subject(&clean_subject(&mail.subject).chars().take(ticket::SUBJECT_MAX).collect::<String>())?,
+                    status: Status::New,
+                    priority: Priority::Normal,
+                    ticket_type: TicketType::Question,
+                    assignee_id: None,
+                    team_id: None,
+                    tier: 1,
+                    escalation_level: 0,
+                    tags: vec![],
+                };
+                let notify = if mail.automatic { vec![] } else { self.notifications(&[crate::mail::TICKET_CREATED]).await? };
+                let ticket_id = self
+                    .store
+                    .create_ticket(&NewTicket {
+                        fields,
+                        channel: Channel::Email,
+                        requester_id: sender.id,
+                        organization_id: sender.organization_id,
+                        created_by: sender.id,
+                        body,
+                        created_at: None,
+                        notify,
+                        email_message_id: mail.message_id.clone(),
+                    })
+                    .await?;
+                IngestOutcome::Created { ticket_id }
+            }
+        };
+        let ticket_id = match outcome {
+            IngestOutcome::Created { ticket_id } | IngestOutcome::Appended { ticket_id } | IngestOutcome::Duplicate { ticket_id } => {
+                ticket_id
+            }
+        };
+        // Cc'd people follow the ticket.
+        for (name, address) in &mail.cc {
+            if let Ok(user) = self.mail_user(name.as_deref(), address).await
+                && user.id != sender.id
+                && user.role.is_customer()
+            {
+                self.store.add_follower(ticket_id, user.id).await?;
+            }
+        }
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,100 @@
+//! Inbound mail bookkeeping: threading lookups, followers, quarantine.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::QueryBuilder;
+
+use crate::{Store, StoreError, now};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct QuarantinedMail {
+    pub id: i64,
+    pub mailbox: String,
+    pub raw: String,
+    pub error: String,
+    pub received_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// The ticket a mail belongs to by its In-Reply-To/References: a mail we
+    /// sent, or a mail we stored. The newest match wins.
+    pub async fn ticket_for_mail_ids(&self, ids: &[String]) -> Result<Option<i64>, StoreError> {
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        let ids = &ids[ids.len().saturating_sub(50)..];
+        let found: Option<i64> = with_pool!(self, |p| {
+            let mut b = QueryBuilder::new("SELECT ticket_id FROM (SELECT ticket_id, 1 AS o FROM sent_mail WHERE message_id IN (");
+            let mut sep = b.separated(", ");
+            for id in ids {
+                sep.push_bind(id.clone());
+            }
+            b.push(") UNION ALL SELECT ticket_id, 2 AS o FROM messages WHERE email_message_id IN (");
+            let mut sep = b.separated(", ");
+            for id in ids {
+                sep.push_bind(id.clone());
+            }
+            b.push(")) found ORDER BY o, ticket_id DESC LIMIT 1");
+            b.build_query_scalar().fetch_optional(p).await
+        })?;
+        Ok(found)
+    }
+
+    /// The ticket and message already stored for this Message-ID, if any.
+    pub async fn message_for_mail_id(&self, message_id: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_as("SELECT ticket_id, id FROM messages WHERE email_message_id = $1")
+            .bind(message_id)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    pub async fn add_follower(&self, ticket_id: i64, user_id: i64) -> Result<(), StoreError> {
+        with_pool!(self, |p| sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(ticket_id)
+            .bind(user_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn followers(&self, ticket_id: i64) -> Result<Vec<i64>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT user_id FROM ticket_followers WHERE ticket_id = $1 ORDER BY user_id LIMIT 200"
+        )
+        .bind(ticket_id)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// Keep a mail that could not be processed, raw, for an admin.
+    pub async fn quarantine_mail(&self, mailbox: &str, raw: &str, error: &str) -> Result<i64, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "INSERT INTO mail_quarantine (mailbox, raw, error, received_at) VALUES ($1, $2, $3, $4) RETURNING id"
+        )
+        .bind(mailbox)
+        .bind(raw)
+        .bind(error)
+        .bind(now())
+        .fetch_one(p)
+        .await)?)
+    }
+
+    pub async fn list_quarantine(&self, limit: i64) -> Result<Vec<QuarantinedMail>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_as(
+            "SELECT id, mailbox, raw, error, received_at FROM mail_quarantine ORDER BY id DESC LIMIT $1"
+        )
+        .bind(limit)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    pub async fn delete_quarantine(&self, id: i64) -> Result<bool, StoreError> {
+        let n = with_pool!(self, |p| sqlx::query("DELETE FROM mail_quarantine WHERE id = $1")
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+}

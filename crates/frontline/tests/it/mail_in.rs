@@ -1,0 +1,128 @@
+//! Mail in through `frontline mail ingest`, as an MTA pipes it: varied
+//! real-world encodings, threading by headers and by subject token (only
+//! for participants), duplicates, machines, and a quarantine for the rest.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use frontline_testkit::{TestApp, TestDb, on_both_engines};
+
+use crate::fixtures::Desk;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/fixtures/mail/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
+}
+
+/// Pipe one message into the CLI; returns (exit code, stdout + stderr).
+fn ingest(db_url: &str, raw: &[u8]) -> (i32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_frontline"))
+        .args(["--database-url", db_url, "mail", "ingest", "--mailbox", "support"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().expect("stdin").write_all(raw).expect("write");
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+fn created_id(out: &str) -> i64 {
+    out.split("ticket_id: ")
+        .nth(1)
+        .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no ticket id in {out}"))
+}
+
+async fn mail_in(db: TestDb) {
+    let url = db.url.clone();
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let body_of = |v: &serde_json::Value| {
+        v.as_array().expect("messages").iter().map(|m| m["body"].as_str().unwrap_or("").to_string()).collect::<Vec<_>>().join("\n")
+    };
+
+    // ISO-8859-1, quoted-printable, encoded subject: a new ticket for a new
+    // customer who joins the organization owning the domain.
+    let (code, out) = ingest(&url, &fixture("latin1-new.eml"));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Created"), "{out}");
+    let latin = created_id(&out);
+    let v = t.get(&format!("/api/v1/tickets/{latin}"), &agent).await.json();
+    assert_eq!(v["subject"], "Grüße: Webhook liefert keine Daten");
+    assert_eq!(v["channel"], "email");
+    assert_eq!(v["requester"]["email"], "juergen@northwind.example");
+    assert_eq!(v["requester"]["name"], "Jürgen Müller");
+    assert_eq!(v["organization_id"], d.org_a);
+    let msgs = t.get(&format!("/api/v1/tickets/{latin}/messages"), &agent).await.json();
+    assert!(body_of(&msgs).contains("Grüße, Jürgen"), "{msgs}");
+
+    // HTML-only mail: text is derived, markup is gone.
+    let (code, out) = ingest(&url, &fixture("html-only.eml"));
+    assert_eq!(code, 0, "{out}");
+    let html = created_id(&out);
+    let text = body_of(&t.get(&format!("/api/v1/tickets/{html}/messages"), &agent).await.json());
+    assert!(text.contains("Totals are") && text.contains("off by 3%") && !text.contains("<b>") && !text.contains("<script"), "{text}");
+
+    // Shift_JIS in base64 inside multipart/alternative.
+    let (code, out) = ingest(&url, &fixture("sjis-multipart.eml"));
+    assert_eq!(code, 0, "{out}");
+    let sjis = created_id(&out);
+    assert_eq!(t.get(&format!("/api/v1/tickets/{sjis}"), &agent).await.json()["subject"], "合計が違う");
+    assert!(body_of(&t.get(&format!("/api/v1/tickets/{sjis}/messages"), &agent).await.json()).contains("ダッシュボードの合計が違います"));
+
+    // The same message delivered twice is stored once.
+    let (code, out) = ingest(&url, &fixture("latin1-new.eml"));
+    assert_eq!(code, 0);
+    assert!(out.contains("Duplicate"), "{out}");
+    assert_eq!(t.get(&format!("/api/v1/tickets/{latin}/messages"), &agent).await.json().as_array().map(Vec::len), Some(1));
+
+    // A colleague answers in the thread (In-Reply-To): appended, and they follow the ticket.
+    let reply = "From: Raj <raj@northwind.example>\r\nTo: support@acme.example\r\nSubject: AW: Webhook\r\nMessage-ID: <raj-1@northwind.example>\r\nIn-Reply-To: <latin1-1@mail.northwind.example>\r\nCc: Lena <lena@northwind.example>\r\nContent-Type: text/plain\r\n\r\nSame here since Monday.\r\n";
+    let (code, out) = ingest(&url, reply.as_bytes());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("Appended {{ ticket_id: {latin} }}")), "{out}");
+    let followers = t.app.store.followers(latin).await.expect("followers");
+    assert_eq!(followers.len(), 2, "the colleague and the Cc'd address follow");
+
+    // The subject token threads a participant's mail without headers...
+    let a = d.ticket_a;
+    let by_token = format!(
+        "From: dana@northwind.example\r\nSubject: Re: [#{a}] more info\r\nMessage-ID: <dana-2@northwind.example>\r\n\r\nHere is the failing delivery id: 42.\r\n"
+    );
+    let (code, out) = ingest(&url, by_token.as_bytes());
+    assert_eq!(code, 0);
+    assert!(out.contains(&format!("Appended {{ ticket_id: {a} }}")), "{out}");
+    // ...but never a stranger's, who gets a ticket of their own.
+    let stranger = format!(
+        "From: mei@globex.example\r\nSubject: Re: [#{a}] show me\r\nMessage-ID: <mei-2@globex.example>\r\n\r\nWhat did Northwind say?\r\n"
+    );
+    let (code, out) = ingest(&url, stranger.as_bytes());
+    assert_eq!(code, 0);
+    assert!(out.contains("Created"), "{out}");
+    let conversation = body_of(&t.get(&format!("/api/v1/tickets/{a}/messages"), &agent).await.json());
+    assert!(conversation.contains("failing delivery id: 42") && !conversation.contains("What did Northwind say"), "{conversation}");
+
+    // Machines: stored, exit 0.
+    for name in ["auto-reply.eml", "bounce.eml"] {
+        let (code, out) = ingest(&url, &fixture(name));
+        assert_eq!(code, 0, "{name}: {out}");
+    }
+
+    // What cannot be parsed is kept raw, not dropped.
+    let (code, out) = ingest(&url, &fixture("garbage.eml"));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("quarantined"), "{out}");
+    let q = t.app.store.list_quarantine(10).await.expect("quarantine");
+    assert_eq!(q.len(), 1);
+    assert!(q[0].raw.contains("this is not a mail") && q[0].mailbox == "support");
+}
+on_both_engines!(pipe_ingest, mail_in);
+
+#[test]
+fn unreachable_database_asks_the_mta_to_retry() {
+    let (code, out) = ingest("postgres://postgres@127.0.0.1:1/nowhere", b"From: a@b.example\r\nSubject: x\r\n\r\nbody\r\n");
+    assert_eq!(code, 75, "EX_TEMPFAIL: {out}");
+}
