@@ -112,8 +112,21 @@ impl App {
                 (vec![Recipient { name: agent.name, email: agent.email }], format!("{base}/tickets/{}", ticket.id))
             }
             _ => {
-                let Some(requester) = self.store.get_user(ticket.requester_id).await?.filter(|u| u.active) else { return Ok(()) };
-                (vec![Recipient { name: requester.name, email: requester.email }], format!("{base}/portal/tickets/{}", ticket.id))
+                // The requester and the ticket's followers (people Cc'd or answering in the thread).
+                let mut to = Vec::new();
+                let mut people = vec![ticket.requester_id];
+                people.extend(self.store.followers(ticket.id).await?);
+                for id in people {
+                    if let Some(u) = self.store.get_user(id).await?.filter(|u| u.active)
+                        && !to.iter().any(|r: &Recipient| r.email == u.email)
+                    {
+                        to.push(Recipient { name: u.name, email: u.email });
+                    }
+                }
+                if to.is_empty() {
+                    return Ok(());
+                }
+                (to, format!("{base}/portal/tickets/{}", ticket.id))
             }
         };
         let n = Notification {

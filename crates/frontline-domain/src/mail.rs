@@ -90,3 +90,46 @@ mod tests {
         assert!(is_automatic(&AutomaticSigns { list_id: true, ..person }));
     }
 }
+
+/// Split a mail body into what the person wrote and the quoted history or
+/// signature below it, for display (the original is kept whole).
+pub fn split_quoted(body: &str) -> (&str, &str) {
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let l = line.trim_end_matches(['\r', '\n']);
+        let t = l.trim();
+        let starts_quote = t.starts_with('>')
+            || l == "-- "
+            || t.starts_with("-----Original Message-----")
+            || t.starts_with("________________________________")
+            || (t.starts_with("On ") && t.ends_with("wrote:"))
+            || (t.starts_with("Am ") && t.ends_with("schrieb:"))
+            || (t.starts_with("From: ") && offset > 0 && body[offset..].contains("\nSent: "));
+        if starts_quote && offset > 0 {
+            let (head, tail) = body.split_at(offset);
+            return (head.trim_end(), tail);
+        }
+        offset += line.len();
+    }
+    (body, "")
+}
+
+#[cfg(test)]
+mod quote_tests {
+    use super::split_quoted;
+
+    #[test]
+    fn quoted_history_and_signatures_are_split_off() {
+        let gmail = "Thanks, that fixed it.\n\nOn Mon, 23 Nov 2026 at 10:00, Support <support@acme.example> wrote:\n> Please re-export.\n";
+        assert_eq!(split_quoted(gmail).0, "Thanks, that fixed it.");
+        assert!(split_quoted(gmail).1.contains("> Please re-export."));
+        let outlook = "Still failing.\r\n\r\nFrom: Support <support@acme.example>\r\nSent: Monday\r\nSubject: Re: x\r\n\r\nold text";
+        assert_eq!(split_quoted(outlook).0, "Still failing.");
+        let sig = "See attached.\n-- \nDana, Northwind\n";
+        assert_eq!(split_quoted(sig).0, "See attached.");
+        let plain = "No quotes here.\nSecond line.";
+        assert_eq!(split_quoted(plain), (plain, ""));
+        // A body that starts with a quote keeps everything visible.
+        assert_eq!(split_quoted("> only a quote").0, "> only a quote");
+    }
+}

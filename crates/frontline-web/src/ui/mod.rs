@@ -174,6 +174,15 @@ pub fn is_id(a: &Option<i64>, b: &i64) -> bool {
     *a == Some(*b)
 }
 
+/// What the person wrote in a mail (quoted history and signature split off).
+pub fn visible(body: &str) -> &str {
+    frontline_domain::mail::split_quoted(body).0
+}
+
+pub fn quoted(body: &str) -> &str {
+    frontline_domain::mail::split_quoted(body).1
+}
+
 pub fn utc(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }

@@ -80,12 +80,20 @@ async fn mail_in(db: TestDb) {
     assert_eq!(t.get(&format!("/api/v1/tickets/{latin}/messages"), &agent).await.json().as_array().map(Vec::len), Some(1));
 
     // A colleague answers in the thread (In-Reply-To): appended, and they follow the ticket.
-    let reply = "From: Raj <raj@northwind.example>\r\nTo: support@acme.example\r\nSubject: AW: Webhook\r\nMessage-ID: <raj-1@northwind.example>\r\nIn-Reply-To: <latin1-1@mail.northwind.example>\r\nCc: Lena <lena@northwind.example>\r\nContent-Type: text/plain\r\n\r\nSame here since Monday.\r\n";
+    let reply = "From: Raj <raj@northwind.example>\r\nTo: support@acme.example\r\nSubject: AW: Webhook\r\nMessage-ID: <raj-1@northwind.example>\r\nIn-Reply-To: <latin1-1@mail.northwind.example>\r\nCc: Lena <lena@northwind.example>\r\nContent-Type: text/plain\r\n\r\nSame here since Monday.\r\n\r\nOn Sun, 22 Nov 2026 at 10:00, Juergen <juergen@northwind.example> wrote:\r\n> Seit Montag liefert der Webhook keine Daten.\r\n";
     let (code, out) = ingest(&url, reply.as_bytes());
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(&format!("Appended {{ ticket_id: {latin} }}")), "{out}");
     let followers = t.app.store.followers(latin).await.expect("followers");
     assert_eq!(followers.len(), 2, "the colleague and the Cc'd address follow");
+    // The quoted history is kept, but folded away on the ticket page.
+    let cookie = t.login(&d.agent.email).await;
+    let page = t.get(&format!("/tickets/{latin}"), &cookie).await.text();
+    let visible = page.split("Same here since Monday.").nth(1).expect("reply shown");
+    assert!(
+        visible.find("Show quoted text").is_some_and(|q| visible.find("Seit Montag").is_some_and(|s| q < s)),
+        "quote folded below the reply"
+    );
 
     // The subject token threads a participant's mail without headers...
     let a = d.ticket_a;
