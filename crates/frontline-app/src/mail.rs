@@ -64,12 +64,12 @@ impl App {
     }
 
     pub async fn notification_settings(&self, actor: &frontline_domain::authz::Actor) -> Result<Vec<(String, bool)>> {
-        frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageUsers)?;
+        frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         Ok(self.store.notification_settings().await?)
     }
 
     pub async fn set_notification(&self, actor: &frontline_domain::authz::Actor, kind: &str, enabled: bool) -> Result<()> {
-        frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageUsers)?;
+        frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         let audit = frontline_store::Audit {
             actor_id: (actor.user_id != 0).then_some(actor.user_id),
             action: "notification.set",
@@ -151,4 +151,43 @@ impl App {
 
 pub(crate) fn is_notify(kind: &str) -> bool {
     kind == NOTIFY
+}
+
+impl App {
+    pub async fn quarantine(&self, actor: &frontline_domain::authz::Actor) -> Result<Vec<frontline_store::mail::QuarantinedMail>> {
+        frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
+        Ok(self.store.list_quarantine(200).await?)
+    }
+
+    pub async fn delete_quarantined(&self, actor: &frontline_domain::authz::Actor, id: i64) -> Result<()> {
+        frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
+        let audit = frontline_store::Audit {
+            actor_id: Some(actor.user_id),
+            action: "mail.quarantine.delete",
+            target: format!("quarantine:{id}"),
+            detail: String::new(),
+        };
+        if !self.store.delete_quarantine(id).await? {
+            return Err(DomainError::NotFound("quarantined mail").into());
+        }
+        self.store.record_audit(&audit).await?;
+        Ok(())
+    }
+
+    /// Try a quarantined mail again with `parse` (the mail adapter's parser);
+    /// on success it becomes a ticket message and leaves the quarantine.
+    pub async fn retry_quarantined(
+        &self,
+        actor: &frontline_domain::authz::Actor,
+        id: i64,
+        parse: impl Fn(&[u8]) -> std::result::Result<crate::ingest::InboundEmail, String>,
+    ) -> Result<crate::ingest::IngestOutcome> {
+        frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
+        let item =
+            self.store.list_quarantine(1000).await?.into_iter().find(|q| q.id == id).ok_or(DomainError::NotFound("quarantined mail"))?;
+        let mail = parse(item.raw.as_bytes()).map_err(|e| DomainError::invalid("raw", format!("still cannot be read: {e}")))?;
+        let outcome = self.ingest_email(&mail).await?;
+        self.store.delete_quarantine(id).await?;
+        Ok(outcome)
+    }
 }

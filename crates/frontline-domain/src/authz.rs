@@ -34,6 +34,8 @@ pub enum Permission {
     ManageTeams,
     ManagePositions,
     ViewAuditLog,
+    /// Mail settings: which notifications go out, the quarantine of unreadable mail.
+    ManageMail,
     /// The customer portal.
     UsePortal,
 }
@@ -152,6 +154,8 @@ mod tests {
         assert!(can(&actor(Role::Engineering, None), Permission::AddInternalNote));
         assert!(!can(&actor(Role::Agent, None), Permission::ManageUsers));
         assert!(can(&actor(Role::HeadOfSupport, None), Permission::ManagePositions));
+        assert!(can(&actor(Role::HeadOfSupport, None), Permission::ManageMail));
+        assert!(!can(&actor(Role::Manager, None), Permission::ManageMail));
         assert!(!can(&actor(Role::HeadOfSupport, None), Permission::ViewAuditLog));
     }
 

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod docs;
 pub mod dto;
 pub mod extract;
+pub mod mail;
 pub mod tickets;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use crate::AppState;
         (name = "queues", description = "Agent queue views"),
         (name = "directory", description = "Users, organizations, teams and positions"),
         (name = "account", description = "The caller and their API tokens"),
+        (name = "mail", description = "Notification mail settings and the quarantine of unreadable mail"),
     )
 )]
 struct ApiDoc;
@@ -63,6 +65,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::list_tokens, directory::create_token))
         .routes(routes!(directory::revoke_token))
         .routes(routes!(directory::audit_log))
+        .routes(routes!(mail::list_notifications))
+        .routes(routes!(mail::set_notification))
+        .routes(routes!(mail::list_quarantine))
+        .routes(routes!(mail::retry_quarantined))
+        .routes(routes!(mail::delete_quarantined))
 }
 
 pub async fn openapi_json(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -> Json<utoipa::openapi::OpenApi> {

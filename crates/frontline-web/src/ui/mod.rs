@@ -3,6 +3,7 @@
 //! updates, and validation messages next to the fields they concern.
 
 mod directory;
+pub mod mail;
 mod portal;
 mod session;
 mod settings;
@@ -46,6 +47,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/positions", get(directory::positions).post(directory::create_position))
         .route("/admin/positions/{id}", post(directory::update_position))
         .route("/admin/audit", get(directory::audit))
+        .route("/admin/mail", get(mail::show))
+        .route("/admin/mail/notifications", post(mail::save_notifications))
+        .route("/admin/mail/quarantine/{id}/retry", post(mail::retry))
+        .route("/admin/mail/quarantine/{id}/delete", post(mail::delete))
         .route("/settings/tokens", get(settings::tokens).post(settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/portal", get(portal::home))
@@ -64,6 +69,7 @@ pub struct Caps {
     pub manage_teams: bool,
     pub manage_positions: bool,
     pub audit: bool,
+    pub mail: bool,
 }
 
 /// The frame around every staff page: who is signed in, queue counts for
@@ -91,6 +97,7 @@ impl Chrome {
             manage_teams: can(Permission::ManageTeams),
             manage_positions: can(Permission::ManagePositions),
             audit: can(Permission::ViewAuditLog),
+            mail: can(Permission::ManageMail),
         };
         Ok(Chrome { user, counts, section, caps })
     }

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::fixtures::Desk;
 
+const MAIL_ADMINS: &[&str] = &["admin", "head_of_support"];
 const STAFF: &[&str] = &["admin", "head_of_support", "manager", "agent", "engineering", "solutions_engineer", "leadership"];
 const WORKERS: &[&str] = &["admin", "head_of_support", "manager", "agent", "solutions_engineer"];
 const ALL: &[&str] = &[
@@ -201,6 +202,27 @@ fn api_cases() -> Vec<Case> {
             expect: |w| if w == "admin" { Exp::Ok } else { Exp::NotFound },
         },
         Case { method: Method::GET, path: "/api/v1/audit", body: no_body, expect: |w| allow(&["admin"], w, Exp::Forbidden) },
+        Case { method: Method::GET, path: "/api/v1/mail/notifications", body: no_body, expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden) },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/mail/notifications/ticket_solved",
+            body: |_| json!({"enabled": true}),
+            expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/mail/quarantine", body: no_body, expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden) },
+        // {q} is a fresh unreadable mail: a retry is refused with a field error.
+        Case {
+            method: Method::POST,
+            path: "/api/v1/mail/quarantine/{q}/retry",
+            body: |_| json!({}),
+            expect: |w| if MAIL_ADMINS.contains(&w) { Exp::Invalid } else { Exp::Forbidden },
+        },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/mail/quarantine/{q}",
+            body: no_body,
+            expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden),
+        },
     ]
 }
 
@@ -232,6 +254,8 @@ async fn matrix(db: TestDb) {
                 .replace("{pos}", "{id}")
                 .replace("{user}", "{id}")
                 .replace("{tok}", "{id}")
+                .replace("{q}", "{id}")
+                .replace("/notifications/ticket_solved", "/notifications/{kind}")
                 .replace("/queues/open", "/queues/{view}");
             format!("{} {generic}", c.method)
         })
@@ -244,6 +268,7 @@ async fn matrix(db: TestDb) {
             let user = d.everyone().into_iter().find(|(n, _)| n == who).map(|(_, u)| u.clone()).expect("persona");
             let auth = t.token_for(&user).await;
             let admin_token = t.app.create_api_token(&d.admin.actor(), "victim").await.expect("token").0;
+            let quarantined = t.app.store.quarantine_mail("support", "not a mail", "unreadable").await.expect("quarantine");
             let path = case
                 .path
                 .replace("{a}", &d.ticket_a.to_string())
@@ -253,7 +278,8 @@ async fn matrix(db: TestDb) {
                 .replace("{team}", &d.team.to_string())
                 .replace("{pos}", &pos.to_string())
                 .replace("{user}", &d.cust_other.id.to_string())
-                .replace("{tok}", &admin_token.to_string());
+                .replace("{tok}", &admin_token.to_string())
+                .replace("{q}", &quarantined.to_string());
             let body = (case.body)(counter.fetch_add(1, Ordering::Relaxed));
             let resp = if body.is_null() {
                 t.json(case.method.clone(), &path, &auth, &Value::Null).await
@@ -319,6 +345,7 @@ async fn pages(db: TestDb) {
         ("/admin/audit".into(), &["admin"]),
         ("/settings/tokens".into(), STAFF),
         ("/partials/queue-counts?active=open".into(), STAFF),
+        ("/admin/mail".into(), MAIL_ADMINS),
     ];
     for (who, user) in d.everyone() {
         let cookie = t.login(&user.email).await;
@@ -435,6 +462,7 @@ async fn pages(db: TestDb) {
         ),
         ("/settings/tokens".into(), vec![("name", "t".into())], STAFF),
         (format!("/settings/tokens/{admin_token}/revoke"), vec![], &["admin"]),
+        ("/admin/mail/notifications".into(), vec![("ticket_created", "on".into()), ("public_reply", "on".into())], MAIL_ADMINS),
     ];
     let mut n = 0;
     for (who, user) in d.everyone() {
@@ -452,6 +480,20 @@ async fn pages(db: TestDb) {
                     "POST {path} as {who}: {}",
                     r.status
                 );
+            }
+        }
+        // The quarantine's buttons, each on a fresh unreadable mail.
+        for action in ["retry", "delete"] {
+            let q = t.app.store.quarantine_mail("support", "not a mail", "unreadable").await.expect("quarantine");
+            let r = t.post_form(&format!("/admin/mail/quarantine/{q}/{action}"), &cookie, &[]).await;
+            match (MAIL_ADMINS.contains(&who), action) {
+                (true, "retry") => assert_eq!(r.status, 422, "retry as {who}: {}", r.text()),
+                (true, _) => assert_eq!(r.status, 303, "delete as {who}"),
+                (false, _) => assert!(
+                    r.status == 403 || (r.status.is_redirection() && r.location().starts_with("/portal")),
+                    "{action} as {who}: {}",
+                    r.status
+                ),
             }
         }
         // Portal posts: customers only.

@@ -126,6 +126,26 @@ async fn mail_in(db: TestDb) {
     let q = t.app.store.list_quarantine(10).await.expect("quarantine");
     assert_eq!(q.len(), 1);
     assert!(q[0].raw.contains("this is not a mail") && q[0].mailbox == "support");
+    // An admin can retry a quarantined mail (here one that is readable now) or delete it.
+    let admin = t.token_for(&d.admin).await;
+    let fixed = t
+        .app
+        .store
+        .quarantine_mail(
+            "support",
+            "From: ops@northwind.example\r\nSubject: Retry me\r\nMessage-ID: <retry-1@northwind.example>\r\n\r\nHello\r\n",
+            "was broken",
+        )
+        .await
+        .expect("q");
+    let r = t.post_json(&format!("/api/v1/mail/quarantine/{fixed}/retry"), &admin, &serde_json::json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["outcome"], "created");
+    let r = t.post_json(&format!("/api/v1/mail/quarantine/{}/retry", q[0].id), &admin, &serde_json::json!({})).await;
+    assert_eq!(r.status, 422, "still unreadable: {}", r.text());
+    let r = t.json(axum::http::Method::DELETE, &format!("/api/v1/mail/quarantine/{}", q[0].id), &admin, &serde_json::Value::Null).await;
+    assert_eq!(r.status, 204);
+    assert!(t.app.store.list_quarantine(10).await.expect("quarantine").is_empty());
 }
 on_both_engines!(pipe_ingest, mail_in);
 

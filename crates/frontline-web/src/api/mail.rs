@@ -1,0 +1,99 @@
+//! /api/v1/mail: notification switches and the quarantine of unreadable mail.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::ApiJson;
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{ApiError, ErrorBody};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationDto {
+    /// ticket_created, public_reply, ticket_solved, ticket_assigned
+    pub kind: String,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationRequest {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuarantinedDto {
+    pub id: i64,
+    pub mailbox: String,
+    pub error: String,
+    /// The message as received.
+    pub raw: String,
+    pub received_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetryDto {
+    /// created, appended or duplicate
+    pub outcome: String,
+    pub ticket_id: i64,
+}
+
+/// Which automatic mails are sent.
+#[utoipa::path(get, path = "/api/v1/mail/notifications", tag = "mail",
+    responses((status = 200, body = Vec<NotificationDto>), (status = 403, body = ErrorBody)), security(("token" = [])))]
+pub async fn list_notifications(State(s): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<NotificationDto>>, ApiError> {
+    let list = s.app.notification_settings(&user.actor()).await?;
+    Ok(Json(list.into_iter().map(|(kind, enabled)| NotificationDto { kind, enabled }).collect()))
+}
+
+/// Switch one kind of automatic mail on or off.
+#[utoipa::path(put, path = "/api/v1/mail/notifications/{kind}", tag = "mail", params(("kind" = String, Path)), request_body = NotificationRequest,
+    responses((status = 200, body = NotificationDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
+pub async fn set_notification(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(kind): Path<String>,
+    ApiJson(r): ApiJson<NotificationRequest>,
+) -> Result<Json<NotificationDto>, ApiError> {
+    s.app.set_notification(&user.actor(), &kind, r.enabled).await?;
+    Ok(Json(NotificationDto { kind, enabled: r.enabled }))
+}
+
+/// Mail that could not be processed, kept raw.
+#[utoipa::path(get, path = "/api/v1/mail/quarantine", tag = "mail",
+    responses((status = 200, body = Vec<QuarantinedDto>), (status = 403, body = ErrorBody)), security(("token" = [])))]
+pub async fn list_quarantine(State(s): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<QuarantinedDto>>, ApiError> {
+    let list = s.app.quarantine(&user.actor()).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|q| QuarantinedDto { id: q.id, mailbox: q.mailbox, error: q.error, raw: q.raw, received_at: q.received_at })
+            .collect(),
+    ))
+}
+
+/// Process a quarantined mail again; on success it leaves the quarantine.
+#[utoipa::path(post, path = "/api/v1/mail/quarantine/{id}/retry", tag = "mail", params(("id" = i64, Path)),
+    responses((status = 200, body = RetryDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn retry_quarantined(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<RetryDto>, ApiError> {
+    use frontline_app::ingest::IngestOutcome::*;
+    let outcome = s.app.retry_quarantined(&user.actor(), id, frontline_mail::inbound::parse).await?;
+    let (outcome, ticket_id) = match outcome {
+        Created { ticket_id } => ("created", ticket_id),
+        Appended { ticket_id } => ("appended", ticket_id),
+        Duplicate { ticket_id } => ("duplicate", ticket_id),
+    };
+    Ok(Json(RetryDto { outcome: outcome.into(), ticket_id }))
+}
+
+/// Delete a quarantined mail.
+#[utoipa::path(delete, path = "/api/v1/mail/quarantine/{id}", tag = "mail", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("token" = [])))]
+pub async fn delete_quarantined(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+    s.app.delete_quarantined(&user.actor(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,90 @@
+//! Admin: which notification mails go out, and the mail quarantine.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use frontline_store::mail::QuarantinedMail;
+use std::collections::HashMap;
+
+use super::{Chrome, FormErrors, error_response, invalid};
+use crate::AppState;
+use crate::auth::PageUser;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "mail_admin.html")]
+pub struct MailPage {
+    chrome: Chrome,
+    settings: Vec<(String, bool)>,
+    quarantine: Vec<QuarantinedMail>,
+    errors: FormErrors,
+}
+
+pub fn describe(kind: &str) -> &'static str {
+    match kind {
+        "ticket_created" => "Acknowledge new tickets to the requester",
+        "public_reply" => "Send the team's public replies to the requester and followers",
+        "ticket_solved" => "Tell the requester when their ticket is solved",
+        "ticket_assigned" => "Tell an agent when someone assigns them a ticket",
+        _ => "",
+    }
+}
+
+async fn page(s: &AppState, user: frontline_store::User, errors: FormErrors) -> Response {
+    let actor = user.actor();
+    let settings = match s.app.notification_settings(&actor).await {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
+    let quarantine = match s.app.quarantine(&actor).await {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
+    let chrome = match Chrome::load(s, user, "mail").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let failed = errors.any();
+    let p = MailPage { chrome, settings, quarantine, errors };
+    if failed { invalid(p) } else { p.into_response() }
+}
+
+pub async fn show(State(s): State<AppState>, PageUser(user): PageUser) -> Response {
+    page(&s, user, FormErrors::default()).await
+}
+
+/// Checked boxes arrive as `kind=on`; unchecked ones are absent.
+pub async fn save_notifications(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<HashMap<String, String>>) -> Response {
+    let actor = user.actor();
+    let settings = match s.app.notification_settings(&actor).await {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
+    for (kind, was) in settings {
+        let now = f.contains_key(&kind);
+        if now != was
+            && let Err(e) = s.app.set_notification(&actor, &kind, now).await
+        {
+            return error_response(e);
+        }
+    }
+    Redirect::to("/admin/mail").into_response()
+}
+
+pub async fn retry(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
+    match s.app.retry_quarantined(&user.actor(), id, frontline_mail::inbound::parse).await {
+        Ok(_) => Redirect::to("/admin/mail").into_response(),
+        Err(e) => match FormErrors::from_error(e) {
+            Ok(errors) => page(&s, user, errors).await,
+            Err(r) => r,
+        },
+    }
+}
+
+pub async fn delete(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
+    match s.app.delete_quarantined(&user.actor(), id).await {
+        Ok(()) => Redirect::to("/admin/mail").into_response(),
+        Err(e) => error_response(e),
+    }
+}
