@@ -8,6 +8,7 @@ pub mod error;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;
+pub mod mail_templates;
 pub mod tickets;
 
 use std::sync::Arc;

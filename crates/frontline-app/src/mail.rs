@@ -42,6 +42,8 @@ pub struct Notification {
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
+    /// Subject and text body from an admin's template; None: the adapter's built-in text.
+    pub custom: Option<(String, String)>,
 }
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send + 'a>>;
@@ -129,7 +131,7 @@ impl App {
                 (to, format!("{base}/portal/tickets/{}", ticket.id))
             }
         };
-        let n = Notification {
+        let mut n = Notification {
             kind: p.event.clone(),
             to,
             ticket_id: ticket.id,
@@ -141,7 +143,15 @@ impl App {
             message_id: message_id.clone(),
             in_reply_to: previous.last().cloned(),
             references: previous,
+            custom: None,
         };
+        if let Some((subject, body)) = self.store.mail_template(&n.kind).await? {
+            // A template that stopped rendering falls back to the built-in text rather than losing the mail.
+            match crate::mail_templates::render(&subject, &body, &n) {
+                Ok(rendered) => n.custom = Some(rendered),
+                Err(e) => tracing::warn!(kind = %n.kind, error = %e, "mail template failed; using the built-in text"),
+            }
+        }
         mailer.deliver(&n).await.map_err(AppError::Internal)?;
         let recipients: Vec<&str> = n.to.iter().map(|r| r.email.as_str()).collect();
         self.store.record_sent_mail(&message_id, ticket.id, &n.kind, &recipients.join(", ")).await?;

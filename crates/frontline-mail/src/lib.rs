@@ -26,6 +26,15 @@ struct HtmlMail<'a> {
     intro: &'a str,
 }
 
+#[derive(Template)]
+#[template(
+    source = "<!doctype html>\n<html><body style=\"font-family: system-ui, sans-serif; color: #1c2330; line-height: 1.45\"><div style=\"white-space: pre-wrap\">{{ text }}</div></body></html>",
+    ext = "html"
+)]
+struct CustomHtml<'a> {
+    text: &'a str,
+}
+
 /// RFC 3834: this mail was sent by a program, do not auto-reply to it.
 #[derive(Clone)]
 struct AutoSubmitted;
@@ -80,12 +89,19 @@ fn subject(n: &Notification) -> String {
 /// Build the MIME message for a notification.
 pub fn build(n: &Notification, from: &Mailbox) -> Result<Message, String> {
     let intro = intro(&n.kind);
-    let text = TextMail { n, intro }.render().map_err(|e| e.to_string())?;
-    let html = HtmlMail { n, intro }.render().map_err(|e| e.to_string())?;
+    let (subject, text, html) = match &n.custom {
+        // An admin's template: the HTML part is the same text, escaped, as paragraphs.
+        Some((subject, text)) => (subject.clone(), text.clone(), CustomHtml { text }.render().map_err(|e| e.to_string())?),
+        None => (
+            subject(n),
+            TextMail { n, intro }.render().map_err(|e| e.to_string())?,
+            HtmlMail { n, intro }.render().map_err(|e| e.to_string())?,
+        ),
+    };
     let mut b = Message::builder()
         .from(from.clone())
         .reply_to(from.clone())
-        .subject(subject(n))
+        .subject(subject)
         .message_id(Some(n.message_id.clone()))
         .header(TicketHeader(n.ticket_id));
     for r in &n.to {

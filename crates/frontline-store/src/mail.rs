@@ -98,3 +98,47 @@ impl Store {
         Ok(n == 1)
     }
 }
+
+impl Store {
+    /// Admin-edited (subject, body) templates by kind.
+    pub async fn mail_templates(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_as("SELECT kind, subject, body FROM mail_templates ORDER BY kind").fetch_all(p).await)?)
+    }
+
+    pub async fn mail_template(&self, kind: &str) -> Result<Option<(String, String)>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_as("SELECT subject, body FROM mail_templates WHERE kind = $1")
+            .bind(kind)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// Save (Some) or remove (None, back to the built-in text) a template.
+    pub async fn set_mail_template(
+        &self,
+        kind: &str,
+        template: Option<(&str, &str)>,
+        audit: Option<&crate::Audit>,
+    ) -> Result<(), StoreError> {
+        with_tx!(self, |tx| {
+            match template {
+                Some((subject, body)) => {
+                    sqlx::query(
+                        "INSERT INTO mail_templates (kind, subject, body, updated_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (kind) DO UPDATE SET subject = excluded.subject, body = excluded.body, updated_at = excluded.updated_at",
+                    )
+                    .bind(kind)
+                    .bind(subject)
+                    .bind(body)
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM mail_templates WHERE kind = $1").bind(kind).execute(&mut *tx).await?;
+                }
+            }
+            write_audit!(tx, audit);
+        });
+        Ok(())
+    }
+}

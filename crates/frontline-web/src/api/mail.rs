@@ -97,3 +97,51 @@ pub async fn delete_quarantined(State(s): State<AppState>, ApiUser(user): ApiUse
     s.app.delete_quarantined(&user.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailTemplateDto {
+    pub kind: String,
+    /// minijinja; variables: ticket_id, subject, status, author, body, ticket_url, recipient.
+    pub subject: String,
+    pub body: String,
+    /// False while the built-in text is used.
+    pub customized: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailTemplateRequest {
+    pub subject: String,
+    pub body: String,
+}
+
+/// The notification mails' templates.
+#[utoipa::path(get, path = "/api/v1/mail/templates", tag = "mail",
+    responses((status = 200, body = Vec<MailTemplateDto>), (status = 403, body = ErrorBody)), security(("token" = [])))]
+pub async fn list_templates(State(s): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<MailTemplateDto>>, ApiError> {
+    let list = s.app.mail_templates(&user.actor()).await?;
+    Ok(Json(
+        list.into_iter().map(|t| MailTemplateDto { kind: t.kind, subject: t.subject, body: t.body, customized: t.customized }).collect(),
+    ))
+}
+
+/// Change one mail's template; it is checked by rendering before it is saved.
+#[utoipa::path(put, path = "/api/v1/mail/templates/{kind}", tag = "mail", params(("kind" = String, Path)), request_body = MailTemplateRequest,
+    responses((status = 204, description = "Saved"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
+pub async fn set_template(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(kind): Path<String>,
+    ApiJson(r): ApiJson<MailTemplateRequest>,
+) -> Result<StatusCode, ApiError> {
+    s.app.save_mail_template(&user.actor(), &kind, Some((&r.subject, &r.body))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Go back to the built-in text for one mail.
+#[utoipa::path(delete, path = "/api/v1/mail/templates/{kind}", tag = "mail", params(("kind" = String, Path)),
+    responses((status = 204, description = "Reset"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
+pub async fn reset_template(State(s): State<AppState>, ApiUser(user): ApiUser, Path(kind): Path<String>) -> Result<StatusCode, ApiError> {
+    s.app.save_mail_template(&user.actor(), &kind, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -70,6 +70,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(mail::list_quarantine))
         .routes(routes!(mail::retry_quarantined))
         .routes(routes!(mail::delete_quarantined))
+        .routes(routes!(mail::list_templates))
+        .routes(routes!(mail::set_template, mail::reset_template))
 }
 
 pub async fn openapi_json(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -> Json<utoipa::openapi::OpenApi> {

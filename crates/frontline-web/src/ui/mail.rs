@@ -17,6 +17,9 @@ use crate::auth::PageUser;
 pub struct MailPage {
     chrome: Chrome,
     settings: Vec<(String, bool)>,
+    templates: Vec<frontline_app::mail_templates::MailTemplate>,
+    /// The kind whose template form the errors (and kept text) belong to.
+    editing: Option<(String, String, String)>,
     quarantine: Vec<QuarantinedMail>,
     errors: FormErrors,
 }
@@ -32,11 +35,31 @@ pub fn describe(kind: &str) -> &'static str {
 }
 
 async fn page(s: &AppState, user: frontline_store::User, errors: FormErrors) -> Response {
+    page_editing(s, user, errors, None).await
+}
+
+async fn page_editing(
+    s: &AppState,
+    user: frontline_store::User,
+    errors: FormErrors,
+    editing: Option<(String, String, String)>,
+) -> Response {
     let actor = user.actor();
     let settings = match s.app.notification_settings(&actor).await {
         Ok(v) => v,
         Err(e) => return error_response(e),
     };
+    let mut templates = match s.app.mail_templates(&actor).await {
+        Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
+    // Show what the admin typed, not the saved text, next to its error.
+    if let Some((kind, subject, body)) = &editing
+        && let Some(t) = templates.iter_mut().find(|t| &t.kind == kind)
+    {
+        t.subject = subject.clone();
+        t.body = body.clone();
+    }
     let quarantine = match s.app.quarantine(&actor).await {
         Ok(v) => v,
         Err(e) => return error_response(e),
@@ -46,7 +69,7 @@ async fn page(s: &AppState, user: frontline_store::User, errors: FormErrors) -> 
         Err(r) => return r,
     };
     let failed = errors.any();
-    let p = MailPage { chrome, settings, quarantine, errors };
+    let p = MailPage { chrome, settings, templates, editing, quarantine, errors };
     if failed { invalid(p) } else { p.into_response() }
 }
 
@@ -86,5 +109,42 @@ pub async fn delete(State(s): State<AppState>, PageUser(user): PageUser, Path(id
     match s.app.delete_quarantined(&user.actor(), id).await {
         Ok(()) => Redirect::to("/admin/mail").into_response(),
         Err(e) => error_response(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct TemplateForm {
+    subject: String,
+    body: String,
+}
+
+pub async fn save_template(
+    State(s): State<AppState>,
+    PageUser(user): PageUser,
+    Path(kind): Path<String>,
+    Form(f): Form<TemplateForm>,
+) -> Response {
+    match s.app.save_mail_template(&user.actor(), &kind, Some((&f.subject, &f.body))).await {
+        Ok(()) => Redirect::to(&format!("/admin/mail#template-{kind}")).into_response(),
+        Err(e) => match FormErrors::from_error(e) {
+            Ok(errors) => page_editing(&s, user, errors, Some((kind, f.subject, f.body))).await,
+            Err(r) => r,
+        },
+    }
+}
+
+pub async fn reset_template(State(s): State<AppState>, PageUser(user): PageUser, Path(kind): Path<String>) -> Response {
+    match s.app.save_mail_template(&user.actor(), &kind, None).await {
+        Ok(()) => Redirect::to(&format!("/admin/mail#template-{kind}")).into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+impl MailPage {
+    fn error_for(&self, kind: &str, field: &str) -> Option<&str> {
+        match &self.editing {
+            Some((k, _, _)) if k == kind => self.errors.get(field),
+            _ => None,
+        }
     }
 }

@@ -49,6 +49,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/audit", get(directory::audit))
         .route("/admin/mail", get(mail::show))
         .route("/admin/mail/notifications", post(mail::save_notifications))
+        .route("/admin/mail/templates/{kind}", post(mail::save_template))
+        .route("/admin/mail/templates/{kind}/reset", post(mail::reset_template))
         .route("/admin/mail/quarantine/{id}/retry", post(mail::retry))
         .route("/admin/mail/quarantine/{id}/delete", post(mail::delete))
         .route("/settings/tokens", get(settings::tokens).post(settings::create_token))

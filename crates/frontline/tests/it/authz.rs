@@ -223,6 +223,19 @@ fn api_cases() -> Vec<Case> {
             body: no_body,
             expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden),
         },
+        Case { method: Method::GET, path: "/api/v1/mail/templates", body: no_body, expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden) },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/mail/templates/ticket_solved",
+            body: |_| json!({"subject": "[#{{ ticket_id }}] Done: {{ subject }}", "body": "Solved. {{ ticket_url }}"}),
+            expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden),
+        },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/mail/templates/ticket_solved",
+            body: no_body,
+            expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden),
+        },
     ]
 }
 
@@ -256,6 +269,7 @@ async fn matrix(db: TestDb) {
                 .replace("{tok}", "{id}")
                 .replace("{q}", "{id}")
                 .replace("/notifications/ticket_solved", "/notifications/{kind}")
+                .replace("/templates/ticket_solved", "/templates/{kind}")
                 .replace("/queues/open", "/queues/{view}");
             format!("{} {generic}", c.method)
         })
@@ -463,6 +477,12 @@ async fn pages(db: TestDb) {
         ("/settings/tokens".into(), vec![("name", "t".into())], STAFF),
         (format!("/settings/tokens/{admin_token}/revoke"), vec![], &["admin"]),
         ("/admin/mail/notifications".into(), vec![("ticket_created", "on".into()), ("public_reply", "on".into())], MAIL_ADMINS),
+        (
+            "/admin/mail/templates/ticket_created".into(),
+            vec![("subject", "[#{{ ticket_id }}] Got it: {{ subject }}".into()), ("body", "Thanks! {{ ticket_url }}".into())],
+            MAIL_ADMINS,
+        ),
+        ("/admin/mail/templates/ticket_created/reset".into(), vec![], MAIL_ADMINS),
     ];
     let mut n = 0;
     for (who, user) in d.everyone() {

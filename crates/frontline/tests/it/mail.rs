@@ -71,12 +71,48 @@ async fn notifications_thread(db: TestDb) {
     assert!(subjects.contains(&format!("[#{id}] Assigned to you: Export stuck at 99%").as_str()), "{subjects:?}");
     assert!(subjects.contains(&format!("[#{id}] Solved: Export stuck at 99%").as_str()), "{subjects:?}");
 
+    // An admin's template shapes the mail; a broken one is refused before it is saved.
+    let admin = t.token_for(&d.admin).await;
+    let r = t
+        .json(axum::http::Method::PUT, "/api/v1/mail/templates/public_reply", &admin, &json!({"subject": "{{ subjekt }}", "body": "x"}))
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], "subject");
+    let r = t
+        .json(
+            axum::http::Method::PUT,
+            "/api/v1/mail/templates/public_reply",
+            &admin,
+            &json!({"subject": "Reply to your request", "body": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "the ticket token must stay in the subject");
+    let r = t
+        .json(
+            axum::http::Method::PUT,
+            "/api/v1/mail/templates/public_reply",
+            &admin,
+            &json!({"subject": "[#{{ ticket_id }}] News from Acme: {{ subject }}", "body": "Hi {{ recipient }},\n\n{{ author }} says:\n{{ body }}\n\n{{ ticket_url }}"}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    t.post_json(&format!("/api/v1/tickets/{id}/messages"), &agent, &json!({"body": "Templated reply"})).await;
+    t.app.run_due_jobs().await.expect("jobs");
+    let mails = sink.wait_for(already + 5).await;
+    let templated = &mails[already + 4];
+    assert_eq!(header(templated, "Subject"), Some(format!("[#{id}] News from Acme: Export stuck at 99%").as_str()));
+    assert!(templated.contains("Hi dana") && templated.contains("says:") && templated.contains("Templated reply"), "{templated}");
+    assert!(
+        header(templated, "In-Reply-To").is_some() && header(templated, "References").is_some_and(|r| r.contains(&ack_id)),
+        "still threaded"
+    );
+
     // Switched off by an admin: no mail.
     t.app.set_notification(&d.admin.actor(), "public_reply", false).await.expect("setting");
     t.post_json(&format!("/api/v1/tickets/{id}/messages"), &agent, &json!({"body": "One more thing"})).await;
     t.app.run_due_jobs().await.expect("jobs");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(sink.messages().len(), already + 4);
+    assert_eq!(sink.messages().len(), already + 5);
 }
 on_both_engines!(notifications, notifications_thread);
 

@@ -1,0 +1,151 @@
+//! Admin-editable notification mails. Templates are minijinja (sandboxed,
+//! no file or network access) over a fixed set of variables; a template is
+//! checked by rendering it with sample values before it is saved.
+
+use frontline_domain::DomainError;
+use frontline_domain::authz::{self, Actor, Permission};
+use minijinja::{Environment, UndefinedBehavior, context};
+use serde::Serialize;
+
+use crate::mail::{KINDS, Notification};
+use crate::{App, Result};
+
+/// What templates may use: {{ ticket_id }}, {{ subject }}, {{ status }},
+/// {{ author }}, {{ body }}, {{ ticket_url }}, {{ recipient }}.
+pub const VARIABLES: &[&str] = &["ticket_id", "subject", "status", "author", "body", "ticket_url", "recipient"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MailTemplate {
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    /// False: the built-in text is used.
+    pub customized: bool,
+}
+
+/// The text used while no admin has changed it (the mail adapter renders the
+/// same words, with HTML, from its own templates).
+pub fn default_template(kind: &str) -> (String, String) {
+    let (subject, intro) = match kind {
+        "public_reply" => ("Re: [#{{ ticket_id }}] {{ subject }}", "There is a new reply to your request."),
+        "ticket_solved" => {
+            ("[#{{ ticket_id }}] Solved: {{ subject }}", "Your request was marked as solved. Reply to this mail if it is not.")
+        }
+        "ticket_assigned" => ("[#{{ ticket_id }}] Assigned to you: {{ subject }}", "A ticket was assigned to you."),
+        _ => ("[#{{ ticket_id }}] {{ subject }}", "We received your request and will get back to you."),
+    };
+    let body = format!(
+        "{intro}\n\nTicket #{{{{ ticket_id }}}}: {{{{ subject }}}}\nStatus: {{{{ status }}}}\n{{% if body %}}\n{{{{ author }}}} wrote:\n\n{{{{ body }}}}\n{{% endif %}}\nView it online: {{{{ ticket_url }}}}\n\nReply to this mail to answer; keep [#{{{{ ticket_id }}}}] in the subject."
+    );
+    (subject.to_string(), body)
+}
+
+fn env() -> Environment<'static> {
+    let mut env = Environment::new();
+    // A misspelt variable is an error at save time, not an empty hole in a customer's mail.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Mails are plain text; the HTML part escapes on its own.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env
+}
+
+/// Render (subject, text body) for a notification with the given templates.
+pub fn render(subject: &str, body: &str, n: &Notification) -> std::result::Result<(String, String), String> {
+    let env = env();
+    let ctx = context! {
+        ticket_id => n.ticket_id,
+        subject => n.subject.clone(),
+        status => n.status_label.clone(),
+        author => n.author_name.clone().unwrap_or_default(),
+        body => n.body.clone().unwrap_or_default(),
+        ticket_url => n.ticket_url.clone(),
+        recipient => n.to.first().map(|r| r.name.clone()).unwrap_or_default(),
+    };
+    let s = env.render_str(subject, &ctx).map_err(|e| format!("subject: {e}"))?;
+    let b = env.render_str(body, &ctx).map_err(|e| format!("body: {e}"))?;
+    // One line, whatever the template did.
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    Ok((s, b))
+}
+
+fn sample() -> Notification {
+    Notification {
+        kind: "public_reply".into(),
+        to: vec![crate::mail::Recipient { name: "Dana".into(), email: "dana@example.com".into() }],
+        ticket_id: 1234,
+        subject: "Webhook deliveries fail".into(),
+        status_label: "Pending".into(),
+        author_name: Some("Alex".into()),
+        body: Some("Could you send a failing delivery id?".into()),
+        ticket_url: "https://support.example.com/portal/tickets/1234".into(),
+        message_id: "<sample@example.com>".into(),
+        in_reply_to: None,
+        references: vec![],
+        custom: None,
+    }
+}
+
+impl App {
+    pub async fn mail_templates(&self, actor: &Actor) -> Result<Vec<MailTemplate>> {
+        authz::require(actor, Permission::ManageMail)?;
+        let saved = self.store.mail_templates().await?;
+        Ok(KINDS
+            .iter()
+            .map(|kind| match saved.iter().find(|(k, _, _)| k == kind) {
+                Some((k, s, b)) => MailTemplate { kind: k.clone(), subject: s.clone(), body: b.clone(), customized: true },
+                None => {
+                    let (subject, body) = default_template(kind);
+                    MailTemplate { kind: kind.to_string(), subject, body, customized: false }
+                }
+            })
+            .collect())
+    }
+
+    /// Save a template after checking it renders; `None` restores the built-in text.
+    pub async fn save_mail_template(&self, actor: &Actor, kind: &str, template: Option<(&str, &str)>) -> Result<()> {
+        authz::require(actor, Permission::ManageMail)?;
+        if !KINDS.contains(&kind) {
+            return Err(DomainError::invalid("kind", format!("unknown mail '{kind}'; use one of {}", KINDS.join(", "))).into());
+        }
+        if let Some((subject, body)) = template {
+            if subject.trim().is_empty() || subject.len() > 500 {
+                return Err(DomainError::invalid("subject", "the subject template is required and at most 500 characters").into());
+            }
+            if body.trim().is_empty() || body.len() > 20_000 {
+                return Err(DomainError::invalid("body", "the body template is required and at most 20,000 characters").into());
+            }
+            let (s, _) = render(subject, body, &sample()).map_err(|e| {
+                let field = if e.starts_with("subject") { "subject" } else { "body" };
+                DomainError::invalid(field, format!("{e} (variables: {})", VARIABLES.join(", ")))
+            })?;
+            if !s.contains("#1234") {
+                return Err(
+                    DomainError::invalid("subject", "keep [#{{ ticket_id }}] in the subject so that replies find their ticket").into()
+                );
+            }
+        }
+        let audit = frontline_store::Audit {
+            actor_id: (actor.user_id != 0).then_some(actor.user_id),
+            action: "mail.template",
+            target: format!("mail_template:{kind}"),
+            detail: if template.is_some() { "saved".into() } else { "reset".into() },
+        };
+        self.store.set_mail_template(kind, template, Some(&audit)).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn defaults_render_and_mistakes_are_caught() {
+        for kind in crate::mail::KINDS {
+            let (s, b) = super::default_template(kind);
+            let (subject, body) = super::render(&s, &b, &super::sample()).expect("default renders");
+            assert!(subject.contains("[#1234]"), "{subject}");
+            assert!(body.contains("https://support.example.com/portal/tickets/1234"));
+        }
+        assert!(super::render("[#{{ ticket_id }}] {{ subjekt }}", "x", &super::sample()).is_err(), "misspelt variables are refused");
+        assert!(super::render("{% if %}", "x", &super::sample()).is_err());
+    }
+}
