@@ -61,6 +61,17 @@ async fn notifications_thread(db: TestDb) {
     assert!(header(reply, "Auto-Submitted").is_none(), "a person's reply is not automatic mail");
     assert!(reply.contains("Could you check the bucket") && !reply.contains("SECRET"), "{reply}");
 
+    // The customer answers the reply from their mail client: it lands on the same ticket.
+    let reply_id = header(reply, "Message-ID").expect("reply id").to_string();
+    let answer = format!(
+        "From: Dana <dana@northwind.example>\r\nTo: support@acme.example\r\nSubject: Re: Re: [#{id}] Export stuck at 99%\r\nMessage-ID: <dana-answer@northwind.example>\r\nIn-Reply-To: {reply_id}\r\nReferences: {ack_id} {reply_id}\r\n\r\nThe bucket was full, cleaned it up.\r\n\r\nOn Mon, Support wrote:\r\n> Could you check the bucket's free space?\r\n"
+    );
+    let parsed = frontline_mail::inbound::parse(answer.as_bytes()).expect("parse");
+    let outcome = t.app.ingest_email(&parsed).await.expect("ingest");
+    assert_eq!(outcome, frontline_app::ingest::IngestOutcome::Appended { ticket_id: id });
+    let v = t.get(&format!("/api/v1/tickets/{id}"), &agent).await.json();
+    assert_eq!(v["status"], "open", "the customer's answer reopens the pending ticket");
+
     // Solving tells the customer; assigning tells the agent (when someone else assigns).
     let head = t.token_for(&d.head).await;
     t.patch_json(&format!("/api/v1/tickets/{id}"), &head, &json!({"assignee_id": d.agent.id})).await;
