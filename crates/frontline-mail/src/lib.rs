@@ -4,6 +4,7 @@
 //! ticket; automatic mail says so (RFC 3834 Auto-Submitted) so that
 //! auto-responders do not answer it.
 
+pub mod imap;
 pub mod inbound;
 
 use askama::Template;

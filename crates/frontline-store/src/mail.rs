@@ -142,3 +142,27 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// (UIDVALIDITY, last UID stored) of an IMAP mailbox.
+    pub async fn imap_state(&self, mailbox: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_as("SELECT uid_validity, last_uid FROM imap_state WHERE mailbox = $1")
+            .bind(mailbox)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    pub async fn set_imap_state(&self, mailbox: &str, uid_validity: i64, last_uid: i64) -> Result<(), StoreError> {
+        with_pool!(self, |p| sqlx::query(
+            "INSERT INTO imap_state (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3) \
+             ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid"
+        )
+        .bind(mailbox)
+        .bind(uid_validity)
+        .bind(last_uid)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

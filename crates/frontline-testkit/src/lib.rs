@@ -6,6 +6,7 @@
 pub mod browser;
 mod db;
 mod http;
+pub mod imap;
 pub mod smtp;
 
 pub use db::{Engine, TestDb};

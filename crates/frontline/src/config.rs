@@ -32,6 +32,31 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of notification mail, e.g. "Acme Support <support@acme.example>".
     pub mail_from: String,
+    /// Mailboxes polled over IMAP ([[imap]] tables in the TOML file).
+    pub imap: Vec<ImapConfig>,
+    /// Seconds between IMAP polls.
+    pub imap_poll_seconds: u64,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ImapConfig {
+    /// Our name for the mailbox (its progress is kept under it).
+    pub name: String,
+    pub host: String,
+    #[serde(default = "default_imap_port")]
+    pub port: u16,
+    pub username: String,
+    pub password: String,
+    #[serde(default = "default_folder")]
+    pub folder: String,
+}
+
+fn default_imap_port() -> u16 {
+    143
+}
+
+fn default_folder() -> String {
+    "INBOX".into()
 }
 
 const KNOWN_KEYS: &[&str] =
@@ -50,6 +75,8 @@ impl Default for Config {
             run_jobs: true,
             smtp_url: None,
             mail_from: "Support <support@localhost.localdomain>".into(),
+            imap: vec![],
+            imap_poll_seconds: 30,
         }
     }
 }
@@ -68,6 +95,11 @@ impl std::fmt::Debug for Config {
             .field("run_jobs", &self.run_jobs)
             .field("smtp_url", &self.smtp_url.as_ref().map(|u| redact_url(u)))
             .field("mail_from", &self.mail_from)
+            .field(
+                "imap",
+                &self.imap.iter().map(|m| format!("{}: {}@{}:{}/{}", m.name, m.username, m.host, m.port, m.folder)).collect::<Vec<_>>(),
+            )
+            .field("imap_poll_seconds", &self.imap_poll_seconds)
             .finish()
     }
 }

@@ -45,6 +45,31 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
     } else {
         None
     };
+    let mut pollers = Vec::new();
+    for mb in &config.imap {
+        let mailbox = frontline_mail::imap::ImapMailbox {
+            name: mb.name.clone(),
+            host: mb.host.clone(),
+            port: mb.port,
+            username: mb.username.clone(),
+            password: mb.password.clone(),
+            folder: mb.folder.clone(),
+        };
+        let (app, mut stop, every) = (app.clone(), stop_tx.subscribe(), config.imap_poll_seconds.max(5));
+        pollers.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    _ = tick.tick() => match frontline_mail::imap::poll_once(&app, &mailbox).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(mailbox = %mailbox.name, messages = n, "mail taken in over IMAP"),
+                        Err(e) => tracing::warn!(mailbox = %mailbox.name, error = %e, "IMAP poll failed; will retry"),
+                    },
+                }
+            }
+        }));
+    }
     let state = AppState::new(app.clone(), WebConfig { base_url: config.base_url.clone(), secure_cookies: config.secure_cookies });
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(listen = %config.listen, base_url = %config.base_url, engine = ?app.store.engine(), "Frontline is serving");
@@ -52,6 +77,9 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     if let Some(j) = jobs {
         let _ = j.await;
+    }
+    for p in pollers {
+        let _ = p.await;
     }
     app.store.close().await;
     Ok(())

@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod fixtures;
+mod imap;
 mod jobs;
 mod mail;
 mod mail_in;

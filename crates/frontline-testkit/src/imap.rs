@@ -1,0 +1,91 @@
+//! A real IMAP server on loopback: Debian's Dovecot with a throwaway
+//! configuration, one user, and a Maildir the test delivers into.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const USER: &str = "imap-test";
+pub const PASSWORD: &str = "imap-secret";
+
+pub struct ImapServer {
+    pub port: u16,
+    child: Child,
+    dir: tempfile::TempDir,
+    delivered: usize,
+}
+
+impl ImapServer {
+    /// None (after saying why) when Dovecot is not installed outside CI.
+    pub async fn start(test: &str) -> Option<ImapServer> {
+        if !std::path::Path::new("/usr/sbin/dovecot").exists() {
+            crate::skip(test, "Dovecot is not installed (apt-get install dovecot-imapd)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let dir = tempfile::tempdir().expect("dir");
+        let d = dir.path();
+        for sub in ["run", "state", "mail", "home"] {
+            std::fs::create_dir_all(d.join(sub)).expect("dir");
+        }
+        std::fs::write(d.join("passwd"), format!("{USER}:{{PLAIN}}{PASSWORD}::::::\n")).expect("passwd");
+        let conf = format!(
+            "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\nprotocols = imap\nlisten = 127.0.0.1\nssl = no\n\
+             disable_plaintext_auth = no\nauth_mechanisms = plain login\nfirst_valid_uid = 0\nmail_location = maildir:{d}/mail/%u\n\
+             default_internal_user = dovenull\ndefault_login_user = dovenull\n\
+             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
+             userdb {{\n  driver = static\n  args = uid=dovenull gid=dovenull home={d}/home/%u\n}}\n\
+             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             service anvil {{\n  chroot =\n}}\n",
+            d = d.display()
+        );
+        std::fs::write(d.join("dovecot.conf"), conf).expect("conf");
+        // Dovecot drops to this user for mail access; it must own the Maildir.
+        let _ = Command::new("chown").args(["-R", "dovenull:dovenull"]).arg(d.join("mail")).arg(d.join("home")).status();
+        let _ = Command::new("chmod").args(["755"]).arg(d).status();
+        let child = Command::new("/usr/sbin/dovecot")
+            .arg("-F")
+            .arg("-c")
+            .arg(d.join("dovecot.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dovecot");
+        let mut server = ImapServer { port, child, dir, delivered: 0 };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        server.stop();
+        panic!("dovecot did not start; see its log in {}", server.dir.path().display());
+    }
+
+    fn maildir(&self) -> PathBuf {
+        self.dir.path().join("mail").join(USER)
+    }
+
+    /// Put a message into the user's INBOX, as an MTA would.
+    pub fn deliver(&mut self, raw: &[u8]) {
+        let md = self.maildir();
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir_all(md.join(sub)).expect("maildir");
+        }
+        self.delivered += 1;
+        let name = format!("{}.M{}P{}.frontline-test", 1_800_000_000 + self.delivered, self.delivered, std::process::id());
+        std::fs::write(md.join("new").join(name), raw).expect("deliver");
+        let _ = Command::new("chown").args(["-R", "dovenull:dovenull"]).arg(&md).status();
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ImapServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
