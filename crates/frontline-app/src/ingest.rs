@@ -89,7 +89,8 @@ impl App {
         Ok(self.store.followers(ticket.id).await?.contains(&user.id))
     }
 
-    pub async fn ingest_email(&self, mail: &InboundEmail) -> Result<IngestOutcome> {
+    /// Take in one mail; new tickets go to `team` (the mailbox's team), if any.
+    pub async fn ingest_email(&self, mail: &InboundEmail, team: Option<i64>) -> Result<IngestOutcome> {
         if let Some(id) = &mail.message_id
             && let Some((ticket_id, _)) = self.store.message_for_mail_id(id).await?
         {
@@ -163,7 +164,7 @@ impl App {
                     priority: Priority::Normal,
                     ticket_type: TicketType::Question,
                     assignee_id: None,
-                    team_id: None,
+                    team_id: team,
                     tier: 1,
                     escalation_level: 0,
                     tags: vec![],
@@ -201,5 +202,12 @@ impl App {
             }
         }
         Ok(outcome)
+    }
+}
+
+impl App {
+    /// The id of a team by name, for mailbox configuration.
+    pub async fn team_by_name(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self.store.list_teams().await?.into_iter().find(|t| t.name.eq_ignore_ascii_case(name.trim())).map(|t| t.id))
     }
 }

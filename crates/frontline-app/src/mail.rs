@@ -196,7 +196,7 @@ impl App {
         let item =
             self.store.list_quarantine(1000).await?.into_iter().find(|q| q.id == id).ok_or(DomainError::NotFound("quarantined mail"))?;
         let mail = parse(item.raw.as_bytes()).map_err(|e| DomainError::invalid("raw", format!("still cannot be read: {e}")))?;
-        let outcome = self.ingest_email(&mail).await?;
+        let outcome = self.ingest_email(&mail, None).await?;
         self.store.delete_quarantine(id).await?;
         Ok(outcome)
     }

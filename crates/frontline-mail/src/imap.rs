@@ -18,6 +18,8 @@ pub struct ImapMailbox {
     pub username: String,
     pub password: String,
     pub folder: String,
+    /// New tickets from this mailbox go to this team.
+    pub team_id: Option<i64>,
 }
 
 /// Fetch and store what arrived since the last poll; returns how many
@@ -48,7 +50,7 @@ pub async fn poll_once(app: &App, mb: &ImapMailbox) -> Result<usize, String> {
     messages.sort_by_key(|(uid, _)| *uid);
     for (uid, raw) in messages {
         let result = match crate::inbound::parse(&raw) {
-            Ok(mail) => app.ingest_email(&mail).await.map(|_| ()),
+            Ok(mail) => app.ingest_email(&mail, mb.team_id).await.map(|_| ()),
             Err(e) => Err(AppError::Domain(frontline_domain::DomainError::invalid("raw", e))),
         };
         match result {

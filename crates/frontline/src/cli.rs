@@ -163,6 +163,9 @@ pub enum MailCommand {
         /// Which mailbox the message arrived at.
         #[arg(long, default_value = "support")]
         mailbox: String,
+        /// Team that new tickets from this mailbox go to.
+        #[arg(long)]
+        team: Option<String>,
     },
 }
 
@@ -173,7 +176,7 @@ pub const EX_TEMPFAIL: u8 = 75;
 const MAX_MAIL_BYTES: usize = 50 * 1024 * 1024;
 
 pub async fn mail(config: Config, cmd: MailCommand) -> std::process::ExitCode {
-    let MailCommand::Ingest { mailbox } = cmd;
+    let MailCommand::Ingest { mailbox, team } = cmd;
     let mut raw = Vec::new();
     if let Err(e) = std::io::stdin().take(MAX_MAIL_BYTES as u64 + 1).read_to_end(&mut raw) {
         eprintln!("error: cannot read the message: {e}");
@@ -186,12 +189,29 @@ pub async fn mail(config: Config, cmd: MailCommand) -> std::process::ExitCode {
             return std::process::ExitCode::from(EX_TEMPFAIL);
         }
     };
+    let team_id = match &team {
+        None => None,
+        Some(name) => match app.team_by_name(name).await {
+            Ok(Some(id)) => Some(id),
+            // A configuration mistake: keep the mail at the MTA until it is fixed.
+            Ok(None) => {
+                eprintln!("error: no team named '{name}'");
+                app.store.close().await;
+                return std::process::ExitCode::from(EX_TEMPFAIL);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                app.store.close().await;
+                return std::process::ExitCode::from(EX_TEMPFAIL);
+            }
+        },
+    };
     let result = if raw.len() > MAX_MAIL_BYTES {
         Err(format!("message larger than {MAX_MAIL_BYTES} bytes"))
     } else {
         match frontline_mail::inbound::parse(&raw) {
             Err(e) => Err(e),
-            Ok(mail) => match app.ingest_email(&mail).await {
+            Ok(mail) => match app.ingest_email(&mail, team_id).await {
                 Ok(outcome) => {
                     println!("{outcome:?}");
                     Ok(())

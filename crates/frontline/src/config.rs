@@ -49,6 +49,9 @@ pub struct ImapConfig {
     pub password: String,
     #[serde(default = "default_folder")]
     pub folder: String,
+    /// Team that new tickets from this mailbox go to (by name).
+    #[serde(default)]
+    pub team: Option<String>,
 }
 
 fn default_imap_port() -> u16 {

@@ -47,7 +47,17 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
     };
     let mut pollers = Vec::new();
     for mb in &config.imap {
+        let team_id = match &mb.team {
+            None => None,
+            Some(name) => Some(
+                app.team_by_name(name)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .with_context(|| format!("mailbox {}: no team named '{name}'", mb.name))?,
+            ),
+        };
         let mailbox = frontline_mail::imap::ImapMailbox {
+            team_id,
             name: mb.name.clone(),
             host: mb.host.clone(),
             port: mb.port,

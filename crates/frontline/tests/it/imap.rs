@@ -25,6 +25,7 @@ async fn polling(db: TestDb) {
         username: USER.into(),
         password: PASSWORD.into(),
         folder: "INBOX".into(),
+        team_id: Some(d.team),
     };
     let count = |v: serde_json::Value| v["data"].as_array().map(Vec::len).unwrap_or(0);
     let before = count(t.get("/api/v1/tickets?limit=100", &agent).await.json());
@@ -34,6 +35,8 @@ async fn polling(db: TestDb) {
     }
     assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 3);
     assert_eq!(count(t.get("/api/v1/tickets?limit=100", &agent).await.json()), before + 3);
+    let team = t.get(&format!("/api/v1/tickets?team_id={}", d.team), &agent).await.json();
+    assert_eq!(count(team), 3, "the mailbox's team gets its tickets");
     // Nothing new: nothing taken, nothing stored twice.
     assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 0);
     // Only what arrived since is read; an unreadable message is kept in quarantine.

@@ -67,7 +67,7 @@ async fn notifications_thread(db: TestDb) {
         "From: Dana <dana@northwind.example>\r\nTo: support@acme.example\r\nSubject: Re: Re: [#{id}] Export stuck at 99%\r\nMessage-ID: <dana-answer@northwind.example>\r\nIn-Reply-To: {reply_id}\r\nReferences: {ack_id} {reply_id}\r\n\r\nThe bucket was full, cleaned it up.\r\n\r\nOn Mon, Support wrote:\r\n> Could you check the bucket's free space?\r\n"
     );
     let parsed = frontline_mail::inbound::parse(answer.as_bytes()).expect("parse");
-    let outcome = t.app.ingest_email(&parsed).await.expect("ingest");
+    let outcome = t.app.ingest_email(&parsed, None).await.expect("ingest");
     assert_eq!(outcome, frontline_app::ingest::IngestOutcome::Appended { ticket_id: id });
     let v = t.get(&format!("/api/v1/tickets/{id}"), &agent).await.json();
     assert_eq!(v["status"], "open", "the customer's answer reopens the pending ticket");

@@ -15,8 +15,13 @@ fn fixture(name: &str) -> Vec<u8> {
 
 /// Pipe one message into the CLI; returns (exit code, stdout + stderr).
 fn ingest(db_url: &str, raw: &[u8]) -> (i32, String) {
+    ingest_with(db_url, raw, &[])
+}
+
+fn ingest_with(db_url: &str, raw: &[u8], extra: &[&str]) -> (i32, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_frontline"))
         .args(["--database-url", db_url, "mail", "ingest", "--mailbox", "support"])
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -59,10 +64,13 @@ async fn mail_in(db: TestDb) {
     let msgs = t.get(&format!("/api/v1/tickets/{latin}/messages"), &agent).await.json();
     assert!(body_of(&msgs).contains("Grüße, Jürgen"), "{msgs}");
 
-    // HTML-only mail: text is derived, markup is gone.
-    let (code, out) = ingest(&url, &fixture("html-only.eml"));
+    // HTML-only mail: text is derived, markup is gone. This mailbox belongs to a team.
+    let (code, out) = ingest_with(&url, &fixture("html-only.eml"), &["--team", "integrations"]);
     assert_eq!(code, 0, "{out}");
     let html = created_id(&out);
+    assert_eq!(t.get(&format!("/api/v1/tickets/{html}"), &agent).await.json()["team_id"], d.team);
+    let (code, _) = ingest_with(&url, b"From: x@northwind.example\r\nSubject: y\r\n\r\nz\r\n", &["--team", "No Such Team"]);
+    assert_eq!(code, 75, "an unknown team is a configuration error: the MTA keeps the mail");
     let text = body_of(&t.get(&format!("/api/v1/tickets/{html}/messages"), &agent).await.json());
     assert!(text.contains("Totals are") && text.contains("off by 3%") && !text.contains("<b>") && !text.contains("<script"), "{text}");
 
