@@ -20,7 +20,7 @@ impl App {
                 tracing::info!(removed = n, "purged expired sessions and sign-in attempts");
                 Ok(())
             }
-            kind if crate::mail::is_notify(kind) => self.run_notify(job).await,
+            frontline_store::jobs::NOTIFY => self.run_notify(job).await,
             other => Err(AppError::internal(format!("no handler for job kind '{other}'"))),
         }
     }

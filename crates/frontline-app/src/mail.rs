@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use frontline_domain::DomainError;
-use frontline_store::jobs::{Job, NOTIFY, NotifyPayload};
+use frontline_store::jobs::{Job, NotifyPayload};
 use serde::Serialize;
 
 use crate::{App, AppError, Result};
@@ -159,10 +159,6 @@ impl App {
     }
 }
 
-pub(crate) fn is_notify(kind: &str) -> bool {
-    kind == NOTIFY
-}
-
 impl App {
     pub async fn quarantine(&self, actor: &frontline_domain::authz::Actor) -> Result<Vec<frontline_store::mail::QuarantinedMail>> {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
@@ -193,8 +189,7 @@ impl App {
         parse: impl Fn(&[u8]) -> std::result::Result<crate::ingest::InboundEmail, String>,
     ) -> Result<crate::ingest::IngestOutcome> {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
-        let item =
-            self.store.list_quarantine(1000).await?.into_iter().find(|q| q.id == id).ok_or(DomainError::NotFound("quarantined mail"))?;
+        let item = self.store.get_quarantine(id).await?.ok_or(DomainError::NotFound("quarantined mail"))?;
         let mail = parse(item.raw.as_bytes()).map_err(|e| DomainError::invalid("raw", format!("still cannot be read: {e}")))?;
         let outcome = self.ingest_email(&mail, None).await?;
         self.store.delete_quarantine(id).await?;

@@ -89,6 +89,13 @@ impl Store {
         .await)?)
     }
 
+    pub async fn get_quarantine(&self, id: i64) -> Result<Option<QuarantinedMail>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_as("SELECT id, mailbox, raw, error, received_at FROM mail_quarantine WHERE id = $1")
+            .bind(id)
+            .fetch_optional(p)
+            .await)?)
+    }
+
     pub async fn delete_quarantine(&self, id: i64) -> Result<bool, StoreError> {
         let n = with_pool!(self, |p| sqlx::query("DELETE FROM mail_quarantine WHERE id = $1")
             .bind(id)
