@@ -5,9 +5,11 @@
 //! someone else's conversation.
 
 use frontline_domain::DomainError;
-use frontline_domain::mail::clean_subject;
+use frontline_domain::attachment::{self, human_size};
+use frontline_domain::mail::{clean_subject, forwarded_sender, is_forward};
 use frontline_domain::ticket::{self, BODY_MAX, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::user::{Email, Role};
+use frontline_store::attachments::NewAttachment;
 use frontline_store::tickets::{NewMessage, NewTicket, TicketChange};
 use frontline_store::users::NewUser;
 use frontline_store::{Audit, Ticket, User};
@@ -27,6 +29,13 @@ pub struct InboundEmail {
     pub subject: String,
     /// Plain text (derived from HTML when the mail has no text part).
     pub body: String,
+    /// The HTML part, already sanitized by the mail adapter.
+    pub body_html: Option<String>,
+    /// Attachments and inline images, as the mail carried them (the size
+    /// limits are applied here).
+    pub attachments: Vec<NewAttachment>,
+    /// The sender of a message attached as message/rfc822 (a forward "as attachment").
+    pub forwarded_from: Option<(Option<String>, String)>,
     /// Auto-reply, bounce or list mail: stored, never answered.
     pub automatic: bool,
 }
@@ -96,13 +105,21 @@ impl App {
         {
             return Ok(IngestOutcome::Duplicate { ticket_id });
         }
+        if self.config.is_own_address(&mail.from_email) {
+            return Err(DomainError::invalid("from", format!("sent from Frontline's own address {}: a mail loop", mail.from_email)).into());
+        }
         let sender = self.mail_user(mail.from_name.as_deref(), &mail.from_email).await?;
         if !sender.active {
             return Err(DomainError::Forbidden("the sender's account is deactivated").into());
         }
+        let (attachments, refused) = self.within_limits(&mail.attachments);
         let body = {
             let text = mail.body.trim();
-            let text = if text.is_empty() { "(no text)" } else { text };
+            let mut text = if text.is_empty() { "(no text)".to_string() } else { text.to_string() };
+            // Files over the limits are not kept; the conversation says so.
+            for (name, size) in refused {
+                text.push_str(&format!("\n\n[Attachment not stored: {name} ({}) is over the size limit.]", human_size(size)));
+            }
             text.chars().take(BODY_MAX).collect::<String>()
         };
 
@@ -147,6 +164,8 @@ impl App {
                             channel: Channel::Email,
                             created_at: None,
                             email_message_id: mail.message_id.clone(),
+                            body_html: mail.body_html.clone(),
+                            attachments,
                         }),
                         notify: vec![],
                     })
@@ -158,6 +177,11 @@ impl App {
                 IngestOutcome::Appended { ticket_id: t.id }
             }
             _ => {
+                // An agent forwarding a customer's mail opens the ticket for that customer.
+                let requester = match self.forwarded_customer(&sender, mail).await? {
+                    Some(customer) => customer,
+                    None => sender.clone(),
+                };
                 let fields = TicketFields {
                     subject: ticket::parse_subject(&clean_subject(&mail.subject).chars().take(ticket::SUBJECT_MAX).collect::<String>())?,
                     status: Status::New,
@@ -175,13 +199,15 @@ impl App {
                     .create_ticket(&NewTicket {
                         fields,
                         channel: Channel::Email,
-                        requester_id: sender.id,
-                        organization_id: sender.organization_id,
+                        requester_id: requester.id,
+                        organization_id: requester.organization_id,
                         created_by: sender.id,
                         body,
                         created_at: None,
                         notify,
                         email_message_id: mail.message_id.clone(),
+                        body_html: mail.body_html.clone(),
+                        attachments,
                     })
                     .await?;
                 IngestOutcome::Created { ticket_id }
@@ -193,7 +219,7 @@ impl App {
             }
         };
         // Cc'd people follow the ticket.
-        for (name, address) in &mail.cc {
+        for (name, address) in mail.cc.iter().filter(|(_, a)| !self.config.is_own_address(a)) {
             if let Ok(user) = self.mail_user(name.as_deref(), address).await
                 && user.id != sender.id
                 && user.role.is_customer()
@@ -206,6 +232,52 @@ impl App {
 }
 
 impl App {
+    /// The mail's files that fit the limits (in order, while the total
+    /// allows), and the names and sizes of those that do not.
+    fn within_limits(&self, files: &[NewAttachment]) -> (Vec<NewAttachment>, Vec<(String, usize)>) {
+        let limits = &self.config.attachment_limits;
+        let (mut kept, mut refused, mut total) = (Vec::new(), Vec::new(), 0usize);
+        for f in files {
+            let name = attachment::clean_filename(&f.filename);
+            let size = f.data.len();
+            if size == 0 {
+                continue;
+            }
+            if size > limits.max_file_bytes || total + size > limits.max_total_bytes || kept.len() >= limits.max_files {
+                refused.push((name, size));
+                continue;
+            }
+            total += size;
+            kept.push(NewAttachment {
+                filename: name,
+                content_type: attachment::clean_content_type(&f.content_type),
+                content_id: f.content_id.clone(),
+                inline: f.inline,
+                data: f.data.clone(),
+            });
+        }
+        (kept, refused)
+    }
+
+    /// For a mail an agent forwarded (not a reply to a ticket): the customer
+    /// who wrote the forwarded message, if it names one.
+    async fn forwarded_customer(&self, sender: &User, mail: &InboundEmail) -> Result<Option<User>> {
+        if !sender.role.is_staff() || !is_forward(&mail.subject) {
+            return Ok(None);
+        }
+        let Some((name, address)) = mail.forwarded_from.clone().or_else(|| forwarded_sender(&mail.body)) else { return Ok(None) };
+        if self.config.is_own_address(&address) {
+            return Ok(None);
+        }
+        let original = match self.mail_user(name.as_deref(), &address).await {
+            Ok(user) => user,
+            // Not a usable address: the agent stays the requester.
+            Err(AppError::Domain(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(Some(original).filter(|u| u.role.is_customer() && u.active))
+    }
+
     /// The id of a team by name, for mailbox configuration.
     pub async fn team_by_name(&self, name: &str) -> Result<Option<i64>> {
         Ok(self.store.list_teams().await?.into_iter().find(|t| t.name.eq_ignore_ascii_case(name.trim())).map(|t| t.id))

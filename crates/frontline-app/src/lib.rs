@@ -28,6 +28,11 @@ pub struct AppConfig {
     pub login_window_minutes: i64,
     /// The public URL, for links in mails.
     pub public_url: String,
+    /// How big and how many files a message may carry.
+    pub attachment_limits: frontline_domain::attachment::Limits,
+    /// Frontline's own mail addresses (sender, mailboxes): never made into
+    /// customers or followers, and mail from them is never taken in.
+    pub own_addresses: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -38,6 +43,8 @@ impl Default for AppConfig {
             login_max_failures: 5,
             login_window_minutes: 15,
             public_url: "http://127.0.0.1:8080".into(),
+            attachment_limits: Default::default(),
+            own_addresses: vec![],
         }
     }
 }
@@ -51,6 +58,12 @@ pub struct App {
     /// Outgoing mail; without one, no notifications are queued.
     pub(crate) mailer: Option<Arc<dyn mail::Mailer>>,
     pub(crate) base_url: String,
+}
+
+impl AppConfig {
+    pub fn is_own_address(&self, address: &str) -> bool {
+        self.own_addresses.iter().any(|a| a.eq_ignore_ascii_case(address.trim()))
+    }
 }
 
 impl App {

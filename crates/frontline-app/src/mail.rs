@@ -44,6 +44,16 @@ pub struct Notification {
     pub references: Vec<String>,
     /// Subject and text body from an admin's template; None: the adapter's built-in text.
     pub custom: Option<(String, String)>,
+    /// Files of the reply the mail carries (not offered to templates).
+    #[serde(skip)]
+    pub attachments: Vec<OutgoingFile>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutgoingFile {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
 }
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send + 'a>>;
@@ -115,13 +125,14 @@ impl App {
             }
             _ => {
                 // The requester and the ticket's followers (people Cc'd or answering in the thread).
-                let mut to = Vec::new();
                 let mut people = vec![ticket.requester_id];
                 people.extend(self.store.followers(ticket.id).await?);
-                for id in people {
-                    if let Some(u) = self.store.get_user(id).await?.filter(|u| u.active)
-                        && !to.iter().any(|r: &Recipient| r.email == u.email)
-                    {
+                let mut users = self.store.users_by_ids(&people).await?;
+                // The requester first, then followers.
+                users.sort_by_key(|u| u.id != ticket.requester_id);
+                let mut to: Vec<Recipient> = Vec::new();
+                for u in users.into_iter().filter(|u| u.active) {
+                    if !to.iter().any(|r| r.email == u.email) {
                         to.push(Recipient { name: u.name, email: u.email });
                     }
                 }
@@ -131,6 +142,16 @@ impl App {
                 (to, format!("{base}/portal/tickets/{}", ticket.id))
             }
         };
+        // A public reply's files go with the mail; inline images are part of
+        // the HTML we do not send, so they are left out.
+        let mut files = Vec::new();
+        if let Some(m) = &message {
+            for a in m.attachments.iter().filter(|a| !a.inline) {
+                if let Some(data) = self.store.attachment_data(a.id).await? {
+                    files.push(OutgoingFile { filename: a.filename.clone(), content_type: a.content_type.clone(), data });
+                }
+            }
+        }
         let mut n = Notification {
             kind: p.event.clone(),
             to,
@@ -144,6 +165,7 @@ impl App {
             in_reply_to: previous.last().cloned(),
             references: previous,
             custom: None,
+            attachments: files,
         };
         if let Some((subject, body)) = self.store.mail_template(&n.kind).await? {
             // A template that stopped rendering falls back to the built-in text rather than losing the mail.
@@ -190,8 +212,8 @@ impl App {
     ) -> Result<crate::ingest::IngestOutcome> {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         let item = self.store.get_quarantine(id).await?.ok_or(DomainError::NotFound("quarantined mail"))?;
-        let mail = parse(item.raw.as_bytes()).map_err(|e| DomainError::invalid("raw", format!("still cannot be read: {e}")))?;
-        let outcome = self.ingest_email(&mail, None).await?;
+        let mail = parse(&item.raw).map_err(|e| DomainError::invalid("raw", format!("still cannot be read: {e}")))?;
+        let outcome = self.ingest_email(&mail, item.team_id).await?;
         self.store.delete_quarantine(id).await?;
         Ok(outcome)
     }

@@ -82,6 +82,7 @@ fn sample() -> Notification {
         in_reply_to: None,
         references: vec![],
         custom: None,
+        attachments: vec![],
     }
 }
 

@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use frontline_domain::DomainError;
+use frontline_domain::attachment;
 use frontline_domain::authz::{self, Actor, Permission};
 use frontline_domain::queue::{QueueView, Sort};
 use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::user::{Email, Role};
+pub use frontline_store::attachments::{Attachment, NewAttachment};
 use frontline_store::tickets::{NewMessage, NewTicket, QueueQuery, TicketChange, TicketFilter};
 use frontline_store::users::NewUser;
 use frontline_store::{Message, Page, Ticket, TicketEvent, User};
@@ -79,6 +81,8 @@ pub struct ReplyInput {
     /// Agents may set the status with the reply ("reply and set pending").
     pub status: Option<String>,
     pub channel: Channel,
+    /// Files uploaded with the reply (names and types are cleaned here).
+    pub attachments: Vec<NewAttachment>,
 }
 
 /// A ticket as the actor may see it.
@@ -258,6 +262,8 @@ impl App {
                 created_at: None,
                 notify,
                 email_message_id: None,
+                body_html: None,
+                attachments: vec![],
             })
             .await?;
         Ok(self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?)
@@ -363,7 +369,14 @@ impl App {
     /// Post a public reply or an internal note, optionally with a status.
     pub async fn reply(&self, actor: &Actor, id: i64, input: &ReplyInput) -> Result<Message> {
         let current = self.load_visible(actor, id).await?;
-        let body = ticket::parse_body(&input.body)?;
+        let attachments = self.clean_uploads(&input.attachments)?;
+        let body = if input.body.trim().is_empty() && !attachments.is_empty() {
+            // A reply may be just files; the text says what came.
+            let names: Vec<&str> = attachments.iter().map(|a| a.filename.as_str()).collect();
+            format!("Attached: {}", names.join(", "))
+        } else {
+            ticket::parse_body(&input.body)?
+        };
         match input.kind {
             MessageKind::Internal => authz::require(actor, Permission::AddInternalNote)?,
             MessageKind::Public => {
@@ -412,12 +425,47 @@ impl App {
                     channel: input.channel,
                     created_at: None,
                     email_message_id: None,
+                    body_html: None,
+                    attachments,
                 }),
                 notify,
             })
             .await?
             .ok_or_else(|| crate::AppError::internal("reply was not stored"))?;
         self.store.get_message(message_id).await?.ok_or_else(|| crate::AppError::internal("reply vanished"))
+    }
+
+    /// Uploaded files with safe names and types, within the size limits.
+    fn clean_uploads(&self, files: &[NewAttachment]) -> Result<Vec<NewAttachment>> {
+        let sizes: Vec<(&str, usize)> = files.iter().map(|f| (f.filename.as_str(), f.data.len())).collect();
+        attachment::check_upload(&sizes, &self.config.attachment_limits)?;
+        Ok(files
+            .iter()
+            .map(|f| NewAttachment {
+                filename: attachment::clean_filename(&f.filename),
+                content_type: attachment::clean_content_type(&f.content_type),
+                content_id: None,
+                inline: false,
+                data: f.data.clone(),
+            })
+            .collect())
+    }
+
+    /// An attachment and its bytes, for whoever may read the message that carries it.
+    pub async fn attachment(&self, actor: &Actor, id: i64) -> Result<(Attachment, Vec<u8>)> {
+        let not_found = || DomainError::NotFound("attachment");
+        let meta = self.store.get_attachment(id).await?.ok_or_else(not_found)?;
+        // Someone who may not see the ticket learns nothing, not even that the file exists.
+        self.load_visible(actor, meta.ticket_id).await.map_err(|e| match e {
+            crate::AppError::Domain(_) => not_found().into(),
+            other => other,
+        })?;
+        let message = self.store.get_message(meta.message_id).await?.ok_or_else(not_found)?;
+        if message.kind == MessageKind::Internal && !authz::can(actor, Permission::ViewInternal) {
+            return Err(not_found().into());
+        }
+        let data = self.store.attachment_data(id).await?.ok_or_else(not_found)?;
+        Ok((meta, data))
     }
 
     /// The actor's tier (from their position) for the "my tier" view.

@@ -1,6 +1,7 @@
 //! The centre of Frontline: ticket rules, roles and permissions, validation.
 //! Nothing here does I/O; every rule is unit-tested in this crate.
 
+pub mod attachment;
 pub mod authz;
 pub mod error;
 pub mod mail;

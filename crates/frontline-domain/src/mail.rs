@@ -37,6 +37,53 @@ pub fn clean_subject(subject: &str) -> String {
     if out.is_empty() { "(no subject)".into() } else { out }
 }
 
+/// Is this subject a forward ("Fwd:", "FW:", "WG:", "TR:") rather than a reply?
+pub fn is_forward(subject: &str) -> bool {
+    let lower = subject.trim_start().to_lowercase();
+    ["fwd:", "fw:", "wg:", "tr:", "vs:"].iter().any(|p| lower.starts_with(p))
+}
+
+/// Lines that mail clients put above a forwarded message.
+fn is_forward_marker(line: &str) -> bool {
+    let t = line.trim().trim_matches(|c| c == '-' || c == '_' || c == ' ').to_lowercase();
+    matches!(
+        t.as_str(),
+        "forwarded message" | "original message" | "weitergeleitete nachricht" | "ursprüngliche nachricht" | "message transféré"
+    ) || t.starts_with("begin forwarded message")
+}
+
+/// One address as mail clients print it in a forwarded header block:
+/// `Dana K <dana@x.example>`, `"Dana K" [mailto:dana@x.example]`, `dana@x.example`.
+pub fn parse_printed_address(text: &str) -> Option<(Option<String>, String)> {
+    let text = text.trim().trim_matches('*').trim();
+    let (name, address) = if let Some(open) = text.find(['<', '[']) {
+        let close = text[open..].find(['>', ']'])? + open;
+        let inner = text[open + 1..close].trim();
+        let inner = inner.strip_prefix("mailto:").unwrap_or(inner);
+        (text[..open].trim().trim_matches(['"', '*', ' ']).to_string(), inner.to_string())
+    } else {
+        (String::new(), text.split_whitespace().find(|w| w.contains('@'))?.to_string())
+    };
+    let address = address.trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace());
+    let (local, domain) = address.split_once('@')?;
+    if local.is_empty() || !domain.contains('.') {
+        return None;
+    }
+    Some((Some(name).filter(|n| !n.is_empty()), address.to_lowercase()))
+}
+
+/// The original sender of a message forwarded inline: the From line of the
+/// header block under a "Forwarded message" / "Original Message" marker.
+pub fn forwarded_sender(body: &str) -> Option<(Option<String>, String)> {
+    let mut lines = body.lines();
+    lines.by_ref().find(|l| is_forward_marker(l))?;
+    lines.take(12).find_map(|l| {
+        let t = l.trim().trim_start_matches('*').trim_start_matches('>').trim();
+        let rest = ["From:", "Von:", "De:", "From*:", "Van:"].iter().find_map(|p| t.strip_prefix(p))?;
+        parse_printed_address(rest)
+    })
+}
+
 /// Headers that tell whether a mail was sent by a program.
 #[derive(Debug, Default, Clone)]
 pub struct AutomaticSigns {
@@ -76,6 +123,20 @@ mod tests {
         assert_eq!(ticket_token("no token [#0]"), None);
         assert_eq!(clean_subject("Re: AW: Fwd:  [#12]  Export   fails"), "Export fails");
         assert_eq!(clean_subject("RE: "), "(no subject)");
+        assert!(is_forward("Fwd: Export fails") && is_forward("WG: x") && !is_forward("Re: Fwd: x"));
+    }
+
+    #[test]
+    fn forwarded_senders_are_found() {
+        let gmail =
+            "FYI\n\n---------- Forwarded message ---------\nFrom: Dana K <Dana@Northwind.example>\nDate: Mon\nSubject: Export\n\nIt fails.";
+        assert_eq!(forwarded_sender(gmail), Some((Some("Dana K".into()), "dana@northwind.example".into())));
+        let outlook = "-----Original Message-----\r\nFrom: \"Raj P\" [mailto:raj@northwind.example]\r\nSent: Monday";
+        assert_eq!(forwarded_sender(outlook), Some((Some("Raj P".into()), "raj@northwind.example".into())));
+        let apple = "Begin forwarded message:\n\n> From: raj@northwind.example\n> Subject: x";
+        assert_eq!(forwarded_sender(apple), Some((None, "raj@northwind.example".into())));
+        assert_eq!(forwarded_sender("From: dana@northwind.example\nno marker above"), None);
+        assert_eq!(parse_printed_address("nobody"), None);
     }
 
     #[test]
@@ -101,6 +162,7 @@ pub fn split_quoted(body: &str) -> (&str, &str) {
         let starts_quote = t.starts_with('>')
             || l == "-- "
             || t.starts_with("-----Original Message-----")
+            || t.starts_with("-----Ursprüngliche Nachricht-----")
             || t.starts_with("________________________________")
             || (t.starts_with("On ") && t.ends_with("wrote:"))
             || (t.starts_with("Am ") && t.ends_with("schrieb:"))
@@ -125,6 +187,8 @@ mod quote_tests {
         assert!(split_quoted(gmail).1.contains("> Please re-export."));
         let outlook = "Still failing.\r\n\r\nFrom: Support <support@acme.example>\r\nSent: Monday\r\nSubject: Re: x\r\n\r\nold text";
         assert_eq!(split_quoted(outlook).0, "Still failing.");
+        let german = "Danke!\r\n\r\n-----Ursprüngliche Nachricht-----\r\nVon: Support\r\n\r\nold";
+        assert_eq!(split_quoted(german).0, "Danke!");
         let sig = "See attached.\n-- \nDana, Northwind\n";
         assert_eq!(split_quoted(sig).0, "See attached.");
         let plain = "No quotes here.\nSecond line.";

@@ -59,7 +59,7 @@ pub async fn poll_once(app: &App, mb: &ImapMailbox) -> Result<usize, String> {
             Err(AppError::Internal(e)) => return Err(e),
             // Kept raw for an admin, never dropped.
             Err(AppError::Domain(why)) => {
-                app.store.quarantine_mail(&mb.name, &String::from_utf8_lossy(&raw), &why.to_string()).await.map_err(|e| e.to_string())?;
+                app.store.quarantine_mail(&mb.name, mb.team_id, &raw, &why.to_string()).await.map_err(|e| e.to_string())?;
             }
         }
         app.store.set_imap_state(&mb.name, validity, uid).await.map_err(|e| e.to_string())?;

@@ -1,9 +1,91 @@
 //! Mail in: parse one RFC 5322 message (any charset, encoded headers,
-//! multipart, HTML-only) into what the ingest use case needs.
+//! multipart, HTML-only, attachments, inline images, forwarded messages)
+//! into what the ingest use case needs. HTML is sanitized here.
+
+use std::collections::HashSet;
 
 use frontline_app::ingest::InboundEmail;
+use frontline_app::tickets::NewAttachment;
 use frontline_domain::mail::{AutomaticSigns, is_automatic};
-use mail_parser::{HeaderValue, MessageParser};
+use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+
+/// Sanitized HTML larger than this is not kept (the text still is).
+const HTML_MAX: usize = 2 * 1024 * 1024;
+
+/// Only what displays a message: no script, style, forms or event
+/// handlers; links open elsewhere without a referrer; images only from the
+/// mail itself (`cid:`), so no remote tracking pixel is ever loaded.
+pub fn sanitize_html(html: &str) -> String {
+    ammonia::Builder::default()
+        .url_schemes(HashSet::from(["http", "https", "mailto", "cid"]))
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .attribute_filter(|element, attribute, value| {
+            if element == "img" && attribute == "src" && !value.trim_start().to_ascii_lowercase().starts_with("cid:") {
+                None
+            } else {
+                Some(value.into())
+            }
+        })
+        .clean(html)
+        .to_string()
+}
+
+fn mime_type(part: &MessagePart<'_>) -> String {
+    part.content_type()
+        .map(|c| match c.subtype() {
+            Some(sub) => format!("{}/{}", c.ctype(), sub),
+            None => c.ctype().to_string(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".into())
+}
+
+/// (display name, address)
+type Person = (Option<String>, String);
+
+/// What a mail carries besides its text.
+struct Carried {
+    files: Vec<NewAttachment>,
+    /// The sender of a message forwarded as an attachment...
+    forwarded_from: Option<Person>,
+    /// ...and its text, to add to the body.
+    forwarded_text: Option<String>,
+}
+
+fn first_address(msg: &Message<'_>) -> Option<Person> {
+    let from = msg.from()?.first()?;
+    Some((from.name().map(str::to_string), from.address()?.to_string()))
+}
+
+/// Files and inline images, and a message forwarded as an attachment.
+fn attachments(msg: &Message<'_>) -> Carried {
+    let (mut files, mut forwarded_from, mut forwarded_text) = (Vec::new(), None, None);
+    for (n, part) in msg.attachments().enumerate() {
+        let content_id = part.content_id().map(|id| id.trim().trim_start_matches('<').trim_end_matches('>').to_string());
+        let content_type = mime_type(part);
+        let name = part.attachment_name().map(str::to_string);
+        let (filename, content_type) = if let Some(inner) = part.message() {
+            if forwarded_from.is_none() {
+                forwarded_from = first_address(inner);
+                forwarded_text = Some(format!(
+                    "---------- Forwarded message ----------\nFrom: {}\nSubject: {}\n\n{}",
+                    inner.header_raw("From").unwrap_or_default().trim(),
+                    inner.subject().unwrap_or_default(),
+                    inner.body_text(0).unwrap_or_default().trim()
+                ));
+            }
+            let subject = inner.subject().unwrap_or("forwarded message").replace(['/', '\\'], "-");
+            (name.unwrap_or_else(|| format!("{subject}.eml")), "message/rfc822".to_string())
+        } else {
+            (name.unwrap_or_else(|| format!("attachment-{}", n + 1)), content_type)
+        };
+        // An image the HTML refers to by Content-ID and not offered as a download.
+        let inline = content_id.is_some()
+            && content_type.starts_with("image/")
+            && !part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("attachment"));
+        files.push(NewAttachment { filename, content_type, content_id, inline, data: part.contents().to_vec() });
+    }
+    Carried { files, forwarded_from, forwarded_text }
+}
 
 /// Message-IDs as `<id>`, however the header wrote them.
 fn ids(v: &HeaderValue<'_>) -> Vec<String> {
@@ -36,6 +118,19 @@ pub fn parse(raw: &[u8]) -> Result<InboundEmail, String> {
         .cc()
         .map(|a| a.iter().filter_map(|addr| addr.address().map(|e| (addr.name().map(str::to_string), e.to_string()))).collect())
         .unwrap_or_default();
+    let Carried { files: attachments, forwarded_from, forwarded_text } = attachments(&msg);
+    let mut body = msg.body_text(0).map(|b| b.into_owned()).unwrap_or_default();
+    if let Some(text) = forwarded_text {
+        body = format!("{}\n\n{text}", body.trim_end());
+    }
+    // Only a real HTML part: mail-parser would otherwise make HTML out of the text.
+    let body_html = msg
+        .html_part(0)
+        .and_then(|p| match &p.body {
+            PartType::Html(html) => Some(sanitize_html(html)),
+            _ => None,
+        })
+        .filter(|h| !h.trim().is_empty() && h.len() <= HTML_MAX);
     Ok(InboundEmail {
         message_id: msg.message_id().map(|id| format!("<{}>", id.trim_start_matches('<').trim_end_matches('>'))),
         in_reply_to: ids(msg.in_reply_to()),
@@ -44,7 +139,10 @@ pub fn parse(raw: &[u8]) -> Result<InboundEmail, String> {
         from_email,
         cc,
         subject: msg.subject().unwrap_or_default().to_string(),
-        body: msg.body_text(0).map(|b| b.into_owned()).unwrap_or_default(),
+        body,
+        body_html,
+        attachments,
+        forwarded_from,
         automatic: is_automatic(&signs),
     })
 }

@@ -10,7 +10,7 @@ pub mod inbound;
 use askama::Template;
 use frontline_app::mail::{Mailer, Notification, SendFuture};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 #[derive(Template)]
@@ -121,12 +121,19 @@ pub fn build(n: &Notification, from: &Mailbox) -> Result<Message, String> {
     if n.kind != "public_reply" {
         b = b.header(AutoSubmitted);
     }
-    b.multipart(
-        MultiPart::alternative()
-            .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
-            .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
-    )
-    .map_err(|e| e.to_string())
+    let body = MultiPart::alternative()
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+        .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html));
+    if n.attachments.is_empty() {
+        return b.multipart(body).map_err(|e| e.to_string());
+    }
+    let mut mixed = MultiPart::mixed().multipart(body);
+    for f in &n.attachments {
+        let content_type =
+            ContentType::parse(&f.content_type).unwrap_or(ContentType::parse("application/octet-stream").map_err(|e| e.to_string())?);
+        mixed = mixed.singlepart(Attachment::new(f.filename.clone()).body(f.data.clone(), content_type));
+    }
+    b.multipart(mixed).map_err(|e| e.to_string())
 }
 
 /// Sends over SMTP: `smtp://host:port` (plain, for a local relay),

@@ -711,6 +711,8 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
             created_at: Some(start),
             notify: vec![],
             email_message_id: None,
+            body_html: None,
+            attachments: vec![],
         })
         .await?;
     let mut at = start;
@@ -735,6 +737,8 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
                     channel,
                     created_at: Some(at),
                     email_message_id: None,
+                    body_html: None,
+                    attachments: vec![],
                 }),
                 notify: vec![],
             })
@@ -786,6 +790,7 @@ async fn live_activity(app: &App, rng: &mut SmallRng, cast: &Cast, orgs: &[DemoO
                     body: render(pick(rng, content::ACKS), &v),
                     status: None,
                     channel: Channel::Web,
+                    attachments: vec![],
                 };
                 app.reply(&agent_actor, t.id, &reply).await?;
             }
@@ -807,6 +812,7 @@ async fn live_activity(app: &App, rng: &mut SmallRng, cast: &Cast, orgs: &[DemoO
                     body: render(pick(rng, topic.asks), &v),
                     status: Some("pending".into()),
                     channel: Channel::Web,
+                    attachments: vec![],
                 };
                 app.reply(&agent_actor, t.id, &reply).await?;
             }
@@ -836,7 +842,7 @@ async fn live_replies(app: &App, cast: &Cast) -> anyhow::Result<()> {
             "Thanks, I tried that just now. New deliveries look fine, but the ones from before the change still show as failed on our side. Do we need to replay them?\n\n{}",
             first_name(&requester)
         );
-        let reply = ReplyInput { kind: MessageKind::Public, body, status: None, channel: Channel::Portal };
+        let reply = ReplyInput { kind: MessageKind::Public, body, status: None, channel: Channel::Portal, attachments: vec![] };
         app.reply(&requester.actor(), t.id, &reply).await?;
     }
     if let Some(t) = app.store.list_tickets(&newest(Status::OnHold, "engineering")).await?.items.first() {
@@ -847,6 +853,7 @@ async fn live_replies(app: &App, cast: &Cast) -> anyhow::Result<()> {
                     .into(),
             status: None,
             channel: Channel::Web,
+            attachments: vec![],
         };
         app.reply(&cast.engineering.actor(), t.id, &reply).await?;
     }

@@ -7,6 +7,8 @@
 mod db;
 #[macro_use]
 mod sql;
+#[macro_use]
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod bulk;

@@ -10,7 +10,10 @@ use crate::{Store, StoreError, now};
 pub struct QuarantinedMail {
     pub id: i64,
     pub mailbox: String,
-    pub raw: String,
+    /// Team of the mailbox it came to; a retry files new tickets there.
+    pub team_id: Option<i64>,
+    /// The bytes as received.
+    pub raw: Vec<u8>,
     pub error: String,
     pub received_at: DateTime<Utc>,
 }
@@ -68,11 +71,12 @@ impl Store {
     }
 
     /// Keep a mail that could not be processed, raw, for an admin.
-    pub async fn quarantine_mail(&self, mailbox: &str, raw: &str, error: &str) -> Result<i64, StoreError> {
+    pub async fn quarantine_mail(&self, mailbox: &str, team_id: Option<i64>, raw: &[u8], error: &str) -> Result<i64, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
-            "INSERT INTO mail_quarantine (mailbox, raw, error, received_at) VALUES ($1, $2, $3, $4) RETURNING id"
+            "INSERT INTO mail_quarantine (mailbox, team_id, raw, error, received_at) VALUES ($1, $2, $3, $4, $5) RETURNING id"
         )
         .bind(mailbox)
+        .bind(team_id)
         .bind(raw)
         .bind(error)
         .bind(now())
@@ -82,7 +86,7 @@ impl Store {
 
     pub async fn list_quarantine(&self, limit: i64) -> Result<Vec<QuarantinedMail>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as(
-            "SELECT id, mailbox, raw, error, received_at FROM mail_quarantine ORDER BY id DESC LIMIT $1"
+            "SELECT id, mailbox, team_id, raw, error, received_at FROM mail_quarantine ORDER BY id DESC LIMIT $1"
         )
         .bind(limit)
         .fetch_all(p)
@@ -90,7 +94,7 @@ impl Store {
     }
 
     pub async fn get_quarantine(&self, id: i64) -> Result<Option<QuarantinedMail>, StoreError> {
-        Ok(with_pool!(self, |p| sqlx::query_as("SELECT id, mailbox, raw, error, received_at FROM mail_quarantine WHERE id = $1")
+        Ok(with_pool!(self, |p| sqlx::query_as("SELECT id, mailbox, team_id, raw, error, received_at FROM mail_quarantine WHERE id = $1")
             .bind(id)
             .fetch_optional(p)
             .await)?)

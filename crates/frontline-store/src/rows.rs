@@ -228,8 +228,11 @@ pub struct Message {
     pub author_is_staff: bool,
     pub kind: MessageKind,
     pub body: String,
+    /// Sanitized HTML, for mail that came with it.
+    pub body_html: Option<String>,
     pub channel: Channel,
     pub created_at: DateTime<Utc>,
+    pub attachments: Vec<crate::attachments::Attachment>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -241,6 +244,7 @@ pub(crate) struct MessageRow {
     author_role: String,
     kind: String,
     body: String,
+    body_html: Option<String>,
     channel: String,
     created_at: DateTime<Utc>,
 }
@@ -256,8 +260,10 @@ impl TryFrom<MessageRow> for Message {
             author_is_staff: Role::parse(&r.author_role).map_err(corrupt)?.is_staff(),
             kind: MessageKind::parse(&r.kind).map_err(corrupt)?,
             body: r.body,
+            body_html: r.body_html,
             channel: Channel::parse(&r.channel).map_err(corrupt)?,
             created_at: r.created_at,
+            attachments: vec![],
         })
     }
 }

@@ -7,6 +7,7 @@ use frontline_domain::queue::{QueueView, Sort, SortKey};
 use frontline_domain::ticket::{Channel, FieldChange, MessageKind, Priority, Status, TicketFields, TicketType};
 use sqlx::QueryBuilder;
 
+use crate::attachments::NewAttachment;
 use crate::rows::{MessageRow, TicketRow};
 use crate::{Message, Page, Store, StoreError, Ticket, TicketEvent, now};
 
@@ -35,6 +36,9 @@ pub struct NewTicket {
     pub notify: Vec<&'static str>,
     /// Message-ID of the mail that opened the ticket, if it came by mail.
     pub email_message_id: Option<String>,
+    /// Sanitized HTML of the mail that opened the ticket.
+    pub body_html: Option<String>,
+    pub attachments: Vec<NewAttachment>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +50,9 @@ pub struct NewMessage {
     pub created_at: Option<DateTime<Utc>>,
     /// Message-ID of the mail that carried it, if it came by mail.
     pub email_message_id: Option<String>,
+    /// Sanitized HTML of the mail that carried it.
+    pub body_html: Option<String>,
+    pub attachments: Vec<NewAttachment>,
 }
 
 /// A change to a ticket, checked by the caller: the fields as read, when
@@ -139,7 +146,8 @@ macro_rules! insert_ticket {
         }
         adjust_count!($conn, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
         let mid: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at, email_message_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at, email_message_id, body_html) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(id)
         .bind(t.requester_id)
@@ -148,8 +156,10 @@ macro_rules! insert_ticket {
         .bind(t.channel.as_str())
         .bind(at)
         .bind(&t.email_message_id)
+        .bind(&t.body_html)
         .fetch_one(&mut *$conn)
         .await?;
+        insert_attachments!($conn, id, mid, &t.attachments, at);
         // One "created" event; the initial value of every other field is
         // the old value of its first change event (or the current value).
         sqlx::query(
@@ -242,7 +252,8 @@ impl Store {
             let mut message_id = None;
             if let Some(m) = &c.message {
                 let mid: i64 = sqlx::query_scalar(
-                    "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at, email_message_id) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                    "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at, email_message_id, body_html) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 )
                 .bind(c.ticket_id)
                 .bind(m.author_id)
@@ -251,8 +262,10 @@ impl Store {
                 .bind(m.channel.as_str())
                 .bind(at)
                 .bind(&m.email_message_id)
+                .bind(&m.body_html)
                 .fetch_one(&mut *tx)
                 .await?;
+                insert_attachments!(tx, c.ticket_id, mid, &m.attachments, at);
                 let field = match m.kind {
                     MessageKind::Public => "public_reply",
                     MessageKind::Internal => "internal_note",
@@ -274,20 +287,22 @@ impl Store {
     pub async fn get_message(&self, id: i64) -> Result<Option<Message>, StoreError> {
         let row: Option<MessageRow> = with_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.channel, m.created_at \
+            "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.body_html, m.channel, m.created_at \
              FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = $1"
         )
         .bind(id)
         .fetch_optional(p)
         .await
         })?;
-        row.map(Message::try_from).transpose()
+        let Some(mut message) = row.map(Message::try_from).transpose()? else { return Ok(None) };
+        message.attachments = self.message_attachments(id).await?;
+        Ok(Some(message))
     }
 
     pub async fn list_messages(&self, ticket_id: i64, include_internal: bool) -> Result<Vec<Message>, StoreError> {
         let rows: Vec<MessageRow> = with_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.channel, m.created_at \
+            "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.body_html, m.channel, m.created_at \
              FROM messages m JOIN users u ON u.id = m.author_id \
              WHERE m.ticket_id = $1 AND ($2 OR m.kind = 'public') ORDER BY m.id LIMIT 5000"
         )
@@ -296,7 +311,18 @@ impl Store {
         .fetch_all(p)
         .await
         })?;
-        rows.into_iter().map(Message::try_from).collect()
+        let mut messages: Vec<Message> = rows.into_iter().map(Message::try_from).collect::<Result<_, _>>()?;
+        // One query for the whole conversation's files, then handed to their messages.
+        let mut files = self.ticket_attachments(ticket_id).await?.into_iter().peekable();
+        for m in &mut messages {
+            while files.peek().is_some_and(|f| f.message_id < m.id) {
+                files.next();
+            }
+            while let Some(f) = files.next_if(|f| f.message_id == m.id) {
+                m.attachments.push(f);
+            }
+        }
+        Ok(messages)
     }
 
     /// History of a ticket. Without `include_internal`, events about

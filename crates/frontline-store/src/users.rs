@@ -68,6 +68,23 @@ impl Store {
         row.map(User::try_from).transpose()
     }
 
+    /// Several users in one query (in id order); unknown ids are left out.
+    pub async fn users_by_ids(&self, ids: &[i64]) -> Result<Vec<User>, StoreError> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let rows: Vec<UserRow> = with_pool!(self, |p| {
+            let mut b = sqlx::QueryBuilder::new(concat!(user_select!(), "WHERE u.id IN ("));
+            let mut sep = b.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            b.push(") ORDER BY u.id");
+            b.build_query_as().fetch_all(p).await
+        })?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> =
             with_pool!(self, |p| sqlx::query_as(concat!(user_select!(), "WHERE u.email = $1")).bind(email).fetch_optional(p).await)?;

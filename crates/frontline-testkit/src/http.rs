@@ -12,6 +12,8 @@ use crate::db::{Engine, TestDb};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const BASE_URL: &str = "http://frontline.test";
+/// The support address the tests' mail goes to and comes from.
+pub const MAILBOX: &str = "support@acme.example";
 
 /// How a request authenticates.
 #[derive(Clone, Debug)]
@@ -63,9 +65,16 @@ impl TestApp {
 
     async fn build(db: TestDb, smtp_url: Option<&str>) -> TestApp {
         let store = db.store().await;
-        let mut app = App::new(store, AppConfig { fast_password_hashing: true, public_url: BASE_URL.into(), ..AppConfig::default() });
+        let config = AppConfig {
+            fast_password_hashing: true,
+            public_url: BASE_URL.into(),
+            // The support mailbox of the tests' mail (see MAILBOX).
+            own_addresses: vec![MAILBOX.into()],
+            ..AppConfig::default()
+        };
+        let mut app = App::new(store, config);
         if let Some(url) = smtp_url {
-            let mailer = frontline_mail::SmtpMailer::new(url, "Acme Support <support@acme.example>").expect("mailer");
+            let mailer = frontline_mail::SmtpMailer::new(url, &format!("Acme Support <{MAILBOX}>")).expect("mailer");
             app = app.with_mailer(std::sync::Arc::new(mailer));
         }
         let state =
@@ -128,6 +137,41 @@ impl TestApp {
         let body = serde_urlencoded::to_string(form).expect("form");
         let req = Self::builder(Method::POST, path, auth)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .header(header::ORIGIN, BASE_URL)
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// A browser-like multipart form post with files: `(field, filename, content type, bytes)`.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        auth: &Auth,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> TestResponse {
+        let boundary = "----frontline-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            );
+        }
+        for (name, filename, content_type, data) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let req = Self::builder(Method::POST, path, auth)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
             .header("sec-fetch-site", "same-origin")
             .header(header::ORIGIN, BASE_URL)
             .body(Body::from(body))

@@ -10,7 +10,7 @@ pub mod imap;
 pub mod smtp;
 
 pub use db::{Engine, TestDb};
-pub use http::{Auth, TestApp, TestResponse};
+pub use http::{Auth, MAILBOX, TestApp, TestResponse};
 
 /// True when running in CI, where nothing may be skipped.
 pub fn in_ci() -> bool {

@@ -22,6 +22,13 @@ pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; 
 /// Largest request body accepted (JSON or form).
 pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
+/// Largest body of a request that may carry files (a reply with
+/// attachments): what a message may carry, base64-encoded in JSON, plus
+/// room for the text.
+pub fn upload_body_limit(limits: &frontline_domain::attachment::Limits) -> usize {
+    limits.max_total_bytes / 3 * 4 + BODY_LIMIT
+}
+
 #[derive(Clone, Default)]
 struct MakeUuid;
 

@@ -11,6 +11,7 @@
 pub mod api;
 mod assets;
 mod auth;
+mod download;
 mod error;
 mod layers;
 mod ui;
@@ -46,10 +47,11 @@ impl AppState {
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    let (api_router, openapi) = api::router().split_for_parts();
+    let upload_limit = layers::upload_body_limit(&state.app.config.attachment_limits);
+    let (api_router, openapi) = api::router(upload_limit).split_for_parts();
     let openapi = Arc::new(openapi);
     let app = Router::new()
-        .merge(ui::router())
+        .merge(ui::router(upload_limit))
         .merge(api_router)
         .route("/api/v1/openapi.json", get(api::openapi_json))
         .route("/api/docs", get(api::docs::page))
@@ -64,7 +66,7 @@ pub fn router(state: AppState) -> Router {
 
 /// The OpenAPI document, as served at /api/v1/openapi.json.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::router().split_for_parts().1
+    api::router(layers::BODY_LIMIT).split_for_parts().1
 }
 
 async fn healthz() -> &'static str {

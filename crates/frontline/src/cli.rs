@@ -229,7 +229,7 @@ pub async fn mail(config: Config, cmd: MailCommand) -> std::process::ExitCode {
     let code = match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         // Never dropped: kept raw for an admin to look at.
-        Err(why) => match app.store.quarantine_mail(&mailbox, &String::from_utf8_lossy(&raw), &why).await {
+        Err(why) => match app.store.quarantine_mail(&mailbox, team_id, &raw, &why).await {
             Ok(id) => {
                 eprintln!("quarantined as #{id}: {why}");
                 std::process::ExitCode::SUCCESS

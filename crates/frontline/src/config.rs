@@ -32,6 +32,13 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of notification mail, e.g. "Acme Support <support@acme.example>".
     pub mail_from: String,
+    /// Other addresses that deliver into Frontline (aliases such as
+    /// billing@...); with mail_from and the IMAP logins they are never made
+    /// into customers or followers, and mail from them is refused as a loop.
+    pub mail_addresses: Vec<String>,
+    /// Largest file a message may carry, and all files of one message together (MB).
+    pub attachment_max_mb: usize,
+    pub attachment_total_mb: usize,
     /// Mailboxes polled over IMAP ([[imap]] tables in the TOML file).
     pub imap: Vec<ImapConfig>,
     /// Seconds between IMAP polls.
@@ -62,8 +69,23 @@ fn default_folder() -> String {
     "INBOX".into()
 }
 
-const KNOWN_KEYS: &[&str] =
-    &["listen", "data_dir", "database_url", "base_url", "secure_cookies", "max_connections", "log_format", "run_jobs"];
+const KNOWN_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "base_url",
+    "secure_cookies",
+    "max_connections",
+    "log_format",
+    "run_jobs",
+    "smtp_url",
+    "mail_from",
+    "mail_addresses",
+    "attachment_max_mb",
+    "attachment_total_mb",
+    "imap",
+    "imap_poll_seconds",
+];
 
 impl Default for Config {
     fn default() -> Self {
@@ -78,6 +100,9 @@ impl Default for Config {
             run_jobs: true,
             smtp_url: None,
             mail_from: "Support <support@localhost.localdomain>".into(),
+            mail_addresses: vec![],
+            attachment_max_mb: 10,
+            attachment_total_mb: 25,
             imap: vec![],
             imap_poll_seconds: 30,
         }
@@ -98,12 +123,41 @@ impl std::fmt::Debug for Config {
             .field("run_jobs", &self.run_jobs)
             .field("smtp_url", &self.smtp_url.as_ref().map(|u| redact_url(u)))
             .field("mail_from", &self.mail_from)
+            .field("mail_addresses", &self.mail_addresses)
+            .field("attachment_max_mb", &self.attachment_max_mb)
+            .field("attachment_total_mb", &self.attachment_total_mb)
             .field(
                 "imap",
                 &self.imap.iter().map(|m| format!("{}: {}@{}:{}/{}", m.name, m.username, m.host, m.port, m.folder)).collect::<Vec<_>>(),
             )
             .field("imap_poll_seconds", &self.imap_poll_seconds)
             .finish()
+    }
+}
+
+impl Config {
+    /// Frontline's own addresses: the sender, the aliases, and IMAP logins that are addresses.
+    pub fn own_addresses(&self) -> Vec<String> {
+        let from = self.mail_from.rsplit_once('<').map(|(_, a)| a.trim_end_matches('>')).unwrap_or(&self.mail_from);
+        let mut all: Vec<String> = std::iter::once(from)
+            .chain(self.mail_addresses.iter().map(String::as_str))
+            .chain(self.imap.iter().map(|m| m.username.as_str()).filter(|u| u.contains('@')))
+            .map(|a| a.trim().to_lowercase())
+            .filter(|a| !a.is_empty())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    pub fn attachment_limits(&self) -> frontline_domain::attachment::Limits {
+        const MB: usize = 1024 * 1024;
+        let total = self.attachment_total_mb.clamp(1, 1024) * MB;
+        frontline_domain::attachment::Limits {
+            max_file_bytes: (self.attachment_max_mb.clamp(1, 1024) * MB).min(total),
+            max_total_bytes: total,
+            ..Default::default()
+        }
     }
 }
 

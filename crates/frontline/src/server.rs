@@ -22,7 +22,13 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
     let url = config.database_url()?;
     let store = Store::connect(&url, config.max_connections).await.with_context(|| format!("cannot open database {}", redact_url(&url)))?;
     store.migrate().await.context("cannot migrate the database")?;
-    let app = App::new(store, AppConfig { public_url: config.base_url.clone(), ..AppConfig::default() });
+    let app_config = AppConfig {
+        public_url: config.base_url.clone(),
+        attachment_limits: config.attachment_limits(),
+        own_addresses: config.own_addresses(),
+        ..AppConfig::default()
+    };
+    let app = App::new(store, app_config);
     Ok(match &config.smtp_url {
         Some(url) => {
             let mailer = frontline_mail::SmtpMailer::new(url, &config.mail_from).map_err(|e| anyhow::anyhow!(e))?;

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use frontline_domain::authz::{self, Actor, Permission};
+use frontline_store::attachments::Attachment;
 use frontline_store::{ApiToken, AuditEntry, Message, Organization, Position, Team, Ticket, TicketEvent, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -100,8 +101,40 @@ pub struct MessageDto {
     /// public or internal
     pub kind: String,
     pub body: String,
+    /// Sanitized HTML of a mail that had an HTML part; images refer to
+    /// attachments by `cid:` (see each attachment's `content_id`).
+    pub body_html: Option<String>,
     pub channel: String,
     pub created_at: DateTime<Utc>,
+    pub attachments: Vec<AttachmentDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentDto {
+    pub id: i64,
+    pub filename: String,
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// An image shown inside the mail's HTML rather than offered as a file.
+    pub inline: bool,
+    pub content_id: Option<String>,
+    /// Where to download it (with the same token).
+    pub url: String,
+}
+
+impl From<Attachment> for AttachmentDto {
+    fn from(a: Attachment) -> Self {
+        AttachmentDto {
+            url: format!("/api/v1/attachments/{}", a.id),
+            id: a.id,
+            filename: a.filename,
+            content_type: a.content_type,
+            size: a.size,
+            inline: a.inline,
+            content_id: a.content_id,
+        }
+    }
 }
 
 impl From<Message> for MessageDto {
@@ -113,8 +146,10 @@ impl From<Message> for MessageDto {
             author_is_staff: m.author_is_staff,
             kind: m.kind.as_str().into(),
             body: m.body,
+            body_html: m.body_html,
             channel: m.channel.as_str().into(),
             created_at: m.created_at,
+            attachments: m.attachments.into_iter().map(AttachmentDto::from).collect(),
         }
     }
 }
@@ -194,6 +229,18 @@ pub struct CreateMessageRequest {
     pub body: String,
     /// Agents: set the status with the reply, e.g. pending.
     pub status: Option<String>,
+    /// Files to attach (at most 20, 10 MB each, 25 MB in all).
+    #[serde(default)]
+    pub attachments: Vec<UploadDto>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UploadDto {
+    pub filename: String,
+    /// Defaults to application/octet-stream.
+    pub content_type: Option<String>,
+    /// The file's bytes, base64 (standard alphabet, padded).
+    pub content_base64: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

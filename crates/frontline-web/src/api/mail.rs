@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -29,9 +30,13 @@ pub struct NotificationRequest {
 pub struct QuarantinedDto {
     pub id: i64,
     pub mailbox: String,
+    /// Team of the mailbox it came to (new tickets go there on retry).
+    pub team_id: Option<i64>,
     pub error: String,
-    /// The message as received.
+    /// The message as text, for reading (bytes that are not UTF-8 shown as U+FFFD).
     pub raw: String,
+    /// The exact bytes received, base64.
+    pub raw_base64: String,
     pub received_at: DateTime<Utc>,
 }
 
@@ -70,7 +75,15 @@ pub async fn list_quarantine(State(s): State<AppState>, ApiUser(user): ApiUser) 
     let list = s.app.quarantine(&user.actor()).await?;
     Ok(Json(
         list.into_iter()
-            .map(|q| QuarantinedDto { id: q.id, mailbox: q.mailbox, error: q.error, raw: q.raw, received_at: q.received_at })
+            .map(|q| QuarantinedDto {
+                id: q.id,
+                mailbox: q.mailbox,
+                team_id: q.team_id,
+                error: q.error,
+                raw: String::from_utf8_lossy(&q.raw).into_owned(),
+                raw_base64: base64::engine::general_purpose::STANDARD.encode(&q.raw),
+                received_at: q.received_at,
+            })
             .collect(),
     ))
 }

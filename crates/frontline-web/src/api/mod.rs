@@ -14,7 +14,7 @@ use std::sync::Arc;
 use axum::{Extension, Json};
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::AppState;
@@ -44,11 +44,13 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+/// `upload_limit`: the body size allowed on routes that accept files.
+pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(tickets::list, tickets::create))
         .routes(routes!(tickets::get_one, tickets::update))
-        .routes(routes!(tickets::list_messages, tickets::create_message))
+        .routes(with_upload_limit(routes!(tickets::list_messages, tickets::create_message), upload_limit))
+        .routes(routes!(tickets::download_attachment))
         .routes(routes!(tickets::list_events))
         .routes(routes!(tickets::queue_counts))
         .routes(routes!(tickets::queue))
@@ -72,6 +74,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(mail::delete_quarantined))
         .routes(routes!(mail::list_templates))
         .routes(routes!(mail::set_template, mail::reset_template))
+}
+
+/// Routes that accept files take larger bodies than the rest.
+fn with_upload_limit(r: UtoipaMethodRouter<AppState>, limit: usize) -> UtoipaMethodRouter<AppState> {
+    let (schemas, paths, method_router) = r;
+    (schemas, paths, method_router.layer(axum::extract::DefaultBodyLimit::max(limit)))
 }
 
 pub async fn openapi_json(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -> Json<utoipa::openapi::OpenApi> {

@@ -3,8 +3,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine;
 use chrono::{DateTime, Utc};
-use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketPatch};
+use frontline_app::tickets::{NewAttachment, NewTicketInput, ReplyInput, TicketPatch};
+use frontline_domain::DomainError;
 use frontline_domain::queue::{QueueView, Sort};
 use frontline_domain::ticket::{Channel, MessageKind, Priority, Status, TicketType};
 use frontline_store::tickets::TicketFilter;
@@ -179,9 +182,32 @@ pub async fn create_message(
         None => MessageKind::Public,
         Some(k) => MessageKind::parse(k.trim())?,
     };
-    let input = ReplyInput { kind, body: r.body, status: r.status, channel: Channel::Api };
+    let mut attachments = Vec::with_capacity(r.attachments.len());
+    for (i, f) in r.attachments.into_iter().enumerate() {
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(f.content_base64.trim())
+            .map_err(|e| DomainError::invalid(format!("attachments[{i}].content_base64"), format!("not valid base64: {e}")))?;
+        attachments.push(NewAttachment {
+            filename: f.filename,
+            content_type: f.content_type.unwrap_or_else(|| "application/octet-stream".into()),
+            content_id: None,
+            inline: false,
+            data,
+        });
+    }
+    let input = ReplyInput { kind, body: r.body, status: r.status, channel: Channel::Api, attachments };
     let m = s.app.reply(&user.actor(), id, &input).await?;
     Ok((StatusCode::CREATED, Json(m.into())))
+}
+
+/// Download an attachment of a message the caller may read.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "tickets", params(("id" = i64, Path, description = "Attachment id")),
+    responses((status = 200, description = "The file's bytes; images are served inline, everything else as a download", content_type = "application/octet-stream"),
+        (status = 404, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn download_attachment(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    let (meta, data) = s.app.attachment(&user.actor(), id).await?;
+    Ok(crate::download::attachment_response(&meta, data))
 }
 
 /// The full history of a ticket: who changed what, from what to what, when.

@@ -8,10 +8,12 @@ mod portal;
 mod session;
 mod settings;
 mod tickets;
+mod upload;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,7 +27,8 @@ use frontline_store::User;
 use crate::AppState;
 use crate::error::{ApiError, classify};
 
-pub fn router() -> Router<AppState> {
+/// `upload_limit`: the body size allowed on forms that carry files.
+pub fn router(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .route("/", get(session::home))
         .route("/login", get(session::login_page).post(session::login))
@@ -33,7 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/tickets", get(tickets::queue).post(tickets::create))
         .route("/tickets/new", get(tickets::new_form))
         .route("/tickets/{id}", get(tickets::show))
-        .route("/tickets/{id}/reply", post(tickets::reply))
+        .route("/tickets/{id}/reply", post(tickets::reply).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/attachments/{id}", get(tickets::attachment))
         .route("/tickets/{id}/fields", post(tickets::update_fields))
         .route("/search", get(tickets::search))
         .route("/partials/queue-counts", get(tickets::queue_counts_partial))
@@ -59,7 +63,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/new", get(portal::new_form))
         .route("/portal/tickets", post(portal::create))
         .route("/portal/tickets/{id}", get(portal::show))
-        .route("/portal/tickets/{id}/reply", post(portal::reply))
+        .route("/portal/tickets/{id}/reply", post(portal::reply).layer(DefaultBodyLimit::max(upload_limit)))
 }
 
 /// What a signed-in staff member may reach from the navigation.
@@ -190,6 +194,36 @@ pub fn visible(body: &str) -> &str {
 
 pub fn quoted(body: &str) -> &str {
     frontline_domain::mail::split_quoted(body).1
+}
+
+/// Raw mail bytes as readable text.
+pub fn lossy(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(raw)
+}
+
+pub fn size(bytes: &i64) -> String {
+    frontline_domain::attachment::human_size(usize::try_from(*bytes).unwrap_or(0))
+}
+
+pub fn shows_inline(content_type: &str) -> bool {
+    frontline_domain::attachment::displays_inline(content_type)
+}
+
+/// Files offered for download under a message (inline images are part of its HTML).
+pub fn files(attachments: &[frontline_app::tickets::Attachment]) -> Vec<&frontline_app::tickets::Attachment> {
+    attachments.iter().filter(|a| !a.inline).collect()
+}
+
+/// A mail's stored HTML (sanitized when it arrived) with its inline images
+/// pointed at their attachments.
+pub fn mail_html(html: &str, attachments: &[frontline_app::tickets::Attachment]) -> String {
+    let mut out = html.to_string();
+    for a in attachments {
+        if let Some(cid) = &a.content_id {
+            out = out.replace(&format!("src=\"cid:{cid}\""), &format!("src=\"/attachments/{}\"", a.id));
+        }
+    }
+    out
 }
 
 pub fn utc(t: &DateTime<Utc>) -> String {

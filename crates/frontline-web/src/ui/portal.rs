@@ -15,6 +15,7 @@ use frontline_store::tickets::TicketFilter;
 use frontline_store::{Page, Ticket, User};
 use serde::Deserialize;
 
+use super::upload::PostedForm;
 use super::{FormErrors, error_response, invalid};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -157,19 +158,20 @@ pub async fn show(State(s): State<AppState>, PageUser(user): PageUser, Path(id):
     ticket_page(&s, user, id, String::new(), FormErrors::default()).await
 }
 
-#[derive(Deserialize)]
-pub struct PortalReplyForm {
-    body: String,
-}
-
-pub async fn reply(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Form(f): Form<PortalReplyForm>) -> Response {
+/// A customer's answer, with files if they attached any.
+pub async fn reply(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, form: PostedForm) -> Response {
     let user = tryr!(customer(user));
-    let input = ReplyInput { kind: MessageKind::Public, body: f.body.clone(), status: None, channel: Channel::Portal };
+    let body = form.field("body");
+    if let Some(errors) = form.errors() {
+        return ticket_page(&s, user, id, body, errors).await;
+    }
+    let input =
+        ReplyInput { kind: MessageKind::Public, body: body.clone(), status: None, channel: Channel::Portal, attachments: form.files };
     match s.app.reply(&user.actor(), id, &input).await {
         Ok(m) => Redirect::to(&format!("/portal/tickets/{id}#message-{}", m.id)).into_response(),
         Err(e) => {
             let errors = tryr!(FormErrors::from_error(e));
-            ticket_page(&s, user, id, f.body, errors).await
+            ticket_page(&s, user, id, body, errors).await
         }
     }
 }

@@ -14,6 +14,7 @@ use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, Tic
 use frontline_store::{Page, Team, Ticket, User};
 use serde::Deserialize;
 
+use super::upload::PostedForm;
 use super::{Chrome, FormErrors, error_response, invalid, opt_id};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -300,28 +301,33 @@ pub async fn show(State(s): State<AppState>, PageUser(user): PageUser, Path(id):
     ticket_page(&s, user, id, (String::new(), "public".into()), FormErrors::default(), FormErrors::default()).await
 }
 
-#[derive(Deserialize)]
-pub struct ReplyForm {
-    body: String,
-    kind: String,
-    #[serde(default)]
-    status: String,
-}
-
-pub async fn reply(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Form(f): Form<ReplyForm>) -> Response {
+/// A reply or note from the ticket page, with files if any were attached.
+pub async fn reply(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, form: PostedForm) -> Response {
+    let (body, kind) = (form.field("body"), form.field("kind"));
+    if let Some(errors) = form.errors() {
+        return ticket_page(&s, user, id, (body, kind), errors, FormErrors::default()).await;
+    }
+    let status = Some(form.field("status")).filter(|s| !s.is_empty());
     let result = async {
-        let kind = MessageKind::parse(&f.kind)?;
         let input =
-            ReplyInput { kind, body: f.body.clone(), status: Some(f.status.clone()).filter(|s| !s.is_empty()), channel: Channel::Web };
+            ReplyInput { kind: MessageKind::parse(&kind)?, body: body.clone(), status, channel: Channel::Web, attachments: form.files };
         s.app.reply(&user.actor(), id, &input).await
     }
     .await;
     match result {
         Ok(m) => Redirect::to(&format!("/tickets/{id}#message-{}", m.id)).into_response(),
         Err(e) => match FormErrors::from_error(e) {
-            Ok(errors) => ticket_page(&s, user, id, (f.body, f.kind), errors, FormErrors::default()).await,
+            Ok(errors) => ticket_page(&s, user, id, (body, kind), errors, FormErrors::default()).await,
             Err(page) => page,
         },
+    }
+}
+
+/// A file of a message, for anyone who may read that message.
+pub async fn attachment(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
+    match s.app.attachment(&user.actor(), id).await {
+        Ok((meta, data)) => crate::download::attachment_response(&meta, data),
+        Err(e) => error_response(e),
     }
 }
 

@@ -116,6 +116,15 @@ fn api_cases() -> Vec<Case> {
             },
         },
         Case { method: Method::GET, path: "/api/v1/tickets/{a}/events", body: no_body, expect: view_a },
+        // A file of a public reply on ticket A: whoever may read the ticket.
+        Case { method: Method::GET, path: "/api/v1/attachments/{file_public}", body: no_body, expect: view_a },
+        // A file of an internal note on ticket A: staff only; customers learn nothing.
+        Case {
+            method: Method::GET,
+            path: "/api/v1/attachments/{file_note}",
+            body: no_body,
+            expect: |w| if STAFF.contains(&w) { Exp::Ok } else { Exp::NotFound },
+        },
         Case { method: Method::GET, path: "/api/v1/queues", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
         Case { method: Method::GET, path: "/api/v1/queues/open", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
         Case { method: Method::GET, path: "/api/v1/search?q=webhook", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
@@ -239,12 +248,37 @@ fn api_cases() -> Vec<Case> {
     ]
 }
 
+/// An agent's public reply and internal note on ticket A, each with a file:
+/// the ids of the two files.
+async fn files_on_ticket_a(t: &TestApp, d: &Desk) -> (i64, i64) {
+    let mut ids = vec![];
+    for kind in [frontline_domain::ticket::MessageKind::Public, frontline_domain::ticket::MessageKind::Internal] {
+        let input = frontline_app::tickets::ReplyInput {
+            kind,
+            body: "see the file".into(),
+            status: None,
+            channel: frontline_domain::ticket::Channel::Api,
+            attachments: vec![frontline_app::tickets::NewAttachment {
+                filename: format!("{}.log", kind.as_str()),
+                content_type: "text/plain".into(),
+                content_id: None,
+                inline: false,
+                data: b"2026-11-22 webhook 500".to_vec(),
+            }],
+        };
+        let m = t.app.reply(&d.agent.actor(), d.ticket_a, &input).await.expect("reply with a file");
+        ids.push(m.attachments[0].id);
+    }
+    (ids[0], ids[1])
+}
+
 async fn matrix(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
     let pos = t.app.list_positions(&d.admin.actor()).await.expect("positions")[0].id;
     let counter = AtomicUsize::new(0);
     let cases = api_cases();
+    let (file_public, file_note) = files_on_ticket_a(&t, &d).await;
 
     // Every documented endpoint is in the matrix.
     let doc = serde_json::to_value(frontline_web::openapi()).expect("openapi");
@@ -268,6 +302,8 @@ async fn matrix(db: TestDb) {
                 .replace("{user}", "{id}")
                 .replace("{tok}", "{id}")
                 .replace("{q}", "{id}")
+                .replace("{file_public}", "{id}")
+                .replace("{file_note}", "{id}")
                 .replace("/notifications/ticket_solved", "/notifications/{kind}")
                 .replace("/templates/ticket_solved", "/templates/{kind}")
                 .replace("/queues/open", "/queues/{view}");
@@ -282,7 +318,7 @@ async fn matrix(db: TestDb) {
             let user = d.everyone().into_iter().find(|(n, _)| n == who).map(|(_, u)| u.clone()).expect("persona");
             let auth = t.token_for(&user).await;
             let admin_token = t.app.create_api_token(&d.admin.actor(), "victim").await.expect("token").0;
-            let quarantined = t.app.store.quarantine_mail("support", "not a mail", "unreadable").await.expect("quarantine");
+            let quarantined = t.app.store.quarantine_mail("support", None, b"not a mail", "unreadable").await.expect("quarantine");
             let path = case
                 .path
                 .replace("{a}", &d.ticket_a.to_string())
@@ -293,7 +329,9 @@ async fn matrix(db: TestDb) {
                 .replace("{pos}", &pos.to_string())
                 .replace("{user}", &d.cust_other.id.to_string())
                 .replace("{tok}", &admin_token.to_string())
-                .replace("{q}", &quarantined.to_string());
+                .replace("{q}", &quarantined.to_string())
+                .replace("{file_public}", &file_public.to_string())
+                .replace("{file_note}", &file_note.to_string());
             let body = (case.body)(counter.fetch_add(1, Ordering::Relaxed));
             let resp = if body.is_null() {
                 t.json(case.method.clone(), &path, &auth, &Value::Null).await
@@ -323,7 +361,9 @@ async fn matrix(db: TestDb) {
             .replace("{team}", "1")
             .replace("{pos}", "1")
             .replace("{user}", "1")
-            .replace("{tok}", "1");
+            .replace("{tok}", "1")
+            .replace("{file_public}", "1")
+            .replace("{file_note}", "1");
         let resp = t.json(case.method.clone(), &path, &Auth::None, &(case.body)(0)).await;
         assert_eq!(resp.status, 401, "{} {path} without credentials", case.method);
         assert_eq!(resp.error_code(), "unauthenticated");
@@ -336,6 +376,7 @@ on_both_engines!(api_matrix, matrix);
 async fn pages(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
+    let (file_public, file_note) = files_on_ticket_a(&t, &d).await;
     let a = d.ticket_a.to_string();
     let b = d.ticket_b.to_string();
     let staff_pages: Vec<(String, &[&str])> = vec![
@@ -398,6 +439,13 @@ async fn pages(db: TestDb) {
             if user.role.is_customer() && !visible {
                 assert_eq!(reply.status, 404, "reply to {ticket} as {who}");
             }
+        }
+        // Files, through the session: the public reply's for whoever may read
+        // ticket A, the internal note's for staff only.
+        for (file, visible) in [(file_public, view_a(who) == Exp::Ok), (file_note, STAFF.contains(&who))] {
+            let r = t.get(&format!("/attachments/{file}"), &cookie).await;
+            let expected = if visible { 200 } else { 404 };
+            assert_eq!(r.status, expected, "file {file} as {who}");
         }
         // Form posts of the agent app.
         let note = t.post_form(&format!("/tickets/{a}/reply"), &cookie, &[("kind", "internal"), ("body", "checked the logs")]).await;
@@ -504,7 +552,7 @@ async fn pages(db: TestDb) {
         }
         // The quarantine's buttons, each on a fresh unreadable mail.
         for action in ["retry", "delete"] {
-            let q = t.app.store.quarantine_mail("support", "not a mail", "unreadable").await.expect("quarantine");
+            let q = t.app.store.quarantine_mail("support", None, b"not a mail", "unreadable").await.expect("quarantine");
             let r = t.post_form(&format!("/admin/mail/quarantine/{q}/{action}"), &cookie, &[]).await;
             match (MAIL_ADMINS.contains(&who), action) {
                 (true, "retry") => assert_eq!(r.status, 422, "retry as {who}: {}", r.text()),
@@ -539,7 +587,8 @@ async fn pages(db: TestDb) {
     }
 
     // Nobody is signed in: every page goes to the sign-in page.
-    for (path, _) in &staff_pages {
+    let files = [format!("/attachments/{file_public}"), format!("/attachments/{file_note}")];
+    for path in staff_pages.iter().map(|(p, _)| p).chain(files.iter()) {
         let r = t.get(path, &Auth::None).await;
         assert!(r.status.is_redirection() && r.location().starts_with("/login"), "{path} anonymous: {}", r.status);
     }

@@ -9,12 +9,12 @@ use frontline_testkit::{TestApp, TestDb, on_both_engines};
 
 use crate::fixtures::Desk;
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/tests/fixtures/mail/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
 }
 
 /// Pipe one message into the CLI; returns (exit code, stdout + stderr).
-fn ingest(db_url: &str, raw: &[u8]) -> (i32, String) {
+pub(crate) fn ingest(db_url: &str, raw: &[u8]) -> (i32, String) {
     ingest_with(db_url, raw, &[])
 }
 
@@ -22,6 +22,8 @@ fn ingest_with(db_url: &str, raw: &[u8], extra: &[&str]) -> (i32, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_frontline"))
         .args(["--database-url", db_url, "mail", "ingest", "--mailbox", "support"])
         .args(extra)
+        // The deployment's own address, as its configuration would say.
+        .env("FRONTLINE_MAIL_FROM", format!("Acme Support <{}>", frontline_testkit::MAILBOX))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -32,7 +34,7 @@ fn ingest_with(db_url: &str, raw: &[u8], extra: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
-fn created_id(out: &str) -> i64 {
+pub(crate) fn created_id(out: &str) -> i64 {
     out.split("ticket_id: ")
         .nth(1)
         .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
@@ -133,7 +135,8 @@ async fn mail_in(db: TestDb) {
     assert!(out.contains("quarantined"), "{out}");
     let q = t.app.store.list_quarantine(10).await.expect("quarantine");
     assert_eq!(q.len(), 1);
-    assert!(q[0].raw.contains("this is not a mail") && q[0].mailbox == "support");
+    assert_eq!(q[0].raw, fixture("garbage.eml"), "kept byte for byte");
+    assert_eq!(q[0].mailbox, "support");
     // An admin can retry a quarantined mail (here one that is readable now) or delete it.
     let admin = t.token_for(&d.admin).await;
     let fixed = t
@@ -141,7 +144,8 @@ async fn mail_in(db: TestDb) {
         .store
         .quarantine_mail(
             "support",
-            "From: ops@northwind.example\r\nSubject: Retry me\r\nMessage-ID: <retry-1@northwind.example>\r\n\r\nHello\r\n",
+            Some(d.team),
+            b"From: ops@northwind.example\r\nSubject: Retry me\r\nMessage-ID: <retry-1@northwind.example>\r\n\r\nHello\r\n",
             "was broken",
         )
         .await
@@ -149,6 +153,9 @@ async fn mail_in(db: TestDb) {
     let r = t.post_json(&format!("/api/v1/mail/quarantine/{fixed}/retry"), &admin, &serde_json::json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["outcome"], "created");
+    // The retried mail lands in the team of the mailbox it came to.
+    let retried = r.json()["ticket_id"].as_i64().expect("ticket id");
+    assert_eq!(t.get(&format!("/api/v1/tickets/{retried}"), &agent).await.json()["team_id"], d.team);
     let r = t.post_json(&format!("/api/v1/mail/quarantine/{}/retry", q[0].id), &admin, &serde_json::json!({})).await;
     assert_eq!(r.status, 422, "still unreadable: {}", r.text());
     let r = t.json(axum::http::Method::DELETE, &format!("/api/v1/mail/quarantine/{}", q[0].id), &admin, &serde_json::Value::Null).await;

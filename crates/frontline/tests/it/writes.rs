@@ -28,6 +28,8 @@ fn ticket(requester_id: i64, n: usize) -> NewTicket {
         body: format!("body {n}"),
         created_at: None,
         notify: vec![],
+        body_html: None,
+        attachments: vec![],
         email_message_id: None,
     }
 }
