@@ -103,7 +103,8 @@ impl App {
         };
         let p: NotifyPayload = serde_json::from_str(&job.payload).map_err(AppError::internal)?;
         let message_id = format!("<frontline.{}.{}.{}@{}>", p.ticket_id, p.queued_at, job.id, mailer.message_id_domain());
-        let previous = self.store.sent_mail_ids(p.ticket_id).await?;
+        // The whole thread, ours and theirs, so the mail joins it in any client.
+        let previous = self.store.thread_mail_ids(p.ticket_id).await?;
         if previous.contains(&message_id) {
             return Ok(());
         }

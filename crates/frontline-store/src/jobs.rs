@@ -168,14 +168,22 @@ impl Store {
         Ok(())
     }
 
-    /// Message-IDs of the mails sent about a ticket, oldest first (for References).
-    pub async fn sent_mail_ids(&self, ticket_id: i64) -> Result<Vec<String>, StoreError> {
-        Ok(with_pool!(self, |p| sqlx::query_scalar(
-            "SELECT message_id FROM sent_mail WHERE ticket_id = $1 ORDER BY sent_at, message_id LIMIT 100"
+    /// Every Message-ID of a ticket's mail thread, oldest first: what we sent
+    /// and what the customer's side sent us. The newest 100 are kept, which
+    /// is what References needs to thread in any mail client.
+    pub async fn thread_mail_ids(&self, ticket_id: i64) -> Result<Vec<String>, StoreError> {
+        let mut ids: Vec<String> = with_pool!(self, |p| {
+            sqlx::query_scalar(
+            "SELECT id FROM (SELECT message_id AS id, sent_at AS at FROM sent_mail WHERE ticket_id = $1 \
+             UNION ALL SELECT email_message_id AS id, created_at AS at FROM messages WHERE ticket_id = $1 AND email_message_id IS NOT NULL) thread \
+             ORDER BY at DESC, id DESC LIMIT 100"
         )
         .bind(ticket_id)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?;
+        ids.reverse();
+        Ok(ids)
     }
 
     pub async fn notification_settings(&self) -> Result<Vec<(String, bool)>, StoreError> {

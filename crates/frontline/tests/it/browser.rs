@@ -110,3 +110,107 @@ async fn customer_and_agent_in_the_browser() {
     b.quit().await;
     server.abort();
 }
+
+/// A header's value, unfolded (long headers such as References span lines).
+fn header(raw: &str, name: &str) -> Option<String> {
+    let prefix = format!("{}:", name.to_lowercase());
+    let mut lines = raw.lines().take_while(|l| !l.is_empty()).skip_while(|l| !l.to_lowercase().starts_with(&prefix));
+    let first = lines.next()?[prefix.len()..].trim().to_string();
+    let rest: Vec<&str> = lines.take_while(|l| l.starts_with([' ', '\t'])).map(str::trim).collect();
+    Some(std::iter::once(first.as_str()).chain(rest).collect::<Vec<_>>().join(" "))
+}
+
+/// Email end to end: a customer mails in through the MTA pipe, an agent
+/// finds the ticket in the queue and answers in the browser with a file,
+/// the reply reaches a real SMTP server with threading headers, and the
+/// customer's answer to it lands on the same ticket and reopens it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_round_trip_with_a_browser_reply() {
+    let Some(b) = Browser::start("browser::mail_round_trip_with_a_browser_reply").await else { return };
+    let Some(sink) = frontline_testkit::smtp::SmtpSink::start("browser::mail_round_trip_with_a_browser_reply").await else { return };
+    let t = TestApp::with_smtp(TestDb::sqlite().await, &sink.url()).await;
+    let org = t.org("Northwind Logistics", "northwind.example").await;
+    t.user("customer_member", "dana@northwind.example", Some(org)).await;
+    let positions = t.app.list_positions(&system_actor()).await.expect("positions");
+    let specialist = positions.iter().find(|p| p.name == "Support Specialist").expect("position");
+    let input = UserInput {
+        email: "alex@vendor.example".into(),
+        name: "Alex Tier1".into(),
+        role: "agent".into(),
+        position_id: Some(specialist.id),
+        password: Some("correct horse battery".into()),
+        ..Default::default()
+    };
+    t.app.create_user(&system_actor(), &input).await.expect("agent");
+
+    // The customer's mail arrives through the pipe, with an inline screenshot and files.
+    let smtp = [("FRONTLINE_SMTP_URL", sink.url())];
+    let smtp: Vec<(&str, &str)> = smtp.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (code, out) = crate::mail_in::ingest_env(&t.db.url, &crate::mail_in::fixture("nested-attachments.eml"), &[], &smtp);
+    assert_eq!(code, 0, "{out}");
+    let id = crate::mail_in::created_id(&out);
+    t.app.run_due_jobs().await.expect("jobs");
+    let ack = sink.wait_for(1).await.remove(0);
+    assert!(header(&ack, "To").is_some_and(|v| v.contains("dana@northwind.example")), "{ack}");
+    let ack_id = header(&ack, "Message-ID").expect("ack id").to_string();
+
+    // The agent finds it in the tier queue and answers with a file and a status.
+    let (base, server) = t.serve().await;
+    sign_in(&b, &base, "alex@vendor.example").await;
+    b.wait_for_text("My open tickets").await;
+    b.driver.find(By::Css("a[data-view='tier']")).await.expect("tier queue").click().await.expect("click");
+    let subject = "Export totals wrong, screenshot and report attached";
+    b.wait_for_text(subject).await;
+    b.driver.find(By::LinkText(subject)).await.expect("ticket link").click().await.expect("click");
+    b.wait_for_text("nightly export totals are off").await;
+    let page = b.body_text().await;
+    assert!(page.contains("report.pdf") && page.contains("Prüfung rows.csv"), "files listed:\n{page}");
+    b.driver.find(By::Css("details.formatted summary")).await.expect("formatted").click().await.expect("open");
+    b.screenshot("07-agent-mail-ticket").await;
+    b.driver
+        .find(By::Id("reply-body"))
+        .await
+        .expect("reply")
+        .send_keys("Could you re-run the export with the currency filter set? Steps attached.")
+        .await
+        .expect("type");
+    let dir = tempfile::tempdir().expect("dir");
+    let steps = dir.path().join("steps.txt");
+    std::fs::write(&steps, "1. Open Exports\n2. Set currency = EUR\n3. Run\n").expect("file");
+    b.driver.find(By::Id("reply-files")).await.expect("file input").send_keys(steps.display().to_string()).await.expect("attach");
+    b.driver.find(By::Css("#reply-status option[value=pending]")).await.expect("pending").click().await.expect("select");
+    b.driver.find(By::Id("reply-submit")).await.expect("send").click().await.expect("click");
+    b.wait_for_text("Steps attached.").await;
+    assert!(b.body_text().await.contains("steps.txt"), "the file is listed under the reply");
+    let status = b.driver.find(By::Id("ticket-status")).await.expect("status").text().await.expect("text");
+    assert_eq!(status, "Pending");
+    b.screenshot("08-agent-replied-with-file").await;
+
+    // The reply leaves over SMTP, threaded under the customer's mail and our acknowledgement.
+    t.app.run_due_jobs().await.expect("jobs");
+    let mails = sink.wait_for(2).await;
+    let reply = &mails[1];
+    assert_eq!(header(reply, "Subject"), Some(format!("Re: [#{id}] {subject}")));
+    assert_eq!(header(reply, "In-Reply-To"), Some(ack_id.clone()));
+    let references = header(reply, "References").expect("references");
+    assert!(references.contains("<nested-1@mail.northwind.example>") && references.contains(&ack_id), "{references}");
+    assert!(reply.contains("filename=\"steps.txt\""), "the file travels with the mail");
+    let reply_id = header(reply, "Message-ID").expect("reply id").to_string();
+
+    // The customer answers from their mail client: it lands on the same ticket and reopens it.
+    let answer = format!(
+        "From: Dana K <dana@northwind.example>\r\nTo: support@acme.example\r\nSubject: Re: [#{id}] {subject}\r\n\
+         Message-ID: <dana-answer@mail.northwind.example>\r\nIn-Reply-To: {reply_id}\r\nReferences: {references} {reply_id}\r\n\r\n\
+         Done, the totals match now.\r\n\r\nOn Mon, Alex wrote:\r\n> Could you re-run the export?\r\n"
+    );
+    let (code, out) = crate::mail_in::ingest_env(&t.db.url, answer.as_bytes(), &[], &smtp);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("Appended {{ ticket_id: {id} }}")), "{out}");
+    b.driver.refresh().await.expect("reload");
+    b.wait_for_text("Done, the totals match now.").await;
+    let status = b.driver.find(By::Id("ticket-status")).await.expect("status").text().await.expect("text");
+    assert_eq!(status, "Open", "the customer's answer reopens the ticket");
+    b.screenshot("09-agent-sees-mail-answer").await;
+    b.quit().await;
+    server.abort();
+}

@@ -19,11 +19,18 @@ pub(crate) fn ingest(db_url: &str, raw: &[u8]) -> (i32, String) {
 }
 
 fn ingest_with(db_url: &str, raw: &[u8], extra: &[&str]) -> (i32, String) {
+    ingest_env(db_url, raw, extra, &[])
+}
+
+/// Pipe one message into the CLI with configuration from the environment
+/// (e.g. `FRONTLINE_SMTP_URL`, so that it queues notifications as a deployment would).
+pub(crate) fn ingest_env(db_url: &str, raw: &[u8], extra: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_frontline"))
         .args(["--database-url", db_url, "mail", "ingest", "--mailbox", "support"])
         .args(extra)
         // The deployment's own address, as its configuration would say.
         .env("FRONTLINE_MAIL_FROM", format!("Acme Support <{}>", frontline_testkit::MAILBOX))
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
