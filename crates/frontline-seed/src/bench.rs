@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use frontline_domain::ticket::{Channel, MessageKind, Priority, Status, TicketType};
 use frontline_domain::user::Role;
 use frontline_store::bulk::{BulkEvent, BulkMessage, BulkOrg, BulkTicket, BulkUser};
+use frontline_store::users::NewUser;
 use frontline_store::{Position, Store};
 use rand::rngs::SmallRng;
 use rand::seq::IndexedRandom;
@@ -291,14 +292,16 @@ pub async fn generate_bench(store: &Store, spec: &BenchSpec) -> anyhow::Result<B
     let head_pos = position(&positions, "Head of Support", 3).map(|p| p.id);
     let head_id = store
         .bulk_insert_users(&[BulkUser {
-            email: BENCH_HEAD_EMAIL.into(),
-            name: "Harper Quinn".into(),
-            role: Role::HeadOfSupport,
-            organization_id: None,
-            position_id: head_pos,
-            team_id: None,
-            reports_to: None,
-            password_hash: password_hash.clone(),
+            user: NewUser {
+                email: BENCH_HEAD_EMAIL.into(),
+                name: "Harper Quinn".into(),
+                role: Role::HeadOfSupport,
+                organization_id: None,
+                position_id: head_pos,
+                team_id: None,
+                reports_to: None,
+                password_hash: password_hash.clone(),
+            },
             created_at: setup_at,
         }])
         .await?
@@ -316,14 +319,16 @@ pub async fn generate_bench(store: &Store, spec: &BenchSpec) -> anyhow::Result<B
         let pos = position(&positions, name, tier);
         let (first, last) = person(i, 0);
         agent_rows.push(BulkUser {
-            email: format!("agent{:03}@bench.frontline.test", i + 1),
-            name: format!("{first} {last}"),
-            role: Role::Agent,
-            organization_id: None,
-            position_id: pos.map(|p| p.id),
-            team_id: team_ids.get(team).copied(),
-            reports_to: Some(head_id),
-            password_hash: password_hash.clone(),
+            user: NewUser {
+                email: format!("agent{:03}@bench.frontline.test", i + 1),
+                name: format!("{first} {last}"),
+                role: Role::Agent,
+                organization_id: None,
+                position_id: pos.map(|p| p.id),
+                team_id: team_ids.get(team).copied(),
+                reports_to: Some(head_id),
+                password_hash: password_hash.clone(),
+            },
             created_at: setup_at,
         });
         agent_meta.push((first, team, pos.map(|p| p.tier).unwrap_or(tier)));
@@ -361,14 +366,16 @@ pub async fn generate_bench(store: &Store, spec: &BenchSpec) -> anyhow::Result<B
             let (first, last) = person(i + 5, j);
             let local = if j == 0 { "admin".to_string() } else { format!("{}.{}{}", first.to_lowercase(), last.to_lowercase(), j) };
             customer_rows.push(BulkUser {
-                email: format!("{local}@{}", org.domain),
-                name: format!("{first} {last}"),
-                role: if j == 0 { Role::CustomerAdmin } else { Role::CustomerMember },
-                organization_id: Some(org.id),
-                position_id: None,
-                team_id: None,
-                reports_to: None,
-                password_hash: password_hash.clone(),
+                user: NewUser {
+                    email: format!("{local}@{}", org.domain),
+                    name: format!("{first} {last}"),
+                    role: if j == 0 { Role::CustomerAdmin } else { Role::CustomerMember },
+                    organization_id: Some(org.id),
+                    position_id: None,
+                    team_id: None,
+                    reports_to: None,
+                    password_hash: password_hash.clone(),
+                },
                 created_at: setup_at,
             });
             customer_meta.push((first, i));
@@ -406,13 +413,13 @@ pub async fn generate_bench(store: &Store, spec: &BenchSpec) -> anyhow::Result<B
     let customer = customers.first().context("no customers")?;
     Ok(BenchSummary {
         agent_id: agent.id,
-        agent_email: agent_rows.first().map(|u| u.email.clone()).unwrap_or_default(),
+        agent_email: agent_rows.first().map(|u| u.user.email.clone()).unwrap_or_default(),
         agent_team_id: team_ids.get(agent.team).copied().unwrap_or_default(),
         agent_tier: agent.tier,
         head_id,
         head_email: BENCH_HEAD_EMAIL.into(),
         customer_id: customer.id,
-        customer_email: customer_rows.first().map(|u| u.email.clone()).unwrap_or_default(),
+        customer_email: customer_rows.first().map(|u| u.user.email.clone()).unwrap_or_default(),
         customer_organization_id: orgs.get(customer.org).map(|o| o.id).unwrap_or_default(),
         big_ticket_id: big_ticket_id.context("the big ticket was not written")?,
         big_ticket_messages: spec.big_ticket_messages,

@@ -15,7 +15,8 @@ use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Duration, Utc};
 use frontline_app::App;
 use frontline_app::directory::{OrgFields, UserInput, system_actor};
-use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketPatch};
+use frontline_app::ingest::{InboundEmail, IngestOutcome};
+use frontline_app::tickets::{NewAttachment, NewTicketInput, ReplyInput, TicketPatch};
 use frontline_domain::authz::Actor;
 use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::user::Role;
@@ -752,7 +753,9 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
 /// people themselves would.
 async fn live_activity(app: &App, rng: &mut SmallRng, cast: &Cast, orgs: &[DemoOrg]) -> anyhow::Result<()> {
     live_replies(app, cast).await?;
-    for i in 0..LIVE_TICKETS {
+    // The mail with files is the first of the live tickets.
+    mail_with_files(app, cast, orgs).await?;
+    for i in 1..LIVE_TICKETS {
         let topic = &TOPICS[(i * 7 + 3) % TOPICS.len()];
         let org = &orgs[i % orgs.len()];
         let requester = org.members.get(1 + i % 2).or_else(|| org.members.first()).ok_or_else(|| anyhow!("organization without users"))?;
@@ -824,6 +827,77 @@ async fn live_activity(app: &App, rng: &mut SmallRng, cast: &Cast, orgs: &[DemoO
 
 /// On older tickets: a customer answers a pending webhook ticket (which
 /// reopens it), and engineering adds a note to a ticket on hold with them.
+/// A customer mails in with the failed deliveries attached (HTML mail, as
+/// most clients send it), and a tier-1 agent answers with a file.
+async fn mail_with_files(app: &App, cast: &Cast, orgs: &[DemoOrg]) -> anyhow::Result<()> {
+    let org = orgs.first().ok_or_else(|| anyhow!("no organizations"))?;
+    let engineer = org.members.get(1).or_else(|| org.members.first()).ok_or_else(|| anyhow!("organization without users"))?;
+    let csv: String = std::iter::once("delivery_id,event,status,attempts,last_error".to_string())
+        .chain((0..40).map(|i| format!("dlv_{:06},order.updated,failed,{},HTTP 401 signature mismatch", 481_200 + i * 17, 3 + i % 4)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let first = engineer.name.split_whitespace().next().unwrap_or("there").to_string();
+    let mail = InboundEmail {
+        message_id: Some(format!("<demo-deliveries-1@{}>", engineer.email.split('@').nth(1).unwrap_or("example.com"))),
+        from_name: Some(engineer.name.clone()),
+        from_email: engineer.email.clone(),
+        subject: "Failed webhook deliveries since the key rotation (export attached)".into(),
+        body: format!(
+            "Hi support,\n\nsince we rotated our signing key on Friday, 40 deliveries failed with a signature mismatch. \
+             The export from our side is attached, with the raw payload of one of them.\n\nCan you replay them once the key is fixed?\n\n{first}"
+        ),
+        body_html: Some(format!(
+            "<p>Hi support,</p><p>since we rotated our signing key on Friday, <b>40 deliveries failed</b> with a signature mismatch. \
+             The export from our side is attached, with the raw payload of one of them.</p><p>Can you replay them once the key is fixed?</p><p>{first}</p>"
+        )),
+        attachments: vec![
+            NewAttachment {
+                filename: "failed-deliveries.csv".into(),
+                content_type: "text/csv".into(),
+                content_id: None,
+                inline: false,
+                data: csv.into_bytes(),
+            },
+            NewAttachment {
+                filename: "payload-dlv_481200.json".into(),
+                content_type: "application/json".into(),
+                content_id: None,
+                inline: false,
+                data:
+                    br#"{"id":"dlv_481200","event":"order.updated","signature":"t=1795000000,v1=9f2c...","data":{"order_id":"ORD-22817"}}"#
+                        .to_vec(),
+            },
+        ],
+        ..Default::default()
+    };
+    let ticket_id = match app.ingest_email(&mail, cast.team_ids.first().copied()).await? {
+        IngestOutcome::Created { ticket_id } | IngestOutcome::Appended { ticket_id } | IngestOutcome::Duplicate { ticket_id } => ticket_id,
+    };
+    let agent = cast.tier1.first().and_then(|t| t.first()).ok_or_else(|| anyhow!("no tier-1 agent"))?;
+    let patch =
+        TicketPatch { assignee_id: Some(Some(agent.id)), tags: Some(vec!["webhooks".into(), "signatures".into()]), ..Default::default() };
+    app.update_ticket(&agent.actor(), ticket_id, &patch).await?;
+    let reply = ReplyInput {
+        kind: MessageKind::Public,
+        body: format!(
+            "Thanks {first}, that export helps. The new key was not yet active on our side; it is now. \
+             The attached steps replay the 40 deliveries from your dashboard; tell us if any still fail."
+        ),
+        status: Some("pending".into()),
+        channel: Channel::Web,
+        attachments: vec![NewAttachment {
+            filename: "replay-steps.md".into(),
+            content_type: "text/markdown".into(),
+            content_id: None,
+            inline: false,
+            data: b"1. Open Developers > Webhooks > Deliveries\n2. Filter: status = failed, since Friday\n3. Select all, then Replay\n"
+                .to_vec(),
+        }],
+    };
+    app.reply(&agent.actor(), ticket_id, &reply).await?;
+    Ok(())
+}
+
 async fn live_replies(app: &App, cast: &Cast) -> anyhow::Result<()> {
     let newest = |status: Status, tag: &str| TicketFilter { statuses: vec![status], tag: Some(tag.into()), limit: 1, ..Default::default() };
     let pending = match app.store.list_tickets(&newest(Status::Pending, "webhooks")).await?.items.into_iter().next() {

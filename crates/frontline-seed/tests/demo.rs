@@ -71,6 +71,17 @@ async fn check_demo(db: &TestDb) {
     // Tickets in every status, tier and kind of message, consistent.
     let counts = store.data_counts().await.expect("counts");
     assert_eq!(counts.tickets, 300);
+    // One conversation by mail carries files both ways.
+    let mail = store
+        .list_tickets(&frontline_store::tickets::TicketFilter { tag: None, limit: 400, ..Default::default() })
+        .await
+        .expect("tickets")
+        .items
+        .into_iter()
+        .find(|t| t.subject.starts_with("Failed webhook deliveries since the key rotation"))
+        .expect("the mail with files");
+    let files: Vec<String> = store.ticket_attachments(mail.id).await.expect("files").into_iter().map(|a| a.filename).collect();
+    assert_eq!(files, vec!["failed-deliveries.csv", "payload-dlv_481200.json", "replay-steps.md"]);
     for status in ["new", "open", "pending", "on_hold", "solved", "closed"] {
         let n = counts.tickets_by_status.iter().find(|(s, _)| s == status).map(|(_, n)| *n).unwrap_or(0);
         assert!(n >= 5, "only {n} {status} tickets");

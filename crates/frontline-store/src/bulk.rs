@@ -13,10 +13,11 @@
 
 use chrono::{DateTime, Utc};
 use frontline_domain::ticket::{Channel, MessageKind, Priority, Status, TicketType};
-use frontline_domain::user::Role;
+
 use sqlx::QueryBuilder;
 
 use crate::tickets::priority_rank;
+use crate::users::NewUser;
 use crate::{Engine, Store, StoreError};
 
 /// Most bind parameters one statement may carry.
@@ -80,15 +81,8 @@ pub struct BulkOrg {
 
 #[derive(Debug, Clone)]
 pub struct BulkUser {
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub organization_id: Option<i64>,
-    pub position_id: Option<i64>,
-    pub team_id: Option<i64>,
-    /// Must refer to a user that exists already (an earlier call).
-    pub reports_to: Option<i64>,
-    pub password_hash: Option<String>,
+    /// `reports_to` must refer to a user that exists already (an earlier call).
+    pub user: NewUser,
     pub created_at: DateTime<Utc>,
 }
 
@@ -236,7 +230,8 @@ impl Store {
                 "INSERT INTO users (id, email, name, role, organization_id, position_id, team_id, reports_to, password_hash, active, created_at) ",
                 11,
                 rows,
-                |b, (id, u)| {
+                |b, (id, bulk)| {
+                    let u = &bulk.user;
                     b.push_bind(*id)
                         .push_bind(&u.email)
                         .push_bind(&u.name)
@@ -247,7 +242,7 @@ impl Store {
                         .push_bind(u.reports_to)
                         .push_bind(&u.password_hash)
                         .push_bind(true)
-                        .push_bind(u.created_at);
+                        .push_bind(bulk.created_at);
                 }
             );
             ids
