@@ -53,19 +53,24 @@ impl TestResponse {
 
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
-        Self::build(db, None).await
+        Self::build(db, None, None).await
     }
 
     /// The app with notification mail going to an SMTP server at `smtp_url`.
     pub async fn with_smtp(db: TestDb, smtp_url: &str) -> TestApp {
-        Self::build(db, Some(smtp_url)).await
+        Self::build(db, Some(smtp_url), None).await
     }
 
-    async fn build(db: TestDb, smtp_url: Option<&str>) -> TestApp {
+    /// Like `with_smtp`, also trusting the CA in `ca_file` (PEM).
+    pub async fn with_smtp_ca(db: TestDb, smtp_url: &str, ca_file: Option<&std::path::Path>) -> TestApp {
+        Self::build(db, Some(smtp_url), ca_file).await
+    }
+
+    async fn build(db: TestDb, smtp_url: Option<&str>, ca_file: Option<&std::path::Path>) -> TestApp {
         let store = db.store().await;
         let mut app = App::new(store, AppConfig { fast_password_hashing: true, public_url: BASE_URL.into(), ..AppConfig::default() });
         if let Some(url) = smtp_url {
-            let mailer = frontline_mail::SmtpMailer::new(url, "Acme Support <support@acme.example>").expect("mailer");
+            let mailer = frontline_mail::SmtpMailer::with_ca_file(url, "Acme Support <support@acme.example>", ca_file).expect("mailer");
             app = app.with_mailer(std::sync::Arc::new(mailer));
         }
         let state =

@@ -14,5 +14,6 @@ mod jobs;
 mod mail;
 mod mail_in;
 mod schema;
+mod tls;
 mod ui;
 mod writes;
