@@ -189,7 +189,12 @@ impl Mailer for SmtpMailer {
     fn deliver<'a>(&'a self, n: &'a Notification) -> SendFuture<'a> {
         Box::pin(async move {
             let message = build(n, &self.from)?;
-            self.transport.send(message).await.map(|_| ()).map_err(|e| format!("SMTP: {e}"))
+            self.transport.send(message).await.map(|_| ()).map_err(|e| {
+                match tls::find_rustls_error(&e).and_then(tls::describe_certificate_error) {
+                    Some(why) => format!("SMTP: {why} ({e})"),
+                    None => format!("SMTP: {e}"),
+                }
+            })
         })
     }
 

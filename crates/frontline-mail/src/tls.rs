@@ -39,15 +39,38 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, String
 
 /// Say what went wrong in a handshake in words an admin can act on.
 pub fn describe_handshake_error(peer: &str, e: &std::io::Error) -> String {
-    let rustls_error = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
-    match rustls_error {
-        Some(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => format!(
-            "TLS with {peer}: certificate not trusted (unknown issuer); if the server uses a private CA, give its certificate as ca_file"
-        ),
-        Some(rustls::Error::InvalidCertificate(CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. })) => {
-            format!("TLS with {peer}: the certificate is not valid for this host name")
-        }
-        Some(rustls::Error::InvalidCertificate(other)) => format!("TLS with {peer}: certificate not trusted: {other:?}"),
-        _ => format!("TLS with {peer}: {e}"),
+    match find_rustls_error(e).and_then(describe_certificate_error) {
+        Some(why) => format!("TLS with {peer}: {why}"),
+        None => format!("TLS with {peer}: {e}"),
     }
+}
+
+/// The rustls error somewhere in an error's chain. An io::Error's `source()`
+/// skips the error it wraps, so that one is looked into explicitly.
+pub fn find_rustls_error<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(found) = err.downcast_ref::<rustls::Error>() {
+            return Some(found);
+        }
+        current = match err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
+}
+
+/// A refused certificate, explained; None for other TLS failures.
+pub fn describe_certificate_error(e: &rustls::Error) -> Option<String> {
+    let rustls::Error::InvalidCertificate(why) = e else { return None };
+    Some(match why {
+        CertificateError::UnknownIssuer => {
+            "certificate not trusted (unknown issuer); if the server uses a private CA, configure its certificate as the CA file".into()
+        }
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            "the certificate is not valid for this host name".into()
+        }
+        other => format!("certificate not trusted: {other:?}"),
+    })
 }
