@@ -3,11 +3,51 @@
 //! or a dropped connection re-reads at most the message in flight (and the
 //! Message-ID makes that a no-op); \Seen flags are never read or set, so a
 //! person reading the mailbox in a mail client changes nothing.
+//!
+//! The connection is TLS from the start (IMAPS), upgraded with STARTTLS
+//! before logging in, or plain only when the admin chose so. New mail is
+//! listed by UID first and its bodies fetched in bounded batches, so a
+//! mailbox with a large backlog does not have to fit in memory.
 
-use async_imap::Client;
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_imap::{Client, Session};
 use frontline_app::{App, AppError};
 use futures::TryStreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::pki_types::ServerName;
+
+/// Message bodies fetched per round trip.
+const BATCH: usize = 100;
+/// Connecting, the TLS handshake and the greeting; a server that accepts
+/// the connection and then says nothing must not stall the poller forever.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How the connection to the IMAP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImapSecurity {
+    /// IMAPS: TLS from the first byte (port 993).
+    #[default]
+    Tls,
+    /// Plain connection upgraded with STARTTLS before the login (port 143).
+    StartTls,
+    /// No encryption at all: the password crosses the network readable.
+    Plain,
+}
+
+impl ImapSecurity {
+    pub fn default_port(self) -> u16 {
+        match self {
+            ImapSecurity::Tls => 993,
+            ImapSecurity::StartTls | ImapSecurity::Plain => 143,
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ImapMailbox {
@@ -20,15 +60,107 @@ pub struct ImapMailbox {
     pub folder: String,
     /// New tickets from this mailbox go to this team.
     pub team_id: Option<i64>,
+    pub security: ImapSecurity,
+    /// PEM file of a private CA trusted besides the public roots.
+    pub ca_file: Option<PathBuf>,
 }
 
-/// Fetch and store what arrived since the last poll; returns how many
-/// messages were taken in.
+impl ImapMailbox {
+    /// Refuse at startup what would make every poll fail (an unreadable CA file).
+    pub fn check(&self) -> Result<(), String> {
+        self.connector().map(|_| ())
+    }
+
+    fn connector(&self) -> Result<Option<TlsConnector>, String> {
+        match self.security {
+            ImapSecurity::Plain => Ok(None),
+            ImapSecurity::Tls | ImapSecurity::StartTls => {
+                crate::tls::client_config(self.ca_file.as_deref()).map(|config| Some(TlsConnector::from(config)))
+            }
+        }
+    }
+
+    fn peer(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// Fetch and store what arrived since the last poll, over one connection;
+/// returns how many messages were taken in.
 pub async fn poll_once(app: &App, mb: &ImapMailbox) -> Result<usize, String> {
-    let tcp = TcpStream::connect((mb.host.as_str(), mb.port)).await.map_err(|e| format!("connect {}:{}: {e}", mb.host, mb.port))?;
-    let mut client = Client::new(tcp);
-    client.read_response().await.map_err(|e| format!("greeting: {e}"))?;
+    let connector = mb.connector()?;
+    match connector {
+        None => poll_over(app, mb, open_plain(mb).await?).await,
+        Some(tls) => poll_over(app, mb, open_tls(mb, &tls).await?).await,
+    }
+}
+
+async fn open_plain(mb: &ImapMailbox) -> Result<Client<TcpStream>, String> {
+    within_timeout(mb, async {
+        let mut client = Client::new(connect(mb).await?);
+        greeting(&mut client).await?;
+        Ok(client)
+    })
+    .await
+}
+
+async fn open_tls(mb: &ImapMailbox, tls: &TlsConnector) -> Result<Client<TlsStream<TcpStream>>, String> {
+    within_timeout(mb, async {
+        let tcp = connect(mb).await?;
+        if mb.security == ImapSecurity::StartTls {
+            let mut plain = Client::new(tcp);
+            greeting(&mut plain).await?;
+            // Never falls back to plain: a refusal (or a stripped
+            // capability) ends the poll before the password is sent.
+            plain.run_command_and_check_ok("STARTTLS", None).await.map_err(|e| format!("{}: STARTTLS refused: {e}", mb.peer()))?;
+            // Whatever the server sent after its OK was sent before TLS and
+            // is dropped with the plain client's buffer.
+            return Ok(Client::new(handshake(mb, tls, plain.into_inner()).await?));
+        }
+        let mut client = Client::new(handshake(mb, tls, tcp).await?);
+        greeting(&mut client).await?;
+        Ok(client)
+    })
+    .await
+}
+
+async fn within_timeout<T>(mb: &ImapMailbox, f: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    tokio::time::timeout(CONNECT_TIMEOUT, f).await.map_err(|_| format!("{}: no answer within {}s", mb.peer(), CONNECT_TIMEOUT.as_secs()))?
+}
+
+async fn connect(mb: &ImapMailbox) -> Result<TcpStream, String> {
+    TcpStream::connect((mb.host.as_str(), mb.port)).await.map_err(|e| format!("connect {}: {e}", mb.peer()))
+}
+
+async fn handshake(mb: &ImapMailbox, tls: &TlsConnector, tcp: TcpStream) -> Result<TlsStream<TcpStream>, String> {
+    let name = ServerName::try_from(mb.host.clone()).map_err(|e| format!("host {}: not a name TLS can check: {e}", mb.host))?;
+    tls.connect(name, tcp).await.map_err(|e| crate::tls::describe_handshake_error(&mb.peer(), &e))
+}
+
+async fn greeting<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(client: &mut Client<T>) -> Result<(), String> {
+    match client.read_response().await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err("greeting: the server closed the connection".into()),
+        Err(e) => Err(format!("greeting: {e}")),
+    }
+}
+
+async fn poll_over<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
+    app: &App,
+    mb: &ImapMailbox,
+    client: Client<T>,
+) -> Result<usize, String> {
     let mut session = client.login(&mb.username, &mb.password).await.map_err(|(e, _)| format!("login: {e}"))?;
+    let result = take_new(app, mb, &mut session).await;
+    let _ = session.logout().await;
+    result
+}
+
+async fn take_new<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
+    app: &App,
+    mb: &ImapMailbox,
+    session: &mut Session<T>,
+) -> Result<usize, String> {
     let selected = session.select(&mb.folder).await.map_err(|e| format!("select {}: {e}", mb.folder))?;
     let validity = i64::from(selected.uid_validity.unwrap_or(0));
     let last = match app.store.imap_state(&mb.name).await.map_err(|e| e.to_string())? {
@@ -37,34 +169,90 @@ pub async fn poll_once(app: &App, mb: &ImapMailbox) -> Result<usize, String> {
         Some((v, last)) if v == validity => last,
         _ => 0,
     };
+    let uids = new_uids(session, last).await?;
     let mut taken = 0;
+    for batch in uids.chunks(BATCH) {
+        for (uid, raw) in fetch_bodies(session, batch).await? {
+            take_one(app, mb, validity, uid, &raw).await?;
+            taken += 1;
+        }
+    }
+    Ok(taken)
+}
+
+/// UIDs above `last`, ascending.
+async fn new_uids<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(session: &mut Session<T>, last: i64) -> Result<Vec<u32>, String> {
+    let found = session.uid_search(format!("UID {}:*", last + 1)).await.map_err(|e| format!("search: {e}"))?;
+    // `n:*` also matches the highest UID when it is below n.
+    let mut uids: Vec<u32> = found.into_iter().filter(|uid| i64::from(*uid) > last).collect();
+    uids.sort_unstable();
+    Ok(uids)
+}
+
+/// The raw messages with these UIDs, in UID order (one that was expunged
+/// meanwhile is simply missing).
+async fn fetch_bodies<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
+    session: &mut Session<T>,
+    uids: &[u32],
+) -> Result<Vec<(u32, Vec<u8>)>, String> {
     let fetched: Vec<_> = session
-        .uid_fetch(format!("{}:*", last + 1), "(UID BODY.PEEK[])")
+        .uid_fetch(uid_set(uids), "(UID BODY.PEEK[])")
         .await
         .map_err(|e| format!("fetch: {e}"))?
         .try_collect()
         .await
         .map_err(|e| format!("fetch: {e}"))?;
-    let mut messages: Vec<(i64, Vec<u8>)> =
-        fetched.iter().filter_map(|f| Some((i64::from(f.uid?), f.body()?.to_vec()))).filter(|(uid, _)| *uid > last).collect();
+    let mut messages: Vec<(u32, Vec<u8>)> =
+        fetched.iter().filter_map(|f| Some((f.uid?, f.body()?.to_vec()))).filter(|(uid, _)| uids.binary_search(uid).is_ok()).collect();
     messages.sort_by_key(|(uid, _)| *uid);
-    for (uid, raw) in messages {
-        let result = match crate::inbound::parse(&raw) {
-            Ok(mail) => app.ingest_email(&mail, mb.team_id).await.map(|_| ()),
-            Err(e) => Err(AppError::Domain(frontline_domain::DomainError::invalid("raw", e))),
-        };
-        match result {
-            Ok(()) => {}
-            // Nothing stored: stop here and try this message again next time.
-            Err(AppError::Internal(e)) => return Err(e),
-            // Kept raw for an admin, never dropped.
-            Err(AppError::Domain(why)) => {
-                app.store.quarantine_mail(&mb.name, mb.team_id, &raw, &why.to_string()).await.map_err(|e| e.to_string())?;
-            }
+    Ok(messages)
+}
+
+/// Store one message (or quarantine it) and then record it as taken.
+async fn take_one(app: &App, mb: &ImapMailbox, validity: i64, uid: u32, raw: &[u8]) -> Result<(), String> {
+    let result = match crate::inbound::parse(raw) {
+        Ok(mail) => app.ingest_email(&mail, mb.team_id).await.map(|_| ()),
+        Err(e) => Err(AppError::Domain(frontline_domain::DomainError::invalid("raw", e))),
+    };
+    match result {
+        Ok(()) => {}
+        // Nothing stored: stop here and try this message again next time.
+        Err(AppError::Internal(e)) => return Err(e),
+        // Kept raw for an admin, never dropped.
+        Err(AppError::Domain(why)) => {
+            app.store.quarantine_mail(&mb.name, mb.team_id, raw, &why.to_string()).await.map_err(|e| e.to_string())?;
         }
-        app.store.set_imap_state(&mb.name, validity, uid).await.map_err(|e| e.to_string())?;
-        taken += 1;
     }
-    let _ = session.logout().await;
-    Ok(taken)
+    app.store.set_imap_state(&mb.name, validity, i64::from(uid)).await.map_err(|e| e.to_string())
+}
+
+/// An IMAP sequence set for sorted UIDs, runs collapsed: 3,4,5,9 -> "3:5,9".
+fn uid_set(uids: &[u32]) -> String {
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for &uid in uids {
+        match runs.last_mut() {
+            Some((_, end)) if end.checked_add(1) == Some(uid) => *end = uid,
+            _ => runs.push((uid, uid)),
+        }
+    }
+    let parts: Vec<String> = runs.iter().map(|(s, e)| if s == e { s.to_string() } else { format!("{s}:{e}") }).collect();
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_sets_collapse_runs() {
+        assert_eq!(uid_set(&[7]), "7");
+        assert_eq!(uid_set(&[3, 4, 5, 9, 11, 12]), "3:5,9,11:12");
+        assert_eq!(uid_set(&[]), "");
+    }
+
+    #[test]
+    fn tls_unless_told_otherwise() {
+        assert_eq!(ImapSecurity::default(), ImapSecurity::Tls);
+        assert_eq!(ImapSecurity::Tls.default_port(), 993);
+    }
 }

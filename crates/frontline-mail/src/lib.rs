@@ -6,11 +6,13 @@
 
 pub mod imap;
 pub mod inbound;
+pub mod tls;
 
 use askama::Template;
 use frontline_app::mail::{Mailer, Notification, SendFuture};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 #[derive(Template)]
@@ -138,7 +140,9 @@ pub fn build(n: &Notification, from: &Mailbox) -> Result<Message, String> {
 
 /// Sends over SMTP: `smtp://host:port` (plain, for a local relay),
 /// `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS);
-/// `user:password@` in the URL for authentication.
+/// `user:password@` in the URL for authentication. Certificates are checked
+/// against the public roots, plus a private CA when one is given. A refused
+/// certificate or password fails the send, so the job is retried later.
 #[derive(Clone)]
 pub struct SmtpMailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -154,25 +158,81 @@ impl std::fmt::Debug for SmtpMailer {
 
 impl SmtpMailer {
     pub fn new(smtp_url: &str, from: &str) -> Result<SmtpMailer, String> {
+        Self::with_ca_file(smtp_url, from, None)
+    }
+
+    /// Like `new`, also trusting the CA certificate(s) in `ca_file` (PEM).
+    pub fn with_ca_file(smtp_url: &str, from: &str, ca_file: Option<&std::path::Path>) -> Result<SmtpMailer, String> {
         let from: Mailbox = from.parse().map_err(|e| format!("mail_from '{from}' is not an address: {e}"))?;
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
-            .map_err(|e| format!("smtp_url is not usable: {e}"))?
-            .timeout(Some(std::time::Duration::from_secs(30)))
-            .build();
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url).map_err(|e| format!("smtp_url is not usable: {e}"))?;
+        if let Some(path) = ca_file {
+            builder = builder.tls(tls_with_ca(smtp_url, path)?);
+        }
+        let transport = builder.timeout(Some(std::time::Duration::from_secs(30))).build();
         let domain = from.email.domain().to_string();
         Ok(SmtpMailer { transport, from, domain })
     }
+}
+
+/// The TLS mode the URL asks for (as lettre reads it), trusting the CA too.
+fn tls_with_ca(smtp_url: &str, ca_file: &std::path::Path) -> Result<Tls, String> {
+    let url = url::Url::parse(smtp_url).map_err(|e| format!("smtp_url is not usable: {e}"))?;
+    let mode = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+    let wrap: fn(TlsParameters) -> Tls = match (url.scheme(), mode.as_deref()) {
+        ("smtps", _) => Tls::Wrapper,
+        ("smtp", Some("required")) => Tls::Required,
+        ("smtp", Some("opportunistic")) => Tls::Opportunistic,
+        _ => return Err("smtp_ca_file is set but smtp_url uses no TLS (use smtps:// or ?tls=required)".into()),
+    };
+    let host = url.host_str().ok_or("smtp_url has no host")?;
+    let mut params = TlsParameters::builder(host.to_string());
+    for der in tls::load_pem_certs(ca_file)? {
+        params = params.add_root_certificate(Certificate::from_der(der.to_vec()).map_err(|e| format!("smtp_ca_file: {e}"))?);
+    }
+    Ok(wrap(params.build_rustls().map_err(|e| format!("smtp_ca_file: {e}"))?))
 }
 
 impl Mailer for SmtpMailer {
     fn deliver<'a>(&'a self, n: &'a Notification) -> SendFuture<'a> {
         Box::pin(async move {
             let message = build(n, &self.from)?;
-            self.transport.send(message).await.map(|_| ()).map_err(|e| format!("SMTP: {e}"))
+            self.transport.send(message).await.map(|_| ()).map_err(|e| {
+                match tls::find_rustls_error(&e).and_then(tls::describe_certificate_error) {
+                    Some(why) => format!("SMTP: {why} ({e})"),
+                    None => format!("SMTP: {e}"),
+                }
+            })
         })
     }
 
     fn message_id_domain(&self) -> &str {
         &self.domain
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FROM: &str = "Support <support@acme.example>";
+
+    #[test]
+    fn a_private_ca_needs_a_tls_url() {
+        let ca = std::path::Path::new("/nonexistent/ca.pem");
+        let err = SmtpMailer::with_ca_file("smtp://127.0.0.1:25", FROM, Some(ca)).expect_err("refused");
+        assert!(err.contains("uses no TLS"), "{err}");
+        let err = SmtpMailer::with_ca_file("smtp://127.0.0.1:587?tls=required", FROM, Some(ca)).expect_err("refused");
+        assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+    }
+
+    #[test]
+    fn a_file_without_certificates_is_refused() {
+        let dir = std::env::temp_dir().join(format!("frontline-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("empty.pem");
+        std::fs::write(&path, "not a certificate\n").expect("write");
+        let err = SmtpMailer::with_ca_file("smtps://127.0.0.1:465", FROM, Some(&path)).expect_err("refused");
+        assert!(err.contains("no PEM certificate"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -55,15 +55,20 @@ impl TestResponse {
 
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
-        Self::build(db, None).await
+        Self::build(db, None, None).await
     }
 
     /// The app with notification mail going to an SMTP server at `smtp_url`.
     pub async fn with_smtp(db: TestDb, smtp_url: &str) -> TestApp {
-        Self::build(db, Some(smtp_url)).await
+        Self::build(db, Some(smtp_url), None).await
     }
 
-    async fn build(db: TestDb, smtp_url: Option<&str>) -> TestApp {
+    /// Like `with_smtp`, also trusting the CA in `ca_file` (PEM).
+    pub async fn with_smtp_ca(db: TestDb, smtp_url: &str, ca_file: Option<&std::path::Path>) -> TestApp {
+        Self::build(db, Some(smtp_url), ca_file).await
+    }
+
+    async fn build(db: TestDb, smtp_url: Option<&str>, ca_file: Option<&std::path::Path>) -> TestApp {
         let store = db.store().await;
         let config = AppConfig {
             fast_password_hashing: true,
@@ -74,7 +79,7 @@ impl TestApp {
         };
         let mut app = App::new(store, config);
         if let Some(url) = smtp_url {
-            let mailer = frontline_mail::SmtpMailer::new(url, &format!("Acme Support <{MAILBOX}>")).expect("mailer");
+            let mailer = frontline_mail::SmtpMailer::with_ca_file(url, &format!("Acme Support <{MAILBOX}>"), ca_file).expect("mailer");
             app = app.with_mailer(std::sync::Arc::new(mailer));
         }
         let state =

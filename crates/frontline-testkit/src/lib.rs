@@ -8,6 +8,7 @@ mod db;
 mod http;
 pub mod imap;
 pub mod smtp;
+pub mod tls;
 
 pub use db::{Engine, TestDb};
 pub use http::{Auth, MAILBOX, TestApp, TestResponse};

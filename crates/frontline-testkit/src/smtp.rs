@@ -1,12 +1,23 @@
 //! A real SMTP server on loopback that keeps what it receives: aiosmtpd
 //! (from PyPI) with its Maildir handler, so tests read the exact bytes sent.
+//! `start_tls` runs `smtp_sink.py` instead: STARTTLS with a certificate from
+//! a throwaway CA, and AUTH required after it.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::tls::TestCa;
+
+/// The one account of the TLS sink.
+pub const USER: &str = "smtp-test";
+pub const PASSWORD: &str = "smtp-secret";
+
+const TLS_SINK: &str = include_str!("smtp_sink.py");
+
 pub struct SmtpSink {
     pub port: u16,
+    ca: Option<TestCa>,
     child: Child,
     dir: tempfile::TempDir,
 }
@@ -14,6 +25,15 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// None (after saying why) when aiosmtpd is not installed outside CI.
     pub async fn start(test: &str) -> Option<SmtpSink> {
+        Self::launch(test, None).await
+    }
+
+    /// A sink that requires STARTTLS and then AUTH as `USER`/`PASSWORD`.
+    pub async fn start_tls(test: &str) -> Option<SmtpSink> {
+        Self::launch(test, Some(TestCa::new())).await
+    }
+
+    async fn launch(test: &str, ca: Option<TestCa>) -> Option<SmtpSink> {
         let has = Command::new("python3").args(["-c", "import aiosmtpd"]).status().map(|s| s.success()).unwrap_or(false);
         if !has {
             crate::skip(test, "python3 with aiosmtpd is not installed (pip install aiosmtpd)");
@@ -22,16 +42,21 @@ impl SmtpSink {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
         let dir = tempfile::tempdir().expect("maildir");
         let maildir = dir.path().join("mail");
-        let mut child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start aiosmtpd");
+        let mut command = Command::new("python3");
+        match &ca {
+            None => {
+                command.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"]).arg(&maildir);
+            }
+            Some(ca) => {
+                let script = dir.path().join("smtp_sink.py");
+                std::fs::write(&script, TLS_SINK).expect("sink script");
+                command.arg(script).arg(port.to_string()).arg(&maildir).arg(ca.cert_file()).arg(ca.key_file()).args([USER, PASSWORD]);
+            }
+        }
+        let mut child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start aiosmtpd");
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(SmtpSink { port, child, dir });
+                return Some(SmtpSink { port, ca, child, dir });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -40,8 +65,22 @@ impl SmtpSink {
         panic!("aiosmtpd did not start on port {port}");
     }
 
+    /// Where to send: plain, or STARTTLS with the right credentials.
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        match self.ca {
+            None => format!("smtp://127.0.0.1:{}", self.port),
+            Some(_) => self.url_with_password(PASSWORD),
+        }
+    }
+
+    /// The TLS sink's URL with some password, right or wrong.
+    pub fn url_with_password(&self, password: &str) -> String {
+        format!("smtp://{USER}:{password}@127.0.0.1:{}?tls=required", self.port)
+    }
+
+    /// The CA that signed the TLS sink's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.ca.as_ref().expect("started with start_tls").ca_file()
     }
 
     fn maildir(&self) -> PathBuf {

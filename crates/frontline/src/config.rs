@@ -30,6 +30,8 @@ pub struct Config {
     /// Outgoing mail: smtp://host:25, smtp://user:pass@host:587?tls=required, smtps://host:465.
     /// Without it no notification mail is queued.
     pub smtp_url: Option<String>,
+    /// PEM file of a private CA to trust (besides the public roots) for smtp_url's TLS.
+    pub smtp_ca_file: Option<PathBuf>,
     /// Sender of notification mail, e.g. "Acme Support <support@acme.example>".
     pub mail_from: String,
     /// Other addresses that deliver into Frontline (aliases such as
@@ -50,8 +52,12 @@ pub struct ImapConfig {
     /// Our name for the mailbox (its progress is kept under it).
     pub name: String,
     pub host: String,
-    #[serde(default = "default_imap_port")]
-    pub port: u16,
+    /// "tls" (IMAPS), "starttls" or "plain"; plain must be chosen explicitly.
+    #[serde(default)]
+    pub security: ImapSecurityConfig,
+    /// Defaults to 993 for "tls", 143 otherwise.
+    #[serde(default)]
+    pub port: Option<u16>,
     pub username: String,
     pub password: String,
     #[serde(default = "default_folder")]
@@ -59,10 +65,35 @@ pub struct ImapConfig {
     /// Team that new tickets from this mailbox go to (by name).
     #[serde(default)]
     pub team: Option<String>,
+    /// PEM file of a private CA to trust besides the public roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
-fn default_imap_port() -> u16 {
-    143
+/// Spelled out in the file; a typo is a configuration error, not a silent plain connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImapSecurityConfig {
+    #[default]
+    Tls,
+    Starttls,
+    Plain,
+}
+
+impl From<ImapSecurityConfig> for frontline_mail::imap::ImapSecurity {
+    fn from(s: ImapSecurityConfig) -> Self {
+        match s {
+            ImapSecurityConfig::Tls => Self::Tls,
+            ImapSecurityConfig::Starttls => Self::StartTls,
+            ImapSecurityConfig::Plain => Self::Plain,
+        }
+    }
+}
+
+impl ImapConfig {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or_else(|| frontline_mail::imap::ImapSecurity::from(self.security).default_port())
+    }
 }
 
 fn default_folder() -> String {
@@ -79,6 +110,7 @@ const KNOWN_KEYS: &[&str] = &[
     "log_format",
     "run_jobs",
     "smtp_url",
+    "smtp_ca_file",
     "mail_from",
     "mail_addresses",
     "attachment_max_mb",
@@ -99,6 +131,7 @@ impl Default for Config {
             log_format: "text".into(),
             run_jobs: true,
             smtp_url: None,
+            smtp_ca_file: None,
             mail_from: "Support <support@localhost.localdomain>".into(),
             mail_addresses: vec![],
             attachment_max_mb: 10,
@@ -122,13 +155,18 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("run_jobs", &self.run_jobs)
             .field("smtp_url", &self.smtp_url.as_ref().map(|u| redact_url(u)))
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("mail_from", &self.mail_from)
             .field("mail_addresses", &self.mail_addresses)
             .field("attachment_max_mb", &self.attachment_max_mb)
             .field("attachment_total_mb", &self.attachment_total_mb)
             .field(
                 "imap",
-                &self.imap.iter().map(|m| format!("{}: {}@{}:{}/{}", m.name, m.username, m.host, m.port, m.folder)).collect::<Vec<_>>(),
+                &self
+                    .imap
+                    .iter()
+                    .map(|m| format!("{}: {}@{}:{}/{} ({:?})", m.name, m.username, m.host, m.port(), m.folder, m.security))
+                    .collect::<Vec<_>>(),
             )
             .field("imap_poll_seconds", &self.imap_poll_seconds)
             .finish()
@@ -241,5 +279,25 @@ mod tests {
         let c = load(None, &o).unwrap_or_default();
         assert_eq!(c.listen.port(), 9999);
         assert_eq!(c.base_url, "http://127.0.0.1:9999");
+    }
+
+    fn from_toml(toml: &str) -> Result<Config, String> {
+        Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)).extract().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn imap_is_tls_unless_told_otherwise() {
+        let mailbox = "[[imap]]\nname = \"support\"\nhost = \"mail.example\"\nusername = \"u\"\npassword = \"p\"\n";
+        let c = from_toml(mailbox).unwrap();
+        assert_eq!(c.imap[0].security, ImapSecurityConfig::Tls);
+        assert_eq!(c.imap[0].port(), 993);
+        let c = from_toml(&format!("{mailbox}security = \"starttls\"\nca_file = \"/etc/ca.pem\"\n")).unwrap();
+        assert_eq!((c.imap[0].security, c.imap[0].port()), (ImapSecurityConfig::Starttls, 143));
+        assert_eq!(c.imap[0].ca_file.as_deref(), Some(std::path::Path::new("/etc/ca.pem")));
+        let c = from_toml(&format!("{mailbox}security = \"plain\"\nport = 1143\n")).unwrap();
+        assert_eq!((c.imap[0].security, c.imap[0].port()), (ImapSecurityConfig::Plain, 1143));
+        // A misspelt mode is refused, never taken as plain.
+        let err = from_toml(&format!("{mailbox}security = \"ssl\"\n")).expect_err("refused");
+        assert!(err.contains("ssl"), "{err}");
     }
 }

@@ -31,7 +31,8 @@ pub async fn open(config: &Config) -> anyhow::Result<App> {
     let app = App::new(store, app_config);
     Ok(match &config.smtp_url {
         Some(url) => {
-            let mailer = frontline_mail::SmtpMailer::new(url, &config.mail_from).map_err(|e| anyhow::anyhow!(e))?;
+            let mailer = frontline_mail::SmtpMailer::with_ca_file(url, &config.mail_from, config.smtp_ca_file.as_deref())
+                .map_err(|e| anyhow::anyhow!(e))?;
             app.with_mailer(std::sync::Arc::new(mailer))
         }
         None => app,
@@ -66,11 +67,17 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
             team_id,
             name: mb.name.clone(),
             host: mb.host.clone(),
-            port: mb.port,
+            port: mb.port(),
             username: mb.username.clone(),
             password: mb.password.clone(),
             folder: mb.folder.clone(),
+            security: mb.security.into(),
+            ca_file: mb.ca_file.clone(),
         };
+        mailbox.check().map_err(|e| anyhow::anyhow!("mailbox {}: {e}", mb.name))?;
+        if mailbox.security == frontline_mail::imap::ImapSecurity::Plain {
+            tracing::warn!(mailbox = %mb.name, "IMAP without TLS: the password crosses the network readable");
+        }
         let (app, mut stop, every) = (app.clone(), stop_tx.subscribe(), config.imap_poll_seconds.max(5));
         pollers.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));

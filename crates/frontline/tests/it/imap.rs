@@ -1,7 +1,7 @@
 //! IMAP polling against a real Dovecot: every message is stored once,
 //! progress survives polls, unreadable mail goes to the quarantine.
 
-use frontline_mail::imap::{ImapMailbox, poll_once};
+use frontline_mail::imap::{ImapMailbox, ImapSecurity, poll_once};
 use frontline_testkit::imap::{ImapServer, PASSWORD, USER};
 use frontline_testkit::{TestApp, TestDb, on_both_engines};
 
@@ -26,6 +26,8 @@ async fn polling(db: TestDb) {
         password: PASSWORD.into(),
         folder: "INBOX".into(),
         team_id: Some(d.team),
+        security: ImapSecurity::Plain,
+        ca_file: None,
     };
     let count = |v: serde_json::Value| v["data"].as_array().map(Vec::len).unwrap_or(0);
     let before = count(t.get("/api/v1/tickets?limit=100", &agent).await.json());
@@ -63,3 +65,41 @@ async fn polling(db: TestDb) {
     assert_eq!(t.app.store.imap_state("support").await.expect("state").map(|s| s.1), Some(5));
 }
 on_both_engines!(imap_poll, polling);
+
+/// A backlog larger than one fetch batch: everything is taken in one poll,
+/// in UID order, with progress and quarantine working across batches.
+async fn backlog(db: TestDb) {
+    let Some(mut server) = ImapServer::start("imap::backlog").await else { return };
+    let t = TestApp::new(db).await;
+    let mb = ImapMailbox {
+        name: "support".into(),
+        host: "127.0.0.1".into(),
+        port: server.port,
+        username: USER.into(),
+        password: PASSWORD.into(),
+        folder: "INBOX".into(),
+        team_id: None,
+        security: ImapSecurity::Plain,
+        ca_file: None,
+    };
+    const N: usize = 230;
+    for n in 1..=N {
+        if n == 150 {
+            server.deliver(b"no headers at all, just noise");
+        } else {
+            server.deliver(mail(n).as_bytes());
+        }
+    }
+    assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), N);
+    let (_, last) = t.app.store.imap_state("support").await.expect("state").expect("progress saved");
+    assert_eq!(last, N as i64);
+    assert_eq!(t.app.store.list_quarantine(10).await.expect("quarantine").len(), 1);
+    let mut previous = 0;
+    for n in (1..=N).filter(|n| *n != 150) {
+        let (ticket, _) = t.app.store.message_for_mail_id(&format!("<imap-{n}@northwind.example>")).await.expect("lookup").expect("stored");
+        assert!(ticket > previous, "message {n} taken in UID order");
+        previous = ticket;
+    }
+    assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 0);
+}
+on_both_engines!(imap_backlog, backlog);

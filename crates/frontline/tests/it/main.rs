@@ -15,5 +15,6 @@ mod mail;
 mod mail_files;
 mod mail_in;
 mod schema;
+mod tls;
 mod ui;
 mod writes;
