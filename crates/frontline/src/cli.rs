@@ -158,7 +158,8 @@ pub enum MailCommand {
     /// `support: "|frontline mail ingest --mailbox support"`). Exits 0 once the
     /// message is stored (as a ticket message, or raw in the quarantine when it
     /// cannot be processed), 75 (EX_TEMPFAIL) so the MTA retries when the
-    /// database cannot be reached.
+    /// database cannot be reached, 65 (EX_DATAERR) so the MTA bounces a
+    /// message over 50 MB back to its sender.
     Ingest {
         /// Which mailbox the message arrived at.
         #[arg(long, default_value = "support")]
@@ -171,22 +172,30 @@ pub enum MailCommand {
 
 /// sysexits.h: temporary failure, the MTA should try again later.
 pub const EX_TEMPFAIL: u8 = 75;
+/// sysexits.h: the input was refused for good; the MTA bounces it.
+pub const EX_DATAERR: u8 = 65;
 
 /// The largest message accepted from the pipe.
 const MAX_MAIL_BYTES: usize = 50 * 1024 * 1024;
 
-pub async fn mail(config: Config, cmd: MailCommand) -> std::process::ExitCode {
+/// Returns the exit code for the MTA (0, EX_TEMPFAIL or EX_DATAERR).
+pub async fn mail(config: Config, cmd: MailCommand) -> u8 {
     let MailCommand::Ingest { mailbox, team } = cmd;
     let mut raw = Vec::new();
     if let Err(e) = std::io::stdin().take(MAX_MAIL_BYTES as u64 + 1).read_to_end(&mut raw) {
         eprintln!("error: cannot read the message: {e}");
-        return std::process::ExitCode::from(EX_TEMPFAIL);
+        return EX_TEMPFAIL;
+    }
+    // Cut off at the limit, it could only be kept broken: the sender learns from the bounce.
+    if raw.len() > MAX_MAIL_BYTES {
+        eprintln!("error: message larger than {} MB; refused", MAX_MAIL_BYTES / 1024 / 1024);
+        return EX_DATAERR;
     }
     let app = match open(&config).await {
         Ok(app) => app,
         Err(e) => {
             eprintln!("error: {e:#}");
-            return std::process::ExitCode::from(EX_TEMPFAIL);
+            return EX_TEMPFAIL;
         }
     };
     let team_id = match &team {
@@ -197,46 +206,42 @@ pub async fn mail(config: Config, cmd: MailCommand) -> std::process::ExitCode {
             Ok(None) => {
                 eprintln!("error: no team named '{name}'");
                 app.store.close().await;
-                return std::process::ExitCode::from(EX_TEMPFAIL);
+                return EX_TEMPFAIL;
             }
             Err(e) => {
                 eprintln!("error: {e}");
                 app.store.close().await;
-                return std::process::ExitCode::from(EX_TEMPFAIL);
+                return EX_TEMPFAIL;
             }
         },
     };
-    let result = if raw.len() > MAX_MAIL_BYTES {
-        Err(format!("message larger than {MAX_MAIL_BYTES} bytes"))
-    } else {
-        match frontline_mail::inbound::parse(&raw) {
-            Err(e) => Err(e),
-            Ok(mail) => match app.ingest_email(&mail, team_id).await {
-                Ok(outcome) => {
-                    println!("{outcome:?}");
-                    Ok(())
-                }
-                // The database failed: nothing stored, let the MTA retry.
-                Err(frontline_app::AppError::Internal(e)) => {
-                    eprintln!("error: {e}");
-                    app.store.close().await;
-                    return std::process::ExitCode::from(EX_TEMPFAIL);
-                }
-                Err(frontline_app::AppError::Domain(e)) => Err(e.to_string()),
-            },
-        }
+    let result = match frontline_mail::inbound::parse(&raw) {
+        Err(e) => Err(e),
+        Ok(mail) => match app.ingest_email(&mail, team_id).await {
+            Ok(outcome) => {
+                println!("{outcome:?}");
+                Ok(())
+            }
+            // The database failed: nothing stored, let the MTA retry.
+            Err(frontline_app::AppError::Internal(e)) => {
+                eprintln!("error: {e}");
+                app.store.close().await;
+                return EX_TEMPFAIL;
+            }
+            Err(frontline_app::AppError::Domain(e)) => Err(e.to_string()),
+        },
     };
     let code = match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => 0,
         // Never dropped: kept raw for an admin to look at.
         Err(why) => match app.store.quarantine_mail(&mailbox, team_id, &raw, &why).await {
             Ok(id) => {
                 eprintln!("quarantined as #{id}: {why}");
-                std::process::ExitCode::SUCCESS
+                0
             }
             Err(e) => {
                 eprintln!("error: cannot quarantine the message: {e}");
-                std::process::ExitCode::from(EX_TEMPFAIL)
+                EX_TEMPFAIL
             }
         },
     };

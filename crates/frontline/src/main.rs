@@ -91,11 +91,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Err(e) => {
                 // A broken configuration is for an admin to fix; the MTA keeps the mail meanwhile.
                 eprintln!("error: {e:#}");
-                std::process::ExitCode::from(cli::EX_TEMPFAIL)
+                cli::EX_TEMPFAIL
             }
         };
         // The MTA reads the exit code: pass it on exactly.
-        std::process::exit(if code == std::process::ExitCode::SUCCESS { 0 } else { i32::from(cli::EX_TEMPFAIL) });
+        std::process::exit(i32::from(code));
     }
     let mut overrides = config::Overrides { database_url: cli.database_url, data_dir: cli.data_dir, ..Default::default() };
     match cli.command {

@@ -172,6 +172,16 @@ async fn mail_in(db: TestDb) {
 on_both_engines!(pipe_ingest, mail_in);
 
 #[test]
+fn oversized_mail_is_bounced() {
+    let mut raw = b"From: a@b.example\r\nSubject: x\r\n\r\n".to_vec();
+    raw.resize(50 * 1024 * 1024 + 1, b'x');
+    // No database is touched: the size alone decides.
+    let (code, out) = ingest("postgres://postgres@127.0.0.1:1/nowhere", &raw);
+    assert_eq!(code, 65, "EX_DATAERR, the MTA bounces it: {out}");
+    assert!(out.contains("larger than 50 MB"), "{out}");
+}
+
+#[test]
 fn unreachable_database_asks_the_mta_to_retry() {
     let (code, out) = ingest("postgres://postgres@127.0.0.1:1/nowhere", b"From: a@b.example\r\nSubject: x\r\n\r\nbody\r\n");
     assert_eq!(code, 75, "EX_TEMPFAIL: {out}");
