@@ -15,15 +15,8 @@ async fn sign_in(b: &Browser, base: &str, email: &str) {
     b.driver.find(By::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
 }
 
-async fn sign_out(b: &Browser) {
-    b.driver.find(By::Css("form[action='/logout'] button")).await.expect("sign out").click().await.expect("click");
-    b.wait_for_text("Sign in to Frontline").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn customer_and_agent_in_the_browser() {
-    let Some(b) = Browser::start("browser::customer_and_agent_in_the_browser").await else { return };
-    let t = TestApp::new(TestDb::sqlite().await).await;
+/// Dana of Northwind (a customer) and Alex, a tier-1 Support Specialist.
+async fn customer_and_tier1_agent(t: &TestApp) {
     let org = t.org("Northwind Logistics", "northwind.example").await;
     t.user("customer_member", "dana@northwind.example", Some(org)).await;
     let positions = t.app.list_positions(&system_actor()).await.expect("positions");
@@ -38,6 +31,18 @@ async fn customer_and_agent_in_the_browser() {
         ..Default::default()
     };
     t.app.create_user(&system_actor(), &input).await.expect("agent");
+}
+
+async fn sign_out(b: &Browser) {
+    b.driver.find(By::Css("form[action='/logout'] button")).await.expect("sign out").click().await.expect("click");
+    b.wait_for_text("Sign in to Frontline").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_and_agent_in_the_browser() {
+    let Some(b) = Browser::start("browser::customer_and_agent_in_the_browser").await else { return };
+    let t = TestApp::new(TestDb::sqlite().await).await;
+    customer_and_tier1_agent(&t).await;
     let (base, server) = t.serve().await;
 
     // The customer opens a ticket in the portal.
@@ -129,19 +134,7 @@ async fn mail_round_trip_with_a_browser_reply() {
     let Some(b) = Browser::start("browser::mail_round_trip_with_a_browser_reply").await else { return };
     let Some(sink) = frontline_testkit::smtp::SmtpSink::start("browser::mail_round_trip_with_a_browser_reply").await else { return };
     let t = TestApp::with_smtp(TestDb::sqlite().await, &sink.url()).await;
-    let org = t.org("Northwind Logistics", "northwind.example").await;
-    t.user("customer_member", "dana@northwind.example", Some(org)).await;
-    let positions = t.app.list_positions(&system_actor()).await.expect("positions");
-    let specialist = positions.iter().find(|p| p.name == "Support Specialist").expect("position");
-    let input = UserInput {
-        email: "alex@vendor.example".into(),
-        name: "Alex Tier1".into(),
-        role: "agent".into(),
-        position_id: Some(specialist.id),
-        password: Some("correct horse battery".into()),
-        ..Default::default()
-    };
-    t.app.create_user(&system_actor(), &input).await.expect("agent");
+    customer_and_tier1_agent(&t).await;
 
     // The customer's mail arrives through the pipe, with an inline screenshot and files.
     let smtp = [("FRONTLINE_SMTP_URL", sink.url())];
