@@ -6,7 +6,7 @@
 
 use frontline_domain::DomainError;
 use frontline_domain::attachment::{self, human_size};
-use frontline_domain::mail::{clean_subject, forwarded_sender, is_forward};
+use frontline_domain::mail::{clean_subject, forwarded_sender, is_forward, split_forward};
 use frontline_domain::ticket::{self, BODY_MAX, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::user::{Email, Role};
 use frontline_store::attachments::NewAttachment;
@@ -177,11 +177,15 @@ impl App {
                 IngestOutcome::Appended { ticket_id: t.id }
             }
             _ => {
-                // An agent forwarding a customer's mail opens the ticket for that customer.
-                let requester = match self.forwarded_customer(&sender, mail).await? {
-                    Some(customer) => customer,
-                    None => sender.clone(),
+                // An agent forwarding a customer's mail opens the ticket for that
+                // customer: the forwarded message is theirs, the agent's note above
+                // it stays internal, and nothing is mailed to them until someone answers.
+                let forwarded = self.forwarded_customer(&sender, mail).await?;
+                let (body, agent_note) = match (&forwarded, split_forward(&body)) {
+                    (Some(_), Some((note, original))) => (original.to_string(), Some(note.to_string()).filter(|n| !n.is_empty())),
+                    _ => (body, None),
                 };
+                let requester = forwarded.clone().unwrap_or_else(|| sender.clone());
                 let fields = TicketFields {
                     subject: ticket::parse_subject(&clean_subject(&mail.subject).chars().take(ticket::SUBJECT_MAX).collect::<String>())?,
                     status: Status::New,
@@ -193,7 +197,8 @@ impl App {
                     escalation_level: 0,
                     tags: vec![],
                 };
-                let notify = if mail.automatic { vec![] } else { self.notifications(&[crate::mail::TICKET_CREATED]).await? };
+                let notify =
+                    if mail.automatic || forwarded.is_some() { vec![] } else { self.notifications(&[crate::mail::TICKET_CREATED]).await? };
                 let ticket_id = self
                     .store
                     .create_ticket(&NewTicket {
@@ -206,10 +211,14 @@ impl App {
                         created_at: None,
                         notify,
                         email_message_id: mail.message_id.clone(),
-                        body_html: mail.body_html.clone(),
+                        // The HTML is the agent's whole mail; the text part holds the forward.
+                        body_html: if forwarded.is_some() { None } else { mail.body_html.clone() },
                         attachments,
                     })
                     .await?;
+                if let Some(note) = agent_note {
+                    self.internal_note(ticket_id, &sender, format!("Forwarded by {}: {note}", sender.name)).await?;
+                }
                 IngestOutcome::Created { ticket_id }
             }
         };
@@ -257,6 +266,34 @@ impl App {
             });
         }
         (kept, refused)
+    }
+
+    /// An internal note written by a staff member, with no other change.
+    async fn internal_note(&self, ticket_id: i64, author: &User, body: String) -> Result<()> {
+        let t = self.store.get_ticket(ticket_id).await?.ok_or_else(|| AppError::internal("new ticket vanished"))?;
+        let fields = t.fields();
+        self.store
+            .change_ticket(TicketChange {
+                ticket_id,
+                actor_id: author.id,
+                read_at_version: t.updated_at,
+                before: &fields,
+                after: &fields,
+                changes: &[],
+                message: Some(NewMessage {
+                    author_id: author.id,
+                    kind: MessageKind::Internal,
+                    body: body.chars().take(BODY_MAX).collect(),
+                    channel: Channel::Email,
+                    created_at: None,
+                    email_message_id: None,
+                    body_html: None,
+                    attachments: vec![],
+                }),
+                notify: vec![],
+            })
+            .await?;
+        Ok(())
     }
 
     /// For a mail an agent forwarded (not a reply to a ticket): the customer

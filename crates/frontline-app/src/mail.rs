@@ -19,6 +19,10 @@ pub const TICKET_SOLVED: &str = "ticket_solved";
 pub const TICKET_ASSIGNED: &str = "ticket_assigned";
 pub const KINDS: [&str; 4] = [TICKET_CREATED, PUBLIC_REPLY, TICKET_SOLVED, TICKET_ASSIGNED];
 
+/// Files a reply mail carries at the most (bytes before encoding): many
+/// relays refuse mail over 10 MB, and base64 adds a third.
+const MAIL_FILES_MAX: i64 = 7 * 1024 * 1024;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Recipient {
     pub name: String,
@@ -132,7 +136,8 @@ impl App {
                 // The requester first, then followers.
                 users.sort_by_key(|u| u.id != ticket.requester_id);
                 let mut to: Vec<Recipient> = Vec::new();
-                for u in users.into_iter().filter(|u| u.active) {
+                // Never our own mailbox: that mail would come straight back as a loop.
+                for u in users.into_iter().filter(|u| u.active && !self.config.is_own_address(&u.email)) {
                     if !to.iter().any(|r| r.email == u.email) {
                         to.push(Recipient { name: u.name, email: u.email });
                     }
@@ -143,13 +148,18 @@ impl App {
                 (to, format!("{base}/portal/tickets/{}", ticket.id))
             }
         };
-        // A public reply's files go with the mail; inline images are part of
-        // the HTML we do not send, so they are left out.
+        // A reply's files go with the mail, as long as mail relays take the
+        // size; otherwise the mail names them and links to the ticket. The
+        // customer's own files are never mailed back to them.
         let mut files = Vec::new();
-        if let Some(m) = &message {
-            for a in m.attachments.iter().filter(|a| !a.inline) {
-                if let Some(data) = self.store.attachment_data(a.id).await? {
-                    files.push(OutgoingFile { filename: a.filename.clone(), content_type: a.content_type.clone(), data });
+        let mut linked = Vec::new();
+        if let Some(m) = message.as_ref().filter(|_| p.event == PUBLIC_REPLY) {
+            let total: i64 = m.attachments.iter().map(|a| a.size).sum();
+            for a in &m.attachments {
+                let data = if total <= MAIL_FILES_MAX { self.store.attachment_data(a.id).await? } else { None };
+                match data {
+                    Some(data) => files.push(OutgoingFile { filename: a.filename.clone(), content_type: a.content_type.clone(), data }),
+                    None => linked.push(a.filename.clone()),
                 }
             }
         }
@@ -160,7 +170,13 @@ impl App {
             subject: ticket.subject.clone(),
             status_label: ticket.status.label().to_string(),
             author_name: message.as_ref().map(|m| m.author_name.clone()),
-            body: message.map(|m| m.body),
+            body: message.map(|m| {
+                if linked.is_empty() {
+                    m.body
+                } else {
+                    format!("{}\n\nFiles (too large to mail; download them from the ticket): {}", m.body, linked.join(", "))
+                }
+            }),
             ticket_url: url,
             message_id: message_id.clone(),
             in_reply_to: previous.last().cloned(),
@@ -186,6 +202,12 @@ impl App {
     pub async fn quarantine(&self, actor: &frontline_domain::authz::Actor) -> Result<Vec<frontline_store::mail::QuarantinedMail>> {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         Ok(self.store.list_quarantine(200).await?)
+    }
+
+    /// The exact bytes of a quarantined mail.
+    pub async fn quarantined_raw(&self, actor: &frontline_domain::authz::Actor, id: i64) -> Result<Vec<u8>> {
+        frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
+        Ok(self.store.get_quarantine(id).await?.ok_or(DomainError::NotFound("quarantined mail"))?.raw)
     }
 
     pub async fn delete_quarantined(&self, actor: &frontline_domain::authz::Actor, id: i64) -> Result<()> {

@@ -72,6 +72,19 @@ pub fn parse_printed_address(text: &str) -> Option<(Option<String>, String)> {
     Some((Some(name).filter(|n| !n.is_empty()), address.to_lowercase()))
 }
 
+/// A forward split into the forwarder's own note (above the marker) and
+/// the forwarded message (the marker line and everything below it).
+pub fn split_forward(body: &str) -> Option<(&str, &str)> {
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        if is_forward_marker(line) {
+            return Some((body[..offset].trim(), body[offset..].trim()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// The original sender of a message forwarded inline: the From line of the
 /// header block under a "Forwarded message" / "Original Message" marker.
 pub fn forwarded_sender(body: &str) -> Option<(Option<String>, String)> {
@@ -136,6 +149,10 @@ mod tests {
         let apple = "Begin forwarded message:\n\n> From: raj@northwind.example\n> Subject: x";
         assert_eq!(forwarded_sender(apple), Some((None, "raj@northwind.example".into())));
         assert_eq!(forwarded_sender("From: dana@northwind.example\nno marker above"), None);
+        let (note, forwarded) = split_forward(gmail).expect("a forward");
+        assert_eq!(note, "FYI");
+        assert!(forwarded.starts_with("---------- Forwarded message") && forwarded.ends_with("It fails."));
+        assert_eq!(split_forward("no forward here"), None);
         assert_eq!(parse_printed_address("nobody"), None);
     }
 

@@ -172,12 +172,77 @@ async fn take_new<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
     let uids = new_uids(session, last).await?;
     let mut taken = 0;
     for batch in uids.chunks(BATCH) {
-        for (uid, raw) in fetch_bodies(session, batch).await? {
-            take_one(app, mb, validity, uid, &raw).await?;
-            taken += 1;
+        let sizes = fetch_sizes(session, batch).await?;
+        let fits = |uid: &u32| sizes.get(uid).is_none_or(|size| *size as usize <= crate::MAX_MESSAGE_BYTES);
+        // Bodies in groups of bounded bytes, so a batch of large mails never sits in memory at once.
+        let mut group: Vec<u32> = Vec::new();
+        let mut group_bytes = 0usize;
+        for (i, uid) in batch.iter().enumerate() {
+            if fits(uid) {
+                group.push(*uid);
+                group_bytes += sizes.get(uid).copied().unwrap_or(0) as usize;
+            }
+            let last_in_batch = i + 1 == batch.len();
+            if !fits(uid) || group_bytes >= FETCH_BYTES || last_in_batch {
+                for (got, raw) in fetch_bodies(session, &group).await? {
+                    take_one(app, mb, validity, got, &raw).await?;
+                    taken += 1;
+                }
+                group.clear();
+                group_bytes = 0;
+            }
+            if !fits(uid) {
+                take_oversized(app, mb, session, validity, *uid, sizes.get(uid).copied().unwrap_or(0)).await?;
+                taken += 1;
+            }
         }
     }
     Ok(taken)
+}
+
+/// Bytes of bodies fetched in one command at the most (one larger message still comes alone).
+const FETCH_BYTES: usize = 32 * 1024 * 1024;
+
+/// RFC822.SIZE of each message.
+async fn fetch_sizes<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
+    session: &mut Session<T>,
+    uids: &[u32],
+) -> Result<std::collections::HashMap<u32, u32>, String> {
+    let fetched: Vec<_> = session
+        .uid_fetch(uid_set(uids), "(UID RFC822.SIZE)")
+        .await
+        .map_err(|e| format!("fetch sizes: {e}"))?
+        .try_collect()
+        .await
+        .map_err(|e| format!("fetch sizes: {e}"))?;
+    Ok(fetched.iter().filter_map(|f| Some((f.uid?, f.size?))).collect())
+}
+
+/// A message over the size limit stays on the server; its headers go to
+/// the quarantine so an admin knows it came and from whom.
+async fn take_oversized<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
+    app: &App,
+    mb: &ImapMailbox,
+    session: &mut Session<T>,
+    validity: i64,
+    uid: u32,
+    size: u32,
+) -> Result<(), String> {
+    let fetched: Vec<_> = session
+        .uid_fetch(uid.to_string(), "(UID BODY.PEEK[HEADER])")
+        .await
+        .map_err(|e| format!("fetch header: {e}"))?
+        .try_collect()
+        .await
+        .map_err(|e| format!("fetch header: {e}"))?;
+    let header = fetched.iter().find_map(|f| f.header().map(<[u8]>::to_vec)).unwrap_or_default();
+    let why = format!(
+        "message of {} is over the {} limit: only its headers are kept here; it is left on the server (UID {uid})",
+        frontline_domain::attachment::human_size(size as usize),
+        frontline_domain::attachment::human_size(crate::MAX_MESSAGE_BYTES)
+    );
+    app.store.quarantine_mail(&mb.name, mb.team_id, &header, &why).await.map_err(|e| e.to_string())?;
+    app.store.set_imap_state(&mb.name, validity, i64::from(uid)).await.map_err(|e| e.to_string())
 }
 
 /// UIDs above `last`, ascending.
@@ -195,6 +260,9 @@ async fn fetch_bodies<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
     session: &mut Session<T>,
     uids: &[u32],
 ) -> Result<Vec<(u32, Vec<u8>)>, String> {
+    if uids.is_empty() {
+        return Ok(vec![]);
+    }
     let fetched: Vec<_> = session
         .uid_fetch(uid_set(uids), "(UID BODY.PEEK[])")
         .await

@@ -19,6 +19,8 @@ pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .url_schemes(HashSet::from(["http", "https", "mailto", "cid"]))
         .link_rel(Some("noopener noreferrer nofollow"))
+        // A relative link in a customer's mail must not point into Frontline.
+        .url_relative(ammonia::UrlRelative::Deny)
         .attribute_filter(|element, attribute, value| {
             if element == "img" && attribute == "src" && !value.trim_start().to_ascii_lowercase().starts_with("cid:") {
                 None
@@ -60,7 +62,11 @@ fn first_address(msg: &Message<'_>) -> Option<Person> {
 fn attachments(msg: &Message<'_>) -> Carried {
     let (mut files, mut forwarded_from, mut forwarded_text) = (Vec::new(), None, None);
     for (n, part) in msg.attachments().enumerate() {
-        let content_id = part.content_id().map(|id| id.trim().trim_start_matches('<').trim_end_matches('>').to_string());
+        // Only plain Content-IDs are kept: pages point `cid:` images at their files by matching this text.
+        let content_id = part
+            .content_id()
+            .map(|id| id.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            .filter(|id| !id.is_empty() && id.len() <= 200 && id.chars().all(|c| c.is_ascii_alphanumeric() || "._@$+-=%".contains(c)));
         let content_type = mime_type(part);
         let name = part.attachment_name().map(str::to_string);
         let (filename, content_type) = if let Some(inner) = part.message() {

@@ -5,6 +5,10 @@
 //! auto-responders do not answer it.
 
 pub mod imap;
+
+/// The largest message taken in (pipe and IMAP); larger ones are bounced
+/// by the MTA or left on the IMAP server with a note in the quarantine.
+pub const MAX_MESSAGE_BYTES: usize = 50 * 1024 * 1024;
 pub mod inbound;
 pub mod tls;
 

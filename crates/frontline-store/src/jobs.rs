@@ -169,21 +169,23 @@ impl Store {
     }
 
     /// Every Message-ID of a ticket's mail thread, oldest first: what we sent
-    /// and what the customer's side sent us. The newest 100 are kept, which
-    /// is what References needs to thread in any mail client.
+    /// and what the customer's side sent us. A long thread keeps its first
+    /// and its newest 99, which is what References needs in any mail client.
     pub async fn thread_mail_ids(&self, ticket_id: i64) -> Result<Vec<String>, StoreError> {
-        let mut ids: Vec<String> = with_pool!(self, |p| {
+        let ids: Vec<String> = with_pool!(self, |p| {
             sqlx::query_scalar(
             "SELECT id FROM (SELECT message_id AS id, sent_at AS at FROM sent_mail WHERE ticket_id = $1 \
              UNION ALL SELECT email_message_id AS id, created_at AS at FROM messages WHERE ticket_id = $1 AND email_message_id IS NOT NULL) thread \
-             ORDER BY at DESC, id DESC LIMIT 100"
+             ORDER BY at, id LIMIT 10000"
         )
         .bind(ticket_id)
         .fetch_all(p)
         .await
         })?;
-        ids.reverse();
-        Ok(ids)
+        if ids.len() <= 100 {
+            return Ok(ids);
+        }
+        Ok(ids[..1].iter().chain(&ids[ids.len() - 99..]).cloned().collect())
     }
 
     pub async fn notification_settings(&self) -> Result<Vec<(String, bool)>, StoreError> {

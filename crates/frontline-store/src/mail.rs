@@ -12,8 +12,10 @@ pub struct QuarantinedMail {
     pub mailbox: String,
     /// Team of the mailbox it came to; a retry files new tickets there.
     pub team_id: Option<i64>,
-    /// The bytes as received.
+    /// The bytes as received (in lists, only the first 64 KB of them).
     pub raw: Vec<u8>,
+    /// Bytes of the whole message.
+    pub size: i64,
     pub error: String,
     pub received_at: DateTime<Utc>,
 }
@@ -86,7 +88,8 @@ impl Store {
 
     pub async fn list_quarantine(&self, limit: i64) -> Result<Vec<QuarantinedMail>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as(
-            "SELECT id, mailbox, team_id, raw, error, received_at FROM mail_quarantine ORDER BY id DESC LIMIT $1"
+            "SELECT id, mailbox, team_id, substr(raw, 1, 65536) AS raw, CAST(length(raw) AS BIGINT) AS size, error, received_at \
+             FROM mail_quarantine ORDER BY id DESC LIMIT $1"
         )
         .bind(limit)
         .fetch_all(p)
@@ -94,10 +97,12 @@ impl Store {
     }
 
     pub async fn get_quarantine(&self, id: i64) -> Result<Option<QuarantinedMail>, StoreError> {
-        Ok(with_pool!(self, |p| sqlx::query_as("SELECT id, mailbox, team_id, raw, error, received_at FROM mail_quarantine WHERE id = $1")
-            .bind(id)
-            .fetch_optional(p)
-            .await)?)
+        Ok(with_pool!(self, |p| sqlx::query_as(
+            "SELECT id, mailbox, team_id, raw, CAST(length(raw) AS BIGINT) AS size, error, received_at FROM mail_quarantine WHERE id = $1"
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await)?)
     }
 
     pub async fn delete_quarantine(&self, id: i64) -> Result<bool, StoreError> {

@@ -22,6 +22,20 @@ fn disposition(kind: &str, filename: &str) -> String {
     format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
+/// A raw mail, for an admin to open in a mail client or hand to a developer.
+pub fn raw_mail_response(filename: &str, data: Vec<u8>) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822")),
+        (
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&disposition("attachment", filename)).unwrap_or(HeaderValue::from_static("attachment")),
+        ),
+        (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+    ];
+    (headers, data).into_response()
+}
+
 pub fn attachment_response(meta: &Attachment, data: Vec<u8>) -> Response {
     let (content_type, kind) = if displays_inline(&meta.content_type) {
         (meta.content_type.as_str(), "inline")
@@ -35,8 +49,8 @@ pub fn attachment_response(meta: &Attachment, data: Vec<u8>) -> Response {
             HeaderValue::from_str(&disposition(kind, &meta.filename)).unwrap_or(HeaderValue::from_static("attachment")),
         ),
         (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox")),
-        // The bytes behind an id never change.
-        (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400")),
+        // Checked with the server on every use: access can end (sign-out, a moved ticket).
+        (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
     ];
     (headers, data).into_response()
 }

@@ -176,7 +176,7 @@ pub const EX_TEMPFAIL: u8 = 75;
 pub const EX_DATAERR: u8 = 65;
 
 /// The largest message accepted from the pipe.
-const MAX_MAIL_BYTES: usize = 50 * 1024 * 1024;
+const MAX_MAIL_BYTES: usize = frontline_mail::MAX_MESSAGE_BYTES;
 
 /// Returns the exit code for the MTA (0, EX_TEMPFAIL or EX_DATAERR).
 pub async fn mail(config: Config, cmd: MailCommand) -> u8 {

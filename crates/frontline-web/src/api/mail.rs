@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use base64::Engine;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -33,10 +33,13 @@ pub struct QuarantinedDto {
     /// Team of the mailbox it came to (new tickets go there on retry).
     pub team_id: Option<i64>,
     pub error: String,
-    /// The message as text, for reading (bytes that are not UTF-8 shown as U+FFFD).
+    /// The start of the message as text, for reading (at most 64 KB; bytes
+    /// that are not UTF-8 shown as U+FFFD).
     pub raw: String,
-    /// The exact bytes received, base64.
-    pub raw_base64: String,
+    /// Bytes of the whole message.
+    pub size: i64,
+    /// The exact bytes received, as message/rfc822.
+    pub raw_url: String,
     pub received_at: DateTime<Utc>,
 }
 
@@ -81,11 +84,21 @@ pub async fn list_quarantine(State(s): State<AppState>, ApiUser(user): ApiUser) 
                 team_id: q.team_id,
                 error: q.error,
                 raw: String::from_utf8_lossy(&q.raw).into_owned(),
-                raw_base64: base64::engine::general_purpose::STANDARD.encode(&q.raw),
+                size: q.size,
+                raw_url: format!("/api/v1/mail/quarantine/{}/raw", q.id),
                 received_at: q.received_at,
             })
             .collect(),
     ))
+}
+
+/// The exact bytes of a quarantined mail (message/rfc822).
+#[utoipa::path(get, path = "/api/v1/mail/quarantine/{id}/raw", tag = "mail", params(("id" = i64, Path)),
+    responses((status = 200, description = "The message as received", content_type = "message/rfc822"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn quarantined_raw(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    let raw = s.app.quarantined_raw(&user.actor(), id).await?;
+    Ok(crate::download::raw_mail_response(&format!("quarantine-{id}.eml"), raw))
 }
 
 /// Process a quarantined mail again; on success it leaves the quarantine.

@@ -70,6 +70,7 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(mail::list_notifications))
         .routes(routes!(mail::set_notification))
         .routes(routes!(mail::list_quarantine))
+        .routes(routes!(mail::quarantined_raw))
         .routes(routes!(mail::retry_quarantined))
         .routes(routes!(mail::delete_quarantined))
         .routes(routes!(mail::list_templates))

@@ -148,3 +148,11 @@ impl MailPage {
         }
     }
 }
+
+/// The exact bytes of a quarantined mail, as a .eml file.
+pub async fn raw(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
+    match s.app.quarantined_raw(&user.actor(), id).await {
+        Ok(raw) => crate::download::raw_mail_response(&format!("quarantine-{id}.eml"), raw),
+        Err(e) => error_response(e),
+    }
+}

@@ -57,6 +57,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/admin/mail/templates/{kind}/reset", post(mail::reset_template))
         .route("/admin/mail/quarantine/{id}/retry", post(mail::retry))
         .route("/admin/mail/quarantine/{id}/delete", post(mail::delete))
+        .route("/admin/mail/quarantine/{id}/raw", get(mail::raw))
         .route("/settings/tokens", get(settings::tokens).post(settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/portal", get(portal::home))
@@ -209,9 +210,14 @@ pub fn shows_inline(content_type: &str) -> bool {
     frontline_domain::attachment::displays_inline(content_type)
 }
 
-/// Files offered for download under a message (inline images are part of its HTML).
-pub fn files(attachments: &[frontline_app::tickets::Attachment]) -> Vec<&frontline_app::tickets::Attachment> {
-    attachments.iter().filter(|a| !a.inline).collect()
+/// Files offered for download under a message: all but the inline images
+/// that its HTML shows.
+pub fn files(m: &frontline_store::Message) -> Vec<&frontline_app::tickets::Attachment> {
+    let shown = |a: &frontline_app::tickets::Attachment| match (&a.content_id, &m.body_html) {
+        (Some(cid), Some(html)) if a.inline => html.contains(&format!("src=\"cid:{cid}\"")),
+        _ => false,
+    };
+    m.attachments.iter().filter(|a| !shown(a)).collect()
 }
 
 /// A mail's stored HTML (sanitized when it arrived) with its inline images

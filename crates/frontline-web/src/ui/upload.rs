@@ -53,7 +53,7 @@ impl FromRequest<AppState> for PostedForm {
                 Ok(Some(field)) => field,
                 Ok(None) => break,
                 Err(e) => {
-                    form.upload_error = Some(too_large_or(e.body_text(), &limits));
+                    form.upload_error = Some(upload_error(&e, &limits));
                     break;
                 }
             };
@@ -67,7 +67,7 @@ impl FromRequest<AppState> for PostedForm {
                             form.files.push(NewAttachment { filename, content_type, content_id: None, inline: false, data: data.to_vec() })
                         }
                         Err(e) => {
-                            form.upload_error = Some(too_large_or(e.body_text(), &limits));
+                            form.upload_error = Some(upload_error(&e, &limits));
                             break;
                         }
                     }
@@ -75,7 +75,7 @@ impl FromRequest<AppState> for PostedForm {
                 None => match field.text().await {
                     Ok(value) => form.fields.push((name, value)),
                     Err(e) => {
-                        form.upload_error = Some(too_large_or(e.body_text(), &limits));
+                        form.upload_error = Some(upload_error(&e, &limits));
                         break;
                     }
                 },
@@ -85,11 +85,11 @@ impl FromRequest<AppState> for PostedForm {
     }
 }
 
-fn too_large_or(detail: String, limits: &Limits) -> FieldError {
-    let message = if detail.to_ascii_lowercase().contains("limit") {
+fn upload_error(e: &axum::extract::multipart::MultipartError, limits: &Limits) -> FieldError {
+    let message = if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         format!("the files are too large to upload; one message may carry at most {} in all", human_size(limits.max_total_bytes))
     } else {
-        format!("the upload was cut off or unreadable ({detail}); attach the files again")
+        format!("the upload was cut off or unreadable ({}); attach the files again", e.body_text())
     };
     FieldError::new("attachments", message)
 }

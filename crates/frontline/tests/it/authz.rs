@@ -219,6 +219,12 @@ fn api_cases() -> Vec<Case> {
             expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden),
         },
         Case { method: Method::GET, path: "/api/v1/mail/quarantine", body: no_body, expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden) },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/mail/quarantine/{q}/raw",
+            body: no_body,
+            expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden),
+        },
         // {q} is a fresh unreadable mail: a retry is refused with a field error.
         Case {
             method: Method::POST,
@@ -377,6 +383,7 @@ async fn pages(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
     let (file_public, file_note) = files_on_ticket_a(&t, &d).await;
+    let quarantined = t.app.store.quarantine_mail("support", None, b"not a mail", "unreadable").await.expect("quarantine");
     let a = d.ticket_a.to_string();
     let b = d.ticket_b.to_string();
     let staff_pages: Vec<(String, &[&str])> = vec![
@@ -401,6 +408,7 @@ async fn pages(db: TestDb) {
         ("/settings/tokens".into(), STAFF),
         ("/partials/queue-counts?active=open".into(), STAFF),
         ("/admin/mail".into(), MAIL_ADMINS),
+        (format!("/admin/mail/quarantine/{quarantined}/raw"), MAIL_ADMINS),
     ];
     for (who, user) in d.everyone() {
         let cookie = t.login(&user.email).await;

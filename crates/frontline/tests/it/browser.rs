@@ -146,6 +146,7 @@ async fn mail_round_trip_with_a_browser_reply() {
     let ack = sink.wait_for(1).await.remove(0);
     assert!(header(&ack, "To").is_some_and(|v| v.contains("dana@northwind.example")), "{ack}");
     let ack_id = header(&ack, "Message-ID").expect("ack id").to_string();
+    assert!(!ack.contains("report.pdf"), "the customer's own files are not mailed back");
 
     // The agent finds it in the tier queue and answers with a file and a status.
     let (base, server) = t.serve().await;

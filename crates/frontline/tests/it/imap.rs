@@ -103,3 +103,39 @@ async fn backlog(db: TestDb) {
     assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 0);
 }
 on_both_engines!(imap_backlog, backlog);
+
+/// A message over the size limit is not fetched: it stays on the server,
+/// its headers go to the quarantine with the reason, and polling goes on.
+async fn oversized(db: TestDb) {
+    let Some(mut server) = ImapServer::start("imap::oversized").await else { return };
+    let t = TestApp::new(db).await;
+    let mb = ImapMailbox {
+        name: "support".into(),
+        host: "127.0.0.1".into(),
+        port: server.port,
+        username: USER.into(),
+        password: PASSWORD.into(),
+        folder: "INBOX".into(),
+        team_id: None,
+        security: ImapSecurity::Plain,
+        ca_file: None,
+    };
+    server.deliver(mail(1).as_bytes());
+    let mut huge =
+        b"From: Raj <raj@northwind.example>\r\nSubject: Full database dump\r\nMessage-ID: <huge-1@northwind.example>\r\n\r\n".to_vec();
+    huge.resize(frontline_mail::MAX_MESSAGE_BYTES + 1024, b'x');
+    server.deliver(&huge);
+    server.deliver(mail(3).as_bytes());
+    assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 3);
+    for n in [1, 3] {
+        assert!(t.app.store.message_for_mail_id(&format!("<imap-{n}@northwind.example>")).await.expect("lookup").is_some());
+    }
+    assert!(t.app.store.message_for_mail_id("<huge-1@northwind.example>").await.expect("lookup").is_none());
+    let q = t.app.store.list_quarantine(10).await.expect("quarantine");
+    assert_eq!(q.len(), 1);
+    assert!(q[0].error.contains("over the 50.0 MB limit") && q[0].error.contains("left on the server"), "{}", q[0].error);
+    let kept = String::from_utf8_lossy(&q[0].raw);
+    assert!(kept.contains("Subject: Full database dump") && q[0].raw.len() < 1024, "only the headers: {kept}");
+    assert_eq!(t.app.store.imap_state("support").await.expect("state").map(|s| s.1), Some(3));
+}
+on_both_engines!(imap_oversized, oversized);

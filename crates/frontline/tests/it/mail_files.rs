@@ -115,6 +115,25 @@ async fn files_and_html(db: TestDb) {
     assert_eq!(m["attachments"].as_array().map(Vec::len), Some(0));
     assert!(m["body"].as_str().unwrap_or_default().contains("Attachment not stored: dump.bin (11.0 MB) is over the size limit."), "{m}");
 
+    // A crafted Content-ID cannot smuggle attributes into the page: were it
+    // matched as text, `src="cid:a" alt="` would become the file's URL and
+    // leave ` onerror=...` as an attribute of its own.
+    let crafted = "From: dana@northwind.example\r\nSubject: Crafted\r\nMessage-ID: <crafted-1@northwind.example>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/related; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/html\r\n\r\n\
+         <p>see</p><img src=\"cid:a\" alt=\" onerror=alert(1) x\"><a href=\"/admin/mail\">admin</a>\r\n--r\r\n\
+         Content-Type: image/png\r\nContent-ID: <a\" alt=>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--r--\r\n";
+    let (code, out) = ingest(&url, crafted.as_bytes());
+    assert_eq!(code, 0, "{out}");
+    let crafted_id = created_id(&out);
+    let page = t.get(&format!("/tickets/{crafted_id}"), &cookie).await.text();
+    let m = &t.get(&format!("/api/v1/tickets/{crafted_id}/messages"), &agent).await.json()[0];
+    let file = m["attachments"][0]["id"].as_i64().expect("the image is kept");
+    assert!(page.contains("alt=\" onerror=alert(1) x\""), "the text stays inside its alt value");
+    assert!(!page.contains(&format!("src=\"/attachments/{file}\" onerror")), "attribute injected into the page");
+    assert!(!page.contains("href=\"/admin/mail\""), "relative links in mail are dropped");
+    assert_eq!((m["attachments"][0]["inline"].as_bool(), m["attachments"][0]["content_id"].is_null()), (Some(false), true), "{m}");
+    assert!(page.contains(&format!("href=\"/attachments/{file}\"")), "the image is offered as a file");
+
     // Mail from our own address is a loop: quarantined, never a ticket.
     let (code, out) =
         ingest(&url, b"From: Acme Support <support@acme.example>\r\nSubject: [#1] Re: x\r\nMessage-ID: <loop-1@acme.example>\r\n\r\nx\r\n");
@@ -125,18 +144,38 @@ on_both_engines!(mail_with_files, files_and_html);
 
 async fn forwards(db: TestDb) {
     let url = db.url.clone();
-    let t = TestApp::new(db).await;
+    // Mail is configured (to a server that is down): jobs would be queued.
+    let t = TestApp::with_smtp(db, "smtp://127.0.0.1:1").await;
     let d = Desk::new(&t).await;
     let agent = t.token_for(&d.agent).await;
+    let smtp = [("FRONTLINE_SMTP_URL", "smtp://127.0.0.1:1")];
 
     // An agent forwards a customer's mail inline: the ticket is the customer's.
-    let (code, out) = ingest(&url, &fixture("forward-inline.eml"));
+    let (code, out) = crate::mail_in::ingest_env(&url, &fixture("forward-inline.eml"), &[], &smtp);
     assert_eq!(code, 0, "{out}");
-    let v = t.get(&format!("/api/v1/tickets/{}", created_id(&out)), &agent).await.json();
+    let id = created_id(&out);
+    let v = t.get(&format!("/api/v1/tickets/{id}"), &agent).await.json();
     assert_eq!(v["requester"]["email"], "mei@globex.example", "{v}");
     assert_eq!(v["requester"]["name"], "Mei Chen");
     assert_eq!(v["organization_id"], d.org_b, "joins the organization owning the domain");
     assert_eq!(v["subject"], "Webhook signature mismatch");
+    // The forwarded message is the customer's; the agent's note above it stays internal.
+    let msgs = t.get(&format!("/api/v1/tickets/{id}/messages"), &agent).await.json();
+    let (first, note) = (&msgs[0], &msgs[1]);
+    assert_eq!(first["author"]["name"], "Mei Chen");
+    let text = first["body"].as_str().unwrap_or_default();
+    assert!(text.starts_with("---------- Forwarded message") && text.contains("Since this morning every webhook fails"), "{text}");
+    assert!(!text.contains("personal inbox"), "the agent's words are not the customer's: {text}");
+    assert_eq!((note["kind"].as_str(), note["author"]["name"].as_str()), (Some("internal"), Some(d.agent.name.as_str())));
+    assert!(note["body"].as_str().unwrap_or_default().contains("Came to my personal inbox, please handle."), "{note}");
+    let mei = t.app.store.user_by_email("mei@globex.example").await.expect("db").expect("mei");
+    let seen = t.get(&format!("/api/v1/tickets/{id}/messages"), &t.token_for(&mei).await).await.text();
+    assert!(!seen.contains("personal inbox"), "{seen}");
+    // Nobody is mailed about a forward until an agent answers.
+    let jobs = t.app.store.list_jobs(100).await.expect("jobs");
+    let about = |j: &frontline_store::jobs::Job| serde_json::from_str::<Value>(&j.payload).ok().and_then(|p| p["ticket_id"].as_i64());
+    assert!(!jobs.iter().any(|j| about(j) == Some(id)), "{jobs:?}");
+    assert!(!jobs.is_empty(), "the check can see jobs: the desk's own tickets queued theirs");
 
     // Forwarded as an attachment (message/rfc822): the same, and the mail is kept as a file.
     let (code, out) = ingest(&url, &fixture("forward-attached.eml"));

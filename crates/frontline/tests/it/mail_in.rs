@@ -143,6 +143,12 @@ async fn mail_in(db: TestDb) {
     let q = t.app.store.list_quarantine(10).await.expect("quarantine");
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].raw, fixture("garbage.eml"), "kept byte for byte");
+    let admin_token = t.token_for(&d.admin).await;
+    let listed = t.get("/api/v1/mail/quarantine", &admin_token).await.json();
+    let raw = t.get(listed[0]["raw_url"].as_str().expect("raw url"), &admin_token).await;
+    assert_eq!((raw.status.as_u16(), raw.headers["content-type"].to_str().unwrap_or_default()), (200, "message/rfc822"));
+    assert_eq!(raw.body, fixture("garbage.eml"), "downloaded byte for byte");
+    assert_eq!(listed[0]["size"], fixture("garbage.eml").len());
     assert_eq!(q[0].mailbox, "support");
     // An admin can retry a quarantined mail (here one that is readable now) or delete it.
     let admin = t.token_for(&d.admin).await;
