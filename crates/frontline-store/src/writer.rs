@@ -16,6 +16,13 @@ pub(crate) type TicketQueue = mpsc::UnboundedSender<(NewTicket, Reply)>;
 
 /// Most tickets in one transaction.
 const MAX_BATCH: usize = 64;
+/// Most bytes of files in one transaction: large mails are written with few
+/// others, so no writer waits behind gigabytes.
+const MAX_BATCH_FILE_BYTES: usize = 16 * 1024 * 1024;
+
+fn file_bytes(t: &NewTicket) -> usize {
+    t.attachments.iter().map(|a| a.data.len()).sum()
+}
 
 pub(crate) fn start(pool: SqlitePool, lock: Arc<Mutex<()>>) -> TicketQueue {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -31,10 +38,14 @@ pub(crate) async fn submit(queue: &TicketQueue, ticket: NewTicket) -> Result<i64
 
 async fn run(pool: SqlitePool, lock: Arc<Mutex<()>>, mut rx: mpsc::UnboundedReceiver<(NewTicket, Reply)>) {
     while let Some(first) = rx.recv().await {
+        let mut bytes = file_bytes(&first.0);
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < MAX_BATCH && bytes < MAX_BATCH_FILE_BYTES {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(job) => {
+                    bytes += file_bytes(&job.0);
+                    batch.push(job);
+                }
                 Err(_) => break,
             }
         }
