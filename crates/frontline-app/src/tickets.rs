@@ -41,6 +41,9 @@ pub struct NewTicketInput {
     pub team_id: Option<i64>,
     pub tier: Option<i64>,
     pub tags: Option<Vec<String>>,
+    /// Files with the first message (names and types are cleaned here).
+    #[serde(skip)]
+    pub attachments: Vec<NewAttachment>,
 }
 
 /// A change to a ticket's fields; absent fields stay as they are. For the
@@ -223,6 +226,7 @@ impl App {
         }
         let subject = ticket::parse_subject(&input.subject)?;
         let body = ticket::parse_body(&input.body)?;
+        let attachments = self.clean_uploads(&input.attachments)?;
         let priority = opt_parse(&input.priority, Priority::parse)?.unwrap_or(Priority::Normal);
         let ticket_type = opt_parse(&input.ticket_type, TicketType::parse)?.unwrap_or(TicketType::Question);
         let tier = ticket::parse_tier(input.tier.unwrap_or(1))?;
@@ -263,7 +267,7 @@ impl App {
                 notify,
                 email_message_id: None,
                 body_html: None,
-                attachments: vec![],
+                attachments,
             })
             .await?;
         Ok(self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?)

@@ -196,6 +196,9 @@ pub struct CreateTicketRequest {
     pub team_id: Option<i64>,
     pub tier: Option<i64>,
     pub tags: Option<Vec<String>>,
+    /// Files with the first message (at most 20, 10 MB each, 25 MB in all).
+    #[serde(default)]
+    pub attachments: Vec<UploadDto>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

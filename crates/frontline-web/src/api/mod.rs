@@ -47,7 +47,7 @@ impl utoipa::Modify for BearerAuth {
 /// `upload_limit`: the body size allowed on routes that accept files.
 pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(tickets::list, tickets::create))
+        .routes(with_upload_limit(routes!(tickets::list, tickets::create), upload_limit))
         .routes(routes!(tickets::get_one, tickets::update))
         .routes(with_upload_limit(routes!(tickets::list_messages, tickets::create_message), upload_limit))
         .routes(routes!(tickets::download_attachment))

@@ -115,6 +115,7 @@ pub async fn create(
         team_id: r.team_id,
         tier: r.tier,
         tags: r.tags,
+        attachments: decode_uploads(r.attachments)?,
     };
     let t = s.app.create_ticket(&actor, &input, Channel::Api).await?;
     Ok((StatusCode::CREATED, Json(TicketDto::new(t, &actor))))
@@ -182,22 +183,29 @@ pub async fn create_message(
         None => MessageKind::Public,
         Some(k) => MessageKind::parse(k.trim())?,
     };
-    let mut attachments = Vec::with_capacity(r.attachments.len());
-    for (i, f) in r.attachments.into_iter().enumerate() {
-        let data = base64::engine::general_purpose::STANDARD
-            .decode(f.content_base64.trim())
-            .map_err(|e| DomainError::invalid(format!("attachments[{i}].content_base64"), format!("not valid base64: {e}")))?;
-        attachments.push(NewAttachment {
-            filename: f.filename,
-            content_type: f.content_type.unwrap_or_else(|| "application/octet-stream".into()),
-            content_id: None,
-            inline: false,
-            data,
-        });
-    }
-    let input = ReplyInput { kind, body: r.body, status: r.status, channel: Channel::Api, attachments };
+    let input = ReplyInput { kind, body: r.body, status: r.status, channel: Channel::Api, attachments: decode_uploads(r.attachments)? };
     let m = s.app.reply(&user.actor(), id, &input).await?;
     Ok((StatusCode::CREATED, Json(m.into())))
+}
+
+/// Files sent as base64 in JSON.
+fn decode_uploads(files: Vec<UploadDto>) -> Result<Vec<NewAttachment>, DomainError> {
+    files
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(f.content_base64.trim())
+                .map_err(|e| DomainError::invalid(format!("attachments[{i}].content_base64"), format!("not valid base64: {e}")))?;
+            Ok(NewAttachment {
+                filename: f.filename,
+                content_type: f.content_type.unwrap_or_else(|| "application/octet-stream".into()),
+                content_id: None,
+                inline: false,
+                data,
+            })
+        })
+        .collect()
 }
 
 /// Download an attachment of a message the caller may read.

@@ -33,7 +33,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/", get(session::home))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
-        .route("/tickets", get(tickets::queue).post(tickets::create))
+        .route("/tickets", get(tickets::queue).post(tickets::create).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/tickets/new", get(tickets::new_form))
         .route("/tickets/{id}", get(tickets::show))
         .route("/tickets/{id}/reply", post(tickets::reply).layer(DefaultBodyLimit::max(upload_limit)))
@@ -62,7 +62,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
         .route("/portal", get(portal::home))
         .route("/portal/new", get(portal::new_form))
-        .route("/portal/tickets", post(portal::create))
+        .route("/portal/tickets", post(portal::create).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/portal/tickets/{id}", get(portal::show))
         .route("/portal/tickets/{id}/reply", post(portal::reply).layer(DefaultBodyLimit::max(upload_limit)))
 }

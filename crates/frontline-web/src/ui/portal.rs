@@ -4,7 +4,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
+
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketView};
@@ -107,13 +107,18 @@ pub async fn new_form(PageUser(user): PageUser) -> Response {
     PortalNew { user, form, errors: FormErrors::default() }.into_response()
 }
 
-pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<PortalTicketForm>) -> Response {
+pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, form: PostedForm) -> Response {
     let user = tryr!(customer(user));
+    let f: PortalTicketForm = tryr!(form.decode());
+    if let Some(errors) = form.errors() {
+        return invalid(PortalNew { user, form: f, errors });
+    }
     let input = NewTicketInput {
         subject: f.subject.clone(),
         body: f.body.clone(),
         priority: Some(f.priority.clone()),
         ticket_type: Some(f.ticket_type.clone()),
+        attachments: form.files,
         ..Default::default()
     };
     match s.app.create_ticket(&user.actor(), &input, Channel::Portal).await {

@@ -162,9 +162,17 @@ pub async fn new_form(State(s): State<AppState>, PageUser(user): PageUser) -> Re
     NewTicketPage { chrome, choices, form, errors: FormErrors::default() }.into_response()
 }
 
-pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<NewTicketForm>) -> Response {
+pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, form: PostedForm) -> Response {
     let actor = user.actor();
+    let f: NewTicketForm = match form.decode() {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let (upload_error, files) = (form.upload_error, form.files);
     let result = async {
+        if let Some(e) = upload_error {
+            return Err(frontline_domain::DomainError::Invalid(e).into());
+        }
         let input = NewTicketInput {
             subject: f.subject.clone(),
             body: f.body.clone(),
@@ -177,6 +185,7 @@ pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, Form(f)
             team_id: opt_id(&f.team_id)?,
             tier: Some(f.tier.trim().parse().map_err(|_| frontline_domain::DomainError::invalid("tier", "choose a tier"))?),
             tags: Some(ticket::split_tags(&f.tags)),
+            attachments: files,
         };
         s.app.create_ticket(&actor, &input, Channel::Web).await
     }

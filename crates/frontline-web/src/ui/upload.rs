@@ -2,7 +2,7 @@
 //! browser sends files, or as a plain urlencoded form otherwise.
 
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, RequestExt};
 use frontline_app::tickets::NewAttachment;
@@ -25,6 +25,14 @@ pub struct PostedForm {
 impl PostedForm {
     pub fn field(&self, name: &str) -> String {
         self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+
+    /// The text fields as a typed form, as `Form<T>` would read them.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, Response> {
+        let encoded =
+            serde_urlencoded::to_string(&self.fields).map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response())?;
+        serde_urlencoded::from_str(&encoded)
+            .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, format!("unreadable form: {e}")).into_response())
     }
 
     pub fn errors(&self) -> Option<FormErrors> {

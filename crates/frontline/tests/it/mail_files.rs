@@ -303,3 +303,75 @@ async fn replies_with_files(db: TestDb) {
     );
 }
 on_both_engines!(reply_files, replies_with_files);
+
+/// New tickets may carry files: over the API, from the agent's form and
+/// from the portal; a refused file keeps what was typed and writes nothing.
+async fn new_tickets_with_files(db: TestDb) {
+    use base64::Engine;
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let count = |v: Value| v["data"].as_array().map(Vec::len).unwrap_or(0);
+    let before = count(t.get("/api/v1/tickets?limit=100", &agent).await.json());
+
+    let har = br#"{"log":{"entries":[{"request":{"url":"https://api.acme.example/v2/orders"},"response":{"status":429}}]}}"#;
+    let customer = t.token_for(&d.cust_member).await;
+    let r = t
+        .post_json(
+            "/api/v1/tickets",
+            &customer,
+            &serde_json::json!({"subject": "429s on the orders API", "body": "HAR attached.", "attachments": [
+                {"filename": "orders.har", "content_type": "application/json", "content_base64": base64::engine::general_purpose::STANDARD.encode(har)}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_i64().expect("id");
+    let first = &t.get(&format!("/api/v1/tickets/{id}/messages"), &customer).await.json()[0];
+    assert_eq!(attachment(first, "orders.har")["size"], har.len());
+
+    // The agent's form: the file lands on the first message.
+    let cookie = t.login(&d.agent.email).await;
+    let fields = [
+        ("requester_email", "dana@northwind.example"),
+        ("subject", "Phone call: export fails"),
+        ("body", "Dana called; screenshot of the error attached."),
+        ("priority", "normal"),
+        ("ticket_type", "problem"),
+        ("tier", "1"),
+        ("tags", ""),
+        ("assignee_id", ""),
+        ("team_id", ""),
+    ];
+    let r = t.post_multipart("/tickets", &cookie, &fields, &[("files", "error.png", "image/png", b"\x89PNG fake")]).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = t.get(&r.location(), &cookie).await.text();
+    assert!(page.contains("error.png") && page.contains("class=\"thumb\""), "the file shows on the new ticket");
+
+    // The portal: a file too large is refused next to the field, the text stays, nothing is created.
+    let portal = t.login(&d.cust_member.email).await;
+    let big = vec![b'x'; 10 * 1024 * 1024 + 1];
+    let r = t
+        .post_multipart(
+            "/portal/tickets",
+            &portal,
+            &[("subject", "Slow dashboard"), ("body", "Profile attached."), ("priority", "normal"), ("ticket_type", "question")],
+            &[("files", "profile.json", "application/json", &big)],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let page = r.text();
+    assert!(page.contains("at most 10.0 MB") && page.contains("Profile attached."), "error next to the field, text kept");
+    let r = t
+        .post_multipart(
+            "/portal/tickets",
+            &portal,
+            &[("subject", "Slow dashboard"), ("body", "Profile attached."), ("priority", "normal"), ("ticket_type", "question")],
+            &[("files", "profile.json", "application/json", b"{\"ms\": 5400}")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert!(t.get(&r.location(), &portal).await.text().contains("profile.json"));
+    assert_eq!(count(t.get("/api/v1/tickets?limit=100", &agent).await.json()), before + 3);
+}
+on_both_engines!(new_ticket_files, new_tickets_with_files);
