@@ -62,8 +62,20 @@ fn default_folder() -> String {
     "INBOX".into()
 }
 
-const KNOWN_KEYS: &[&str] =
-    &["listen", "data_dir", "database_url", "base_url", "secure_cookies", "max_connections", "log_format", "run_jobs"];
+const KNOWN_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "base_url",
+    "secure_cookies",
+    "max_connections",
+    "log_format",
+    "run_jobs",
+    "smtp_url",
+    "mail_from",
+    "imap",
+    "imap_poll_seconds",
+];
 
 impl Default for Config {
     fn default() -> Self {
