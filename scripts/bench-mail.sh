@@ -8,10 +8,17 @@
 #   scripts/bench-mail.sh [--messages N] [--runs R] [--engines "sqlite postgres"]
 #                         [--modes "pipe imap"] [--keep]
 #
-# FRONTLINE_BIN: the binary (default: $CARGO_TARGET_DIR or target, /release/frontline;
-#                built with `cargo build --release` when missing).
+# Mode "profile" (`frontline bench mail profile`) prints where the time goes
+# instead: bare IMAP fetch, MIME parsing, the ingest use case, progress
+# writes, and the SQL statements per message.
+#
+# MAILBENCH_BIN: the binary (default: $CARGO_TARGET_DIR or target, /release/frontline;
+#                built with `cargo build --release` when missing). Not FRONTLINE_*:
+#                frontline reads those as configuration.
 # PG_URL:        PostgreSQL server where the user may create databases
 #                (default postgres://postgres@127.0.0.1:5432).
+# PG_QUERY:      appended to each benchmark database's URL, e.g. "?sslmode=disable"
+#                (sqlx negotiates TLS by default when the server offers it).
 # Needs Dovecot (apt-get install dovecot-imapd) and, for PostgreSQL, psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,12 +39,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-bin="${FRONTLINE_BIN:-${CARGO_TARGET_DIR:-target}/release/frontline}"
+bin="${MAILBENCH_BIN:-${CARGO_TARGET_DIR:-target}/release/frontline}"
 if [ ! -x "$bin" ]; then
   cargo build --release -p frontline
 fi
 bin="$(realpath "$bin")"
 pg_url="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
+pg_query="${PG_QUERY:-}"
 [ -x /usr/sbin/dovecot ] || { echo "Dovecot is not installed (apt-get install dovecot-imapd)" >&2; exit 1; }
 
 work="$(mktemp -d /tmp/frontline-mailbench.XXXXXX)"
@@ -128,6 +136,7 @@ for run in $(seq 1 "$runs"); do
       case "$mode" in
         pipe) args=(bench mail pipe --maildir "$work/mail/bench") ;;
         imap) args=(bench mail imap --manifest "$manifest") ;;
+        profile) args=(bench mail profile --maildir "$work/mail/bench") ;;
         *) echo "unknown mode $mode" >&2; exit 2 ;;
       esac
       case "$engine" in
@@ -138,15 +147,19 @@ for run in $(seq 1 "$runs"); do
           name="frontline_mailbench_${mode}_${run}_$$"
           psql -q "$pg_url/postgres" -c "CREATE DATABASE $name" >/dev/null
           pg_dbs+=("$name")
-          db=(--database-url "$pg_url/$name")
+          db=(--database-url "$pg_url/$name$pg_query")
           ;;
         *) echo "unknown engine $engine" >&2; exit 2 ;;
       esac
-      "$bin" --config "$work/frontline.toml" "${db[@]}" "${args[@]}" | tee -a "$work/out.txt" | grep -v '^RESULT' || true
-      line="$(grep '^RESULT' "$work/out.txt" | tail -n 1)"
-      rm -f "$work/out.txt"
-      [ -n "$line" ] || { echo "the $mode run on $engine failed" >&2; exit 1; }
-      echo "$line" >> "$results"
+      if [ "$mode" = profile ]; then
+        "$bin" --config "$work/frontline.toml" "${db[@]}" "${args[@]}"
+      else
+        "$bin" --config "$work/frontline.toml" "${db[@]}" "${args[@]}" | tee -a "$work/out.txt" | grep -v '^RESULT' || true
+        line="$(grep '^RESULT' "$work/out.txt" | tail -n 1)"
+        rm -f "$work/out.txt"
+        [ -n "$line" ] || { echo "the $mode run on $engine failed" >&2; exit 1; }
+        echo "$line" >> "$results"
+      fi
       if [ "$engine" = sqlite ]; then rm -rf "$work/db-$mode-$run"; else
         psql -q "$pg_url/postgres" -c "DROP DATABASE $name" >/dev/null
       fi
@@ -154,6 +167,7 @@ for run in $(seq 1 "$runs"); do
   done
 done
 
+[ -s "$results" ] || exit 0
 echo
 echo "=== messages/s over $runs run(s) of $messages messages"
 echo "| mode | engine | runs (msg/s) | min | max |"

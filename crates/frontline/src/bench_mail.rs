@@ -5,9 +5,11 @@
 //! generator's manifest afterwards, so a run that lost or misthreaded mail
 //! fails instead of reporting a rate. Targets live in docs/BENCHMARKS.md.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -18,7 +20,7 @@ use frontline_seed::{MAIL_MANIFEST, MailManifest, MailSpec};
 use frontline_store::bulk::DataCounts;
 use tokio::io::AsyncWriteExt;
 
-use crate::config::Config;
+use crate::config::{Config, ImapConfig};
 use crate::server::open;
 
 #[derive(Subcommand)]
@@ -44,6 +46,17 @@ pub enum MailBenchCommand {
         /// The --mailbox given to `mail ingest`.
         #[arg(long, default_value = "support")]
         mailbox: String,
+    },
+    /// Where the time of taking mail in goes: IMAP fetch (when an [[imap]]
+    /// mailbox is configured), parsing, the ingest use case and progress
+    /// writes, each timed alone in this process, with SQL statements per message.
+    Profile {
+        /// A Maildir written by `bench mail generate` (reads new/ and cur/).
+        #[arg(long)]
+        maildir: PathBuf,
+        /// Which [[imap]] mailbox to time a bare fetch from (default: the only one, if any).
+        #[arg(long)]
+        mailbox: Option<String>,
     },
     /// Poll the configured [[imap]] mailbox, which serves the generated Maildir, until all is taken in.
     Imap {
@@ -71,6 +84,7 @@ pub async fn run(config: Config, cmd: MailBenchCommand, child_args: ChildArgs) -
         MailBenchCommand::Generate { maildir, messages, organizations, seed } => generate(&maildir, messages, organizations, seed),
         MailBenchCommand::Pipe { maildir, mailbox } => pipe(config, &maildir, &mailbox, child_args).await,
         MailBenchCommand::Imap { manifest, mailbox } => imap(config, &manifest, mailbox.as_deref()).await,
+        MailBenchCommand::Profile { maildir, mailbox } => profile(config, &maildir, mailbox.as_deref()).await,
     }
 }
 
@@ -239,18 +253,22 @@ async fn pipe(config: Config, maildir: &Path, mailbox: &str, child_args: ChildAr
     Ok(())
 }
 
-async fn imap(config: Config, manifest_path: &Path, name: Option<&str>) -> anyhow::Result<()> {
-    let manifest = read_manifest(manifest_path)?;
-    let mb = match name {
-        Some(n) => {
-            config.imap.iter().find(|m| m.name == n).with_context(|| format!("no [[imap]] mailbox named '{n}' in the configuration"))?
-        }
+fn configured_mailbox<'c>(config: &'c Config, name: Option<&str>) -> anyhow::Result<Option<&'c ImapConfig>> {
+    Ok(match name {
+        Some(n) => Some(
+            config.imap.iter().find(|m| m.name == n).with_context(|| format!("no [[imap]] mailbox named '{n}' in the configuration"))?,
+        ),
         None => match config.imap.as_slice() {
-            [only] => only,
-            [] => bail!("no [[imap]] mailbox in the configuration"),
+            [] => None,
+            [only] => Some(only),
             _ => bail!("several [[imap]] mailboxes are configured; choose one with --mailbox"),
         },
-    };
+    })
+}
+
+async fn imap(config: Config, manifest_path: &Path, name: Option<&str>) -> anyhow::Result<()> {
+    let manifest = read_manifest(manifest_path)?;
+    let mb = configured_mailbox(&config, name)?.context("no [[imap]] mailbox in the configuration")?;
     let (app, before) = prepare(&config, &manifest).await?;
     let team_id = match &mb.team {
         None => None,
@@ -286,5 +304,177 @@ async fn imap(config: Config, manifest_path: &Path, name: Option<&str>) -> anyho
     println!(
         "imap ({engine:?}): {taken} messages in {secs:.1}s ({polls} polls): {rate:.1} messages/s\n{checked}\nRESULT imap {engine:?} messages={taken} seconds={secs:.2} rate={rate:.1}"
     );
+    Ok(())
+}
+
+/// (phase, statement) -> (count, seconds).
+type Seen = BTreeMap<(&'static str, String), (u64, f64)>;
+
+/// SQL statements seen by sqlx's statement log while a phase runs.
+#[derive(Clone, Default)]
+struct StatementLog {
+    phase: Arc<Mutex<&'static str>>,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl StatementLog {
+    fn phase(&self, name: &'static str) {
+        if let Ok(mut p) = self.phase.lock() {
+            *p = name;
+        }
+    }
+
+    /// (statement, count, seconds), most time first.
+    fn per_phase(&self, phase: &str) -> Vec<(String, u64, f64)> {
+        let seen = self.seen.lock().map(|s| s.clone()).unwrap_or_default();
+        let mut rows: Vec<(String, u64, f64)> =
+            seen.into_iter().filter(|((p, _), _)| *p == phase).map(|((_, sql), (n, t))| (sql, n, t)).collect();
+        rows.sort_by(|a, b| b.2.total_cmp(&a.2));
+        rows
+    }
+}
+
+#[derive(Default)]
+struct StatementFields {
+    sql: String,
+    secs: f64,
+}
+
+impl tracing::field::Visit for StatementFields {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        // sqlx gives a summary, and the whole statement only when it is longer.
+        if (field.name() == "db.statement" || field.name() == "summary") && !value.trim().is_empty() {
+            self.sql = value.split_whitespace().collect::<Vec<_>>().join(" ");
+        }
+    }
+
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        if field.name() == "elapsed_secs" {
+            self.secs = value;
+        }
+    }
+
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementLog {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut f = StatementFields::default();
+        event.record(&mut f);
+        // Cut long statements so those differing only in their IN (...) lists count together.
+        let sql: String = f.sql.chars().take(140).collect();
+        let phase = self.phase.lock().map(|p| *p).unwrap_or("?");
+        if let Ok(mut seen) = self.seen.lock() {
+            let e = seen.entry((phase, sql)).or_default();
+            e.0 += 1;
+            e.1 += f.secs;
+        }
+    }
+}
+
+/// Fetch every message of the mailbox over IMAP and drop it: what
+/// `poll_once` spends before it stores anything. Returns (messages,
+/// seconds to connect, log in and select, seconds to fetch).
+async fn bare_fetch(mb: &ImapConfig) -> anyhow::Result<(usize, f64, f64)> {
+    use futures::TryStreamExt;
+    let started = Instant::now();
+    let tcp = tokio::net::TcpStream::connect((mb.host.as_str(), mb.port)).await?;
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await?;
+    let mut session = client.login(&mb.username, &mb.password).await.map_err(|(e, _)| e)?;
+    session.select(&mb.folder).await?;
+    let connected = started.elapsed().as_secs_f64();
+    let fetched: Vec<_> = session.uid_fetch("1:*", "(UID BODY.PEEK[])").await?.try_collect().await?;
+    let bodies = fetched.iter().filter(|f| f.body().is_some()).count();
+    let total = started.elapsed().as_secs_f64();
+    let _ = session.logout().await;
+    Ok((bodies, connected, total - connected))
+}
+
+async fn profile(config: Config, maildir: &Path, name: Option<&str>) -> anyhow::Result<()> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{Layer, filter::Targets};
+
+    let manifest = read_manifest(&maildir.join(MAIL_MANIFEST))?;
+    let files = maildir_messages(maildir)?;
+    ensure!(
+        files.len() == manifest.messages,
+        "{} holds {} messages, the manifest says {}",
+        maildir.display(),
+        files.len(),
+        manifest.messages
+    );
+    let raws: Vec<Vec<u8>> = files.iter().map(std::fs::read).collect::<Result<_, _>>()?;
+    let n = raws.len() as f64;
+    let log = StatementLog::default();
+    tracing_subscriber::registry()
+        .with(log.clone().with_filter(Targets::new().with_target("sqlx::query", tracing::Level::DEBUG)))
+        .try_init()
+        .context("cannot install the statement log")?;
+    log.phase("setup");
+    let (app, before) = prepare(&config, &manifest).await?;
+    println!("profile ({:?}): {} messages, {:.1} MB\n", app.store.engine(), raws.len(), manifest.bytes as f64 / 1e6);
+    println!("| phase | seconds | ms per message | SQL statements per message |");
+    println!("|---|---:|---:|---:|");
+    let row = |label: &str, phase: &str, secs: f64| {
+        let statements: u64 = log.per_phase(phase).iter().map(|r| r.1).sum();
+        println!("| {label} | {secs:.2} | {:.3} | {:.1} |", secs * 1000.0 / n, statements as f64 / n);
+    };
+
+    if let Some(mb) = configured_mailbox(&config, name)? {
+        let (count, connect, fetch) = bare_fetch(mb).await?;
+        ensure!(count == raws.len(), "the mailbox holds {count} messages, the Maildir {}", raws.len());
+        row("IMAP connect, login, select", "-", connect);
+        row("IMAP fetch of every message (one UID FETCH)", "-", fetch);
+    }
+
+    log.phase("parse");
+    let started = Instant::now();
+    let parsed = raws.iter().map(|r| frontline_mail::inbound::parse(r)).collect::<Result<Vec<_>, _>>().map_err(|e| anyhow::anyhow!(e))?;
+    row("MIME parse (`inbound::parse`)", "parse", started.elapsed().as_secs_f64());
+
+    log.phase("ingest");
+    let (mut created, mut appended) = (Vec::new(), Vec::new());
+    let started = Instant::now();
+    for mail in &parsed {
+        let t = Instant::now();
+        match app.ingest_email(mail, None).await.map_err(fail)? {
+            frontline_app::ingest::IngestOutcome::Created { .. } => created.push(t.elapsed()),
+            _ => appended.push(t.elapsed()),
+        }
+    }
+    row("`App::ingest_email`", "ingest", started.elapsed().as_secs_f64());
+
+    log.phase("progress");
+    let started = Instant::now();
+    for uid in 1..=raws.len() {
+        app.store.set_imap_state("profile", 1, uid as i64).await?;
+    }
+    row("progress (`set_imap_state`)", "progress", started.elapsed().as_secs_f64());
+    log.phase("check");
+    let checked = verify(&app, &manifest, &before).await?;
+    app.store.close().await;
+
+    for (what, times) in [("new ticket", &mut created), ("message on a ticket", &mut appended)] {
+        times.sort();
+        let total: f64 = times.iter().map(Duration::as_secs_f64).sum();
+        println!(
+            "\ningest_email, {what}: {} messages, mean {:.2} ms, p50 {:.2} ms, p95 {:.2} ms",
+            times.len(),
+            total * 1000.0 / times.len().max(1) as f64,
+            percentile(times, 0.5),
+            percentile(times, 0.95)
+        );
+    }
+    for phase in ["ingest", "progress"] {
+        println!(
+            "\nSQL in {phase}, most time first (sqlx's timing of each statement):\n| statement | count | per message | total ms |\n|---|---:|---:|---:|"
+        );
+        for (sql, count, secs) in log.per_phase(phase).into_iter().take(25) {
+            println!("| `{}` | {count} | {:.2} | {:.0} |", sql.replace('|', "\\|"), count as f64 / n, secs * 1000.0);
+        }
+    }
+    println!("\n{checked}");
     Ok(())
 }
