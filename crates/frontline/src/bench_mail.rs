@@ -3,7 +3,8 @@
 //! ingest` process per message, as an MTA runs it) and over IMAP
 //! (`poll_once`, as `serve` polls). Each run checks the database against the
 //! generator's manifest afterwards, so a run that lost or misthreaded mail
-//! fails instead of reporting a rate. Targets live in docs/BENCHMARKS.md.
+//! fails instead of reporting a rate; `profile` says where the time goes.
+//! Targets live in docs/BENCHMARKS.md.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
