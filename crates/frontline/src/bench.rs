@@ -32,6 +32,9 @@ pub enum BenchCommand {
         #[arg(long, default_value = "bench-summary.json")]
         summary: PathBuf,
     },
+    /// Inbound mail: generate a Maildir, measure the pipe command and IMAP polling.
+    #[command(subcommand)]
+    Mail(crate::bench_mail::MailBenchCommand),
     /// Measure the app, served on a loopback port, against generated data.
     Run {
         #[arg(long, default_value = "bench-summary.json")]
@@ -57,8 +60,9 @@ struct Saved {
     messages: usize,
 }
 
-pub async fn run(config: Config, cmd: BenchCommand) -> anyhow::Result<()> {
+pub async fn run(config: Config, cmd: BenchCommand, child_args: crate::bench_mail::ChildArgs) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Mail(cmd) => crate::bench_mail::run(config, cmd, child_args).await,
         BenchCommand::Generate { tickets, messages, organizations, agents, summary } => {
             let app = open(&config).await?;
             let hash = app.hash_password(BENCH_PASSWORD).await.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -2,6 +2,7 @@
 //! wires storage, use cases and the web app together, and runs.
 
 mod bench;
+mod bench_mail;
 mod cli;
 mod config;
 mod server;
@@ -97,6 +98,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         // The MTA reads the exit code: pass it on exactly.
         std::process::exit(i32::from(code));
     }
+    // Repeated for the `mail ingest` processes that `bench mail pipe` starts.
+    let mut child_args = Vec::new();
+    for (flag, value) in [
+        ("--config", cli.config.as_ref().map(|p| p.as_os_str().to_owned())),
+        ("--database-url", cli.database_url.as_ref().map(Into::into)),
+        ("--data-dir", cli.data_dir.as_ref().map(|p| p.as_os_str().to_owned())),
+    ] {
+        if let Some(v) = value {
+            child_args.push(flag.into());
+            child_args.push(v);
+        }
+    }
     let mut overrides = config::Overrides { database_url: cli.database_url, data_dir: cli.data_dir, ..Default::default() };
     match cli.command {
         Command::Serve { listen, base_url } => {
@@ -126,6 +139,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Org(cmd) => cli::org(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
         Command::Token(cmd) => cli::token(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
         Command::Mail(_) => Ok(()),
-        Command::Bench(cmd) => bench::run(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
+        Command::Bench(cmd) => bench::run(config::load(cli.config.as_ref(), &overrides)?, cmd, bench_mail::ChildArgs(child_args)).await,
     }
 }

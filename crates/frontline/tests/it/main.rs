@@ -12,6 +12,7 @@ mod fixtures;
 mod imap;
 mod jobs;
 mod mail;
+mod mail_bench;
 mod mail_files;
 mod mail_in;
 mod schema;
