@@ -191,7 +191,7 @@ pub async fn mail(config: Config, cmd: MailCommand) -> u8 {
         eprintln!("error: message larger than {} MB; refused", MAX_MAIL_BYTES / 1024 / 1024);
         return EX_DATAERR;
     }
-    let app = match open(&config).await {
+    let app = match crate::server::open_as(&config, crate::server::Process::OneShot).await {
         Ok(app) => app,
         Err(e) => {
             eprintln!("error: {e:#}");

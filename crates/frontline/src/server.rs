@@ -19,9 +19,26 @@ pub fn init_logging(format: &str) {
 
 /// Connect and migrate.
 pub async fn open(config: &Config) -> anyhow::Result<App> {
+    open_as(config, Process::LongRunning).await
+}
+
+/// What kind of process opens the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Process {
+    LongRunning,
+    /// One piped mail: one connection, and migrations only checked cheaply.
+    OneShot,
+}
+
+pub async fn open_as(config: &Config, process: Process) -> anyhow::Result<App> {
     let url = config.database_url()?;
-    let store = Store::connect(&url, config.max_connections).await.with_context(|| format!("cannot open database {}", redact_url(&url)))?;
-    store.migrate().await.context("cannot migrate the database")?;
+    let connections = if process == Process::OneShot { 1 } else { config.max_connections };
+    let store = Store::connect(&url, connections).await.with_context(|| format!("cannot open database {}", redact_url(&url)))?;
+    match process {
+        Process::LongRunning => store.migrate().await,
+        Process::OneShot => store.migrate_if_behind().await,
+    }
+    .context("cannot migrate the database")?;
     let app_config = AppConfig {
         public_url: config.base_url.clone(),
         attachment_limits: config.attachment_limits(),

@@ -192,3 +192,17 @@ fn unreachable_database_asks_the_mta_to_retry() {
     let (code, out) = ingest("postgres://postgres@127.0.0.1:1/nowhere", b"From: a@b.example\r\nSubject: x\r\n\r\nbody\r\n");
     assert_eq!(code, 75, "EX_TEMPFAIL: {out}");
 }
+
+/// The first mail into a database nobody has migrated yet still lands: the
+/// pipe's cheap migration check sees the missing schema and migrates.
+#[test]
+fn first_mail_into_a_new_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("new.db").display());
+    let raw = b"From: Dana <dana@northwind.example>\r\nSubject: First\r\nMessage-ID: <first-1@northwind.example>\r\n\r\nHello\r\n";
+    let (code, out) = ingest(&url, raw);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Created"), "{out}");
+    let (code, out) = ingest(&url, raw);
+    assert!(code == 0 && out.contains("Duplicate"), "{out}");
+}
