@@ -18,6 +18,8 @@ const TLS_SINK: &str = include_str!("smtp_sink.py");
 pub struct SmtpSink {
     pub port: u16,
     ca: Option<TestCa>,
+    /// TLS from the first byte (smtps) rather than STARTTLS.
+    implicit: bool,
     child: Child,
     dir: tempfile::TempDir,
 }
@@ -25,15 +27,20 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// None (after saying why) when aiosmtpd is not installed outside CI.
     pub async fn start(test: &str) -> Option<SmtpSink> {
-        Self::launch(test, None).await
+        Self::launch(test, None, false).await
     }
 
     /// A sink that requires STARTTLS and then AUTH as `USER`/`PASSWORD`.
     pub async fn start_tls(test: &str) -> Option<SmtpSink> {
-        Self::launch(test, Some(TestCa::new())).await
+        Self::launch(test, Some(TestCa::new()), false).await
     }
 
-    async fn launch(test: &str, ca: Option<TestCa>) -> Option<SmtpSink> {
+    /// A sink that speaks TLS from the first byte (smtps) and requires AUTH.
+    pub async fn start_implicit_tls(test: &str) -> Option<SmtpSink> {
+        Self::launch(test, Some(TestCa::new()), true).await
+    }
+
+    async fn launch(test: &str, ca: Option<TestCa>, implicit: bool) -> Option<SmtpSink> {
         let has = Command::new("python3").args(["-c", "import aiosmtpd"]).status().map(|s| s.success()).unwrap_or(false);
         if !has {
             crate::skip(test, "python3 with aiosmtpd is not installed (pip install aiosmtpd)");
@@ -51,12 +58,15 @@ impl SmtpSink {
                 let script = dir.path().join("smtp_sink.py");
                 std::fs::write(&script, TLS_SINK).expect("sink script");
                 command.arg(script).arg(port.to_string()).arg(&maildir).arg(ca.cert_file()).arg(ca.key_file()).args([USER, PASSWORD]);
+                if implicit {
+                    command.arg("implicit");
+                }
             }
         }
         let mut child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start aiosmtpd");
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(SmtpSink { port, ca, child, dir });
+                return Some(SmtpSink { port, ca, implicit, child, dir });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -75,7 +85,11 @@ impl SmtpSink {
 
     /// The TLS sink's URL with some password, right or wrong.
     pub fn url_with_password(&self, password: &str) -> String {
-        format!("smtp://{USER}:{password}@127.0.0.1:{}?tls=required", self.port)
+        if self.implicit {
+            format!("smtps://{USER}:{password}@127.0.0.1:{}", self.port)
+        } else {
+            format!("smtp://{USER}:{password}@127.0.0.1:{}?tls=required", self.port)
+        }
     }
 
     /// The CA that signed the TLS sink's certificate.

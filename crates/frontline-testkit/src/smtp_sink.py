@@ -2,7 +2,10 @@
 required (one user, only after STARTTLS), every accepted message written to a
 Maildir. aiosmtpd's command line can do neither TLS nor AUTH, hence this.
 
-usage: smtp_sink.py PORT MAILDIR CERT KEY USER PASSWORD
+usage: smtp_sink.py PORT MAILDIR CERT KEY USER PASSWORD [implicit]
+
+With "implicit", the connection is TLS from the first byte (smtps, port 465
+style) instead of STARTTLS.
 """
 
 import ssl
@@ -16,6 +19,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 def main():
     port, maildir, cert, key, user, password = sys.argv[1:7]
+    implicit = sys.argv[7:8] == ["implicit"]
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
 
@@ -28,15 +32,18 @@ def main():
         # handled=False: aiosmtpd answers 235 or 535 itself.
         return AuthResult(success=ok, handled=False)
 
+    if implicit:
+        # The whole session is TLS; AUTH needs nothing more.
+        tls = dict(ssl_context=context, auth_require_tls=False)
+    else:
+        tls = dict(tls_context=context, require_starttls=True, auth_require_tls=True)
     controller = Controller(
         Mailbox(maildir),
         hostname="127.0.0.1",
         port=int(port),
-        tls_context=context,
-        require_starttls=True,
         authenticator=authenticator,
         auth_required=True,
-        auth_require_tls=True,
+        **tls,
     )
     controller.start()
     # The controller serves from its own thread; the test kills this process.

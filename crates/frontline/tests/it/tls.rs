@@ -104,6 +104,19 @@ fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
 
 async fn smtp_starttls(db: TestDb) {
     let Some(sink) = SmtpSink::start_tls("tls::smtp_starttls").await else { return };
+    sends_a_notification(db, sink).await;
+}
+on_both_engines!(smtp_over_starttls, smtp_starttls);
+
+/// smtps:// (TLS from the first byte, port 465 style) with AUTH.
+async fn smtp_implicit_tls(db: TestDb) {
+    let Some(sink) = SmtpSink::start_implicit_tls("tls::smtp_implicit_tls").await else { return };
+    assert!(sink.url().starts_with("smtps://"));
+    sends_a_notification(db, sink).await;
+}
+on_both_engines!(smtp_over_implicit_tls, smtp_implicit_tls);
+
+async fn sends_a_notification(db: TestDb, sink: SmtpSink) {
     let ca = sink.ca_file();
     let t = TestApp::with_smtp_ca(db, &sink.url(), Some(&ca)).await;
     let d = Desk::new(&t).await;
@@ -122,7 +135,6 @@ async fn smtp_starttls(db: TestDb) {
     let jobs = t.app.store.list_jobs(50).await.expect("jobs");
     assert!(jobs.iter().all(|j| j.last_error.is_none()), "{jobs:?}");
 }
-on_both_engines!(smtp_over_starttls, smtp_starttls);
 
 /// Every notification failed once, stays scheduled for a retry, and says why.
 async fn kept_for_retry(t: &TestApp, sink: &SmtpSink, why: &str) {
