@@ -160,6 +160,20 @@ async fn mail_round_trip_with_a_browser_reply() {
     let page = b.body_text().await;
     assert!(page.contains("report.pdf") && page.contains("Prüfung rows.csv"), "files listed:\n{page}");
     b.driver.find(By::Css("details.formatted summary")).await.expect("formatted").click().await.expect("open");
+    // The inline screenshot really loads from its file (same origin, allowed by the CSP).
+    let mut width = 0;
+    for _ in 0..50 {
+        let ret = b
+            .driver
+            .execute("const i = document.querySelector('.mail-html img'); return i && i.complete ? i.naturalWidth : 0;", vec![])
+            .await;
+        width = ret.expect("script").json().as_i64().unwrap_or(0);
+        if width > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(width > 0, "the inline image did not load");
     b.screenshot("07-agent-mail-ticket").await;
     b.driver
         .find(By::Id("reply-body"))
