@@ -196,7 +196,7 @@ pub struct CreateTicketRequest {
     pub team_id: Option<i64>,
     pub tier: Option<i64>,
     pub tags: Option<Vec<String>>,
-    /// Files with the first message (at most 20, 10 MB each, 25 MB in all).
+    /// Files with the first message (at most 20; by default 10 MB each and 25 MB in all, see `attachment_max_mb`).
     #[serde(default)]
     pub attachments: Vec<UploadDto>,
 }
@@ -232,7 +232,7 @@ pub struct CreateMessageRequest {
     pub body: String,
     /// Agents: set the status with the reply, e.g. pending.
     pub status: Option<String>,
-    /// Files to attach (at most 20, 10 MB each, 25 MB in all).
+    /// Files to attach (at most 20; by default 10 MB each and 25 MB in all, see `attachment_max_mb`).
     #[serde(default)]
     pub attachments: Vec<UploadDto>,
 }
