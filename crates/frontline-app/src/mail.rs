@@ -155,10 +155,13 @@ impl App {
         let mut linked = Vec::new();
         if let Some(m) = message.as_ref().filter(|_| p.event == PUBLIC_REPLY) {
             let total: i64 = m.attachments.iter().map(|a| a.size).sum();
+            let mut data = if total <= MAIL_FILES_MAX { self.store.message_attachment_data(m.id).await? } else { vec![] };
             for a in &m.attachments {
-                let data = if total <= MAIL_FILES_MAX { self.store.attachment_data(a.id).await? } else { None };
-                match data {
-                    Some(data) => files.push(OutgoingFile { filename: a.filename.clone(), content_type: a.content_type.clone(), data }),
+                match data.iter().position(|(id, _)| *id == a.id) {
+                    Some(i) => {
+                        let (_, bytes) = data.swap_remove(i);
+                        files.push(OutgoingFile { filename: a.filename.clone(), content_type: a.content_type.clone(), data: bytes });
+                    }
                     None => linked.push(a.filename.clone()),
                 }
             }

@@ -464,8 +464,7 @@ impl App {
             crate::AppError::Domain(_) => not_found().into(),
             other => other,
         })?;
-        let message = self.store.get_message(meta.message_id).await?.ok_or_else(not_found)?;
-        if message.kind == MessageKind::Internal && !authz::can(actor, Permission::ViewInternal) {
+        if meta.on_internal_note && !authz::can(actor, Permission::ViewInternal) {
             return Err(not_found().into());
         }
         let data = self.store.attachment_data(id).await?.ok_or_else(not_found)?;

@@ -24,6 +24,7 @@ use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
 use crate::content::{self, TOPICS, Vars, render};
+use crate::random::{pick, weighted};
 
 /// A password to hash for [`BenchSpec::password_hash`] (the benchmark
 /// signs in with it); any other works as well.
@@ -224,18 +225,6 @@ struct Plan {
     updated: i64,
     solved: Option<i64>,
     messages: usize,
-}
-
-fn weighted<T: Copy>(rng: &mut SmallRng, items: &[(T, u32)]) -> T {
-    let total: u32 = items.iter().map(|(_, w)| *w).sum();
-    let mut x = rng.random_range(0..total.max(1));
-    for (item, w) in items {
-        if x < *w {
-            return *item;
-        }
-        x -= w;
-    }
-    items[0].0
 }
 
 fn ts(secs: i64) -> DateTime<Utc> {
@@ -778,10 +767,6 @@ async fn write_batch(store: &Store, rng: &mut SmallRng, people: &People<'_>, pla
     drop(messages);
     let events_written = store.bulk_insert_events(&events).await.context("inserting events")?;
     Ok(Written { ticket_ids, messages: message_ids.len(), events: events_written })
-}
-
-fn pick(rng: &mut SmallRng, list: &'static [&'static str]) -> &'static str {
-    list.choose(rng).copied().unwrap_or_default()
 }
 
 fn vars<'a>(people: &'a People<'_>, p: &Plan, customer: &'a Customer, org: &'a Org) -> Vars<'a> {

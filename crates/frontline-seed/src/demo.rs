@@ -28,6 +28,7 @@ use rand::{RngExt, SeedableRng};
 use serde::Serialize;
 
 use crate::content::{self, BILLING, INTEGRATIONS, PLATFORM, TEAM_NAMES, TOPICS, Topic, Vars, render};
+use crate::random::{pick, weighted};
 
 /// The password of every demo user.
 pub const DEMO_PASSWORD: &str = "frontline-demo";
@@ -386,18 +387,6 @@ fn status_mix(n: usize, rng: &mut SmallRng) -> Vec<Status> {
     out
 }
 
-fn weighted<T: Copy>(rng: &mut SmallRng, items: &[(T, u32)]) -> T {
-    let total: u32 = items.iter().map(|(_, w)| *w).sum();
-    let mut x = rng.random_range(0..total.max(1));
-    for (item, w) in items {
-        if x < *w {
-            return *item;
-        }
-        x -= w;
-    }
-    items[0].0
-}
-
 fn first_name(u: &User) -> &str {
     u.name.split_whitespace().next().unwrap_or(&u.name)
 }
@@ -472,10 +461,6 @@ struct Step {
 
 fn minutes(rng: &mut SmallRng, lo: i64, hi: i64) -> Duration {
     Duration::minutes(rng.random_range(lo..=hi))
-}
-
-fn pick<'t>(rng: &mut SmallRng, list: &'t [&'t str]) -> &'t str {
-    list.choose(rng).copied().unwrap_or_default()
 }
 
 fn with_tag(tags: &[String], tag: &str) -> Vec<String> {

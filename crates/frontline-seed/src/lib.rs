@@ -6,6 +6,7 @@ mod bench;
 mod content;
 mod demo;
 mod mail;
+mod random;
 
 pub use bench::{BENCH_HEAD_EMAIL, BENCH_PASSWORD, BenchSpec, BenchSummary, generate_bench};
 pub use demo::{DEMO_ADMIN_EMAIL, DEMO_PASSWORD, DemoLogin, DemoSummary, seed_demo};

@@ -23,6 +23,7 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::content::{self, TOPICS, Vars, render};
+use crate::random::{pick, weighted};
 
 /// Where `frontline bench mail generate` writes the manifest, in the Maildir's root.
 pub const MAIL_MANIFEST: &str = "frontline-mail-bench.json";
@@ -327,22 +328,6 @@ const OOO: &[(&str, &str, Lang)] = &[
         Lang::French,
     ),
 ];
-
-fn weighted<T: Copy>(rng: &mut SmallRng, items: &[(T, u32)]) -> T {
-    let total: u32 = items.iter().map(|(_, w)| *w).sum();
-    let mut x = rng.random_range(0..total.max(1));
-    for (item, w) in items {
-        if x < *w {
-            return *item;
-        }
-        x -= w;
-    }
-    items[0].0
-}
-
-fn pick<'a>(rng: &mut SmallRng, list: &[&'a str]) -> &'a str {
-    list.choose(rng).copied().unwrap_or_default()
-}
 
 /// An email local part for a name: lower case ASCII, accents dropped.
 fn local_part(first: &str, last: &str) -> String {

@@ -37,6 +37,8 @@ pub struct Attachment {
     pub content_id: Option<String>,
     #[sqlx(rename = "is_inline")]
     pub inline: bool,
+    /// The message that carries it is an internal note.
+    pub on_internal_note: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -73,8 +75,9 @@ macro_rules! insert_attachments {
 
 macro_rules! attachment_select {
     () => {
-        "SELECT a.id, a.message_id, a.ticket_id, a.filename, a.content_type, a.size, a.content_id, a.is_inline, a.created_at \
-         FROM attachments a "
+        "SELECT a.id, a.message_id, a.ticket_id, a.filename, a.content_type, a.size, a.content_id, a.is_inline, \
+         m.kind = 'internal' AS on_internal_note, a.created_at \
+         FROM attachments a JOIN messages m ON m.id = a.message_id "
     };
 }
 
@@ -94,6 +97,16 @@ impl Store {
     pub async fn get_attachment(&self, id: i64) -> Result<Option<Attachment>, StoreError> {
         let sql = concat!(attachment_select!(), "WHERE a.id = $1");
         Ok(with_pool!(self, |p| sqlx::query_as(sql).bind(id).fetch_optional(p).await)?)
+    }
+
+    /// The bytes of every file of a message, by attachment id, in one query.
+    pub async fn message_attachment_data(&self, message_id: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_as(
+            "SELECT a.id, b.data FROM attachments a JOIN attachment_blobs b ON b.sha256 = a.sha256 WHERE a.message_id = $1 ORDER BY a.id"
+        )
+        .bind(message_id)
+        .fetch_all(p)
+        .await)?)
     }
 
     /// The bytes of an attachment.

@@ -105,6 +105,29 @@ pub struct QueueQuery {
     pub limit: i64,
 }
 
+/// Insert one message and its files inside an open transaction; evaluates
+/// to the message's id.
+macro_rules! insert_message {
+    ($conn:expr, $ticket:expr, $author:expr, $kind:expr, $body:expr, $channel:expr, $at:expr, $email_id:expr, $html:expr, $files:expr) => {{
+        let mid: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at, email_message_id, body_html) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind($ticket)
+        .bind($author)
+        .bind($kind.as_str())
+        .bind($body)
+        .bind($channel.as_str())
+        .bind($at)
+        .bind($email_id)
+        .bind($html)
+        .fetch_one(&mut *$conn)
+        .await?;
+        insert_attachments!($conn, $ticket, mid, $files, $at);
+        mid
+    }};
+}
+
 /// The statements that create one ticket, inside an open transaction or
 /// connection (`$conn`); evaluates to the new ticket's id.
 macro_rules! insert_ticket {
@@ -145,21 +168,18 @@ macro_rules! insert_ticket {
             q.build().execute(&mut *$conn).await?;
         }
         adjust_count!($conn, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
-        let mid: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at, email_message_id, body_html) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(id)
-        .bind(t.requester_id)
-        .bind(MessageKind::Public.as_str())
-        .bind(&t.body)
-        .bind(t.channel.as_str())
-        .bind(at)
-        .bind(&t.email_message_id)
-        .bind(&t.body_html)
-        .fetch_one(&mut *$conn)
-        .await?;
-        insert_attachments!($conn, id, mid, &t.attachments, at);
+        let mid = insert_message!(
+            $conn,
+            id,
+            t.requester_id,
+            MessageKind::Public,
+            &t.body,
+            t.channel,
+            at,
+            &t.email_message_id,
+            &t.body_html,
+            &t.attachments
+        );
         // One "created" event; the initial value of every other field is
         // the old value of its first change event (or the current value).
         sqlx::query(
@@ -251,21 +271,18 @@ impl Store {
             }
             let mut message_id = None;
             if let Some(m) = &c.message {
-                let mid: i64 = sqlx::query_scalar(
-                    "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at, email_message_id, body_html) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                )
-                .bind(c.ticket_id)
-                .bind(m.author_id)
-                .bind(m.kind.as_str())
-                .bind(&m.body)
-                .bind(m.channel.as_str())
-                .bind(at)
-                .bind(&m.email_message_id)
-                .bind(&m.body_html)
-                .fetch_one(&mut *tx)
-                .await?;
-                insert_attachments!(tx, c.ticket_id, mid, &m.attachments, at);
+                let mid = insert_message!(
+                    tx,
+                    c.ticket_id,
+                    m.author_id,
+                    m.kind,
+                    &m.body,
+                    m.channel,
+                    at,
+                    &m.email_message_id,
+                    &m.body_html,
+                    &m.attachments
+                );
                 let field = match m.kind {
                     MessageKind::Public => "public_reply",
                     MessageKind::Internal => "internal_note",

@@ -110,6 +110,21 @@ impl ImapServer {
         self.dir.path().join("mail").join(USER)
     }
 
+    /// Frontline's view of this server's INBOX over plain IMAP, as mailbox "support".
+    pub fn mailbox(&self) -> frontline_mail::imap::ImapMailbox {
+        frontline_mail::imap::ImapMailbox {
+            name: "support".into(),
+            host: "127.0.0.1".into(),
+            port: self.port,
+            username: USER.into(),
+            password: PASSWORD.into(),
+            folder: "INBOX".into(),
+            team_id: None,
+            security: frontline_mail::imap::ImapSecurity::Plain,
+            ca_file: None,
+        }
+    }
+
     /// Put a message into the user's INBOX, as an MTA would.
     pub fn deliver(&mut self, raw: &[u8]) {
         let md = self.maildir();

@@ -192,7 +192,8 @@ fn maildir_messages(maildir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-async fn pipe(config: Config, maildir: &Path, mailbox: &str, child_args: ChildArgs) -> anyhow::Result<()> {
+/// What the generated messages must become, their files in delivery order, and their bytes.
+fn read_generated(maildir: &Path) -> anyhow::Result<(MailManifest, Vec<PathBuf>, Vec<Vec<u8>>)> {
     let manifest = read_manifest(&maildir.join(MAIL_MANIFEST))?;
     let files = maildir_messages(maildir)?;
     ensure!(
@@ -202,10 +203,12 @@ async fn pipe(config: Config, maildir: &Path, mailbox: &str, child_args: ChildAr
         files.len(),
         manifest.messages
     );
-    let mut raws = Vec::with_capacity(files.len());
-    for f in &files {
-        raws.push(std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?);
-    }
+    let raws = files.iter().map(|f| std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))).collect::<Result<_, _>>()?;
+    Ok((manifest, files, raws))
+}
+
+async fn pipe(config: Config, maildir: &Path, mailbox: &str, child_args: ChildArgs) -> anyhow::Result<()> {
+    let (manifest, files, raws) = read_generated(maildir)?;
     let (app, before) = prepare(&config, &manifest).await?;
     let engine = app.store.engine();
     // The MTA's processes are the only writers while measuring.
@@ -271,21 +274,7 @@ async fn imap(config: Config, manifest_path: &Path, name: Option<&str>) -> anyho
     let manifest = read_manifest(manifest_path)?;
     let mb = configured_mailbox(&config, name)?.context("no [[imap]] mailbox in the configuration")?;
     let (app, before) = prepare(&config, &manifest).await?;
-    let team_id = match &mb.team {
-        None => None,
-        Some(team) => Some(app.team_by_name(team).await.map_err(fail)?.with_context(|| format!("no team named '{team}'"))?),
-    };
-    let mailbox = frontline_mail::imap::ImapMailbox {
-        name: mb.name.clone(),
-        host: mb.host.clone(),
-        port: mb.port(),
-        username: mb.username.clone(),
-        password: mb.password.clone(),
-        folder: mb.folder.clone(),
-        team_id,
-        security: mb.security.into(),
-        ca_file: mb.ca_file.clone(),
-    };
+    let mailbox = crate::server::imap_mailbox(&app, mb).await?;
     let engine = app.store.engine();
     let started = Instant::now();
     let (mut taken, mut polls, mut idle) = (0, 0, 0);
@@ -404,16 +393,7 @@ async fn profile(config: Config, maildir: &Path, name: Option<&str>) -> anyhow::
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::{Layer, filter::Targets};
 
-    let manifest = read_manifest(&maildir.join(MAIL_MANIFEST))?;
-    let files = maildir_messages(maildir)?;
-    ensure!(
-        files.len() == manifest.messages,
-        "{} holds {} messages, the manifest says {}",
-        maildir.display(),
-        files.len(),
-        manifest.messages
-    );
-    let raws: Vec<Vec<u8>> = files.iter().map(std::fs::read).collect::<Result<_, _>>()?;
+    let (manifest, _, raws) = read_generated(maildir)?;
     let n = raws.len() as f64;
     let log = StatementLog::default();
     tracing_subscriber::registry()

@@ -56,6 +56,30 @@ pub async fn open_as(config: &Config, process: Process) -> anyhow::Result<App> {
     })
 }
 
+/// A configured `[[imap]]` mailbox, its team resolved by name.
+pub async fn imap_mailbox(app: &App, mb: &crate::config::ImapConfig) -> anyhow::Result<frontline_mail::imap::ImapMailbox> {
+    let team_id = match &mb.team {
+        None => None,
+        Some(name) => Some(
+            app.team_by_name(name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .with_context(|| format!("mailbox {}: no team named '{name}'", mb.name))?,
+        ),
+    };
+    Ok(frontline_mail::imap::ImapMailbox {
+        team_id,
+        name: mb.name.clone(),
+        host: mb.host.clone(),
+        port: mb.port(),
+        username: mb.username.clone(),
+        password: mb.password.clone(),
+        folder: mb.folder.clone(),
+        security: mb.security.into(),
+        ca_file: mb.ca_file.clone(),
+    })
+}
+
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let app = open(&config).await?;
     run_server(app, &config).await
@@ -71,26 +95,7 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
     };
     let mut pollers = Vec::new();
     for mb in &config.imap {
-        let team_id = match &mb.team {
-            None => None,
-            Some(name) => Some(
-                app.team_by_name(name)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?
-                    .with_context(|| format!("mailbox {}: no team named '{name}'", mb.name))?,
-            ),
-        };
-        let mailbox = frontline_mail::imap::ImapMailbox {
-            team_id,
-            name: mb.name.clone(),
-            host: mb.host.clone(),
-            port: mb.port(),
-            username: mb.username.clone(),
-            password: mb.password.clone(),
-            folder: mb.folder.clone(),
-            security: mb.security.into(),
-            ca_file: mb.ca_file.clone(),
-        };
+        let mailbox = imap_mailbox(&app, mb).await?;
         mailbox.check().map_err(|e| anyhow::anyhow!("mailbox {}: {e}", mb.name))?;
         if mailbox.security == frontline_mail::imap::ImapSecurity::Plain {
             tracing::warn!(mailbox = %mb.name, "IMAP without TLS: the password crosses the network readable");

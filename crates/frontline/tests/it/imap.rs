@@ -1,8 +1,8 @@
 //! IMAP polling against a real Dovecot: every message is stored once,
 //! progress survives polls, unreadable mail goes to the quarantine.
 
-use frontline_mail::imap::{ImapMailbox, ImapSecurity, poll_once};
-use frontline_testkit::imap::{ImapServer, PASSWORD, USER};
+use frontline_mail::imap::{ImapMailbox, poll_once};
+use frontline_testkit::imap::ImapServer;
 use frontline_testkit::{TestApp, TestDb, on_both_engines};
 
 use crate::fixtures::Desk;
@@ -18,17 +18,7 @@ async fn polling(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
     let agent = t.token_for(&d.agent).await;
-    let mb = ImapMailbox {
-        name: "support".into(),
-        host: "127.0.0.1".into(),
-        port: server.port,
-        username: USER.into(),
-        password: PASSWORD.into(),
-        folder: "INBOX".into(),
-        team_id: Some(d.team),
-        security: ImapSecurity::Plain,
-        ca_file: None,
-    };
+    let mb = ImapMailbox { team_id: Some(d.team), ..server.mailbox() };
     let count = |v: serde_json::Value| v["data"].as_array().map(Vec::len).unwrap_or(0);
     let before = count(t.get("/api/v1/tickets?limit=100", &agent).await.json());
 
@@ -71,17 +61,7 @@ on_both_engines!(imap_poll, polling);
 async fn backlog(db: TestDb) {
     let Some(mut server) = ImapServer::start("imap::backlog").await else { return };
     let t = TestApp::new(db).await;
-    let mb = ImapMailbox {
-        name: "support".into(),
-        host: "127.0.0.1".into(),
-        port: server.port,
-        username: USER.into(),
-        password: PASSWORD.into(),
-        folder: "INBOX".into(),
-        team_id: None,
-        security: ImapSecurity::Plain,
-        ca_file: None,
-    };
+    let mb = server.mailbox();
     const N: usize = 230;
     for n in 1..=N {
         if n == 150 {
@@ -109,17 +89,7 @@ on_both_engines!(imap_backlog, backlog);
 async fn oversized(db: TestDb) {
     let Some(mut server) = ImapServer::start("imap::oversized").await else { return };
     let t = TestApp::new(db).await;
-    let mb = ImapMailbox {
-        name: "support".into(),
-        host: "127.0.0.1".into(),
-        port: server.port,
-        username: USER.into(),
-        password: PASSWORD.into(),
-        folder: "INBOX".into(),
-        team_id: None,
-        security: ImapSecurity::Plain,
-        ca_file: None,
-    };
+    let mb = server.mailbox();
     server.deliver(mail(1).as_bytes());
     let mut huge =
         b"From: Raj <raj@northwind.example>\r\nSubject: Full database dump\r\nMessage-ID: <huge-1@northwind.example>\r\n\r\n".to_vec();

@@ -4,11 +4,10 @@
 //! subject token included), so the benchmark's own check stays meaningful.
 
 use frontline_app::directory::{OrgFields, system_actor};
-use frontline_testkit::{TestApp, TestDb};
+use frontline_testkit::{TestApp, TestDb, on_both_engines};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn generated_mail_becomes_what_its_manifest_says() {
-    let t = TestApp::new(TestDb::sqlite().await).await;
+async fn generated_mail_becomes_what_its_manifest_says(db: TestDb) {
+    let t = TestApp::new(db).await;
     let mail = frontline_seed::generate_mail(&frontline_seed::MailSpec { messages: 120, ..Default::default() }).expect("generate");
     let m = &mail.manifest;
     for org in &m.organizations {
@@ -27,3 +26,4 @@ async fn generated_mail_becomes_what_its_manifest_says() {
     assert_eq!(after.customers - before.customers, m.people as i64);
     assert!(m.replies_by_token > 0 && m.auto_replies > 0 && m.legacy_charset > 0, "{m:?}");
 }
+on_both_engines!(generated_mail, generated_mail_becomes_what_its_manifest_says);
