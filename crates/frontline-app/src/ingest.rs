@@ -10,7 +10,7 @@ use frontline_domain::mail::{clean_subject, forwarded_sender, is_forward, split_
 use frontline_domain::ticket::{self, BODY_MAX, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::user::{Email, Role};
 use frontline_store::attachments::NewAttachment;
-use frontline_store::tickets::{NewMessage, NewTicket, TicketChange};
+use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket};
 use frontline_store::users::NewUser;
 use frontline_store::{Audit, Ticket, User};
 
@@ -143,20 +143,22 @@ impl App {
         let outcome = match target {
             // A closed ticket stays closed: the answer opens a follow-up.
             Some((t, by_header)) if t.status != Status::Closed => {
-                let before = t.fields();
-                let mut after = before.clone();
-                if sender.role.is_customer() && matches!(t.status, Status::Pending | Status::Solved | Status::OnHold) {
-                    after.status = Status::Open;
-                }
-                let changes = ticket::diff(&before, &after);
+                // The reopen is decided on the ticket as it is when the
+                // message is written: an agent's change meanwhile never
+                // turns a customer's mail away.
+                let customer = sender.role.is_customer();
+                let decide = |current: &Ticket| -> std::result::Result<Effects, DomainError> {
+                    let mut after = current.fields();
+                    if customer {
+                        after.status = current.status.after_customer_message();
+                    }
+                    Ok(Effects { after, notify: vec![] })
+                };
                 self.store
-                    .change_ticket(TicketChange {
+                    .modify_ticket(Modify {
                         ticket_id: t.id,
                         actor_id: sender.id,
-                        read_at_version: t.updated_at,
-                        before: &before,
-                        after: &after,
-                        changes: &changes,
+                        expected_version: None,
                         message: Some(NewMessage {
                             author_id: sender.id,
                             kind: MessageKind::Public,
@@ -167,7 +169,7 @@ impl App {
                             body_html: mail.body_html.clone(),
                             attachments,
                         }),
-                        notify: vec![],
+                        decide: &decide,
                     })
                     .await?;
                 // Whoever answers our mail from elsewhere in the thread follows the ticket.
@@ -270,16 +272,12 @@ impl App {
 
     /// An internal note written by a staff member, with no other change.
     async fn internal_note(&self, ticket_id: i64, author: &User, body: String) -> Result<()> {
-        let t = self.store.get_ticket(ticket_id).await?.ok_or_else(|| AppError::internal("new ticket vanished"))?;
-        let fields = t.fields();
+        let unchanged = |t: &Ticket| -> std::result::Result<Effects, DomainError> { Ok(Effects { after: t.fields(), notify: vec![] }) };
         self.store
-            .change_ticket(TicketChange {
+            .modify_ticket(Modify {
                 ticket_id,
                 actor_id: author.id,
-                read_at_version: t.updated_at,
-                before: &fields,
-                after: &fields,
-                changes: &[],
+                expected_version: None,
                 message: Some(NewMessage {
                     author_id: author.id,
                     kind: MessageKind::Internal,
@@ -290,7 +288,7 @@ impl App {
                     body_html: None,
                     attachments: vec![],
                 }),
-                notify: vec![],
+                decide: &unchanged,
             })
             .await?;
         Ok(())

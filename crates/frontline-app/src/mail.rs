@@ -79,6 +79,12 @@ impl App {
         Ok(wanted.iter().copied().filter(|k| settings.iter().any(|(kind, on)| kind == k && *on)).collect())
     }
 
+    /// Every notification kind that is on (none without a mailer), read
+    /// before a write whose effects are decided inside its transaction.
+    pub(crate) async fn enabled_notifications(&self) -> Result<Vec<&'static str>> {
+        self.notifications(&KINDS).await
+    }
+
     pub async fn notification_settings(&self, actor: &frontline_domain::authz::Actor) -> Result<Vec<(String, bool)>> {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         Ok(self.store.notification_settings().await?)

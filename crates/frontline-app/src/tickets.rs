@@ -8,7 +8,7 @@ use frontline_domain::queue::{QueueView, Sort};
 use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::user::{Email, Role};
 pub use frontline_store::attachments::{Attachment, NewAttachment};
-use frontline_store::tickets::{NewMessage, NewTicket, QueueQuery, TicketChange, TicketFilter};
+use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket, QueueQuery, TicketFilter};
 use frontline_store::users::NewUser;
 use frontline_store::{Message, Page, Ticket, TicketEvent, User};
 use serde::Deserialize;
@@ -77,6 +77,63 @@ impl TicketPatch {
     }
 }
 
+/// A patch whose values are parsed and whose users and teams exist.
+#[derive(Debug, Clone)]
+struct CheckedPatch {
+    subject: Option<String>,
+    status: Option<Status>,
+    priority: Option<Priority>,
+    ticket_type: Option<TicketType>,
+    assignee_id: Option<Option<i64>>,
+    team_id: Option<Option<i64>>,
+    tier: Option<i64>,
+    escalation_level: Option<i64>,
+    tags: Option<Vec<String>>,
+}
+
+impl CheckedPatch {
+    /// The ticket's fields with the patch applied, under the ticket's rules.
+    fn apply(&self, current: &Ticket) -> std::result::Result<TicketFields, DomainError> {
+        let mut f = current.fields();
+        if let Some(s) = &self.subject {
+            f.subject = s.clone();
+        }
+        if let Some(to) = self.status {
+            current.status.check_transition(to)?;
+            f.status = to;
+        }
+        if let Some(p) = self.priority {
+            f.priority = p;
+        }
+        if let Some(t) = self.ticket_type {
+            f.ticket_type = t;
+        }
+        if let Some(a) = self.assignee_id {
+            f.assignee_id = a;
+        }
+        if let Some(t) = self.team_id {
+            f.team_id = t;
+        }
+        if let Some(t) = self.tier {
+            f.tier = t;
+        }
+        if let Some(level) = self.escalation_level {
+            f.escalation_level = level;
+        }
+        if let Some(tags) = &self.tags {
+            f.tags = tags.clone();
+        }
+        // Assigning a new ticket starts work on it (a form re-sending "new" is not a choice to keep it new).
+        if f.status == Status::New && f.assignee_id.is_some() && current.assignee_id.is_none() {
+            f.status = Status::Open;
+        }
+        if current.status == Status::Closed && f != current.fields() {
+            return Err(DomainError::invalid("status", "a closed ticket cannot be changed; create a follow-up ticket"));
+        }
+        Ok(f)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ReplyInput {
     pub kind: MessageKind,
@@ -123,6 +180,11 @@ fn change_notifications(
         out.push(crate::mail::TICKET_ASSIGNED);
     }
     out
+}
+
+/// The wanted notifications that admins have switched on.
+fn only_enabled(wanted: Vec<&'static str>, enabled: &[&'static str]) -> Vec<&'static str> {
+    wanted.into_iter().filter(|k| enabled.contains(k)).collect()
 }
 
 fn opt_parse<T>(v: &Option<String>, parse: fn(&str) -> std::result::Result<T, DomainError>) -> std::result::Result<Option<T>, DomainError> {
@@ -295,82 +357,67 @@ impl App {
         Ok(self.store.list_events(id, authz::can(actor, Permission::ViewInternal)).await?)
     }
 
-    /// Apply a patch to the fields the actor may change.
-    async fn apply_patch(&self, current: &Ticket, patch: &TicketPatch) -> Result<TicketFields> {
-        let mut f = current.fields();
-        if let Some(s) = &patch.subject {
-            f.subject = ticket::parse_subject(s)?;
+    /// Parse a patch and check what it points at (users, teams), before
+    /// the write; applying it to the locked ticket is `CheckedPatch::apply`.
+    async fn check_patch(&self, current: &Ticket, patch: &TicketPatch) -> Result<CheckedPatch> {
+        let assignee_id = patch.assignee_id;
+        if let Some(a) = assignee_id
+            && a != current.assignee_id
+        {
+            self.check_assignee(a).await?;
         }
-        if let Some(s) = &patch.status {
-            let to = Status::parse(s.trim())?;
-            current.status.check_transition(to)?;
-            f.status = to;
+        if let Some(t) = patch.team_id
+            && t != current.team_id
+        {
+            self.check_team(t).await?;
         }
-        if let Some(p) = &patch.priority {
-            f.priority = Priority::parse(p.trim())?;
-        }
-        if let Some(t) = &patch.ticket_type {
-            f.ticket_type = TicketType::parse(t.trim())?;
-        }
-        if let Some(a) = patch.assignee_id {
-            if a != current.assignee_id {
-                self.check_assignee(a).await?;
-            }
-            f.assignee_id = a;
-        }
-        if let Some(t) = patch.team_id {
-            if t != current.team_id {
-                self.check_team(t).await?;
-            }
-            f.team_id = t;
-        }
-        if let Some(t) = patch.tier {
-            f.tier = ticket::parse_tier(t)?;
-        }
-        if let Some(level) = patch.escalation_level {
-            if !(0..=3).contains(&level) {
+        let escalation_level = match patch.escalation_level {
+            Some(level) if !(0..=3).contains(&level) => {
                 return Err(DomainError::invalid("escalation_level", "escalation level must be between 0 and 3").into());
             }
-            f.escalation_level = level;
-        }
-        if let Some(tags) = &patch.tags {
-            f.tags = ticket::parse_tags(tags)?;
-        }
-        // Assigning a new ticket starts work on it (a form re-sending "new" is not a choice to keep it new).
-        if f.status == Status::New && f.assignee_id.is_some() && current.assignee_id.is_none() {
-            f.status = Status::Open;
-        }
-        if current.status == Status::Closed && f != current.fields() {
-            return Err(DomainError::invalid("status", "a closed ticket cannot be changed; create a follow-up ticket").into());
-        }
-        Ok(f)
+            other => other,
+        };
+        Ok(CheckedPatch {
+            subject: patch.subject.as_deref().map(ticket::parse_subject).transpose()?,
+            status: patch.status.as_deref().map(|s| Status::parse(s.trim())).transpose()?,
+            priority: patch.priority.as_deref().map(|p| Priority::parse(p.trim())).transpose()?,
+            ticket_type: patch.ticket_type.as_deref().map(|t| TicketType::parse(t.trim())).transpose()?,
+            assignee_id,
+            team_id: patch.team_id,
+            tier: patch.tier.map(ticket::parse_tier).transpose()?,
+            escalation_level,
+            tags: patch.tags.as_deref().map(ticket::parse_tags).transpose()?,
+        })
     }
 
     pub async fn update_ticket(&self, actor: &Actor, id: i64, patch: &TicketPatch) -> Result<Ticket> {
         let current = self.load_visible(actor, id).await?;
         authz::require(actor, Permission::WorkTickets)?;
-        let after = self.apply_patch(&current, patch).await?;
-        let before = current.fields();
-        let changes = ticket::diff(&before, &after);
-        if !changes.is_empty() {
-            let notify = self.notifications(&change_notifications(actor, &before, &after, false)).await?;
-            self.store
-                .change_ticket(TicketChange {
-                    ticket_id: id,
-                    actor_id: actor.user_id,
-                    read_at_version: patch.expected_version.unwrap_or(current.updated_at),
-                    before: &before,
-                    after: &after,
-                    changes: &changes,
-                    message: None,
-                    notify,
-                })
-                .await?;
-        }
+        let checked = self.check_patch(&current, patch).await?;
+        let enabled = self.enabled_notifications().await?;
+        let decide = |t: &Ticket| -> std::result::Result<Effects, DomainError> {
+            let before = t.fields();
+            let after = checked.apply(t)?;
+            let notify = only_enabled(change_notifications(actor, &before, &after, false), &enabled);
+            Ok(Effects { after, notify })
+        };
+        self.store
+            .modify_ticket(Modify {
+                ticket_id: id,
+                actor_id: actor.user_id,
+                // Only a version the client sent can conflict.
+                expected_version: patch.expected_version,
+                message: None,
+                decide: &decide,
+            })
+            .await?;
         Ok(self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?)
     }
 
     /// Post a public reply or an internal note, optionally with a status.
+    /// Appending never conflicts: what the message does to the ticket (a
+    /// reopen, the status chosen with it) is decided on the ticket as it is
+    /// when the message is written.
     pub async fn reply(&self, actor: &Actor, id: i64, input: &ReplyInput) -> Result<Message> {
         let current = self.load_visible(actor, id).await?;
         let attachments = self.clean_uploads(&input.attachments)?;
@@ -389,39 +436,42 @@ impl App {
                 }
             }
         }
-        if current.status == Status::Closed {
-            return Err(DomainError::invalid("body", "this ticket is closed; create a follow-up ticket").into());
-        }
-        let before = current.fields();
-        let mut after = before.clone();
-        if actor.role.is_customer() {
-            if input.status.is_some() {
+        let chosen_status = match input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(_) if actor.role.is_customer() => {
                 return Err(DomainError::invalid("status", "status can only be set by the support team").into());
             }
-            // The customer answered: the ticket needs the team again.
-            if matches!(current.status, Status::Pending | Status::Solved | Status::OnHold) {
-                after.status = Status::Open;
+            Some(s) => {
+                authz::require(actor, Permission::WorkTickets)?;
+                Some(Status::parse(s)?)
             }
-        } else if let Some(s) = input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            authz::require(actor, Permission::WorkTickets)?;
-            let to = Status::parse(s)?;
-            current.status.check_transition(to)?;
-            after.status = to;
-        } else if input.kind == MessageKind::Public && current.status == Status::New {
-            after.status = Status::Open;
-        }
-        let changes = ticket::diff(&before, &after);
+            None => None,
+        };
         let staff_reply = input.kind == MessageKind::Public && !actor.role.is_customer();
-        let notify = self.notifications(&change_notifications(actor, &before, &after, staff_reply)).await?;
+        let enabled = self.enabled_notifications().await?;
+        let decide = |t: &Ticket| -> std::result::Result<Effects, DomainError> {
+            if t.status == Status::Closed {
+                return Err(DomainError::invalid("body", "this ticket is closed; create a follow-up ticket"));
+            }
+            let before = t.fields();
+            let mut after = before.clone();
+            after.status = match chosen_status {
+                Some(to) => {
+                    t.status.check_transition(to)?;
+                    to
+                }
+                None if actor.role.is_customer() => t.status.after_customer_message(),
+                None if input.kind == MessageKind::Public => t.status.after_team_reply(),
+                None => t.status,
+            };
+            let notify = only_enabled(change_notifications(actor, &before, &after, staff_reply), &enabled);
+            Ok(Effects { after, notify })
+        };
         let message_id = self
             .store
-            .change_ticket(TicketChange {
+            .modify_ticket(Modify {
                 ticket_id: id,
                 actor_id: actor.user_id,
-                read_at_version: current.updated_at,
-                before: &before,
-                after: &after,
-                changes: &changes,
+                expected_version: None,
                 message: Some(NewMessage {
                     author_id: actor.user_id,
                     kind: input.kind,
@@ -432,7 +482,7 @@ impl App {
                     body_html: None,
                     attachments,
                 }),
-                notify,
+                decide: &decide,
             })
             .await?
             .ok_or_else(|| crate::AppError::internal("reply was not stored"))?;

@@ -95,6 +95,21 @@ impl Status {
         }
         Ok(())
     }
+
+    /// The status after a customer writes: a ticket waiting on them, on
+    /// hold or solved needs the team again.
+    pub fn after_customer_message(self) -> Status {
+        match self {
+            Status::Pending | Status::Solved | Status::OnHold => Status::Open,
+            other => other,
+        }
+    }
+
+    /// The status after the team's public reply with no status chosen:
+    /// answering a new ticket starts work on it.
+    pub fn after_team_reply(self) -> Status {
+        if self == Status::New { Status::Open } else { self }
+    }
 }
 
 /// Support tiers: 1 front line, 2 senior, 3 Head of Support.
@@ -289,6 +304,18 @@ mod tests {
         assert_eq!(changes[0], FieldChange { field: "status", old_value: Some("new".into()), new_value: Some("open".into()) });
         assert_eq!(changes[1], FieldChange { field: "assignee", old_value: None, new_value: Some("7".into()) });
         assert_eq!(changes[2].new_value.as_deref(), Some("api"));
+    }
+
+    #[test]
+    fn messages_move_the_status() {
+        for s in [Status::Pending, Status::Solved, Status::OnHold] {
+            assert_eq!(s.after_customer_message(), Status::Open);
+        }
+        for s in [Status::New, Status::Open, Status::Closed] {
+            assert_eq!(s.after_customer_message(), s);
+        }
+        assert_eq!(Status::New.after_team_reply(), Status::Open);
+        assert_eq!(Status::Pending.after_team_reply(), Status::Pending);
     }
 
     #[test]

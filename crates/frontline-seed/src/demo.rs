@@ -5,7 +5,7 @@
 //! People, organizations and teams are created through the use cases (so
 //! they pass the same validation as the admin screens). Tickets are
 //! backdated, which the use cases don't allow, so most go through the
-//! store's own ticket writes (`create_ticket`/`change_ticket`, which keep
+//! store's own ticket writes (`create_ticket`/`modify_ticket`, which keep
 //! history events and queue counts); the last few are created "now"
 //! through the use cases, as an agent or a customer would.
 
@@ -17,11 +17,12 @@ use frontline_app::App;
 use frontline_app::directory::{OrgFields, UserInput, system_actor};
 use frontline_app::ingest::{InboundEmail, IngestOutcome};
 use frontline_app::tickets::{NewAttachment, NewTicketInput, ReplyInput, TicketPatch};
+use frontline_domain::DomainError;
 use frontline_domain::authz::Actor;
 use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::user::Role;
-use frontline_store::tickets::{NewMessage, NewTicket, TicketChange, TicketFilter};
-use frontline_store::{Position, User};
+use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket, TicketFilter};
+use frontline_store::{Position, Ticket, User};
 use rand::rngs::SmallRng;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -705,17 +706,14 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
     for s in steps {
         at += s.gap.max(Duration::seconds(1));
         let current = app.store.get_ticket(id).await?.ok_or_else(|| anyhow!("ticket {id} vanished"))?;
-        let before = current.fields();
-        let changes = ticket::diff(&before, &s.fields);
         let channel = if s.author == p.requester.id { p.channel } else { Channel::Web };
+        let after = s.fields.clone();
+        let decide = move |_: &Ticket| -> Result<Effects, DomainError> { Ok(Effects { after: after.clone(), notify: vec![] }) };
         app.store
-            .change_ticket(TicketChange {
+            .modify_ticket(Modify {
                 ticket_id: id,
                 actor_id: s.author,
-                read_at_version: current.updated_at,
-                before: &before,
-                after: &s.fields,
-                changes: &changes,
+                expected_version: Some(current.updated_at),
                 message: Some(NewMessage {
                     author_id: s.author,
                     kind: s.kind,
@@ -726,7 +724,7 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
                     body_html: None,
                     attachments: vec![],
                 }),
-                notify: vec![],
+                decide: &decide,
             })
             .await
             .with_context(|| format!("writing the conversation of ticket {id}"))?;

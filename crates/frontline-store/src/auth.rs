@@ -7,7 +7,7 @@ use crate::{ApiToken, Audit, Store, StoreError, User, now};
 
 impl Store {
     pub async fn create_session(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
-        with_pool!(self, |p| {
+        with_writer!(self, |p| {
             sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
                 .bind(token_hash)
                 .bind(user_id)
@@ -36,7 +36,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        with_pool!(self, |p| sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        with_writer!(self, |p| sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(p)
             .await
@@ -83,7 +83,7 @@ impl Store {
         let Some(user) = self.get_user(user_id).await?.filter(|u| u.active) else { return Ok(None) };
         let t = now();
         if last_used.is_none_or(|l| l < t - Duration::minutes(1)) {
-            with_pool!(self, |p| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
+            with_writer!(self, |p| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
                 .bind(t)
                 .bind(token_hash)
                 .execute(p)
@@ -124,7 +124,7 @@ impl Store {
     /// Record an attempt as failed before the password is checked, so that
     /// parallel guesses count at once; `login_succeeded` flips it afterwards.
     pub async fn record_login_attempt(&self, email: &str, ip: &str) -> Result<i64, StoreError> {
-        Ok(with_pool!(self, |p| sqlx::query_scalar(
+        Ok(with_writer!(self, |p| sqlx::query_scalar(
             "INSERT INTO login_attempts (email, ip, succeeded, at) VALUES ($1, $2, FALSE, $3) RETURNING id"
         )
         .bind(email)
@@ -135,7 +135,7 @@ impl Store {
     }
 
     pub async fn login_succeeded(&self, attempt_id: i64) -> Result<(), StoreError> {
-        with_pool!(self, |p| sqlx::query("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
+        with_writer!(self, |p| sqlx::query("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
             .bind(attempt_id)
             .execute(p)
             .await

@@ -381,7 +381,16 @@ impl Store {
 
     /// Refresh the planner's statistics after a bulk load.
     pub async fn analyze(&self) -> Result<(), StoreError> {
-        with_pool!(self, |p| sqlx::query("ANALYZE").execute(p).await.map(|_| ()))?;
+        match &self.db {
+            crate::db::Db::Sqlite(..) => with_tx!(self, |tx| {
+                sqlx::query("ANALYZE").execute(&mut *tx).await?;
+            }),
+            // VACUUM too, as after a real import: it sets the visibility map
+            // that index-only scans need. It cannot run in a transaction.
+            crate::db::Db::Postgres(p) => {
+                sqlx::query("VACUUM ANALYZE").execute(p).await?;
+            }
+        }
         Ok(())
     }
 

@@ -5,7 +5,6 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 use frontline_domain::DomainError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +17,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database cannot be used from here now: the writer task has
+    /// stopped, or a lock file cannot be taken.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -34,7 +37,8 @@ pub enum Engine {
 
 #[derive(Clone, Debug)]
 pub(crate) enum Db {
-    Sqlite(SqlitePool),
+    /// SQLite: a pool of read-only connections for reads, and the writer.
+    Sqlite(SqlitePool, Arc<crate::sqlite::Writer>),
     Postgres(PgPool),
 }
 
@@ -42,10 +46,6 @@ pub(crate) enum Db {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
-    /// SQLite allows one writer at a time. Queueing writers here, in order,
-    /// beats letting them spin in SQLite's busy handler, whose sleeps grow
-    /// to 100 ms under contention.
-    pub(crate) sqlite_writer: Arc<tokio::sync::Mutex<()>>,
     /// SQLite only: ticket creations go through the group-commit writer.
     pub(crate) ticket_writer: Option<crate::writer::TicketQueue>,
 }
@@ -56,28 +56,49 @@ pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// Run `$body` with `$p` bound to whichever pool this store has.
+/// Run `$body` with `$p` bound to whichever pool this store reads from. On
+/// SQLite its connections are read-only: a write here fails in every test.
 macro_rules! with_pool {
     ($store:expr, |$p:ident| $body:expr) => {
         match &$store.db {
-            $crate::db::Db::Sqlite($p) => $body,
+            $crate::db::Db::Sqlite($p, _) => $body,
             $crate::db::Db::Postgres($p) => $body,
         }
     };
 }
 
-/// Run `$body` in a write transaction (`BEGIN IMMEDIATE` on SQLite, so a
-/// read-then-write never fails with SQLITE_BUSY) and commit when it
-/// finishes; an early return or `?` rolls back.
+/// Run one writing statement outside a transaction (`$p` is a pool): on
+/// SQLite on the writer connection, in its turn.
+macro_rules! with_writer {
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.db {
+            $crate::db::Db::Sqlite(_, writer) => {
+                let _turn = writer.lock.lock().await;
+                let $p = &writer.pool;
+                let out = $body;
+                writer.after_commit().await;
+                out
+            }
+            $crate::db::Db::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Run `$body` in a write transaction and commit when it finishes; an early
+/// return or `?` rolls back. On SQLite it runs on the one writer connection,
+/// after the writers queued before it, with `BEGIN IMMEDIATE` (so a
+/// read-then-write never fails with SQLITE_BUSY), and keeps the WAL bounded
+/// after the commit.
 macro_rules! with_tx {
     ($store:expr, |$tx:ident| $body:block) => {
         match &$store.db {
-            $crate::db::Db::Sqlite(pool) => {
-                let _writer = $store.sqlite_writer.lock().await;
+            $crate::db::Db::Sqlite(_, writer) => {
+                let _turn = writer.lock.lock().await;
                 #[allow(unused_mut)]
-                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut $tx = writer.pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
+                writer.after_commit().await;
                 out
             }
             $crate::db::Db::Postgres(pool) => {
@@ -91,24 +112,6 @@ macro_rules! with_tx {
     };
 }
 
-/// Copy the WAL into the database file every half second without blocking
-/// writers (PASSIVE), so the WAL stays small; ends when the pool closes.
-async fn checkpoint_loop(pool: SqlitePool) {
-    let mut tick = tokio::time::interval(Duration::from_millis(500));
-    loop {
-        tick.tick().await;
-        if pool.is_closed() {
-            break;
-        }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            if pool.is_closed() {
-                break;
-            }
-            tracing::warn!(error = %e, "WAL checkpoint failed");
-        }
-    }
-}
-
 impl Store {
     /// Connect to `sqlite://path` or `postgres://...`, creating the SQLite
     /// file when missing.
@@ -117,40 +120,30 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?.options([("statement_timeout", "30s")]);
             let pool =
                 PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
-            Ok(Store { db: Db::Postgres(pool), sqlite_writer: Arc::default(), ticket_writer: None })
+            Ok(Store { db: Db::Postgres(pool), ticket_writer: None })
         } else {
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
-                .pragma("cache_size", "-65536")
-                // Checkpoints run in the background (below), not inside a
-                // writer's commit, where they would stall every writer queued behind it.
-                .pragma("wal_autocheckpoint", "0");
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts)
-                .await?;
-            tokio::spawn(checkpoint_loop(pool.clone()));
-            let sqlite_writer: Arc<tokio::sync::Mutex<()>> = Arc::default();
-            let ticket_writer = Some(crate::writer::start(pool.clone(), sqlite_writer.clone()));
-            Ok(Store { db: Db::Sqlite(pool), sqlite_writer, ticket_writer })
+            let (readers, writer) = crate::sqlite::open(url, max_connections).await?;
+            let ticket_writer = Some(crate::writer::start(writer.clone()));
+            Ok(Store { db: Db::Sqlite(readers, writer), ticket_writer })
         }
     }
 
     pub fn engine(&self) -> Engine {
         match self.db {
-            Db::Sqlite(_) => Engine::Sqlite,
+            Db::Sqlite(..) => Engine::Sqlite,
             Db::Postgres(_) => Engine::Postgres,
         }
     }
 
+    /// Bring the schema up to date. Several processes may start on a new
+    /// database at once (piped mails): PostgreSQL's migrator takes an
+    /// advisory lock, and on SQLite a file lock next to the database.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.db {
-            Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await?,
+            Db::Sqlite(_, w) => {
+                let _lock = w.migration_lock().await?;
+                sqlx::migrate!("migrations/sqlite").run(&w.pool).await?
+            }
             Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -161,7 +154,7 @@ impl Store {
     /// milliseconds every time; `serve` and `migrate` run the full one.
     pub async fn migrate_if_behind(&self) -> Result<(), StoreError> {
         let newest = match &self.db {
-            Db::Sqlite(_) => sqlx::migrate!("migrations/sqlite").iter().map(|m| m.version).max(),
+            Db::Sqlite(..) => sqlx::migrate!("migrations/sqlite").iter().map(|m| m.version).max(),
             Db::Postgres(_) => sqlx::migrate!("migrations/postgres").iter().map(|m| m.version).max(),
         };
         // No table yet (a new database) reads as nothing applied.
@@ -182,13 +175,19 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        with_pool!(self, |p| p.close().await)
+        match &self.db {
+            Db::Sqlite(readers, writer) => {
+                readers.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
     }
 
     /// Tables and their columns, for the test that keeps both schemas equal.
     pub async fn schema_columns(&self) -> Result<Vec<(String, String)>, StoreError> {
         let rows: Vec<(String, String)> = match &self.db {
-            Db::Sqlite(p) => {
+            Db::Sqlite(p, _) => {
                 sqlx::query_as(
                     "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
                      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '%_fts%' \

@@ -21,7 +21,7 @@ macro_rules! org_select_sqlite {
 macro_rules! org_query {
     ($store:expr, $tail:literal, |$q:ident, $p:ident| $body:expr) => {
         match &$store.db {
-            crate::db::Db::Sqlite($p) => {
+            crate::db::Db::Sqlite($p, _) => {
                 let $q = sqlx::query_as::<_, Organization>(concat!(org_select_sqlite!(), $tail));
                 $body
             }

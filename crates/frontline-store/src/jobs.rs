@@ -60,31 +60,29 @@ impl Store {
                 .fetch_all(p)
                 .await?
             }
-            crate::db::Db::Sqlite(p) => {
+            crate::db::Db::Sqlite(..) => {
                 // BEGIN IMMEDIATE takes the write lock first, so the select
                 // and the update see the same rows.
-                let _writer = self.sqlite_writer.lock().await;
-                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-                let jobs: Vec<Job> = sqlx::query_as(
-                    "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN ( \
+                with_tx!(self, |tx| {
+                    sqlx::query_as(
+                        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN ( \
                        SELECT id FROM jobs WHERE failed_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
                        ORDER BY run_at, id LIMIT $3) \
                      RETURNING id, kind, payload, attempts, max_attempts, run_at, last_error, failed_at",
-                )
-                .bind(until)
-                .bind(t)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                jobs
+                    )
+                    .bind(until)
+                    .bind(t)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?
+                })
             }
         };
         Ok(jobs)
     }
 
     pub async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
-        with_pool!(self, |p| sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        with_writer!(self, |p| sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -94,7 +92,7 @@ impl Store {
         let t = now();
         let give_up = job.attempts >= job.max_attempts;
         let backoff = Duration::seconds(2_i64.saturating_pow(job.attempts.clamp(0, 16) as u32).min(3600));
-        with_pool!(self, |p| {
+        with_writer!(self, |p| {
             sqlx::query("UPDATE jobs SET last_error = $1, locked_until = NULL, run_at = $2, failed_at = $3 WHERE id = $4")
                 .bind(error)
                 .bind(t + backoff)
@@ -122,7 +120,7 @@ impl Store {
 impl Store {
     pub async fn enqueue_job(&self, kind: &str, payload: &str) -> Result<(), StoreError> {
         let t = now();
-        with_pool!(self, |p| sqlx::query("INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $3)")
+        with_writer!(self, |p| sqlx::query("INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $3)")
             .bind(kind)
             .bind(payload)
             .bind(t)
@@ -135,12 +133,12 @@ impl Store {
     /// Delete expired sessions and login attempts older than a day.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
         let t = now();
-        let a = with_pool!(self, |p| sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        let a = with_writer!(self, |p| sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(t)
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
-        let b = with_pool!(self, |p| sqlx::query("DELETE FROM login_attempts WHERE at < $1")
+        let b = with_writer!(self, |p| sqlx::query("DELETE FROM login_attempts WHERE at < $1")
             .bind(t - Duration::days(1))
             .execute(p)
             .await
@@ -152,7 +150,7 @@ impl Store {
 impl Store {
     /// Remember a mail we sent, for threading replies and for the ticket's record.
     pub async fn record_sent_mail(&self, message_id: &str, ticket_id: i64, kind: &str, recipients: &str) -> Result<(), StoreError> {
-        with_pool!(self, |p| {
+        with_writer!(self, |p| {
             sqlx::query(
             "INSERT INTO sent_mail (message_id, ticket_id, kind, recipients, sent_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING"
         )

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod mail;
 pub mod rows;
 pub mod search;
+mod sqlite;
 pub mod tickets;
 pub mod users;
 mod writer;

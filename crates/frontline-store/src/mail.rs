@@ -54,7 +54,7 @@ impl Store {
     }
 
     pub async fn add_follower(&self, ticket_id: i64, user_id: i64) -> Result<(), StoreError> {
-        with_pool!(self, |p| sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        with_writer!(self, |p| sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(ticket_id)
             .bind(user_id)
             .execute(p)
@@ -74,7 +74,7 @@ impl Store {
 
     /// Keep a mail that could not be processed, raw, for an admin.
     pub async fn quarantine_mail(&self, mailbox: &str, team_id: Option<i64>, raw: &[u8], error: &str) -> Result<i64, StoreError> {
-        Ok(with_pool!(self, |p| sqlx::query_scalar(
+        Ok(with_writer!(self, |p| sqlx::query_scalar(
             "INSERT INTO mail_quarantine (mailbox, team_id, raw, error, received_at) VALUES ($1, $2, $3, $4, $5) RETURNING id"
         )
         .bind(mailbox)
@@ -106,7 +106,7 @@ impl Store {
     }
 
     pub async fn delete_quarantine(&self, id: i64) -> Result<bool, StoreError> {
-        let n = with_pool!(self, |p| sqlx::query("DELETE FROM mail_quarantine WHERE id = $1")
+        let n = with_writer!(self, |p| sqlx::query("DELETE FROM mail_quarantine WHERE id = $1")
             .bind(id)
             .execute(p)
             .await
@@ -169,7 +169,7 @@ impl Store {
     }
 
     pub async fn set_imap_state(&self, mailbox: &str, uid_validity: i64, last_uid: i64) -> Result<(), StoreError> {
-        with_pool!(self, |p| sqlx::query(
+        with_writer!(self, |p| sqlx::query(
             "INSERT INTO imap_state (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3) \
              ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid"
         )

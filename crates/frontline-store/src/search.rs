@@ -46,7 +46,7 @@ impl Store {
         let q = q.trim();
         let number: Option<i64> = q.trim_start_matches('#').parse().ok();
         let rows: Vec<TicketRow> = match &self.db {
-            crate::db::Db::Sqlite(p) => {
+            crate::db::Db::Sqlite(p, _) => {
                 let Some(fts) = fts5_query(q) else {
                     return Ok(Page { items: vec![], has_more: false });
                 };

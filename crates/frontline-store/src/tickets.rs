@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use frontline_domain::DomainError;
 use frontline_domain::queue::{QueueView, Sort, SortKey};
-use frontline_domain::ticket::{Channel, FieldChange, MessageKind, Priority, Status, TicketFields, TicketType};
+use frontline_domain::ticket::{Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use sqlx::QueryBuilder;
 
 use crate::attachments::NewAttachment;
@@ -55,19 +55,30 @@ pub struct NewMessage {
     pub attachments: Vec<NewAttachment>,
 }
 
-/// A change to a ticket, checked by the caller: the fields as read, when
-/// they were read, and the fields wanted.
+/// What a change does to a ticket, decided from the ticket as it is inside
+/// the write transaction (locked), so that what a message causes (a reopen,
+/// a status set with a reply) is applied to the ticket's current state and
+/// never to a stale copy.
 #[derive(Debug, Clone)]
-pub struct TicketChange<'a> {
-    pub ticket_id: i64,
-    pub actor_id: i64,
-    pub read_at_version: DateTime<Utc>,
-    pub before: &'a TicketFields,
-    pub after: &'a TicketFields,
-    pub changes: &'a [FieldChange],
-    pub message: Option<NewMessage>,
+pub struct Effects {
+    pub after: TicketFields,
     /// Notifications to send, queued as jobs in the same transaction.
     pub notify: Vec<&'static str>,
+}
+
+/// Decides a change's effects from the current ticket; an error rolls back.
+pub type Decide<'a> = dyn Fn(&Ticket) -> Result<Effects, DomainError> + Send + Sync + 'a;
+
+/// A change to one ticket: new field values and/or a message.
+pub struct Modify<'a> {
+    pub ticket_id: i64,
+    pub actor_id: i64,
+    /// An edit made from what a user saw carries the ticket's `updated_at`
+    /// as they saw it, and fails with a conflict if it changed since.
+    /// Appends (replies, notes, mail) carry none and never conflict.
+    pub expected_version: Option<DateTime<Utc>>,
+    pub message: Option<NewMessage>,
+    pub decide: &'a Decide<'a>,
 }
 
 /// Filters for the API's ticket list and the portal. `visible_to_*` narrow
@@ -216,18 +227,35 @@ impl Store {
         row.map(Ticket::try_from).transpose()
     }
 
-    /// Apply a checked change. Fails with a conflict when someone else
-    /// changed the ticket since it was read, so no update is lost.
-    /// Returns the id of the message written with the change, if any.
-    pub async fn change_ticket(&self, c: TicketChange<'_>) -> Result<Option<i64>, StoreError> {
+    /// Apply a change: lock the ticket, check the version if the change
+    /// carries one, let `decide` compute the new fields from the locked row,
+    /// then write fields, counts, message, history and jobs in one
+    /// transaction. Returns the id of the message written, if any.
+    pub async fn modify_ticket(&self, c: Modify<'_>) -> Result<Option<i64>, StoreError> {
         let at = c.message.as_ref().and_then(|m| m.created_at).unwrap_or_else(now);
-        let (b, a) = (c.before, c.after);
         let message_id = with_tx!(self, |tx| {
-            let n = sqlx::query(
+            // SQLite: BEGIN IMMEDIATE already holds the only write lock.
+            let sql = match self.engine() {
+                crate::Engine::Sqlite => concat!(ticket_select!(), "WHERE t.id = $1"),
+                crate::Engine::Postgres => concat!(ticket_select!(), "WHERE t.id = $1 FOR UPDATE OF t"),
+            };
+            let row: Option<TicketRow> = sqlx::query_as(sql).bind(c.ticket_id).fetch_optional(&mut *tx).await?;
+            let current = Ticket::try_from(row.ok_or(DomainError::NotFound("ticket"))?)?;
+            let effects = (c.decide)(&current)?;
+            let (b, a) = (&current.fields(), &effects.after);
+            let changes = frontline_domain::ticket::diff(b, a);
+            // Changing nothing overwrites nobody's change.
+            if changes.is_empty() && c.message.is_none() {
+                return Ok(None);
+            }
+            if c.expected_version.is_some_and(|v| v != current.updated_at) {
+                return Err(DomainError::conflict("ticket", "someone else changed this ticket meanwhile; reload it and try again").into());
+            }
+            sqlx::query(
                 "UPDATE tickets SET subject = $1, status = $2, priority = $3, ticket_type = $4, assignee_id = $5, team_id = $6, \
                  tier = $7, escalation_level = $8, tags = $9, priority_rank = $10, is_open = $11, updated_at = $12, \
                  solved_at = CASE WHEN $2 IN ('solved', 'closed') AND status NOT IN ('solved', 'closed') THEN $12 WHEN $11 THEN NULL ELSE solved_at END \
-                 WHERE id = $13 AND updated_at = $14",
+                 WHERE id = $13",
             )
             .bind(&a.subject)
             .bind(a.status.as_str())
@@ -240,15 +268,12 @@ impl Store {
             .bind(a.tags.join(" "))
             .bind(priority_rank(a.priority))
             .bind(a.status.is_open())
-            .bind(at)
+            // Never backwards: a backdated message (demo data) must not make
+            // the ticket look older than a version someone already saw.
+            .bind(at.max(current.updated_at))
             .bind(c.ticket_id)
-            .bind(c.read_at_version)
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n != 1 {
-                return Err(DomainError::conflict("ticket", "someone else changed this ticket meanwhile; reload it and try again").into());
-            }
+            .await?;
             if a.tags != b.tags {
                 sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(c.ticket_id).execute(&mut *tx).await?;
                 for tag in &a.tags {
@@ -290,10 +315,10 @@ impl Store {
                 insert_event!(tx, c.ticket_id, Some(m.author_id), field, None::<String>, Some(mid.to_string()), at);
                 message_id = Some(mid);
             }
-            for ch in c.changes {
+            for ch in &changes {
                 insert_event!(tx, c.ticket_id, Some(c.actor_id), ch.field, ch.old_value.as_deref(), ch.new_value.as_deref(), at);
             }
-            for event in &c.notify {
+            for event in &effects.notify {
                 enqueue_job!(tx, crate::jobs::NOTIFY, crate::jobs::notify_payload(event, c.ticket_id, message_id));
             }
             message_id

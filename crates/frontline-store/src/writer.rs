@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
+use crate::sqlite::Writer;
 use crate::tickets::{NewTicket, insert_ticket_sqlite};
 
 type Reply = oneshot::Sender<Result<i64, StoreError>>;
@@ -24,19 +24,19 @@ fn file_bytes(t: &NewTicket) -> usize {
     t.attachments.iter().map(|a| a.data.len()).sum()
 }
 
-pub(crate) fn start(pool: SqlitePool, lock: Arc<Mutex<()>>) -> TicketQueue {
+pub(crate) fn start(writer: Arc<Writer>) -> TicketQueue {
     let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(run(pool, lock, rx));
+    tokio::spawn(run(writer, rx));
     tx
 }
 
 pub(crate) async fn submit(queue: &TicketQueue, ticket: NewTicket) -> Result<i64, StoreError> {
     let (reply, answer) = oneshot::channel();
-    queue.send((ticket, reply)).map_err(|_| StoreError::Corrupt("the ticket writer has stopped".into()))?;
-    answer.await.map_err(|_| StoreError::Corrupt("the ticket writer dropped a ticket".into()))?
+    queue.send((ticket, reply)).map_err(|_| StoreError::Unavailable("the ticket writer has stopped".into()))?;
+    answer.await.map_err(|_| StoreError::Unavailable("the ticket writer dropped a ticket".into()))?
 }
 
-async fn run(pool: SqlitePool, lock: Arc<Mutex<()>>, mut rx: mpsc::UnboundedReceiver<(NewTicket, Reply)>) {
+async fn run(writer: Arc<Writer>, mut rx: mpsc::UnboundedReceiver<(NewTicket, Reply)>) {
     while let Some(first) = rx.recv().await {
         let mut bytes = file_bytes(&first.0);
         let mut batch = vec![first];
@@ -49,8 +49,12 @@ async fn run(pool: SqlitePool, lock: Arc<Mutex<()>>, mut rx: mpsc::UnboundedRece
                 Err(_) => break,
             }
         }
-        let _writer = lock.lock().await;
-        match write_all(&pool, &batch).await {
+        let _turn = writer.lock.lock().await;
+        let written = write_all(&writer.pool, &batch).await;
+        if written.is_ok() {
+            writer.after_commit().await;
+        }
+        match written {
             Ok(ids) => {
                 for ((_, reply), id) in batch.into_iter().zip(ids) {
                     let _ = reply.send(Ok(id));
@@ -60,14 +64,18 @@ async fn run(pool: SqlitePool, lock: Arc<Mutex<()>>, mut rx: mpsc::UnboundedRece
             // ticket in its own transaction so only the bad one fails.
             Err(_) => {
                 for (ticket, reply) in batch {
-                    let _ = reply.send(write_one(&pool, &ticket).await);
+                    let one = write_one(&writer.pool, &ticket).await;
+                    if one.is_ok() {
+                        writer.after_commit().await;
+                    }
+                    let _ = reply.send(one);
                 }
             }
         }
     }
 }
 
-async fn write_all(pool: &SqlitePool, batch: &[(NewTicket, Reply)]) -> Result<Vec<i64>, StoreError> {
+async fn write_all(pool: &sqlx::SqlitePool, batch: &[(NewTicket, Reply)]) -> Result<Vec<i64>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut ids = Vec::with_capacity(batch.len());
     for (ticket, _) in batch {
@@ -77,7 +85,7 @@ async fn write_all(pool: &SqlitePool, batch: &[(NewTicket, Reply)]) -> Result<Ve
     Ok(ids)
 }
 
-async fn write_one(pool: &SqlitePool, ticket: &NewTicket) -> Result<i64, StoreError> {
+async fn write_one(pool: &sqlx::SqlitePool, ticket: &NewTicket) -> Result<i64, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let id = insert_ticket_sqlite(&mut tx, ticket).await?;
     tx.commit().await?;

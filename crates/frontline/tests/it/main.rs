@@ -4,6 +4,7 @@
 //! FRONTLINE_TEST_POSTGRES_URL is set (always in CI), on PostgreSQL.
 
 mod api;
+mod appends;
 mod authz;
 mod bad_input;
 mod browser;
