@@ -17,6 +17,7 @@ mod mail_bench;
 mod mail_files;
 mod mail_in;
 mod schema;
+mod storage;
 mod tls;
 mod ui;
 mod writes;

@@ -8,7 +8,7 @@ use frontline_testkit::{TestApp, TestDb, on_both_engines};
 
 use crate::fixtures::Desk;
 
-fn ticket(requester_id: i64, n: usize) -> NewTicket {
+pub(crate) fn ticket(requester_id: i64, n: usize) -> NewTicket {
     NewTicket {
         fields: TicketFields {
             subject: format!("Concurrent ticket {n}"),
