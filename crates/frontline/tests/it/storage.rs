@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use frontline_store::attachments::NewAttachment;
 use frontline_testkit::{Engine, TestApp, TestDb, on_both_engines};
-use serde_json::json;
 
 use crate::fixtures::Desk;
 use crate::mail_in::ingest;
