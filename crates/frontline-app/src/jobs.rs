@@ -1,66 +1,176 @@
 //! The background job runner: claims due jobs from the jobs table, runs
-//! the handler for their kind, retries with backoff, and schedules the
-//! periodic housekeeping. Several instances may run it at once: claiming
-//! takes a lease under a row lock, so no job runs twice concurrently.
+//! up to `job_workers` of them at once, retries with backoff, and schedules
+//! the periodic housekeeping. Several instances may run it at once:
+//! claiming takes a lease under a row lock, so no job runs twice
+//! concurrently. Leases are short and a heartbeat extends them while a job
+//! runs, so the jobs of an instance that died are taken over within one
+//! lease instead of sitting idle.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use frontline_store::jobs::Job;
+use frontline_store::jobs::{Job, SentMail};
+use rand::RngExt;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::{App, AppError, Result};
 
 pub const PURGE_EXPIRED: &str = "housekeeping.purge_expired";
 
+/// How the runner runs: from `AppConfig`.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Jobs run at once by this instance.
+    pub workers: usize,
+    /// How long a claimed job is this instance's without a heartbeat.
+    pub lease: Duration,
+    /// How often the queue is read when it was empty.
+    pub poll: Duration,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        RunnerConfig { workers: 16, lease: Duration::from_secs(30), poll: Duration::from_secs(1) }
+    }
+}
+
+/// Jobs this instance is running, whose leases the heartbeat extends.
+type InFlight = Arc<Mutex<HashSet<i64>>>;
+
+/// A name for this runner's leases, unique across instances and restarts.
+fn runner_id() -> String {
+    let bits: u64 = rand::rng().random();
+    format!("runner-{bits:016x}")
+}
+
+fn lease_of(config: &RunnerConfig) -> chrono::Duration {
+    chrono::Duration::from_std(config.lease).unwrap_or(chrono::Duration::seconds(30))
+}
+
 impl App {
-    async fn run_job(&self, job: &Job) -> Result<()> {
+    async fn run_job(&self, job: &Job) -> Result<Option<SentMail>> {
         match job.kind.as_str() {
             PURGE_EXPIRED => {
                 let n = self.store.purge_expired().await?;
                 tracing::info!(removed = n, "purged expired sessions and sign-in attempts");
-                Ok(())
+                Ok(None)
             }
             frontline_store::jobs::NOTIFY => self.run_notify(job).await,
             other => Err(AppError::internal(format!("no handler for job kind '{other}'"))),
         }
     }
 
-    /// Claim and run what is due now; returns how many jobs ran.
-    pub async fn run_due_jobs(&self) -> Result<usize> {
-        let jobs = self.store.claim_jobs(20, chrono::Duration::minutes(5)).await?;
-        for job in &jobs {
-            match self.run_job(job).await {
-                Ok(()) => self.store.complete_job(job.id).await?,
-                Err(e) => {
-                    tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
-                    self.store.fail_job(job, &e.to_string()).await?;
-                }
+    /// Run one claimed job and record how it ended.
+    async fn run_and_finish(&self, job: &Job) -> Result<()> {
+        match self.run_job(job).await {
+            Ok(sent) => self.store.finish_job(job.id, sent.as_ref()).await?,
+            Err(e) => {
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+                self.store.fail_job(job, &e.to_string()).await?;
             }
         }
-        Ok(jobs.len())
+        Ok(())
+    }
+
+    /// Claim what is due now (up to one batch) and run it, `workers` at a
+    /// time; returns how many jobs ran.
+    pub async fn run_due_jobs(&self) -> Result<usize> {
+        let config = self.config.runner.clone();
+        let owner = runner_id();
+        let jobs = self.store.claim_jobs(config.workers as i64 * 2, lease_of(&config), &owner).await?;
+        let n = jobs.len();
+        let mut running = JoinSet::new();
+        for job in jobs {
+            let app = self.clone();
+            running.spawn(async move { app.run_and_finish(&job).await });
+            while running.len() >= config.workers {
+                join_one(&mut running).await;
+            }
+        }
+        while !running.is_empty() {
+            join_one(&mut running).await;
+        }
+        Ok(n)
     }
 
     /// Run jobs until `shutdown` turns true; queues housekeeping hourly.
+    /// Jobs already running are finished before it returns.
     pub async fn job_loop(&self, mut shutdown: watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        let config = self.config.runner.clone();
+        let owner = runner_id();
+        let in_flight: InFlight = Arc::default();
+        let heartbeat = tokio::spawn(heartbeat(self.clone(), owner.clone(), in_flight.clone(), config.clone()));
         let mut housekeeping = tokio::time::interval(Duration::from_secs(3600));
+        let mut running: JoinSet<i64> = JoinSet::new();
         loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let free = config.workers.saturating_sub(running.len());
+            let claimed = if free == 0 { Ok(vec![]) } else { self.store.claim_jobs(free as i64, lease_of(&config), &owner).await };
+            let claimed = claimed.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "job runner cannot claim jobs");
+                vec![]
+            });
+            let idle = claimed.is_empty();
+            for job in claimed {
+                lock(&in_flight).insert(job.id);
+                let app = self.clone();
+                running.spawn(async move {
+                    if let Err(e) = app.run_and_finish(&job).await {
+                        tracing::warn!(job = job.id, error = %e, "job runner cannot record a job's end");
+                    }
+                    job.id
+                });
+            }
+            if !idle && running.len() < config.workers {
+                continue;
+            }
             tokio::select! {
-                _ = shutdown.changed() => break,
+                _ = shutdown.changed() => {}
                 _ = housekeeping.tick() => {
                     if let Err(e) = self.store.enqueue_job(PURGE_EXPIRED, "{}").await {
                         tracing::warn!(error = %e, "could not queue housekeeping");
                     }
                 }
-                _ = tick.tick() => {
-                    if let Err(e) = self.run_due_jobs().await {
-                        tracing::warn!(error = %e, "job runner error");
+                Some(done) = running.join_next(), if !running.is_empty() => {
+                    if let Ok(id) = done {
+                        lock(&in_flight).remove(&id);
                     }
                 }
+                _ = tokio::time::sleep(config.poll), if idle => {}
             }
-            if *shutdown.borrow() {
-                break;
+        }
+        while let Some(done) = running.join_next().await {
+            if let Ok(id) = done {
+                lock(&in_flight).remove(&id);
             }
+        }
+        heartbeat.abort();
+    }
+}
+
+async fn join_one(running: &mut JoinSet<Result<()>>) {
+    if let Some(Ok(Err(e))) = running.join_next().await {
+        tracing::warn!(error = %e, "job runner cannot record a job's end");
+    }
+}
+
+fn lock(in_flight: &InFlight) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    // A panic while holding this lock leaves a plain set behind: still usable.
+    in_flight.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Extend the leases of the running jobs every third of a lease.
+async fn heartbeat(app: App, owner: String, in_flight: InFlight, config: RunnerConfig) {
+    let mut tick = tokio::time::interval(config.lease / 3);
+    loop {
+        tick.tick().await;
+        let ids: Vec<i64> = lock(&in_flight).iter().copied().collect();
+        if let Err(e) = app.store.extend_leases(&owner, &ids, lease_of(&config)).await {
+            tracing::warn!(error = %e, "job heartbeat failed");
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct AppConfig {
     /// Frontline's own mail addresses (sender, mailboxes): never made into
     /// customers or followers, and mail from them is never taken in.
     pub own_addresses: Vec<String>,
+    /// How the background job runner runs (workers, lease).
+    pub runner: crate::jobs::RunnerConfig,
 }
 
 impl Default for AppConfig {
@@ -45,6 +47,7 @@ impl Default for AppConfig {
             public_url: "http://127.0.0.1:8080".into(),
             attachment_limits: Default::default(),
             own_addresses: vec![],
+            runner: Default::default(),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use frontline_domain::DomainError;
-use frontline_store::jobs::{Job, NotifyPayload};
+use frontline_store::jobs::{Job, NotifyPayload, SentMail};
 use serde::Serialize;
 
 use crate::{App, AppError, Result};
@@ -107,7 +107,8 @@ impl App {
 
     /// Run a notification job: gather, render and send, then remember the
     /// Message-ID. A retry of a job that already went out sends nothing.
-    pub(crate) async fn run_notify(&self, job: &Job) -> Result<()> {
+    /// Returns the mail sent, for the runner to record as it removes the job.
+    pub(crate) async fn run_notify(&self, job: &Job) -> Result<Option<SentMail>> {
         let Some(mailer) = &self.mailer else {
             return Err(AppError::internal("mail is not configured; notification kept for later"));
         };
@@ -116,10 +117,10 @@ impl App {
         // The whole thread, ours and theirs, so the mail joins it in any client.
         let previous = self.store.thread_mail_ids(p.ticket_id).await?;
         if previous.contains(&message_id) {
-            return Ok(());
+            return Ok(None);
         }
         let Some(ticket) = self.store.get_ticket(p.ticket_id).await? else {
-            return Ok(()); // deleted since: nothing to tell
+            return Ok(None); // deleted since: nothing to tell
         };
         let message = match p.message_id {
             Some(id) => self.store.get_message(id).await?,
@@ -130,8 +131,8 @@ impl App {
         let base = self.base_url.trim_end_matches('/');
         let (to, url) = match p.event.as_str() {
             TICKET_ASSIGNED => {
-                let Some(assignee) = ticket.assignee_id else { return Ok(()) };
-                let Some(agent) = self.store.get_user(assignee).await?.filter(|u| u.active) else { return Ok(()) };
+                let Some(assignee) = ticket.assignee_id else { return Ok(None) };
+                let Some(agent) = self.store.get_user(assignee).await?.filter(|u| u.active) else { return Ok(None) };
                 (vec![Recipient { name: agent.name, email: agent.email }], format!("{base}/tickets/{}", ticket.id))
             }
             _ => {
@@ -149,7 +150,7 @@ impl App {
                     }
                 }
                 if to.is_empty() {
-                    return Ok(());
+                    return Ok(None);
                 }
                 (to, format!("{base}/portal/tickets/{}", ticket.id))
             }
@@ -202,8 +203,7 @@ impl App {
         }
         mailer.deliver(&n).await.map_err(AppError::Internal)?;
         let recipients: Vec<&str> = n.to.iter().map(|r| r.email.as_str()).collect();
-        self.store.record_sent_mail(&message_id, ticket.id, &n.kind, &recipients.join(", ")).await?;
-        Ok(())
+        Ok(Some(SentMail { message_id, ticket_id: ticket.id, kind: n.kind.clone(), recipients: recipients.join(", ") }))
     }
 }
 

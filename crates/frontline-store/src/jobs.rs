@@ -28,6 +28,15 @@ pub fn notify_payload(event: &str, ticket_id: i64, message_id: Option<i64>) -> S
     serde_json::json!({"event": event, "ticket_id": ticket_id, "message_id": message_id, "queued_at": queued_at}).to_string()
 }
 
+/// A mail a job sent, remembered for threading and for the ticket's record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentMail {
+    pub message_id: String,
+    pub ticket_id: i64,
+    pub kind: String,
+    pub recipients: String,
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Job {
     pub id: i64,
@@ -41,15 +50,16 @@ pub struct Job {
 }
 
 impl Store {
-    /// Claim up to `limit` due jobs for `lease`; a crashed worker's jobs
-    /// become due again when the lease runs out.
-    pub async fn claim_jobs(&self, limit: i64, lease: Duration) -> Result<Vec<Job>, StoreError> {
+    /// Claim up to `limit` due jobs for `lease`, for the runner `owner`;
+    /// a crashed runner's jobs become due again when their lease runs out
+    /// (a running job's lease is extended by `extend_leases`).
+    pub async fn claim_jobs(&self, limit: i64, lease: Duration, owner: &str) -> Result<Vec<Job>, StoreError> {
         let t = now();
         let until = t + lease;
         let jobs: Vec<Job> = match &self.db {
             crate::db::Db::Postgres(p) => {
                 sqlx::query_as(
-                    "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN ( \
+                    "UPDATE jobs SET locked_until = $1, locked_by = $4, attempts = attempts + 1 WHERE id IN ( \
                        SELECT id FROM jobs WHERE failed_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
                        ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
                      RETURNING id, kind, payload, attempts, max_attempts, run_at, last_error, failed_at",
@@ -57,6 +67,7 @@ impl Store {
                 .bind(until)
                 .bind(t)
                 .bind(limit)
+                .bind(owner)
                 .fetch_all(p)
                 .await?
             }
@@ -65,7 +76,7 @@ impl Store {
                 // and the update see the same rows.
                 with_tx!(self, |tx| {
                     sqlx::query_as(
-                        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN ( \
+                        "UPDATE jobs SET locked_until = $1, locked_by = $4, attempts = attempts + 1 WHERE id IN ( \
                        SELECT id FROM jobs WHERE failed_at IS NULL AND run_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
                        ORDER BY run_at, id LIMIT $3) \
                      RETURNING id, kind, payload, attempts, max_attempts, run_at, last_error, failed_at",
@@ -73,6 +84,7 @@ impl Store {
                     .bind(until)
                     .bind(t)
                     .bind(limit)
+                    .bind(owner)
                     .fetch_all(&mut *tx)
                     .await?
                 })
@@ -81,8 +93,50 @@ impl Store {
         Ok(jobs)
     }
 
+    /// Heartbeat: keep the leases of jobs that `owner` is still running.
+    /// A lease that ran out and was taken by another runner stays theirs.
+    pub async fn extend_leases(&self, owner: &str, ids: &[i64], lease: Duration) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let t = now();
+        let n = with_tx!(self, |tx| {
+            let mut b = sqlx::QueryBuilder::new("UPDATE jobs SET locked_until = ");
+            b.push_bind(t + lease).push(" WHERE locked_by = ").push_bind(owner.to_string()).push(" AND locked_until >= ").push_bind(t);
+            b.push(" AND id IN (");
+            let mut sep = b.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            b.push(")");
+            b.build().execute(&mut *tx).await?.rows_affected()
+        });
+        Ok(n)
+    }
+
     pub async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
-        with_writer!(self, |p| sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        self.finish_job(id, None).await
+    }
+
+    /// A job that did its work leaves the table, together with the record
+    /// of the mail it sent (if any): both or neither.
+    pub async fn finish_job(&self, id: i64, sent: Option<&SentMail>) -> Result<(), StoreError> {
+        with_tx!(self, |tx| {
+            if let Some(m) = sent {
+                sqlx::query(
+                    "INSERT INTO sent_mail (message_id, ticket_id, kind, recipients, sent_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (message_id) DO NOTHING",
+                )
+                .bind(&m.message_id)
+                .bind(m.ticket_id)
+                .bind(&m.kind)
+                .bind(&m.recipients)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        });
         Ok(())
     }
 
@@ -93,7 +147,7 @@ impl Store {
         let give_up = job.attempts >= job.max_attempts;
         let backoff = Duration::seconds(2_i64.saturating_pow(job.attempts.clamp(0, 16) as u32).min(3600));
         with_writer!(self, |p| {
-            sqlx::query("UPDATE jobs SET last_error = $1, locked_until = NULL, run_at = $2, failed_at = $3 WHERE id = $4")
+            sqlx::query("UPDATE jobs SET last_error = $1, locked_until = NULL, locked_by = NULL, run_at = $2, failed_at = $3 WHERE id = $4")
                 .bind(error)
                 .bind(t + backoff)
                 .bind(if give_up { Some(t) } else { None })
@@ -148,24 +202,6 @@ impl Store {
 }
 
 impl Store {
-    /// Remember a mail we sent, for threading replies and for the ticket's record.
-    pub async fn record_sent_mail(&self, message_id: &str, ticket_id: i64, kind: &str, recipients: &str) -> Result<(), StoreError> {
-        with_writer!(self, |p| {
-            sqlx::query(
-            "INSERT INTO sent_mail (message_id, ticket_id, kind, recipients, sent_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (message_id) DO NOTHING"
-        )
-        .bind(message_id)
-        .bind(ticket_id)
-        .bind(kind)
-        .bind(recipients)
-        .bind(now())
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        Ok(())
-    }
-
     /// Every Message-ID of a ticket's mail thread, oldest first: what we sent
     /// and what the customer's side sent us. A long thread keeps its first
     /// and its newest 99, which is what References needs in any mail client.

@@ -27,6 +27,11 @@ pub struct Config {
     pub log_format: String,
     /// Run the background job runner in this instance.
     pub run_jobs: bool,
+    /// Background jobs (notification mails, ...) run at once by this instance.
+    pub job_workers: usize,
+    /// Seconds a claimed job stays this instance's without a heartbeat: how
+    /// soon another instance takes over the jobs of one that died.
+    pub job_lease_seconds: u64,
     /// Outgoing mail: smtp://host:25, smtp://user:pass@host:587?tls=required, smtps://host:465.
     /// Without it no notification mail is queued.
     pub smtp_url: Option<String>,
@@ -109,6 +114,8 @@ const KNOWN_KEYS: &[&str] = &[
     "max_connections",
     "log_format",
     "run_jobs",
+    "job_workers",
+    "job_lease_seconds",
     "smtp_url",
     "smtp_ca_file",
     "mail_from",
@@ -130,6 +137,8 @@ impl Default for Config {
             max_connections: 10,
             log_format: "text".into(),
             run_jobs: true,
+            job_workers: 16,
+            job_lease_seconds: 30,
             smtp_url: None,
             smtp_ca_file: None,
             mail_from: "Support <support@localhost.localdomain>".into(),
@@ -154,6 +163,8 @@ impl std::fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("log_format", &self.log_format)
             .field("run_jobs", &self.run_jobs)
+            .field("job_workers", &self.job_workers)
+            .field("job_lease_seconds", &self.job_lease_seconds)
             .field("smtp_url", &self.smtp_url.as_ref().map(|u| redact_url(u)))
             .field("smtp_ca_file", &self.smtp_ca_file)
             .field("mail_from", &self.mail_from)

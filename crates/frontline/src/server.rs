@@ -1,6 +1,7 @@
 //! Opening the database, serving HTTP with graceful shutdown, the demo.
 
 use anyhow::Context;
+use frontline_app::jobs::RunnerConfig;
 use frontline_app::{App, AppConfig};
 use frontline_store::Store;
 use frontline_web::{AppState, WebConfig};
@@ -40,6 +41,12 @@ pub async fn open_as(config: &Config, process: Process) -> anyhow::Result<App> {
     }
     .context("cannot migrate the database")?;
     let app_config = AppConfig {
+        runner: RunnerConfig {
+            workers: config.job_workers.clamp(1, 256),
+            // A heartbeat every third of it; under 3 s the heartbeats would be most of the work.
+            lease: std::time::Duration::from_secs(config.job_lease_seconds.max(3)),
+            ..RunnerConfig::default()
+        },
         public_url: config.base_url.clone(),
         attachment_limits: config.attachment_limits(),
         own_addresses: config.own_addresses(),

@@ -1,8 +1,17 @@
 //! The job table: claim with a lease, retry with backoff, give up after
 //! the last attempt, and never hand one job to two workers at once.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chrono::Duration;
+use frontline_app::App;
+use frontline_app::mail::{Mailer, Notification, SendFuture};
+use frontline_app::tickets::ReplyInput;
+use frontline_domain::ticket::{Channel, MessageKind};
 use frontline_testkit::{TestApp, TestDb, on_both_engines};
+
+use crate::fixtures::Desk;
 
 async fn claim_retry_and_give_up(db: TestDb) {
     let t = TestApp::new(db).await;
@@ -10,17 +19,17 @@ async fn claim_retry_and_give_up(db: TestDb) {
     store.enqueue_job("test.kind", "{\"n\": 1}").await.expect("enqueue");
 
     // Two workers claim at once: exactly one gets the job.
-    let (a, b) = tokio::join!(store.claim_jobs(10, Duration::minutes(5)), store.claim_jobs(10, Duration::minutes(5)));
+    let (a, b) = tokio::join!(store.claim_jobs(10, Duration::minutes(5), "a"), store.claim_jobs(10, Duration::minutes(5), "b"));
     let (a, b) = (a.expect("claim a"), b.expect("claim b"));
     assert_eq!(a.len() + b.len(), 1, "one job, one worker");
     let job = a.into_iter().chain(b).next().expect("job");
     assert_eq!(job.attempts, 1);
     // While leased, nobody else sees it.
-    assert!(store.claim_jobs(10, Duration::minutes(5)).await.expect("claim").is_empty());
+    assert!(store.claim_jobs(10, Duration::minutes(5), "c").await.expect("claim").is_empty());
 
     // A failure schedules a retry later, not now.
     store.fail_job(&job, "smtp down").await.expect("fail");
-    assert!(store.claim_jobs(10, Duration::minutes(5)).await.expect("claim").is_empty(), "backoff");
+    assert!(store.claim_jobs(10, Duration::minutes(5), "c").await.expect("claim").is_empty(), "backoff");
     let listed = store.list_jobs(10).await.expect("list");
     assert_eq!(listed[0].last_error.as_deref(), Some("smtp down"));
     assert!(listed[0].run_at > chrono::Utc::now());
@@ -41,3 +50,157 @@ async fn claim_retry_and_give_up(db: TestDb) {
     assert!(remaining.iter().all(|j| j.kind != frontline_app::jobs::PURGE_EXPIRED), "done jobs leave the table");
 }
 on_both_engines!(job_queue, claim_retry_and_give_up);
+
+/// A mailer that counts what it delivers and takes `delay` per mail.
+#[derive(Debug, Default)]
+struct CountingMailer {
+    delivered: AtomicUsize,
+    started: AtomicUsize,
+    /// Deliveries under way now, and the most at once.
+    sending: AtomicUsize,
+    most_at_once: AtomicUsize,
+    delay: std::time::Duration,
+}
+
+impl Mailer for CountingMailer {
+    fn deliver<'a>(&'a self, _n: &'a Notification) -> SendFuture<'a> {
+        Box::pin(async move {
+            self.started.fetch_add(1, Ordering::SeqCst);
+            let now = self.sending.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_at_once.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(self.delay).await;
+            self.sending.fetch_sub(1, Ordering::SeqCst);
+            self.delivered.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+    }
+    fn message_id_domain(&self) -> &str {
+        "acme.example"
+    }
+}
+
+/// The app with `mailer` and a short job lease.
+fn app_with(t: &TestApp, mailer: Arc<CountingMailer>, lease: std::time::Duration) -> App {
+    let mut app = t.app.clone().with_mailer(mailer);
+    app.config.runner.lease = lease;
+    app
+}
+
+async fn agent_reply(app: &App, d: &Desk, n: usize) {
+    let input =
+        ReplyInput { kind: MessageKind::Public, body: format!("Answer {n}"), status: None, channel: Channel::Web, attachments: vec![] };
+    app.reply(&d.agent.actor(), d.ticket_a, &input).await.expect("reply");
+}
+
+/// Wait (bounded) until `done` holds.
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("not within 10 s: {what}");
+}
+
+/// The jobs of a runner that died are taken over within one lease, and a
+/// running job's lease is kept alive by its heartbeat, so nobody else
+/// runs it meanwhile.
+async fn leases_and_heartbeats(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let lease = std::time::Duration::from_secs(1);
+
+    // A runner claims the job and dies: another takes it after the lease.
+    let mailer = Arc::new(CountingMailer::default());
+    let app = app_with(&t, mailer.clone(), lease);
+    agent_reply(&app, &d, 1).await;
+    let dead = t.app.store.claim_jobs(10, Duration::seconds(1), "dead-runner").await.expect("claim");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(app.run_due_jobs().await.expect("run"), 0, "leased to the dead runner");
+    let mut ran = 0;
+    for _ in 0..40 {
+        ran = app.run_due_jobs().await.expect("run");
+        if ran > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(ran, 1, "taken over after the lease");
+    assert_eq!(mailer.delivered.load(Ordering::SeqCst), 1);
+
+    // A slow mail (three leases long) keeps its lease while it runs.
+    let slow = Arc::new(CountingMailer { delay: 3 * lease, ..Default::default() });
+    let runner = app_with(&t, slow.clone(), lease);
+    agent_reply(&runner, &d, 2).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let looping = tokio::spawn({
+        let runner = runner.clone();
+        async move { runner.job_loop(stopped).await }
+    });
+    eventually("the slow mail started", || slow.started.load(Ordering::SeqCst) == 1).await;
+    let other = app_with(&t, mailer.clone(), lease);
+    while slow.delivered.load(Ordering::SeqCst) == 0 {
+        assert_eq!(other.run_due_jobs().await.expect("run"), 0, "a running job is nobody else's");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    stop.send(true).expect("stop");
+    looping.await.expect("runner");
+    assert_eq!(slow.delivered.load(Ordering::SeqCst), 1);
+    assert_eq!(mailer.delivered.load(Ordering::SeqCst), 1, "the other runner sent nothing");
+    assert!(t.app.store.list_jobs(10).await.expect("jobs").is_empty(), "done jobs leave the table");
+}
+on_both_engines!(job_leases, leases_and_heartbeats);
+
+/// The runner works many jobs at once and sends each mail once, and a job
+/// whose mail went out is not sent again if its row comes back (a crash
+/// between the send and the delete).
+async fn concurrent_and_once(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let mailer = Arc::new(CountingMailer { delay: std::time::Duration::from_millis(100), ..Default::default() });
+    let mut app = app_with(&t, mailer.clone(), std::time::Duration::from_secs(30));
+    app.config.runner.workers = 8;
+    for n in 0..24 {
+        agent_reply(&app, &d, n).await;
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let looping = tokio::spawn({
+        let app = app.clone();
+        async move { app.job_loop(stopped).await }
+    });
+    eventually("24 mails sent", || mailer.delivered.load(Ordering::SeqCst) == 24).await;
+    stop.send(true).expect("stop");
+    looping.await.expect("runner");
+    assert_eq!(mailer.delivered.load(Ordering::SeqCst), 24, "each mail once");
+    let most = mailer.most_at_once.load(Ordering::SeqCst);
+    assert!((2..=8).contains(&most), "mails went out concurrently, at most 8 at once: {most}");
+    assert!(t.app.store.list_jobs(50).await.expect("jobs").is_empty());
+
+    // The row of a sent job comes back as it was: its mail is not sent again.
+    agent_reply(&app, &d, 99).await;
+    let job = t.app.store.list_jobs(1).await.expect("jobs").remove(0);
+    assert_eq!(app.run_due_jobs().await.expect("run"), 1);
+    assert_eq!(mailer.delivered.load(Ordering::SeqCst), 25);
+    put_back(&t, &job).await;
+    assert_eq!(app.run_due_jobs().await.expect("run"), 1);
+    assert_eq!(mailer.delivered.load(Ordering::SeqCst), 25, "not sent twice");
+}
+on_both_engines!(job_runner_concurrency, concurrent_and_once);
+
+/// Put a job's row back as it was, behind the store's back.
+async fn put_back(t: &TestApp, job: &frontline_store::jobs::Job) {
+    const SQL: &str = "INSERT INTO jobs (id, kind, payload, run_at, created_at) VALUES ($1, $2, $3, $4, $4)";
+    match t.engine() {
+        frontline_testkit::Engine::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&t.db.url).await.expect("connect");
+            sqlx::query(SQL).bind(job.id).bind(&job.kind).bind(&job.payload).bind(job.run_at).execute(&pool).await.expect("insert");
+            pool.close().await;
+        }
+        frontline_testkit::Engine::Postgres => {
+            let pool = sqlx::PgPool::connect(&t.db.url).await.expect("connect");
+            sqlx::query(SQL).bind(job.id).bind(&job.kind).bind(&job.payload).bind(job.run_at).execute(&pool).await.expect("insert");
+            pool.close().await;
+        }
+    }
+}
