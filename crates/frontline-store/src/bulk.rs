@@ -375,6 +375,20 @@ impl Store {
             )
             .execute(&mut *tx)
             .await?;
+            sqlx::query("DELETE FROM solved_counts").execute(&mut *tx).await?;
+        });
+        // Per day in Rust: the day of a timestamp is spelled differently on each engine.
+        let days: Vec<(DateTime<Utc>,)> = with_pool!(self, |p| {
+            sqlx::query_as("SELECT solved_at FROM tickets WHERE status = 'solved' AND solved_at IS NOT NULL").fetch_all(p).await
+        })?;
+        let mut per_day: std::collections::BTreeMap<chrono::NaiveDate, i64> = Default::default();
+        for (at,) in days {
+            *per_day.entry(at.date_naive()).or_default() += 1;
+        }
+        with_tx!(self, |tx| {
+            for (day, n) in &per_day {
+                sqlx::query("INSERT INTO solved_counts (day, n) VALUES ($1, $2)").bind(*day).bind(*n).execute(&mut *tx).await?;
+            }
         });
         Ok(())
     }

@@ -88,3 +88,15 @@ macro_rules! insert_event {
         .await?;
     };
 }
+
+/// Move one solved ticket in or out of its day's count (`solved_counts`)
+/// inside an open transaction.
+macro_rules! adjust_solved {
+    ($tx:expr, $solved_at:expr, $delta:expr) => {
+        sqlx::query("INSERT INTO solved_counts (day, n) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET n = solved_counts.n + excluded.n")
+            .bind($solved_at.date_naive())
+            .bind($delta as i64)
+            .execute(&mut *$tx)
+            .await?;
+    };
+}

@@ -179,6 +179,9 @@ macro_rules! insert_ticket {
             q.build().execute(&mut *$conn).await?;
         }
         adjust_count!($conn, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
+        if f.status == Status::Solved {
+            adjust_solved!($conn, at, 1);
+        }
         let mid = insert_message!(
             $conn,
             id,
@@ -251,6 +254,9 @@ impl Store {
             if c.expected_version.is_some_and(|v| v != current.updated_at) {
                 return Err(DomainError::conflict("ticket", "someone else changed this ticket meanwhile; reload it and try again").into());
             }
+            // Never backwards: a backdated message (demo data) must not make
+            // the ticket look older than a version someone already saw.
+            let stamp = at.max(current.updated_at);
             sqlx::query(
                 "UPDATE tickets SET subject = $1, status = $2, priority = $3, ticket_type = $4, assignee_id = $5, team_id = $6, \
                  tier = $7, escalation_level = $8, tags = $9, priority_rank = $10, is_open = $11, updated_at = $12, \
@@ -268,9 +274,7 @@ impl Store {
             .bind(a.tags.join(" "))
             .bind(priority_rank(a.priority))
             .bind(a.status.is_open())
-            // Never backwards: a backdated message (demo data) must not make
-            // the ticket look older than a version someone already saw.
-            .bind(at.max(current.updated_at))
+            .bind(stamp)
             .bind(c.ticket_id)
             .execute(&mut *tx)
             .await?;
@@ -292,6 +296,18 @@ impl Store {
                 moves.sort_by_key(|m| m.0);
                 for ((status, tier, team, assignee), delta) in moves {
                     adjust_count!(tx, status, tier, Some(team), Some(assignee), delta);
+                }
+            }
+            // The solved-per-day rollup: out of the old day, into the new one.
+            let new_solved_at = if b.status == Status::Solved { current.solved_at } else { Some(stamp) };
+            let solved_days =
+                (current.solved_at.filter(|_| b.status == Status::Solved), new_solved_at.filter(|_| a.status == Status::Solved));
+            if solved_days.0.map(|d| d.date_naive()) != solved_days.1.map(|d| d.date_naive()) {
+                if let Some(day) = solved_days.0 {
+                    adjust_solved!(tx, day, -1);
+                }
+                if let Some(day) = solved_days.1 {
+                    adjust_solved!(tx, day, 1);
                 }
             }
             let mut message_id = None;
@@ -402,8 +418,7 @@ impl Store {
                     b.push("WHERE t.is_open = TRUE");
                 }
                 QueueView::RecentlySolved => {
-                    b.push("WHERE t.status = 'solved' AND t.solved_at >= ")
-                        .push_bind(now() - Duration::days(QueueView::SOLVED_WINDOW_DAYS));
+                    b.push("WHERE t.status = 'solved' AND t.solved_at >= ").push_bind(solved_window_start());
                 }
             }
             push_order(&mut b, q.sort, q.view == QueueView::RecentlySolved);
@@ -420,8 +435,7 @@ impl Store {
         let n: Option<i64> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new("");
             if view == QueueView::RecentlySolved {
-                b.push("SELECT count(*) FROM tickets WHERE status = 'solved' AND solved_at >= ")
-                    .push_bind(now() - Duration::days(QueueView::SOLVED_WINDOW_DAYS));
+                b.push("SELECT CAST(SUM(n) AS BIGINT) FROM solved_counts WHERE day >= ").push_bind(solved_window_start().date_naive());
             } else {
                 b.push("SELECT CAST(SUM(n) AS BIGINT) FROM ticket_counts WHERE status IN (");
                 let mut sep = b.separated(", ");
@@ -506,6 +520,13 @@ impl Store {
         })?;
         page_of(rows, f.limit)
     }
+}
+
+/// "Recently solved" starts at midnight UTC `SOLVED_WINDOW_DAYS` days ago:
+/// whole days, so that the list and its count (kept per day) agree.
+fn solved_window_start() -> DateTime<Utc> {
+    let day = (now() - Duration::days(QueueView::SOLVED_WINDOW_DAYS)).date_naive();
+    day.and_hms_opt(0, 0, 0).map_or_else(now, |t| t.and_utc())
 }
 
 fn push_order<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, sort: Sort, solved_view: bool) {

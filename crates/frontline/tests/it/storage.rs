@@ -108,3 +108,43 @@ async fn first_deliveries(db: TestDb) {
     assert_eq!(r.json()["data"].as_array().expect("data").len(), 8, "one ticket per mail");
 }
 on_both_engines!(parallel_first_deliveries_migrate_once, first_deliveries);
+
+/// The "Recently solved" count is kept per day, not counted: it equals
+/// the tickets the view lists through solving, reopening and closing.
+async fn solved_rollup(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let customer = t.token_for(&d.cust_member).await;
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        let r =
+            t.post_json("/api/v1/tickets", &customer, &serde_json::json!({"subject": format!("Sync {n}"), "body": "It stopped."})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        ids.push(r.json()["id"].as_i64().expect("id"));
+    }
+    let solved_count = || async {
+        let counts = t.get("/api/v1/queues", &agent).await.json();
+        let count = counts.as_array().expect("counts").iter().find(|c| c["view"] == "solved").expect("solved view")["count"].as_i64();
+        let listed = t.get("/api/v1/queues/solved", &agent).await.json()["data"].as_array().expect("data").len() as i64;
+        (count.expect("count"), listed)
+    };
+    assert_eq!(solved_count().await, (0, 0));
+    for id in &ids {
+        let r = t.patch_json(&format!("/api/v1/tickets/{id}"), &agent, &serde_json::json!({"status": "solved"})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    assert_eq!(solved_count().await, (6, 6));
+    // The customer answers one (reopened), an agent closes another, and one
+    // is solved again after a reopen.
+    let r = t.post_json(&format!("/api/v1/tickets/{}/messages", ids[0]), &customer, &serde_json::json!({"body": "Still broken"})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = t.patch_json(&format!("/api/v1/tickets/{}", ids[1]), &agent, &serde_json::json!({"status": "closed"})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = t.patch_json(&format!("/api/v1/tickets/{}", ids[2]), &agent, &serde_json::json!({"status": "open"})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = t.patch_json(&format!("/api/v1/tickets/{}", ids[2]), &agent, &serde_json::json!({"status": "solved"})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(solved_count().await, (4, 4));
+}
+on_both_engines!(recently_solved_count_is_kept, solved_rollup);
