@@ -86,6 +86,7 @@ impl App {
 
     pub async fn set_notification(&self, actor: &frontline_domain::authz::Actor, kind: &str, enabled: bool) -> Result<()> {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
+        frontline_domain::validate::text("kind", kind)?;
         let audit = frontline_store::Audit {
             actor_id: (actor.user_id != 0).then_some(actor.user_id),
             action: "notification.set",
