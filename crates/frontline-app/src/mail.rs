@@ -240,7 +240,9 @@ impl App {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         let item = self.store.get_quarantine(id).await?.ok_or(DomainError::NotFound("quarantined mail"))?;
         let mail = parse(&item.raw).map_err(|e| DomainError::invalid("raw", format!("still cannot be read: {e}")))?;
-        let outcome = self.ingest_email(&mail, item.team_id).await?;
+        // Stored under the key a delivery of these bytes has, so a later redelivery is a duplicate.
+        let key = crate::ingest::mail_key(mail.message_id.as_deref(), &item.raw);
+        let outcome = self.ingest_keyed(&mail, Some(&key), item.team_id).await?;
         self.store.delete_quarantine(id).await?;
         Ok(outcome)
     }

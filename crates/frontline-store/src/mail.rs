@@ -45,7 +45,7 @@ impl Store {
         Ok(found)
     }
 
-    /// The ticket and message already stored for this Message-ID, if any.
+    /// The ticket and message already stored for this mail key (Message-ID or digest), if any.
     pub async fn message_for_mail_id(&self, message_id: &str) -> Result<Option<(i64, i64)>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as("SELECT ticket_id, id FROM messages WHERE email_message_id = $1")
             .bind(message_id)
@@ -54,12 +54,13 @@ impl Store {
     }
 
     pub async fn add_follower(&self, ticket_id: i64, user_id: i64) -> Result<(), StoreError> {
-        with_pool!(self, |p| sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(ticket_id)
-            .bind(user_id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+        with_tx!(self, |tx| {
+            sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(ticket_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        });
         Ok(())
     }
 
@@ -72,18 +73,47 @@ impl Store {
         .await)?)
     }
 
-    /// Keep a mail that could not be processed, raw, for an admin.
-    pub async fn quarantine_mail(&self, mailbox: &str, team_id: Option<i64>, raw: &[u8], error: &str) -> Result<i64, StoreError> {
-        Ok(with_pool!(self, |p| sqlx::query_scalar(
-            "INSERT INTO mail_quarantine (mailbox, team_id, raw, error, received_at) VALUES ($1, $2, $3, $4, $5) RETURNING id"
-        )
-        .bind(mailbox)
-        .bind(team_id)
-        .bind(raw)
-        .bind(error)
-        .bind(now())
-        .fetch_one(p)
-        .await)?)
+    /// Keep a mail that could not be processed, raw, for an admin: once per
+    /// `key` (the unique index decides, so parallel deliveries keep one).
+    /// Returns its id and whether this call added it.
+    pub async fn quarantine_mail(
+        &self,
+        mailbox: &str,
+        team_id: Option<i64>,
+        raw: &[u8],
+        key: &str,
+        error: &str,
+    ) -> Result<(i64, bool), StoreError> {
+        Ok(with_tx!(self, |tx| {
+            let added: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO mail_quarantine (mailbox, team_id, raw, mail_key, error, received_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (mail_key) DO NOTHING RETURNING id",
+            )
+            .bind(mailbox)
+            .bind(team_id)
+            .bind(raw)
+            .bind(key)
+            .bind(error)
+            .bind(now())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match added {
+                Some(id) => (id, true),
+                None => {
+                    let id: i64 =
+                        sqlx::query_scalar("SELECT id FROM mail_quarantine WHERE mail_key = $1").bind(key).fetch_one(&mut *tx).await?;
+                    (id, false)
+                }
+            }
+        }))
+    }
+
+    /// The quarantined mail with this key, if one is there.
+    pub async fn quarantined_with_key(&self, key: &str) -> Result<Option<i64>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar("SELECT id FROM mail_quarantine WHERE mail_key = $1")
+            .bind(key)
+            .fetch_optional(p)
+            .await)?)
     }
 
     pub async fn list_quarantine(&self, limit: i64) -> Result<Vec<QuarantinedMail>, StoreError> {
@@ -106,11 +136,9 @@ impl Store {
     }
 
     pub async fn delete_quarantine(&self, id: i64) -> Result<bool, StoreError> {
-        let n = with_pool!(self, |p| sqlx::query("DELETE FROM mail_quarantine WHERE id = $1")
-            .bind(id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let n = with_tx!(self, |tx| {
+            sqlx::query("DELETE FROM mail_quarantine WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected()
+        });
         Ok(n == 1)
     }
 }
@@ -169,16 +197,17 @@ impl Store {
     }
 
     pub async fn set_imap_state(&self, mailbox: &str, uid_validity: i64, last_uid: i64) -> Result<(), StoreError> {
-        with_pool!(self, |p| sqlx::query(
-            "INSERT INTO imap_state (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3) \
-             ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid"
-        )
-        .bind(mailbox)
-        .bind(uid_validity)
-        .bind(last_uid)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+        with_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO imap_state (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3) \
+                 ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid",
+            )
+            .bind(mailbox)
+            .bind(uid_validity)
+            .bind(last_uid)
+            .execute(&mut *tx)
+            .await?;
+        });
         Ok(())
     }
 }
