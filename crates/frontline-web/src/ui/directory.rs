@@ -184,11 +184,7 @@ pub async fn new_user(State(s): State<AppState>, PageUser(user): PageUser) -> Re
 }
 
 pub async fn create_user(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<UserForm>) -> Response {
-    let result = async {
-        checked.ok()?;
-        s.app.create_user(&user.actor(), &f.input()?).await
-    }
-    .await;
+    let result = checked.then(async { s.app.create_user(&user.actor(), &f.input()?).await }).await;
     match result {
         Ok(u) => Redirect::to(&format!("/users/{}", u.id)).into_response(),
         Err(e) => {
@@ -224,11 +220,7 @@ pub async fn update_user(
     Path(id): Path<i64>,
     Form(f, checked): Form<UserForm>,
 ) -> Response {
-    let result = async {
-        checked.ok()?;
-        s.app.update_user(&me.actor(), id, &f.input()?).await
-    }
-    .await;
+    let result = checked.then(async { s.app.update_user(&me.actor(), id, &f.input()?).await }).await;
     match result {
         Ok(_) => Redirect::to(&format!("/users/{id}")).into_response(),
         Err(e) => {
@@ -297,10 +289,7 @@ pub async fn orgs(State(s): State<AppState>, PageUser(user): PageUser, Query(p):
 }
 
 pub async fn create_org(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<OrgForm>) -> Response {
-    let result = match checked.ok() {
-        Ok(()) => s.app.create_org(&user.actor(), &f.fields()).await,
-        Err(e) => Err(e),
-    };
+    let result = checked.then(s.app.create_org(&user.actor(), &f.fields())).await;
     match result {
         Ok(o) => Redirect::to(&format!("/organizations/{}", o.id)).into_response(),
         Err(e) => {
@@ -349,10 +338,7 @@ pub async fn update_org(
     Path(id): Path<i64>,
     Form(f, checked): Form<OrgForm>,
 ) -> Response {
-    let result = match checked.ok() {
-        Ok(()) => s.app.update_org(&user.actor(), id, &f.fields()).await,
-        Err(e) => Err(e),
-    };
+    let result = checked.then(s.app.update_org(&user.actor(), id, &f.fields())).await;
     match result {
         Ok(_) => Redirect::to(&format!("/organizations/{id}")).into_response(),
         Err(e) => {
@@ -393,10 +379,7 @@ pub async fn teams(State(s): State<AppState>, PageUser(user): PageUser) -> Respo
 }
 
 pub async fn create_team(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<TeamForm>) -> Response {
-    let result = match checked.ok() {
-        Ok(()) => s.app.create_team(&user.actor(), &f.name, &f.description).await,
-        Err(e) => Err(e),
-    };
+    let result = checked.then(s.app.create_team(&user.actor(), &f.name, &f.description)).await;
     match result {
         Ok(t) => Redirect::to(&format!("/teams/{}", t.id)).into_response(),
         Err(e) => {
@@ -438,10 +421,7 @@ pub async fn update_team(
     Path(id): Path<i64>,
     Form(f, checked): Form<TeamForm>,
 ) -> Response {
-    let result = match checked.ok() {
-        Ok(()) => s.app.update_team(&user.actor(), id, &f.name, &f.description).await,
-        Err(e) => Err(e),
-    };
+    let result = checked.then(s.app.update_team(&user.actor(), id, &f.name, &f.description)).await;
     match result {
         Ok(_) => Redirect::to(&format!("/teams/{id}")).into_response(),
         Err(e) => {
@@ -499,11 +479,7 @@ pub async fn positions(State(s): State<AppState>, PageUser(user): PageUser) -> R
 }
 
 pub async fn create_position(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<PositionForm>) -> Response {
-    let result = async {
-        checked.ok()?;
-        s.app.save_position(&user.actor(), None, &f.input()?).await
-    }
-    .await;
+    let result = checked.then(async { s.app.save_position(&user.actor(), None, &f.input()?).await }).await;
     match result {
         Ok(_) => Redirect::to("/admin/positions").into_response(),
         Err(e) => {
@@ -519,11 +495,7 @@ pub async fn update_position(
     Path(id): Path<i64>,
     Form(f, checked): Form<PositionForm>,
 ) -> Response {
-    let result = async {
-        checked.ok()?;
-        s.app.save_position(&user.actor(), Some(id), &f.input()?).await
-    }
-    .await;
+    let result = checked.then(async { s.app.save_position(&user.actor(), Some(id), &f.input()?).await }).await;
     match result {
         Ok(_) => Redirect::to("/admin/positions").into_response(),
         Err(e) => {

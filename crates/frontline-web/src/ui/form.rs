@@ -24,6 +24,12 @@ impl Checked {
             Some(e) => Err(DomainError::Invalid(e).into()),
         }
     }
+
+    /// Run the use case only when the text was fit (a future does nothing until awaited).
+    pub async fn then<T>(self, use_case: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+        self.ok()?;
+        use_case.await
+    }
 }
 
 /// A urlencoded form and the verdict on its text.

@@ -131,10 +131,7 @@ pub async fn save_template(
     Path(kind): Path<String>,
     Form(f, checked): Form<TemplateForm>,
 ) -> Response {
-    let result = match checked.ok() {
-        Ok(()) => s.app.save_mail_template(&user.actor(), &kind, Some((&f.subject, &f.body))).await,
-        Err(e) => Err(e),
-    };
+    let result = checked.then(s.app.save_mail_template(&user.actor(), &kind, Some((&f.subject, &f.body)))).await;
     match result {
         Ok(()) => Redirect::to(&format!("/admin/mail#template-{kind}")).into_response(),
         Err(e) => match FormErrors::from_error(e) {

@@ -53,10 +53,7 @@ pub struct LoginForm {
 
 pub async fn login(State(s): State<AppState>, headers: HeaderMap, jar: CookieJar, Form(f, checked): Form<LoginForm>) -> Response {
     let next = safe_next(f.next);
-    let result = match checked.ok() {
-        Ok(()) => s.app.login(&f.email, &f.password, &client_ip(&headers)).await,
-        Err(e) => Err(e),
-    };
+    let result = checked.then(s.app.login(&f.email, &f.password, &client_ip(&headers))).await;
     match result {
         Ok((secret, user)) => {
             let jar = jar.add(session_cookie(secret, s.config.secure_cookies, s.app.config.session_days));

@@ -47,10 +47,7 @@ pub struct TokenForm {
 }
 
 pub async fn create_token(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<TokenForm>) -> Response {
-    let result = match checked.ok() {
-        Ok(()) => s.app.create_api_token(&user.actor(), &f.name).await,
-        Err(e) => Err(e),
-    };
+    let result = checked.then(s.app.create_api_token(&user.actor(), &f.name)).await;
     match result {
         // Rendered directly (not redirected) so the secret is never in a URL or a later page.
         Ok((_, secret)) => tokens_page(&s, user, Some(secret), String::new(), FormErrors::default()).await,
