@@ -12,7 +12,7 @@ use frontline_domain::user::{Email, Role};
 use frontline_store::attachments::NewAttachment;
 use frontline_store::tickets::{NewMessage, NewTicket, TicketChange};
 use frontline_store::users::NewUser;
-use frontline_store::{Audit, StoreError, Ticket, User};
+use frontline_store::{Audit, Ticket, User};
 use sha2::{Digest, Sha256};
 
 use crate::{App, AppError, Result};
@@ -164,25 +164,27 @@ impl App {
         self.ingest_keyed(mail, mail.message_id.as_deref(), team).await
     }
 
-    /// The answer when storing failed: a parallel delivery of the same mail
-    /// stored it first (the unique index on the key refused this one).
-    async fn stored_meanwhile(&self, e: StoreError, key: Option<&str>) -> Result<IngestOutcome> {
-        if e.is_unique_violation()
-            && let Some(key) = key
-            && let Some((ticket_id, _)) = self.store.message_for_mail_id(key).await?
-        {
-            return Ok(IngestOutcome::Duplicate { ticket_id });
-        }
-        Err(e.into())
-    }
-
     /// Take in one mail stored under `key` (see [`mail_key`]).
     pub(crate) async fn ingest_keyed(&self, mail: &InboundEmail, key: Option<&str>, team: Option<i64>) -> Result<IngestOutcome> {
-        if let Some(key) = key
-            && let Some((ticket_id, _)) = self.store.message_for_mail_id(key).await?
-        {
-            return Ok(IngestOutcome::Duplicate { ticket_id });
+        if let Some(duplicate) = self.stored_under(key).await? {
+            return Ok(duplicate);
         }
+        match self.store_mail(mail, key, team).await {
+            // Failed, yet the mail is stored under its key: a parallel delivery
+            // stored it first (the unique index on the key refused this one).
+            Err(AppError::Internal(e)) => self.stored_under(key).await?.ok_or(AppError::Internal(e)),
+            done => done,
+        }
+    }
+
+    /// The mail stored under `key` before, as a duplicate.
+    async fn stored_under(&self, key: Option<&str>) -> Result<Option<IngestOutcome>> {
+        let Some(key) = key else { return Ok(None) };
+        Ok(self.store.message_for_mail_id(key).await?.map(|(ticket_id, _)| IngestOutcome::Duplicate { ticket_id }))
+    }
+
+    /// Store a mail not seen before under `key`.
+    async fn store_mail(&self, mail: &InboundEmail, key: Option<&str>, team: Option<i64>) -> Result<IngestOutcome> {
         if self.config.is_own_address(&mail.from_email) {
             return Err(DomainError::invalid("from", format!("sent from Frontline's own address {}: a mail loop", mail.from_email)).into());
         }
@@ -227,8 +229,7 @@ impl App {
                     after.status = Status::Open;
                 }
                 let changes = ticket::diff(&before, &after);
-                let appended = self
-                    .store
+                self.store
                     .change_ticket(TicketChange {
                         ticket_id: t.id,
                         actor_id: sender.id,
@@ -248,10 +249,7 @@ impl App {
                         }),
                         notify: vec![],
                     })
-                    .await;
-                if let Err(e) = appended {
-                    return self.stored_meanwhile(e, key).await;
-                }
+                    .await?;
                 // Whoever answers our mail from elsewhere in the thread follows the ticket.
                 if by_header && sender.id != t.requester_id && sender.role.is_customer() {
                     self.store.add_follower(t.id, sender.id).await?;
@@ -281,7 +279,7 @@ impl App {
                 };
                 let notify =
                     if mail.automatic || forwarded.is_some() { vec![] } else { self.notifications(&[crate::mail::TICKET_CREATED]).await? };
-                let created = self
+                let ticket_id = self
                     .store
                     .create_ticket(&NewTicket {
                         fields,
@@ -297,11 +295,7 @@ impl App {
                         body_html: if forwarded.is_some() { None } else { mail.body_html.clone() },
                         attachments,
                     })
-                    .await;
-                let ticket_id = match created {
-                    Ok(id) => id,
-                    Err(e) => return self.stored_meanwhile(e, key).await,
-                };
+                    .await?;
                 if let Some(note) = agent_note {
                     self.internal_note(ticket_id, &sender, format!("Forwarded by {}: {note}", sender.name)).await?;
                 }

@@ -54,13 +54,12 @@ impl Store {
     }
 
     pub async fn add_follower(&self, ticket_id: i64, user_id: i64) -> Result<(), StoreError> {
-        with_tx!(self, |tx| {
-            sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(ticket_id)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-        });
+        with_pool!(self, |p| sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(ticket_id)
+            .bind(user_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -136,9 +135,11 @@ impl Store {
     }
 
     pub async fn delete_quarantine(&self, id: i64) -> Result<bool, StoreError> {
-        let n = with_tx!(self, |tx| {
-            sqlx::query("DELETE FROM mail_quarantine WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected()
-        });
+        let n = with_pool!(self, |p| sqlx::query("DELETE FROM mail_quarantine WHERE id = $1")
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 }
@@ -197,17 +198,16 @@ impl Store {
     }
 
     pub async fn set_imap_state(&self, mailbox: &str, uid_validity: i64, last_uid: i64) -> Result<(), StoreError> {
-        with_tx!(self, |tx| {
-            sqlx::query(
-                "INSERT INTO imap_state (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3) \
-                 ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid",
-            )
-            .bind(mailbox)
-            .bind(uid_validity)
-            .bind(last_uid)
-            .execute(&mut *tx)
-            .await?;
-        });
+        with_pool!(self, |p| sqlx::query(
+            "INSERT INTO imap_state (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3) \
+             ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid"
+        )
+        .bind(mailbox)
+        .bind(uid_validity)
+        .bind(last_uid)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(())
     }
 }
