@@ -74,6 +74,8 @@ impl App {
         if email.is_empty() {
             return Err(DomainError::invalid("email", "email is required").into());
         }
+        validate::text("email", &email)?;
+        validate::text("password", password)?;
         // Record first, count after: the k-th of many parallel guesses sees
         // at least k attempts, so the limit holds under concurrency.
         let attempt = self.store.record_login_attempt(&email, ip).await?;

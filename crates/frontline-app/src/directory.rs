@@ -191,11 +191,15 @@ impl App {
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        validate::text("email", email)?;
         Ok(self.store.user_by_email(&email.trim().to_lowercase()).await?)
     }
 
     pub async fn list_users(&self, actor: &Actor, filter: &UserFilter) -> Result<Page<User>> {
         authz::require(actor, Permission::ViewDirectory)?;
+        if let Some(q) = &filter.query {
+            validate::text("q", q)?;
+        }
         let mut f = filter.clone();
         f.limit = f.limit.clamp(1, 200);
         f.offset = f.offset.max(0);
@@ -220,6 +224,7 @@ impl App {
         if !taken.is_empty() {
             return Err(DomainError::conflict("domains", format!("already used by another organization: {}", taken.join(", "))).into());
         }
+        validate::text("notes", &input.notes)?;
         if input.notes.chars().count() > 5000 {
             return Err(DomainError::invalid("notes", "notes must be at most 5000 characters").into());
         }
@@ -253,12 +258,16 @@ impl App {
 
     pub async fn list_orgs(&self, actor: &Actor, query: Option<&str>, offset: i64, limit: i64) -> Result<Page<Organization>> {
         authz::require(actor, Permission::ViewDirectory)?;
+        if let Some(q) = query {
+            validate::text("q", q)?;
+        }
         Ok(self.store.list_orgs(query.filter(|q| !q.trim().is_empty()), offset.max(0), limit.clamp(1, 200)).await?)
     }
 
     pub async fn create_team(&self, actor: &Actor, name: &str, description: &str) -> Result<Team> {
         authz::require(actor, Permission::ManageTeams)?;
         let name = validate::name("name", name, 80)?;
+        validate::text("description", description)?;
         let description = description.trim();
         if description.chars().count() > 500 {
             return Err(DomainError::invalid("description", "description must be at most 500 characters").into());
@@ -276,6 +285,7 @@ impl App {
         authz::require(actor, Permission::ManageTeams)?;
         self.store.get_team(id).await?.ok_or(DomainError::NotFound("team"))?;
         let name = validate::name("name", name, 80)?;
+        validate::text("description", description)?;
         let description = description.trim();
         if description.chars().count() > 500 {
             return Err(DomainError::invalid("description", "description must be at most 500 characters").into());

@@ -13,6 +13,7 @@ use frontline_store::attachments::NewAttachment;
 use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket};
 use frontline_store::users::NewUser;
 use frontline_store::{Audit, Ticket, User};
+use sha2::{Digest, Sha256};
 
 use crate::{App, AppError, Result};
 
@@ -48,10 +49,34 @@ pub enum IngestOutcome {
     Appended {
         ticket_id: i64,
     },
-    /// The same Message-ID was stored before; nothing was written.
+    /// The same mail (by its key) was stored before; nothing was written.
     Duplicate {
         ticket_id: i64,
     },
+}
+
+/// What became of one delivered mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Stored(IngestOutcome),
+    /// Kept raw for an admin; `again` when it was already there from an
+    /// earlier delivery and nothing was written.
+    Quarantined {
+        id: i64,
+        why: String,
+        again: bool,
+    },
+}
+
+/// What a delivered mail is known by, so that each is stored once however
+/// often it arrives: its Message-ID, or, for mail without one (or that
+/// cannot be read), `sha256:` and the digest of its exact bytes. The second
+/// form can never be taken for a Message-ID, which is always in brackets.
+pub fn mail_key(message_id: Option<&str>, raw: &[u8]) -> String {
+    match message_id {
+        Some(id) => id.to_string(),
+        None => format!("sha256:{}", Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect::<String>()),
+    }
 }
 
 impl App {
@@ -98,13 +123,68 @@ impl App {
         Ok(self.store.followers(ticket.id).await?.contains(&user.id))
     }
 
-    /// Take in one mail; new tickets go to `team` (the mailbox's team), if any.
-    pub async fn ingest_email(&self, mail: &InboundEmail, team: Option<i64>) -> Result<IngestOutcome> {
-        if let Some(id) = &mail.message_id
-            && let Some((ticket_id, _)) = self.store.message_for_mail_id(id).await?
-        {
-            return Ok(IngestOutcome::Duplicate { ticket_id });
+    /// Take in one delivered mail (piped by an MTA or fetched over IMAP) with
+    /// the mail adapter's reading of it: stored, or kept in the quarantine
+    /// when it cannot be (unreadable, a loop, a deactivated sender). Either
+    /// happens once per mail key: a mail sitting in the quarantine is left
+    /// there for an admin to retry when it comes again. Errors are only the
+    /// database's, for the caller to retry later.
+    pub async fn receive_mail(
+        &self,
+        mailbox: &str,
+        team: Option<i64>,
+        raw: &[u8],
+        parsed: std::result::Result<InboundEmail, String>,
+    ) -> Result<Delivery> {
+        let key = mail_key(parsed.as_ref().ok().and_then(|m| m.message_id.as_deref()), raw);
+        if let Some(id) = self.store.quarantined_with_key(&key).await? {
+            return Ok(Delivery::Quarantined { id, why: "already in the quarantine".into(), again: true });
         }
+        let why = match parsed {
+            Ok(mail) => match self.ingest_keyed(&mail, Some(key.as_str()), team).await {
+                Ok(outcome) => return Ok(Delivery::Stored(outcome)),
+                Err(AppError::Domain(e)) => e.to_string(),
+                Err(e) => return Err(e),
+            },
+            Err(why) => why,
+        };
+        let (id, added) = self.store.quarantine_mail(mailbox, team, raw, &key, &why).await?;
+        Ok(Delivery::Quarantined { id, why, again: !added })
+    }
+
+    /// Keep raw bytes that are not a whole mail (the headers of one too large
+    /// to fetch) in the quarantine, once per content.
+    pub async fn quarantine_raw(&self, mailbox: &str, team: Option<i64>, raw: &[u8], why: &str) -> Result<i64> {
+        Ok(self.store.quarantine_mail(mailbox, team, raw, &mail_key(None, raw), why).await?.0)
+    }
+
+    /// Take in one mail known by its Message-ID (if it has one); new tickets
+    /// go to `team` (the mailbox's team), if any.
+    pub async fn ingest_email(&self, mail: &InboundEmail, team: Option<i64>) -> Result<IngestOutcome> {
+        self.ingest_keyed(mail, mail.message_id.as_deref(), team).await
+    }
+
+    /// Take in one mail stored under `key` (see [`mail_key`]).
+    pub(crate) async fn ingest_keyed(&self, mail: &InboundEmail, key: Option<&str>, team: Option<i64>) -> Result<IngestOutcome> {
+        if let Some(duplicate) = self.stored_under(key).await? {
+            return Ok(duplicate);
+        }
+        match self.store_mail(mail, key, team).await {
+            // Failed, yet the mail is stored under its key: a parallel delivery
+            // stored it first (the unique index on the key refused this one).
+            Err(AppError::Internal(e)) => self.stored_under(key).await?.ok_or(AppError::Internal(e)),
+            done => done,
+        }
+    }
+
+    /// The mail stored under `key` before, as a duplicate.
+    async fn stored_under(&self, key: Option<&str>) -> Result<Option<IngestOutcome>> {
+        let Some(key) = key else { return Ok(None) };
+        Ok(self.store.message_for_mail_id(key).await?.map(|(ticket_id, _)| IngestOutcome::Duplicate { ticket_id }))
+    }
+
+    /// Store a mail not seen before under `key`.
+    async fn store_mail(&self, mail: &InboundEmail, key: Option<&str>, team: Option<i64>) -> Result<IngestOutcome> {
         if self.config.is_own_address(&mail.from_email) {
             return Err(DomainError::invalid("from", format!("sent from Frontline's own address {}: a mail loop", mail.from_email)).into());
         }
@@ -165,7 +245,7 @@ impl App {
                             body,
                             channel: Channel::Email,
                             created_at: None,
-                            email_message_id: mail.message_id.clone(),
+                            email_message_id: key.map(str::to_string),
                             body_html: mail.body_html.clone(),
                             attachments,
                         }),
@@ -212,7 +292,7 @@ impl App {
                         body,
                         created_at: None,
                         notify,
-                        email_message_id: mail.message_id.clone(),
+                        email_message_id: key.map(str::to_string),
                         // The HTML is the agent's whole mail; the text part holds the forward.
                         body_html: if forwarded.is_some() { None } else { mail.body_html.clone() },
                         attachments,

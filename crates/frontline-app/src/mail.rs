@@ -92,6 +92,7 @@ impl App {
 
     pub async fn set_notification(&self, actor: &frontline_domain::authz::Actor, kind: &str, enabled: bool) -> Result<()> {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
+        frontline_domain::validate::text("kind", kind)?;
         let audit = frontline_store::Audit {
             actor_id: (actor.user_id != 0).then_some(actor.user_id),
             action: "notification.set",
@@ -245,7 +246,9 @@ impl App {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         let item = self.store.get_quarantine(id).await?.ok_or(DomainError::NotFound("quarantined mail"))?;
         let mail = parse(&item.raw).map_err(|e| DomainError::invalid("raw", format!("still cannot be read: {e}")))?;
-        let outcome = self.ingest_email(&mail, item.team_id).await?;
+        // Stored under the key a delivery of these bytes has, so a later redelivery is a duplicate.
+        let key = crate::ingest::mail_key(mail.message_id.as_deref(), &item.raw);
+        let outcome = self.ingest_keyed(&mail, Some(&key), item.team_id).await?;
         self.store.delete_quarantine(id).await?;
         Ok(outcome)
     }

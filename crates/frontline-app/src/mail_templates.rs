@@ -109,6 +109,8 @@ impl App {
             return Err(DomainError::invalid("kind", format!("unknown mail '{kind}'; use one of {}", KINDS.join(", "))).into());
         }
         if let Some((subject, body)) = template {
+            frontline_domain::validate::text("subject", subject)?;
+            frontline_domain::validate::text("body", body)?;
             if subject.trim().is_empty() || subject.len() > 500 {
                 return Err(DomainError::invalid("subject", "the subject template is required and at most 500 characters").into());
             }

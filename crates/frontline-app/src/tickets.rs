@@ -551,6 +551,9 @@ impl App {
     /// whatever filter they pass.
     pub async fn list_tickets(&self, actor: &Actor, mut filter: TicketFilter) -> Result<Page<Ticket>> {
         filter.limit = filter.limit.clamp(1, 100);
+        if let Some(tag) = &filter.tag {
+            frontline_domain::validate::text("tag", tag)?;
+        }
         if !authz::can(actor, Permission::ViewAllTickets) {
             authz::require(actor, Permission::UsePortal)?;
             // Filters on agent-only fields would reveal them; customers do not get them.
@@ -567,6 +570,7 @@ impl App {
 
     pub async fn search(&self, actor: &Actor, q: &str, page: i64) -> Result<Page<Ticket>> {
         authz::require(actor, Permission::ViewAllTickets)?;
+        frontline_domain::validate::text("q", q)?;
         if q.chars().count() > 200 {
             return Err(DomainError::invalid("q", "search text must be at most 200 characters").into());
         }

@@ -150,6 +150,7 @@ pub const TAG_MAX: usize = 40;
 pub const TAGS_MAX: usize = 20;
 
 pub fn parse_subject(raw: &str) -> Result<String, DomainError> {
+    crate::validate::text("subject", raw)?;
     let s = raw.trim();
     if s.is_empty() {
         return Err(DomainError::invalid("subject", "subject is required"));
@@ -161,6 +162,7 @@ pub fn parse_subject(raw: &str) -> Result<String, DomainError> {
 }
 
 pub fn parse_body(raw: &str) -> Result<String, DomainError> {
+    crate::validate::text("body", raw)?;
     let s = raw.trim();
     if s.is_empty() {
         return Err(DomainError::invalid("body", "message text is required"));
@@ -176,6 +178,7 @@ pub fn parse_body(raw: &str) -> Result<String, DomainError> {
 pub fn parse_tags<S: AsRef<str>>(raw: &[S]) -> Result<Vec<String>, DomainError> {
     let mut tags: Vec<String> = Vec::new();
     for t in raw {
+        crate::validate::text("tags", t.as_ref())?;
         let t = t.as_ref().trim().to_lowercase();
         if t.is_empty() {
             continue;

@@ -79,6 +79,7 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        crate::validate::text("email", raw)?;
         let s = raw.trim().to_lowercase();
         let bad = |m: &str| Err(DomainError::invalid("email", m.to_string()));
         if s.is_empty() {
@@ -114,6 +115,7 @@ impl Email {
 
 /// An email domain owned by an organization (example.com).
 pub fn parse_domain(raw: &str) -> Result<String, DomainError> {
+    crate::validate::text("domains", raw)?;
     let d = raw.trim().trim_start_matches('@').to_lowercase();
     let ok = d.len() <= 253
         && d.contains('.')

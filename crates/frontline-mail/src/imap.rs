@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_imap::{Client, Session};
-use frontline_app::{App, AppError};
+use frontline_app::App;
 use futures::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -241,7 +241,7 @@ async fn take_oversized<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
         frontline_domain::attachment::human_size(size as usize),
         frontline_domain::attachment::human_size(crate::MAX_MESSAGE_BYTES)
     );
-    app.store.quarantine_mail(&mb.name, mb.team_id, &header, &why).await.map_err(|e| e.to_string())?;
+    app.quarantine_raw(&mb.name, mb.team_id, &header, &why).await.map_err(|e| e.to_string())?;
     app.store.set_imap_state(&mb.name, validity, i64::from(uid)).await.map_err(|e| e.to_string())
 }
 
@@ -278,19 +278,9 @@ async fn fetch_bodies<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
 
 /// Store one message (or quarantine it) and then record it as taken.
 async fn take_one(app: &App, mb: &ImapMailbox, validity: i64, uid: u32, raw: &[u8]) -> Result<(), String> {
-    let result = match crate::inbound::parse(raw) {
-        Ok(mail) => app.ingest_email(&mail, mb.team_id).await.map(|_| ()),
-        Err(e) => Err(AppError::Domain(frontline_domain::DomainError::invalid("raw", e))),
-    };
-    match result {
-        Ok(()) => {}
-        // Nothing stored: stop here and try this message again next time.
-        Err(AppError::Internal(e)) => return Err(e),
-        // Kept raw for an admin, never dropped.
-        Err(AppError::Domain(why)) => {
-            app.store.quarantine_mail(&mb.name, mb.team_id, raw, &why.to_string()).await.map_err(|e| e.to_string())?;
-        }
-    }
+    // Stored or kept raw in the quarantine for an admin, never dropped; an
+    // error means nothing was stored: stop here and try this message again next time.
+    app.receive_mail(&mb.name, mb.team_id, raw, crate::inbound::parse(raw)).await.map_err(|e| e.to_string())?;
     app.store.set_imap_state(&mb.name, validity, i64::from(uid)).await.map_err(|e| e.to_string())
 }
 

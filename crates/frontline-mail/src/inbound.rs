@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use frontline_app::ingest::InboundEmail;
 use frontline_app::tickets::NewAttachment;
 use frontline_domain::mail::{AutomaticSigns, is_automatic};
+use frontline_domain::validate::is_forbidden_control;
 use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
 /// Sanitized HTML larger than this is not kept (the text still is).
@@ -107,6 +108,48 @@ fn ids(v: &HeaderValue<'_>) -> Vec<String> {
         .collect()
 }
 
+/// Mail text without the control characters no field keeps (a NUL from
+/// `=00` above all): such a mail is stored without them, not refused and
+/// retried forever.
+fn clean(s: &str) -> String {
+    s.chars().filter(|c| !is_forbidden_control(*c)).collect()
+}
+
+fn clean_all(list: Vec<String>) -> Vec<String> {
+    list.iter().map(|s| clean(s)).collect()
+}
+
+fn clean_person((name, address): Person) -> Person {
+    (name.map(|n| clean(&n)), clean(&address))
+}
+
+/// Every text of a parsed mail, cleaned (see [`clean`]).
+fn cleaned(m: InboundEmail) -> InboundEmail {
+    InboundEmail {
+        message_id: m.message_id.map(|id| clean(&id)),
+        in_reply_to: clean_all(m.in_reply_to),
+        references: clean_all(m.references),
+        from_name: m.from_name.map(|n| clean(&n)),
+        from_email: clean(&m.from_email),
+        cc: m.cc.into_iter().map(clean_person).collect(),
+        subject: clean(&m.subject),
+        body: clean(&m.body),
+        body_html: m.body_html.map(|h| clean(&h)),
+        attachments: m
+            .attachments
+            .into_iter()
+            .map(|a| NewAttachment {
+                filename: clean(&a.filename),
+                content_type: clean(&a.content_type),
+                content_id: a.content_id.map(|id| clean(&id)),
+                ..a
+            })
+            .collect(),
+        forwarded_from: m.forwarded_from.map(clean_person),
+        automatic: m.automatic,
+    }
+}
+
 pub fn parse(raw: &[u8]) -> Result<InboundEmail, String> {
     let msg = MessageParser::default().parse(raw).ok_or("not an email message")?;
     let from = msg.from().and_then(|a| a.first()).ok_or("the message has no From address")?;
@@ -137,7 +180,7 @@ pub fn parse(raw: &[u8]) -> Result<InboundEmail, String> {
             _ => None,
         })
         .filter(|h| !h.trim().is_empty() && h.len() <= HTML_MAX);
-    Ok(InboundEmail {
+    Ok(cleaned(InboundEmail {
         message_id: msg.message_id().map(|id| format!("<{}>", id.trim_start_matches('<').trim_end_matches('>'))),
         in_reply_to: ids(msg.in_reply_to()),
         references: ids(msg.references()),
@@ -150,7 +193,7 @@ pub fn parse(raw: &[u8]) -> Result<InboundEmail, String> {
         attachments,
         forwarded_from,
         automatic: is_automatic(&signs),
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -171,5 +214,14 @@ mod tests {
         let auto = b"From: dana@northwind.example\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\nAway.\r\n";
         assert!(super::parse(auto).expect("parse").automatic);
         assert!(super::parse(b"garbage without headers").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_removed() {
+        let raw = b"From: \"Da\x00na\" <dana@northwind.example>\r\nSubject: Web\x00hook\x07 down\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nNo=00 data=1B since\tMonday.\r\n";
+        let m = super::parse(raw).expect("parse");
+        assert_eq!(m.subject, "Webhook down");
+        assert_eq!(m.from_name.as_deref(), Some("Dana"));
+        assert_eq!(m.body.trim(), "No data since\tMonday.");
     }
 }

@@ -205,11 +205,12 @@ impl Store {
     /// Every Message-ID of a ticket's mail thread, oldest first: what we sent
     /// and what the customer's side sent us. A long thread keeps its first
     /// and its newest 99, which is what References needs in any mail client.
+    /// (Mail that came without a Message-ID is stored under its digest, which is no Message-ID.)
     pub async fn thread_mail_ids(&self, ticket_id: i64) -> Result<Vec<String>, StoreError> {
         let ids: Vec<String> = with_pool!(self, |p| {
             sqlx::query_scalar(
             "SELECT id FROM (SELECT message_id AS id, sent_at AS at FROM sent_mail WHERE ticket_id = $1 \
-             UNION ALL SELECT email_message_id AS id, created_at AS at FROM messages WHERE ticket_id = $1 AND email_message_id IS NOT NULL) thread \
+             UNION ALL SELECT email_message_id AS id, created_at AS at FROM messages WHERE ticket_id = $1 AND email_message_id LIKE '<%') thread \
              ORDER BY at, id LIMIT 10000"
         )
         .bind(ticket_id)

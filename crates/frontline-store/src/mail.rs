@@ -45,7 +45,7 @@ impl Store {
         Ok(found)
     }
 
-    /// The ticket and message already stored for this Message-ID, if any.
+    /// The ticket and message already stored for this mail key (Message-ID or digest), if any.
     pub async fn message_for_mail_id(&self, message_id: &str) -> Result<Option<(i64, i64)>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as("SELECT ticket_id, id FROM messages WHERE email_message_id = $1")
             .bind(message_id)
@@ -72,18 +72,47 @@ impl Store {
         .await)?)
     }
 
-    /// Keep a mail that could not be processed, raw, for an admin.
-    pub async fn quarantine_mail(&self, mailbox: &str, team_id: Option<i64>, raw: &[u8], error: &str) -> Result<i64, StoreError> {
-        Ok(with_writer!(self, |p| sqlx::query_scalar(
-            "INSERT INTO mail_quarantine (mailbox, team_id, raw, error, received_at) VALUES ($1, $2, $3, $4, $5) RETURNING id"
-        )
-        .bind(mailbox)
-        .bind(team_id)
-        .bind(raw)
-        .bind(error)
-        .bind(now())
-        .fetch_one(p)
-        .await)?)
+    /// Keep a mail that could not be processed, raw, for an admin: once per
+    /// `key` (the unique index decides, so parallel deliveries keep one).
+    /// Returns its id and whether this call added it.
+    pub async fn quarantine_mail(
+        &self,
+        mailbox: &str,
+        team_id: Option<i64>,
+        raw: &[u8],
+        key: &str,
+        error: &str,
+    ) -> Result<(i64, bool), StoreError> {
+        Ok(with_tx!(self, |tx| {
+            let added: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO mail_quarantine (mailbox, team_id, raw, mail_key, error, received_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (mail_key) DO NOTHING RETURNING id",
+            )
+            .bind(mailbox)
+            .bind(team_id)
+            .bind(raw)
+            .bind(key)
+            .bind(error)
+            .bind(now())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match added {
+                Some(id) => (id, true),
+                None => {
+                    let id: i64 =
+                        sqlx::query_scalar("SELECT id FROM mail_quarantine WHERE mail_key = $1").bind(key).fetch_one(&mut *tx).await?;
+                    (id, false)
+                }
+            }
+        }))
+    }
+
+    /// The quarantined mail with this key, if one is there.
+    pub async fn quarantined_with_key(&self, key: &str) -> Result<Option<i64>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar("SELECT id FROM mail_quarantine WHERE mail_key = $1")
+            .bind(key)
+            .fetch_optional(p)
+            .await)?)
     }
 
     pub async fn list_quarantine(&self, limit: i64) -> Result<Vec<QuarantinedMail>, StoreError> {

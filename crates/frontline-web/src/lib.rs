@@ -14,6 +14,7 @@ mod auth;
 mod download;
 mod error;
 mod layers;
+mod text;
 mod ui;
 
 use std::sync::Arc;

@@ -6,6 +6,7 @@ use std::io::Read;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use frontline_app::directory::{OrgFields, UserInput, system_actor};
+use frontline_app::ingest::Delivery;
 
 use crate::config::Config;
 use crate::server::open;
@@ -215,35 +216,26 @@ pub async fn mail(config: Config, cmd: MailCommand) -> u8 {
             }
         },
     };
-    let result = match frontline_mail::inbound::parse(&raw) {
-        Err(e) => Err(e),
-        Ok(mail) => match app.ingest_email(&mail, team_id).await {
-            Ok(outcome) => {
-                println!("{outcome:?}");
-                Ok(())
-            }
-            // The database failed: nothing stored, let the MTA retry.
-            Err(frontline_app::AppError::Internal(e)) => {
-                eprintln!("error: {e}");
-                app.store.close().await;
-                return EX_TEMPFAIL;
-            }
-            Err(frontline_app::AppError::Domain(e)) => Err(e.to_string()),
-        },
-    };
-    let code = match result {
-        Ok(()) => 0,
+    let parsed = frontline_mail::inbound::parse(&raw);
+    let code = match app.receive_mail(&mailbox, team_id, &raw, parsed).await {
+        Ok(Delivery::Stored(outcome)) => {
+            println!("{outcome:?}");
+            0
+        }
         // Never dropped: kept raw for an admin to look at.
-        Err(why) => match app.store.quarantine_mail(&mailbox, team_id, &raw, &why).await {
-            Ok(id) => {
-                eprintln!("quarantined as #{id}: {why}");
-                0
-            }
-            Err(e) => {
-                eprintln!("error: cannot quarantine the message: {e}");
-                EX_TEMPFAIL
-            }
-        },
+        Ok(Delivery::Quarantined { id, why, again: false }) => {
+            eprintln!("quarantined as #{id}: {why}");
+            0
+        }
+        Ok(Delivery::Quarantined { id, again: true, .. }) => {
+            println!("Duplicate: already quarantined as #{id}");
+            0
+        }
+        // The database failed: nothing stored, let the MTA retry.
+        Err(e) => {
+            eprintln!("error: {e}");
+            EX_TEMPFAIL
+        }
     };
     app.store.close().await;
     code

@@ -29,7 +29,7 @@ pub struct UserParams {
 
 /// List users.
 #[utoipa::path(get, path = "/api/v1/users", tag = "directory", params(UserParams),
-    responses((status = 200, body = UserList), (status = 403, body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = UserList), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
 pub async fn list_users(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
@@ -120,7 +120,7 @@ pub struct OrgParams {
 
 /// List customer organizations.
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "directory", params(OrgParams),
-    responses((status = 200, body = OrgList), (status = 403, body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = OrgList), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
 pub async fn list_orgs(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
@@ -301,7 +301,7 @@ pub struct AuditParams {
 
 /// The audit log of administrative changes, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "directory", params(AuditParams),
-    responses((status = 200, body = Vec<AuditDto>), (status = 403, body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = Vec<AuditDto>), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
 pub async fn audit_log(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,

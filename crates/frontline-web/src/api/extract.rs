@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 
 /// JSON body; malformed JSON, a wrong content type, unknown, missing or
-/// mistyped fields each get a 4xx naming the problem.
+/// mistyped fields, and text holding control characters each get a 4xx
+/// naming the problem.
 pub struct ApiJson<T>(pub T);
 
 /// The field named in a serde message such as "unknown field `x`".
@@ -55,6 +56,9 @@ where
                 ));
             }
         };
+        if let Some(e) = crate::text::in_json(&bytes) {
+            return Err(ApiError::invalid(&e.field, e.message));
+        }
         let value: T = serde_path_to_error::deserialize(bytes).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner().to_string();
@@ -71,7 +75,8 @@ where
     }
 }
 
-/// Query string; a value of the wrong type is a 400 naming the parameter.
+/// Query string; a value of the wrong type is a 400 naming the parameter,
+/// text holding control characters a 422 naming it.
 pub struct ApiQuery<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for ApiQuery<T>
@@ -82,6 +87,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(e) = crate::text::query_error(parts.uri.query()) {
+            return Err(ApiError::invalid(&e.field, e.message));
+        }
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
             Err(QueryRejection::FailedToDeserializeQueryString(e)) => {

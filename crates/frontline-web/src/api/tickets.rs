@@ -50,7 +50,7 @@ fn parse_opt<T>(v: Option<&str>, parse: fn(&str) -> Result<T, frontline_domain::
 
 /// List tickets, newest first, with filters and cursor pagination. Customers get only the tickets they may see.
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListParams),
-    responses((status = 200, body = TicketList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = TicketList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn list(
     State(s): State<AppState>,
@@ -247,7 +247,7 @@ pub struct PageParams {
 /// One page of a queue view.
 #[utoipa::path(get, path = "/api/v1/queues/{view}", tag = "queues",
     params(("view" = String, Path, description = "mine, tier, team, open or solved"), PageParams),
-    responses((status = 200, body = PagedTickets), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = PagedTickets), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
 pub async fn queue(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
@@ -271,7 +271,7 @@ pub struct SearchParams {
 
 /// Search tickets by number or by words in subjects and messages.
 #[utoipa::path(get, path = "/api/v1/search", tag = "tickets", params(SearchParams),
-    responses((status = 200, body = PagedTickets), (status = 403, body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = PagedTickets), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
 pub async fn search(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,

@@ -2,8 +2,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontline_app::AppError;
 use frontline_app::directory::{OrgFields, PositionInput, UserInput};
@@ -13,6 +12,7 @@ use frontline_store::users::UserFilter;
 use frontline_store::{AuditEntry, Organization, Page, Position, Team, Ticket, User};
 use serde::Deserialize;
 
+use super::form::{Form, Query};
 use super::{Chrome, FormErrors, error_response, invalid, opt_id};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -183,8 +183,8 @@ pub async fn new_user(State(s): State<AppState>, PageUser(user): PageUser) -> Re
     UserFormPage { chrome, choices, user: None, form, errors: FormErrors::default(), tickets: vec![] }.into_response()
 }
 
-pub async fn create_user(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<UserForm>) -> Response {
-    let result = async { s.app.create_user(&user.actor(), &f.input()?).await }.await;
+pub async fn create_user(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<UserForm>) -> Response {
+    let result = checked.then(async { s.app.create_user(&user.actor(), &f.input()?).await }).await;
     match result {
         Ok(u) => Redirect::to(&format!("/users/{}", u.id)).into_response(),
         Err(e) => {
@@ -214,8 +214,13 @@ pub async fn user(State(s): State<AppState>, PageUser(me): PageUser, Path(id): P
     user_page(&s, me, id, None, FormErrors::default()).await
 }
 
-pub async fn update_user(State(s): State<AppState>, PageUser(me): PageUser, Path(id): Path<i64>, Form(f): Form<UserForm>) -> Response {
-    let result = async { s.app.update_user(&me.actor(), id, &f.input()?).await }.await;
+pub async fn update_user(
+    State(s): State<AppState>,
+    PageUser(me): PageUser,
+    Path(id): Path<i64>,
+    Form(f, checked): Form<UserForm>,
+) -> Response {
+    let result = checked.then(async { s.app.update_user(&me.actor(), id, &f.input()?).await }).await;
     match result {
         Ok(_) => Redirect::to(&format!("/users/{id}")).into_response(),
         Err(e) => {
@@ -283,8 +288,9 @@ pub async fn orgs(State(s): State<AppState>, PageUser(user): PageUser, Query(p):
     .await
 }
 
-pub async fn create_org(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<OrgForm>) -> Response {
-    match s.app.create_org(&user.actor(), &f.fields()).await {
+pub async fn create_org(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<OrgForm>) -> Response {
+    let result = checked.then(s.app.create_org(&user.actor(), &f.fields())).await;
+    match result {
         Ok(o) => Redirect::to(&format!("/organizations/{}", o.id)).into_response(),
         Err(e) => {
             let errors = tryr!(FormErrors::from_error(e));
@@ -326,8 +332,14 @@ pub async fn org(State(s): State<AppState>, PageUser(user): PageUser, Path(id): 
     org_page(&s, user, id, None, FormErrors::default()).await
 }
 
-pub async fn update_org(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Form(f): Form<OrgForm>) -> Response {
-    match s.app.update_org(&user.actor(), id, &f.fields()).await {
+pub async fn update_org(
+    State(s): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    Form(f, checked): Form<OrgForm>,
+) -> Response {
+    let result = checked.then(s.app.update_org(&user.actor(), id, &f.fields())).await;
+    match result {
         Ok(_) => Redirect::to(&format!("/organizations/{id}")).into_response(),
         Err(e) => {
             let errors = tryr!(FormErrors::from_error(e));
@@ -366,8 +378,9 @@ pub async fn teams(State(s): State<AppState>, PageUser(user): PageUser) -> Respo
     teams_page(&s, user, TeamForm::default(), FormErrors::default()).await
 }
 
-pub async fn create_team(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<TeamForm>) -> Response {
-    match s.app.create_team(&user.actor(), &f.name, &f.description).await {
+pub async fn create_team(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<TeamForm>) -> Response {
+    let result = checked.then(s.app.create_team(&user.actor(), &f.name, &f.description)).await;
+    match result {
         Ok(t) => Redirect::to(&format!("/teams/{}", t.id)).into_response(),
         Err(e) => {
             let errors = tryr!(FormErrors::from_error(e));
@@ -402,8 +415,14 @@ pub async fn team(State(s): State<AppState>, PageUser(user): PageUser, Path(id):
     team_page(&s, user, id, None, FormErrors::default()).await
 }
 
-pub async fn update_team(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Form(f): Form<TeamForm>) -> Response {
-    match s.app.update_team(&user.actor(), id, &f.name, &f.description).await {
+pub async fn update_team(
+    State(s): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    Form(f, checked): Form<TeamForm>,
+) -> Response {
+    let result = checked.then(s.app.update_team(&user.actor(), id, &f.name, &f.description)).await;
+    match result {
         Ok(_) => Redirect::to(&format!("/teams/{id}")).into_response(),
         Err(e) => {
             let errors = tryr!(FormErrors::from_error(e));
@@ -459,8 +478,8 @@ pub async fn positions(State(s): State<AppState>, PageUser(user): PageUser) -> R
     positions_page(&s, user, PositionForm { tier: "1".into(), ..Default::default() }, None, FormErrors::default()).await
 }
 
-pub async fn create_position(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<PositionForm>) -> Response {
-    let result = async { s.app.save_position(&user.actor(), None, &f.input()?).await }.await;
+pub async fn create_position(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<PositionForm>) -> Response {
+    let result = checked.then(async { s.app.save_position(&user.actor(), None, &f.input()?).await }).await;
     match result {
         Ok(_) => Redirect::to("/admin/positions").into_response(),
         Err(e) => {
@@ -474,9 +493,9 @@ pub async fn update_position(
     State(s): State<AppState>,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<PositionForm>,
+    Form(f, checked): Form<PositionForm>,
 ) -> Response {
-    let result = async { s.app.save_position(&user.actor(), Some(id), &f.input()?).await }.await;
+    let result = checked.then(async { s.app.save_position(&user.actor(), Some(id), &f.input()?).await }).await;
     match result {
         Ok(_) => Redirect::to("/admin/positions").into_response(),
         Err(e) => {

@@ -2,12 +2,12 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontline_store::mail::QuarantinedMail;
 use std::collections::HashMap;
 
+use super::form::Form;
 use super::{Chrome, FormErrors, error_response, invalid};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -78,7 +78,14 @@ pub async fn show(State(s): State<AppState>, PageUser(user): PageUser) -> Respon
 }
 
 /// Checked boxes arrive as `kind=on`; unchecked ones are absent.
-pub async fn save_notifications(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<HashMap<String, String>>) -> Response {
+pub async fn save_notifications(
+    State(s): State<AppState>,
+    PageUser(user): PageUser,
+    Form(f, checked): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(e) = checked.ok() {
+        return error_response(e);
+    }
     let actor = user.actor();
     let settings = match s.app.notification_settings(&actor).await {
         Ok(v) => v,
@@ -122,9 +129,10 @@ pub async fn save_template(
     State(s): State<AppState>,
     PageUser(user): PageUser,
     Path(kind): Path<String>,
-    Form(f): Form<TemplateForm>,
+    Form(f, checked): Form<TemplateForm>,
 ) -> Response {
-    match s.app.save_mail_template(&user.actor(), &kind, Some((&f.subject, &f.body))).await {
+    let result = checked.then(s.app.save_mail_template(&user.actor(), &kind, Some((&f.subject, &f.body)))).await;
+    match result {
         Ok(()) => Redirect::to(&format!("/admin/mail#template-{kind}")).into_response(),
         Err(e) => match FormErrors::from_error(e) {
             Ok(errors) => page_editing(&s, user, errors, Some((kind, f.subject, f.body))).await,

@@ -3,6 +3,7 @@
 //! updates, and validation messages next to the fields they concern.
 
 mod directory;
+mod form;
 pub mod mail;
 mod portal;
 mod session;

@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketView};
 use frontline_domain::DomainError;
@@ -15,6 +15,7 @@ use frontline_store::tickets::TicketFilter;
 use frontline_store::{Page, Ticket, User};
 use serde::Deserialize;
 
+use super::form::Query;
 use super::upload::PostedForm;
 use super::{FormErrors, error_response, invalid};
 use crate::AppState;

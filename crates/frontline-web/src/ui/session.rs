@@ -2,13 +2,13 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
+use super::form::{Form, Query};
 use super::{FormErrors, invalid};
 use crate::AppState;
 use crate::auth::{PageUser, SESSION_COOKIE, clear_session_cookie, client_ip, session_cookie};
@@ -51,9 +51,10 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(State(s): State<AppState>, headers: HeaderMap, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
+pub async fn login(State(s): State<AppState>, headers: HeaderMap, jar: CookieJar, Form(f, checked): Form<LoginForm>) -> Response {
     let next = safe_next(f.next);
-    match s.app.login(&f.email, &f.password, &client_ip(&headers)).await {
+    let result = checked.then(s.app.login(&f.email, &f.password, &client_ip(&headers))).await;
+    match result {
         Ok((secret, user)) => {
             let jar = jar.add(session_cookie(secret, s.config.secure_cookies, s.app.config.session_days));
             let to = if !next.is_empty() {

@@ -2,12 +2,12 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontline_store::{ApiToken, User};
 use serde::Deserialize;
 
+use super::form::Form;
 use super::{Chrome, FormErrors, error_response, invalid};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -46,8 +46,9 @@ pub struct TokenForm {
     name: String,
 }
 
-pub async fn create_token(State(s): State<AppState>, PageUser(user): PageUser, Form(f): Form<TokenForm>) -> Response {
-    match s.app.create_api_token(&user.actor(), &f.name).await {
+pub async fn create_token(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<TokenForm>) -> Response {
+    let result = checked.then(s.app.create_api_token(&user.actor(), &f.name)).await;
+    match result {
         // Rendered directly (not redirected) so the secret is never in a URL or a later page.
         Ok((_, secret)) => tokens_page(&s, user, Some(secret), String::new(), FormErrors::default()).await,
         Err(e) => match FormErrors::from_error(e) {

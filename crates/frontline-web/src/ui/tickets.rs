@@ -2,8 +2,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -14,6 +13,7 @@ use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, Tic
 use frontline_store::{Page, Team, Ticket, User};
 use serde::Deserialize;
 
+use super::form::{Form, Query};
 use super::upload::PostedForm;
 use super::{Chrome, FormErrors, error_response, invalid, opt_id};
 use crate::AppState;
@@ -168,9 +168,10 @@ pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, form: P
         Ok(f) => f,
         Err(r) => return r,
     };
-    let (upload_error, files) = (form.upload_error, form.files);
+    let refused = form.refused();
+    let files = form.files;
     let result = async {
-        if let Some(e) = upload_error {
+        if let Some(e) = refused {
             return Err(frontline_domain::DomainError::Invalid(e).into());
         }
         let input = NewTicketInput {
@@ -359,9 +360,10 @@ pub async fn update_fields(
     State(s): State<AppState>,
     PageUser(user): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<FieldsForm>,
+    Form(f, checked): Form<FieldsForm>,
 ) -> Response {
     let result = async {
+        checked.ok()?;
         let patch = TicketPatch {
             subject: None,
             status: Some(f.status.clone()),

@@ -35,8 +35,14 @@ impl PostedForm {
             .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, format!("unreadable form: {e}")).into_response())
     }
 
+    /// Why the form cannot be used: the upload failed, or a text field
+    /// holds a control character.
+    pub fn refused(&self) -> Option<FieldError> {
+        self.upload_error.clone().or_else(|| crate::text::in_pairs(&self.fields))
+    }
+
     pub fn errors(&self) -> Option<FormErrors> {
-        self.upload_error.clone().map(|e| FormErrors(vec![e]))
+        self.refused().map(|e| FormErrors(vec![e]))
     }
 }
 

@@ -324,7 +324,7 @@ async fn matrix(db: TestDb) {
             let user = d.everyone().into_iter().find(|(n, _)| n == who).map(|(_, u)| u.clone()).expect("persona");
             let auth = t.token_for(&user).await;
             let admin_token = t.app.create_api_token(&d.admin.actor(), "victim").await.expect("token").0;
-            let quarantined = t.app.store.quarantine_mail("support", None, b"not a mail", "unreadable").await.expect("quarantine");
+            let quarantined = t.app.quarantine_raw("support", None, b"not a mail", "unreadable").await.expect("quarantine");
             let path = case
                 .path
                 .replace("{a}", &d.ticket_a.to_string())
@@ -383,7 +383,7 @@ async fn pages(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
     let (file_public, file_note) = files_on_ticket_a(&t, &d).await;
-    let quarantined = t.app.store.quarantine_mail("support", None, b"not a mail", "unreadable").await.expect("quarantine");
+    let quarantined = t.app.quarantine_raw("support", None, b"not a mail", "unreadable").await.expect("quarantine");
     let a = d.ticket_a.to_string();
     let b = d.ticket_b.to_string();
     let staff_pages: Vec<(String, &[&str])> = vec![
@@ -560,7 +560,7 @@ async fn pages(db: TestDb) {
         }
         // The quarantine's buttons, each on a fresh unreadable mail.
         for action in ["retry", "delete"] {
-            let q = t.app.store.quarantine_mail("support", None, b"not a mail", "unreadable").await.expect("quarantine");
+            let q = t.app.quarantine_raw("support", None, b"not a mail", "unreadable").await.expect("quarantine");
             let r = t.post_form(&format!("/admin/mail/quarantine/{q}/{action}"), &cookie, &[]).await;
             match (MAIL_ADMINS.contains(&who), action) {
                 (true, "retry") => assert_eq!(r.status, 422, "retry as {who}: {}", r.text()),

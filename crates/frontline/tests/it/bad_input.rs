@@ -131,3 +131,137 @@ async fn refused_cleanly(db: TestDb) {
     assert_eq!(r.json()["error"]["field"], "kind");
 }
 on_both_engines!(api_errors, refused_cleanly);
+
+/// A JSON error naming `field`, for text holding a control character.
+fn assert_refused(r: &frontline_testkit::TestResponse, field: &str, what: &str) {
+    assert_eq!(r.status.as_u16(), 422, "{what}: {}", r.text());
+    let e = r.json();
+    assert_eq!(e["error"]["code"], "invalid_field", "{what}: {e}");
+    assert_eq!(e["error"]["field"], field, "{what}: {e}");
+    assert!(e["error"]["message"].as_str().unwrap_or("").contains("control characters"), "{what}: {e}");
+}
+
+async fn count(t: &TestApp, auth: &frontline_testkit::Auth, path: &str) -> usize {
+    let v = t.get(path, auth).await.json();
+    v.get("data").unwrap_or(&v).as_array().map(Vec::len).unwrap_or_else(|| panic!("{path}: {v}"))
+}
+
+/// NUL and other control characters are refused alike on both engines
+/// (PostgreSQL's text cannot hold NUL, SQLite's can), with the field named,
+/// wherever text comes in: JSON, query strings, path segments, forms and
+/// the sign-in form. Nothing is written.
+async fn control_characters(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let admin = t.token_for(&d.admin).await;
+    let nul = "Export\u{0} fails";
+    let tickets = count_tickets(&t, &agent).await;
+    let users = count(&t, &admin, "/api/v1/users").await;
+    let orgs = count(&t, &admin, "/api/v1/organizations").await;
+    let messages_path = format!("/api/v1/tickets/{}/messages", d.ticket_a);
+    let messages = count(&t, &agent, &messages_path).await;
+
+    // JSON bodies.
+    let ticket =
+        |subject: &str, body: &str, tag: &str| json!({"subject": subject, "body": body, "requester_id": d.cust_member.id, "tags": [tag]});
+    let r = t.post_json("/api/v1/tickets", &agent, &ticket(nul, "body", "ok")).await;
+    assert_refused(&r, "subject", "subject");
+    let r = t.post_json("/api/v1/tickets", &agent, &ticket("Subject", "line\u{0}", "ok")).await;
+    assert_refused(&r, "body", "body");
+    let r = t.post_json("/api/v1/tickets", &agent, &ticket("Subject", "body", "billing\u{0}")).await;
+    assert_refused(&r, "tags[0]", "tag");
+    let r = t.post_json("/api/v1/tickets", &agent, &ticket("Escape \u{1b}[31m", "body", "ok")).await;
+    assert_refused(&r, "subject", "an escape sequence");
+    let r = t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_a), &agent, &json!({"subject": nul})).await;
+    assert_refused(&r, "subject", "subject edit");
+    let r = t.post_json(&messages_path, &agent, &json!({"kind": "public", "body": nul})).await;
+    assert_refused(&r, "body", "reply");
+    let user = |name: &str, email: &str, password: &str| json!({"name": name, "email": email, "role": "agent", "password": password});
+    let r = t.post_json("/api/v1/users", &admin, &user(nul, "new.agent@acme.example", "long enough password")).await;
+    assert_refused(&r, "name", "user name");
+    let r = t.post_json("/api/v1/users", &admin, &user("New Agent", "new\u{0}@acme.example", "long enough password")).await;
+    assert_refused(&r, "email", "user email");
+    let r = t.post_json("/api/v1/users", &admin, &user("New Agent", "new.agent@acme.example", "long enough\u{0}password")).await;
+    assert_refused(&r, "password", "password");
+    let r = t.post_json("/api/v1/organizations", &admin, &json!({"name": nul, "domains": ["nul.example"]})).await;
+    assert_refused(&r, "name", "organization name");
+    let r = t.post_json("/api/v1/organizations", &admin, &json!({"name": "Nul Inc", "notes": "a\u{0}b"})).await;
+    assert_refused(&r, "notes", "organization notes");
+
+    // Query strings and path segments.
+    for (path, field) in [
+        ("/api/v1/search?q=export%00", "q"),
+        ("/api/v1/tickets?tag=billing%00", "tag"),
+        ("/api/v1/tickets?status=open%00", "status"),
+        ("/api/v1/users?q=dana%00", "q"),
+        ("/api/v1/organizations?q=north%00", "q"),
+    ] {
+        assert_refused(&t.get(path, &agent).await, field, path);
+    }
+    let r = t.json(Method::PUT, "/api/v1/mail/notifications/ticket_created%00", &admin, &json!({"enabled": false})).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"]["field"], "kind");
+    let r = t.get("/api/v1/queues/mine%00", &agent).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+
+    // Forms: the page comes back with the message next to the field and what was typed.
+    let r = t
+        .post_form("/login", &frontline_testkit::Auth::None, &[("email", "dana\u{0}@northwind.example"), ("password", "whatever it is")])
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("email must not contain control characters"), "{}", r.text());
+    let r = t
+        .post_form("/login", &frontline_testkit::Auth::None, &[("email", d.agent.email.as_str()), ("password", "correct\u{0}horse")])
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("password must not contain control characters"), "{}", r.text());
+    assert!(r.text().contains(&d.agent.email), "the typed email is kept");
+    let cookie = t.login(&d.agent.email).await;
+    let r = t
+        .post_form(
+            "/tickets",
+            &cookie,
+            &[
+                ("requester_email", d.cust_member.email.as_str()),
+                ("subject", nul),
+                ("body", "Keep what I typed"),
+                ("priority", "normal"),
+                ("ticket_type", "question"),
+                ("tier", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("subject must not contain control characters") && r.text().contains("Keep what I typed"), "{}", r.text());
+    let r = t.post_form(&format!("/tickets/{}/reply", d.ticket_a), &cookie, &[("body", nul), ("kind", "public")]).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("body must not contain control characters"), "{}", r.text());
+    let r = t.get("/search?q=export%00", &cookie).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("q must not contain control characters"), "{}", r.text());
+    let admin_cookie = t.login(&d.admin.email).await;
+    let r = t.post_form("/organizations", &admin_cookie, &[("name", nul), ("domains", "nul.example")]).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("name must not contain control characters") && r.text().contains("nul.example"), "{}", r.text());
+    let r = t.post_form("/users", &admin_cookie, &[("email", "new.agent@acme.example"), ("name", nul), ("role", "agent")]).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("name must not contain control characters"), "{}", r.text());
+    let customer = t.login(&d.cust_member.email).await;
+    let r = t.post_form("/portal/tickets", &customer, &[("subject", "Portal"), ("body", nul)]).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("body must not contain control characters"), "{}", r.text());
+
+    // Tabs and line breaks are text.
+    let r = t.post_json("/api/v1/tickets", &agent, &ticket("Tab\there", "line one\r\nline two", "ok")).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+
+    // Nothing of the refused input was written.
+    assert_eq!(count_tickets(&t, &agent).await, tickets + 1);
+    assert_eq!(count(&t, &admin, "/api/v1/users").await, users);
+    assert_eq!(count(&t, &admin, "/api/v1/organizations").await, orgs);
+    assert_eq!(count(&t, &agent, &messages_path).await, messages);
+    let v = t.get(&format!("/api/v1/tickets/{}", d.ticket_a), &agent).await.json();
+    assert!(!v["subject"].as_str().unwrap_or_default().contains('\u{0}'), "{v}");
+}
+on_both_engines!(control_characters_refused, control_characters);

@@ -109,3 +109,25 @@ async fn oversized(db: TestDb) {
     assert_eq!(t.app.store.imap_state("support").await.expect("state").map(|s| s.1), Some(3));
 }
 on_both_engines!(imap_oversized, oversized);
+
+/// After a UIDVALIDITY change everything is read again: mail without a
+/// Message-ID is recognized by its bytes, and unreadable mail that sits in
+/// the quarantine is not kept a second time.
+async fn reread_without_message_id(db: TestDb) {
+    let Some(mut server) = ImapServer::start("imap::reread_without_message_id").await else { return };
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let mb = server.mailbox();
+    server.deliver(b"From: Raj <raj@northwind.example>\r\nSubject: No id over IMAP\r\n\r\nThe feed is empty.\r\n");
+    server.deliver(b"no headers at all, just noise");
+    assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 2);
+    let (validity, _) = t.app.store.imap_state("support").await.expect("state").expect("progress saved");
+    t.app.store.set_imap_state("support", validity + 1, 0).await.expect("reset");
+    assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 2, "both read again");
+    let tickets = t.get("/api/v1/tickets?limit=100", &agent).await.json();
+    let stored = tickets["data"].as_array().expect("tickets").iter().filter(|t| t["subject"] == "No id over IMAP").count();
+    assert_eq!(stored, 1, "{tickets}");
+    assert_eq!(t.app.store.list_quarantine(10).await.expect("quarantine").len(), 1);
+}
+on_both_engines!(imap_reread_without_message_id, reread_without_message_id);

@@ -159,10 +159,12 @@ async fn mail_in(db: TestDb) {
             "support",
             Some(d.team),
             b"From: ops@northwind.example\r\nSubject: Retry me\r\nMessage-ID: <retry-1@northwind.example>\r\n\r\nHello\r\n",
+            "<retry-1@northwind.example>",
             "was broken",
         )
         .await
-        .expect("q");
+        .expect("q")
+        .0;
     let r = t.post_json(&format!("/api/v1/mail/quarantine/{fixed}/retry"), &admin, &serde_json::json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["outcome"], "created");
@@ -206,3 +208,84 @@ fn first_mail_into_a_new_database() {
     let (code, out) = ingest(&url, raw);
     assert!(code == 0 && out.contains("Duplicate"), "{out}");
 }
+
+/// Tickets whose subject is exactly `subject`.
+async fn with_subject(t: &TestApp, auth: &frontline_testkit::Auth, subject: &str) -> usize {
+    let v = t.get("/api/v1/tickets?limit=100", auth).await.json();
+    v["data"].as_array().expect("tickets").iter().filter(|t| t["subject"] == subject).count()
+}
+
+/// A mail with NUL bytes (a raw one in the subject, `=00` in the
+/// quoted-printable body) is stored without them, on both engines, rather
+/// than refused by PostgreSQL and retried by the MTA forever.
+async fn control_characters(db: TestDb) {
+    let url = db.url.clone();
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let raw = b"From: Dana <dana@northwind.example>\r\nSubject: Export\x00 fails\r\nMessage-ID: <nul-1@northwind.example>\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nThe export=00 stops=07 at row 12.\r\n";
+    let (code, out) = ingest(&url, raw);
+    assert_eq!(code, 0, "{out}");
+    let id = created_id(&out);
+    assert_eq!(t.get(&format!("/api/v1/tickets/{id}"), &agent).await.json()["subject"], "Export fails");
+    let messages = t.get(&format!("/api/v1/tickets/{id}/messages"), &agent).await.json();
+    assert_eq!(messages[0]["body"], "The export stops at row 12.", "{messages}");
+}
+on_both_engines!(pipe_control_characters, control_characters);
+
+/// Mail without a Message-ID, and quarantined mail, is kept once however
+/// often it is delivered, also when two deliveries run at the same time.
+async fn delivered_again(db: TestDb) {
+    let url = db.url.clone();
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let admin = t.token_for(&d.admin).await;
+    let quarantine = || async { t.get("/api/v1/mail/quarantine", &admin).await.json().as_array().expect("quarantine").clone() };
+
+    // No Message-ID: known by the digest of its bytes.
+    let raw = b"From: dana@northwind.example\r\nSubject: No id here\r\n\r\nThe export is empty.\r\n";
+    let (code, out) = ingest(&url, raw);
+    assert!(code == 0 && out.contains("Created"), "{out}");
+    let (code, out) = ingest(&url, raw);
+    assert!(code == 0 && out.contains("Duplicate"), "{out}");
+    assert_eq!(with_subject(&t, &agent, "No id here").await, 1);
+
+    // Unreadable mail is quarantined once.
+    for _ in 0..2 {
+        let (code, out) = ingest(&url, &fixture("garbage.eml"));
+        assert_eq!(code, 0, "{out}");
+    }
+    assert_eq!(quarantine().await.len(), 1, "one quarantine entry");
+
+    // Two deliveries of the same mail at the same time: one ticket.
+    let raw = b"From: dana@northwind.example\r\nSubject: Twice at once\r\n\r\nSent once, delivered twice.\r\n";
+    let outs: Vec<(i32, String)> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..2).map(|_| s.spawn(|| ingest(&url, raw))).collect();
+        runs.into_iter().map(|r| r.join().expect("pipe")).collect()
+    });
+    assert!(outs.iter().all(|(code, _)| *code == 0), "{outs:?}");
+    assert_eq!(outs.iter().filter(|(_, out)| out.contains("Created")).count(), 1, "{outs:?}");
+    assert_eq!(with_subject(&t, &agent, "Twice at once").await, 1);
+
+    // A deactivated customer's mail waits in the quarantine, once...
+    let member = format!("/api/v1/users/{}", d.cust_member.id);
+    assert_eq!(t.patch_json(&member, &admin, &serde_json::json!({"active": false})).await.status, 200);
+    let raw = format!("From: {}\r\nSubject: While away\r\n\r\nPlease call me back.\r\n", d.cust_member.email);
+    let (code, out) = ingest(&url, raw.as_bytes());
+    assert!(code == 0 && out.contains("quarantined"), "{out}");
+    let (code, out) = ingest(&url, raw.as_bytes());
+    assert!(code == 0 && out.contains("Duplicate"), "{out}");
+    let held = quarantine().await;
+    assert_eq!(held.len(), 2, "{held:?}");
+    // ...is retried by an admin once the account is back, and a later delivery is a duplicate.
+    assert_eq!(t.patch_json(&member, &admin, &serde_json::json!({"active": true})).await.status, 200);
+    let id = held[0]["id"].as_i64().expect("id");
+    let r = t.post_json(&format!("/api/v1/mail/quarantine/{id}/retry"), &admin, &serde_json::json!({})).await;
+    assert_eq!((r.status.as_u16(), r.json()["outcome"].as_str()), (200, Some("created")), "{}", r.text());
+    let (code, out) = ingest(&url, raw.as_bytes());
+    assert!(code == 0 && out.contains("Duplicate"), "{out}");
+    assert_eq!(with_subject(&t, &agent, "While away").await, 1);
+    assert_eq!(quarantine().await.len(), 1, "only the unreadable mail is left");
+}
+on_both_engines!(pipe_delivered_again, delivered_again);
