@@ -168,6 +168,7 @@ impl App {
                             attachments,
                         }),
                         notify: vec![],
+                        idempotency: None,
                     })
                     .await?;
                 // Whoever answers our mail from elsewhere in the thread follows the ticket.
@@ -214,6 +215,7 @@ impl App {
                         // The HTML is the agent's whole mail; the text part holds the forward.
                         body_html: if forwarded.is_some() { None } else { mail.body_html.clone() },
                         attachments,
+                        idempotency: None,
                     })
                     .await?;
                 if let Some(note) = agent_note {
@@ -291,6 +293,7 @@ impl App {
                     attachments: vec![],
                 }),
                 notify: vec![],
+                idempotency: None,
             })
             .await?;
         Ok(())

@@ -5,16 +5,20 @@
 
 mod api;
 mod authz;
+mod backup;
 mod bad_input;
 mod browser;
 mod cli;
+mod durability;
 mod fixtures;
+mod idempotency;
 mod imap;
 mod jobs;
 mod mail;
 mod mail_bench;
 mod mail_files;
 mod mail_in;
+mod process;
 mod schema;
 mod tls;
 mod ui;
