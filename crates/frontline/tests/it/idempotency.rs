@@ -15,8 +15,11 @@ async fn keyed(t: &TestApp, method: Method, path: &str, auth: &Auth, key: &[u8],
         .header(header::HOST, "frontline.test")
         .header(header::CONTENT_TYPE, "application/json")
         .header("idempotency-key", axum::http::HeaderValue::from_bytes(key).expect("header value"));
-    if let Auth::Token(tok) = auth {
-        b = b.header(header::AUTHORIZATION, format!("Bearer {tok}"));
+    match auth {
+        Auth::Token(tok) => b = b.header(header::AUTHORIZATION, format!("Bearer {tok}")),
+        // The browser's own fetch, as the CSRF check wants it.
+        Auth::Cookie(c) => b = b.header(header::COOKIE, c).header("sec-fetch-site", "same-origin"),
+        Auth::None => {}
     }
     t.send(b.body(Body::from(body.to_string())).expect("request")).await
 }
@@ -121,6 +124,8 @@ async fn header_is_checked(db: TestDb) {
         assert!(op["responses"]["409"].is_object() && op["responses"]["422"].is_object(), "{method} {path}");
     }
     assert!(!names(&doc["paths"]["/api/v1/tickets"]["get"]).contains(&"Idempotency-Key".to_string()));
+    let page = t.get("/api/docs", &Auth::None).await;
+    assert!(page.text().contains("Idempotency-Key"), "the API reference page explains the header");
 }
 on_both_engines!(key_header, header_is_checked);
 
@@ -169,6 +174,18 @@ async fn keys_are_per_token(db: TestDb) {
     .await;
     assert_eq!((ra.status.as_u16(), rb.status.as_u16()), (201, 201), "{} {}", ra.text(), rb.text());
     assert_ne!(ra.json()["id"], rb.json()["id"]);
+
+    // Signed-in users (the web app calling the API) have keys of their own too.
+    let agent = t.login("agent@vendor.example").await;
+    let manager = t.login("manager@vendor.example").await;
+    let body = |s: &str| json!({"subject": s, "body": "x", "requester_id": desk.cust_member.id});
+    let ra = keyed(&t, Method::POST, "/api/v1/tickets", &agent, b"shared", &body("Agent's")).await;
+    let rm = keyed(&t, Method::POST, "/api/v1/tickets", &manager, b"shared", &body("Manager's")).await;
+    assert_eq!((ra.status.as_u16(), rm.status.as_u16()), (201, 201), "{} {}", ra.text(), rm.text());
+    // The same user's second session shares them: the key is the user's.
+    let again = t.login("agent@vendor.example").await;
+    let r = keyed(&t, Method::POST, "/api/v1/tickets", &again, b"shared", &body("Agent's")).await;
+    assert_eq!((r.status.as_u16(), r.json()), (201, ra.json()));
 }
 on_both_engines!(per_token, keys_are_per_token);
 
