@@ -115,9 +115,17 @@ pub fn fingerprint(method: &Method, path_and_query: &str, body: &[u8]) -> String
     hex(&h.finalize())
 }
 
+fn key_error(status: StatusCode, code: &'static str, message: &str) -> Response {
+    ApiError::new(status, code, message, Some(HEADER.into())).into_response()
+}
+
+fn internal_response() -> Response {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side", None).into_response()
+}
+
 fn internal(e: StoreError) -> Response {
     tracing::error!(error = %e, "idempotency key store failed");
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side", None).into_response()
+    internal_response()
 }
 
 /// Gives the key back if the attempt is cut off (client gone, panic)
@@ -175,22 +183,18 @@ pub async fn layer(State(st): State<KeyState>, req: Request, next: Next) -> Resp
         Ok(Begin::Rebuild { mark, resource_id }) => (mark, Idempotency::Committed(resource_id)),
         Ok(Begin::Replay { status, body }) => return replay(status, body),
         Ok(Begin::InProgress) => {
-            return ApiError::new(
+            return key_error(
                 StatusCode::CONFLICT,
                 "idempotency_key_in_progress",
                 "a request with this Idempotency-Key is still being processed; retry in a moment",
-                Some(HEADER.into()),
-            )
-            .into_response();
+            );
         }
         Ok(Begin::Mismatch) => {
-            return ApiError::new(
+            return key_error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
                 "this Idempotency-Key was used for a different request (method, path or body); use a new key for a new request",
-                Some(HEADER.into()),
-            )
-            .into_response();
+            );
         }
     };
     let mut release = Release { store: store.clone(), mark: Some(mark.clone()) };
@@ -201,7 +205,8 @@ pub async fn layer(State(st): State<KeyState>, req: Request, next: Next) -> Resp
         Ok(b) => b,
         Err(e) => {
             tracing::error!(error = %e, "could not read an answer to store it");
-            return internal_after_run(release);
+            drop(release);
+            return internal_response();
         }
     };
     let stored = match std::str::from_utf8(&bytes) {
@@ -215,11 +220,6 @@ pub async fn layer(State(st): State<KeyState>, req: Request, next: Next) -> Resp
     }
     head.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(head, Body::from(bytes))
-}
-
-fn internal_after_run(release: Release) -> Response {
-    drop(release);
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side", None).into_response()
 }
 
 fn replay(status: u16, body: String) -> Response {

@@ -160,7 +160,7 @@ fn shown_url(url: &str) -> String {
 /// `frontline backup`: an online copy of a SQLite database.
 pub async fn backup(config: Config, to: &std::path::Path, force: bool) -> anyhow::Result<()> {
     let url = config.database_url()?;
-    let Some(_) = frontline_store::backup::sqlite_path(&url) else {
+    let Some(db) = frontline_store::backup::sqlite_path(&url) else {
         anyhow::bail!(
             "this Frontline runs on PostgreSQL; back it up with pg_dump (give the password through PGPASSWORD or ~/.pgpass):\n  \
              pg_dump --format=custom --file '{}' {}",
@@ -168,6 +168,8 @@ pub async fn backup(config: Config, to: &std::path::Path, force: bool) -> anyhow
             shown_url(&url)
         );
     };
+    // Opening would create an empty database: say what is wrong instead.
+    anyhow::ensure!(db.is_file(), "there is no database at {}", db.display());
     // No migration: a backup must not change the database it copies.
     let store = frontline_store::Store::connect(&url, 2).await.context("cannot open the database")?;
     let result = store.backup_sqlite(to, force).await;

@@ -59,6 +59,11 @@ async fn backup_and_restore(db: TestDb) {
         return;
     }
 
+    // Nothing to back up yet: said so, and no empty database made.
+    let out = frontline(&db.url, &["backup", "--to", &file_str]);
+    assert!(!out.status.success() && stderr(&out).contains("there is no database at"), "{}", stderr(&out));
+    assert!(!file.exists());
+
     let token = admin_token(&db.url);
     let server = Server::start(&db.url).await;
     let acked = Arc::new(Mutex::new(Vec::new()));
