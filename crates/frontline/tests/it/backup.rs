@@ -29,6 +29,13 @@ async fn writer(base: String, token: String, n: usize, acked: Arc<Mutex<Vec<i64>
     }
 }
 
+/// Change a copied backup file (to make it look older or newer).
+async fn edit(file: &std::path::Path, sql: &'static str) {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display())).await.expect("open copy");
+    sqlx::query(sql).execute(&pool).await.expect("edit copy");
+    pool.close().await;
+}
+
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -126,6 +133,34 @@ async fn backup_and_restore(db: TestDb) {
     let refused = restore(junk.to_str().expect("path"));
     assert!(!refused.status.success());
     assert!(stderr(&refused).contains("is not a Frontline backup"), "{}", stderr(&refused));
+    // A backup from a newer Frontline is refused; an older one is migrated.
+    let newer = dir.path().join("newer.db");
+    let older = dir.path().join("older.db");
+    std::fs::copy(&file, &newer).expect("copy");
+    std::fs::copy(&file, &older).expect("copy");
+    edit(
+        &newer,
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+         VALUES (9999, 'future', CURRENT_TIMESTAMP, TRUE, x'00', 0)",
+    )
+    .await;
+    let refused = restore(newer.to_str().expect("path"));
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("made by a newer Frontline (migration 9999)"), "{}", stderr(&refused));
+    edit(&older, "DROP TABLE idempotency_keys").await;
+    edit(&older, "DELETE FROM _sqlx_migrations WHERE version = 9").await;
+    let older_dir = tempfile::tempdir().expect("older");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_frontline"))
+        .args(["--data-dir", older_dir.path().to_str().expect("path"), "restore", "--from", older.to_str().expect("path")])
+        .output()
+        .expect("restore older");
+    ok(&out);
+    let pool =
+        sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", older_dir.path().join("frontline.db").display())).await.expect("open");
+    let keys: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys").fetch_one(&pool).await.expect("migrated to the newest schema");
+    assert_eq!(keys, 0);
+    pool.close().await;
     drop(server);
 
     // Into a fresh data folder, then served: the API has those tickets.
