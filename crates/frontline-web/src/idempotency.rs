@@ -54,6 +54,11 @@ impl Idempotency {
     }
 }
 
+/// Set by a handler on an answer that must not be stored (it carries a
+/// secret): the key is released, so a retry runs again.
+#[derive(Debug, Clone, Copy)]
+pub struct NotStored;
+
 #[derive(Clone)]
 pub struct KeyState {
     pub app: AppState,
@@ -209,9 +214,10 @@ pub async fn layer(State(st): State<KeyState>, req: Request, next: Next) -> Resp
             return internal_response();
         }
     };
+    let keep = head.status.as_u16() < 500 && head.extensions.get::<NotStored>().is_none();
     let stored = match std::str::from_utf8(&bytes) {
-        Ok(text) if head.status.as_u16() < 500 => store.finish_idempotent(&mark, head.status.as_u16(), text).await,
-        // A failure on our side is not the answer to keep: the client may retry.
+        Ok(text) if keep => store.finish_idempotent(&mark, head.status.as_u16(), text).await,
+        // A failure on our side, or a secret, is not an answer to keep: the client may retry.
         _ => store.abandon_idempotent(&mark).await,
     };
     release.mark = None;

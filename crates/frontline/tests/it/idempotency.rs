@@ -189,6 +189,21 @@ async fn keys_are_per_token(db: TestDb) {
 }
 on_both_engines!(per_token, keys_are_per_token);
 
+async fn secrets_are_not_stored(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let desk = Desk::new(&t).await;
+    let agent = t.token_for(&desk.agent).await;
+    let r = keyed(&t, Method::POST, "/api/v1/tokens", &agent, b"new-token", &json!({"name": "ci"})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let secret = r.json()["token"].as_str().expect("secret").to_string();
+    // Not kept to replay (the table would hold it readable): a retry makes another token.
+    let again = keyed(&t, Method::POST, "/api/v1/tokens", &agent, b"new-token", &json!({"name": "ci"})).await;
+    assert_eq!(again.status, 201);
+    assert!(again.headers.get("idempotent-replayed").is_none());
+    assert_ne!(again.json()["token"].as_str(), Some(secret.as_str()));
+}
+on_both_engines!(secrets, secrets_are_not_stored);
+
 /// Make every stored key look `hours` old.
 async fn age_keys(db: &TestDb, hours: i64) {
     let at = chrono::Utc::now() - chrono::Duration::hours(hours);
