@@ -250,6 +250,7 @@ impl App {
                             attachments,
                         }),
                         decide: &decide,
+                        idempotency: None,
                     })
                     .await?;
                 // Whoever answers our mail from elsewhere in the thread follows the ticket.
@@ -296,6 +297,7 @@ impl App {
                         // The HTML is the agent's whole mail; the text part holds the forward.
                         body_html: if forwarded.is_some() { None } else { mail.body_html.clone() },
                         attachments,
+                        idempotency: None,
                     })
                     .await?;
                 if let Some(note) = agent_note {
@@ -369,6 +371,7 @@ impl App {
                     attachments: vec![],
                 }),
                 decide: &unchanged,
+                idempotency: None,
             })
             .await?;
         Ok(())

@@ -18,6 +18,9 @@ use tokio::task::JoinSet;
 use crate::{App, AppError, Result};
 
 pub const PURGE_EXPIRED: &str = "housekeeping.purge_expired";
+/// How long an API Idempotency-Key is remembered (at least 24 hours, as
+/// clients are promised; purged by the hourly housekeeping after that).
+pub const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
 
 /// How the runner runs: from `AppConfig`.
 #[derive(Debug, Clone)]
@@ -55,6 +58,8 @@ impl App {
             PURGE_EXPIRED => {
                 let n = self.store.purge_expired().await?;
                 tracing::info!(removed = n, "purged expired sessions and sign-in attempts");
+                let keys = self.store.purge_idempotency_keys(frontline_store::now() - IDEMPOTENCY_RETENTION).await?;
+                tracing::info!(removed = keys, "purged idempotency keys older than 24 hours");
                 Ok(None)
             }
             frontline_store::jobs::NOTIFY => self.run_notify(job).await,

@@ -8,6 +8,7 @@ use frontline_domain::queue::{QueueView, Sort};
 use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::user::{Email, Role};
 pub use frontline_store::attachments::{Attachment, NewAttachment};
+use frontline_store::idempotency::IdempotencyMark;
 use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket, QueueQuery, TicketFilter};
 use frontline_store::users::NewUser;
 use frontline_store::{Message, Page, Ticket, TicketEvent, User};
@@ -269,6 +270,17 @@ impl App {
     }
 
     pub async fn create_ticket(&self, actor: &Actor, input: &NewTicketInput, channel: Channel) -> Result<Ticket> {
+        self.create_ticket_keyed(actor, input, channel, None).await
+    }
+
+    /// `create_ticket` under an API request's Idempotency-Key, marked in the ticket's transaction.
+    pub async fn create_ticket_keyed(
+        &self,
+        actor: &Actor,
+        input: &NewTicketInput,
+        channel: Channel,
+        idempotency: Option<IdempotencyMark>,
+    ) -> Result<Ticket> {
         let is_customer = actor.role.is_customer();
         if is_customer {
             authz::require(actor, Permission::UsePortal)?;
@@ -330,6 +342,7 @@ impl App {
                 email_message_id: None,
                 body_html: None,
                 attachments,
+                idempotency,
             })
             .await?;
         Ok(self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?)
@@ -391,6 +404,17 @@ impl App {
     }
 
     pub async fn update_ticket(&self, actor: &Actor, id: i64, patch: &TicketPatch) -> Result<Ticket> {
+        self.update_ticket_keyed(actor, id, patch, None).await
+    }
+
+    /// `update_ticket` under an API request's Idempotency-Key, marked in the change's transaction.
+    pub async fn update_ticket_keyed(
+        &self,
+        actor: &Actor,
+        id: i64,
+        patch: &TicketPatch,
+        idempotency: Option<IdempotencyMark>,
+    ) -> Result<Ticket> {
         let current = self.load_visible(actor, id).await?;
         authz::require(actor, Permission::WorkTickets)?;
         let checked = self.check_patch(&current, patch).await?;
@@ -409,6 +433,7 @@ impl App {
                 expected_version: patch.expected_version,
                 message: None,
                 decide: &decide,
+                idempotency,
             })
             .await?;
         Ok(self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?)
@@ -419,6 +444,11 @@ impl App {
     /// reopen, the status chosen with it) is decided on the ticket as it is
     /// when the message is written.
     pub async fn reply(&self, actor: &Actor, id: i64, input: &ReplyInput) -> Result<Message> {
+        self.reply_keyed(actor, id, input, None).await
+    }
+
+    /// `reply` under an API request's Idempotency-Key, marked in the reply's transaction.
+    pub async fn reply_keyed(&self, actor: &Actor, id: i64, input: &ReplyInput, idempotency: Option<IdempotencyMark>) -> Result<Message> {
         let current = self.load_visible(actor, id).await?;
         let attachments = self.clean_uploads(&input.attachments)?;
         let body = if input.body.trim().is_empty() && !attachments.is_empty() {
@@ -483,10 +513,21 @@ impl App {
                     attachments,
                 }),
                 decide: &decide,
+                idempotency,
             })
             .await?
             .ok_or_else(|| crate::AppError::internal("reply was not stored"))?;
         self.store.get_message(message_id).await?.ok_or_else(|| crate::AppError::internal("reply vanished"))
+    }
+
+    /// One message of a ticket the actor may see (internal notes only for staff).
+    pub async fn message(&self, actor: &Actor, id: i64) -> Result<Message> {
+        let message = self.store.get_message(id).await?.ok_or(DomainError::NotFound("message"))?;
+        self.load_visible(actor, message.ticket_id).await?;
+        if message.kind == MessageKind::Internal && !authz::can(actor, Permission::ViewInternal) {
+            return Err(DomainError::NotFound("message").into());
+        }
+        Ok(message)
     }
 
     /// Uploaded files with safe names and types, within the size limits.

@@ -700,6 +700,7 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
             email_message_id: None,
             body_html: None,
             attachments: vec![],
+            idempotency: None,
         })
         .await?;
     let mut at = start;
@@ -725,6 +726,7 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
                     attachments: vec![],
                 }),
                 decide: &decide,
+                idempotency: None,
             })
             .await
             .with_context(|| format!("writing the conversation of ticket {id}"))?;

@@ -11,8 +11,11 @@ mod sql;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod bulk;
 pub mod directory;
+#[macro_use]
+pub mod idempotency;
 pub mod jobs;
 pub mod mail;
 pub mod rows;

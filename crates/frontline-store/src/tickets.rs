@@ -8,6 +8,7 @@ use frontline_domain::ticket::{Channel, MessageKind, Priority, Status, TicketFie
 use sqlx::QueryBuilder;
 
 use crate::attachments::NewAttachment;
+use crate::idempotency::IdempotencyMark;
 use crate::rows::{MessageRow, TicketRow};
 use crate::{Message, Page, Store, StoreError, Ticket, TicketEvent, now};
 
@@ -39,6 +40,8 @@ pub struct NewTicket {
     /// Sanitized HTML of the mail that opened the ticket.
     pub body_html: Option<String>,
     pub attachments: Vec<NewAttachment>,
+    /// The API request's Idempotency-Key, marked committed in this ticket's transaction.
+    pub idempotency: Option<IdempotencyMark>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +82,9 @@ pub struct Modify<'a> {
     pub expected_version: Option<DateTime<Utc>>,
     pub message: Option<NewMessage>,
     pub decide: &'a Decide<'a>,
+    /// The API request's Idempotency-Key, marked committed (with the new
+    /// message's id, else the ticket's) in this change's transaction.
+    pub idempotency: Option<IdempotencyMark>,
 }
 
 /// Filters for the API's ticket list and the portal. `visible_to_*` narrow
@@ -211,6 +217,7 @@ macro_rules! insert_ticket {
         for event in &t.notify {
             enqueue_job!($conn, crate::jobs::NOTIFY, crate::jobs::notify_payload(event, id, Some(mid)));
         }
+        mark_idempotent!($conn, &t.idempotency, id);
         id
     }};
 }
@@ -337,6 +344,7 @@ impl Store {
             for event in &effects.notify {
                 enqueue_job!(tx, crate::jobs::NOTIFY, crate::jobs::notify_payload(event, c.ticket_id, message_id));
             }
+            mark_idempotent!(tx, &c.idempotency, message_id.unwrap_or(c.ticket_id));
             message_id
         });
         Ok(message_id)

@@ -105,16 +105,32 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default();
-            return match state.app.token_user(token).await? {
-                Some(user) => Ok(ApiUser(user)),
-                None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the API token is unknown or revoked", None)),
-            };
+        // Already authenticated by the Idempotency-Key layer.
+        if let Some(Caller(user)) = parts.extensions.remove::<Caller>() {
+            return Ok(ApiUser(user));
         }
-        from_session(parts, &state).await?.map(ApiUser).ok_or_else(ApiError::unauthenticated)
+        let state = AppState::from_ref(state);
+        api_caller(parts, &state).await.map(|(user, _)| ApiUser(user))
     }
+}
+
+/// The API caller, found by a layer before the handler runs.
+#[derive(Clone)]
+pub(crate) struct Caller(pub User);
+
+/// The API caller and the scope their Idempotency-Keys live in: the API
+/// token (a hash of it, never the token), or the signed-in user.
+pub(crate) async fn api_caller(parts: &Parts, state: &AppState) -> Result<(User, String), ApiError> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(str::trim).unwrap_or_default();
+        return match state.app.token_user(token).await? {
+            Some(user) => Ok((user, crate::idempotency::token_scope(token))),
+            None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the API token is unknown or revoked", None)),
+        };
+    }
+    let user = from_session(parts, state).await?.ok_or_else(ApiError::unauthenticated)?;
+    let scope = crate::idempotency::user_scope(user.id);
+    Ok((user, scope))
 }
 
 /// The client address for sign-in throttling logs.

@@ -13,6 +13,7 @@ mod assets;
 mod auth;
 mod download;
 mod error;
+pub mod idempotency;
 mod layers;
 mod text;
 mod ui;
@@ -49,7 +50,9 @@ impl AppState {
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let upload_limit = layers::upload_body_limit(&state.app.config.attachment_limits);
-    let (api_router, openapi) = api::router(upload_limit).split_for_parts();
+    let (api_router, openapi) = api_parts(upload_limit);
+    let keys = idempotency::KeyState::new(state.clone(), upload_limit.max(layers::BODY_LIMIT));
+    let api_router = api_router.layer(axum::middleware::from_fn_with_state(keys, idempotency::layer));
     let openapi = Arc::new(openapi);
     let app = Router::new()
         .merge(ui::router(upload_limit))
@@ -67,7 +70,15 @@ pub fn router(state: AppState) -> Router {
 
 /// The OpenAPI document, as served at /api/v1/openapi.json.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::router(layers::BODY_LIMIT).split_for_parts().1
+    api_parts(layers::BODY_LIMIT).1
+}
+
+/// The API's routes and their document, with what layers add to every route.
+fn api_parts(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = api::router(upload_limit).split_for_parts();
+    // The routes' own annotations are gathered only here, so the header is documented after them.
+    utoipa::Modify::modify(&idempotency::OpenApiHeader, &mut doc);
+    (routes, doc)
 }
 
 async fn healthz() -> &'static str {

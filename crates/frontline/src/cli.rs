@@ -153,6 +153,55 @@ pub async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The shell-quoted URL for a printed command, its password hidden.
+fn shown_url(url: &str) -> String {
+    format!("'{}'", crate::config::redact_url(url).replace('\'', "'\\''"))
+}
+
+/// `frontline backup`: an online copy of a SQLite database.
+pub async fn backup(config: Config, to: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    let url = config.database_url()?;
+    let Some(db) = frontline_store::backup::sqlite_path(&url) else {
+        anyhow::bail!(
+            "this Frontline runs on PostgreSQL; back it up with pg_dump (give the password through PGPASSWORD or ~/.pgpass):\n  \
+             pg_dump --format=custom --file '{}' {}",
+            to.display(),
+            shown_url(&url)
+        );
+    };
+    // Opening would create an empty database: say what is wrong instead.
+    anyhow::ensure!(db.is_file(), "there is no database at {}", db.display());
+    // No migration: a backup must not change the database it copies.
+    let store = frontline_store::Store::connect(&url, 2).await.context("cannot open the database")?;
+    let result = store.backup_sqlite(to, force).await;
+    store.close().await;
+    result?;
+    println!("backup written to {}", to.display());
+    Ok(())
+}
+
+/// `frontline restore`: replace the SQLite database with a checked backup.
+pub async fn restore(config: Config, from: &std::path::Path) -> anyhow::Result<()> {
+    let url = config.database_url()?;
+    let Some(db) = frontline_store::backup::sqlite_path(&url) else {
+        anyhow::bail!(
+            "this Frontline runs on PostgreSQL; restore a pg_dump file with pg_restore (stop the servers first):\n  \
+             pg_restore --clean --if-exists --no-owner --dbname {} '{}'",
+            shown_url(&url),
+            from.display()
+        );
+    };
+    // Held until the migration is done: no server may start on a half-restored database.
+    let _lock = frontline_store::backup::lock_sqlite_database(&db)?;
+    let info = frontline_store::backup::restore_sqlite(from, &db).await?;
+    let store = frontline_store::Store::connect(&url, 1).await.context("cannot open the restored database")?;
+    let migrated = store.migrate().await.context("cannot migrate the restored database");
+    store.close().await;
+    migrated?;
+    println!("restored {} ({} tickets, migration {}) into {}", from.display(), info.tickets, info.version, db.display());
+    Ok(())
+}
+
 #[derive(Subcommand)]
 pub enum MailCommand {
     /// Store one message read from standard input (for an MTA alias:

@@ -49,6 +49,21 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
+    /// Copy the SQLite database, consistently, while the server runs (PostgreSQL: prints the pg_dump command).
+    Backup {
+        /// The backup file to write.
+        #[arg(long)]
+        to: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the SQLite database with a backup, then migrate it (stop the server first; PostgreSQL: prints the pg_restore command).
+    Restore {
+        /// A file made by `frontline backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(cli::UserCommand),
@@ -135,6 +150,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.store.close().await;
             Ok(())
         }
+        Command::Backup { to, force } => cli::backup(config::load(cli.config.as_ref(), &overrides)?, &to, force).await,
+        Command::Restore { from } => cli::restore(config::load(cli.config.as_ref(), &overrides)?, &from).await,
         Command::User(cmd) => cli::user(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
         Command::Org(cmd) => cli::org(config::load(cli.config.as_ref(), &overrides)?, cmd).await,
         Command::Token(cmd) => cli::token(config::load(cli.config.as_ref(), &overrides)?, cmd).await,

@@ -87,7 +87,17 @@ pub async fn imap_mailbox(app: &App, mb: &crate::config::ImapConfig) -> anyhow::
     })
 }
 
+/// On SQLite, the lock that keeps a second server and `frontline restore`
+/// away from this server's database while it runs.
+fn lock_database(config: &Config) -> anyhow::Result<Option<frontline_store::backup::DatabaseLock>> {
+    match frontline_store::backup::sqlite_path(&config.database_url()?) {
+        Some(db) => Ok(Some(frontline_store::backup::lock_sqlite_database(&db)?)),
+        None => Ok(None),
+    }
+}
+
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let _lock = lock_database(&config)?;
     let app = open(&config).await?;
     run_server(app, &config).await
 }
@@ -157,6 +167,7 @@ async fn shutdown_signal() {
 }
 
 pub async fn demo(config: Config, serve: bool) -> anyhow::Result<()> {
+    let _lock = lock_database(&config)?;
     let app = open(&config).await?;
     let summary = frontline_seed::seed_demo(&app).await.context("cannot create demo data")?;
     println!();

@@ -281,9 +281,14 @@ pub async fn create_token(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
     ApiJson(r): ApiJson<TokenRequest>,
-) -> Result<(StatusCode, Json<NewTokenDto>), ApiError> {
+) -> Result<(StatusCode, axum::Extension<crate::idempotency::NotStored>, Json<NewTokenDto>), ApiError> {
     let (id, token) = s.app.create_api_token(&user.actor(), &r.name).await?;
-    Ok((StatusCode::CREATED, Json(NewTokenDto { id, name: r.name.trim().to_string(), token })))
+    // The secret is never kept in plain text, not even as a stored answer to replay.
+    Ok((
+        StatusCode::CREATED,
+        axum::Extension(crate::idempotency::NotStored),
+        Json(NewTokenDto { id, name: r.name.trim().to_string(), token }),
+    ))
 }
 
 /// Revoke one of the caller's API tokens.

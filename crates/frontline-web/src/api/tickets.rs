@@ -1,9 +1,9 @@
 //! /api/v1/tickets, /api/v1/queues, /api/v1/search
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::{Extension, Json};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use frontline_app::tickets::{NewAttachment, NewTicketInput, ReplyInput, TicketPatch};
@@ -19,6 +19,7 @@ use super::extract::{ApiJson, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
+use crate::idempotency::Idempotency;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ListParams {
@@ -100,9 +101,13 @@ pub async fn list(
 pub async fn create(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
+    key: Option<Extension<Idempotency>>,
     ApiJson(r): ApiJson<CreateTicketRequest>,
 ) -> Result<(StatusCode, Json<TicketDto>), ApiError> {
     let actor = user.actor();
+    if let Some(id) = Idempotency::committed(&key) {
+        return Ok((StatusCode::CREATED, Json(TicketDto::new(s.app.ticket(&actor, id).await?, &actor))));
+    }
     let input = NewTicketInput {
         subject: r.subject,
         body: r.body,
@@ -117,7 +122,7 @@ pub async fn create(
         tags: r.tags,
         attachments: decode_uploads(r.attachments)?,
     };
-    let t = s.app.create_ticket(&actor, &input, Channel::Api).await?;
+    let t = s.app.create_ticket_keyed(&actor, &input, Channel::Api, Idempotency::mark(&key)).await?;
     Ok((StatusCode::CREATED, Json(TicketDto::new(t, &actor))))
 }
 
@@ -138,9 +143,13 @@ pub async fn update(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
     Path(id): Path<i64>,
+    key: Option<Extension<Idempotency>>,
     ApiJson(r): ApiJson<UpdateTicketRequest>,
 ) -> Result<Json<TicketDto>, ApiError> {
     let actor = user.actor();
+    if let Some(id) = Idempotency::committed(&key) {
+        return Ok(Json(TicketDto::new(s.app.ticket(&actor, id).await?, &actor)));
+    }
     let patch = TicketPatch {
         subject: r.subject,
         status: r.status,
@@ -153,7 +162,7 @@ pub async fn update(
         tags: r.tags,
         expected_version: r.expected_updated_at,
     };
-    Ok(Json(TicketDto::new(s.app.update_ticket(&actor, id, &patch).await?, &actor)))
+    Ok(Json(TicketDto::new(s.app.update_ticket_keyed(&actor, id, &patch, Idempotency::mark(&key)).await?, &actor)))
 }
 
 /// The conversation of a ticket, oldest first.
@@ -177,14 +186,18 @@ pub async fn create_message(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
     Path(id): Path<i64>,
+    key: Option<Extension<Idempotency>>,
     ApiJson(r): ApiJson<CreateMessageRequest>,
 ) -> Result<(StatusCode, Json<MessageDto>), ApiError> {
+    if let Some(message_id) = Idempotency::committed(&key) {
+        return Ok((StatusCode::CREATED, Json(s.app.message(&user.actor(), message_id).await?.into())));
+    }
     let kind = match r.kind.as_deref() {
         None => MessageKind::Public,
         Some(k) => MessageKind::parse(k.trim())?,
     };
     let input = ReplyInput { kind, body: r.body, status: r.status, channel: Channel::Api, attachments: decode_uploads(r.attachments)? };
-    let m = s.app.reply(&user.actor(), id, &input).await?;
+    let m = s.app.reply_keyed(&user.actor(), id, &input, Idempotency::mark(&key)).await?;
     Ok((StatusCode::CREATED, Json(m.into())))
 }
 

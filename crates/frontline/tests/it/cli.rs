@@ -81,6 +81,8 @@ fn every_command_has_help() {
         vec!["user", "deactivate", "--help"],
         vec!["org", "create", "--help"],
         vec!["token", "create", "--help"],
+        vec!["backup", "--help"],
+        vec!["restore", "--help"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_frontline")).args(&args).output().expect("run");
         assert!(out.status.success(), "{args:?}");

@@ -31,6 +31,7 @@ pub(crate) fn ticket(requester_id: i64, n: usize) -> NewTicket {
         body_html: None,
         attachments: vec![],
         email_message_id: None,
+        idempotency: None,
     }
 }
 
