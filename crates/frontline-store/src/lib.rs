@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod mail;
 pub mod rows;
 pub mod search;
+pub mod stats;
 pub mod tickets;
 pub mod users;
 mod writer;

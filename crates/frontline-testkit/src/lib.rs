@@ -8,6 +8,7 @@ mod db;
 mod http;
 pub mod imap;
 pub mod smtp;
+pub mod stall_proxy;
 pub mod tls;
 
 pub use db::{Engine, TestDb};

@@ -14,6 +14,7 @@ mod auth;
 mod download;
 mod error;
 mod layers;
+pub mod metrics;
 mod ui;
 
 use std::sync::Arc;
@@ -37,11 +38,22 @@ pub struct WebConfig {
 pub struct AppState {
     pub app: App,
     pub config: Arc<WebConfig>,
+    /// Who may read /metrics (off unless configured).
+    pub metrics: Arc<metrics::MetricsAccess>,
 }
 
 impl AppState {
     pub fn new(app: App, config: WebConfig) -> Self {
-        AppState { app, config: Arc::new(config) }
+        AppState { app, config: Arc::new(config), metrics: Arc::default() }
+    }
+
+    /// Serve /metrics as `access` says (and install the process's recorder).
+    pub fn with_metrics(mut self, access: metrics::MetricsAccess) -> Self {
+        if !matches!(access, metrics::MetricsAccess::Off) {
+            metrics::recorder();
+        }
+        self.metrics = Arc::new(access);
+        self
     }
 }
 
@@ -50,7 +62,7 @@ pub fn router(state: AppState) -> Router {
     let upload_limit = layers::upload_body_limit(&state.app.config.attachment_limits);
     let (api_router, openapi) = api::router(upload_limit).split_for_parts();
     let openapi = Arc::new(openapi);
-    let app = Router::new()
+    let app = metrics::route(Router::new(), &state.metrics)
         .merge(ui::router(upload_limit))
         .merge(api_router)
         .route("/api/v1/openapi.json", get(api::openapi_json))
@@ -60,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .fallback(error::not_found)
         .layer(axum::Extension(openapi))
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state.clone());
     layers::apply(app, &state.config)
 }

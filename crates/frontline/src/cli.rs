@@ -215,11 +215,14 @@ pub async fn mail(config: Config, cmd: MailCommand) -> u8 {
             }
         },
     };
+    use frontline_mail::counters::{Outcome, Source, mail_in};
     let result = match frontline_mail::inbound::parse(&raw) {
         Err(e) => Err(e),
         Ok(mail) => match app.ingest_email(&mail, team_id).await {
             Ok(outcome) => {
                 println!("{outcome:?}");
+                let duplicate = matches!(outcome, frontline_app::ingest::IngestOutcome::Duplicate { .. });
+                mail_in(Source::Pipe, if duplicate { Outcome::Duplicate } else { Outcome::Stored });
                 Ok(())
             }
             // The database failed: nothing stored, let the MTA retry.
@@ -237,6 +240,7 @@ pub async fn mail(config: Config, cmd: MailCommand) -> u8 {
         Err(why) => match app.store.quarantine_mail(&mailbox, team_id, &raw, &why).await {
             Ok(id) => {
                 eprintln!("quarantined as #{id}: {why}");
+                mail_in(Source::Pipe, Outcome::Quarantined);
                 0
             }
             Err(e) => {
