@@ -15,6 +15,7 @@ mod mail;
 mod mail_bench;
 mod mail_files;
 mod mail_in;
+mod metrics;
 mod schema;
 mod tls;
 mod ui;
