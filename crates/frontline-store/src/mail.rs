@@ -74,16 +74,19 @@ impl Store {
 
     /// Keep a mail that could not be processed, raw, for an admin.
     pub async fn quarantine_mail(&self, mailbox: &str, team_id: Option<i64>, raw: &[u8], error: &str) -> Result<i64, StoreError> {
-        Ok(with_pool!(self, |p| sqlx::query_scalar(
-            "INSERT INTO mail_quarantine (mailbox, team_id, raw, error, received_at) VALUES ($1, $2, $3, $4, $5) RETURNING id"
-        )
-        .bind(mailbox)
-        .bind(team_id)
-        .bind(raw)
-        .bind(error)
-        .bind(now())
-        .fetch_one(p)
-        .await)?)
+        let id: i64 = with_tx!(self, |tx| {
+            sqlx::query_scalar(
+                "INSERT INTO mail_quarantine (mailbox, team_id, raw, error, received_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(mailbox)
+            .bind(team_id)
+            .bind(raw)
+            .bind(error)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?
+        });
+        Ok(id)
     }
 
     pub async fn list_quarantine(&self, limit: i64) -> Result<Vec<QuarantinedMail>, StoreError> {
@@ -168,17 +171,19 @@ impl Store {
             .await)?)
     }
 
+    /// A write: on SQLite it queues on the store's writer like every other.
     pub async fn set_imap_state(&self, mailbox: &str, uid_validity: i64, last_uid: i64) -> Result<(), StoreError> {
-        with_pool!(self, |p| sqlx::query(
-            "INSERT INTO imap_state (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3) \
-             ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid"
-        )
-        .bind(mailbox)
-        .bind(uid_validity)
-        .bind(last_uid)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+        with_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO imap_state (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3) \
+                 ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid",
+            )
+            .bind(mailbox)
+            .bind(uid_validity)
+            .bind(last_uid)
+            .execute(&mut *tx)
+            .await?;
+        });
         Ok(())
     }
 }
