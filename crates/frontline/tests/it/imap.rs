@@ -117,19 +117,26 @@ async fn stored(t: &TestApp, n: usize) -> bool {
     t.app.store.message_for_mail_id(&format!("<imap-{n}@northwind.example>")).await.expect("lookup").is_some()
 }
 
+/// Dovecot holding 105 messages behind a proxy that stops answering when
+/// the second batch of bodies is asked for (after 100 messages).
+async fn hangs_after_first_batch(test: &str) -> Option<(ImapServer, StallProxy)> {
+    let mut server = ImapServer::start(test).await?;
+    let proxy = StallProxy::start(server.port).await;
+    for n in 1..=105 {
+        server.deliver(mail(n).as_bytes());
+    }
+    proxy.stall_on("BODY.PEEK[]", 2);
+    Some((server, proxy))
+}
+
 /// A server that stops answering mid-session (here: when the second batch
 /// of bodies is asked for) ends the poll with an error after the timeout
 /// instead of hanging; what was stored stays stored with its progress, and
 /// the next poll takes the rest, nothing twice.
 async fn stalled_server(db: TestDb) {
-    let Some(mut server) = ImapServer::start("imap::stalled_server").await else { return };
-    let proxy = StallProxy::start(server.port).await;
+    let Some((server, proxy)) = hangs_after_first_batch("imap::stalled_server").await else { return };
     let t = TestApp::new(db).await;
     let mb = ImapMailbox { port: proxy.port, timeout: Duration::from_secs(2), ..server.mailbox() };
-    for n in 1..=105 {
-        server.deliver(mail(n).as_bytes());
-    }
-    proxy.stall_on("BODY.PEEK[]", 2);
     let polled = tokio::time::timeout(Duration::from_secs(30), poll_once(&t.app, &mb)).await.expect("the poll hung on a silent server");
     let err = polled.expect_err("a server that stops answering is an error");
     assert!(proxy.is_stalled(), "the stall happened");
@@ -222,12 +229,7 @@ async fn until<F: Future<Output = bool>>(what: &str, bound: Duration, mut done: 
 /// few seconds (not after the IMAP timeout), the stored messages stay,
 /// and no further poll starts.
 async fn shutdown_during_stalled_poll(db: TestDb) {
-    let Some(mut server) = ImapServer::start("imap::shutdown_during_stalled_poll").await else { return };
-    let proxy = StallProxy::start(server.port).await;
-    for n in 1..=105 {
-        server.deliver(mail(n).as_bytes());
-    }
-    proxy.stall_on("BODY.PEEK[]", 2);
+    let Some((_server, proxy)) = hangs_after_first_batch("imap::shutdown_during_stalled_poll").await else { return };
     // A long IMAP timeout: only the shutdown can end this poll quickly.
     let mut serving = Serving::start(&db, proxy.port, 600);
     until("the first poll connects", Duration::from_secs(60), || async { proxy.connections() > 0 }).await;
@@ -252,12 +254,7 @@ on_both_engines!(imap_shutdown_during_stalled_poll, shutdown_during_stalled_poll
 /// A poll that fails part-way says so in one line: which mailbox, what
 /// failed, and how far it got.
 async fn failed_poll_is_logged(db: TestDb) {
-    let Some(mut server) = ImapServer::start("imap::failed_poll_is_logged").await else { return };
-    let proxy = StallProxy::start(server.port).await;
-    for n in 1..=105 {
-        server.deliver(mail(n).as_bytes());
-    }
-    proxy.stall_on("BODY.PEEK[]", 2);
+    let Some((_server, proxy)) = hangs_after_first_batch("imap::failed_poll_is_logged").await else { return };
     let mut serving = Serving::start(&db, proxy.port, 1);
     let failure = || serving.logs().lines().find(|l| l.contains("IMAP poll failed")).map(str::to_string);
     until("the failed poll is logged", Duration::from_secs(60), || async { failure().is_some() }).await;
