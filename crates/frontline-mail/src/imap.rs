@@ -201,6 +201,7 @@ impl Poll<'_> {
         Ok(())
     }
 }
+
 async fn open_plain(mb: &ImapMailbox) -> Result<Client<TcpStream>, String> {
     let mut client = Client::new(connect(mb).await?);
     greeting(&mut client).await?;

@@ -120,7 +120,9 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
         }
         None => None,
     };
-    if let Some(handle) = frontline_web::metrics::recorder().filter(|_| config.metrics_enabled()) {
+    if config.metrics_enabled()
+        && let Some(handle) = frontline_web::metrics::recorder()
+    {
         // Histograms are kept in buckets that the recorder folds in at upkeep.
         let (handle, mut stop) = (handle.clone(), stop.clone());
         tokio::spawn(async move {
