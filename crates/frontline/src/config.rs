@@ -316,6 +316,20 @@ mod tests {
         assert_eq!(c.base_url, "http://127.0.0.1:9999");
     }
 
+    #[test]
+    fn metrics_only_when_asked_for() {
+        use frontline_web::metrics::MetricsAccess;
+        let c = from_toml("").unwrap();
+        assert!(matches!(c.metrics_access(), MetricsAccess::Off));
+        assert!(matches!(from_toml("metrics_token = \"  \"\n").unwrap().metrics_access(), MetricsAccess::Off), "an empty token is none");
+        assert!(matches!(from_toml("metrics_token = \"t\"\n").unwrap().metrics_access(), MetricsAccess::Token(t) if t == "t"));
+        let own = from_toml("metrics_listen = \"127.0.0.1:9090\"\n").unwrap();
+        assert!(matches!(own.metrics_access(), MetricsAccess::OwnListener(None)));
+        let both = from_toml("metrics_listen = \"127.0.0.1:9090\"\nmetrics_token = \"t\"\n").unwrap();
+        assert!(matches!(both.metrics_access(), MetricsAccess::OwnListener(Some(t)) if t == "t"));
+        assert_eq!(c.imap_timeout_seconds, 60);
+    }
+
     fn from_toml(toml: &str) -> Result<Config, String> {
         Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml)).extract().map_err(|e| e.to_string())
     }
