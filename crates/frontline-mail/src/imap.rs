@@ -8,6 +8,11 @@
 //! before logging in, or plain only when the admin chose so. New mail is
 //! listed by UID first and its bodies fetched in bounded batches, so a
 //! mailbox with a large backlog does not have to fit in memory.
+//!
+//! Every wait on the server (connecting, each command, each read of a
+//! fetch's answer) is bounded by the mailbox's timeout and ends early when
+//! shutdown is asked; storing a message is never interrupted, so a poll
+//! stops between messages.
 
 use std::fmt::Debug;
 use std::path::PathBuf;
@@ -15,18 +20,20 @@ use std::time::Duration;
 
 use async_imap::{Client, Session};
 use frontline_app::App;
+use frontline_app::ingest::{Delivery, IngestOutcome};
 use futures::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio::sync::watch;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 
 /// Message bodies fetched per round trip.
 const BATCH: usize = 100;
-/// Connecting, the TLS handshake and the greeting; a server that accepts
-/// the connection and then says nothing must not stall the poller forever.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the server may take to answer one command (or to send the
+/// next message of a fetch) unless the mailbox says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How the connection to the IMAP server is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,6 +70,10 @@ pub struct ImapMailbox {
     pub security: ImapSecurity,
     /// PEM file of a private CA trusted besides the public roots.
     pub ca_file: Option<PathBuf>,
+    /// Longest wait for one answer from the server (connecting, a command,
+    /// the next message of a fetch): a server that stops answering ends
+    /// the poll with an error instead of stalling it.
+    pub timeout: Duration,
 }
 
 impl ImapMailbox {
@@ -86,46 +97,132 @@ impl ImapMailbox {
 }
 
 /// Fetch and store what arrived since the last poll, over one connection;
-/// returns how many messages were taken in.
+/// returns how many messages were taken in. A failure is logged (one
+/// line: the mailbox, what failed, how far the poll got) and returned.
 pub async fn poll_once(app: &App, mb: &ImapMailbox) -> Result<usize, String> {
-    let connector = mb.connector()?;
-    match connector {
-        None => poll_over(app, mb, open_plain(mb).await?).await,
-        Some(tls) => poll_over(app, mb, open_tls(mb, &tls).await?).await,
+    poll(app, mb, None).await
+}
+
+/// `poll_once` that also stops, between two messages, once `stop` turns
+/// true (shutdown): what was taken so far is kept and counted.
+pub async fn poll_until_stopped(app: &App, mb: &ImapMailbox, stop: watch::Receiver<bool>) -> Result<usize, String> {
+    poll(app, mb, Some(stop)).await
+}
+
+async fn poll(app: &App, mb: &ImapMailbox, stop: Option<watch::Receiver<bool>>) -> Result<usize, String> {
+    let mut p = Poll { app, mb, stop, stored: 0, last_uid: None };
+    let result = match mb.connector() {
+        Err(e) => Err(Halt::Failed(e)),
+        Ok(None) => match p.bounded("connect", open_plain(mb)).await {
+            Ok(client) => p.run(client).await,
+            Err(e) => Err(e),
+        },
+        Ok(Some(tls)) => match p.bounded("connect", open_tls(mb, &tls)).await {
+            Ok(client) => p.run(client).await,
+            Err(e) => Err(e),
+        },
+    };
+    match result {
+        Ok(()) => Ok(p.stored),
+        Err(Halt::Stopped) => {
+            tracing::info!(mailbox = %mb.name, stored = p.stored, last_uid = p.last_uid, "IMAP poll stopped for shutdown");
+            Ok(p.stored)
+        }
+        Err(Halt::Failed(error)) => {
+            tracing::warn!(mailbox = %mb.name, error = %error, stored = p.stored, last_uid = p.last_uid, "IMAP poll failed; will retry");
+            crate::counters::imap_poll_failed(&mb.name);
+            Err(error)
+        }
+    }
+}
+
+/// Why a poll ended before taking everything.
+enum Halt {
+    Failed(String),
+    /// Shutdown was asked.
+    Stopped,
+}
+
+impl From<String> for Halt {
+    fn from(e: String) -> Self {
+        Halt::Failed(e)
+    }
+}
+
+/// One poll: where it stores, what may end it early, and how far it got.
+struct Poll<'a> {
+    app: &'a App,
+    mb: &'a ImapMailbox,
+    stop: Option<watch::Receiver<bool>>,
+    stored: usize,
+    /// The mailbox's progress: the last UID taken (in this poll or before).
+    last_uid: Option<u32>,
+}
+
+impl Poll<'_> {
+    /// Wait for the server, at most the mailbox's timeout and not past a
+    /// shutdown. `f` fails with the whole message; `what` names the step
+    /// for a timeout.
+    async fn bounded<T>(&self, what: &str, f: impl Future<Output = Result<T, String>>) -> Result<T, Halt> {
+        let stop = self.stop.clone();
+        let stopped = async move {
+            match stop {
+                // A dropped sender can never ask for shutdown.
+                Some(mut rx) => {
+                    if rx.wait_for(|stop| *stop).await.is_err() {
+                        std::future::pending::<()>().await
+                    }
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            () = stopped => Err(Halt::Stopped),
+            answer = tokio::time::timeout(self.mb.timeout, f) => match answer {
+                Ok(result) => result.map_err(Halt::Failed),
+                Err(_) => Err(Halt::Failed(format!("{what}: no answer from {} within {}s", self.mb.peer(), self.mb.timeout.as_secs_f32()))),
+            },
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|rx| *rx.borrow())
+    }
+
+    /// Log in, take what is new, log out (only after a clean poll: after a
+    /// failure the connection is dropped, not waited on once more).
+    async fn run<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(&mut self, client: Client<T>) -> Result<(), Halt> {
+        let (user, password) = (&self.mb.username, &self.mb.password);
+        let mut session =
+            self.bounded("login", async { client.login(user, password).await.map_err(|(e, _)| format!("login: {e}")) }).await?;
+        self.take_new(&mut session).await?;
+        let _ = self.bounded("logout", async { session.logout().await.map_err(|e| format!("logout: {e}")) }).await;
+        Ok(())
     }
 }
 
 async fn open_plain(mb: &ImapMailbox) -> Result<Client<TcpStream>, String> {
-    within_timeout(mb, async {
-        let mut client = Client::new(connect(mb).await?);
-        greeting(&mut client).await?;
-        Ok(client)
-    })
-    .await
+    let mut client = Client::new(connect(mb).await?);
+    greeting(&mut client).await?;
+    Ok(client)
 }
 
 async fn open_tls(mb: &ImapMailbox, tls: &TlsConnector) -> Result<Client<TlsStream<TcpStream>>, String> {
-    within_timeout(mb, async {
-        let tcp = connect(mb).await?;
-        if mb.security == ImapSecurity::StartTls {
-            let mut plain = Client::new(tcp);
-            greeting(&mut plain).await?;
-            // Never falls back to plain: a refusal (or a stripped
-            // capability) ends the poll before the password is sent.
-            plain.run_command_and_check_ok("STARTTLS", None).await.map_err(|e| format!("{}: STARTTLS refused: {e}", mb.peer()))?;
-            // Whatever the server sent after its OK was sent before TLS and
-            // is dropped with the plain client's buffer.
-            return Ok(Client::new(handshake(mb, tls, plain.into_inner()).await?));
-        }
-        let mut client = Client::new(handshake(mb, tls, tcp).await?);
-        greeting(&mut client).await?;
-        Ok(client)
-    })
-    .await
-}
-
-async fn within_timeout<T>(mb: &ImapMailbox, f: impl Future<Output = Result<T, String>>) -> Result<T, String> {
-    tokio::time::timeout(CONNECT_TIMEOUT, f).await.map_err(|_| format!("{}: no answer within {}s", mb.peer(), CONNECT_TIMEOUT.as_secs()))?
+    let tcp = connect(mb).await?;
+    if mb.security == ImapSecurity::StartTls {
+        let mut plain = Client::new(tcp);
+        greeting(&mut plain).await?;
+        // Never falls back to plain: a refusal (or a stripped
+        // capability) ends the poll before the password is sent.
+        plain.run_command_and_check_ok("STARTTLS", None).await.map_err(|e| format!("{}: STARTTLS refused: {e}", mb.peer()))?;
+        // Whatever the server sent after its OK was sent before TLS and
+        // is dropped with the plain client's buffer.
+        return Ok(Client::new(handshake(mb, tls, plain.into_inner()).await?));
+    }
+    let mut client = Client::new(handshake(mb, tls, tcp).await?);
+    greeting(&mut client).await?;
+    Ok(client)
 }
 
 async fn connect(mb: &ImapMailbox) -> Result<TcpStream, String> {
@@ -145,144 +242,158 @@ async fn greeting<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(client: &mut
     }
 }
 
-async fn poll_over<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
-    app: &App,
-    mb: &ImapMailbox,
-    client: Client<T>,
-) -> Result<usize, String> {
-    let mut session = client.login(&mb.username, &mb.password).await.map_err(|(e, _)| format!("login: {e}"))?;
-    let result = take_new(app, mb, &mut session).await;
-    let _ = session.logout().await;
-    result
-}
-
-async fn take_new<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
-    app: &App,
-    mb: &ImapMailbox,
-    session: &mut Session<T>,
-) -> Result<usize, String> {
-    let selected = session.select(&mb.folder).await.map_err(|e| format!("select {}: {e}", mb.folder))?;
-    let validity = i64::from(selected.uid_validity.unwrap_or(0));
-    let last = match app.store.imap_state(&mb.name).await.map_err(|e| e.to_string())? {
-        // A new UIDVALIDITY means the UIDs were renumbered: read everything
-        // again; Message-IDs keep it from storing anything twice.
-        Some((v, last)) if v == validity => last,
-        _ => 0,
-    };
-    let uids = new_uids(session, last).await?;
-    let mut taken = 0;
-    for batch in uids.chunks(BATCH) {
-        let sizes = fetch_sizes(session, batch).await?;
-        let fits = |uid: &u32| sizes.get(uid).is_none_or(|size| *size as usize <= crate::MAX_MESSAGE_BYTES);
-        // Bodies in groups of bounded bytes, so a batch of large mails never sits in memory at once.
-        let mut group: Vec<u32> = Vec::new();
-        let mut group_bytes = 0usize;
-        for (i, uid) in batch.iter().enumerate() {
-            if fits(uid) {
-                group.push(*uid);
-                group_bytes += sizes.get(uid).copied().unwrap_or(0) as usize;
-            }
-            let last_in_batch = i + 1 == batch.len();
-            if !fits(uid) || group_bytes >= FETCH_BYTES || last_in_batch {
-                for (got, raw) in fetch_bodies(session, &group).await? {
-                    take_one(app, mb, validity, got, &raw).await?;
-                    taken += 1;
+impl Poll<'_> {
+    async fn take_new<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(&mut self, session: &mut Session<T>) -> Result<(), Halt> {
+        let folder = &self.mb.folder;
+        let selected = self.bounded("select", async { session.select(folder).await.map_err(|e| format!("select {folder}: {e}")) }).await?;
+        let validity = i64::from(selected.uid_validity.unwrap_or(0));
+        let last = match self.app.store.imap_state(&self.mb.name).await.map_err(|e| e.to_string())? {
+            // A new UIDVALIDITY means the UIDs were renumbered: read everything
+            // again; Message-IDs keep it from storing anything twice.
+            Some((v, last)) if v == validity => last,
+            _ => 0,
+        };
+        self.last_uid = u32::try_from(last).ok().filter(|uid| *uid > 0);
+        let uids = self.new_uids(session, last).await?;
+        for batch in uids.chunks(BATCH) {
+            let sizes = self.fetch_sizes(session, batch).await?;
+            let fits = |uid: &u32| sizes.get(uid).is_none_or(|size| *size as usize <= crate::MAX_MESSAGE_BYTES);
+            // Bodies in groups of bounded bytes, so a batch of large mails never sits in memory at once.
+            let mut group: Vec<u32> = Vec::new();
+            let mut group_bytes = 0usize;
+            for (i, uid) in batch.iter().enumerate() {
+                if fits(uid) {
+                    group.push(*uid);
+                    group_bytes += sizes.get(uid).copied().unwrap_or(0) as usize;
                 }
-                group.clear();
-                group_bytes = 0;
-            }
-            if !fits(uid) {
-                take_oversized(app, mb, session, validity, *uid, sizes.get(uid).copied().unwrap_or(0)).await?;
-                taken += 1;
+                let last_in_batch = i + 1 == batch.len();
+                if !fits(uid) || group_bytes >= FETCH_BYTES || last_in_batch {
+                    for (got, raw) in self.fetch_bodies(session, &group).await? {
+                        self.take_one(validity, got, &raw).await?;
+                    }
+                    group.clear();
+                    group_bytes = 0;
+                }
+                if !fits(uid) {
+                    self.take_oversized(session, validity, *uid, sizes.get(uid).copied().unwrap_or(0)).await?;
+                }
             }
         }
+        Ok(())
     }
-    Ok(taken)
+
+    /// The answers to a UID FETCH, each read within the timeout (a large
+    /// batch may take longer in all than one answer may).
+    async fn uid_fetch<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
+        &self,
+        session: &mut Session<T>,
+        what: &str,
+        uids: String,
+        query: &str,
+    ) -> Result<Vec<async_imap::types::Fetch>, Halt> {
+        let answers = self.bounded(what, async { session.uid_fetch(uids, query).await.map_err(|e| format!("{what}: {e}")) }).await?;
+        let mut answers = std::pin::pin!(answers);
+        let mut fetched = Vec::new();
+        while let Some(one) = self.bounded(what, async { answers.try_next().await.map_err(|e| format!("{what}: {e}")) }).await? {
+            fetched.push(one);
+        }
+        Ok(fetched)
+    }
+
+    /// RFC822.SIZE of each message.
+    async fn fetch_sizes<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
+        &self,
+        session: &mut Session<T>,
+        uids: &[u32],
+    ) -> Result<std::collections::HashMap<u32, u32>, Halt> {
+        let fetched = self.uid_fetch(session, "fetch sizes", uid_set(uids), "(UID RFC822.SIZE)").await?;
+        Ok(fetched.iter().filter_map(|f| Some((f.uid?, f.size?))).collect())
+    }
+
+    /// A message over the size limit stays on the server; its headers go to
+    /// the quarantine so an admin knows it came and from whom.
+    async fn take_oversized<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
+        &mut self,
+        session: &mut Session<T>,
+        validity: i64,
+        uid: u32,
+        size: u32,
+    ) -> Result<(), Halt> {
+        let fetched = self.uid_fetch(session, "fetch header", uid.to_string(), "(UID BODY.PEEK[HEADER])").await?;
+        let header = fetched.iter().find_map(|f| f.header().map(<[u8]>::to_vec)).unwrap_or_default();
+        let why = format!(
+            "message of {} is over the {} limit: only its headers are kept here; it is left on the server (UID {uid})",
+            frontline_domain::attachment::human_size(size as usize),
+            frontline_domain::attachment::human_size(crate::MAX_MESSAGE_BYTES)
+        );
+        let (app, mb) = (self.app, self.mb);
+        app.quarantine_raw(&mb.name, mb.team_id, &header, &why).await.map_err(|e| e.to_string())?;
+        crate::counters::mail_in(crate::counters::Source::Imap, crate::counters::Outcome::Quarantined);
+        self.taken(validity, uid).await
+    }
+
+    /// UIDs above `last`, ascending.
+    async fn new_uids<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
+        &self,
+        session: &mut Session<T>,
+        last: i64,
+    ) -> Result<Vec<u32>, Halt> {
+        let query = format!("UID {}:*", last + 1);
+        let found = self.bounded("search", async { session.uid_search(query).await.map_err(|e| format!("search: {e}")) }).await?;
+        // `n:*` also matches the highest UID when it is below n.
+        let mut uids: Vec<u32> = found.into_iter().filter(|uid| i64::from(*uid) > last).collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
+    /// The raw messages with these UIDs, in UID order (one that was expunged
+    /// meanwhile is simply missing).
+    async fn fetch_bodies<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
+        &self,
+        session: &mut Session<T>,
+        uids: &[u32],
+    ) -> Result<Vec<(u32, Vec<u8>)>, Halt> {
+        if uids.is_empty() {
+            return Ok(vec![]);
+        }
+        let fetched = self.uid_fetch(session, "fetch", uid_set(uids), "(UID BODY.PEEK[])").await?;
+        let mut messages: Vec<(u32, Vec<u8>)> =
+            fetched.iter().filter_map(|f| Some((f.uid?, f.body()?.to_vec()))).filter(|(uid, _)| uids.binary_search(uid).is_ok()).collect();
+        messages.sort_by_key(|(uid, _)| *uid);
+        Ok(messages)
+    }
+
+    /// Store one message (or quarantine it) and then record it as taken;
+    /// a shutdown asked meanwhile ends the poll after it, never inside it.
+    async fn take_one(&mut self, validity: i64, uid: u32, raw: &[u8]) -> Result<(), Halt> {
+        use crate::counters::{Outcome, Source, mail_in};
+        if self.stopping() {
+            return Err(Halt::Stopped);
+        }
+        let (app, mb) = (self.app, self.mb);
+        // Stored, or kept raw in the quarantine for an admin, never dropped.
+        match app.receive_mail(&mb.name, mb.team_id, raw, crate::inbound::parse(raw)).await {
+            Ok(Delivery::Stored(IngestOutcome::Duplicate { .. })) | Ok(Delivery::Quarantined { again: true, .. }) => {
+                mail_in(Source::Imap, Outcome::Duplicate)
+            }
+            Ok(Delivery::Stored(_)) => mail_in(Source::Imap, Outcome::Stored),
+            Ok(Delivery::Quarantined { again: false, .. }) => mail_in(Source::Imap, Outcome::Quarantined),
+            // Nothing stored: stop here and try this message again next time.
+            Err(e) => return Err(Halt::Failed(format!("store UID {uid}: {e}"))),
+        }
+        self.taken(validity, uid).await
+    }
+
+    async fn taken(&mut self, validity: i64, uid: u32) -> Result<(), Halt> {
+        self.app.store.set_imap_state(&self.mb.name, validity, i64::from(uid)).await.map_err(|e| format!("save progress: {e}"))?;
+        self.stored += 1;
+        self.last_uid = Some(uid);
+        Ok(())
+    }
 }
 
 /// Bytes of bodies fetched in one command at the most (one larger message still comes alone).
 const FETCH_BYTES: usize = 32 * 1024 * 1024;
-
-/// RFC822.SIZE of each message.
-async fn fetch_sizes<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
-    session: &mut Session<T>,
-    uids: &[u32],
-) -> Result<std::collections::HashMap<u32, u32>, String> {
-    let fetched: Vec<_> = session
-        .uid_fetch(uid_set(uids), "(UID RFC822.SIZE)")
-        .await
-        .map_err(|e| format!("fetch sizes: {e}"))?
-        .try_collect()
-        .await
-        .map_err(|e| format!("fetch sizes: {e}"))?;
-    Ok(fetched.iter().filter_map(|f| Some((f.uid?, f.size?))).collect())
-}
-
-/// A message over the size limit stays on the server; its headers go to
-/// the quarantine so an admin knows it came and from whom.
-async fn take_oversized<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
-    app: &App,
-    mb: &ImapMailbox,
-    session: &mut Session<T>,
-    validity: i64,
-    uid: u32,
-    size: u32,
-) -> Result<(), String> {
-    let fetched: Vec<_> = session
-        .uid_fetch(uid.to_string(), "(UID BODY.PEEK[HEADER])")
-        .await
-        .map_err(|e| format!("fetch header: {e}"))?
-        .try_collect()
-        .await
-        .map_err(|e| format!("fetch header: {e}"))?;
-    let header = fetched.iter().find_map(|f| f.header().map(<[u8]>::to_vec)).unwrap_or_default();
-    let why = format!(
-        "message of {} is over the {} limit: only its headers are kept here; it is left on the server (UID {uid})",
-        frontline_domain::attachment::human_size(size as usize),
-        frontline_domain::attachment::human_size(crate::MAX_MESSAGE_BYTES)
-    );
-    app.quarantine_raw(&mb.name, mb.team_id, &header, &why).await.map_err(|e| e.to_string())?;
-    app.store.set_imap_state(&mb.name, validity, i64::from(uid)).await.map_err(|e| e.to_string())
-}
-
-/// UIDs above `last`, ascending.
-async fn new_uids<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(session: &mut Session<T>, last: i64) -> Result<Vec<u32>, String> {
-    let found = session.uid_search(format!("UID {}:*", last + 1)).await.map_err(|e| format!("search: {e}"))?;
-    // `n:*` also matches the highest UID when it is below n.
-    let mut uids: Vec<u32> = found.into_iter().filter(|uid| i64::from(*uid) > last).collect();
-    uids.sort_unstable();
-    Ok(uids)
-}
-
-/// The raw messages with these UIDs, in UID order (one that was expunged
-/// meanwhile is simply missing).
-async fn fetch_bodies<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(
-    session: &mut Session<T>,
-    uids: &[u32],
-) -> Result<Vec<(u32, Vec<u8>)>, String> {
-    if uids.is_empty() {
-        return Ok(vec![]);
-    }
-    let fetched: Vec<_> = session
-        .uid_fetch(uid_set(uids), "(UID BODY.PEEK[])")
-        .await
-        .map_err(|e| format!("fetch: {e}"))?
-        .try_collect()
-        .await
-        .map_err(|e| format!("fetch: {e}"))?;
-    let mut messages: Vec<(u32, Vec<u8>)> =
-        fetched.iter().filter_map(|f| Some((f.uid?, f.body()?.to_vec()))).filter(|(uid, _)| uids.binary_search(uid).is_ok()).collect();
-    messages.sort_by_key(|(uid, _)| *uid);
-    Ok(messages)
-}
-
-/// Store one message (or quarantine it) and then record it as taken.
-async fn take_one(app: &App, mb: &ImapMailbox, validity: i64, uid: u32, raw: &[u8]) -> Result<(), String> {
-    // Stored or kept raw in the quarantine for an admin, never dropped; an
-    // error means nothing was stored: stop here and try this message again next time.
-    app.receive_mail(&mb.name, mb.team_id, raw, crate::inbound::parse(raw)).await.map_err(|e| e.to_string())?;
-    app.store.set_imap_state(&mb.name, validity, i64::from(uid)).await.map_err(|e| e.to_string())
-}
 
 /// An IMAP sequence set for sorted UIDs, runs collapsed: 3,4,5,9 -> "3:5,9".
 fn uid_set(uids: &[u32]) -> String {

@@ -4,6 +4,7 @@
 //! ticket; automatic mail says so (RFC 3834 Auto-Submitted) so that
 //! auto-responders do not answer it.
 
+pub mod counters;
 pub mod imap;
 
 /// The largest message taken in (pipe and IMAP); larger ones are bounced
@@ -200,12 +201,14 @@ impl Mailer for SmtpMailer {
     fn deliver<'a>(&'a self, n: &'a Notification) -> SendFuture<'a> {
         Box::pin(async move {
             let message = build(n, &self.from)?;
-            self.transport.send(message).await.map(|_| ()).map_err(|e| {
+            let sent = self.transport.send(message).await.map(|_| ()).map_err(|e| {
                 match tls::find_rustls_error(&e).and_then(tls::describe_certificate_error) {
                     Some(why) => format!("SMTP: {why} ({e})"),
                     None => format!("SMTP: {e}"),
                 }
-            })
+            });
+            counters::mail_out(sent.is_ok());
+            sent
         })
     }
 

@@ -21,6 +21,7 @@ pub mod mail;
 pub mod rows;
 pub mod search;
 mod sqlite;
+pub mod stats;
 pub mod tickets;
 pub mod users;
 mod writer;

@@ -197,17 +197,19 @@ impl Store {
             .await)?)
     }
 
+    /// A write: on SQLite it queues on the store's writer like every other.
     pub async fn set_imap_state(&self, mailbox: &str, uid_validity: i64, last_uid: i64) -> Result<(), StoreError> {
-        with_writer!(self, |p| sqlx::query(
-            "INSERT INTO imap_state (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3) \
-             ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid"
-        )
-        .bind(mailbox)
-        .bind(uid_validity)
-        .bind(last_uid)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+        with_tx!(self, |tx| {
+            sqlx::query(
+                "INSERT INTO imap_state (mailbox, uid_validity, last_uid) VALUES ($1, $2, $3) \
+                 ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid",
+            )
+            .bind(mailbox)
+            .bind(uid_validity)
+            .bind(last_uid)
+            .execute(&mut *tx)
+            .await?;
+        });
         Ok(())
     }
 }

@@ -87,6 +87,15 @@ impl TestApp {
         TestApp { router: frontline_web::router(state), app, db }
     }
 
+    /// The same app with /metrics served as `access` says.
+    pub fn with_metrics(mut self, access: frontline_web::metrics::MetricsAccess) -> TestApp {
+        let state =
+            frontline_web::AppState::new(self.app.clone(), frontline_web::WebConfig { base_url: BASE_URL.into(), secure_cookies: false })
+                .with_metrics(access);
+        self.router = frontline_web::router(state);
+        self
+    }
+
     pub fn engine(&self) -> Engine {
         self.db.engine
     }

@@ -122,6 +122,7 @@ impl ImapServer {
             team_id: None,
             security: frontline_mail::imap::ImapSecurity::Plain,
             ca_file: None,
+            timeout: frontline_mail::imap::DEFAULT_TIMEOUT,
         }
     }
 

@@ -8,10 +8,11 @@ mod db;
 mod http;
 pub mod imap;
 pub mod smtp;
+pub mod stall_proxy;
 pub mod tls;
 
 pub use db::{Engine, TestDb};
-pub use http::{Auth, MAILBOX, TestApp, TestResponse};
+pub use http::{Auth, BASE_URL, MAILBOX, TestApp, TestResponse};
 
 /// True when running in CI, where nothing may be skipped.
 pub fn in_ci() -> bool {

@@ -15,6 +15,7 @@ mod download;
 mod error;
 pub mod idempotency;
 mod layers;
+pub mod metrics;
 mod text;
 mod ui;
 
@@ -39,11 +40,22 @@ pub struct WebConfig {
 pub struct AppState {
     pub app: App,
     pub config: Arc<WebConfig>,
+    /// Who may read /metrics (off unless configured).
+    pub metrics: Arc<metrics::MetricsAccess>,
 }
 
 impl AppState {
     pub fn new(app: App, config: WebConfig) -> Self {
-        AppState { app, config: Arc::new(config) }
+        AppState { app, config: Arc::new(config), metrics: Arc::default() }
+    }
+
+    /// Serve /metrics as `access` says (and install the process's recorder).
+    pub fn with_metrics(mut self, access: metrics::MetricsAccess) -> Self {
+        if !matches!(access, metrics::MetricsAccess::Off) {
+            metrics::recorder();
+        }
+        self.metrics = Arc::new(access);
+        self
     }
 }
 
@@ -54,7 +66,7 @@ pub fn router(state: AppState) -> Router {
     let keys = idempotency::KeyState::new(state.clone(), upload_limit.max(layers::BODY_LIMIT));
     let api_router = api_router.layer(axum::middleware::from_fn_with_state(keys, idempotency::layer));
     let openapi = Arc::new(openapi);
-    let app = Router::new()
+    let app = metrics::route(Router::new(), &state.metrics)
         .merge(ui::router(upload_limit))
         .merge(api_router)
         .route("/api/v1/openapi.json", get(api::openapi_json))
@@ -64,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .fallback(error::not_found)
         .layer(axum::Extension(openapi))
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state.clone());
     layers::apply(app, &state.config)
 }

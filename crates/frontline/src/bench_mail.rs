@@ -274,7 +274,7 @@ async fn imap(config: Config, manifest_path: &Path, name: Option<&str>) -> anyho
     let manifest = read_manifest(manifest_path)?;
     let mb = configured_mailbox(&config, name)?.context("no [[imap]] mailbox in the configuration")?;
     let (app, before) = prepare(&config, &manifest).await?;
-    let mailbox = crate::server::imap_mailbox(&app, mb).await?;
+    let mailbox = crate::server::imap_mailbox(&app, &config, mb).await?;
     let engine = app.store.engine();
     let started = Instant::now();
     let (mut taken, mut polls, mut idle) = (0, 0, 0);

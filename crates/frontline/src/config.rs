@@ -50,6 +50,14 @@ pub struct Config {
     pub imap: Vec<ImapConfig>,
     /// Seconds between IMAP polls.
     pub imap_poll_seconds: u64,
+    /// Longest wait for one answer from an IMAP server (connecting, a
+    /// command, the next message of a fetch) before the poll gives up.
+    pub imap_timeout_seconds: u64,
+    /// Serve /metrics on this address only (e.g. 127.0.0.1:9090), nothing else there.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Serve /metrics to `Authorization: Bearer <token>` (on the main
+    /// listener, or on metrics_listen too when both are set).
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -124,6 +132,9 @@ const KNOWN_KEYS: &[&str] = &[
     "attachment_total_mb",
     "imap",
     "imap_poll_seconds",
+    "imap_timeout_seconds",
+    "metrics_listen",
+    "metrics_token",
 ];
 
 impl Default for Config {
@@ -147,6 +158,9 @@ impl Default for Config {
             attachment_total_mb: 25,
             imap: vec![],
             imap_poll_seconds: 30,
+            imap_timeout_seconds: 60,
+            metrics_listen: None,
+            metrics_token: None,
         }
     }
 }
@@ -180,11 +194,30 @@ impl std::fmt::Debug for Config {
                     .collect::<Vec<_>>(),
             )
             .field("imap_poll_seconds", &self.imap_poll_seconds)
+            .field("imap_timeout_seconds", &self.imap_timeout_seconds)
+            .field("metrics_listen", &self.metrics_listen)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
 
 impl Config {
+    /// Who may read /metrics: a listener of its own, a token, or nobody
+    /// (an empty token counts as none).
+    pub fn metrics_access(&self) -> frontline_web::metrics::MetricsAccess {
+        use frontline_web::metrics::MetricsAccess;
+        let token = self.metrics_token.clone().filter(|t| !t.trim().is_empty());
+        match (self.metrics_listen, token) {
+            (Some(_), token) => MetricsAccess::OwnListener(token),
+            (None, Some(token)) => MetricsAccess::Token(token),
+            (None, None) => MetricsAccess::Off,
+        }
+    }
+
+    pub fn metrics_enabled(&self) -> bool {
+        !matches!(self.metrics_access(), frontline_web::metrics::MetricsAccess::Off)
+    }
+
     /// Frontline's own addresses: the sender, the aliases, and IMAP logins that are addresses.
     pub fn own_addresses(&self) -> Vec<String> {
         let from = self.mail_from.rsplit_once('<').map(|(_, a)| a.trim_end_matches('>')).unwrap_or(&self.mail_from);
@@ -280,8 +313,10 @@ mod tests {
     fn passwords_are_redacted() {
         assert_eq!(redact_url("postgres://app:s3cret@db:5432/x"), "postgres://app:***@db:5432/x");
         assert_eq!(redact_url("sqlite://data/f.db"), "sqlite://data/f.db");
-        let c = Config { database_url: Some("postgres://app:s3cret@db/x".into()), ..Config::default() };
+        let c =
+            Config { database_url: Some("postgres://app:s3cret@db/x".into()), metrics_token: Some("m3trics".into()), ..Config::default() };
         assert!(!format!("{c:?}").contains("s3cret"));
+        assert!(!format!("{c:?}").contains("m3trics"));
     }
 
     #[test]
@@ -290,6 +325,20 @@ mod tests {
         let c = load(None, &o).unwrap_or_default();
         assert_eq!(c.listen.port(), 9999);
         assert_eq!(c.base_url, "http://127.0.0.1:9999");
+    }
+
+    #[test]
+    fn metrics_only_when_asked_for() {
+        use frontline_web::metrics::MetricsAccess;
+        let c = from_toml("").unwrap();
+        assert!(matches!(c.metrics_access(), MetricsAccess::Off));
+        assert!(matches!(from_toml("metrics_token = \"  \"\n").unwrap().metrics_access(), MetricsAccess::Off), "an empty token is none");
+        assert!(matches!(from_toml("metrics_token = \"t\"\n").unwrap().metrics_access(), MetricsAccess::Token(t) if t == "t"));
+        let own = from_toml("metrics_listen = \"127.0.0.1:9090\"\n").unwrap();
+        assert!(matches!(own.metrics_access(), MetricsAccess::OwnListener(None)));
+        let both = from_toml("metrics_listen = \"127.0.0.1:9090\"\nmetrics_token = \"t\"\n").unwrap();
+        assert!(matches!(both.metrics_access(), MetricsAccess::OwnListener(Some(t)) if t == "t"));
+        assert_eq!(c.imap_timeout_seconds, 60);
     }
 
     fn from_toml(toml: &str) -> Result<Config, String> {

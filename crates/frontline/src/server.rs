@@ -64,7 +64,7 @@ pub async fn open_as(config: &Config, process: Process) -> anyhow::Result<App> {
 }
 
 /// A configured `[[imap]]` mailbox, its team resolved by name.
-pub async fn imap_mailbox(app: &App, mb: &crate::config::ImapConfig) -> anyhow::Result<frontline_mail::imap::ImapMailbox> {
+pub async fn imap_mailbox(app: &App, config: &Config, mb: &crate::config::ImapConfig) -> anyhow::Result<frontline_mail::imap::ImapMailbox> {
     let team_id = match &mb.team {
         None => None,
         Some(name) => Some(
@@ -84,6 +84,7 @@ pub async fn imap_mailbox(app: &App, mb: &crate::config::ImapConfig) -> anyhow::
         folder: mb.folder.clone(),
         security: mb.security.into(),
         ca_file: mb.ca_file.clone(),
+        timeout: std::time::Duration::from_secs(config.imap_timeout_seconds.max(1)),
     })
 }
 
@@ -103,48 +104,98 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
-    let (stop_tx, stop_rx) = watch::channel(false);
+    // Turned true on SIGTERM/SIGINT: HTTP stops taking requests, the job
+    // runner and the IMAP pollers stop at their next boundary.
+    let (stop_tx, stop) = watch::channel(false);
+    let stop_tx = std::sync::Arc::new(stop_tx);
     let jobs = if config.run_jobs {
-        let app = app.clone();
-        Some(tokio::spawn(async move { app.job_loop(stop_rx).await }))
+        let (app, stop) = (app.clone(), stop.clone());
+        Some(tokio::spawn(async move { app.job_loop(stop).await }))
     } else {
         None
     };
     let mut pollers = Vec::new();
     for mb in &config.imap {
-        let mailbox = imap_mailbox(&app, mb).await?;
+        let mailbox = imap_mailbox(&app, config, mb).await?;
         mailbox.check().map_err(|e| anyhow::anyhow!("mailbox {}: {e}", mb.name))?;
         if mailbox.security == frontline_mail::imap::ImapSecurity::Plain {
             tracing::warn!(mailbox = %mb.name, "IMAP without TLS: the password crosses the network readable");
         }
-        let (app, mut stop, every) = (app.clone(), stop_tx.subscribe(), config.imap_poll_seconds.max(5));
-        pollers.push(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
-            loop {
-                tokio::select! {
-                    _ = stop.changed() => break,
-                    _ = tick.tick() => match frontline_mail::imap::poll_once(&app, &mailbox).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(mailbox = %mailbox.name, messages = n, "mail taken in over IMAP"),
-                        Err(e) => tracing::warn!(mailbox = %mailbox.name, error = %e, "IMAP poll failed; will retry"),
-                    },
-                }
-            }
-        }));
+        let every = std::time::Duration::from_secs(config.imap_poll_seconds.max(5));
+        pollers.push(tokio::spawn(poll_mailbox(app.clone(), mailbox, every, stop.clone())));
     }
-    let state = AppState::new(app.clone(), WebConfig { base_url: config.base_url.clone(), secure_cookies: config.secure_cookies });
+    let state = AppState::new(app.clone(), WebConfig { base_url: config.base_url.clone(), secure_cookies: config.secure_cookies })
+        .with_metrics(config.metrics_access());
+    let metrics = match config.metrics_listen {
+        Some(addr) => {
+            let listener =
+                tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (metrics_listen)"))?;
+            tracing::info!(listen = %addr, "serving /metrics");
+            let router = frontline_web::metrics::router(state.clone());
+            let stop = stop.clone();
+            Some(tokio::spawn(async move { axum::serve(listener, router).with_graceful_shutdown(stopped(stop)).await }))
+        }
+        None => None,
+    };
+    if config.metrics_enabled()
+        && let Some(handle) = frontline_web::metrics::recorder()
+    {
+        // Histograms are kept in buckets that the recorder folds in at upkeep.
+        let (handle, mut stop) = (handle.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            while tokio::select! { _ = stop.wait_for(|s| *s) => false, _ = tick.tick() => true } {
+                handle.run_upkeep();
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(listen = %config.listen, base_url = %config.base_url, engine = ?app.store.engine(), "Frontline is serving");
-    axum::serve(listener, frontline_web::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
-    let _ = stop_tx.send(true);
+    let signal = {
+        let stop_tx = stop_tx.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            stop_tx.send_replace(true);
+        })
+    };
+    let served = axum::serve(listener, frontline_web::router(state)).with_graceful_shutdown(stopped(stop.clone())).await;
+    // Also when serving failed: nothing may keep running behind it.
+    stop_tx.send_replace(true);
+    signal.abort();
     if let Some(j) = jobs {
         let _ = j.await;
     }
     for p in pollers {
         let _ = p.await;
     }
+    if let Some(m) = metrics {
+        let _ = m.await;
+    }
     app.store.close().await;
-    Ok(())
+    Ok(served?)
+}
+
+/// Resolves once shutdown is asked.
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Poll one mailbox every `every` until shutdown; a poll in progress stops
+/// after the message it is storing, and no poll starts once shutdown was asked.
+async fn poll_mailbox(app: App, mailbox: frontline_mail::imap::ImapMailbox, every: std::time::Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => break,
+            _ = tick.tick() => {}
+        }
+        // Failures are logged by the poller, with how far it got.
+        if let Ok(n @ 1..) = frontline_mail::imap::poll_until_stopped(&app, &mailbox, stop.clone()).await {
+            tracing::info!(mailbox = %mailbox.name, messages = n, "mail taken in over IMAP");
+        }
+    }
 }
 
 async fn shutdown_signal() {

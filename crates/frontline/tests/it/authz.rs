@@ -660,3 +660,27 @@ async fn internal_notes_stay_internal(db: TestDb) {
     assert!(t.get(&format!("/api/v1/organizations/{}", d.org_a), &admin).await.text().contains("renewal at risk"));
 }
 on_both_engines!(internal_notes, internal_notes_stay_internal);
+
+/// /metrics belongs to the scraper, not to a role: with a metrics token
+/// configured, no one's session or API token opens it (401), and without
+/// one it does not exist for anyone (404).
+async fn metrics_route(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let mut credentials = vec![];
+    for (who, user) in d.everyone() {
+        credentials.push((who, "session", t.login(&user.email).await));
+        credentials.push((who, "API token", t.token_for(user).await));
+    }
+    for (who, kind, auth) in &credentials {
+        assert_eq!(t.get("/metrics", auth).await.status, 404, "{who} ({kind}) without metrics configured");
+    }
+    let t = t.with_metrics(frontline_web::metrics::MetricsAccess::Token("scraper-token".into()));
+    for (who, kind, auth) in &credentials {
+        let r = t.get("/metrics", auth).await;
+        assert_eq!(r.status, 401, "{who} ({kind})");
+        assert_eq!(r.error_code(), "unauthenticated");
+    }
+    assert_eq!(t.get("/metrics", &Auth::Token("scraper-token".into())).await.status, 200);
+}
+on_both_engines!(metrics_matrix, metrics_route);

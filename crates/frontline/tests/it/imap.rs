@@ -2,7 +2,10 @@
 //! progress survives polls, unreadable mail goes to the quarantine.
 
 use frontline_mail::imap::{ImapMailbox, poll_once};
+use std::time::{Duration, Instant};
+
 use frontline_testkit::imap::ImapServer;
+use frontline_testkit::stall_proxy::StallProxy;
 use frontline_testkit::{TestApp, TestDb, on_both_engines};
 
 use crate::fixtures::Desk;
@@ -131,3 +134,159 @@ async fn reread_without_message_id(db: TestDb) {
     assert_eq!(t.app.store.list_quarantine(10).await.expect("quarantine").len(), 1);
 }
 on_both_engines!(imap_reread_without_message_id, reread_without_message_id);
+
+async fn stored(t: &TestApp, n: usize) -> bool {
+    t.app.store.message_for_mail_id(&format!("<imap-{n}@northwind.example>")).await.expect("lookup").is_some()
+}
+
+/// Dovecot holding 105 messages behind a proxy that stops answering when
+/// the second batch of bodies is asked for (after 100 messages).
+async fn hangs_after_first_batch(test: &str) -> Option<(ImapServer, StallProxy)> {
+    let mut server = ImapServer::start(test).await?;
+    let proxy = StallProxy::start(server.port).await;
+    for n in 1..=105 {
+        server.deliver(mail(n).as_bytes());
+    }
+    proxy.stall_on("BODY.PEEK[]", 2);
+    Some((server, proxy))
+}
+
+/// A server that stops answering mid-session (here: when the second batch
+/// of bodies is asked for) ends the poll with an error after the timeout
+/// instead of hanging; what was stored stays stored with its progress, and
+/// the next poll takes the rest, nothing twice.
+async fn stalled_server(db: TestDb) {
+    let Some((server, proxy)) = hangs_after_first_batch("imap::stalled_server").await else { return };
+    let t = TestApp::new(db).await;
+    let mb = ImapMailbox { port: proxy.port, timeout: Duration::from_secs(2), ..server.mailbox() };
+    let polled = tokio::time::timeout(Duration::from_secs(30), poll_once(&t.app, &mb)).await.expect("the poll hung on a silent server");
+    let err = polled.expect_err("a server that stops answering is an error");
+    assert!(proxy.is_stalled(), "the stall happened");
+    assert!(err.contains("no answer"), "{err}");
+    assert_eq!(t.app.store.imap_state("support").await.expect("state").map(|s| s.1), Some(100), "progress of the first batch saved");
+    assert!(stored(&t, 100).await && !stored(&t, 101).await);
+
+    proxy.resume();
+    assert_eq!(poll_once(&t.app, &mb).await.expect("poll after the server answers again"), 5, "only the rest is taken");
+    for n in 1..=105 {
+        assert!(stored(&t, n).await, "message {n}");
+    }
+    assert_eq!(t.app.store.imap_state("support").await.expect("state").map(|s| s.1), Some(105));
+    assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 0);
+}
+on_both_engines!(imap_stalled_server, stalled_server);
+
+/// `frontline serve` with a mailbox whose server hangs mid-poll: the real
+/// binary, stopped with SIGTERM, while `process` reads it.
+struct Serving {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl Serving {
+    fn start(db: &TestDb, imap_port: u16, imap_timeout_seconds: u64) -> Serving {
+        let dir = tempfile::tempdir().expect("dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        let config = dir.path().join("frontline.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\nlog_format = \"json\"\ndatabase_url = \"{}\"\nimap_poll_seconds = 5\nimap_timeout_seconds = {imap_timeout_seconds}\n\
+                 [[imap]]\nname = \"support\"\nhost = \"127.0.0.1\"\nport = {imap_port}\nsecurity = \"plain\"\nusername = \"{}\"\npassword = \"{}\"\n",
+                db.url,
+                frontline_testkit::imap::USER,
+                frontline_testkit::imap::PASSWORD
+            ),
+        )
+        .expect("config");
+        // Logs go to files: a full pipe would block the server.
+        let out = std::fs::File::create(dir.path().join("stdout")).expect("stdout");
+        let err = std::fs::File::create(dir.path().join("stderr")).expect("stderr");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_frontline"))
+            .args(["--config", config.to_str().expect("path"), "serve"])
+            .env("RUST_LOG", "info")
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("serve");
+        Serving { child, dir }
+    }
+
+    fn logs(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("stdout")).unwrap_or_default()
+            + std::fs::read_to_string(self.dir.path().join("stderr")).unwrap_or_default().as_str()
+    }
+
+    /// SIGTERM, then how long the process took to exit (None: still running after `bound`).
+    fn terminate(&mut self, bound: Duration) -> Option<(Duration, std::process::ExitStatus)> {
+        let asked = Instant::now();
+        let _ = std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        while asked.elapsed() < bound {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return Some((asked.elapsed(), status));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Wait (bounded) until `done` holds.
+async fn until<F: Future<Output = bool>>(what: &str, bound: Duration, mut done: impl FnMut() -> F) {
+    let started = Instant::now();
+    while !done().await {
+        assert!(started.elapsed() < bound, "{what}: not within {bound:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Shutdown while the IMAP server hangs mid-poll: `serve` exits within a
+/// few seconds (not after the IMAP timeout), the stored messages stay,
+/// and no further poll starts.
+async fn shutdown_during_stalled_poll(db: TestDb) {
+    let Some((_server, proxy)) = hangs_after_first_batch("imap::shutdown_during_stalled_poll").await else { return };
+    // A long IMAP timeout: only the shutdown can end this poll quickly.
+    let mut serving = Serving::start(&db, proxy.port, 600);
+    until("the first poll connects", Duration::from_secs(60), || async { proxy.connections() > 0 }).await;
+    // `serve` has migrated the database before it polls.
+    let store = db.store().await;
+    until("the first batch is stored and the server hangs", Duration::from_secs(60), || async {
+        proxy.is_stalled() && store.imap_state("support").await.expect("state").map(|s| s.1) == Some(100)
+    })
+    .await;
+    let exited = serving.terminate(Duration::from_secs(10));
+    let logs = serving.logs();
+    let (_, status) = exited.unwrap_or_else(|| panic!("serve still running 10 s after SIGTERM while the IMAP server hangs:\n{logs}"));
+    assert!(status.success(), "{status}:\n{logs}");
+    assert!(logs.contains("IMAP poll stopped for shutdown"), "the poll was stopped, not timed out:\n{logs}");
+    assert_eq!(proxy.connections(), 1, "no poll started after the shutdown:\n{logs}");
+    assert_eq!(store.imap_state("support").await.expect("state").map(|s| s.1), Some(100));
+    assert!(store.message_for_mail_id("<imap-100@northwind.example>").await.expect("lookup").is_some());
+    store.close().await;
+}
+on_both_engines!(imap_shutdown_during_stalled_poll, shutdown_during_stalled_poll);
+
+/// A poll that fails part-way says so in one line: which mailbox, what
+/// failed, and how far it got.
+async fn failed_poll_is_logged(db: TestDb) {
+    let Some((_server, proxy)) = hangs_after_first_batch("imap::failed_poll_is_logged").await else { return };
+    let mut serving = Serving::start(&db, proxy.port, 1);
+    let failure = || serving.logs().lines().find(|l| l.contains("IMAP poll failed")).map(str::to_string);
+    until("the failed poll is logged", Duration::from_secs(60), || async { failure().is_some() }).await;
+    let line: serde_json::Value = serde_json::from_str(&failure().expect("line")).expect("json log line");
+    let fields = &line["fields"];
+    assert_eq!(line["level"], "WARN", "{line}");
+    assert_eq!(fields["mailbox"], "support", "{line}");
+    assert_eq!(fields["stored"], 100, "{line}");
+    assert_eq!(fields["last_uid"], 100, "{line}");
+    assert!(fields["error"].as_str().is_some_and(|e| e.contains("fetch") && e.contains("no answer")), "{line}");
+    assert!(serving.terminate(Duration::from_secs(10)).is_some(), "serve exits");
+}
+on_both_engines!(imap_failed_poll_is_logged, failed_poll_is_logged);

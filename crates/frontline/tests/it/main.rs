@@ -19,6 +19,7 @@ mod mail;
 mod mail_bench;
 mod mail_files;
 mod mail_in;
+mod metrics;
 mod process;
 mod schema;
 mod storage;

@@ -32,6 +32,7 @@ fn mailbox(port: u16, security: ImapSecurity, ca_file: Option<PathBuf>) -> ImapM
         team_id: None,
         security,
         ca_file,
+        timeout: frontline_mail::imap::DEFAULT_TIMEOUT,
     }
 }
 
