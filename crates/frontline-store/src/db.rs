@@ -47,7 +47,7 @@ pub(crate) enum Db {
 pub struct Store {
     pub(crate) db: Db,
     /// SQLite only: ticket creations go through the group-commit writer.
-    pub(crate) ticket_writer: Option<crate::writer::TicketQueue>,
+    pub(crate) ticket_writer: Option<Arc<crate::writer::TicketQueue>>,
 }
 
 /// Current time, truncated to microseconds so that both engines store and
@@ -120,10 +120,11 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?.options([("statement_timeout", "30s")]);
             let pool =
                 PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
-            Ok(Store { db: Db::Postgres(pool), ticket_writer: None })
+            let ticket_writer = Some(crate::writer::start_postgres(pool.clone()));
+            Ok(Store { db: Db::Postgres(pool), ticket_writer })
         } else {
             let (readers, writer) = crate::sqlite::open(url, max_connections).await?;
-            let ticket_writer = Some(crate::writer::start(writer.clone()));
+            let ticket_writer = Some(crate::writer::start_sqlite(writer.clone()));
             Ok(Store { db: Db::Sqlite(readers, writer), ticket_writer })
         }
     }

@@ -224,11 +224,10 @@ macro_rules! insert_ticket {
 
 impl Store {
     pub async fn create_ticket(&self, t: &NewTicket) -> Result<i64, StoreError> {
-        if let Some(writer) = &self.ticket_writer {
-            return crate::writer::submit(writer, t.clone()).await;
+        match &self.ticket_writer {
+            Some(writer) => crate::writer::submit(writer, t.clone()).await,
+            None => Ok(with_tx!(self, |tx| { insert_ticket!(tx, t) })),
         }
-        let id = with_tx!(self, |tx| { insert_ticket!(tx, t) });
-        Ok(id)
     }
 
     pub async fn get_ticket(&self, id: i64) -> Result<Option<Ticket>, StoreError> {
@@ -556,6 +555,11 @@ fn push_order<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, sort: Sort, solved_v
 
 /// Create one ticket on an open SQLite connection (the batch writer's path).
 pub(crate) async fn insert_ticket_sqlite(conn: &mut sqlx::SqliteConnection, t: &NewTicket) -> Result<i64, StoreError> {
+    Ok(insert_ticket!(conn, t))
+}
+
+/// Create one ticket on an open PostgreSQL connection (the batch writer's path).
+pub(crate) async fn insert_ticket_pg(conn: &mut sqlx::PgConnection, t: &NewTicket) -> Result<i64, StoreError> {
     Ok(insert_ticket!(conn, t))
 }
 
