@@ -148,7 +148,7 @@ macro_rules! insert_message {
 /// The statements that create one ticket, inside an open transaction or
 /// connection (`$conn`); evaluates to the new ticket's id.
 macro_rules! insert_ticket {
-    ($conn:expr, $t:expr) => {{
+    ($conn:expr, $t:expr, $counts_now:expr) => {{
         let t: &NewTicket = $t;
         let at = t.created_at.unwrap_or_else(now);
         let f = &t.fields;
@@ -184,9 +184,12 @@ macro_rules! insert_ticket {
             });
             q.build().execute(&mut *$conn).await?;
         }
-        adjust_count!($conn, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
-        if f.status == Status::Solved {
-            adjust_solved!($conn, at, 1);
+        // A batch moves its counts once, at its end (`insert_tickets!`).
+        if $counts_now {
+            adjust_count!($conn, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
+            if f.status == Status::Solved {
+                adjust_solved!($conn, at, 1);
+            }
         }
         let mid = insert_message!(
             $conn,
@@ -222,11 +225,48 @@ macro_rules! insert_ticket {
     }};
 }
 
+/// Create a batch of tickets inside an open transaction; evaluates to
+/// their ids. The queue counts move last, summed per row and in one order:
+/// on PostgreSQL a count row stays locked from its update to the commit,
+/// and every batch updates the same few rows, so the shorter that is, the
+/// more batches commit in parallel.
+macro_rules! insert_tickets {
+    ($conn:expr, $tickets:expr) => {{
+        let tickets: &[&NewTicket] = $tickets;
+        let mut ids = Vec::with_capacity(tickets.len());
+        for t in tickets {
+            ids.push(insert_ticket!($conn, t, false));
+        }
+        let mut counts: std::collections::BTreeMap<(&str, i64, i64, i64), i64> = Default::default();
+        let mut solved: std::collections::BTreeMap<chrono::NaiveDate, i64> = Default::default();
+        for t in tickets {
+            let f = &t.fields;
+            *counts.entry((f.status.as_str(), f.tier, f.team_id.unwrap_or(0), f.assignee_id.unwrap_or(0))).or_default() += 1;
+            if f.status == Status::Solved {
+                *solved.entry(t.created_at.unwrap_or_else(now).date_naive()).or_default() += 1;
+            }
+        }
+        for ((status, tier, team, assignee), n) in counts {
+            adjust_count!($conn, status, tier, Some(team), Some(assignee), n);
+        }
+        for (day, n) in solved {
+            sqlx::query(
+                "INSERT INTO solved_counts (day, n) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET n = solved_counts.n + excluded.n",
+            )
+            .bind(day)
+            .bind(n)
+            .execute(&mut *$conn)
+            .await?;
+        }
+        ids
+    }};
+}
+
 impl Store {
     pub async fn create_ticket(&self, t: &NewTicket) -> Result<i64, StoreError> {
         match &self.ticket_writer {
             Some(writer) => crate::writer::submit(writer, t.clone()).await,
-            None => Ok(with_tx!(self, |tx| { insert_ticket!(tx, t) })),
+            None => Ok(with_tx!(self, |tx| { insert_ticket!(tx, t, true) })),
         }
     }
 
@@ -553,14 +593,14 @@ fn push_order<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, sort: Sort, solved_v
     b.push(", t.id ").push(dir);
 }
 
-/// Create one ticket on an open SQLite connection (the batch writer's path).
-pub(crate) async fn insert_ticket_sqlite(conn: &mut sqlx::SqliteConnection, t: &NewTicket) -> Result<i64, StoreError> {
-    Ok(insert_ticket!(conn, t))
+/// Create tickets on an open SQLite connection (the batch writer's path).
+pub(crate) async fn insert_tickets_sqlite(conn: &mut sqlx::SqliteConnection, tickets: &[&NewTicket]) -> Result<Vec<i64>, StoreError> {
+    Ok(insert_tickets!(conn, tickets))
 }
 
-/// Create one ticket on an open PostgreSQL connection (the batch writer's path).
-pub(crate) async fn insert_ticket_pg(conn: &mut sqlx::PgConnection, t: &NewTicket) -> Result<i64, StoreError> {
-    Ok(insert_ticket!(conn, t))
+/// Create tickets on an open PostgreSQL connection (the batch writer's path).
+pub(crate) async fn insert_tickets_pg(conn: &mut sqlx::PgConnection, tickets: &[&NewTicket]) -> Result<Vec<i64>, StoreError> {
+    Ok(insert_tickets!(conn, tickets))
 }
 
 pub(crate) fn page_of(rows: Vec<TicketRow>, limit: i64) -> Result<Page<Ticket>, StoreError> {

@@ -5,9 +5,9 @@
 //! once per batch instead of once per ticket.
 //!
 //! SQLite has one writer, so one lane. PostgreSQL takes several lanes, each
-//! batching what reaches it, so its writers work in parallel. Within a
-//! batch tickets are written in the order of their queue-count bucket, so
-//! two batches lock count rows in one global order and cannot deadlock.
+//! batching what reaches it, so its writers work in parallel. A batch moves
+//! the queue counts at its end, in one order, so batches hold the shared
+//! count rows only for their commit and cannot deadlock on them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::StoreError;
 use crate::sqlite::Writer;
-use crate::tickets::{NewTicket, insert_ticket_pg, insert_ticket_sqlite};
+use crate::tickets::{NewTicket, insert_tickets_pg, insert_tickets_sqlite};
 
 type Reply = oneshot::Sender<Result<i64, StoreError>>;
 type Lane = mpsc::Sender<(NewTicket, Reply)>;
@@ -91,7 +91,6 @@ async fn run(target: Target, mut rx: mpsc::Receiver<(NewTicket, Reply)>) {
                 Err(_) => break,
             }
         }
-        batch.sort_by_key(|(t, _)| count_bucket(t));
         match target.write_all(&batch).await {
             Ok(ids) => {
                 for ((_, reply), id) in batch.into_iter().zip(ids) {
@@ -109,53 +108,34 @@ async fn run(target: Target, mut rx: mpsc::Receiver<(NewTicket, Reply)>) {
     }
 }
 
-/// The ticket's queue-count row (and solved day): the order count rows are locked in.
-fn count_bucket(t: &NewTicket) -> (&'static str, i64, i64, i64, Option<chrono::NaiveDate>) {
-    let f = &t.fields;
-    (f.status.as_str(), f.tier, f.team_id.unwrap_or(0), f.assignee_id.unwrap_or(0), t.created_at.map(|at| at.date_naive()))
-}
-
 impl Target {
     async fn write_all(&self, batch: &[(NewTicket, Reply)]) -> Result<Vec<i64>, StoreError> {
-        let mut ids = Vec::with_capacity(batch.len());
-        match self {
-            Target::Sqlite(writer) => {
-                let _turn = writer.lock.lock().await;
-                let mut tx = writer.pool.begin_with("BEGIN IMMEDIATE").await?;
-                for (ticket, _) in batch {
-                    ids.push(insert_ticket_sqlite(&mut tx, ticket).await?);
-                }
-                tx.commit().await?;
-                writer.after_commit().await;
-            }
-            Target::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                for (ticket, _) in batch {
-                    ids.push(insert_ticket_pg(&mut tx, ticket).await?);
-                }
-                tx.commit().await?;
-            }
-        }
-        Ok(ids)
+        let tickets: Vec<&NewTicket> = batch.iter().map(|(t, _)| t).collect();
+        self.write(&tickets).await
     }
 
     async fn write_one(&self, ticket: &NewTicket) -> Result<i64, StoreError> {
-        let id = match self {
+        let ids = self.write(&[ticket]).await?;
+        ids.into_iter().next().ok_or_else(|| StoreError::Unavailable("the ticket writer wrote nothing".into()))
+    }
+
+    async fn write(&self, tickets: &[&NewTicket]) -> Result<Vec<i64>, StoreError> {
+        let ids = match self {
             Target::Sqlite(writer) => {
                 let _turn = writer.lock.lock().await;
                 let mut tx = writer.pool.begin_with("BEGIN IMMEDIATE").await?;
-                let id = insert_ticket_sqlite(&mut tx, ticket).await?;
+                let ids = insert_tickets_sqlite(&mut tx, tickets).await?;
                 tx.commit().await?;
                 writer.after_commit().await;
-                id
+                ids
             }
             Target::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                let id = insert_ticket_pg(&mut tx, ticket).await?;
+                let ids = insert_tickets_pg(&mut tx, tickets).await?;
                 tx.commit().await?;
-                id
+                ids
             }
         };
-        Ok(id)
+        Ok(ids)
     }
 }
