@@ -96,6 +96,17 @@ impl TestApp {
         self
     }
 
+    /// The same app with the API limited as `limits` says (TestApp limits
+    /// nothing by default). Like `with_metrics`, it starts from a fresh state:
+    /// the two do not combine.
+    pub fn with_rate_limits(mut self, limits: &frontline_web::rate_limit::RateLimits) -> TestApp {
+        let state =
+            frontline_web::AppState::new(self.app.clone(), frontline_web::WebConfig { base_url: BASE_URL.into(), secure_cookies: false })
+                .with_rate_limits(limits);
+        self.router = frontline_web::router(state);
+        self
+    }
+
     pub fn engine(&self) -> Engine {
         self.db.engine
     }
@@ -243,7 +254,7 @@ impl TestApp {
             frontline_web::AppState::new(self.app.clone(), frontline_web::WebConfig { base_url: base.clone(), secure_cookies: false });
         let router = frontline_web::router(state);
         let handle = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
         });
         (base, handle)
     }

@@ -12,7 +12,7 @@ pub mod stall_proxy;
 pub mod tls;
 
 pub use db::{Engine, TestDb};
-pub use http::{Auth, BASE_URL, MAILBOX, TestApp, TestResponse};
+pub use http::{Auth, BASE_URL, MAILBOX, PASSWORD, TestApp, TestResponse};
 
 /// True when running in CI, where nothing may be skipped.
 pub fn in_ci() -> bool {

@@ -105,8 +105,8 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        // Already authenticated by the Idempotency-Key layer.
-        if let Some(Caller(user)) = parts.extensions.remove::<Caller>() {
+        // Already authenticated by the rate-limit or Idempotency-Key layer.
+        if let Some(Caller { user, .. }) = parts.extensions.remove::<Caller>() {
             return Ok(ApiUser(user));
         }
         let state = AppState::from_ref(state);
@@ -114,9 +114,12 @@ where
     }
 }
 
-/// The API caller, found by a layer before the handler runs.
+/// The API caller and their scope (see `api_caller`), found by a layer before the handler runs.
 #[derive(Clone)]
-pub(crate) struct Caller(pub User);
+pub(crate) struct Caller {
+    pub user: User,
+    pub scope: String,
+}
 
 /// The API caller and the scope their Idempotency-Keys live in: the API
 /// token (a hash of it, never the token), or the signed-in user.

@@ -164,11 +164,16 @@ pub async fn layer(State(st): State<KeyState>, req: Request, next: Next) -> Resp
     };
     let (mut parts, body) = req.into_parts();
     // Without a caller there is no scope: the handler answers 401 as usual.
-    let (user, scope) = match crate::auth::api_caller(&parts, &st.app).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
+    let scope = match parts.extensions.get::<crate::auth::Caller>() {
+        Some(caller) => caller.scope.clone(),
+        None => match crate::auth::api_caller(&parts, &st.app).await {
+            Ok((user, scope)) => {
+                parts.extensions.insert(crate::auth::Caller { user, scope: scope.clone() });
+                scope
+            }
+            Err(e) => return e.into_response(),
+        },
     };
-    parts.extensions.insert(crate::auth::Caller(user));
     let body = match axum::body::to_bytes(body, st.body_limit).await {
         Ok(b) => b,
         Err(_) => {

@@ -16,6 +16,7 @@ mod error;
 pub mod idempotency;
 mod layers;
 pub mod metrics;
+pub mod rate_limit;
 mod text;
 mod ui;
 
@@ -42,11 +43,20 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// Who may read /metrics (off unless configured).
     pub metrics: Arc<metrics::MetricsAccess>,
+    /// Rate limits on /api/v1 (none unless configured).
+    pub rate_limits: Arc<rate_limit::Limiters>,
 }
 
 impl AppState {
     pub fn new(app: App, config: WebConfig) -> Self {
-        AppState { app, config: Arc::new(config), metrics: Arc::default() }
+        let rate_limits = Arc::new(rate_limit::Limiters::new(&rate_limit::RateLimits::default()));
+        AppState { app, config: Arc::new(config), metrics: Arc::default(), rate_limits }
+    }
+
+    /// Limit /api/v1 requests per client address and per API token (or user).
+    pub fn with_rate_limits(mut self, limits: &rate_limit::RateLimits) -> Self {
+        self.rate_limits = Arc::new(rate_limit::Limiters::new(limits));
+        self
     }
 
     /// Serve /metrics as `access` says (and install the process's recorder).
@@ -64,7 +74,10 @@ pub fn router(state: AppState) -> Router {
     let upload_limit = layers::upload_body_limit(&state.app.config.attachment_limits);
     let (api_router, openapi) = api_parts(upload_limit);
     let keys = idempotency::KeyState::new(state.clone(), upload_limit.max(layers::BODY_LIMIT));
-    let api_router = api_router.layer(axum::middleware::from_fn_with_state(keys, idempotency::layer));
+    // Outermost, so a refused request neither authenticates twice nor claims a key.
+    let api_router = api_router
+        .layer(axum::middleware::from_fn_with_state(keys, idempotency::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::layer));
     let openapi = Arc::new(openapi);
     let app = metrics::route(Router::new(), &state.metrics)
         .merge(ui::router(upload_limit))
@@ -91,6 +104,7 @@ fn api_parts(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi
     let (routes, mut doc) = api::router(upload_limit).split_for_parts();
     // The routes' own annotations are gathered only here, so the header is documented after them.
     utoipa::Modify::modify(&idempotency::OpenApiHeader, &mut doc);
+    utoipa::Modify::modify(&rate_limit::OpenApiTooMany, &mut doc);
     (routes, doc)
 }
 

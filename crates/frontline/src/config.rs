@@ -58,6 +58,15 @@ pub struct Config {
     /// Serve /metrics to `Authorization: Bearer <token>` (on the main
     /// listener, or on metrics_listen too when both are set).
     pub metrics_token: Option<String>,
+    /// API requests per second allowed to one API token (or signed-in
+    /// user), sustained, and how many may come at once; 0 disables.
+    pub api_rate_per_token: u32,
+    pub api_burst_per_token: u32,
+    /// The same per client address, before authentication; 0 disables.
+    pub api_rate_per_ip: u32,
+    pub api_burst_per_ip: u32,
+    /// Addresses or networks (10.0.0.0/8) of proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -135,6 +144,11 @@ const KNOWN_KEYS: &[&str] = &[
     "imap_timeout_seconds",
     "metrics_listen",
     "metrics_token",
+    "api_rate_per_token",
+    "api_burst_per_token",
+    "api_rate_per_ip",
+    "api_burst_per_ip",
+    "trusted_proxies",
 ];
 
 impl Default for Config {
@@ -161,6 +175,12 @@ impl Default for Config {
             imap_timeout_seconds: 60,
             metrics_listen: None,
             metrics_token: None,
+            // Well above what an integration sends in normal use; a runaway loop is stopped.
+            api_rate_per_token: 20,
+            api_burst_per_token: 100,
+            api_rate_per_ip: 50,
+            api_burst_per_ip: 200,
+            trusted_proxies: vec![],
         }
     }
 }
@@ -197,6 +217,9 @@ impl std::fmt::Debug for Config {
             .field("imap_timeout_seconds", &self.imap_timeout_seconds)
             .field("metrics_listen", &self.metrics_listen)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("api_rate_per_token", &(self.api_rate_per_token, self.api_burst_per_token))
+            .field("api_rate_per_ip", &(self.api_rate_per_ip, self.api_burst_per_ip))
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -212,6 +235,22 @@ impl Config {
             (None, Some(token)) => MetricsAccess::Token(token),
             (None, None) => MetricsAccess::Off,
         }
+    }
+
+    /// The API's rate limits; a trusted proxy that is not an address or network is an error.
+    pub fn rate_limits(&self) -> anyhow::Result<frontline_web::rate_limit::RateLimits> {
+        use frontline_web::rate_limit::{Limit, RateLimits, parse_proxy};
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|p| parse_proxy(p))
+            .collect::<Result<_, _>>()
+            .map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
+        Ok(RateLimits {
+            per_token: Limit::new(self.api_rate_per_token, self.api_burst_per_token),
+            per_ip: Limit::new(self.api_rate_per_ip, self.api_burst_per_ip),
+            trusted_proxies,
+        })
     }
 
     pub fn metrics_enabled(&self) -> bool {
@@ -339,6 +378,20 @@ mod tests {
         let both = from_toml("metrics_listen = \"127.0.0.1:9090\"\nmetrics_token = \"t\"\n").unwrap();
         assert!(matches!(both.metrics_access(), MetricsAccess::OwnListener(Some(t)) if t == "t"));
         assert_eq!(c.imap_timeout_seconds, 60);
+    }
+
+    #[test]
+    fn rate_limits_by_default_and_off_with_zero() {
+        use frontline_web::rate_limit::Limit;
+        let limits = from_toml("").unwrap().rate_limits().unwrap();
+        assert_eq!(limits.per_token, Limit::new(20, 100));
+        assert_eq!(limits.per_ip, Limit::new(50, 200));
+        let off = from_toml("api_rate_per_token = 0\napi_rate_per_ip = 0\n").unwrap().rate_limits().unwrap();
+        assert_eq!((off.per_token, off.per_ip), (None, None));
+        let proxies = from_toml("trusted_proxies = [\"10.0.0.0/8\", \"192.168.1.1\"]\n").unwrap().rate_limits().unwrap();
+        assert_eq!(proxies.trusted_proxies.len(), 2);
+        let bad = from_toml("trusted_proxies = [\"lb.internal\"]\n").unwrap().rate_limits().expect_err("refused");
+        assert!(bad.to_string().contains("lb.internal"), "{bad}");
     }
 
     fn from_toml(toml: &str) -> Result<Config, String> {

@@ -106,6 +106,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
     // Turned true on SIGTERM/SIGINT: HTTP stops taking requests, the job
     // runner and the IMAP pollers stop at their next boundary.
+    let rate_limits = config.rate_limits()?;
     let (stop_tx, stop) = watch::channel(false);
     let stop_tx = std::sync::Arc::new(stop_tx);
     let jobs = if config.run_jobs {
@@ -125,7 +126,8 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
         pollers.push(tokio::spawn(poll_mailbox(app.clone(), mailbox, every, stop.clone())));
     }
     let state = AppState::new(app.clone(), WebConfig { base_url: config.base_url.clone(), secure_cookies: config.secure_cookies })
-        .with_metrics(config.metrics_access());
+        .with_metrics(config.metrics_access())
+        .with_rate_limits(&rate_limits);
     let metrics = match config.metrics_listen {
         Some(addr) => {
             let listener =
@@ -158,7 +160,9 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
             stop_tx.send_replace(true);
         })
     };
-    let served = axum::serve(listener, frontline_web::router(state)).with_graceful_shutdown(stopped(stop.clone())).await;
+    // The peer's address is what the per-address API limit keys on.
+    let service = frontline_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service).with_graceful_shutdown(stopped(stop.clone())).await;
     // Also when serving failed: nothing may keep running behind it.
     stop_tx.send_replace(true);
     signal.abort();

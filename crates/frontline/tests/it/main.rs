@@ -21,6 +21,7 @@ mod mail_files;
 mod mail_in;
 mod metrics;
 mod process;
+mod rate_limit;
 mod schema;
 mod storage;
 mod tls;

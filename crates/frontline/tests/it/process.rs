@@ -37,12 +37,20 @@ pub struct Server {
 }
 
 impl Server {
-    /// `frontline serve` on a free port, once it answers /readyz.
+    /// `frontline serve` on a free port, once it answers /readyz. The API's
+    /// rate limits are off: these tests load it from one token and address
+    /// to test other things.
     pub async fn start(database_url: &str) -> Server {
+        Self::start_with(database_url, &[("FRONTLINE_API_RATE_PER_TOKEN", "0"), ("FRONTLINE_API_RATE_PER_IP", "0")]).await
+    }
+
+    /// Like `start`, with these `FRONTLINE_*` settings in its environment.
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
         let base = format!("http://127.0.0.1:{port}");
         let child = Command::new(env!("CARGO_BIN_EXE_frontline"))
             .args(["--database-url", database_url, "serve", "--listen", &format!("127.0.0.1:{port}"), "--base-url", &base])
+            .envs(env.iter().copied())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
