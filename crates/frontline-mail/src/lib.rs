@@ -17,6 +17,7 @@ use askama::Template;
 use frontline_app::mail::{Mailer, Notification, SendFuture};
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -143,6 +144,9 @@ pub fn build(n: &Notification, from: &Mailbox) -> Result<Message, String> {
     b.multipart(mixed).map_err(|e| e.to_string())
 }
 
+/// SMTP connections kept open for reuse by default (lettre's own default).
+pub const DEFAULT_CONNECTIONS: u32 = 10;
+
 /// Sends over SMTP: `smtp://host:port` (plain, for a local relay),
 /// `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS);
 /// `user:password@` in the URL for authentication. Certificates are checked
@@ -168,12 +172,21 @@ impl SmtpMailer {
 
     /// Like `new`, also trusting the CA certificate(s) in `ca_file` (PEM).
     pub fn with_ca_file(smtp_url: &str, from: &str, ca_file: Option<&std::path::Path>) -> Result<SmtpMailer, String> {
+        Self::with_options(smtp_url, from, ca_file, DEFAULT_CONNECTIONS)
+    }
+
+    /// Like `with_ca_file`, keeping up to `connections` SMTP connections
+    /// open for reuse: as many as mails are sent at once (`job_workers`),
+    /// since lettre closes a connection it cannot keep and the next mail
+    /// opens a new one (connect, greeting, EHLO).
+    pub fn with_options(smtp_url: &str, from: &str, ca_file: Option<&std::path::Path>, connections: u32) -> Result<SmtpMailer, String> {
         let from: Mailbox = from.parse().map_err(|e| format!("mail_from '{from}' is not an address: {e}"))?;
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url).map_err(|e| format!("smtp_url is not usable: {e}"))?;
         if let Some(path) = ca_file {
             builder = builder.tls(tls_with_ca(smtp_url, path)?);
         }
-        let transport = builder.timeout(Some(std::time::Duration::from_secs(30))).build();
+        let transport =
+            builder.timeout(Some(std::time::Duration::from_secs(30))).pool_config(PoolConfig::new().max_size(connections.max(1))).build();
         let domain = from.email.domain().to_string();
         Ok(SmtpMailer { transport, from, domain })
     }

@@ -28,3 +28,4 @@ mod writer;
 
 pub use db::{Engine, Store, StoreError, now};
 pub use rows::*;
+pub use sqlite::WAL_TRUNCATE_BYTES;

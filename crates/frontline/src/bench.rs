@@ -35,6 +35,8 @@ pub enum BenchCommand {
     /// Inbound mail: generate a Maildir, measure the pipe command and IMAP polling.
     #[command(subcommand)]
     Mail(crate::bench_mail::MailBenchCommand),
+    /// Notification mail: drain queued jobs to an SMTP sink on loopback, then keep up with concurrent creation.
+    Notify(crate::bench_notify::NotifyArgs),
     /// Measure the app, served on a loopback port, against generated data.
     Run {
         #[arg(long, default_value = "bench-summary.json")]
@@ -63,6 +65,7 @@ struct Saved {
 pub async fn run(config: Config, cmd: BenchCommand, child_args: crate::bench_mail::ChildArgs) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Mail(cmd) => crate::bench_mail::run(config, cmd, child_args).await,
+        BenchCommand::Notify(args) => crate::bench_notify::run(config, args).await,
         BenchCommand::Generate { tickets, messages, organizations, agents, summary } => {
             let app = open(&config).await?;
             let hash = app.hash_password(BENCH_PASSWORD).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -120,10 +123,7 @@ async fn measure(config: Config, summary: PathBuf, requests: usize, creations: u
         &std::fs::read(&summary).with_context(|| format!("cannot read {}; run `frontline bench generate` first", summary.display()))?,
     )?;
     let app = open(&config).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let state = AppState::new(app.clone(), WebConfig { base_url: base.clone(), secure_cookies: false });
-    let server = tokio::spawn(async move { axum::serve(listener, frontline_web::router(state)).await });
+    let (base, server) = serve_loopback(&app).await?;
 
     let agent = app.user_by_email(&saved.agent_email).await.map_err(|e| anyhow::anyhow!("{e}"))?.context("benchmark agent missing")?;
     let (_, token) = app.create_api_token(&agent.actor(), "bench").await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -131,9 +131,7 @@ async fn measure(config: Config, summary: PathBuf, requests: usize, creations: u
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::COOKIE, format!("fl_session={session}").parse()?);
     let pages = reqwest::Client::builder().default_headers(headers).redirect(reqwest::redirect::Policy::none()).build()?;
-    let mut api_headers = reqwest::header::HeaderMap::new();
-    api_headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse()?);
-    let api = reqwest::Client::builder().default_headers(api_headers).build()?;
+    let api = api_client(&token)?;
 
     println!(
         "Frontline benchmark on {:?}: {} tickets, {} messages; {requests} requests per row\n",
@@ -158,20 +156,100 @@ async fn measure(config: Config, summary: PathBuf, requests: usize, creations: u
     let (p50, p95) = timed_gets(&pages, &format!("{base}/tickets/{}", saved.big_ticket_id), requests.min(100)).await?;
     println!("| ticket page with 200 messages (HTML) | {p50:.1} | {p95:.1} |");
 
-    // Writes: N clients creating tickets through the API as fast as they can.
-    let api = Arc::new(api);
+    // Writes: N clients creating tickets through the API as fast as they
+    // can, with the SQLite WAL sampled meanwhile.
+    let wal = match app.store.sqlite_wal_bytes().await? {
+        Some(_) => {
+            let store = app.store.clone();
+            Some(PeakSampler::start(WAL_SAMPLE_EVERY, move || {
+                let store = store.clone();
+                async move { Ok(store.sqlite_wal_bytes().await?.unwrap_or(0)) }
+            }))
+        }
+        None => None,
+    };
+    let created = create_tickets(&api, &base, saved.requester_id, creations, clients).await?;
+    println!(
+        "| create ticket via API, {clients} concurrent clients | {:.1} | {:.1} |\n\n{} tickets created in {:.2}s: **{:.0} tickets/s**",
+        created.p50_ms(),
+        created.p95_ms(),
+        created.times.len(),
+        created.secs,
+        created.rate()
+    );
+    if let Some(wal) = wal {
+        let peak = wal.finish().await?;
+        println!(
+            "SQLite WAL during the writes: peak {:.1} MB ({} samples every {} ms; emptied above {} MB)",
+            peak.max as f64 / 1e6,
+            peak.samples,
+            WAL_SAMPLE_EVERY.as_millis(),
+            frontline_store::WAL_TRUNCATE_BYTES / (1024 * 1024)
+        );
+    }
+    server.abort();
+    app.store.close().await;
+    Ok(())
+}
+
+/// How often the WAL size and the job queue are sampled during writes.
+pub(crate) const WAL_SAMPLE_EVERY: Duration = Duration::from_millis(50);
+
+/// The app's router on a free loopback port; returns its base URL.
+pub(crate) async fn serve_loopback(app: &frontline_app::App) -> anyhow::Result<(String, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let state = AppState::new(app.clone(), WebConfig { base_url: base.clone(), secure_cookies: false });
+    let server = tokio::spawn(async move { axum::serve(listener, frontline_web::router(state)).await });
+    Ok((base, server))
+}
+
+/// An HTTP client that sends `token` as its bearer token.
+pub(crate) fn api_client(token: &str) -> anyhow::Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse()?);
+    Ok(reqwest::Client::builder().default_headers(headers).build()?)
+}
+
+/// How a concurrent creation run went.
+pub(crate) struct Created {
+    /// Latency of each creation, sorted.
+    pub times: Vec<Duration>,
+    pub secs: f64,
+}
+
+impl Created {
+    pub fn rate(&self) -> f64 {
+        self.times.len() as f64 / self.secs
+    }
+    pub fn p50_ms(&self) -> f64 {
+        percentile(&self.times, 0.5)
+    }
+    pub fn p95_ms(&self) -> f64 {
+        percentile(&self.times, 0.95)
+    }
+}
+
+/// `clients` concurrent API clients creating `creations` tickets for
+/// `requester` through `POST /api/v1/tickets`, each as fast as it can.
+pub(crate) async fn create_tickets(
+    api: &reqwest::Client,
+    base: &str,
+    requester: i64,
+    creations: usize,
+    clients: usize,
+) -> anyhow::Result<Created> {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (api, next, base) = (api.clone(), next.clone(), base.clone());
-        let requester = saved.requester_id;
+        let (api, next, url) = (api.clone(), next.clone(), format!("{base}/api/v1/tickets"));
         tasks.push(tokio::spawn(async move {
             let mut times = Vec::new();
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < creations {
                 let body = serde_json::json!({"subject": "Benchmark: webhook retries exhausted", "body": "Deliveries to our endpoint fail with 502 since 09:00 UTC.", "requester_id": requester, "tags": ["bench"]});
                 let t = Instant::now();
-                let resp = api.post(format!("{base}/api/v1/tickets")).json(&body).send().await?;
+                let resp = api.post(&url).json(&body).send().await?;
                 anyhow::ensure!(resp.status() == reqwest::StatusCode::CREATED, "create: {}", resp.status());
                 resp.bytes().await?;
                 times.push(t.elapsed());
@@ -185,14 +263,51 @@ async fn measure(config: Config, summary: PathBuf, requests: usize, creations: u
     }
     let secs = start.elapsed().as_secs_f64();
     times.sort();
-    println!(
-        "| create ticket via API, {clients} concurrent clients | {:.1} | {:.1} |\n\n{} tickets created in {secs:.2}s: **{:.0} tickets/s**",
-        percentile(&times, 0.5),
-        percentile(&times, 0.95),
-        times.len(),
-        times.len() as f64 / secs
-    );
-    server.abort();
-    app.store.close().await;
-    Ok(())
+    Ok(Created { times, secs })
+}
+
+/// The largest value a figure took while sampled.
+pub(crate) struct Peak {
+    pub max: u64,
+    pub last: u64,
+    pub samples: usize,
+}
+
+/// Reads a figure every `every` in a task of its own until `finish`.
+pub(crate) struct PeakSampler {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<Peak>>,
+}
+
+impl PeakSampler {
+    pub fn start<F, Fut>(every: Duration, mut read: F) -> PeakSampler
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = anyhow::Result<u64>> + Send,
+    {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            let mut peak = Peak { max: 0, last: 0, samples: 0 };
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = stopped.changed() => break,
+                    _ = tick.tick() => {}
+                }
+                let value = read().await?;
+                peak.max = peak.max.max(value);
+                peak.last = value;
+                peak.samples += 1;
+            }
+            Ok(peak)
+        });
+        PeakSampler { stop, task }
+    }
+
+    /// Stop sampling; the peak, the last value and how many samples.
+    pub async fn finish(self) -> anyhow::Result<Peak> {
+        self.stop.send_replace(true);
+        self.task.await?
+    }
 }

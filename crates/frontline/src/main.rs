@@ -3,6 +3,8 @@
 
 mod bench;
 mod bench_mail;
+mod bench_notify;
+mod bench_smtp;
 mod cli;
 mod config;
 mod server;

@@ -55,7 +55,9 @@ pub async fn open_as(config: &Config, process: Process) -> anyhow::Result<App> {
     let app = App::new(store, app_config);
     Ok(match &config.smtp_url {
         Some(url) => {
-            let mailer = frontline_mail::SmtpMailer::with_ca_file(url, &config.mail_from, config.smtp_ca_file.as_deref())
+            // One pooled SMTP connection per job worker: each sends one mail at a time.
+            let connections = u32::try_from(config.job_workers.clamp(1, 256)).unwrap_or(frontline_mail::DEFAULT_CONNECTIONS);
+            let mailer = frontline_mail::SmtpMailer::with_options(url, &config.mail_from, config.smtp_ca_file.as_deref(), connections)
                 .map_err(|e| anyhow::anyhow!(e))?;
             app.with_mailer(std::sync::Arc::new(mailer))
         }

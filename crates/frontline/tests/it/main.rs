@@ -8,6 +8,7 @@ mod appends;
 mod authz;
 mod backup;
 mod bad_input;
+mod bench;
 mod browser;
 mod cli;
 mod durability;
