@@ -135,13 +135,3 @@ pub(crate) async fn api_caller(parts: &Parts, state: &AppState) -> Result<(User,
     let scope = crate::idempotency::user_scope(user.id);
     Ok((user, scope))
 }
-
-/// The client address for sign-in throttling logs.
-pub fn client_ip(parts_headers: &axum::http::HeaderMap) -> String {
-    parts_headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|| "-".into())
-}

@@ -246,14 +246,7 @@ pub struct OpenApiHeader;
 
 impl utoipa::Modify for OpenApiHeader {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            if !path.starts_with("/api/v1/") {
-                continue;
-            }
-            for op in [item.post.as_mut(), item.patch.as_mut()].into_iter().flatten() {
-                document(op);
-            }
-        }
+        crate::api::for_each_operation(openapi, crate::api::Operations::Writes, document);
     }
 }
 

@@ -109,6 +109,13 @@ impl Limiters {
         self.trusted_proxies.iter().any(|net| net.contains(ip))
     }
 
+    /// The client of a request, as sign-in records it: the same address the
+    /// limits use, or "-" when the peer is unknown.
+    pub fn request_client(&self, extensions: &axum::http::Extensions, headers: &HeaderMap) -> String {
+        let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        self.client_ip(peer, headers).map_or_else(|| "-".into(), |ip| ip.to_string())
+    }
+
     /// The client's address; None when the connection's peer is unknown.
     fn client_ip(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
         let mut client = peer?.to_canonical();
@@ -183,15 +190,9 @@ pub struct OpenApiTooMany;
 
 impl utoipa::Modify for OpenApiTooMany {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            if !path.starts_with("/api/v1/") {
-                continue;
-            }
-            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head, &mut item.options];
-            for op in ops.into_iter().flatten() {
-                op.responses.responses.entry("429".to_string()).or_insert_with(response);
-            }
-        }
+        crate::api::for_each_operation(openapi, crate::api::Operations::All, |op| {
+            op.responses.responses.entry("429".to_string()).or_insert_with(response);
+        });
     }
 }
 

@@ -87,3 +87,34 @@ fn with_upload_limit(r: UtoipaMethodRouter<AppState>, limit: usize) -> UtoipaMet
 pub async fn openapi_json(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -> Json<utoipa::openapi::OpenApi> {
     Json((*doc).clone())
 }
+
+/// Which operations of the API a document-wide addition applies to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operations {
+    All,
+    /// POST and PATCH: the writes that take an Idempotency-Key.
+    Writes,
+}
+
+/// Call `f` on each operation under `/api/v1/` that `which` selects, for
+/// answers every such operation shares (429, Idempotency-Key).
+pub(crate) fn for_each_operation(
+    openapi: &mut utoipa::openapi::OpenApi,
+    which: Operations,
+    mut f: impl FnMut(&mut utoipa::openapi::path::Operation),
+) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        let ops = match which {
+            Operations::Writes => vec![&mut item.post, &mut item.patch],
+            Operations::All => {
+                vec![&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head, &mut item.options]
+            }
+        };
+        for op in ops.into_iter().flatten() {
+            f(op);
+        }
+    }
+}

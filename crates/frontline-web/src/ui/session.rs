@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::form::{Form, Query};
 use super::{FormErrors, invalid};
 use crate::AppState;
-use crate::auth::{PageUser, SESSION_COOKIE, clear_session_cookie, client_ip, session_cookie};
+use crate::auth::{PageUser, SESSION_COOKIE, clear_session_cookie, session_cookie};
 
 pub async fn home(user: Option<PageUser>) -> Redirect {
     match user {
@@ -51,9 +51,17 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(State(s): State<AppState>, headers: HeaderMap, jar: CookieJar, Form(f, checked): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
+    jar: CookieJar,
+    Form(f, checked): Form<LoginForm>,
+) -> Response {
     let next = safe_next(f.next);
-    let result = checked.then(s.app.login(&f.email, &f.password, &client_ip(&headers))).await;
+    // X-Forwarded-For counts only from a trusted proxy, as for the rate limits.
+    let client = s.rate_limits.request_client(&extensions, &headers);
+    let result = checked.then(s.app.login(&f.email, &f.password, &client)).await;
     match result {
         Ok((secret, user)) => {
             let jar = jar.add(session_cookie(secret, s.config.secure_cookies, s.app.config.session_days));

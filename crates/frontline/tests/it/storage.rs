@@ -148,3 +148,35 @@ async fn solved_rollup(db: TestDb) {
     assert_eq!(solved_count().await, (4, 4));
 }
 on_both_engines!(recently_solved_count_is_kept, solved_rollup);
+
+/// Agents solving and reopening the same tickets at once: the per-day
+/// solved count still equals what the view lists.
+async fn solved_rollup_parallel(db: TestDb) {
+    let t = Arc::new(TestApp::new(db).await);
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let customer = t.token_for(&d.cust_member).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let r = t.post_json("/api/v1/tickets", &customer, &serde_json::json!({"subject": format!("Race {n}"), "body": "x"})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        ids.push(r.json()["id"].as_i64().expect("id"));
+    }
+    let mut tasks = Vec::new();
+    for n in 0..24usize {
+        let (t, agent, id) = (t.clone(), agent.clone(), ids[n % 3]);
+        tasks.push(tokio::spawn(async move {
+            let status = if n % 2 == 0 { "solved" } else { "open" };
+            let r = t.patch_json(&format!("/api/v1/tickets/{id}"), &agent, &serde_json::json!({"status": status})).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
+    }
+    let counts = t.get("/api/v1/queues", &agent).await.json();
+    let count = counts.as_array().expect("counts").iter().find(|c| c["view"] == "solved").expect("solved")["count"].as_i64();
+    let listed = t.get("/api/v1/queues/solved", &agent).await.json()["data"].as_array().expect("data").len() as i64;
+    assert_eq!(count, Some(listed), "count {count:?}, listed {listed}");
+}
+on_both_engines!(recently_solved_count_under_parallel_edits, solved_rollup_parallel);
