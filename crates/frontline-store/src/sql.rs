@@ -56,16 +56,22 @@ macro_rules! ticket_select {
 }
 
 /// Move one ticket between queue-count buckets inside an open transaction.
+/// Ticket edits use shard 0; each PostgreSQL ticket-writer lane has its own
+/// (`writer.rs`), so parallel batches do not queue on one row.
 macro_rules! adjust_count {
     ($tx:expr, $status:expr, $tier:expr, $team:expr, $assignee:expr, $delta:expr) => {
+        adjust_count!($tx, $status, $tier, $team, $assignee, $delta, 0_i64)
+    };
+    ($tx:expr, $status:expr, $tier:expr, $team:expr, $assignee:expr, $delta:expr, $shard:expr) => {
         sqlx::query(
-            "INSERT INTO ticket_counts (status, tier, team_id, assignee_id, n) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (status, tier, team_id, assignee_id) DO UPDATE SET n = ticket_counts.n + excluded.n",
+            "INSERT INTO ticket_counts (status, tier, team_id, assignee_id, shard, n) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (status, tier, team_id, assignee_id, shard) DO UPDATE SET n = ticket_counts.n + excluded.n",
         )
         .bind($status)
         .bind($tier)
         .bind($team.unwrap_or(0_i64))
         .bind($assignee.unwrap_or(0_i64))
+        .bind($shard)
         .bind($delta as i64)
         .execute(&mut *$tx)
         .await?;

@@ -231,7 +231,7 @@ macro_rules! insert_ticket {
 /// and every batch updates the same few rows, so the shorter that is, the
 /// more batches commit in parallel.
 macro_rules! insert_tickets {
-    ($conn:expr, $tickets:expr) => {{
+    ($conn:expr, $tickets:expr, $shard:expr) => {{
         let tickets: &[&NewTicket] = $tickets;
         let mut ids = Vec::with_capacity(tickets.len());
         for t in tickets {
@@ -247,7 +247,7 @@ macro_rules! insert_tickets {
             }
         }
         for ((status, tier, team, assignee), n) in counts {
-            adjust_count!($conn, status, tier, Some(team), Some(assignee), n);
+            adjust_count!($conn, status, tier, Some(team), Some(assignee), n, $shard);
         }
         for (day, n) in solved {
             sqlx::query(
@@ -595,12 +595,13 @@ fn push_order<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, sort: Sort, solved_v
 
 /// Create tickets on an open SQLite connection (the batch writer's path).
 pub(crate) async fn insert_tickets_sqlite(conn: &mut sqlx::SqliteConnection, tickets: &[&NewTicket]) -> Result<Vec<i64>, StoreError> {
-    Ok(insert_tickets!(conn, tickets))
+    Ok(insert_tickets!(conn, tickets, 0_i64))
 }
 
-/// Create tickets on an open PostgreSQL connection (the batch writer's path).
-pub(crate) async fn insert_tickets_pg(conn: &mut sqlx::PgConnection, tickets: &[&NewTicket]) -> Result<Vec<i64>, StoreError> {
-    Ok(insert_tickets!(conn, tickets))
+/// Create tickets on an open PostgreSQL connection (the batch writer's path);
+/// `shard` is the lane's own slice of the queue counts.
+pub(crate) async fn insert_tickets_pg(conn: &mut sqlx::PgConnection, tickets: &[&NewTicket], shard: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(insert_tickets!(conn, tickets, shard))
 }
 
 pub(crate) fn page_of(rows: Vec<TicketRow>, limit: i64) -> Result<Page<Ticket>, StoreError> {

@@ -6,8 +6,10 @@
 //!
 //! SQLite has one writer, so one lane. PostgreSQL takes several lanes, each
 //! batching what reaches it, so its writers work in parallel. A batch moves
-//! the queue counts at its end, in one order, so batches hold the shared
-//! count rows only for their commit and cannot deadlock on them.
+//! the queue counts at its end, in one order, so it holds count rows only
+//! for its commit and cannot deadlock on them; and each PostgreSQL lane moves
+//! its own shard of the counts, so lanes never wait for each other's commit
+//! (when they shared one row, their WAL flushes ran one after another).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,7 +40,8 @@ const POSTGRES_LANES: usize = 4;
 #[derive(Clone)]
 enum Target {
     Sqlite(Arc<Writer>),
-    Postgres(PgPool),
+    /// The pool and the lane's shard of the queue counts.
+    Postgres(PgPool, i64),
 }
 
 /// The queue in front of the writers.
@@ -53,18 +56,19 @@ fn file_bytes(t: &NewTicket) -> usize {
 }
 
 pub(crate) fn start_sqlite(writer: Arc<Writer>) -> Arc<TicketQueue> {
-    start(Target::Sqlite(writer), 1)
+    start(vec![Target::Sqlite(writer)])
 }
 
 pub(crate) fn start_postgres(pool: PgPool) -> Arc<TicketQueue> {
-    start(Target::Postgres(pool), POSTGRES_LANES)
+    start((0..POSTGRES_LANES as i64).map(|shard| Target::Postgres(pool.clone(), shard)).collect())
 }
 
-fn start(target: Target, lanes: usize) -> Arc<TicketQueue> {
-    let lanes = (0..lanes)
-        .map(|_| {
+fn start(lane_targets: Vec<Target>) -> Arc<TicketQueue> {
+    let lanes = lane_targets
+        .into_iter()
+        .map(|target| {
             let (tx, rx) = mpsc::channel(LANE_CAPACITY);
-            tokio::spawn(run(target.clone(), rx));
+            tokio::spawn(run(target, rx));
             tx
         })
         .collect();
@@ -129,9 +133,9 @@ impl Target {
                 writer.after_commit().await;
                 ids
             }
-            Target::Postgres(pool) => {
+            Target::Postgres(pool, shard) => {
                 let mut tx = pool.begin().await?;
-                let ids = insert_tickets_pg(&mut tx, tickets).await?;
+                let ids = insert_tickets_pg(&mut tx, tickets, *shard).await?;
                 tx.commit().await?;
                 ids
             }

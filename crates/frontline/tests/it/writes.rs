@@ -4,7 +4,7 @@
 use frontline_domain::queue::QueueView;
 use frontline_domain::ticket::{Channel, Priority, Status, TicketFields, TicketType};
 use frontline_store::tickets::NewTicket;
-use frontline_testkit::{TestApp, TestDb, on_both_engines};
+use frontline_testkit::{Engine, TestApp, TestDb, on_both_engines};
 
 use crate::fixtures::Desk;
 
@@ -62,6 +62,20 @@ async fn concurrent_creates(db: TestDb) {
     assert_eq!(ids.len(), 39, "every ticket got its own id");
     let after = t.app.store.queue_count(QueueView::AllOpen, d.agent.id, 1, None).await.expect("count");
     assert_eq!(after, before + 39, "queue counts match what was written");
+    assert_eq!(t.app.store.data_checks().await.expect("checks").count_buckets_off, 0, "every count bucket equals its tickets");
+    if t.db.engine == Engine::Postgres {
+        // Each writer lane moves its own shard of the counts, so parallel
+        // batches did not queue on the one row all these tickets share.
+        let pool = sqlx::PgPool::connect(&t.db.url).await.expect("postgres");
+        let shards: i64 = sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT shard) FROM ticket_counts WHERE status = 'new' AND tier = 1 AND team_id = 0 AND assignee_id = 0 AND n <> 0",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("shards");
+        pool.close().await;
+        assert!(shards > 1, "the lanes wrote {shards} shard(s) of the shared count row");
+    }
     for id in ids {
         let ticket = t.app.store.get_ticket(id).await.expect("read").expect("exists");
         assert_eq!(ticket.tags, vec!["load".to_string()]);
