@@ -111,15 +111,6 @@ where
     serde::Deserialize::deserialize(de).map(Some)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn finds_backticked_field() {
-        assert_eq!(super::field_in("unknown field `subjekt`, expected one of `subject`").as_deref(), Some("subjekt"));
-        assert_eq!(super::field_in("no field"), None);
-    }
-}
-
 /// A path parameter; one that does not parse (`/tickets/abc`) is a 400
 /// naming the parameter, in the API's JSON like every other error.
 pub struct ApiPath<T>(pub T);
@@ -175,5 +166,14 @@ impl utoipa::Modify for OpenApiBadPath {
                 });
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_backticked_field() {
+        assert_eq!(super::field_in("unknown field `subjekt`, expected one of `subject`").as_deref(), Some("subjekt"));
+        assert_eq!(super::field_in("no field"), None);
     }
 }
