@@ -5,7 +5,9 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::Duration;
 use frontline_domain::authz::Actor;
+use frontline_domain::throttle::{self, Window};
 use frontline_domain::{DomainError, validate};
+use frontline_store::auth::SessionInfo;
 use frontline_store::{ApiToken, Audit, User, now};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
@@ -27,6 +29,27 @@ pub fn secret_hash(secret: &str) -> String {
 
 pub const API_TOKEN_PREFIX: &str = "fl_";
 pub const SESSION_PREFIX: &str = "s_";
+
+/// Where a request comes from: the client address as the rate limits see
+/// it (X-Forwarded-For only from trusted proxies) and its User-Agent.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub address: String,
+    pub user_agent: String,
+}
+
+impl Client {
+    pub fn new(address: impl Into<String>, user_agent: &str) -> Self {
+        // Kept for people to recognise their sessions; long or odd values are cut.
+        let user_agent = user_agent.chars().filter(|c| !c.is_control()).take(200).collect();
+        Client { address: address.into(), user_agent }
+    }
+}
+
+/// A throttle's refusal as the error callers show (429 with Retry-After).
+pub(crate) fn throttled(wait: Duration) -> AppError {
+    DomainError::Throttled { retry_after_seconds: throttle::retry_after_seconds(wait) }.into()
+}
 
 impl App {
     fn argon2(&self) -> Result<Argon2<'static>> {
@@ -67,21 +90,28 @@ impl App {
     }
 
     /// Sign in with email and password; returns the session secret for the
-    /// cookie. Too many failures for one email within the window are
-    /// refused before the password is checked.
+    /// cookie.
     pub async fn login(&self, email: &str, password: &str, ip: &str) -> Result<(String, User)> {
+        self.sign_in(email, password, &Client::new(ip, "")).await
+    }
+
+    /// Sign in; attempts are throttled per (email, client address) and per
+    /// address before the password is checked, so someone guessing from
+    /// one address neither gets far nor locks the real user out of theirs.
+    pub async fn sign_in(&self, email: &str, password: &str, client: &Client) -> Result<(String, User)> {
         let email = email.trim().to_lowercase();
         if email.is_empty() {
             return Err(DomainError::invalid("email", "email is required").into());
         }
         validate::text("email", &email)?;
         validate::text("password", password)?;
-        // Record first, count after: the k-th of many parallel guesses sees
-        // at least k attempts, so the limit holds under concurrency.
-        let attempt = self.store.record_login_attempt(&email, ip).await?;
-        let failures = self.store.recent_login_failures(&email, Duration::minutes(self.config.login_window_minutes)).await?;
-        if failures > self.config.login_max_failures {
-            return Err(DomainError::Throttled.into());
+        // Record first, count after: of many parallel guesses the later ones
+        // see the earlier ones, so the limit holds under concurrency.
+        let attempt = self.store.record_login_attempt(&email, &client.address).await?;
+        if let Err(e) = self.sign_in_allowed(&email, &client.address, attempt).await {
+            // Refused before any check: not a failure, so it cannot extend the wait.
+            self.store.forget_login_attempt(attempt).await?;
+            return Err(e);
         }
         let user = self.store.user_by_email(&email).await?;
         let hash = user.as_ref().filter(|u| u.active).and_then(|u| u.password_hash.clone());
@@ -92,11 +122,89 @@ impl App {
         match user {
             Some(user) if ok => {
                 let secret = new_secret(SESSION_PREFIX);
-                self.store.create_session(&secret_hash(&secret), user.id, now() + Duration::days(self.config.session_days)).await?;
+                let expires = now() + Duration::days(self.config.session_days);
+                self.store.create_session(&secret_hash(&secret), user.id, expires, &client.address, &client.user_agent).await?;
                 Ok((secret, user))
             }
             _ => Err(DomainError::invalid("password", "email or password is wrong").into()),
         }
+    }
+
+    async fn sign_in_allowed(&self, email: &str, ip: &str, attempt: i64) -> Result<()> {
+        let window = Duration::minutes(self.config.login_window_minutes);
+        let since = now() - window;
+        let pair = Window { max: usize::try_from(self.config.login_max_failures).unwrap_or(0), window };
+        let address = Window { max: usize::try_from(self.config.login_max_failures_per_address).unwrap_or(0), window };
+        let limit = |w: &Window| i64::try_from(w.max).unwrap_or(i64::MAX);
+        let of_pair = self.store.login_failures(Some(email), ip, since, attempt, limit(&pair)).await?;
+        let of_address = self.store.login_failures(None, ip, since, attempt, limit(&address)).await?;
+        let t = now();
+        match pair.wait(&of_pair, t).into_iter().chain(address.wait(&of_address, t)).max() {
+            Some(wait) => Err(throttled(wait)),
+            None => Ok(()),
+        }
+    }
+
+    /// The signed-in user's sessions; `current` (a session secret) is marked.
+    pub async fn list_sessions(&self, actor: &Actor) -> Result<Vec<SessionInfo>> {
+        Ok(self.store.list_sessions(actor.user_id).await?)
+    }
+
+    /// The id under which `list_sessions` shows the session with this secret.
+    pub fn session_id(session_secret: &str) -> String {
+        secret_hash(session_secret).chars().take(frontline_store::auth::SESSION_ID_LEN).collect()
+    }
+
+    /// End one of the actor's own sessions.
+    pub async fn end_session(&self, actor: &Actor, id: &str) -> Result<()> {
+        validate::text("id", id)?;
+        let audit = Audit {
+            actor_id: Some(actor.user_id),
+            action: "session.end",
+            target: format!("user:{}", actor.user_id),
+            detail: format!("session {id}"),
+        };
+        match self.store.end_sessions(actor.user_id, Some(id), None, Some(&audit)).await? {
+            0 => Err(DomainError::NotFound("session").into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// End every session of the actor but the one with `current_secret`
+    /// (none when called with an API token). Returns how many ended.
+    pub async fn end_other_sessions(&self, actor: &Actor, current_secret: Option<&str>) -> Result<u64> {
+        let audit = Audit {
+            actor_id: Some(actor.user_id),
+            action: "session.end",
+            target: format!("user:{}", actor.user_id),
+            detail: "all other sessions".into(),
+        };
+        let keep = current_secret.map(secret_hash);
+        Ok(self.store.end_sessions(actor.user_id, None, keep.as_deref(), Some(&audit)).await?)
+    }
+
+    /// Change one's own password, proving the current one; every other
+    /// session ends (the one making the change, `current_secret`, stays).
+    pub async fn change_own_password(&self, actor: &Actor, current_secret: Option<&str>, current: &str, new: &str) -> Result<()> {
+        validate::text("current_password", current)?;
+        validate::password(new)?;
+        let user = self.store.get_user(actor.user_id).await?.ok_or(DomainError::NotFound("user"))?;
+        if current.is_empty() {
+            return Err(DomainError::invalid("current_password", "enter your current password").into());
+        }
+        if !self.verify_password(user.password_hash.clone(), current).await? {
+            return Err(DomainError::invalid("current_password", "the current password is wrong").into());
+        }
+        let hash = self.hash_password(new).await?;
+        let audit = Audit {
+            actor_id: Some(actor.user_id),
+            action: "user.password_change",
+            target: format!("user:{}", actor.user_id),
+            detail: "other sessions ended".into(),
+        };
+        let keep = current_secret.map(secret_hash);
+        self.store.set_password(actor.user_id, &hash, false, keep.as_deref(), Some(&audit)).await?;
+        Ok(())
     }
 
     pub async fn logout(&self, session_secret: &str) -> Result<()> {

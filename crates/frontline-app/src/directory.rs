@@ -52,6 +52,12 @@ fn audit(actor: &Actor, action: &'static str, target: String, detail: String) ->
     Audit { actor_id: (actor.user_id != 0).then_some(actor.user_id), action, target, detail }
 }
 
+/// One's own password is changed with the current one (`change_own_password`),
+/// so a session left open on someone's screen cannot take the account.
+fn own_password_elsewhere() -> AppError {
+    DomainError::invalid("password", "change your own password under Settings → Password, with your current password").into()
+}
+
 fn unique(e: frontline_store::StoreError, field: &str, message: &str) -> AppError {
     if e.is_unique_violation() { DomainError::conflict(field, message).into() } else { e.into() }
 }
@@ -150,6 +156,9 @@ impl App {
         let new_password = input.password.as_deref().filter(|p| !p.is_empty());
         if let Some(p) = new_password {
             validate::password(p)?;
+            if actor.user_id == id {
+                return Err(own_password_elsewhere());
+            }
         }
         let profile = UserProfile {
             name,
@@ -169,17 +178,18 @@ impl App {
     }
 
     pub async fn set_password(&self, actor: &Actor, id: i64, password: &str) -> Result<()> {
+        if actor.user_id == id {
+            return Err(own_password_elsewhere());
+        }
         let user = self.store.get_user(id).await?.ok_or(DomainError::NotFound("user"))?;
-        if actor.user_id != id && !authz::can_assign_role(actor, user.role) {
+        if !authz::can_assign_role(actor, user.role) {
             return Err(DomainError::Forbidden("you cannot change this user's password").into());
         }
         let hash = self.hash_password(password).await?;
         // A reset by someone else (an admin, the CLI) assumes the account may be
-        // compromised: its API tokens go too. People changing their own keep them.
-        let revoke_tokens = actor.user_id != id;
-        let a =
-            audit(actor, "user.set_password", format!("user:{id}"), if revoke_tokens { "tokens revoked".into() } else { String::new() });
-        self.store.set_password(id, &hash, revoke_tokens, Some(&a)).await?;
+        // compromised: its sessions and API tokens go too.
+        let a = audit(actor, "user.set_password", format!("user:{id}"), "tokens revoked".into());
+        self.store.set_password(id, &hash, true, None, Some(&a)).await?;
         Ok(())
     }
 

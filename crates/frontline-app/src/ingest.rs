@@ -9,6 +9,7 @@ use frontline_domain::attachment::{self, human_size};
 use frontline_domain::mail::{clean_subject, forwarded_sender, is_forward, split_forward};
 use frontline_domain::ticket::{self, BODY_MAX, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::user::{Email, Role};
+use frontline_domain::validate;
 use frontline_store::attachments::NewAttachment;
 use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket};
 use frontline_store::users::NewUser;
@@ -88,8 +89,9 @@ impl App {
             return Ok(u);
         }
         let name = name
-            .map(|n| n.trim().chars().filter(|c| !c.is_control()).take(120).collect::<String>())
-            .filter(|n| !n.is_empty())
+            // The sender's name is cleaned like any label: no reordering controls, something visible.
+            .map(|n| n.trim().chars().filter(|c| !c.is_control() && !validate::is_bidi_control(*c)).take(120).collect::<String>())
+            .filter(|n| validate::label("name", n.trim()).is_ok() && !n.trim().is_empty())
             .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_string());
         let new = NewUser {
             email: email.as_str().to_string(),

@@ -63,6 +63,7 @@ impl App {
                 Ok(None)
             }
             frontline_store::jobs::NOTIFY => self.run_notify(job).await,
+            frontline_store::resets::RESET_MAIL => self.run_reset_mail(job).await.map(|()| None),
             other => Err(AppError::internal(format!("no handler for job kind '{other}'"))),
         }
     }

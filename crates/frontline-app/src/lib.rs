@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod mail;
 pub mod mail_templates;
+pub mod password_reset;
 pub mod tickets;
 
 use std::sync::Arc;
@@ -23,9 +24,14 @@ pub struct AppConfig {
     /// Cheap password hashing for tests only.
     pub fast_password_hashing: bool,
     pub session_days: i64,
-    /// Failed sign-ins per email within `login_window_minutes` before throttling.
+    /// Failed sign-ins per (email, client address) within
+    /// `login_window_minutes` before that pair waits.
     pub login_max_failures: i64,
+    /// Failed sign-ins per client address (any email) within the window.
+    pub login_max_failures_per_address: i64,
     pub login_window_minutes: i64,
+    /// How long a password reset link works.
+    pub reset_link_minutes: i64,
     /// The public URL, for links in mails.
     pub public_url: String,
     /// How big and how many files a message may carry.
@@ -43,7 +49,9 @@ impl Default for AppConfig {
             fast_password_hashing: false,
             session_days: 14,
             login_max_failures: 5,
+            login_max_failures_per_address: 50,
             login_window_minutes: 15,
+            reset_link_minutes: 60,
             public_url: "http://127.0.0.1:8080".into(),
             attachment_limits: Default::default(),
             own_addresses: vec![],

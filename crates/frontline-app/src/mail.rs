@@ -197,7 +197,7 @@ impl App {
         };
         if let Some((subject, body)) = self.store.mail_template(&n.kind).await? {
             // A template that stopped rendering falls back to the built-in text rather than losing the mail.
-            match crate::mail_templates::render(&subject, &body, &n) {
+            match crate::mail_templates::render_blocking(subject, body, &n).await {
                 Ok(rendered) => n.custom = Some(rendered),
                 Err(e) => tracing::warn!(kind = %n.kind, error = %e, "mail template failed; using the built-in text"),
             }

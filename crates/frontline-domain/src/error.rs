@@ -30,8 +30,17 @@ pub enum DomainError {
     Conflict(FieldError),
     #[error("sign in required")]
     Unauthenticated,
-    #[error("too many attempts; try again in a few minutes")]
-    Throttled,
+    /// Refused by a throttle; the caller may try again after this long.
+    #[error("too many attempts; try again in {}", wait_text(*retry_after_seconds))]
+    Throttled { retry_after_seconds: u64 },
+}
+
+fn wait_text(seconds: u64) -> String {
+    match seconds {
+        0..=59 => format!("{seconds} seconds"),
+        60..=119 => "a minute".into(),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
 }
 
 impl DomainError {

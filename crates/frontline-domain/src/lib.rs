@@ -6,6 +6,7 @@ pub mod authz;
 pub mod error;
 pub mod mail;
 pub mod queue;
+pub mod throttle;
 pub mod ticket;
 pub mod user;
 pub mod validate;

@@ -33,8 +33,11 @@ pub fn clean_subject(subject: &str) -> String {
     if let Some(n) = ticket_token(&out) {
         out = out.replace(&format!("[#{n}]"), "");
     }
+    // A mail cannot be asked again: reordering controls are dropped, and a
+    // subject with nothing visible becomes "(no subject)".
+    let out: String = out.chars().filter(|c| !crate::validate::is_bidi_control(*c)).collect();
     let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    if out.is_empty() { "(no subject)".into() } else { out }
+    if out.chars().all(crate::validate::is_invisible) { "(no subject)".into() } else { out }
 }
 
 /// Is this subject a forward ("Fwd:", "FW:", "WG:", "TR:") rather than a reply?
@@ -136,6 +139,8 @@ mod tests {
         assert_eq!(ticket_token("no token [#0]"), None);
         assert_eq!(clean_subject("Re: AW: Fwd:  [#12]  Export   fails"), "Export fails");
         assert_eq!(clean_subject("RE: "), "(no subject)");
+        assert_eq!(clean_subject("Re: Refund \u{202E}dias"), "Refund dias");
+        assert_eq!(clean_subject("\u{200B}"), "(no subject)");
         assert!(is_forward("Fwd: Export fails") && is_forward("WG: x") && !is_forward("Re: Fwd: x"));
     }
 

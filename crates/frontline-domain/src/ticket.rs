@@ -158,6 +158,7 @@ pub fn parse_subject(raw: &str) -> Result<String, DomainError> {
     if s.chars().count() > SUBJECT_MAX {
         return Err(DomainError::invalid("subject", format!("subject must be at most {SUBJECT_MAX} characters")));
     }
+    crate::validate::label("subject", s)?;
     Ok(s.to_string())
 }
 
@@ -326,6 +327,8 @@ mod tests {
         assert!(parse_subject("   ").is_err());
         assert!(parse_subject(&"x".repeat(201)).is_err());
         assert_eq!(parse_subject("  Hi ").as_deref(), Ok("Hi"));
+        assert!(parse_subject("Refund \u{202E}dias\u{202C}").is_err());
+        assert!(parse_subject("\u{200B}\u{FEFF}").is_err());
         assert!(parse_body("").is_err());
         assert_eq!(parse_tags(&["B", "a", "b", " "]), Ok(vec!["a".to_string(), "b".to_string()]));
         assert!(parse_tags(&["no spaces!"]).is_err());

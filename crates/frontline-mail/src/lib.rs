@@ -107,12 +107,11 @@ pub fn build(n: &Notification, from: &Mailbox) -> Result<Message, String> {
             HtmlMail { n, intro }.render().map_err(|e| e.to_string())?,
         ),
     };
-    let mut b = Message::builder()
-        .from(from.clone())
-        .reply_to(from.clone())
-        .subject(subject)
-        .message_id(Some(n.message_id.clone()))
-        .header(TicketHeader(n.ticket_id));
+    let mut b = Message::builder().from(from.clone()).reply_to(from.clone()).subject(subject).message_id(Some(n.message_id.clone()));
+    // Account mail (a password reset) belongs to no ticket.
+    if n.ticket_id > 0 {
+        b = b.header(TicketHeader(n.ticket_id));
+    }
     for r in &n.to {
         let mailbox: Mailbox = format!("{} <{}>", r.name.replace(['<', '>', '"', '\r', '\n'], ""), r.email)
             .parse()

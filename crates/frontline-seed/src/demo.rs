@@ -284,7 +284,7 @@ fn position_id(positions: &[Position], name: &str) -> Option<i64> {
 /// hash so the password is hashed once rather than per user.
 async fn create_user(app: &App, sys: &Actor, input: &UserInput, hash: &str) -> anyhow::Result<User> {
     let user = app.create_user(sys, input).await.with_context(|| format!("creating user {}", input.email))?;
-    app.store.set_password(user.id, hash, false, None).await?;
+    app.store.set_password(user.id, hash, false, None, None).await?;
     Ok(user)
 }
 

@@ -5,19 +5,83 @@ use chrono::{DateTime, Duration, Utc};
 use crate::rows::UserRow;
 use crate::{ApiToken, Audit, Store, StoreError, User, now};
 
+/// A signed-in session as its user sees it. `id` is the first 16 hex digits
+/// of the secret's SHA-256: enough to name it, useless to take it over.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// How many hex digits of the hash name a session.
+pub const SESSION_ID_LEN: usize = 16;
+
 impl Store {
-    pub async fn create_session(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        expires_at: DateTime<Utc>,
+        ip: &str,
+        user_agent: &str,
+    ) -> Result<(), StoreError> {
         with_writer!(self, |p| {
-            sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-                .bind(token_hash)
-                .bind(user_id)
-                .bind(now())
-                .bind(expires_at)
-                .execute(p)
-                .await
-                .map(|r| r.rows_affected())
+            sqlx::query(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, ip, user_agent, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $3)",
+            )
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now())
+            .bind(expires_at)
+            .bind(ip)
+            .bind(user_agent)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
         })?;
         Ok(())
+    }
+
+    /// The user's unexpired sessions, most recently used first.
+    pub async fn list_sessions(&self, user_id: i64) -> Result<Vec<SessionInfo>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_as(
+            "SELECT substr(token_hash, 1, 16) AS id, created_at, last_seen_at, expires_at, ip, user_agent FROM sessions \
+             WHERE user_id = $1 AND expires_at > $2 ORDER BY COALESCE(last_seen_at, created_at) DESC LIMIT 200"
+        )
+        .bind(user_id)
+        .bind(now())
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// End the user's sessions named by `id` (one), or all but `keep` (a
+    /// token hash) when `id` is None. Returns how many ended.
+    pub async fn end_sessions(&self, user_id: i64, id: Option<&str>, keep: Option<&str>, audit: Option<&Audit>) -> Result<u64, StoreError> {
+        let n = with_tx!(self, |tx| {
+            let n = match id {
+                Some(id) => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND substr(token_hash, 1, 16) = $2")
+                    .bind(user_id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected(),
+                None => sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                    .bind(user_id)
+                    .bind(keep.unwrap_or(""))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected(),
+            };
+            if n > 0 {
+                write_audit!(tx, audit);
+            }
+            n
+        });
+        Ok(n)
     }
 
     /// The active user behind an unexpired session.
@@ -32,7 +96,23 @@ impl Store {
             .fetch_optional(p)
             .await
         })?;
-        row.map(User::try_from).transpose()
+        let Some(user) = row.map(User::try_from).transpose()? else { return Ok(None) };
+        // Noted at most once a minute, so page views stay reads.
+        let seen: Option<Option<DateTime<Utc>>> =
+            with_pool!(self, |p| sqlx::query_scalar("SELECT last_seen_at FROM sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(p)
+                .await)?;
+        let t = now();
+        if seen.flatten().is_none_or(|l| l < t - Duration::minutes(1)) {
+            with_writer!(self, |p| sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(t)
+                .bind(token_hash)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(Some(user))
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -134,8 +214,9 @@ impl Store {
         .await)?)
     }
 
-    pub async fn login_succeeded(&self, attempt_id: i64) -> Result<(), StoreError> {
-        with_writer!(self, |p| sqlx::query("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
+    /// A sign-in refused by the throttle is no failure: it must not extend the wait.
+    pub async fn forget_login_attempt(&self, attempt_id: i64) -> Result<(), StoreError> {
+        with_writer!(self, |p| sqlx::query("DELETE FROM login_attempts WHERE id = $1")
             .bind(attempt_id)
             .execute(p)
             .await
@@ -143,18 +224,48 @@ impl Store {
         Ok(())
     }
 
-    /// Failed sign-ins for this email since its last success within the window.
-    pub async fn recent_login_failures(&self, email: &str, window: Duration) -> Result<i64, StoreError> {
-        let since = now() - window;
-        Ok(with_pool!(self, |p| {
-            sqlx::query_scalar(
-                "SELECT count(*) FROM login_attempts WHERE email = $1 AND at > $2 AND succeeded = FALSE \
-             AND at > COALESCE((SELECT max(at) FROM login_attempts WHERE email = $1 AND succeeded = TRUE), $2)",
+    /// When the newest `limit` failed sign-ins since `since` happened (newest
+    /// first), other than `except`: for one email from one address (since its
+    /// last success there), or from one address for any email.
+    pub async fn login_failures(
+        &self,
+        email: Option<&str>,
+        ip: &str,
+        since: DateTime<Utc>,
+        except: i64,
+        limit: i64,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        Ok(match email {
+            Some(email) => with_pool!(self, |p| sqlx::query_scalar(
+                "SELECT at FROM login_attempts WHERE email = $1 AND ip = $2 AND succeeded = FALSE AND id <> $3 AND at > $4 \
+                 AND at > COALESCE((SELECT max(at) FROM login_attempts WHERE email = $1 AND ip = $2 AND succeeded = TRUE), $4) \
+                 ORDER BY at DESC LIMIT $5"
             )
             .bind(email)
+            .bind(ip)
+            .bind(except)
             .bind(since)
-            .fetch_one(p)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?,
+            None => with_pool!(self, |p| sqlx::query_scalar(
+                "SELECT at FROM login_attempts WHERE ip = $1 AND succeeded = FALSE AND id <> $2 AND at > $3 ORDER BY at DESC LIMIT $4"
+            )
+            .bind(ip)
+            .bind(except)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?,
+        })
+    }
+
+    pub async fn login_succeeded(&self, attempt_id: i64) -> Result<(), StoreError> {
+        with_writer!(self, |p| sqlx::query("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
+            .bind(attempt_id)
+            .execute(p)
             .await
-        })?)
+            .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 }

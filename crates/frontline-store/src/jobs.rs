@@ -184,7 +184,8 @@ impl Store {
         Ok(())
     }
 
-    /// Delete expired sessions and login attempts older than a day.
+    /// Delete expired sessions, and sign-in attempts, reset requests and
+    /// reset links older than a day.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
         let t = now();
         let a = with_writer!(self, |p| sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
@@ -197,7 +198,17 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
-        Ok(a + b)
+        let c = with_writer!(self, |p| sqlx::query("DELETE FROM password_reset_requests WHERE at < $1")
+            .bind(t - Duration::days(1))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let d = with_writer!(self, |p| sqlx::query("DELETE FROM password_resets WHERE expires_at < $1")
+            .bind(t - Duration::days(1))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(a + b + c + d)
     }
 }
 

@@ -147,17 +147,42 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if !u.active {
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
-            }
             write_audit!(tx, audit);
+            if !u.active {
+                // A deactivated user keeps no way in: sessions end and API tokens are
+                // revoked for good, so reactivation does not bring them back.
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+                let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+                    .bind(now())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if revoked > 0 {
+                    let revocation = audit.map(|a| Audit {
+                        actor_id: a.actor_id,
+                        action: "api_token.revoke",
+                        target: format!("user:{id}"),
+                        detail: format!("{revoked} token(s) revoked: user deactivated"),
+                    });
+                    write_audit!(tx, revocation.as_ref());
+                }
+            }
             n
         });
         Ok(n == 1)
     }
 
-    /// Set a new password hash and end every session of the user.
-    pub async fn set_password(&self, id: i64, hash: &str, revoke_tokens: bool, audit: Option<&Audit>) -> Result<bool, StoreError> {
+    /// Set a new password hash and end every session of the user but
+    /// `keep_session` (a token hash: the one changing their own password).
+    pub async fn set_password(
+        &self,
+        id: i64,
+        hash: &str,
+        revoke_tokens: bool,
+        keep_session: Option<&str>,
+        audit: Option<&Audit>,
+    ) -> Result<bool, StoreError> {
         let n = with_tx!(self, |tx| {
             let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
                 .bind(hash)
@@ -165,7 +190,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(id)
+                .bind(keep_session.unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
             if revoke_tokens {
                 sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
                     .bind(now())

@@ -31,6 +31,15 @@ fn time_days(days: i64) -> cookie::time::Duration {
     cookie::time::Duration::days(days)
 }
 
+/// The session secret of a browser request (none when an API token is sent:
+/// then the request belongs to no session).
+pub fn cookie_session(headers: &axum::http::HeaderMap) -> Option<String> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    CookieJar::from_headers(headers).get(SESSION_COOKIE).map(|c| c.value().to_string()).filter(|v| !v.is_empty())
+}
+
 async fn from_session(parts: &Parts, state: &AppState) -> Result<Option<User>, ApiError> {
     let jar = CookieJar::from_headers(&parts.headers);
     match jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {

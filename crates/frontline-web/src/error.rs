@@ -32,11 +32,13 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Seconds for `Retry-After` (a throttle's 429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, field: Option<String>) -> Self {
-        ApiError { status, code, message: message.into(), field }
+        ApiError { status, code, message: message.into(), field, retry_after: None }
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -57,7 +59,7 @@ pub fn classify(e: &AppError) -> (StatusCode, &'static str, String, Option<Strin
             DomainError::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", format!("{what} not found"), None),
             DomainError::Forbidden(why) => (StatusCode::FORBIDDEN, "forbidden", why.to_string(), None),
             DomainError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", d.to_string(), None),
-            DomainError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "throttled", d.to_string(), None),
+            DomainError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled", d.to_string(), None),
         },
         AppError::Internal(cause) => {
             tracing::error!(%cause, "internal error");
@@ -74,7 +76,7 @@ pub fn classify(e: &AppError) -> (StatusCode, &'static str, String, Option<Strin
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         let (status, code, message, field) = classify(&e);
-        ApiError { status, code, message, field }
+        ApiError { status, code, message, field, retry_after: retry_after(&e) }
     }
 }
 
@@ -84,10 +86,22 @@ impl From<DomainError> for ApiError {
     }
 }
 
+/// How long a throttled caller should wait, if the error is a throttle's.
+pub fn retry_after(e: &AppError) -> Option<u64> {
+    match e {
+        AppError::Domain(DomainError::Throttled { retry_after_seconds }) => Some(*retry_after_seconds),
+        _ => None,
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, field: self.field } };
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
+        r
     }
 }
 

@@ -38,6 +38,29 @@ impl MakeRequestId for MakeUuid {
     }
 }
 
+/// One year; sent only when Frontline is served over HTTPS (`secure_cookies`).
+const HSTS: &str = "max-age=31536000";
+
+/// Answers about people and tickets must not stay in a browser's or a
+/// proxy's cache (a shared computer, the back button after sign-out), so
+/// everything but the static assets is `no-store`. With HTTPS, browsers
+/// are told to never try plain HTTP again.
+async fn privacy_headers(
+    axum::extract::State(https): axum::extract::State<bool>,
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let asset = req.uri().path().starts_with("/assets/");
+    let mut r = next.run(req).await;
+    if !asset {
+        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        r.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
+    r
+}
+
 pub fn apply(router: Router, config: &WebConfig) -> Router {
     let origin = config.base_url.trim_end_matches('/');
     let csrf = match CsrfLayer::new().add_trusted_origin(origin) {
@@ -71,6 +94,7 @@ pub fn apply(router: Router, config: &WebConfig) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(axum::middleware::from_fn_with_state(config.secure_cookies, privacy_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeUuid))

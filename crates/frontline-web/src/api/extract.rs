@@ -1,7 +1,8 @@
 //! Request extractors that answer bad input in the API's error format,
 //! naming the field at fault.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -108,6 +109,64 @@ where
     D: serde::Deserializer<'de>,
 {
     serde::Deserialize::deserialize(de).map(Some)
+}
+
+/// A path parameter; one that does not parse (`/tickets/abc`) is a 400
+/// naming the parameter, in the API's JSON like every other error.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let field = match e.kind() {
+                    ErrorKind::ParseErrorAtKey { key, .. } | ErrorKind::InvalidUtf8InPathParam { key } => Some(key.clone()),
+                    ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
+                    _ => None,
+                };
+                let message = match (&field, e.kind()) {
+                    (Some(key), ErrorKind::ParseErrorAtKey { value, expected_type, .. }) => {
+                        let what =
+                            if expected_type.starts_with('i') || expected_type.starts_with('u') { "a number" } else { expected_type };
+                        format!("{key} must be {what}, not '{}'", value.chars().filter(|c| !c.is_control()).take(60).collect::<String>())
+                    }
+                    _ => format!("the address is not valid: {}", e.body_text()),
+                };
+                Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", message, field))
+            }
+            Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", e.body_text(), None)),
+        }
+    }
+}
+
+/// Documents the 400 of `ApiPath` on every operation with a path parameter.
+pub struct OpenApiBadPath;
+
+impl utoipa::Modify for OpenApiBadPath {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        super::for_each_operation(openapi, super::Operations::All, |op| {
+            let has_path_param = op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
+            if has_path_param {
+                op.responses.responses.entry("400".to_string()).or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description("A path parameter does not parse (`invalid_path`, naming it), or another malformed request")
+                            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+                            .build(),
+                    )
+                });
+            }
+        });
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! `utoipa_axum`, so the OpenAPI document is generated from the same
 //! registrations that serve requests.
 
+pub mod account;
 pub mod directory;
 pub mod docs;
 pub mod dto;
@@ -30,7 +31,7 @@ use crate::AppState;
         (name = "tickets", description = "Tickets, their conversation and history"),
         (name = "queues", description = "Agent queue views"),
         (name = "directory", description = "Users, organizations, teams and positions"),
-        (name = "account", description = "The caller and their API tokens"),
+        (name = "account", description = "The caller, their password, sessions and API tokens"),
         (name = "mail", description = "Notification mail settings and the quarantine of unreadable mail"),
     )
 )]
@@ -65,6 +66,9 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(directory::list_positions, directory::create_position))
         .routes(routes!(directory::update_position))
         .routes(routes!(directory::me))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::list_sessions, account::end_other_sessions))
+        .routes(routes!(account::end_session))
         .routes(routes!(directory::list_tokens, directory::create_token))
         .routes(routes!(directory::revoke_token))
         .routes(routes!(directory::audit_log))

@@ -1,6 +1,6 @@
 //! /api/v1/tickets, /api/v1/queues, /api/v1/search
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::dto::*;
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
@@ -129,7 +129,7 @@ pub async fn create(
 /// Read one ticket.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
     responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody)), security(("token" = [])))]
-pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<TicketDto>, ApiError> {
+pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Json<TicketDto>, ApiError> {
     let actor = user.actor();
     Ok(Json(TicketDto::new(s.app.ticket(&actor, id).await?, &actor)))
 }
@@ -142,7 +142,7 @@ pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id)
 pub async fn update(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     key: Option<Extension<Idempotency>>,
     ApiJson(r): ApiJson<UpdateTicketRequest>,
 ) -> Result<Json<TicketDto>, ApiError> {
@@ -172,7 +172,7 @@ pub async fn update(
 pub async fn list_messages(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<MessageDto>>, ApiError> {
     Ok(Json(s.app.messages(&user.actor(), id).await?.into_iter().map(MessageDto::from).collect()))
 }
@@ -185,7 +185,7 @@ pub async fn list_messages(
 pub async fn create_message(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     key: Option<Extension<Idempotency>>,
     ApiJson(r): ApiJson<CreateMessageRequest>,
 ) -> Result<(StatusCode, Json<MessageDto>), ApiError> {
@@ -226,7 +226,11 @@ fn decode_uploads(files: Vec<UploadDto>) -> Result<Vec<NewAttachment>, DomainErr
     responses((status = 200, description = "The file's bytes; images are served inline, everything else as a download", content_type = "application/octet-stream"),
         (status = 404, body = ErrorBody)),
     security(("token" = [])))]
-pub async fn download_attachment(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+pub async fn download_attachment(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
     let (meta, data) = s.app.attachment(&user.actor(), id).await?;
     Ok(crate::download::attachment_response(&meta, data))
 }
@@ -235,7 +239,11 @@ pub async fn download_attachment(State(s): State<AppState>, ApiUser(user): ApiUs
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
     responses((status = 200, body = Vec<EventDto>, description = "Every recorded change, oldest first"), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
-pub async fn list_events(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<Vec<EventDto>>, ApiError> {
+pub async fn list_events(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<EventDto>>, ApiError> {
     Ok(Json(s.app.events(&user.actor(), id).await?.into_iter().map(EventDto::from).collect()))
 }
 
@@ -264,7 +272,7 @@ pub struct PageParams {
 pub async fn queue(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(view): Path<String>,
+    ApiPath(view): ApiPath<String>,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> Result<Json<PagedTickets>, ApiError> {
     let actor = user.actor();

@@ -5,6 +5,7 @@
 mod directory;
 mod form;
 pub mod mail;
+mod password;
 mod portal;
 mod session;
 mod settings;
@@ -34,6 +35,8 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/", get(session::home))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
+        .route("/password/forgot", get(password::forgot_page).post(password::forgot))
+        .route("/password/reset", get(password::reset_page).post(password::reset))
         .route("/tickets", get(tickets::queue).post(tickets::create).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/tickets/new", get(tickets::new_form))
         .route("/tickets/{id}", get(tickets::show))
@@ -61,6 +64,10 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/admin/mail/quarantine/{id}/raw", get(mail::raw))
         .route("/settings/tokens", get(settings::tokens).post(settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+        .route("/settings/password", get(settings::password).post(settings::change_password))
+        .route("/settings/sessions", get(settings::sessions))
+        .route("/settings/sessions/end-others", post(settings::end_other_sessions))
+        .route("/settings/sessions/{id}/end", post(settings::end_session))
         .route("/portal", get(portal::home))
         .route("/portal/new", get(portal::new_form))
         .route("/portal/tickets", post(portal::create).layer(DefaultBodyLimit::max(upload_limit)))
@@ -156,7 +163,11 @@ pub fn error_response(e: impl Into<ApiError>) -> Response {
         s if s.is_client_error() => "That did not work",
         _ => "Something went wrong",
     };
-    error_page(e.status, title, &e.message)
+    let mut r = error_page(e.status, title, &e.message);
+    if let Some(seconds) = e.retry_after {
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+    }
+    r
 }
 
 /// A page re-rendered with validation messages: 422 so that scripts and

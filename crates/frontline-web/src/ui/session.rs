@@ -27,11 +27,14 @@ pub struct LoginPage {
     email: String,
     next: String,
     errors: FormErrors,
+    notice: Option<&'static str>,
 }
 
 #[derive(Deserialize)]
 pub struct NextParam {
     next: Option<String>,
+    /// `reset`: back from setting a new password with a mailed link.
+    done: Option<String>,
 }
 
 /// Only local paths, so the sign-in page cannot bounce people elsewhere.
@@ -41,7 +44,8 @@ fn safe_next(next: Option<String>) -> String {
 }
 
 pub async fn login_page(Query(q): Query<NextParam>) -> LoginPage {
-    LoginPage { email: String::new(), next: safe_next(q.next), errors: FormErrors::default() }
+    let notice = (q.done.as_deref() == Some("reset")).then_some("Your password was changed. Sign in with the new one.");
+    LoginPage { email: String::new(), next: safe_next(q.next), errors: FormErrors::default(), notice }
 }
 
 #[derive(Deserialize)]
@@ -59,9 +63,8 @@ pub async fn login(
     Form(f, checked): Form<LoginForm>,
 ) -> Response {
     let next = safe_next(f.next);
-    // X-Forwarded-For counts only from a trusted proxy, as for the rate limits.
-    let client = s.rate_limits.request_client(&extensions, &headers);
-    let result = checked.then(s.app.login(&f.email, &f.password, &client)).await;
+    let client = client(&s, &extensions, &headers);
+    let result = checked.then(s.app.sign_in(&f.email, &f.password, &client)).await;
     match result {
         Ok((secret, user)) => {
             let jar = jar.add(session_cookie(secret, s.config.secure_cookies, s.app.config.session_days));
@@ -74,10 +77,37 @@ pub async fn login(
             };
             (jar, Redirect::to(&to)).into_response()
         }
-        Err(e) => match FormErrors::from_error(e) {
-            Ok(errors) => invalid(LoginPage { email: f.email, next, errors }),
-            Err(page) => page,
-        },
+        Err(e) => {
+            let wait = crate::error::retry_after(&e);
+            match FormErrors::from_error(e) {
+                Ok(errors) => {
+                    let page = LoginPage { email: f.email, next, errors, notice: None };
+                    throttled_or_invalid(page, wait)
+                }
+                Err(page) => page,
+            }
+        }
+    }
+}
+
+/// The caller as sign-in and reset requests record it: the address the rate
+/// limits use (X-Forwarded-For only from a trusted proxy) and the User-Agent.
+pub fn client(s: &AppState, extensions: &axum::http::Extensions, headers: &HeaderMap) -> frontline_app::auth::Client {
+    let address = s.rate_limits.request_client(extensions, headers);
+    let agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    frontline_app::auth::Client::new(address, agent)
+}
+
+/// A form page answering a throttle's refusal: 429 with `Retry-After`, the
+/// message on the page; other field errors: 422.
+pub fn throttled_or_invalid(page: impl IntoResponse, wait: Option<u64>) -> Response {
+    match wait {
+        Some(seconds) => {
+            let mut r = (axum::http::StatusCode::TOO_MANY_REQUESTS, page).into_response();
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+            r
+        }
+        None => invalid(page),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Personal settings: API tokens (shown once, stored hashed).
+//! Personal settings: API tokens (shown once, stored hashed), password,
+//! signed-in sessions.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,7 +11,7 @@ use serde::Deserialize;
 use super::form::Form;
 use super::{Chrome, FormErrors, error_response, invalid};
 use crate::AppState;
-use crate::auth::PageUser;
+use crate::auth::{PageUser, cookie_session};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "tokens.html")]
@@ -61,6 +62,89 @@ pub async fn create_token(State(s): State<AppState>, PageUser(user): PageUser, F
 pub async fn revoke_token(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
     match s.app.revoke_api_token(&user.actor(), id).await {
         Ok(()) => Redirect::to("/settings/tokens").into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings_password.html")]
+pub struct PasswordPage {
+    chrome: Chrome,
+    changed: bool,
+    errors: FormErrors,
+}
+
+pub async fn password(State(s): State<AppState>, PageUser(user): PageUser) -> Response {
+    match Chrome::load(&s, user, "password").await {
+        Ok(chrome) => PasswordPage { chrome, changed: false, errors: FormErrors::default() }.into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    password: String,
+}
+
+/// Change one's own password (the current one is asked); the other sessions end.
+pub async fn change_password(
+    State(s): State<AppState>,
+    PageUser(user): PageUser,
+    headers: axum::http::HeaderMap,
+    Form(f, checked): Form<PasswordForm>,
+) -> Response {
+    let current = cookie_session(&headers);
+    let result = checked.then(s.app.change_own_password(&user.actor(), current.as_deref(), &f.current_password, &f.password)).await;
+    // Passwords are never sent back into the form.
+    let (changed, errors) = match result {
+        Ok(()) => (true, FormErrors::default()),
+        Err(e) => match FormErrors::from_error(e) {
+            Ok(errors) => (false, errors),
+            Err(page) => return page,
+        },
+    };
+    let chrome = match Chrome::load(&s, user, "password").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let failed = errors.any();
+    let p = PasswordPage { chrome, changed, errors };
+    if failed { invalid(p) } else { p.into_response() }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sessions.html")]
+pub struct SessionsPage {
+    chrome: Chrome,
+    sessions: Vec<frontline_store::auth::SessionInfo>,
+    /// The id of the session viewing the page.
+    current: String,
+}
+
+pub async fn sessions(State(s): State<AppState>, PageUser(user): PageUser, headers: axum::http::HeaderMap) -> Response {
+    let current = cookie_session(&headers).map(|c| frontline_app::App::session_id(&c)).unwrap_or_default();
+    let sessions = match s.app.list_sessions(&user.actor()).await {
+        Ok(x) => x,
+        Err(e) => return error_response(e),
+    };
+    match Chrome::load(&s, user, "sessions").await {
+        Ok(chrome) => SessionsPage { chrome, sessions, current }.into_response(),
+        Err(r) => r,
+    }
+}
+
+pub async fn end_session(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<String>) -> Response {
+    match s.app.end_session(&user.actor(), &id).await {
+        Ok(()) => Redirect::to("/settings/sessions").into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+pub async fn end_other_sessions(State(s): State<AppState>, PageUser(user): PageUser, headers: axum::http::HeaderMap) -> Response {
+    let current = cookie_session(&headers);
+    match s.app.end_other_sessions(&user.actor(), current.as_deref()).await {
+        Ok(_) => Redirect::to("/settings/sessions").into_response(),
         Err(e) => error_response(e),
     }
 }

@@ -202,6 +202,16 @@ fn api_cases() -> Vec<Case> {
         },
         Case { method: Method::GET, path: "/api/v1/me", body: no_body, expect: |_| Exp::Ok },
         Case { method: Method::GET, path: "/api/v1/tokens", body: no_body, expect: |_| Exp::Ok },
+        // Everyone has their own password and sessions, and only those.
+        Case {
+            method: Method::POST,
+            path: "/api/v1/me/password",
+            body: |_| json!({"current_password": "not the password", "password": "a new password here"}),
+            expect: |_| Exp::Invalid,
+        },
+        Case { method: Method::GET, path: "/api/v1/me/sessions", body: no_body, expect: |_| Exp::Ok },
+        Case { method: Method::DELETE, path: "/api/v1/me/sessions", body: no_body, expect: |_| Exp::Ok },
+        Case { method: Method::DELETE, path: "/api/v1/me/sessions/0123456789abcdef", body: no_body, expect: |_| Exp::NotFound },
         Case { method: Method::POST, path: "/api/v1/tokens", body: |n| json!({"name": format!("t{n}")}), expect: |_| Exp::Ok },
         // A token that belongs to the admin: nobody else can revoke it.
         Case {
@@ -312,7 +322,8 @@ async fn matrix(db: TestDb) {
                 .replace("{file_note}", "{id}")
                 .replace("/notifications/ticket_solved", "/notifications/{kind}")
                 .replace("/templates/ticket_solved", "/templates/{kind}")
-                .replace("/queues/open", "/queues/{view}");
+                .replace("/queues/open", "/queues/{view}")
+                .replace("/sessions/0123456789abcdef", "/sessions/{id}");
             format!("{} {generic}", c.method)
         })
         .collect();
@@ -406,6 +417,8 @@ async fn pages(db: TestDb) {
         ("/admin/positions".into(), STAFF),
         ("/admin/audit".into(), &["admin"]),
         ("/settings/tokens".into(), STAFF),
+        ("/settings/password".into(), STAFF),
+        ("/settings/sessions".into(), STAFF),
         ("/partials/queue-counts?active=open".into(), STAFF),
         ("/admin/mail".into(), MAIL_ADMINS),
         (format!("/admin/mail/quarantine/{quarantined}/raw"), MAIL_ADMINS),
@@ -532,6 +545,8 @@ async fn pages(db: TestDb) {
         ),
         ("/settings/tokens".into(), vec![("name", "t".into())], STAFF),
         (format!("/settings/tokens/{admin_token}/revoke"), vec![], &["admin"]),
+        // Everyone may end their own other sessions (the one posting stays).
+        ("/settings/sessions/end-others".into(), vec![], ALL),
         ("/admin/mail/notifications".into(), vec![("ticket_created", "on".into()), ("public_reply", "on".into())], MAIL_ADMINS),
         (
             "/admin/mail/templates/ticket_created".into(),

@@ -24,6 +24,7 @@ mod metrics;
 mod process;
 mod rate_limit;
 mod schema;
+mod security;
 mod storage;
 mod tls;
 mod ui;

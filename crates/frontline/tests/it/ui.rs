@@ -175,8 +175,9 @@ async fn sign_in_is_safe(db: TestDb) {
         t.post_form("/login", &Auth::None, &[("email", &d.manager.email), ("password", "nope nope nope")]).await;
     }
     let r = t.post_form("/login", &Auth::None, &[("email", &d.manager.email), ("password", "correct horse battery")]).await;
-    assert_eq!(r.status, 422);
+    assert_eq!(r.status, 429);
     assert!(r.text().contains("too many attempts"));
+    assert!(r.headers.get(header::RETRY_AFTER).is_some(), "the page says when to come back");
 
     // Sign out ends the session on the server.
     let session = t.login(&d.agent.email).await;

@@ -1,0 +1,173 @@
+//! Password reset links and the requests for them. The secret of a link
+//! is made when its mail is sent and only its SHA-256 is stored.
+
+use chrono::{DateTime, Utc};
+
+use crate::{Audit, Store, StoreError, now};
+
+/// Job kind of password reset mails.
+pub const RESET_MAIL: &str = "mail.password_reset";
+
+/// What a reset mail job carries: the link's row (never its secret).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct ResetPayload {
+    pub reset_id: i64,
+}
+
+/// A link as the reset page needs to explain it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResetLink {
+    pub user_id: i64,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// Who a reset mail goes to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResetRecipient {
+    pub email: String,
+    pub name: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Note a reset request (known email or not); returns its id.
+    pub async fn record_reset_request(&self, email: &str, ip: &str) -> Result<i64, StoreError> {
+        Ok(with_writer!(self, |p| sqlx::query_scalar(
+            "INSERT INTO password_reset_requests (email, ip, at) VALUES ($1, $2, $3) RETURNING id"
+        )
+        .bind(email)
+        .bind(ip)
+        .bind(now())
+        .fetch_one(p)
+        .await)?)
+    }
+
+    /// A request refused by the throttle does not count against later ones.
+    pub async fn forget_reset_request(&self, id: i64) -> Result<(), StoreError> {
+        with_writer!(self, |p| sqlx::query("DELETE FROM password_reset_requests WHERE id = $1")
+            .bind(id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// When the newest `limit` reset requests since `since` were made (newest
+    /// first), other than `except`: for an email, or from an address.
+    pub async fn reset_requests(
+        &self,
+        email: Option<&str>,
+        ip: &str,
+        since: DateTime<Utc>,
+        except: i64,
+        limit: i64,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        Ok(match email {
+            Some(email) => with_pool!(self, |p| sqlx::query_scalar(
+                "SELECT at FROM password_reset_requests WHERE email = $1 AND id <> $2 AND at > $3 ORDER BY at DESC LIMIT $4"
+            )
+            .bind(email)
+            .bind(except)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?,
+            None => with_pool!(self, |p| sqlx::query_scalar(
+                "SELECT at FROM password_reset_requests WHERE ip = $1 AND id <> $2 AND at > $3 ORDER BY at DESC LIMIT $4"
+            )
+            .bind(ip)
+            .bind(except)
+            .bind(since)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?,
+        })
+    }
+
+    /// A reset link for the user and the job that mails it, in one transaction.
+    pub async fn create_password_reset(&self, user_id: i64, expires_at: DateTime<Utc>) -> Result<i64, StoreError> {
+        let id = with_tx!(self, |tx| {
+            let id: i64 =
+                sqlx::query_scalar("INSERT INTO password_resets (user_id, created_at, expires_at) VALUES ($1, $2, $3) RETURNING id")
+                    .bind(user_id)
+                    .bind(now())
+                    .bind(expires_at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let payload = serde_json::to_string(&ResetPayload { reset_id: id }).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            enqueue_job!(tx, RESET_MAIL, payload);
+            id
+        });
+        Ok(id)
+    }
+
+    /// Give a pending link its secret (a retried mail job gives a new one,
+    /// which spoils any earlier mail of the same link). None when the link
+    /// was used, expired or its user is inactive: nothing to send.
+    pub async fn arm_password_reset(&self, reset_id: i64, token_hash: &str) -> Result<Option<ResetRecipient>, StoreError> {
+        let t = now();
+        let armed = with_writer!(self, |p| sqlx::query(
+            "UPDATE password_resets SET token_hash = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $3"
+        )
+        .bind(token_hash)
+        .bind(reset_id)
+        .bind(t)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if armed == 0 {
+            return Ok(None);
+        }
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(
+            "SELECT u.email, u.name, r.expires_at FROM password_resets r JOIN users u ON u.id = r.user_id WHERE r.id = $1 AND u.active = TRUE"
+        )
+        .bind(reset_id)
+        .fetch_optional(p)
+        .await
+        })?)
+    }
+
+    pub async fn password_reset(&self, token_hash: &str) -> Result<Option<ResetLink>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_as("SELECT user_id, expires_at, used_at FROM password_resets WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await)?)
+    }
+
+    /// Spend the link and set the password: the link must be unused and
+    /// unexpired and its user active, checked in the transaction so two
+    /// uses at once cannot both succeed. Every other link of the user is
+    /// spent too, and every session ends. Returns the user's id, or None.
+    pub async fn use_password_reset(&self, token_hash: &str, password_hash: &str, audit: &Audit) -> Result<Option<i64>, StoreError> {
+        let t = now();
+        let user = with_tx!(self, |tx| {
+            let user: Option<i64> = sqlx::query_scalar(
+                "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+                 AND user_id IN (SELECT id FROM users WHERE active = TRUE) RETURNING user_id",
+            )
+            .bind(t)
+            .bind(token_hash)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(user_id) = user {
+                sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+                    .bind(t)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(password_hash)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+                let audit = Audit { actor_id: Some(user_id), target: format!("user:{user_id}"), ..audit.clone() };
+                write_audit!(tx, Some(&audit));
+            }
+            user
+        });
+        Ok(user)
+    }
+}
