@@ -126,15 +126,20 @@ where
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
             Err(PathRejection::FailedToDeserializePathParams(e)) => {
-                let field = match e.kind() {
-                    ErrorKind::ParseErrorAtKey { key, .. } | ErrorKind::InvalidUtf8InPathParam { key } => Some(key.clone()),
-                    ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
-                    _ => None,
+                // A lone parameter's error carries no name: find it among the raw ones.
+                let raw = axum::extract::RawPathParams::from_request_parts(parts, state).await.ok();
+                let named = |value: &str| raw.as_ref().and_then(|r| r.iter().find(|(_, v)| *v == value).map(|(k, _)| k.to_string()));
+                let (field, bad) = match e.kind() {
+                    ErrorKind::ParseErrorAtKey { key, value, expected_type } => (Some(key.clone()), Some((value.clone(), *expected_type))),
+                    ErrorKind::ParseErrorAtIndex { value, expected_type, .. } | ErrorKind::ParseError { value, expected_type } => {
+                        (named(value), Some((value.clone(), *expected_type)))
+                    }
+                    ErrorKind::InvalidUtf8InPathParam { key } | ErrorKind::DeserializeError { key, .. } => (Some(key.clone()), None),
+                    _ => (None, None),
                 };
-                let message = match (&field, e.kind()) {
-                    (Some(key), ErrorKind::ParseErrorAtKey { value, expected_type, .. }) => {
-                        let what =
-                            if expected_type.starts_with('i') || expected_type.starts_with('u') { "a number" } else { expected_type };
+                let message = match (&field, bad) {
+                    (Some(key), Some((value, expected))) => {
+                        let what = if expected.starts_with('i') || expected.starts_with('u') { "a number" } else { expected };
                         format!("{key} must be {what}, not '{}'", value.chars().filter(|c| !c.is_control()).take(60).collect::<String>())
                     }
                     _ => format!("the address is not valid: {}", e.body_text()),

@@ -489,11 +489,33 @@ async fn reset_links_expire_and_spend_each_other(db: TestDb) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert!(t.get(&older, &Auth::None).await.text().contains("already used"));
 
-    // An expired link says so.
-    reset_request_page(&t, "198.51.100.50", &d.head.email).await;
+    // One link used twice at once: one use sets the password, the other is told the link is spent.
+    reset_request_page(&t, "198.51.100.51", &d.agent.email).await;
     t.app.run_due_jobs().await.expect("jobs");
     let mails = sink.wait_for(before + 3).await;
     let link = reset_link(&mails[before + 2]);
+    let token = link.split("token=").nth(1).expect("token").to_string();
+    let passwords = ["first parallel password", "second parallel password"];
+    let uses = passwords.iter().map(|p| {
+        let (t, token) = (&t, &token);
+        async move { t.post_form("/password/reset", &Auth::None, &[("token", token), ("password", p)]).await.status }
+    });
+    let statuses = futures::future::join_all(uses).await;
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::SEE_OTHER).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::BAD_REQUEST).count(), 1, "{statuses:?}");
+    let mut working = 0;
+    for p in passwords {
+        if t.post_form("/login", &Auth::None, &[("email", &d.agent.email), ("password", p)]).await.status == StatusCode::SEE_OTHER {
+            working += 1;
+        }
+    }
+    assert_eq!(working, 1, "exactly one of the two passwords was set");
+
+    // An expired link says so.
+    reset_request_page(&t, "198.51.100.50", &d.head.email).await;
+    t.app.run_due_jobs().await.expect("jobs");
+    let mails = sink.wait_for(before + 4).await;
+    let link = reset_link(&mails[before + 3]);
     set_all_resets_expired(&t.db).await;
     let r = t.get(&link, &Auth::None).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
