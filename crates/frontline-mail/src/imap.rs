@@ -86,7 +86,7 @@ impl ImapMailbox {
         match self.security {
             ImapSecurity::Plain => Ok(None),
             ImapSecurity::Tls | ImapSecurity::StartTls => {
-                crate::tls::client_config(self.ca_file.as_deref()).map(|config| Some(TlsConnector::from(config)))
+                crate::tls::client_config(self.ca_file.as_deref()).map(|config| Some(TlsConnector::from(config))).map_err(|e| e.to_string())
             }
         }
     }
