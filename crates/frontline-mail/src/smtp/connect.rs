@@ -27,15 +27,15 @@ use crate::tls;
 #[derive(Clone)]
 pub struct Connector {
     target: Target,
-    tls: Tls,
+    tls: Protection,
     /// Bounds each step: TCP connect, TLS, greeting and EHLO, STARTTLS, AUTH.
     pub timeout: Duration,
 }
 
 /// The TLS the target needs, prepared once.
 #[derive(Clone)]
-enum Tls {
-    None,
+enum Protection {
+    Plain,
     /// smtps: our own handshake before the greeting.
     Implicit(TlsConnector),
     /// STARTTLS: lettre upgrades the stream it holds.
@@ -55,8 +55,8 @@ impl Connector {
             return Err(ConfigError::CaWithoutTls);
         }
         let tls = match target.security {
-            Security::Plain => Tls::None,
-            Security::Implicit => Tls::Implicit(TlsConnector::from(tls::client_config(ca_file)?)),
+            Security::Plain => Protection::Plain,
+            Security::Implicit => Protection::Implicit(TlsConnector::from(tls::client_config(ca_file)?)),
             Security::StartTls | Security::StartTlsIfOffered => {
                 let mut params = TlsParameters::builder(target.host.clone());
                 if let Some(path) = ca_file {
@@ -65,7 +65,7 @@ impl Connector {
                         params = params.add_root_certificate(cert);
                     }
                 }
-                Tls::StartTls(params.build_rustls().map_err(|e| ConfigError::SmtpUrl(format!("TLS setup: {e}")))?)
+                Protection::StartTls(params.build_rustls().map_err(|e| ConfigError::SmtpUrl(format!("TLS setup: {e}")))?)
             }
         };
         Ok(Connector { target, tls, timeout })
@@ -82,7 +82,7 @@ impl Connector {
             .step("greeting", AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.target.hello))
             .await?
             .map_err(|e| self.failed("greeting", e))?;
-        if let Tls::StartTls(params) = &self.tls {
+        if let Protection::StartTls(params) = &self.tls {
             let required = self.target.security == Security::StartTls;
             if conn.can_starttls() {
                 self.step("STARTTLS", conn.starttls(params.clone(), &self.target.hello)).await?.map_err(|e| {
@@ -118,7 +118,7 @@ impl Connector {
             .await?
             .map_err(|e| SendError::Connect { server: server.clone(), reason: e.to_string() })?;
         tcp.set_nodelay(true).map_err(|e| SendError::Connect { server: server.clone(), reason: format!("TCP_NODELAY: {e}") })?;
-        let Tls::Implicit(connector) = &self.tls else { return Ok(Stream::Tcp(tcp)) };
+        let Protection::Implicit(connector) = &self.tls else { return Ok(Stream::Tcp(tcp)) };
         let name = ServerName::try_from(self.target.host.clone())
             .map_err(|e| SendError::Tls { server: server.clone(), reason: format!("not a host name: {e}") })?;
         let tls = self

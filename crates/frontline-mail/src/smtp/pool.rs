@@ -76,7 +76,10 @@ impl Pool {
             None => (self.open().await?, false),
         };
         let failure = match self.transfer(&mut conn, envelope, body).await {
-            Ok(()) => return Ok(self.put_back(conn)),
+            Ok(()) => {
+                self.put_back(conn);
+                return Ok(());
+            }
             Err(failure) => failure,
         };
         if !(reused && failure.stale) {
@@ -87,7 +90,10 @@ impl Pool {
         drop(conn);
         let mut conn = self.open().await?;
         match self.transfer(&mut conn, envelope, body).await {
-            Ok(()) => Ok(self.put_back(conn)),
+            Ok(()) => {
+                self.put_back(conn);
+                Ok(())
+            }
             Err(failure) => {
                 retire(conn, &failure.error).await;
                 Err(failure.error)
