@@ -60,7 +60,11 @@ pub struct OutgoingFile {
     pub data: Vec<u8>,
 }
 
-pub type SendFuture<'a> = Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send + 'a>>;
+/// Why a mail did not go out, from whichever adapter sent it (the SMTP
+/// adapter's is a typed `frontline_mail::SendError`). The job keeps its text.
+pub type DeliveryError = Box<dyn std::error::Error + Send + Sync>;
+
+pub type SendFuture<'a> = Pin<Box<dyn Future<Output = std::result::Result<(), DeliveryError>> + Send + 'a>>;
 
 pub trait Mailer: Send + Sync + std::fmt::Debug {
     fn deliver<'a>(&'a self, notification: &'a Notification) -> SendFuture<'a>;
@@ -202,7 +206,7 @@ impl App {
                 Err(e) => tracing::warn!(kind = %n.kind, error = %e, "mail template failed; using the built-in text"),
             }
         }
-        mailer.deliver(&n).await.map_err(AppError::Internal)?;
+        mailer.deliver(&n).await.map_err(|e| AppError::Internal(e.to_string()))?;
         let recipients: Vec<&str> = n.to.iter().map(|r| r.email.as_str()).collect();
         Ok(Some(SentMail { message_id, ticket_id: ticket.id, kind: n.kind.clone(), recipients: recipients.join(", ") }))
     }

@@ -78,11 +78,11 @@ pub struct ImapMailbox {
 
 impl ImapMailbox {
     /// Refuse at startup what would make every poll fail (an unreadable CA file).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), crate::error::TlsConfigError> {
         self.connector().map(|_| ())
     }
 
-    fn connector(&self) -> Result<Option<TlsConnector>, String> {
+    fn connector(&self) -> Result<Option<TlsConnector>, crate::error::TlsConfigError> {
         match self.security {
             ImapSecurity::Plain => Ok(None),
             ImapSecurity::Tls | ImapSecurity::StartTls => {
@@ -112,7 +112,7 @@ pub async fn poll_until_stopped(app: &App, mb: &ImapMailbox, stop: watch::Receiv
 async fn poll(app: &App, mb: &ImapMailbox, stop: Option<watch::Receiver<bool>>) -> Result<usize, String> {
     let mut p = Poll { app, mb, stop, stored: 0, last_uid: None };
     let result = match mb.connector() {
-        Err(e) => Err(Halt::Failed(e)),
+        Err(e) => Err(Halt::Failed(e.to_string())),
         Ok(None) => match p.bounded("connect", open_plain(mb)).await {
             Ok(client) => p.run(client).await,
             Err(e) => Err(e),

@@ -5,7 +5,9 @@
 //! auto-responders do not answer it.
 
 pub mod counters;
+pub mod error;
 pub mod imap;
+pub mod smtp;
 
 /// The largest message taken in (pipe and IMAP); larger ones are bounced
 /// by the MTA or left on the IMAP server with a note in the quarantine.
@@ -15,11 +17,11 @@ pub mod tls;
 
 use askama::Template;
 use frontline_app::mail::{Mailer, Notification, SendFuture};
+use lettre::Message;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+pub use error::{ConfigError, RenderError, SendError, TlsConfigError};
 
 #[derive(Template)]
 #[template(path = "notification.txt")]
@@ -96,16 +98,12 @@ fn subject(n: &Notification) -> String {
 }
 
 /// Build the MIME message for a notification.
-pub fn build(n: &Notification, from: &Mailbox) -> Result<Message, String> {
+pub fn build(n: &Notification, from: &Mailbox) -> Result<Message, RenderError> {
     let intro = intro(&n.kind);
     let (subject, text, html) = match &n.custom {
         // An admin's template: the HTML part is the same text, escaped, as paragraphs.
-        Some((subject, text)) => (subject.clone(), text.clone(), CustomHtml { text }.render().map_err(|e| e.to_string())?),
-        None => (
-            subject(n),
-            TextMail { n, intro }.render().map_err(|e| e.to_string())?,
-            HtmlMail { n, intro }.render().map_err(|e| e.to_string())?,
-        ),
+        Some((subject, text)) => (subject.clone(), text.clone(), CustomHtml { text }.render()?),
+        None => (subject(n), TextMail { n, intro }.render()?, HtmlMail { n, intro }.render()?),
     };
     let mut b = Message::builder().from(from.clone()).reply_to(from.clone()).subject(subject).message_id(Some(n.message_id.clone()));
     // Account mail (a password reset) belongs to no ticket.
@@ -115,7 +113,7 @@ pub fn build(n: &Notification, from: &Mailbox) -> Result<Message, String> {
     for r in &n.to {
         let mailbox: Mailbox = format!("{} <{}>", r.name.replace(['<', '>', '"', '\r', '\n'], ""), r.email)
             .parse()
-            .map_err(|e| format!("bad recipient {}: {e}", r.email))?;
+            .map_err(|e: lettre::address::AddressError| RenderError::Recipient { email: r.email.clone(), reason: e.to_string() })?;
         b = b.to(mailbox);
     }
     if let Some(parent) = &n.in_reply_to {
@@ -132,19 +130,24 @@ pub fn build(n: &Notification, from: &Mailbox) -> Result<Message, String> {
         .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
         .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html));
     if n.attachments.is_empty() {
-        return b.multipart(body).map_err(|e| e.to_string());
+        return Ok(b.multipart(body)?);
     }
     let mut mixed = MultiPart::mixed().multipart(body);
     for f in &n.attachments {
-        let content_type =
-            ContentType::parse(&f.content_type).unwrap_or(ContentType::parse("application/octet-stream").map_err(|e| e.to_string())?);
+        let content_type = match ContentType::parse(&f.content_type) {
+            Ok(t) => t,
+            Err(_) => ContentType::parse("application/octet-stream").map_err(|e| RenderError::ContentType(e.to_string()))?,
+        };
         mixed = mixed.singlepart(Attachment::new(f.filename.clone()).body(f.data.clone(), content_type));
     }
-    b.multipart(mixed).map_err(|e| e.to_string())
+    Ok(b.multipart(mixed)?)
 }
 
 /// SMTP connections kept open for reuse by default (lettre's own default).
 pub const DEFAULT_CONNECTIONS: u32 = 10;
+
+/// How long each step of opening a connection, and each command, may take.
+pub const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Sends over SMTP: `smtp://host:port` (plain, for a local relay),
 /// `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS);
@@ -153,74 +156,61 @@ pub const DEFAULT_CONNECTIONS: u32 = 10;
 /// certificate or password fails the send, so the job is retried later.
 #[derive(Clone)]
 pub struct SmtpMailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    pool: std::sync::Arc<smtp::pool::Pool>,
     from: Mailbox,
     domain: String,
 }
 
 impl std::fmt::Debug for SmtpMailer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpMailer").field("from", &self.from.to_string()).finish()
+        f.debug_struct("SmtpMailer").field("from", &self.from.to_string()).field("server", &self.pool.server()).finish()
     }
 }
 
 impl SmtpMailer {
-    pub fn new(smtp_url: &str, from: &str) -> Result<SmtpMailer, String> {
+    pub fn new(smtp_url: &str, from: &str) -> Result<SmtpMailer, ConfigError> {
         Self::with_ca_file(smtp_url, from, None)
     }
 
     /// Like `new`, also trusting the CA certificate(s) in `ca_file` (PEM).
-    pub fn with_ca_file(smtp_url: &str, from: &str, ca_file: Option<&std::path::Path>) -> Result<SmtpMailer, String> {
+    pub fn with_ca_file(smtp_url: &str, from: &str, ca_file: Option<&std::path::Path>) -> Result<SmtpMailer, ConfigError> {
         Self::with_options(smtp_url, from, ca_file, DEFAULT_CONNECTIONS)
     }
 
     /// Like `with_ca_file`, keeping up to `connections` SMTP connections
-    /// open for reuse: as many as mails are sent at once (`job_workers`),
-    /// since lettre closes a connection it cannot keep and the next mail
-    /// opens a new one (connect, greeting, EHLO).
-    pub fn with_options(smtp_url: &str, from: &str, ca_file: Option<&std::path::Path>, connections: u32) -> Result<SmtpMailer, String> {
-        let from: Mailbox = from.parse().map_err(|e| format!("mail_from '{from}' is not an address: {e}"))?;
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url).map_err(|e| format!("smtp_url is not usable: {e}"))?;
-        if let Some(path) = ca_file {
-            builder = builder.tls(tls_with_ca(smtp_url, path)?);
-        }
-        let transport =
-            builder.timeout(Some(std::time::Duration::from_secs(30))).pool_config(PoolConfig::new().max_size(connections.max(1))).build();
+    /// open for reuse: as many as mails are sent at once (`job_workers`).
+    pub fn with_options(
+        smtp_url: &str,
+        from: &str,
+        ca_file: Option<&std::path::Path>,
+        connections: u32,
+    ) -> Result<SmtpMailer, ConfigError> {
+        let from: Mailbox = from.parse().map_err(|e| ConfigError::MailFrom { from: from.to_string(), reason: format!("{e}") })?;
+        let target = smtp::target::Target::parse(smtp_url)?;
+        let connector = smtp::connect::Connector::new(target, ca_file, SMTP_TIMEOUT)?;
+        let size = usize::try_from(connections.max(1)).unwrap_or(1);
         let domain = from.email.domain().to_string();
-        Ok(SmtpMailer { transport, from, domain })
+        Ok(SmtpMailer { pool: std::sync::Arc::new(smtp::pool::Pool::new(connector, size)), from, domain })
     }
-}
 
-/// The TLS mode the URL asks for (as lettre reads it), trusting the CA too.
-fn tls_with_ca(smtp_url: &str, ca_file: &std::path::Path) -> Result<Tls, String> {
-    let url = url::Url::parse(smtp_url).map_err(|e| format!("smtp_url is not usable: {e}"))?;
-    let mode = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
-    let wrap: fn(TlsParameters) -> Tls = match (url.scheme(), mode.as_deref()) {
-        ("smtps", _) => Tls::Wrapper,
-        ("smtp", Some("required")) => Tls::Required,
-        ("smtp", Some("opportunistic")) => Tls::Opportunistic,
-        _ => return Err("smtp_ca_file is set but smtp_url uses no TLS (use smtps:// or ?tls=required)".into()),
-    };
-    let host = url.host_str().ok_or("smtp_url has no host")?;
-    let mut params = TlsParameters::builder(host.to_string());
-    for der in tls::load_pem_certs(ca_file)? {
-        params = params.add_root_certificate(Certificate::from_der(der.to_vec()).map_err(|e| format!("smtp_ca_file: {e}"))?);
+    /// Render and send one notification.
+    pub async fn send(&self, n: &Notification) -> Result<(), SendError> {
+        let message = build(n, &self.from)?;
+        self.pool.send(message.envelope(), &message.formatted()).await
     }
-    Ok(wrap(params.build_rustls().map_err(|e| format!("smtp_ca_file: {e}"))?))
+
+    /// SMTP connections opened so far: one per worker when all goes well.
+    pub fn connections_opened(&self) -> u64 {
+        self.pool.opened()
+    }
 }
 
 impl Mailer for SmtpMailer {
     fn deliver<'a>(&'a self, n: &'a Notification) -> SendFuture<'a> {
         Box::pin(async move {
-            let message = build(n, &self.from)?;
-            let sent = self.transport.send(message).await.map(|_| ()).map_err(|e| {
-                match tls::find_rustls_error(&e).and_then(tls::describe_certificate_error) {
-                    Some(why) => format!("SMTP: {why} ({e})"),
-                    None => format!("SMTP: {e}"),
-                }
-            });
+            let sent = self.send(n).await;
             counters::mail_out(sent.is_ok());
-            sent
+            Ok(sent?)
         })
     }
 
@@ -239,9 +229,11 @@ mod tests {
     fn a_private_ca_needs_a_tls_url() {
         let ca = std::path::Path::new("/nonexistent/ca.pem");
         let err = SmtpMailer::with_ca_file("smtp://127.0.0.1:25", FROM, Some(ca)).expect_err("refused");
-        assert!(err.contains("uses no TLS"), "{err}");
+        assert!(matches!(err, ConfigError::CaWithoutTls), "{err:?}");
+        assert!(err.to_string().contains("uses no TLS"), "{err}");
         let err = SmtpMailer::with_ca_file("smtp://127.0.0.1:587?tls=required", FROM, Some(ca)).expect_err("refused");
-        assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+        assert!(matches!(err, ConfigError::Tls(TlsConfigError::CaFile { .. })), "{err:?}");
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
     }
 
     #[test]
@@ -251,7 +243,8 @@ mod tests {
         let path = dir.join("empty.pem");
         std::fs::write(&path, "not a certificate\n").expect("write");
         let err = SmtpMailer::with_ca_file("smtps://127.0.0.1:465", FROM, Some(&path)).expect_err("refused");
-        assert!(err.contains("no PEM certificate"), "{err}");
+        assert!(matches!(err, ConfigError::Tls(TlsConfigError::NoCertificate { .. })), "{err:?}");
+        assert!(err.to_string().contains("no PEM certificate"), "{err}");
         let _ = std::fs::remove_dir_all(dir);
     }
 }

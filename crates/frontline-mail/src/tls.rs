@@ -8,30 +8,32 @@ use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::{self, CertificateError, ClientConfig, RootCertStore};
 
+use crate::error::TlsConfigError;
+
 /// Every certificate in a PEM file; a file without one is an error, since
 /// trusting nothing new is surely not what the admin meant.
-pub fn load_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bad = |e: rustls::pki_types::pem::Error| format!("CA file {}: {e}", path.display());
+pub fn load_pem_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
+    let bad = |e: rustls::pki_types::pem::Error| TlsConfigError::CaFile { path: path.to_path_buf(), reason: e.to_string() };
     let certs = CertificateDer::pem_file_iter(path).map_err(bad)?.collect::<Result<Vec<_>, _>>().map_err(bad)?;
     if certs.is_empty() {
-        return Err(format!("CA file {}: no PEM certificate in it", path.display()));
+        return Err(TlsConfigError::NoCertificate { path: path.to_path_buf() });
     }
     Ok(certs)
 }
 
 /// A client configuration trusting the public roots and, if given, the
 /// certificates in `ca_file`.
-pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, String> {
+pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, TlsConfigError> {
     let mut roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     if let Some(path) = ca_file {
         for cert in load_pem_certs(path)? {
-            roots.add(cert).map_err(|e| format!("CA file {}: {e}", path.display()))?;
+            roots.add(cert).map_err(|e| TlsConfigError::CaFile { path: path.to_path_buf(), reason: e.to_string() })?;
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
+        .map_err(|e| TlsConfigError::Setup(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
@@ -39,9 +41,14 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, String
 
 /// Say what went wrong in a handshake in words an admin can act on.
 pub fn describe_handshake_error(peer: &str, e: &std::io::Error) -> String {
+    format!("TLS with {peer}: {}", explain(e))
+}
+
+/// A TLS failure explained: the refused certificate's reason, else the error.
+pub fn explain(e: &(dyn std::error::Error + 'static)) -> String {
     match find_rustls_error(e).and_then(describe_certificate_error) {
-        Some(why) => format!("TLS with {peer}: {why}"),
-        None => format!("TLS with {peer}: {e}"),
+        Some(why) => why,
+        None => e.to_string(),
     }
 }
 

@@ -94,7 +94,7 @@ async fn untrusted(db: TestDb) {
     assert_eq!(t.app.store.imap_state("secure").await.expect("state"), None, "no progress");
     // A CA file that does not exist is an error before any connection.
     let missing = mailbox(imaps, ImapSecurity::Tls, Some("/nonexistent/ca.pem".into()));
-    assert!(missing.check().expect_err("missing CA file").contains("/nonexistent/ca.pem"));
+    assert!(missing.check().expect_err("missing CA file").to_string().contains("/nonexistent/ca.pem"));
 }
 on_both_engines!(untrusted_certificate, untrusted);
 
