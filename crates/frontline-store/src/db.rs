@@ -17,10 +17,13 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("corrupt row: {0}")]
     Corrupt(String),
-    /// The database cannot be used from here now: the writer task has
-    /// stopped, or a lock file cannot be taken.
+    /// The database cannot be used from here now: a lock file cannot be taken.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The group-commit writer task is gone (the runtime is shutting down,
+    /// or it panicked): no ticket can be created through this store.
+    #[error("the ticket writer has stopped")]
+    WriterStopped,
 }
 
 impl StoreError {
@@ -167,6 +170,22 @@ impl Store {
             return Ok(());
         }
         self.migrate().await
+    }
+
+    /// Migrations applied so far, as (version, description), oldest first;
+    /// none on a new database.
+    pub async fn applied_migrations(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows: Result<Vec<(i64, String)>, sqlx::Error> = with_pool!(self, |p| sqlx::query_as(
+            "SELECT version, description FROM _sqlx_migrations WHERE success ORDER BY version"
+        )
+        .fetch_all(p)
+        .await);
+        match rows {
+            Ok(rows) => Ok(rows),
+            // No table yet: nothing was ever applied.
+            Err(sqlx::Error::Database(e)) if e.message().contains("_sqlx_migrations") => Ok(vec![]),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Readiness: the database answers.

@@ -105,6 +105,7 @@ fn api_parts(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi
     // The routes' own annotations are gathered only here, so the header is documented after them.
     utoipa::Modify::modify(&idempotency::OpenApiHeader, &mut doc);
     utoipa::Modify::modify(&rate_limit::OpenApiTooMany, &mut doc);
+    utoipa::Modify::modify(&api::OpenApiSharedAnswers, &mut doc);
     (routes, doc)
 }
 

@@ -17,6 +17,7 @@ use crate::error::{ApiError, ErrorBody};
 const PER_PAGE: i64 = 50;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserParams {
     /// `customers` or `staff`.
     kind: Option<String>,
@@ -113,6 +114,7 @@ pub async fn update_user(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrgParams {
     q: Option<String>,
     page: Option<i64>,
@@ -300,6 +302,7 @@ pub async fn revoke_token(State(s): State<AppState>, ApiUser(user): ApiUser, Pat
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     page: Option<i64>,
 }

@@ -22,6 +22,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::idempotency::Idempotency;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Comma-separated statuses, e.g. `new,open`.
     status: Option<String>,
@@ -250,6 +251,7 @@ pub async fn queue_counts(State(s): State<AppState>, ApiUser(user): ApiUser) -> 
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// updated, created, priority or id; prefix '-' for descending. Default -updated.
     sort: Option<String>,
@@ -276,6 +278,7 @@ pub async fn queue(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// A ticket number, or words from the subject or messages.
     q: String,
