@@ -175,11 +175,10 @@ impl Store {
     /// Migrations applied so far, as (version, description), oldest first;
     /// none on a new database.
     pub async fn applied_migrations(&self) -> Result<Vec<(i64, String)>, StoreError> {
-        let rows: Result<Vec<(i64, String)>, sqlx::Error> = with_pool!(self, |p| sqlx::query_as(
-            "SELECT version, description FROM _sqlx_migrations WHERE success ORDER BY version"
-        )
-        .fetch_all(p)
-        .await);
+        let rows: Result<Vec<(i64, String)>, sqlx::Error> =
+            with_pool!(self, |p| sqlx::query_as("SELECT version, description FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(p)
+                .await);
         match rows {
             Ok(rows) => Ok(rows),
             // No table yet: nothing was ever applied.
@@ -202,30 +201,5 @@ impl Store {
             }
             Db::Postgres(p) => p.close().await,
         }
-    }
-
-    /// Tables and their columns, for the test that keeps both schemas equal.
-    pub async fn schema_columns(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let rows: Vec<(String, String)> = match &self.db {
-            Db::Sqlite(p, _) => {
-                sqlx::query_as(
-                    "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
-                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '%_fts%' \
-                     AND m.name <> '_sqlx_migrations' ORDER BY 1, 2",
-                )
-                .fetch_all(p)
-                .await?
-            }
-            Db::Postgres(p) => {
-                sqlx::query_as(
-                    "SELECT table_name::text, column_name::text FROM information_schema.columns \
-                     WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
-                     AND column_name <> 'search' ORDER BY 1, 2",
-                )
-                .fetch_all(p)
-                .await?
-            }
-        };
-        Ok(rows)
     }
 }

@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod mail;
 pub mod rows;
+pub mod schema;
 pub mod search;
 mod sqlite;
 pub mod stats;

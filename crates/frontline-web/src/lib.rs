@@ -73,7 +73,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let upload_limit = layers::upload_body_limit(&state.app.config.attachment_limits);
     let (api_router, openapi) = api_parts(upload_limit);
-    let keys = idempotency::KeyState::new(state.clone(), upload_limit.max(layers::BODY_LIMIT));
+    let keys = idempotency::KeyState::new(state.clone(), upload_limit.max(layers::BODY_LIMIT), &openapi);
     // Outermost, so a refused request neither authenticates twice nor claims a key.
     let api_router = api_router
         .layer(axum::middleware::from_fn_with_state(keys, idempotency::layer))

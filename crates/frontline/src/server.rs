@@ -14,7 +14,8 @@ use crate::config::{Config, redact_url};
 /// when `log_requests` is on (or RUST_LOG asks for it).
 pub fn init_logging(format: &str, log_requests: bool) {
     use std::io::IsTerminal;
-    let default = if log_requests { "info,sqlx=warn,tower_http=info,tower_http::trace=debug" } else { "info,sqlx=warn,tower_http=info" };
+    let default =
+        if log_requests { "info,sqlx=warn,tower_http=info,tower_http::trace::on_response=debug" } else { "info,sqlx=warn,tower_http=info" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::io::stdout().is_terminal());
     let result = if format == "json" { builder.json().try_init() } else { builder.try_init() };

@@ -1,7 +1,7 @@
 //! /api/v1/users, organizations, teams, positions, me, tokens, audit
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use frontline_app::directory::{OrgFields, PositionInput, UserInput};
 use frontline_store::users::UserFilter;
@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::dto::*;
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
@@ -83,7 +83,7 @@ pub async fn create_user(
 /// Read a user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "directory", params(("id" = i64, Path)),
     responses((status = 200, body = UserDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("token" = [])))]
-pub async fn get_user(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<UserDto>, ApiError> {
+pub async fn get_user(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Json<UserDto>, ApiError> {
     Ok(Json(s.app.user(&user.actor(), id).await?.into()))
 }
 
@@ -94,7 +94,7 @@ pub async fn get_user(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id
 pub async fn update_user(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(r): ApiJson<UpdateUserRequest>,
 ) -> Result<Json<UserDto>, ApiError> {
     let actor = user.actor();
@@ -151,7 +151,7 @@ pub async fn create_org(
 /// Read an organization.
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "directory", params(("id" = i64, Path)),
     responses((status = 200, body = OrgDto), (status = 404, body = ErrorBody)), security(("token" = [])))]
-pub async fn get_org(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<OrgDto>, ApiError> {
+pub async fn get_org(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Json<OrgDto>, ApiError> {
     let actor = user.actor();
     Ok(Json(OrgDto::new(s.app.org(&actor, id).await?, &actor)))
 }
@@ -163,7 +163,7 @@ pub async fn get_org(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id)
 pub async fn update_org(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(r): ApiJson<UpdateOrgRequest>,
 ) -> Result<Json<OrgDto>, ApiError> {
     let actor = user.actor();
@@ -199,7 +199,7 @@ pub async fn create_team(
 /// Read a team.
 #[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "directory", params(("id" = i64, Path)),
     responses((status = 200, body = TeamDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("token" = [])))]
-pub async fn get_team(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<TeamDto>, ApiError> {
+pub async fn get_team(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Json<TeamDto>, ApiError> {
     Ok(Json(s.app.team(&user.actor(), id).await?.into()))
 }
 
@@ -210,7 +210,7 @@ pub async fn get_team(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id
 pub async fn update_team(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(r): ApiJson<UpdateTeamRequest>,
 ) -> Result<Json<TeamDto>, ApiError> {
     let actor = user.actor();
@@ -248,7 +248,7 @@ pub async fn create_position(
 pub async fn update_position(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(r): ApiJson<UpdatePositionRequest>,
 ) -> Result<Json<PositionDto>, ApiError> {
     let actor = user.actor();
@@ -296,7 +296,7 @@ pub async fn create_token(
 /// Revoke one of the caller's API tokens.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "account", params(("id" = i64, Path)),
     responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)), security(("token" = [])))]
-pub async fn revoke_token(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+pub async fn revoke_token(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<StatusCode, ApiError> {
     s.app.revoke_api_token(&user.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

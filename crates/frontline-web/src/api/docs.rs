@@ -98,7 +98,9 @@ pub fn build(doc: &utoipa::openapi::OpenApi) -> DocsPage {
     let v = serde_json::to_value(doc).unwrap_or(Value::Null);
     let mut groups: Vec<Group> = v["tags"]
         .as_array()
-        .map(|tags| tags.iter().map(|t| Group { tag: text(t, "name"), description: prose_of(t, "description"), operations: vec![] }).collect())
+        .map(|tags| {
+            tags.iter().map(|t| Group { tag: text(t, "name"), description: prose_of(t, "description"), operations: vec![] }).collect()
+        })
         .unwrap_or_default();
     if let Some(paths) = v["paths"].as_object() {
         for (path, item) in paths {
@@ -120,8 +122,10 @@ pub fn build(doc: &utoipa::openapi::OpenApi) -> DocsPage {
                     .map(|rs| {
                         rs.iter()
                             .map(|(code, r)| {
-                                let body =
-                                    r.pointer("/content/application~1json/schema").map(type_of).unwrap_or_else(|| prose_of(r, "description"));
+                                let body = r
+                                    .pointer("/content/application~1json/schema")
+                                    .map(type_of)
+                                    .unwrap_or_else(|| prose_of(r, "description"));
                                 (code.clone(), body)
                             })
                             .collect()

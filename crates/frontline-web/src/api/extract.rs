@@ -101,6 +101,25 @@ where
     }
 }
 
+/// Path parameters; a value of the wrong type (`/tickets/abc`, an id past
+/// 64 bits) is a 400 in the API's error format, not axum's plain text.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", e.body_text(), None)),
+        }
+    }
+}
+
 /// `Some(None)` for an explicit null, `None` when absent: lets PATCH clear a field.
 pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
 where

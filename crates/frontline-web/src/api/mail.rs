@@ -1,14 +1,14 @@
 //! /api/v1/mail: notification switches and the quarantine of unreadable mail.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiPath};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
@@ -64,7 +64,7 @@ pub async fn list_notifications(State(s): State<AppState>, ApiUser(user): ApiUse
 pub async fn set_notification(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(kind): Path<String>,
+    ApiPath(kind): ApiPath<String>,
     ApiJson(r): ApiJson<NotificationRequest>,
 ) -> Result<Json<NotificationDto>, ApiError> {
     s.app.set_notification(&user.actor(), &kind, r.enabled).await?;
@@ -96,7 +96,7 @@ pub async fn list_quarantine(State(s): State<AppState>, ApiUser(user): ApiUser) 
 #[utoipa::path(get, path = "/api/v1/mail/quarantine/{id}/raw", tag = "mail", params(("id" = i64, Path)),
     responses((status = 200, description = "The message as received", content_type = "message/rfc822"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
-pub async fn quarantined_raw(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+pub async fn quarantined_raw(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Response, ApiError> {
     let raw = s.app.quarantined_raw(&user.actor(), id).await?;
     Ok(crate::download::raw_mail_response(&format!("quarantine-{id}.eml"), raw))
 }
@@ -105,7 +105,11 @@ pub async fn quarantined_raw(State(s): State<AppState>, ApiUser(user): ApiUser, 
 #[utoipa::path(post, path = "/api/v1/mail/quarantine/{id}/retry", tag = "mail", params(("id" = i64, Path)),
     responses((status = 200, body = RetryDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
-pub async fn retry_quarantined(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<RetryDto>, ApiError> {
+pub async fn retry_quarantined(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<RetryDto>, ApiError> {
     use frontline_app::ingest::IngestOutcome::*;
     let outcome = s.app.retry_quarantined(&user.actor(), id, frontline_mail::inbound::parse).await?;
     let (outcome, ticket_id) = match outcome {
@@ -119,7 +123,11 @@ pub async fn retry_quarantined(State(s): State<AppState>, ApiUser(user): ApiUser
 /// Delete a quarantined mail.
 #[utoipa::path(delete, path = "/api/v1/mail/quarantine/{id}", tag = "mail", params(("id" = i64, Path)),
     responses((status = 204, description = "Deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("token" = [])))]
-pub async fn delete_quarantined(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+pub async fn delete_quarantined(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
     s.app.delete_quarantined(&user.actor(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -157,7 +165,7 @@ pub async fn list_templates(State(s): State<AppState>, ApiUser(user): ApiUser) -
 pub async fn set_template(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(kind): Path<String>,
+    ApiPath(kind): ApiPath<String>,
     ApiJson(r): ApiJson<MailTemplateRequest>,
 ) -> Result<StatusCode, ApiError> {
     s.app.save_mail_template(&user.actor(), &kind, Some((&r.subject, &r.body))).await?;
@@ -167,7 +175,11 @@ pub async fn set_template(
 /// Go back to the built-in text for one mail.
 #[utoipa::path(delete, path = "/api/v1/mail/templates/{kind}", tag = "mail", params(("kind" = String, Path)),
     responses((status = 204, description = "Reset"), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
-pub async fn reset_template(State(s): State<AppState>, ApiUser(user): ApiUser, Path(kind): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn reset_template(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(kind): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
     s.app.save_mail_template(&user.actor(), &kind, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }

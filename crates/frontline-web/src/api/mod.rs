@@ -141,7 +141,7 @@ impl utoipa::Modify for OpenApiSharedAnswers {
                 op.responses.responses.entry(code.to_string()).or_insert_with(|| answer(what));
             };
             add("400", "A path or query parameter of the wrong type or value (`invalid_query`, `invalid_path`)");
-            add("401", "No API token, or one that is unknown, revoked or expired (`unauthenticated`)");
+            add("401", "No API token (`unauthenticated`), or one that is unknown, revoked or expired (`invalid_token`)");
             if op.request_body.is_some() {
                 add("415", "The body was not sent as `Content-Type: application/json` (`unsupported_media_type`)");
                 add("422", "Invalid input (`invalid_field`, naming the field)");

@@ -1,6 +1,6 @@
 //! /api/v1/tickets, /api/v1/queues, /api/v1/search
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::dto::*;
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
@@ -41,8 +41,10 @@ pub struct ListParams {
     /// RFC 3339 time; only tickets updated since.
     updated_since: Option<DateTime<Utc>>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
     cursor: Option<String>,
     /// 1 to 100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 
@@ -130,7 +132,7 @@ pub async fn create(
 /// Read one ticket.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
     responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody)), security(("token" = [])))]
-pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<TicketDto>, ApiError> {
+pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Json<TicketDto>, ApiError> {
     let actor = user.actor();
     Ok(Json(TicketDto::new(s.app.ticket(&actor, id).await?, &actor)))
 }
@@ -143,7 +145,7 @@ pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id)
 pub async fn update(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     key: Option<Extension<Idempotency>>,
     ApiJson(r): ApiJson<UpdateTicketRequest>,
 ) -> Result<Json<TicketDto>, ApiError> {
@@ -173,7 +175,7 @@ pub async fn update(
 pub async fn list_messages(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<MessageDto>>, ApiError> {
     Ok(Json(s.app.messages(&user.actor(), id).await?.into_iter().map(MessageDto::from).collect()))
 }
@@ -186,7 +188,7 @@ pub async fn list_messages(
 pub async fn create_message(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     key: Option<Extension<Idempotency>>,
     ApiJson(r): ApiJson<CreateMessageRequest>,
 ) -> Result<(StatusCode, Json<MessageDto>), ApiError> {
@@ -227,7 +229,11 @@ fn decode_uploads(files: Vec<UploadDto>) -> Result<Vec<NewAttachment>, DomainErr
     responses((status = 200, description = "The file's bytes; images are served inline, everything else as a download", content_type = "application/octet-stream"),
         (status = 404, body = ErrorBody)),
     security(("token" = [])))]
-pub async fn download_attachment(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Response, ApiError> {
+pub async fn download_attachment(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
     let (meta, data) = s.app.attachment(&user.actor(), id).await?;
     Ok(crate::download::attachment_response(&meta, data))
 }
@@ -236,7 +242,11 @@ pub async fn download_attachment(State(s): State<AppState>, ApiUser(user): ApiUs
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
     responses((status = 200, body = Vec<EventDto>, description = "Every recorded change, oldest first"), (status = 404, body = ErrorBody)),
     security(("token" = [])))]
-pub async fn list_events(State(s): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> Result<Json<Vec<EventDto>>, ApiError> {
+pub async fn list_events(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<EventDto>>, ApiError> {
     Ok(Json(s.app.events(&user.actor(), id).await?.into_iter().map(EventDto::from).collect()))
 }
 
@@ -266,7 +276,7 @@ pub struct PageParams {
 pub async fn queue(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(view): Path<String>,
+    ApiPath(view): ApiPath<String>,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> Result<Json<PagedTickets>, ApiError> {
     let actor = user.actor();
