@@ -278,7 +278,12 @@ fn document(op: &mut Operation) {
              `idempotency_key_reused`; while the first attempt still runs, 409 `idempotency_key_in_progress`.",
         ))
         .schema(Some(
-            utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::String).min_length(Some(1)).max_length(Some(255)),
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                // Printable ASCII, not starting or ending with a space (HTTP trims those).
+                .pattern(Some("^[!-~]([ -~]*[!-~])?$")),
         ))
         .build();
     op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(param));

@@ -20,6 +20,7 @@ const PER_PAGE: i64 = 50;
 #[into_params(parameter_in = Query)]
 pub struct UserParams {
     /// `customers` or `staff`.
+    #[param(pattern = "^(customers|staff)?$")]
     kind: Option<String>,
     organization_id: Option<i64>,
     team_id: Option<i64>,

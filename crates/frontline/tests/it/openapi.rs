@@ -89,3 +89,39 @@ async fn the_api_reference_page_renders_inline_code() {
     assert!(html.contains("<code>Authorization: Bearer fl_...</code>"), "inline code not rendered");
     assert!(html.contains("<code>next_cursor</code>"));
 }
+
+/// Found by schemathesis: a path value of the wrong type was answered in
+/// axum's plain text, and a write to a route without that method claimed
+/// its Idempotency-Key (422 on reuse) instead of answering 405.
+#[tokio::test]
+async fn request_shape_errors_are_the_documented_json() {
+    let t = TestApp::new(TestDb::sqlite().await).await;
+    let admin = t.user("admin", "admin@vendor.example", None).await;
+    let auth = t.token_for(&admin).await;
+    for path in ["/api/v1/tickets/abc", "/api/v1/users/9223372036854775808", "/api/v1/tickets/1.5/messages"] {
+        let r = t.get(path, &auth).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        assert_eq!(r.error_code(), "invalid_path", "{path}");
+    }
+    for _ in 0..2 {
+        let req = axum::http::Request::builder()
+            .method("PATCH")
+            .uri("/api/v1/tickets/1/messages")
+            .header("host", "frontline.test")
+            .header(
+                "authorization",
+                format!(
+                    "Bearer {}",
+                    match &auth {
+                        Auth::Token(s) => s.as_str(),
+                        _ => "",
+                    }
+                ),
+            )
+            .header("content-type", "application/json")
+            .header("idempotency-key", "same-key")
+            .body(axum::body::Body::from("{\"body\": \"x\"}"))
+            .expect("request");
+        assert_eq!(t.send(req).await.status, 405, "PATCH is not a method of this route, whatever the key");
+    }
+}
