@@ -66,7 +66,7 @@ pub fn prose(markdown: &str) -> String {
     let mut in_code = false;
     let pieces: Vec<&str> = markdown.split('`').collect();
     // An odd count of backticks leaves the last one as it is, not an open tag.
-    let last_pairable = if pieces.len() % 2 == 0 { pieces.len() - 1 } else { pieces.len() };
+    let last_pairable = if pieces.len().is_multiple_of(2) { pieces.len() - 1 } else { pieces.len() };
     for (i, piece) in pieces.iter().enumerate() {
         if i > 0 {
             if i < last_pairable {
