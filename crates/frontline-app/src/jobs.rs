@@ -73,8 +73,9 @@ impl App {
         match self.run_job(job).await {
             Ok(sent) => self.store.finish_job(job.id, sent.as_ref()).await?,
             Err(e) => {
-                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
-                self.store.fail_job(job, &e.to_string()).await?;
+                let error = e.chain();
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
+                self.store.fail_job(job, &error).await?;
             }
         }
         Ok(())

@@ -206,7 +206,7 @@ impl App {
                 Err(e) => tracing::warn!(kind = %n.kind, error = %e, "mail template failed; using the built-in text"),
             }
         }
-        mailer.deliver(&n).await.map_err(|e| AppError::Internal(e.to_string()))?;
+        mailer.deliver(&n).await.map_err(AppError::internal)?;
         let recipients: Vec<&str> = n.to.iter().map(|r| r.email.as_str()).collect();
         Ok(Some(SentMail { message_id, ticket_id: ticket.id, kind: n.kind.clone(), recipients: recipients.join(", ") }))
     }

@@ -17,10 +17,13 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("corrupt row: {0}")]
     Corrupt(String),
-    /// The database cannot be used from here now: the writer task has
-    /// stopped, or a lock file cannot be taken.
+    /// The database cannot be used from here now: a lock file cannot be taken.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The group-commit writer task is gone (the runtime is shutting down,
+    /// or it panicked): no ticket can be created through this store.
+    #[error("the ticket writer has stopped")]
+    WriterStopped,
 }
 
 impl StoreError {
@@ -169,6 +172,21 @@ impl Store {
         self.migrate().await
     }
 
+    /// Migrations applied so far, as (version, description), oldest first;
+    /// none on a new database.
+    pub async fn applied_migrations(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows: Result<Vec<(i64, String)>, sqlx::Error> =
+            with_pool!(self, |p| sqlx::query_as("SELECT version, description FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(p)
+                .await);
+        match rows {
+            Ok(rows) => Ok(rows),
+            // No table yet: nothing was ever applied.
+            Err(sqlx::Error::Database(e)) if e.message().contains("_sqlx_migrations") => Ok(vec![]),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Readiness: the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         with_pool!(self, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
@@ -183,30 +201,5 @@ impl Store {
             }
             Db::Postgres(p) => p.close().await,
         }
-    }
-
-    /// Tables and their columns, for the test that keeps both schemas equal.
-    pub async fn schema_columns(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let rows: Vec<(String, String)> = match &self.db {
-            Db::Sqlite(p, _) => {
-                sqlx::query_as(
-                    "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
-                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '%_fts%' \
-                     AND m.name <> '_sqlx_migrations' ORDER BY 1, 2",
-                )
-                .fetch_all(p)
-                .await?
-            }
-            Db::Postgres(p) => {
-                sqlx::query_as(
-                    "SELECT table_name::text, column_name::text FROM information_schema.columns \
-                     WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' \
-                     AND column_name <> 'search' ORDER BY 1, 2",
-                )
-                .fetch_all(p)
-                .await?
-            }
-        };
-        Ok(rows)
     }
 }

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod mail;
 pub mod resets;
 pub mod rows;
+pub mod schema;
 pub mod search;
 mod sqlite;
 pub mod stats;

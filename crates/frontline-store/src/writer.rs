@@ -30,7 +30,7 @@ const MAX_BATCH: usize = 64;
 /// others, so no writer waits behind gigabytes.
 const MAX_BATCH_FILE_BYTES: usize = 16 * 1024 * 1024;
 /// Tickets waiting per lane before submitters wait too (backpressure
-/// instead of an unbounded queue in memory).
+/// instead of an unbounded queue in memory): `submit` awaits a free slot.
 const LANE_CAPACITY: usize = 1024;
 /// PostgreSQL lanes: enough to keep both the server and the lanes busy on a
 /// small machine, few enough that batches still form under load.
@@ -76,10 +76,16 @@ fn start(lane_targets: Vec<Target>) -> Arc<TicketQueue> {
 }
 
 pub(crate) async fn submit(queue: &TicketQueue, ticket: NewTicket) -> Result<i64, StoreError> {
-    let (reply, answer) = oneshot::channel();
     let lane = &queue.lanes[queue.next.fetch_add(1, Ordering::Relaxed) % queue.lanes.len()];
-    lane.send((ticket, reply)).await.map_err(|_| StoreError::Unavailable("the ticket writer has stopped".into()))?;
-    answer.await.map_err(|_| StoreError::Unavailable("the ticket writer dropped a ticket".into()))?
+    hand_over(lane, ticket).await
+}
+
+/// Queue `item` on `lane` (waiting while the lane is full) and wait for its answer.
+async fn hand_over<T>(lane: &mpsc::Sender<(T, Reply)>, item: T) -> Result<i64, StoreError> {
+    let (reply, answer) = oneshot::channel();
+    lane.send((item, reply)).await.map_err(|_| StoreError::WriterStopped)?;
+    // The lane drops a reply only when its task ends mid-batch.
+    answer.await.map_err(|_| StoreError::WriterStopped)?
 }
 
 async fn run(target: Target, mut rx: mpsc::Receiver<(NewTicket, Reply)>) {
@@ -141,5 +147,35 @@ impl Target {
             }
         };
         Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stopped_writer_is_its_own_error() {
+        let (lane, rx) = mpsc::channel::<((), Reply)>(1);
+        drop(rx);
+        assert!(matches!(hand_over(&lane, ()).await, Err(StoreError::WriterStopped)));
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_stops_mid_batch_is_its_own_error() {
+        let (lane, mut rx) = mpsc::channel::<((), Reply)>(1);
+        // Takes the item, then ends without answering, as a panicking lane would.
+        let lane_task = tokio::spawn(async move { drop(rx.recv().await) });
+        assert!(matches!(hand_over(&lane, ()).await, Err(StoreError::WriterStopped)));
+        lane_task.await.unwrap_or_default();
+    }
+
+    #[tokio::test]
+    async fn a_full_lane_makes_the_submitter_wait() {
+        let (lane, _rx) = mpsc::channel::<((), Reply)>(1);
+        let (reply, _answer) = oneshot::channel();
+        lane.send(((), reply)).await.unwrap_or_default();
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), hand_over(&lane, ())).await;
+        assert!(waiting.is_err(), "a full lane took another ticket");
     }
 }

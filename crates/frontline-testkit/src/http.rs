@@ -27,6 +27,8 @@ pub struct TestApp {
     pub app: App,
     pub router: Router,
     pub db: TestDb,
+    /// Set by `allow_failed_jobs`: this test leaves dead jobs on purpose.
+    failed_jobs_expected: std::sync::atomic::AtomicBool,
 }
 
 pub struct TestResponse {
@@ -84,7 +86,19 @@ impl TestApp {
         }
         let state =
             frontline_web::AppState::new(app.clone(), frontline_web::WebConfig { base_url: BASE_URL.into(), secure_cookies: false });
-        TestApp { router: frontline_web::router(state), app, db }
+        TestApp { router: frontline_web::router(state), app, db, failed_jobs_expected: Default::default() }
+    }
+
+    /// This test leaves jobs failed for good on purpose: do not fail it for
+    /// them when it ends (see `Drop`).
+    pub fn allow_failed_jobs(&self) {
+        self.failed_jobs_expected.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The same app and database behind another router.
+    pub fn with_router(mut self, router: Router) -> TestApp {
+        self.router = router;
+        self
     }
 
     /// The same app with /metrics served as `access` says.
@@ -257,5 +271,62 @@ impl TestApp {
             let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
         });
         (base, handle)
+    }
+}
+
+/// A job that gave up (`failed_at` set): `(id, kind, last_error)`.
+type DeadJob = (i64, String, Option<String>);
+
+async fn dead_jobs(url: &str) -> Result<Vec<DeadJob>, sqlx::Error> {
+    use sqlx::Connection;
+    const SQL: &str = "SELECT id, kind, last_error FROM jobs WHERE failed_at IS NOT NULL ORDER BY id";
+    if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await?;
+        let rows = sqlx::query_as(SQL).fetch_all(&mut c).await;
+        let _ = c.close().await;
+        rows
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await?;
+        let rows = sqlx::query_as(SQL).fetch_all(&mut c).await;
+        let _ = c.close().await;
+        rows
+    }
+}
+
+/// A job that failed for good is an error nobody asserted on (a broken
+/// template, a payload the handler cannot read): the test that caused it
+/// fails here, with the job's error, unless it called `allow_failed_jobs`.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() || self.failed_jobs_expected.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let url = self.db.url.clone();
+        // Drop runs outside async: a short-lived runtime on its own thread.
+        let found = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+            rt.block_on(dead_jobs(&url)).map_err(|e| e.to_string())
+        })
+        .join();
+        match found {
+            Ok(Ok(dead)) if !dead.is_empty() => {
+                let list: Vec<String> = dead
+                    .iter()
+                    .map(|(id, kind, error)| format!("job {id} ({kind}): {}", error.as_deref().unwrap_or("no error recorded")))
+                    .collect();
+                panic!(
+                    "the test left {} job(s) failed for good; call TestApp::allow_failed_jobs if that is expected:\n{}",
+                    dead.len(),
+                    list.join("\n")
+                );
+            }
+            Ok(Ok(_)) => {}
+            // The database is gone or unreadable (a test that replaced it): nothing to check, but say so.
+            Ok(Err(e)) => {
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "TestApp: could not check for failed jobs: {e}");
+            }
+            Err(_) => panic!("TestApp: the failed-job check panicked"),
+        }
     }
 }

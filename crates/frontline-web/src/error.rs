@@ -61,8 +61,8 @@ pub fn classify(e: &AppError) -> (StatusCode, &'static str, String, Option<Strin
             DomainError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", d.to_string(), None),
             DomainError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled", d.to_string(), None),
         },
-        AppError::Internal(cause) => {
-            tracing::error!(%cause, "internal error");
+        AppError::Internal(_) => {
+            tracing::error!(cause = %e.chain(), "internal error");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

@@ -65,11 +65,23 @@ pub struct KeyState {
     /// Largest request body of any API route.
     pub body_limit: usize,
     owner: Arc<OnceCell<IdempotencyOwner>>,
+    /// (method, route) of the writes the document declares: a POST or
+    /// PATCH to a route without one is left to answer 405, not claim a key.
+    writes: Arc<std::collections::HashSet<(Method, String)>>,
 }
 
 impl KeyState {
-    pub fn new(app: AppState, body_limit: usize) -> Self {
-        KeyState { app, body_limit, owner: Arc::default() }
+    pub fn new(app: AppState, body_limit: usize, doc: &utoipa::openapi::OpenApi) -> Self {
+        let mut writes = std::collections::HashSet::new();
+        for (path, item) in &doc.paths.paths {
+            if item.post.is_some() {
+                writes.insert((Method::POST, path.clone()));
+            }
+            if item.patch.is_some() {
+                writes.insert((Method::PATCH, path.clone()));
+            }
+        }
+        KeyState { app, body_limit, owner: Arc::default(), writes: Arc::new(writes) }
     }
 }
 
@@ -158,6 +170,10 @@ pub async fn layer(State(st): State<KeyState>, req: Request, next: Next) -> Resp
         return next.run(req).await;
     }
     let Some(value) = req.headers().get(HEADER) else { return next.run(req).await };
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_string());
+    if !route.is_some_and(|r| st.writes.contains(&(req.method().clone(), r))) {
+        return next.run(req).await;
+    }
     let key = match parse_key(value) {
         Ok(k) => k,
         Err(e) => return e.into_response(),
@@ -262,7 +278,12 @@ fn document(op: &mut Operation) {
              `idempotency_key_reused`; while the first attempt still runs, 409 `idempotency_key_in_progress`.",
         ))
         .schema(Some(
-            utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::String).min_length(Some(1)).max_length(Some(255)),
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                // Printable ASCII, not starting or ending with a space (HTTP trims those).
+                .pattern(Some("^[!-~]([ -~]*[!-~])?$")),
         ))
         .build();
     op.parameters.get_or_insert_with(Vec::new).push(RefOr::T(param));

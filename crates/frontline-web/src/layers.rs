@@ -84,7 +84,8 @@ pub fn apply(router: Router, config: &WebConfig) -> Router {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
         })
-        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO))
+        // DEBUG: a line per request drowns the rest at INFO; `log_requests` turns it on.
+        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG))
         .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN));
     router
         .layer(csrf)

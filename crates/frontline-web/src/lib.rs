@@ -73,7 +73,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let upload_limit = layers::upload_body_limit(&state.app.config.attachment_limits);
     let (api_router, openapi) = api_parts(upload_limit);
-    let keys = idempotency::KeyState::new(state.clone(), upload_limit.max(layers::BODY_LIMIT));
+    let keys = idempotency::KeyState::new(state.clone(), upload_limit.max(layers::BODY_LIMIT), &openapi);
     // Outermost, so a refused request neither authenticates twice nor claims a key.
     let api_router = api_router
         .layer(axum::middleware::from_fn_with_state(keys, idempotency::layer))
@@ -105,7 +105,7 @@ fn api_parts(upload_limit: usize) -> (Router<AppState>, utoipa::openapi::OpenApi
     // The routes' own annotations are gathered only here, so the header is documented after them.
     utoipa::Modify::modify(&idempotency::OpenApiHeader, &mut doc);
     utoipa::Modify::modify(&rate_limit::OpenApiTooMany, &mut doc);
-    utoipa::Modify::modify(&api::extract::OpenApiBadPath, &mut doc);
+    utoipa::Modify::modify(&api::OpenApiSharedAnswers, &mut doc);
     (routes, doc)
 }
 

@@ -15,8 +15,10 @@ use crate::server::open;
 pub enum UserCommand {
     /// Create a user (agent, admin, customer, ...).
     Create {
+        /// Sign-in address, also where their notification mail goes.
         #[arg(long)]
         email: String,
+        /// Full name, as shown to colleagues and customers.
         #[arg(long)]
         name: String,
         /// admin, head_of_support, manager, agent, engineering, solutions_engineer, leadership, customer_admin, customer_member
@@ -30,6 +32,7 @@ pub enum UserCommand {
     },
     /// Set a user's password (ends their sessions).
     SetPassword {
+        /// The user's email address.
         #[arg(long)]
         email: String,
         #[command(flatten)]
@@ -37,6 +40,7 @@ pub enum UserCommand {
     },
     /// Deactivate a user: they can no longer sign in or use API tokens.
     Deactivate {
+        /// The user's email address.
         #[arg(long)]
         email: String,
     },
@@ -67,11 +71,13 @@ impl PasswordArgs {
 pub enum OrgCommand {
     /// Create a customer organization.
     Create {
+        /// The organization's name.
         #[arg(long)]
         name: String,
         /// Email domain owned by the organization; repeat for several.
         #[arg(long = "domain")]
         domains: Vec<String>,
+        /// Notes for the team (not shown to customers).
         #[arg(long, default_value = "")]
         notes: String,
     },
@@ -81,8 +87,10 @@ pub enum OrgCommand {
 pub enum TokenCommand {
     /// Create an API token acting as a user; prints the token once.
     Create {
+        /// Email address of the user the token acts as.
         #[arg(long)]
         email: String,
+        /// A label for the token, e.g. the integration that uses it.
         #[arg(long)]
         name: String,
     },
@@ -97,9 +105,18 @@ pub async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
     let actor = system_actor();
     match cmd {
         UserCommand::Create { email, name, role, org, password } => {
-            let input = UserInput { email, name, role, organization_id: org, password: password.read()?, ..Default::default() };
+            let password = password.read()?;
+            let has_password = password.is_some();
+            let input = UserInput { email, name, role, organization_id: org, password, ..Default::default() };
             let u = app.create_user(&actor, &input).await.map_err(fail)?;
             println!("created user {} <{}> ({}), id {}", u.name, u.email, u.role.as_str(), u.id);
+            if !has_password {
+                // Without this line the admin learns only at the user's first failed sign-in.
+                println!(
+                    "note: no password was given, so {} cannot sign in yet; set one with `frontline user set-password --email {} --password-stdin`",
+                    u.email, u.email
+                );
+            }
         }
         UserCommand::SetPassword { email, password } => {
             let u = app.user_by_email(&email).await.map_err(fail)?.with_context(|| format!("no user with email {email}"))?;
@@ -125,6 +142,29 @@ pub async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
         }
     }
     app.store.close().await;
+    Ok(())
+}
+
+/// Apply the migrations a database lacks and say which.
+pub async fn migrate(config: Config) -> anyhow::Result<()> {
+    let url = config.database_url()?;
+    let store = frontline_store::Store::connect(&url, 1)
+        .await
+        .with_context(|| format!("cannot open database {}", crate::config::redact_url(&url)))?;
+    let before = store.applied_migrations().await?;
+    store.migrate().await.context("cannot migrate the database")?;
+    let after = store.applied_migrations().await?;
+    store.close().await;
+    let applied: Vec<_> = after.iter().filter(|m| !before.contains(m)).collect();
+    if applied.is_empty() {
+        let newest = after.last().map(|(v, d)| format!(" (newest: {v:04} {d})")).unwrap_or_default();
+        println!("database is up to date{newest}");
+    } else {
+        println!("applied {} migration{}:", applied.len(), if applied.len() == 1 { "" } else { "s" });
+        for (version, description) in applied {
+            println!("  {version:04} {description}");
+        }
+    }
     Ok(())
 }
 

@@ -25,6 +25,8 @@ pub struct Config {
     pub max_connections: u32,
     /// "text" or "json".
     pub log_format: String,
+    /// Log a line per HTTP request (at DEBUG otherwise, so hidden by default).
+    pub log_requests: bool,
     /// Run the background job runner in this instance.
     pub run_jobs: bool,
     /// Background jobs (notification mails, ...) run at once by this instance.
@@ -130,6 +132,7 @@ const KNOWN_KEYS: &[&str] = &[
     "secure_cookies",
     "max_connections",
     "log_format",
+    "log_requests",
     "run_jobs",
     "job_workers",
     "job_lease_seconds",
@@ -161,6 +164,7 @@ impl Default for Config {
             secure_cookies: false,
             max_connections: 10,
             log_format: "text".into(),
+            log_requests: false,
             run_jobs: true,
             job_workers: 16,
             job_lease_seconds: 30,
@@ -196,6 +200,7 @@ impl std::fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("max_connections", &self.max_connections)
             .field("log_format", &self.log_format)
+            .field("log_requests", &self.log_requests)
             .field("run_jobs", &self.run_jobs)
             .field("job_workers", &self.job_workers)
             .field("job_lease_seconds", &self.job_lease_seconds)

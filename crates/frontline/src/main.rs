@@ -133,7 +133,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             overrides.listen = listen;
             overrides.base_url = base_url;
             let config = config::load(cli.config.as_ref(), &overrides)?;
-            server::init_logging(&config.log_format);
+            server::init_logging(&config.log_format, config.log_requests);
             server::serve(config).await
         }
         Command::Demo { listen, no_serve } => {
@@ -142,16 +142,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 overrides.data_dir = Some(PathBuf::from("demo-data"));
             }
             let config = config::load(cli.config.as_ref(), &overrides)?;
-            server::init_logging(&config.log_format);
+            server::init_logging(&config.log_format, config.log_requests);
             server::demo(config, !no_serve).await
         }
-        Command::Migrate => {
-            let config = config::load(cli.config.as_ref(), &overrides)?;
-            let app = server::open(&config).await?;
-            println!("database is up to date");
-            app.store.close().await;
-            Ok(())
-        }
+        Command::Migrate => cli::migrate(config::load(cli.config.as_ref(), &overrides)?).await,
         Command::Backup { to, force } => cli::backup(config::load(cli.config.as_ref(), &overrides)?, &to, force).await,
         Command::Restore { from } => cli::restore(config::load(cli.config.as_ref(), &overrides)?, &from).await,
         Command::User(cmd) => cli::user(config::load(cli.config.as_ref(), &overrides)?, cmd).await,

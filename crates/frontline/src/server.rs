@@ -9,9 +9,15 @@ use tokio::sync::watch;
 
 use crate::config::{Config, redact_url};
 
-pub fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+/// Logs go to standard output, in colour only when that is a terminal (a
+/// file or a pipe gets plain text). A line per HTTP request is DEBUG, shown
+/// when `log_requests` is on (or RUST_LOG asks for it).
+pub fn init_logging(format: &str, log_requests: bool) {
+    use std::io::IsTerminal;
+    let default =
+        if log_requests { "info,sqlx=warn,tower_http=info,tower_http::trace::on_response=debug" } else { "info,sqlx=warn,tower_http=info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(std::io::stdout().is_terminal());
     let result = if format == "json" { builder.json().try_init() } else { builder.try_init() };
     if let Err(e) = result {
         eprintln!("warning: logging already initialised: {e}");

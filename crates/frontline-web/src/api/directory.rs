@@ -17,8 +17,10 @@ use crate::error::{ApiError, ErrorBody};
 const PER_PAGE: i64 = 50;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserParams {
     /// `customers` or `staff`.
+    #[param(pattern = "^(customers|staff)?$")]
     kind: Option<String>,
     organization_id: Option<i64>,
     team_id: Option<i64>,
@@ -113,6 +115,7 @@ pub async fn update_user(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrgParams {
     q: Option<String>,
     page: Option<i64>,
@@ -300,6 +303,7 @@ pub async fn revoke_token(State(s): State<AppState>, ApiUser(user): ApiUser, Api
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     page: Option<i64>,
 }

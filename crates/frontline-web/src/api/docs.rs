@@ -58,11 +58,49 @@ fn text(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
 }
 
+/// The document's descriptions use Markdown's inline code (`x`); the page
+/// shows it as `<code>` rather than raw backticks. Everything else is
+/// escaped, so the result is safe to put in the page as HTML.
+pub fn prose(markdown: &str) -> String {
+    let mut html = String::with_capacity(markdown.len() + 16);
+    let mut in_code = false;
+    let pieces: Vec<&str> = markdown.split('`').collect();
+    // An odd count of backticks leaves the last one as it is, not an open tag.
+    let last_pairable = if pieces.len().is_multiple_of(2) { pieces.len() - 1 } else { pieces.len() };
+    for (i, piece) in pieces.iter().enumerate() {
+        if i > 0 {
+            if i < last_pairable {
+                html.push_str(if in_code { "</code>" } else { "<code>" });
+                in_code = !in_code;
+            } else {
+                html.push('`');
+            }
+        }
+        for c in piece.chars() {
+            match c {
+                '&' => html.push_str("&amp;"),
+                '<' => html.push_str("&lt;"),
+                '>' => html.push_str("&gt;"),
+                '"' => html.push_str("&quot;"),
+                '\'' => html.push_str("&#39;"),
+                c => html.push(c),
+            }
+        }
+    }
+    html
+}
+
+fn prose_of(v: &Value, key: &str) -> String {
+    prose(&text(v, key))
+}
+
 pub fn build(doc: &utoipa::openapi::OpenApi) -> DocsPage {
     let v = serde_json::to_value(doc).unwrap_or(Value::Null);
     let mut groups: Vec<Group> = v["tags"]
         .as_array()
-        .map(|tags| tags.iter().map(|t| Group { tag: text(t, "name"), description: text(t, "description"), operations: vec![] }).collect())
+        .map(|tags| {
+            tags.iter().map(|t| Group { tag: text(t, "name"), description: prose_of(t, "description"), operations: vec![] }).collect()
+        })
         .unwrap_or_default();
     if let Some(paths) = v["paths"].as_object() {
         for (path, item) in paths {
@@ -74,7 +112,7 @@ pub fn build(doc: &utoipa::openapi::OpenApi) -> DocsPage {
                     .as_array()
                     .map(|ps| {
                         ps.iter()
-                            .map(|p| (text(p, "name"), text(p, "in"), p["required"].as_bool().unwrap_or(false), text(p, "description")))
+                            .map(|p| (text(p, "name"), text(p, "in"), p["required"].as_bool().unwrap_or(false), prose_of(p, "description")))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -84,15 +122,17 @@ pub fn build(doc: &utoipa::openapi::OpenApi) -> DocsPage {
                     .map(|rs| {
                         rs.iter()
                             .map(|(code, r)| {
-                                let body =
-                                    r.pointer("/content/application~1json/schema").map(type_of).unwrap_or_else(|| text(r, "description"));
+                                let body = r
+                                    .pointer("/content/application~1json/schema")
+                                    .map(type_of)
+                                    .unwrap_or_else(|| prose_of(r, "description"));
                                 (code.clone(), body)
                             })
                             .collect()
                     })
                     .unwrap_or_default();
                 let operation = Operation {
-                    summary: text(op, "summary"),
+                    summary: prose_of(op, "summary"),
                     method: method.to_uppercase(),
                     anchor: format!("{method}-{}", path.replace(['/', '{', '}'], "-")),
                     path: path.clone(),
@@ -116,15 +156,28 @@ pub fn build(doc: &utoipa::openapi::OpenApi) -> DocsPage {
                     name: name.clone(),
                     fields: s["properties"]
                         .as_object()
-                        .map(|props| props.iter().map(|(f, p)| (f.clone(), type_of(p), text(p, "description"))).collect())
+                        .map(|props| props.iter().map(|(f, p)| (f.clone(), type_of(p), prose_of(p, "description"))).collect())
                         .unwrap_or_default(),
                 })
                 .collect()
         })
         .unwrap_or_default();
-    DocsPage { description: text(&v["info"], "description"), groups, schemas }
+    DocsPage { description: prose_of(&v["info"], "description"), groups, schemas }
 }
 
 pub async fn page(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -> DocsPage {
     build(&doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prose;
+
+    #[test]
+    fn inline_code_becomes_code_and_the_rest_is_escaped() {
+        assert_eq!(prose("pass `next_cursor` back"), "pass <code>next_cursor</code> back");
+        assert_eq!(prose("<b>&`x`"), "&lt;b&gt;&amp;<code>x</code>");
+        assert_eq!(prose("one ` alone"), "one ` alone");
+        assert_eq!(prose("`a` and `b` then `"), "<code>a</code> and <code>b</code> then `");
+    }
 }

@@ -151,29 +151,6 @@ where
     }
 }
 
-/// Documents the 400 of `ApiPath` on every operation with a path parameter.
-pub struct OpenApiBadPath;
-
-impl utoipa::Modify for OpenApiBadPath {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::path::ParameterIn;
-        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
-        super::for_each_operation(openapi, super::Operations::All, |op| {
-            let has_path_param = op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
-            if has_path_param {
-                op.responses.responses.entry("400".to_string()).or_insert_with(|| {
-                    RefOr::T(
-                        ResponseBuilder::new()
-                            .description("A path parameter does not parse (`invalid_path`, naming it), or another malformed request")
-                            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
-                            .build(),
-                    )
-                });
-            }
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -122,3 +122,37 @@ pub(crate) fn for_each_operation(
         }
     }
 }
+
+/// Documents the error answers that come from the request's shape rather
+/// than from a handler, so no operation can forget them: 400 (a path or
+/// query value of the wrong type), 401 (no or a bad token), 415 and 422 on
+/// operations that take a body, 409 where a write can meet another.
+pub(crate) struct OpenApiSharedAnswers;
+
+impl utoipa::Modify for OpenApiSharedAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let answer = |what: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(what)
+                    .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+                    .build(),
+            )
+        };
+        for_each_operation(openapi, Operations::All, |op| {
+            let mut add = |code: &str, what: &str| {
+                op.responses.responses.entry(code.to_string()).or_insert_with(|| answer(what));
+            };
+            add("400", "A path or query parameter of the wrong type or value (`invalid_query`, `invalid_path`)");
+            add("401", "No API token (`unauthenticated`), or one that is unknown, revoked or expired (`invalid_token`)");
+            if op.request_body.is_some() {
+                add("415", "The body was not sent as `Content-Type: application/json` (`unsupported_media_type`)");
+                add("422", "Invalid input (`invalid_field`, naming the field)");
+            }
+        });
+        for_each_operation(openapi, Operations::Writes, |op| {
+            op.responses.responses.entry("409".to_string()).or_insert_with(|| answer("The change conflicts with another (`conflict`)"));
+        });
+    }
+}

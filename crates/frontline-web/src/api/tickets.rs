@@ -22,6 +22,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::idempotency::Idempotency;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Comma-separated statuses, e.g. `new,open`.
     status: Option<String>,
@@ -40,8 +41,10 @@ pub struct ListParams {
     /// RFC 3339 time; only tickets updated since.
     updated_since: Option<DateTime<Utc>>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
     cursor: Option<String>,
     /// 1 to 100, default 25.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 
@@ -258,6 +261,7 @@ pub async fn queue_counts(State(s): State<AppState>, ApiUser(user): ApiUser) -> 
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// updated, created, priority or id; prefix '-' for descending. Default -updated.
     sort: Option<String>,
@@ -284,6 +288,7 @@ pub async fn queue(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// A ticket number, or words from the subject or messages.
     q: String,

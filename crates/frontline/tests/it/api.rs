@@ -6,24 +6,64 @@ use serde_json::json;
 
 use crate::fixtures::Desk;
 
-async fn ticket_lifecycle(db: TestDb) {
-    let t = TestApp::new(db).await;
-    let d = Desk::new(&t).await;
-    let agent = t.token_for(&d.agent).await;
+// The life of one ticket, in steps that each get their own test, so the
+// first failure does not hide the rest. Helpers take the ticket to a step.
 
-    // An agent opens a ticket for a customer who does not exist yet: they are
-    // created and join the organization that owns their domain.
+/// An agent opens a ticket for a customer who does not exist yet.
+async fn open_for_new_customer(t: &TestApp, d: &Desk, agent: &Auth) -> serde_json::Value {
     let r = t
         .post_json(
             "/api/v1/tickets",
-            &agent,
+            agent,
             &json!({"subject": "CSV import rejects UTF-8 BOM", "body": "Upload fails on row 1.", "requester_email": "Lena@Northwind.example",
                     "requester_name": "Lena Park", "priority": "high", "type": "incident", "tags": ["import", "CSV"], "team_id": d.team}),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
-    let created = r.json();
-    let id = created["id"].as_i64().expect("id");
+    r.json()
+}
+
+/// Assign, escalate to tier 2, change tags.
+async fn assign_and_escalate(t: &TestApp, d: &Desk, agent: &Auth, id: i64) -> serde_json::Value {
+    let r = t
+        .patch_json(
+            &format!("/api/v1/tickets/{id}"),
+            agent,
+            &json!({"assignee_id": d.agent.id, "tier": 2, "escalation_level": 1, "tags": ["import"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+/// Reply and set pending in one step; then an internal note.
+async fn reply_pending_then_note(t: &TestApp, agent: &Auth, id: i64) {
+    let r = t
+        .post_json(&format!("/api/v1/tickets/{id}/messages"), agent, &json!({"body": "Please re-export without BOM.", "status": "pending"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["kind"], "public");
+    let r = t
+        .post_json(&format!("/api/v1/tickets/{id}/messages"), agent, &json!({"kind": "internal", "body": "Known parser issue, see ENG-42"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+/// The customer (created with the ticket) answers through the API.
+async fn customer_answers(t: &TestApp, id: i64) {
+    let lena = t.app.user_by_email("lena@northwind.example").await.expect("query").expect("lena exists");
+    t.app.set_password(&frontline_app::directory::system_actor(), lena.id, "correct horse battery").await.expect("password");
+    let lena_auth = t.token_for(&lena).await;
+    let r = t.post_json(&format!("/api/v1/tickets/{id}/messages"), &lena_auth, &json!({"body": "Re-exported, works now. Thanks!"})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+async fn creating_for_a_new_customer(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    // The customer is created and joins the organization that owns their domain.
+    let created = open_for_new_customer(&t, &d, &agent).await;
     assert_eq!(created["status"], "new");
     assert_eq!(created["priority"], "high");
     assert_eq!(created["type"], "incident");
@@ -32,52 +72,40 @@ async fn ticket_lifecycle(db: TestDb) {
     assert_eq!(created["requester"]["email"], "lena@northwind.example");
     assert_eq!(created["organization_id"], d.org_a);
     assert_eq!(created["team_name"], "Integrations");
+}
+on_both_engines!(lifecycle_create, creating_for_a_new_customer);
 
-    // Assign, escalate to tier 2, change tags.
-    let r = t
-        .patch_json(
-            &format!("/api/v1/tickets/{id}"),
-            &agent,
-            &json!({"assignee_id": d.agent.id, "tier": 2, "escalation_level": 1, "tags": ["import"]}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    let v = r.json();
+async fn assigning_opens_and_escalating_moves_tier(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let id = open_for_new_customer(&t, &d, &agent).await["id"].as_i64().expect("id");
+    let v = assign_and_escalate(&t, &d, &agent, id).await;
     assert_eq!(v["assignee"]["id"], d.agent.id);
     assert_eq!(v["status"], "open", "assigning a new ticket opens it");
     assert_eq!(v["tier"], 2);
     assert_eq!(v["escalation_level"], 1);
+}
+on_both_engines!(lifecycle_assign, assigning_opens_and_escalating_moves_tier);
 
-    // Reply and set pending in one step; then an internal note.
-    let r = t
-        .post_json(
-            &format!("/api/v1/tickets/{id}/messages"),
-            &agent,
-            &json!({"body": "Please re-export without BOM.", "status": "pending"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(r.json()["kind"], "public");
-    let r = t
-        .post_json(
-            &format!("/api/v1/tickets/{id}/messages"),
-            &agent,
-            &json!({"kind": "internal", "body": "Known parser issue, see ENG-42"}),
-        )
-        .await;
-    assert_eq!(r.status, 201);
-    let v = t.get(&format!("/api/v1/tickets/{id}"), &agent).await.json();
-    assert_eq!(v["status"], "pending");
-
+async fn replies_set_status_and_customers_reopen(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let id = open_for_new_customer(&t, &d, &agent).await["id"].as_i64().expect("id");
+    reply_pending_then_note(&t, &agent, id).await;
+    assert_eq!(t.get(&format!("/api/v1/tickets/{id}"), &agent).await.json()["status"], "pending", "the note leaves the reply's status");
     // The customer answers: the ticket needs the team again.
-    let lena = t.app.user_by_email("lena@northwind.example").await.expect("query").expect("lena exists");
-    t.app.set_password(&frontline_app::directory::system_actor(), lena.id, "correct horse battery").await.expect("password");
-    let lena_auth = t.token_for(&lena).await;
-    let r = t.post_json(&format!("/api/v1/tickets/{id}/messages"), &lena_auth, &json!({"body": "Re-exported, works now. Thanks!"})).await;
-    assert_eq!(r.status, 201);
+    customer_answers(&t, id).await;
     assert_eq!(t.get(&format!("/api/v1/tickets/{id}"), &agent).await.json()["status"], "open");
+}
+on_both_engines!(lifecycle_replies, replies_set_status_and_customers_reopen);
 
-    // Solve; the solved time is recorded; closed is final.
+async fn solving_records_the_time_and_closed_is_final(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let id = open_for_new_customer(&t, &d, &agent).await["id"].as_i64().expect("id");
     let v = t.patch_json(&format!("/api/v1/tickets/{id}"), &agent, &json!({"status": "solved"})).await.json();
     assert_eq!(v["status"], "solved");
     assert!(v["solved_at"].is_string());
@@ -86,9 +114,30 @@ async fn ticket_lifecycle(db: TestDb) {
     let r = t.patch_json(&format!("/api/v1/tickets/{id}"), &agent, &json!({"status": "open"})).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["error"]["field"], "status");
-    // Closing straight from open also records when it was resolved.
+}
+on_both_engines!(lifecycle_solve, solving_records_the_time_and_closed_is_final);
+
+async fn closing_from_open_records_the_solved_time(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
     let v = t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_b), &agent, &json!({"status": "closed"})).await.json();
     assert!(v["solved_at"].is_string(), "{v}");
+}
+on_both_engines!(lifecycle_close_from_open, closing_from_open_records_the_solved_time);
+
+async fn conversation_and_history_record_every_step(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let id = open_for_new_customer(&t, &d, &agent).await["id"].as_i64().expect("id");
+    assign_and_escalate(&t, &d, &agent, id).await;
+    reply_pending_then_note(&t, &agent, id).await;
+    customer_answers(&t, id).await;
+    for status in ["solved", "closed"] {
+        let r = t.patch_json(&format!("/api/v1/tickets/{id}"), &agent, &json!({"status": status})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
 
     // Conversation, oldest first, with both kinds for agents.
     let msgs = t.get(&format!("/api/v1/tickets/{id}/messages"), &agent).await.json();
@@ -107,7 +156,7 @@ async fn ticket_lifecycle(db: TestDb) {
     assert_eq!(tier_change["old_value"], "1");
     assert_eq!(tier_change["actor"]["id"], d.agent.id);
 }
-on_both_engines!(lifecycle, ticket_lifecycle);
+on_both_engines!(lifecycle_history, conversation_and_history_record_every_step);
 
 async fn lost_updates_are_refused(db: TestDb) {
     let t = TestApp::new(db).await;
@@ -227,7 +276,7 @@ async fn search_finds_subjects_messages_and_numbers(db: TestDb) {
 }
 on_both_engines!(search, search_finds_subjects_messages_and_numbers);
 
-async fn directory_and_tokens(db: TestDb) {
+async fn organizations_own_their_domains(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
     let admin = t.token_for(&d.admin).await;
@@ -255,27 +304,45 @@ async fn directory_and_tokens(db: TestDb) {
         t.post_json("/api/v1/users", &admin, &json!({"email": "PETER@initech.test", "name": "Peter 2", "role": "customer_member"})).await;
     assert_eq!(r.status, 409);
     assert_eq!(r.json()["error"]["field"], "email");
+}
+on_both_engines!(directory_orgs, organizations_own_their_domains);
 
-    // Positions: rename, re-tier, add a level; staff get the tier of their position.
+/// The "Senior Support Specialist" position, renamed "Senior Support Engineer".
+async fn rename_senior(t: &TestApp, admin: &Auth) -> serde_json::Value {
+    let positions = t.get("/api/v1/positions", admin).await.json();
+    let senior = positions.as_array().expect("list").iter().find(|p| p["name"] == "Senior Support Specialist").expect("senior").clone();
+    let r = t.patch_json(&format!("/api/v1/positions/{}", senior["id"]), admin, &json!({"name": "Senior Support Engineer"})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+async fn positions_rename_and_keep_tiers(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let admin = t.token_for(&d.admin).await;
     let positions = t.get("/api/v1/positions", &admin).await.json();
     let names: Vec<&str> = positions.as_array().expect("list").iter().map(|p| p["name"].as_str().unwrap_or("")).collect();
     assert_eq!(names.len(), 7);
     assert_eq!(names[0], "Support Coordinator");
     assert_eq!(names[6], "Head of Support");
-    let senior = positions.as_array().expect("list").iter().find(|p| p["name"] == "Senior Support Specialist").expect("senior");
-    let r = t.patch_json(&format!("/api/v1/positions/{}", senior["id"]), &admin, &json!({"name": "Senior Support Engineer"})).await;
-    assert_eq!(r.status, 200);
-    assert_eq!(r.json()["tier"], 2);
+    assert_eq!(rename_senior(&t, &admin).await["tier"], 2);
     let r = t
         .post_json("/api/v1/positions", &admin, &json!({"name": "Principal Support Engineer", "level": "IC4", "rank": 5, "tier": 4}))
         .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["error"]["field"], "tier");
+}
+on_both_engines!(directory_positions, positions_rename_and_keep_tiers);
 
-    // Teams and reporting lines.
+async fn teams_and_reporting_lines(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let admin = t.token_for(&d.admin).await;
+    let senior = rename_senior(&t, &admin).await;
     let r = t.post_json("/api/v1/teams", &admin, &json!({"name": "Billing"})).await;
     assert_eq!(r.status, 201);
     let team = r.json()["id"].as_i64().expect("id");
+    // Staff get the tier of their position.
     let r = t
         .post_json(
             "/api/v1/users",
@@ -291,8 +358,13 @@ async fn directory_and_tokens(db: TestDb) {
     let r = t.patch_json(&format!("/api/v1/users/{}", d.head.id), &admin, &json!({"reports_to": sam["id"]})).await;
     assert_eq!(r.status, 422, "{}", r.text());
     assert_eq!(r.json()["error"]["field"], "reports_to");
+}
+on_both_engines!(directory_teams, teams_and_reporting_lines);
 
-    // Tokens: shown once, work, can be revoked, and then do not.
+async fn tokens_are_shown_once_and_revocable(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let admin = t.token_for(&d.admin).await;
     let r = t.post_json("/api/v1/tokens", &admin, &json!({"name": "sync job"})).await;
     assert_eq!(r.status, 201);
     let secret = r.json()["token"].as_str().expect("token").to_string();
@@ -305,20 +377,39 @@ async fn directory_and_tokens(db: TestDb) {
     let r = t.get("/api/v1/me", &Auth::Token(secret)).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.error_code(), "invalid_token");
+}
+on_both_engines!(directory_tokens, tokens_are_shown_once_and_revocable);
 
-    // Deactivated users lose API access.
+async fn deactivated_users_lose_api_access(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let admin = t.token_for(&d.admin).await;
     let member = t.token_for(&d.cust_member).await;
     let r = t.patch_json(&format!("/api/v1/users/{}", d.cust_member.id), &admin, &json!({"active": false})).await;
     assert_eq!(r.status, 200);
     assert_eq!(t.get("/api/v1/me", &member).await.status, 401);
+}
+on_both_engines!(directory_deactivate, deactivated_users_lose_api_access);
 
-    // Admin actions are in the audit log.
+async fn admin_actions_are_audited(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let admin = t.token_for(&d.admin).await;
+    let org = t.post_json("/api/v1/organizations", &admin, &json!({"name": "Initech", "domains": ["initech.test"]})).await;
+    assert_eq!(org.status, 201, "{}", org.text());
+    let r = t.post_json("/api/v1/users", &admin, &json!({"email": "peter@initech.test", "name": "Peter", "role": "customer_admin"})).await;
+    let peter = r.json()["id"].as_i64().expect("id");
+    rename_senior(&t, &admin).await;
+    assert_eq!(t.post_json("/api/v1/teams", &admin, &json!({"name": "Billing"})).await.status, 201);
+    let token = t.post_json("/api/v1/tokens", &admin, &json!({"name": "sync job"})).await.json()["id"].as_i64().expect("id");
+    assert_eq!(t.json(axum::http::Method::DELETE, &format!("/api/v1/tokens/{token}"), &admin, &serde_json::Value::Null).await.status, 204);
+    assert_eq!(t.patch_json(&format!("/api/v1/users/{peter}"), &admin, &json!({"name": "Peter G."})).await.status, 200);
     let audit = t.get("/api/v1/audit", &admin).await.text();
     for action in ["organization.create", "user.create", "position.update", "team.create", "api_token.revoke", "user.update"] {
         assert!(audit.contains(action), "{action} missing from audit log");
     }
 }
-on_both_engines!(directory, directory_and_tokens);
+on_both_engines!(directory_audit, admin_actions_are_audited);
 
 async fn openapi_describes_the_api(db: TestDb) {
     let t = TestApp::new(db).await;

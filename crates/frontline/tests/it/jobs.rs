@@ -15,6 +15,8 @@ use crate::fixtures::Desk;
 
 async fn claim_retry_and_give_up(db: TestDb) {
     let t = TestApp::new(db).await;
+    // Giving up is what this test checks.
+    t.allow_failed_jobs();
     let store = &t.app.store;
     store.enqueue_job("test.kind", "{\"n\": 1}").await.expect("enqueue");
 

@@ -1,13 +1,218 @@
-//! Both engines carry the same schema.
+//! Both engines carry the same schema: the same tables and columns, with
+//! equivalent types, the same nullability and defaults, the same keys and
+//! the same indexes (name, columns, uniqueness, partial or not).
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use frontline_store::schema::{IndexOrigin, SchemaColumn, SchemaDescription};
 use frontline_testkit::TestDb;
+use sqlx::Connection;
+
+/// Types that mean the same on both engines: (SQLite's declared type,
+/// PostgreSQL's `data_type`). SQLite keeps timestamps and dates as text
+/// (RFC 3339, sortable) and every integer in 64 bits.
+const EQUIVALENT_TYPES: &[(&str, &str)] = &[
+    ("INTEGER", "bigint"),
+    ("BIGINT", "bigint"),
+    ("INTEGER", "integer"),
+    ("TEXT", "text"),
+    ("TEXT", "timestamp with time zone"),
+    ("TEXT", "date"),
+    ("BOOLEAN", "boolean"),
+    ("BLOB", "bytea"),
+];
+
+/// SQLite lets a PRIMARY KEY column other than an INTEGER PRIMARY KEY hold
+/// NULL unless it also says NOT NULL (a legacy quirk); PostgreSQL never
+/// does. These key columns were written without NOT NULL before this test
+/// compared nullability; fixing them means rebuilding the tables on SQLite,
+/// in a migration of its own. Nothing writes NULL there. A new column must
+/// not join this list: declare key columns NOT NULL.
+const SQLITE_NULLABLE_KEYS: &[&str] = &[
+    "attachment_blobs.sha256",
+    "imap_state.mailbox",
+    "mail_templates.kind",
+    "notification_settings.kind",
+    "organization_domains.domain",
+    "sent_mail.message_id",
+    "sessions.token_hash",
+];
+
+/// A default as both engines would print it: no casts, lower case, no
+/// outer parentheses, booleans spelled out.
+fn default_of(c: &SchemaColumn) -> Option<String> {
+    let mut d = c.default.as_deref()?.trim().to_lowercase();
+    if let Some(i) = d.find("::") {
+        d.truncate(i);
+    }
+    while d.starts_with('(') && d.ends_with(')') {
+        d = d[1..d.len() - 1].to_string();
+    }
+    if c.data_type.eq_ignore_ascii_case("boolean") {
+        d = match d.as_str() {
+            "1" => "true".into(),
+            "0" => "false".into(),
+            _ => d,
+        };
+    }
+    Some(d)
+}
+
+#[derive(Default, Debug)]
+struct Facts {
+    /// table.column → (type, NOT NULL, default)
+    columns: BTreeMap<String, (String, bool, Option<String>)>,
+    /// table → primary key columns in order
+    primary_keys: BTreeMap<String, Vec<String>>,
+    /// (table, columns) of UNIQUE constraints
+    unique_constraints: BTreeSet<(String, Vec<String>)>,
+    /// (table, name, columns, unique, partial) of created indexes
+    indexes: BTreeSet<(String, String, Vec<String>, bool, bool)>,
+}
+
+fn facts(s: &SchemaDescription, sqlite: bool) -> Facts {
+    let mut f = Facts::default();
+    let mut keys: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
+    for c in &s.columns {
+        if c.primary_key > 0 {
+            keys.entry(c.table.clone()).or_default().push((c.primary_key, c.name.clone()));
+        }
+    }
+    for (table, mut cols) in keys {
+        cols.sort();
+        f.primary_keys.insert(table, cols.into_iter().map(|(_, c)| c).collect());
+    }
+    for c in &s.columns {
+        let qualified = format!("{}.{}", c.table, c.name);
+        let mut not_null = c.not_null;
+        if sqlite && c.primary_key > 0 {
+            let rowid = c.data_type == "INTEGER" && f.primary_keys.get(&c.table).is_some_and(|k| k.len() == 1);
+            not_null |= rowid || SQLITE_NULLABLE_KEYS.contains(&qualified.as_str());
+        }
+        f.columns.insert(qualified, (c.data_type.clone(), not_null, default_of(c)));
+    }
+    for i in &s.indexes {
+        match i.origin {
+            IndexOrigin::Created => {
+                f.indexes.insert((i.table.clone(), i.name.clone(), i.columns.clone(), i.unique, i.partial));
+            }
+            // The primary key's own index is compared as the key above.
+            IndexOrigin::Constraint if f.primary_keys.get(&i.table) == Some(&i.columns) => {}
+            IndexOrigin::Constraint => {
+                f.unique_constraints.insert((i.table.clone(), i.columns.clone()));
+            }
+        }
+    }
+    f
+}
+
+/// Every way the SQLite schema `lite` and the PostgreSQL schema `pg` differ.
+fn differences(lite: &SchemaDescription, pg: &SchemaDescription) -> Vec<String> {
+    let (a, b) = (facts(lite, true), facts(pg, false));
+    let mut out = vec![];
+    for name in a.columns.keys().chain(b.columns.keys()).collect::<BTreeSet<_>>() {
+        match (a.columns.get(name), b.columns.get(name)) {
+            (Some(x), Some(y)) => {
+                if !EQUIVALENT_TYPES.contains(&(x.0.as_str(), y.0.as_str())) {
+                    out.push(format!("{name}: type {} on SQLite, {} on PostgreSQL (not in EQUIVALENT_TYPES)", x.0, y.0));
+                }
+                if x.1 != y.1 {
+                    let says = |n: bool| if n { "NOT NULL" } else { "nullable" };
+                    out.push(format!("{name}: {} on SQLite, {} on PostgreSQL", says(x.1), says(y.1)));
+                }
+                if x.2 != y.2 {
+                    out.push(format!("{name}: default {:?} on SQLite, {:?} on PostgreSQL", x.2, y.2));
+                }
+            }
+            (Some(_), None) => out.push(format!("{name}: only on SQLite")),
+            (None, _) => out.push(format!("{name}: only on PostgreSQL")),
+        }
+    }
+    if a.primary_keys != b.primary_keys {
+        out.push(format!("primary keys differ: SQLite {:?}, PostgreSQL {:?}", a.primary_keys, b.primary_keys));
+    }
+    for u in a.unique_constraints.symmetric_difference(&b.unique_constraints) {
+        let on = if a.unique_constraints.contains(u) { "SQLite" } else { "PostgreSQL" };
+        out.push(format!("UNIQUE {}({}) only on {on}", u.0, u.1.join(", ")));
+    }
+    for i in a.indexes.symmetric_difference(&b.indexes) {
+        let on = if a.indexes.contains(i) { "SQLite" } else { "PostgreSQL" };
+        out.push(format!(
+            "index {} on {}({}){}{} only on {on}",
+            i.1,
+            i.0,
+            i.2.join(", "),
+            if i.3 { " UNIQUE" } else { "" },
+            if i.4 { " WHERE ..." } else { "" }
+        ));
+    }
+    out
+}
+
+/// Fresh, migrated databases of both engines (None where PostgreSQL is not configured).
+async fn both(test: &str) -> Option<(TestDb, TestDb)> {
+    let pg = TestDb::postgres(test).await?;
+    let lite = TestDb::sqlite().await;
+    lite.store().await.close().await;
+    pg.store().await.close().await;
+    Some((lite, pg))
+}
+
+async fn describe(db: &TestDb) -> SchemaDescription {
+    let store = frontline_store::Store::connect(&db.url, 2).await.expect("connect");
+    let schema = store.schema().await.expect("schema");
+    store.close().await;
+    schema
+}
+
+async fn execute(db: &TestDb, sql: &str) {
+    if db.url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("connect sqlite");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.expect("sqlite change");
+        c.close().await.expect("close");
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect postgres");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.expect("postgres change");
+        c.close().await.expect("close");
+    }
+}
 
 #[tokio::test]
 async fn sqlite_and_postgres_schemas_match() {
-    let Some(pg) = TestDb::postgres("schema::sqlite_and_postgres_schemas_match").await else { return };
-    let lite = TestDb::sqlite().await;
-    let a = lite.store().await.schema_columns().await.expect("sqlite schema");
-    let b = pg.store().await.schema_columns().await.expect("postgres schema");
-    assert!(a.len() > 50, "{a:?}");
-    assert_eq!(a, b, "the SQLite and PostgreSQL migrations define different tables or columns");
+    let Some((lite, pg)) = both("schema::sqlite_and_postgres_schemas_match").await else { return };
+    let (a, b) = (describe(&lite).await, describe(&pg).await);
+    assert!(a.columns.len() > 100 && a.indexes.len() > 30, "the catalog read found too little: {a:?}");
+    let diff = differences(&a, &b);
+    assert!(diff.is_empty(), "the SQLite and PostgreSQL migrations differ:\n{}", diff.join("\n"));
+}
+
+/// The comparison sees what a careless migration would do: a column
+/// nullable on one engine and NOT NULL on the other, a type without an
+/// equivalent, another default, an index unique on one side only.
+#[tokio::test]
+async fn a_schema_difference_is_reported() {
+    let Some((lite, pg)) = both("schema::a_schema_difference_is_reported").await else { return };
+    execute(
+        &lite,
+        "ALTER TABLE tickets ADD COLUMN probe_null TEXT NOT NULL DEFAULT ''; \
+         ALTER TABLE tickets ADD COLUMN probe_type INTEGER; \
+         ALTER TABLE tickets ADD COLUMN probe_default BIGINT NOT NULL DEFAULT 0; \
+         CREATE UNIQUE INDEX probe_index ON tickets (probe_type)",
+    )
+    .await;
+    execute(
+        &pg,
+        "ALTER TABLE tickets ADD COLUMN probe_null TEXT DEFAULT ''; \
+         ALTER TABLE tickets ADD COLUMN probe_type TEXT; \
+         ALTER TABLE tickets ADD COLUMN probe_default BIGINT NOT NULL DEFAULT 1; \
+         CREATE INDEX probe_index ON tickets (probe_type)",
+    )
+    .await;
+    let diff = differences(&describe(&lite).await, &describe(&pg).await);
+    let said = |what: &str| diff.iter().any(|d| d.contains(what));
+    assert!(said("tickets.probe_null: NOT NULL on SQLite, nullable on PostgreSQL"), "{diff:#?}");
+    assert!(said("tickets.probe_type: type INTEGER on SQLite, text on PostgreSQL"), "{diff:#?}");
+    assert!(said("tickets.probe_default: default Some(\"0\") on SQLite, Some(\"1\") on PostgreSQL"), "{diff:#?}");
+    assert!(said("index probe_index on tickets(probe_type) UNIQUE only on SQLite"), "{diff:#?}");
+    assert_eq!(diff.len(), 5, "exactly the planted differences: {diff:#?}");
 }
