@@ -74,11 +74,31 @@ pub struct PasswordPage {
     errors: FormErrors,
 }
 
+/// The same page in the customer portal's frame.
+#[derive(Template, WebTemplate)]
+#[template(path = "portal_password.html")]
+pub struct PortalPasswordPage {
+    user: User,
+    changed: bool,
+    errors: FormErrors,
+}
+
+/// The password page in the frame of the user's side (agent app or portal).
+async fn password_page(s: &AppState, user: User, changed: bool, errors: FormErrors) -> Response {
+    let failed = errors.any();
+    let page = if user.role.is_customer() {
+        PortalPasswordPage { user, changed, errors }.into_response()
+    } else {
+        match Chrome::load(s, user, "password").await {
+            Ok(chrome) => PasswordPage { chrome, changed, errors }.into_response(),
+            Err(r) => return r,
+        }
+    };
+    if failed { invalid(page) } else { page }
+}
+
 pub async fn password(State(s): State<AppState>, PageUser(user): PageUser) -> Response {
-    match Chrome::load(&s, user, "password").await {
-        Ok(chrome) => PasswordPage { chrome, changed: false, errors: FormErrors::default() }.into_response(),
-        Err(r) => r,
-    }
+    password_page(&s, user, false, FormErrors::default()).await
 }
 
 #[derive(Deserialize)]
@@ -97,20 +117,13 @@ pub async fn change_password(
     let current = cookie_session(&headers);
     let result = checked.then(s.app.change_own_password(&user.actor(), current.as_deref(), &f.current_password, &f.password)).await;
     // Passwords are never sent back into the form.
-    let (changed, errors) = match result {
-        Ok(()) => (true, FormErrors::default()),
+    match result {
+        Ok(()) => password_page(&s, user, true, FormErrors::default()).await,
         Err(e) => match FormErrors::from_error(e) {
-            Ok(errors) => (false, errors),
-            Err(page) => return page,
+            Ok(errors) => password_page(&s, user, false, errors).await,
+            Err(page) => page,
         },
-    };
-    let chrome = match Chrome::load(&s, user, "password").await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let failed = errors.any();
-    let p = PasswordPage { chrome, changed, errors };
-    if failed { invalid(p) } else { p.into_response() }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -122,18 +135,28 @@ pub struct SessionsPage {
     current: String,
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "portal_sessions.html")]
+pub struct PortalSessionsPage {
+    user: User,
+    sessions: Vec<frontline_store::auth::SessionInfo>,
+    current: String,
+}
+
 pub async fn sessions(State(s): State<AppState>, PageUser(user): PageUser, headers: axum::http::HeaderMap) -> Response {
     let current = cookie_session(&headers).map(|c| frontline_app::App::session_id(&c)).unwrap_or_default();
     let sessions = match s.app.list_sessions(&user.actor()).await {
         Ok(x) => x,
         Err(e) => return error_response(e),
     };
+    if user.role.is_customer() {
+        return PortalSessionsPage { user, sessions, current }.into_response();
+    }
     match Chrome::load(&s, user, "sessions").await {
         Ok(chrome) => SessionsPage { chrome, sessions, current }.into_response(),
         Err(r) => r,
     }
 }
-
 pub async fn end_session(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<String>) -> Response {
     match s.app.end_session(&user.actor(), &id).await {
         Ok(()) => Redirect::to("/settings/sessions").into_response(),

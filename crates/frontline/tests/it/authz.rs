@@ -417,8 +417,6 @@ async fn pages(db: TestDb) {
         ("/admin/positions".into(), STAFF),
         ("/admin/audit".into(), &["admin"]),
         ("/settings/tokens".into(), STAFF),
-        ("/settings/password".into(), STAFF),
-        ("/settings/sessions".into(), STAFF),
         ("/partials/queue-counts?active=open".into(), STAFF),
         ("/admin/mail".into(), MAIL_ADMINS),
         (format!("/admin/mail/quarantine/{quarantined}/raw"), MAIL_ADMINS),
@@ -439,6 +437,13 @@ async fn pages(db: TestDb) {
             } else {
                 assert_eq!(r.status, 403, "{path} as {who}");
             }
+        }
+        // Everyone's own account pages, in their side's frame.
+        for path in ["/settings/password", "/settings/sessions"] {
+            let r = t.get(path, &cookie).await;
+            assert_eq!(r.status, 200, "{path} as {who}");
+            let frame = if user.role.is_customer() { "Support portal" } else { "href=\"/tickets" };
+            assert!(r.text().contains(frame), "{path} as {who} in the wrong frame");
         }
         // The portal: customers only; their own organization's tickets only.
         let r = t.get("/portal", &cookie).await;

@@ -240,6 +240,14 @@ async fn own_password_needs_the_current_one(db: TestDb) {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(r.text().contains("password was changed"));
 
+    // Customers have the same page, in the portal.
+    let customer = t.login(&d.cust_member.email).await;
+    let r = t
+        .post_form("/settings/password", &customer, &[("current_password", "wrong wrong wrong"), ("password", "a customer's new secret")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("Support portal") && r.text().contains("current password is wrong"), "{}", r.text());
+
     // An admin's own password cannot be set through the user form without the current one.
     let admin = t.token_for(&d.admin).await;
     let r = t.patch_json(&format!("/api/v1/users/{}", d.admin.id), &admin, &json!({"password": "sneaky new password"})).await;
