@@ -6,7 +6,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::Duration;
 use frontline_domain::authz::Actor;
 use frontline_domain::{DomainError, validate};
-use frontline_store::{ApiToken, Audit, User, now};
+use frontline_store::{ApiToken, Audit, User};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
 
@@ -92,7 +92,7 @@ impl App {
         match user {
             Some(user) if ok => {
                 let secret = new_secret(SESSION_PREFIX);
-                self.store.create_session(&secret_hash(&secret), user.id, now() + Duration::days(self.config.session_days)).await?;
+                self.store.create_session(&secret_hash(&secret), user.id, self.now() + Duration::days(self.config.session_days)).await?;
                 Ok((secret, user))
             }
             _ => Err(DomainError::invalid("password", "email or password is wrong").into()),

@@ -280,8 +280,11 @@ impl App {
                     escalation_level: 0,
                     tags: vec![],
                 };
-                let notify =
-                    if mail.automatic || forwarded.is_some() { vec![] } else { self.notifications(&[crate::mail::TICKET_CREATED]).await? };
+                let notify = if mail.automatic || forwarded.is_some() {
+                    vec![]
+                } else {
+                    self.notifications(&[crate::mail::NotificationKind::TicketCreated]).await?
+                };
                 let ticket_id = self
                     .store
                     .create_ticket(&NewTicket {

@@ -1,5 +1,6 @@
 //! Ticket use cases: create, read, change, reply, queues, search.
 
+use crate::mail::NotificationKind;
 use chrono::{DateTime, Utc};
 use frontline_domain::DomainError;
 use frontline_domain::attachment;
@@ -169,22 +170,22 @@ fn change_notifications(
     before: &TicketFields,
     after: &TicketFields,
     staff_reply: bool,
-) -> Vec<&'static str> {
+) -> Vec<NotificationKind> {
     let mut out = Vec::new();
     if staff_reply {
         // The reply mail already carries the new status.
-        out.push(crate::mail::PUBLIC_REPLY);
+        out.push(NotificationKind::PublicReply);
     } else if after.status == Status::Solved && before.status != Status::Solved {
-        out.push(crate::mail::TICKET_SOLVED);
+        out.push(NotificationKind::TicketSolved);
     }
     if after.assignee_id != before.assignee_id && after.assignee_id.is_some_and(|a| a != actor.user_id) {
-        out.push(crate::mail::TICKET_ASSIGNED);
+        out.push(NotificationKind::TicketAssigned);
     }
     out
 }
 
 /// The wanted notifications that admins have switched on.
-fn only_enabled(wanted: Vec<&'static str>, enabled: &[&'static str]) -> Vec<&'static str> {
+fn only_enabled(wanted: Vec<NotificationKind>, enabled: &[NotificationKind]) -> Vec<NotificationKind> {
     wanted.into_iter().filter(|k| enabled.contains(k)).collect()
 }
 
@@ -323,9 +324,9 @@ impl App {
             escalation_level: 0,
             tags,
         };
-        let mut wanted = vec![crate::mail::TICKET_CREATED];
+        let mut wanted = vec![NotificationKind::TicketCreated];
         if fields.assignee_id.is_some_and(|a| a != actor.user_id) {
-            wanted.push(crate::mail::TICKET_ASSIGNED);
+            wanted.push(NotificationKind::TicketAssigned);
         }
         let notify = self.notifications(&wanted).await?;
         let id = self

@@ -3,8 +3,10 @@
 
 pub mod attachment;
 pub mod authz;
+pub mod clock;
 pub mod error;
 pub mod mail;
+pub mod notification;
 pub mod queue;
 pub mod ticket;
 pub mod user;

@@ -260,7 +260,7 @@ pub async fn generate_bench(store: &Store, spec: &BenchSpec) -> anyhow::Result<B
     }
     let started = Instant::now();
     let mut rng = SmallRng::seed_from_u64(spec.seed);
-    let now = frontline_store::now().timestamp();
+    let now = store.now().timestamp();
     let password_hash = (!spec.password_hash.is_empty()).then(|| spec.password_hash.clone());
     let setup_at = ts(now - spec.days * DAY - DAY);
 

@@ -252,7 +252,7 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<DemoSummary> {
     }
 
     let cast = Cast::new(&people, &teams)?;
-    let now = frontline_store::now().trunc_secs();
+    let now = app.now().trunc_secs();
     let stories = DEMO_TICKETS - LIVE_TICKETS;
     let statuses = status_mix(stories, &mut rng);
     for status in statuses {

@@ -12,8 +12,8 @@ use common::TestDb;
 use frontline_domain::queue::QueueView;
 use frontline_domain::user::Role;
 use frontline_seed::{DEMO_ADMIN_EMAIL, DEMO_PASSWORD, seed_demo};
+use frontline_store::User;
 use frontline_store::users::UserFilter;
-use frontline_store::{User, now};
 
 async fn check_demo(db: &TestDb) {
     let app = db.app();
@@ -139,4 +139,8 @@ async fn demo_on_postgres() {
     let Some(db) = TestDb::postgres("demo").await else { return };
     check_demo(&db).await;
     db.close().await;
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
 }

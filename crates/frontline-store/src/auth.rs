@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::rows::UserRow;
-use crate::{ApiToken, Audit, Store, StoreError, User, now};
+use crate::{ApiToken, Audit, Store, StoreError, User};
 
 impl Store {
     pub async fn create_session(&self, token_hash: &str, user_id: i64, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
@@ -11,7 +11,7 @@ impl Store {
             sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
                 .bind(token_hash)
                 .bind(user_id)
-                .bind(now())
+                .bind(self.now())
                 .bind(expires_at)
                 .execute(p)
                 .await
@@ -28,7 +28,7 @@ impl Store {
                 "JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = TRUE"
             ))
             .bind(token_hash)
-            .bind(now())
+            .bind(self.now())
             .fetch_optional(p)
             .await
         })?;
@@ -60,10 +60,10 @@ impl Store {
             .bind(name)
             .bind(token_hash)
             .bind(prefix)
-            .bind(now())
+            .bind(self.now())
             .fetch_one(&mut *tx)
             .await?;
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             id
         });
         Ok(id)
@@ -81,7 +81,7 @@ impl Store {
         .await)?;
         let Some((user_id, last_used)) = token else { return Ok(None) };
         let Some(user) = self.get_user(user_id).await?.filter(|u| u.active) else { return Ok(None) };
-        let t = now();
+        let t = self.now();
         if last_used.is_none_or(|l| l < t - Duration::minutes(1)) {
             with_writer!(self, |p| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
                 .bind(t)
@@ -107,14 +107,14 @@ impl Store {
     pub async fn revoke_api_token(&self, user_id: i64, token_id: i64, audit: Option<&Audit>) -> Result<bool, StoreError> {
         let n = with_tx!(self, |tx| {
             let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-                .bind(now())
+                .bind(self.now())
                 .bind(token_id)
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
             if n == 1 {
-                write_audit!(tx, audit);
+                write_audit!(tx, audit, self.now());
             }
             n
         });
@@ -129,7 +129,7 @@ impl Store {
         )
         .bind(email)
         .bind(ip)
-        .bind(now())
+        .bind(self.now())
         .fetch_one(p)
         .await)?)
     }
@@ -145,7 +145,7 @@ impl Store {
 
     /// Failed sign-ins for this email since its last success within the window.
     pub async fn recent_login_failures(&self, email: &str, window: Duration) -> Result<i64, StoreError> {
-        let since = now() - window;
+        let since = self.now() - window;
         Ok(with_pool!(self, |p| {
             sqlx::query_scalar(
                 "SELECT count(*) FROM login_attempts WHERE email = $1 AND at > $2 AND succeeded = FALSE \

@@ -1,7 +1,7 @@
 use frontline_domain::user::Role;
 
 use crate::rows::UserRow;
-use crate::{Audit, Page, Store, StoreError, User, now};
+use crate::{Audit, Page, Store, StoreError, User};
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -53,10 +53,10 @@ impl Store {
             .bind(u.team_id)
             .bind(u.reports_to)
             .bind(&u.password_hash)
-            .bind(now())
+            .bind(self.now())
             .fetch_one(&mut *tx)
             .await?;
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             id
         });
         Ok(id)
@@ -150,7 +150,7 @@ impl Store {
             if !u.active {
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
             }
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             n
         });
         Ok(n == 1)
@@ -168,12 +168,12 @@ impl Store {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
             if revoke_tokens {
                 sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                    .bind(now())
+                    .bind(self.now())
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
             }
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             n
         });
         Ok(n == 1)

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub app: App,
     pub router: Router,
     pub db: TestDb,
+    /// The app's only time source: set or advance it to move time.
+    pub clock: crate::TestClock,
 }
 
 pub struct TestResponse {
@@ -69,7 +71,8 @@ impl TestApp {
     }
 
     async fn build(db: TestDb, smtp_url: Option<&str>, ca_file: Option<&std::path::Path>) -> TestApp {
-        let store = db.store().await;
+        let clock = crate::TestClock::default();
+        let store = db.store().await.with_clock(std::sync::Arc::new(clock.clone()));
         let config = AppConfig {
             fast_password_hashing: true,
             public_url: BASE_URL.into(),
@@ -84,7 +87,7 @@ impl TestApp {
         }
         let state =
             frontline_web::AppState::new(app.clone(), frontline_web::WebConfig { base_url: BASE_URL.into(), secure_cookies: false });
-        TestApp { router: frontline_web::router(state), app, db }
+        TestApp { router: frontline_web::router(state), app, db, clock }
     }
 
     /// The same app with /metrics served as `access` says.

@@ -4,6 +4,7 @@
 //! and a headless Chromium driven through Debian's chromedriver.
 
 pub mod browser;
+mod clock;
 mod db;
 mod http;
 pub mod imap;
@@ -11,6 +12,7 @@ pub mod smtp;
 pub mod stall_proxy;
 pub mod tls;
 
+pub use clock::TestClock;
 pub use db::{Engine, TestDb};
 pub use http::{Auth, BASE_URL, MAILBOX, PASSWORD, TestApp, TestResponse};
 

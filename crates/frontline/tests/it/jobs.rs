@@ -16,7 +16,7 @@ use crate::fixtures::Desk;
 async fn claim_retry_and_give_up(db: TestDb) {
     let t = TestApp::new(db).await;
     let store = &t.app.store;
-    store.enqueue_job("test.kind", "{\"n\": 1}").await.expect("enqueue");
+    store.enqueue_raw("test.kind", "{\"n\": 1}").await.expect("enqueue");
 
     // Two workers claim at once: exactly one gets the job.
     let (a, b) = tokio::join!(store.claim_jobs(10, Duration::minutes(5), "a"), store.claim_jobs(10, Duration::minutes(5), "b"));
@@ -43,11 +43,14 @@ async fn claim_retry_and_give_up(db: TestDb) {
     assert!(listed[0].failed_at.is_some());
 
     // The runner: an unknown kind fails (kept with its error), housekeeping succeeds and is removed.
-    store.enqueue_job(frontline_app::jobs::PURGE_EXPIRED, "{}").await.expect("enqueue");
+    store.enqueue(&frontline_app::jobs::PurgeExpired {}).await.expect("enqueue");
     let ran = t.app.run_due_jobs().await.expect("run");
     assert_eq!(ran, 1);
     let remaining = store.list_jobs(10).await.expect("list");
-    assert!(remaining.iter().all(|j| j.kind != frontline_app::jobs::PURGE_EXPIRED), "done jobs leave the table");
+    assert!(
+        remaining.iter().all(|j| j.kind != <frontline_app::jobs::PurgeExpired as frontline_store::jobs::JobKind>::JOB_NAME),
+        "done jobs leave the table"
+    );
 }
 on_both_engines!(job_queue, claim_retry_and_give_up);
 

@@ -11,6 +11,7 @@ mod bad_input;
 mod bench;
 mod browser;
 mod cli;
+mod clock;
 mod durability;
 mod fixtures;
 mod idempotency;

@@ -64,7 +64,7 @@ async fn who_may_scrape(db: TestDb) {
         frontline_web::WebConfig { base_url: frontline_testkit::BASE_URL.into(), secure_cookies: false },
     )
     .with_metrics(MetricsAccess::OwnListener(None));
-    let alone = TestApp { router: frontline_web::metrics::router(state), app: own.app.clone(), db: own.db };
+    let alone = TestApp { router: frontline_web::metrics::router(state), app: own.app.clone(), db: own.db, clock: own.clock };
     let r = alone.get("/metrics", &Auth::None).await;
     assert_eq!(r.status, 200);
     assert!(r.text().contains("frontline_jobs_queued"));
