@@ -207,3 +207,25 @@ async fn put_back(t: &TestApp, job: &frontline_store::jobs::Job) {
         }
     }
 }
+
+/// A row whose kind this version does not know, or whose payload does not
+/// fit its kind, fails with an error saying so (and is retried later, as a
+/// newer instance may know it); the runner goes on with the other jobs.
+async fn unknown_kinds_fail_clearly(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let store = &t.app.store;
+    store.enqueue_raw("report.weekly", "{}").await.expect("enqueue");
+    store.enqueue_raw("mail.notify", "{\"event\": \"ticket_deleted\", \"ticket_id\": 1}").await.expect("enqueue");
+    store.enqueue(&frontline_app::jobs::PurgeExpired {}).await.expect("enqueue");
+    assert_eq!(t.app.run_due_jobs().await.expect("run"), 3);
+    let left = store.list_jobs(10).await.expect("jobs");
+    assert_eq!(left.len(), 2, "housekeeping ran and left: {left:?}");
+    let unknown = left.iter().find(|j| j.kind == "report.weekly").expect("unknown kind kept");
+    let error = unknown.last_error.as_deref().unwrap_or_default();
+    assert!(error.contains("unknown job kind 'report.weekly'"), "{error}");
+    assert!(unknown.failed_at.is_none(), "retried later, not given up at once");
+    let bad = left.iter().find(|j| j.kind == "mail.notify").expect("bad payload kept");
+    let error = bad.last_error.as_deref().unwrap_or_default();
+    assert!(error.contains("payload does not parse") && error.contains("ticket_deleted"), "{error}");
+}
+on_both_engines!(unknown_job_kinds, unknown_kinds_fail_clearly);
