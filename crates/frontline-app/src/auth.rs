@@ -122,7 +122,7 @@ impl App {
         let prefix: String = secret.chars().take(API_TOKEN_PREFIX.len() + 6).collect();
         let audit = Audit {
             actor_id: Some(actor.user_id),
-            action: "api_token.create",
+            action: frontline_domain::audit::AuditAction::ApiTokenCreate,
             target: format!("user:{}", actor.user_id),
             detail: name.clone(),
         };
@@ -137,7 +137,7 @@ impl App {
     pub async fn revoke_api_token(&self, actor: &Actor, token_id: i64) -> Result<()> {
         let audit = Audit {
             actor_id: Some(actor.user_id),
-            action: "api_token.revoke",
+            action: frontline_domain::audit::AuditAction::ApiTokenRevoke,
             target: format!("api_token:{token_id}"),
             detail: String::new(),
         };

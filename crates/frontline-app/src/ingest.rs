@@ -101,8 +101,12 @@ impl App {
             reports_to: None,
             password_hash: None,
         };
-        let audit =
-            Audit { actor_id: None, action: "user.create", target: format!("user:{}", email.as_str()), detail: "from inbound mail".into() };
+        let audit = Audit {
+            actor_id: None,
+            action: frontline_domain::audit::AuditAction::UserCreate,
+            target: format!("user:{}", email.as_str()),
+            detail: "from inbound mail".into(),
+        };
         match self.store.create_user(&new, Some(&audit)).await {
             Ok(id) => self.store.get_user(id).await?.ok_or_else(|| AppError::internal("new user vanished")),
             Err(e) if e.is_unique_violation() => {

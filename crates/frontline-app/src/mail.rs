@@ -90,7 +90,7 @@ impl App {
         let kind = NotificationKind::parse("kind", kind)?;
         let audit = frontline_store::Audit {
             actor_id: (actor.user_id != 0).then_some(actor.user_id),
-            action: "notification.set",
+            action: frontline_domain::audit::AuditAction::NotificationSet,
             target: format!("notification:{kind}"),
             detail: format!("enabled={enabled}"),
         };
@@ -218,7 +218,7 @@ impl App {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         let audit = frontline_store::Audit {
             actor_id: Some(actor.user_id),
-            action: "mail.quarantine.delete",
+            action: frontline_domain::audit::AuditAction::MailQuarantineDelete,
             target: format!("quarantine:{id}"),
             detail: String::new(),
         };

@@ -255,7 +255,7 @@ impl App {
         };
         let audit = frontline_store::Audit {
             actor_id: Some(actor.user_id),
-            action: "user.create",
+            action: frontline_domain::audit::AuditAction::UserCreate,
             target: format!("user:{}", email.as_str()),
             detail: "role=customer_member (as a ticket's requester)".into(),
         };

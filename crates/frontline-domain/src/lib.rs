@@ -2,6 +2,7 @@
 //! Nothing here does I/O; every rule is unit-tested in this crate.
 
 pub mod attachment;
+pub mod audit;
 pub mod authz;
 pub mod clock;
 pub mod error;

@@ -306,7 +306,7 @@ pub struct AuditEntry {
 #[derive(Debug, Clone)]
 pub struct Audit {
     pub actor_id: Option<i64>,
-    pub action: &'static str,
+    pub action: frontline_domain::audit::AuditAction,
     pub target: String,
     pub detail: String,
 }

@@ -19,7 +19,7 @@ macro_rules! write_audit {
         if let Some(a) = $audit {
             sqlx::query("INSERT INTO audit_log (actor_id, action, target, detail, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(a.actor_id)
-                .bind(a.action)
+                .bind(a.action.as_str())
                 .bind(&a.target)
                 .bind(&a.detail)
                 .bind($at)
