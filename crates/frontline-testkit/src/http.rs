@@ -65,6 +65,18 @@ impl TestApp {
         Self::build(db, Some(smtp_url), None).await
     }
 
+    /// The app with notification mail kept in memory (`Outbox`), for tests
+    /// of who is told what.
+    pub async fn with_outbox(db: TestDb) -> (TestApp, std::sync::Arc<crate::Outbox>) {
+        let mut t = Self::build(db, None, None).await;
+        let outbox = std::sync::Arc::new(crate::Outbox::default());
+        t.app = t.app.clone().with_mailer(outbox.clone());
+        let state =
+            frontline_web::AppState::new(t.app.clone(), frontline_web::WebConfig { base_url: BASE_URL.into(), secure_cookies: false });
+        t.router = frontline_web::router(state);
+        (t, outbox)
+    }
+
     /// Like `with_smtp`, also trusting the CA in `ca_file` (PEM).
     pub async fn with_smtp_ca(db: TestDb, smtp_url: &str, ca_file: Option<&std::path::Path>) -> TestApp {
         Self::build(db, Some(smtp_url), ca_file).await

@@ -8,6 +8,7 @@ mod clock;
 mod db;
 mod http;
 pub mod imap;
+mod outbox;
 pub mod smtp;
 pub mod stall_proxy;
 pub mod tls;
@@ -15,6 +16,7 @@ pub mod tls;
 pub use clock::TestClock;
 pub use db::{Engine, TestDb};
 pub use http::{Auth, BASE_URL, MAILBOX, PASSWORD, TestApp, TestResponse};
+pub use outbox::Outbox;
 
 /// True when running in CI, where nothing may be skipped.
 pub fn in_ci() -> bool {
