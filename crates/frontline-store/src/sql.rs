@@ -81,7 +81,7 @@ macro_rules! insert_event {
         )
         .bind($ticket)
         .bind($actor)
-        .bind($field)
+        .bind(frontline_domain::ticket::EventField::as_str($field))
         .bind($old)
         .bind($new)
         .bind($at)

@@ -376,10 +376,7 @@ impl Store {
                     &m.body_html,
                     &m.attachments
                 );
-                let field = match m.kind {
-                    MessageKind::Public => "public_reply",
-                    MessageKind::Internal => "internal_note",
-                };
+                let field = frontline_domain::ticket::EventField::of_message(m.kind);
                 insert_event!(tx, c.ticket_id, Some(m.author_id), field, None::<String>, Some(mid.to_string()), at);
                 message_id = Some(mid);
             }
