@@ -3,6 +3,7 @@
 //! one transaction. The web app, the API and the CLI all come through here.
 
 pub mod auth;
+mod customers;
 pub mod directory;
 pub mod error;
 pub mod ingest;

@@ -11,7 +11,6 @@ use frontline_domain::user::{Email, Role};
 pub use frontline_store::attachments::{Attachment, NewAttachment};
 use frontline_store::idempotency::IdempotencyMark;
 use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket, QueueQuery, TicketFilter};
-use frontline_store::users::NewUser;
 use frontline_store::{Message, Page, Ticket, TicketEvent, User};
 use serde::Deserialize;
 
@@ -235,39 +234,11 @@ impl App {
         };
         let email =
             Email::parse(raw).map_err(|_| DomainError::invalid("requester_email", "requester email must look like name@example.com"))?;
-        if let Some(u) = self.store.user_by_email(email.as_str()).await? {
-            return Ok(u);
-        }
         let name = match input.requester_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(n) => frontline_domain::validate::name("requester_name", n, 120)?,
-            None => email.as_str().split('@').next().unwrap_or_default().to_string(),
+            None => App::name_from_email(&email),
         };
-        let organization_id = self.store.org_for_domain(email.domain()).await?;
-        let new = NewUser {
-            email: email.as_str().to_string(),
-            name,
-            role: Role::CustomerMember,
-            organization_id,
-            position_id: None,
-            team_id: None,
-            reports_to: None,
-            password_hash: None,
-        };
-        let audit = frontline_store::Audit {
-            actor_id: Some(actor.user_id),
-            action: frontline_domain::audit::AuditAction::UserCreate,
-            target: format!("user:{}", email.as_str()),
-            detail: "role=customer_member (as a ticket's requester)".into(),
-        };
-        let id = match self.store.create_user(&new, Some(&audit)).await {
-            Ok(id) => id,
-            // Someone created the same customer a moment ago: use theirs.
-            Err(e) if e.is_unique_violation() => {
-                return self.store.user_by_email(email.as_str()).await?.ok_or_else(|| crate::AppError::internal("requester vanished"));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        self.store.get_user(id).await?.ok_or_else(|| crate::AppError::internal("new requester vanished"))
+        self.customer_from_email(&email, name, Some(actor.user_id), "role=customer_member (as a ticket's requester)").await
     }
 
     pub async fn create_ticket(&self, actor: &Actor, input: &NewTicketInput, channel: Channel) -> Result<Ticket> {
