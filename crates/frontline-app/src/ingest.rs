@@ -254,8 +254,8 @@ impl App {
                     ticket_type: TicketType::Question,
                     assignee_id: None,
                     team_id: team,
-                    tier: 1,
-                    escalation_level: 0,
+                    tier: frontline_domain::tier::Tier::FRONT_LINE,
+                    escalation_level: frontline_domain::tier::EscalationLevel::NONE,
                     tags: vec![],
                 };
                 let notify = if mail.automatic || forwarded.is_some() {

@@ -87,8 +87,8 @@ struct CheckedPatch {
     ticket_type: Option<TicketType>,
     assignee_id: Option<Option<i64>>,
     team_id: Option<Option<i64>>,
-    tier: Option<i64>,
-    escalation_level: Option<i64>,
+    tier: Option<ticket::Tier>,
+    escalation_level: Option<ticket::EscalationLevel>,
     tags: Option<Vec<String>>,
 }
 
@@ -292,7 +292,7 @@ impl App {
             assignee_id: input.assignee_id,
             team_id: input.team_id,
             tier,
-            escalation_level: 0,
+            escalation_level: ticket::EscalationLevel::NONE,
             tags,
         };
         let mut wanted = vec![NotificationKind::TicketCreated];
@@ -356,12 +356,7 @@ impl App {
         {
             self.check_team(t).await?;
         }
-        let escalation_level = match patch.escalation_level {
-            Some(level) if !(0..=3).contains(&level) => {
-                return Err(DomainError::invalid("escalation_level", "escalation level must be between 0 and 3").into());
-            }
-            other => other,
-        };
+        let escalation_level = patch.escalation_level.map(ticket::EscalationLevel::new).transpose()?;
         Ok(CheckedPatch {
             subject: patch.subject.as_deref().map(ticket::parse_subject).transpose()?,
             status: patch.status.as_deref().map(|s| Status::parse(s.trim())).transpose()?,

@@ -10,6 +10,7 @@ pub mod mail;
 pub mod notification;
 pub mod queue;
 pub mod ticket;
+pub mod tier;
 pub mod user;
 pub mod validate;
 

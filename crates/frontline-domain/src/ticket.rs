@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+pub use crate::tier::{EscalationLevel, Tier};
 
 /// Declares a closed set of string-coded values with parse/as_str/label,
 /// used for the ticket's enumerated fields.
@@ -112,36 +113,21 @@ impl Status {
     }
 }
 
-/// Support tiers: 1 front line, 2 senior, 3 Head of Support.
-pub const MIN_TIER: i64 = 1;
-pub const MAX_TIER: i64 = 3;
+/// Support tiers: 1 front line, 2 senior, 3 Head of Support (see `Tier`).
+pub const MIN_TIER: i64 = Tier::MIN;
+pub const MAX_TIER: i64 = Tier::MAX;
 
-pub fn parse_tier(t: i64) -> Result<i64, DomainError> {
-    if (MIN_TIER..=MAX_TIER).contains(&t) {
-        Ok(t)
-    } else {
-        Err(DomainError::invalid("tier", format!("tier must be between {MIN_TIER} and {MAX_TIER}")))
-    }
+pub fn parse_tier(t: i64) -> Result<Tier, DomainError> {
+    Tier::new(t)
 }
 
 pub fn tier_label(t: i64) -> &'static str {
-    match t {
-        1 => "Tier 1",
-        2 => "Tier 2",
-        3 => "Tier 3 (Head of Support)",
-        _ => "Unknown tier",
-    }
+    Tier::new(t).map_or("Unknown tier", Tier::label)
 }
 
 /// Escalation levels along the path tier 1 -> tier 2 -> Head -> Engineering.
 pub fn escalation_label(level: i64) -> &'static str {
-    match level {
-        0 => "Not escalated",
-        1 => "Escalated to tier 2",
-        2 => "Escalated to Head of Support",
-        3 => "Escalated to Engineering",
-        _ => "Unknown",
-    }
+    EscalationLevel::new(level).map_or("Unknown", EscalationLevel::label)
 }
 
 pub const SUBJECT_MAX: usize = 200;
@@ -213,8 +199,8 @@ pub struct TicketFields {
     pub ticket_type: TicketType,
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
-    pub tier: i64,
-    pub escalation_level: i64,
+    pub tier: Tier,
+    pub escalation_level: EscalationLevel,
     pub tags: Vec<String>,
 }
 
@@ -339,8 +325,8 @@ mod tests {
             ticket_type: TicketType::Question,
             assignee_id: None,
             team_id: None,
-            tier: 1,
-            escalation_level: 0,
+            tier: Tier::FRONT_LINE,
+            escalation_level: EscalationLevel::NONE,
             tags: vec![],
         }
     }

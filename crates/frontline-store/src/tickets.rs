@@ -167,8 +167,8 @@ macro_rules! insert_ticket {
         .bind(t.organization_id)
         .bind(f.assignee_id)
         .bind(f.team_id)
-        .bind(f.tier)
-        .bind(f.escalation_level)
+        .bind(f.tier.get())
+        .bind(f.escalation_level.get())
         .bind(f.tags.join(" "))
         .bind(priority_rank(f.priority))
         .bind(f.status.is_open())
@@ -187,7 +187,7 @@ macro_rules! insert_ticket {
         }
         // A batch moves its counts once, at its end (`insert_tickets!`).
         if $counts_now {
-            adjust_count!($conn, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
+            adjust_count!($conn, f.status.as_str(), f.tier.get(), f.team_id, f.assignee_id, 1);
             if f.status == Status::Solved {
                 adjust_solved!($conn, at, 1);
             }
@@ -242,7 +242,7 @@ macro_rules! insert_tickets {
         let mut solved: std::collections::BTreeMap<chrono::NaiveDate, i64> = Default::default();
         for t in tickets {
             let f = &t.fields;
-            *counts.entry((f.status.as_str(), f.tier, f.team_id.unwrap_or(0), f.assignee_id.unwrap_or(0))).or_default() += 1;
+            *counts.entry((f.status.as_str(), f.tier.get(), f.team_id.unwrap_or(0), f.assignee_id.unwrap_or(0))).or_default() += 1;
             if f.status == Status::Solved {
                 if let Some(at) = t.created_at {
                     *solved.entry(at.date_naive()).or_default() += 1;
@@ -321,8 +321,8 @@ impl Store {
             .bind(a.ticket_type.as_str())
             .bind(a.assignee_id)
             .bind(a.team_id)
-            .bind(a.tier)
-            .bind(a.escalation_level)
+            .bind(a.tier.get())
+            .bind(a.escalation_level.get())
             .bind(a.tags.join(" "))
             .bind(priority_rank(a.priority))
             .bind(a.status.is_open())
@@ -340,8 +340,8 @@ impl Store {
                         .await?;
                 }
             }
-            let old_key = (b.status.as_str(), b.tier, b.team_id.unwrap_or(0), b.assignee_id.unwrap_or(0));
-            let new_key = (a.status.as_str(), a.tier, a.team_id.unwrap_or(0), a.assignee_id.unwrap_or(0));
+            let old_key = (b.status.as_str(), b.tier.get(), b.team_id.unwrap_or(0), b.assignee_id.unwrap_or(0));
+            let new_key = (a.status.as_str(), a.tier.get(), a.team_id.unwrap_or(0), a.assignee_id.unwrap_or(0));
             if old_key != new_key {
                 // Lock count rows in one global order so two opposite moves cannot deadlock.
                 let mut moves = [(old_key, -1), (new_key, 1)];

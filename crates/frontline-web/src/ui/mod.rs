@@ -195,12 +195,12 @@ pub fn ago(t: &DateTime<Utc>) -> String {
     }
 }
 
-pub fn tier(n: &i64) -> &'static str {
-    frontline_domain::ticket::tier_label(*n)
+pub fn tier<T: Copy + Into<i64>>(n: &T) -> &'static str {
+    frontline_domain::ticket::tier_label((*n).into())
 }
 
-pub fn escalation(n: &i64) -> &'static str {
-    frontline_domain::ticket::escalation_label(*n)
+pub fn escalation<T: Copy + Into<i64>>(n: &T) -> &'static str {
+    frontline_domain::ticket::escalation_label((*n).into())
 }
 
 pub fn is_id(a: &Option<i64>, b: &i64) -> bool {
