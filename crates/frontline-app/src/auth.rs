@@ -4,11 +4,12 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::Duration;
+use frontline_domain::audit::AuditAction;
 use frontline_domain::authz::Actor;
 use frontline_domain::throttle::{self, Window};
 use frontline_domain::{DomainError, validate};
 use frontline_store::auth::SessionInfo;
-use frontline_store::{ApiToken, Audit, User, now};
+use frontline_store::{ApiToken, Audit, User};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
 
@@ -122,7 +123,7 @@ impl App {
         match user {
             Some(user) if ok => {
                 let secret = new_secret(SESSION_PREFIX);
-                let expires = now() + Duration::days(self.config.session_days);
+                let expires = self.now() + Duration::days(self.config.session_days);
                 self.store.create_session(&secret_hash(&secret), user.id, expires, &client.address, &client.user_agent).await?;
                 Ok((secret, user))
             }
@@ -132,13 +133,13 @@ impl App {
 
     async fn sign_in_allowed(&self, email: &str, ip: &str, attempt: i64) -> Result<()> {
         let window = Duration::minutes(self.config.login_window_minutes);
-        let since = now() - window;
+        let since = self.now() - window;
         let pair = Window { max: usize::try_from(self.config.login_max_failures).unwrap_or(0), window };
         let address = Window { max: usize::try_from(self.config.login_max_failures_per_address).unwrap_or(0), window };
         let limit = |w: &Window| i64::try_from(w.max).unwrap_or(i64::MAX);
         let of_pair = self.store.login_failures(Some(email), ip, since, attempt, limit(&pair)).await?;
         let of_address = self.store.login_failures(None, ip, since, attempt, limit(&address)).await?;
-        let t = now();
+        let t = self.now();
         match pair.wait(&of_pair, t).into_iter().chain(address.wait(&of_address, t)).max() {
             Some(wait) => Err(throttled(wait)),
             None => Ok(()),
@@ -160,7 +161,7 @@ impl App {
         validate::text("id", id)?;
         let audit = Audit {
             actor_id: Some(actor.user_id),
-            action: "session.end",
+            action: AuditAction::SessionEnd,
             target: format!("user:{}", actor.user_id),
             detail: format!("session {id}"),
         };
@@ -175,7 +176,7 @@ impl App {
     pub async fn end_other_sessions(&self, actor: &Actor, current_secret: Option<&str>) -> Result<u64> {
         let audit = Audit {
             actor_id: Some(actor.user_id),
-            action: "session.end",
+            action: AuditAction::SessionEnd,
             target: format!("user:{}", actor.user_id),
             detail: "all other sessions".into(),
         };
@@ -198,7 +199,7 @@ impl App {
         let hash = self.hash_password(new).await?;
         let audit = Audit {
             actor_id: Some(actor.user_id),
-            action: "user.password_change",
+            action: AuditAction::UserPasswordChange,
             target: format!("user:{}", actor.user_id),
             detail: "other sessions ended".into(),
         };
@@ -230,7 +231,7 @@ impl App {
         let prefix: String = secret.chars().take(API_TOKEN_PREFIX.len() + 6).collect();
         let audit = Audit {
             actor_id: Some(actor.user_id),
-            action: "api_token.create",
+            action: frontline_domain::audit::AuditAction::ApiTokenCreate,
             target: format!("user:{}", actor.user_id),
             detail: name.clone(),
         };
@@ -245,7 +246,7 @@ impl App {
     pub async fn revoke_api_token(&self, actor: &Actor, token_id: i64) -> Result<()> {
         let audit = Audit {
             actor_id: Some(actor.user_id),
-            action: "api_token.revoke",
+            action: frontline_domain::audit::AuditAction::ApiTokenRevoke,
             target: format!("api_token:{token_id}"),
             detail: String::new(),
         };

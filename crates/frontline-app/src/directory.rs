@@ -48,7 +48,7 @@ pub fn system_actor() -> Actor {
     Actor { user_id: 0, role: Role::Admin, organization_id: None }
 }
 
-fn audit(actor: &Actor, action: &'static str, target: String, detail: String) -> Audit {
+fn audit(actor: &Actor, action: frontline_domain::audit::AuditAction, target: String, detail: String) -> Audit {
     Audit { actor_id: (actor.user_id != 0).then_some(actor.user_id), action, target, detail }
 }
 
@@ -135,7 +135,12 @@ impl App {
             reports_to: input.reports_to,
             password_hash,
         };
-        let a = audit(actor, "user.create", format!("user:{}", email.as_str()), format!("role={}", role.as_str()));
+        let a = audit(
+            actor,
+            frontline_domain::audit::AuditAction::UserCreate,
+            format!("user:{}", email.as_str()),
+            format!("role={}", role.as_str()),
+        );
         let id = self.store.create_user(&new, Some(&a)).await.map_err(|e| unique(e, "email", "a user with this email already exists"))?;
         self.store.get_user(id).await?.ok_or_else(|| AppError::internal("new user vanished"))
     }
@@ -169,7 +174,12 @@ impl App {
             reports_to: input.reports_to,
             active: input.active.unwrap_or(existing.active),
         };
-        let a = audit(actor, "user.update", format!("user:{id}"), format!("role={} active={}", role.as_str(), profile.active));
+        let a = audit(
+            actor,
+            frontline_domain::audit::AuditAction::UserUpdate,
+            format!("user:{id}"),
+            format!("role={} active={}", role.as_str(), profile.active),
+        );
         self.store.update_user(id, &profile, Some(&a)).await?;
         if let Some(p) = new_password {
             self.set_password(actor, id, p).await?;
@@ -188,7 +198,7 @@ impl App {
         let hash = self.hash_password(password).await?;
         // A reset by someone else (an admin, the CLI) assumes the account may be
         // compromised: its sessions and API tokens go too.
-        let a = audit(actor, "user.set_password", format!("user:{id}"), "tokens revoked".into());
+        let a = audit(actor, frontline_domain::audit::AuditAction::UserSetPassword, format!("user:{id}"), "tokens revoked".into());
         self.store.set_password(id, &hash, true, None, Some(&a)).await?;
         Ok(())
     }
@@ -244,7 +254,8 @@ impl App {
     pub async fn create_org(&self, actor: &Actor, input: &OrgFields) -> Result<Organization> {
         authz::require(actor, Permission::ManageOrganizations)?;
         let o = self.org_input(input, None).await?;
-        let a = audit(actor, "organization.create", format!("organization:{}", o.name), o.domains.join(" "));
+        let a =
+            audit(actor, frontline_domain::audit::AuditAction::OrganizationCreate, format!("organization:{}", o.name), o.domains.join(" "));
         let id = self.store.create_org(&o, Some(&a)).await.map_err(org_unique)?;
         self.store.get_org(id).await?.ok_or_else(|| AppError::internal("new organization vanished"))
     }
@@ -253,7 +264,7 @@ impl App {
         authz::require(actor, Permission::ManageOrganizations)?;
         self.store.get_org(id).await?.ok_or(DomainError::NotFound("organization"))?;
         let o = self.org_input(input, Some(id)).await?;
-        let a = audit(actor, "organization.update", format!("organization:{id}"), o.domains.join(" "));
+        let a = audit(actor, frontline_domain::audit::AuditAction::OrganizationUpdate, format!("organization:{id}"), o.domains.join(" "));
         self.store.update_org(id, &o, Some(&a)).await.map_err(org_unique)?;
         self.store.get_org(id).await?.ok_or_else(|| AppError::internal("organization vanished"))
     }
@@ -282,7 +293,7 @@ impl App {
         if description.chars().count() > 500 {
             return Err(DomainError::invalid("description", "description must be at most 500 characters").into());
         }
-        let a = audit(actor, "team.create", format!("team:{name}"), String::new());
+        let a = audit(actor, frontline_domain::audit::AuditAction::TeamCreate, format!("team:{name}"), String::new());
         let id = self
             .store
             .create_team(&name, description, Some(&a))
@@ -300,7 +311,7 @@ impl App {
         if description.chars().count() > 500 {
             return Err(DomainError::invalid("description", "description must be at most 500 characters").into());
         }
-        let a = audit(actor, "team.update", format!("team:{id}"), name.clone());
+        let a = audit(actor, frontline_domain::audit::AuditAction::TeamUpdate, format!("team:{id}"), name.clone());
         self.store
             .update_team(id, &name, description, Some(&a))
             .await
@@ -334,13 +345,17 @@ impl App {
         }
         let a = audit(
             actor,
-            if id.is_some() { "position.update" } else { "position.create" },
+            if id.is_some() {
+                frontline_domain::audit::AuditAction::PositionUpdate
+            } else {
+                frontline_domain::audit::AuditAction::PositionCreate
+            },
             format!("position:{name}"),
             format!("tier={tier}"),
         );
         let saved = self
             .store
-            .upsert_position(id, &name, &level, input.rank, tier, Some(&a))
+            .upsert_position(id, &name, &level, input.rank, tier.get(), Some(&a))
             .await
             .map_err(|e| unique(e, "name", "a position with this name already exists"))?
             .ok_or(DomainError::NotFound("position"))?;

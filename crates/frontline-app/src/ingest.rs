@@ -12,8 +12,7 @@ use frontline_domain::user::{Email, Role};
 use frontline_domain::validate;
 use frontline_store::attachments::NewAttachment;
 use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket};
-use frontline_store::users::NewUser;
-use frontline_store::{Audit, Ticket, User};
+use frontline_store::{Ticket, User};
 use sha2::{Digest, Sha256};
 
 use crate::{App, AppError, Result};
@@ -85,33 +84,12 @@ impl App {
     /// organization that owns the address's domain.
     async fn mail_user(&self, name: Option<&str>, address: &str) -> Result<User> {
         let email = Email::parse(address).map_err(|_| DomainError::invalid("from", format!("'{address}' is not an email address")))?;
-        if let Some(u) = self.store.user_by_email(email.as_str()).await? {
-            return Ok(u);
-        }
         let name = name
             // The sender's name is cleaned like any label: no reordering controls, something visible.
             .map(|n| n.trim().chars().filter(|c| !c.is_control() && !validate::is_bidi_control(*c)).take(120).collect::<String>())
             .filter(|n| validate::label("name", n.trim()).is_ok() && !n.trim().is_empty())
-            .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_string());
-        let new = NewUser {
-            email: email.as_str().to_string(),
-            name,
-            role: Role::CustomerMember,
-            organization_id: self.store.org_for_domain(email.domain()).await?,
-            position_id: None,
-            team_id: None,
-            reports_to: None,
-            password_hash: None,
-        };
-        let audit =
-            Audit { actor_id: None, action: "user.create", target: format!("user:{}", email.as_str()), detail: "from inbound mail".into() };
-        match self.store.create_user(&new, Some(&audit)).await {
-            Ok(id) => self.store.get_user(id).await?.ok_or_else(|| AppError::internal("new user vanished")),
-            Err(e) if e.is_unique_violation() => {
-                self.store.user_by_email(email.as_str()).await?.ok_or_else(|| AppError::internal("user vanished"))
-            }
-            Err(e) => Err(e.into()),
-        }
+            .unwrap_or_else(|| App::name_from_email(&email));
+        self.customer_from_email(&email, name, None, "from inbound mail").await
     }
 
     /// Does this person already take part in the ticket?
@@ -278,12 +256,15 @@ impl App {
                     ticket_type: TicketType::Question,
                     assignee_id: None,
                     team_id: team,
-                    tier: 1,
-                    escalation_level: 0,
+                    tier: frontline_domain::tier::Tier::FRONT_LINE,
+                    escalation_level: frontline_domain::tier::EscalationLevel::NONE,
                     tags: vec![],
                 };
-                let notify =
-                    if mail.automatic || forwarded.is_some() { vec![] } else { self.notifications(&[crate::mail::TICKET_CREATED]).await? };
+                let notify = if mail.automatic || forwarded.is_some() {
+                    vec![]
+                } else {
+                    self.notifications(&[crate::mail::NotificationKind::TicketCreated]).await?
+                };
                 let ticket_id = self
                     .store
                     .create_ticket(&NewTicket {

@@ -6,18 +6,114 @@
 //! runs, so the jobs of an instance that died are taken over within one
 //! lease instead of sitting idle.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use frontline_store::jobs::{Job, SentMail};
+use frontline_store::jobs::{Job, JobKind, NotifyJob, SentMail};
+use frontline_store::resets::ResetMailJob;
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::{App, AppError, Result};
 
-pub const PURGE_EXPIRED: &str = "housekeeping.purge_expired";
+/// How a kind of job runs (one impl per kind, as crates.io's worker does).
+/// A new kind: a payload type implementing `JobKind` (its stored name) and
+/// this trait, plus one line in `JobRegistry::standard`.
+pub trait BackgroundJob: JobKind {
+    /// Do the work. A mail sent is returned for the runner to record as it
+    /// removes the job, in one transaction. An error retries with backoff.
+    fn run<'a>(self, app: &'a App, job: &'a Job) -> impl Future<Output = Result<Option<SentMail>>> + Send + 'a;
+}
+
+type JobFuture<'a> = Pin<Box<dyn Future<Output = Result<Option<SentMail>>> + Send + 'a>>;
+type Handler = for<'a> fn(&'a App, &'a Job) -> JobFuture<'a>;
+
+/// The kinds this runner knows, by stored name.
+#[derive(Clone)]
+pub struct JobRegistry {
+    handlers: HashMap<&'static str, Handler>,
+}
+
+impl std::fmt::Debug for JobRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.handlers.keys().copied().collect();
+        names.sort_unstable();
+        f.debug_struct("JobRegistry").field("kinds", &names).finish()
+    }
+}
+
+fn handle<'a, J: BackgroundJob>(app: &'a App, job: &'a Job) -> JobFuture<'a> {
+    Box::pin(async move {
+        let payload: J = serde_json::from_str(&job.payload)
+            .map_err(|e| AppError::internal(format!("job {} ({}): its payload does not parse: {e}", job.id, J::JOB_NAME)))?;
+        payload.run(app, job).await
+    })
+}
+
+impl JobRegistry {
+    /// Every kind Frontline runs.
+    pub fn standard() -> Self {
+        let mut r = JobRegistry { handlers: HashMap::new() };
+        r.register::<NotifyJob>();
+        r.register::<PurgeExpired>();
+        r.register::<ResetMailJob>();
+        r
+    }
+
+    pub fn register<J: BackgroundJob>(&mut self) {
+        let before = self.handlers.insert(J::JOB_NAME, handle::<J>);
+        debug_assert!(before.is_none(), "job kind {} registered twice", J::JOB_NAME);
+    }
+
+    pub fn knows(&self, kind: &str) -> bool {
+        self.handlers.contains_key(kind)
+    }
+
+    async fn run(&self, app: &App, job: &Job) -> Result<Option<SentMail>> {
+        match self.handlers.get(job.kind.as_str()) {
+            Some(run) => run(app, job).await,
+            // Kept (and retried with backoff, then marked failed) rather than
+            // dropped: a newer instance of a rolling upgrade may know it.
+            None => Err(AppError::internal(format!("unknown job kind '{}': no handler is registered for it in this version", job.kind))),
+        }
+    }
+}
+
+/// Hourly housekeeping: expired sessions, old sign-in attempts, and
+/// idempotency keys past their retention.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PurgeExpired {}
+
+impl JobKind for PurgeExpired {
+    const JOB_NAME: &'static str = "housekeeping.purge_expired";
+}
+
+impl BackgroundJob for PurgeExpired {
+    async fn run(self, app: &App, _job: &Job) -> Result<Option<SentMail>> {
+        let n = app.store.purge_expired().await?;
+        tracing::info!(removed = n, "purged expired sessions and sign-in attempts");
+        let keys = app.store.purge_idempotency_keys(app.now() - IDEMPOTENCY_RETENTION).await?;
+        tracing::info!(removed = keys, "purged idempotency keys older than 24 hours");
+        Ok(None)
+    }
+}
+
+impl BackgroundJob for ResetMailJob {
+    async fn run(self, app: &App, _job: &Job) -> Result<Option<SentMail>> {
+        app.run_reset_mail(self).await.map(|()| None)
+    }
+}
+
+impl BackgroundJob for NotifyJob {
+    async fn run(self, app: &App, job: &Job) -> Result<Option<SentMail>> {
+        app.run_notify(self, job).await
+    }
+}
 /// How long an API Idempotency-Key is remembered (at least 24 hours, as
 /// clients are promised; purged by the hourly housekeeping after that).
 pub const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
@@ -53,24 +149,9 @@ fn lease_of(config: &RunnerConfig) -> chrono::Duration {
 }
 
 impl App {
-    async fn run_job(&self, job: &Job) -> Result<Option<SentMail>> {
-        match job.kind.as_str() {
-            PURGE_EXPIRED => {
-                let n = self.store.purge_expired().await?;
-                tracing::info!(removed = n, "purged expired sessions and sign-in attempts");
-                let keys = self.store.purge_idempotency_keys(frontline_store::now() - IDEMPOTENCY_RETENTION).await?;
-                tracing::info!(removed = keys, "purged idempotency keys older than 24 hours");
-                Ok(None)
-            }
-            frontline_store::jobs::NOTIFY => self.run_notify(job).await,
-            frontline_store::resets::RESET_MAIL => self.run_reset_mail(job).await.map(|()| None),
-            other => Err(AppError::internal(format!("no handler for job kind '{other}'"))),
-        }
-    }
-
     /// Run one claimed job and record how it ended.
     async fn run_and_finish(&self, job: &Job) -> Result<()> {
-        match self.run_job(job).await {
+        match self.jobs.run(self, job).await {
             Ok(sent) => self.store.finish_job(job.id, sent.as_ref()).await?,
             Err(e) => {
                 let error = e.chain();
@@ -138,7 +219,7 @@ impl App {
             tokio::select! {
                 _ = shutdown.changed() => {}
                 _ = housekeeping.tick() => {
-                    if let Err(e) = self.store.enqueue_job(PURGE_EXPIRED, "{}").await {
+                    if let Err(e) = self.store.enqueue(&PurgeExpired {}).await {
                         tracing::warn!(error = %e, "could not queue housekeeping");
                     }
                 }

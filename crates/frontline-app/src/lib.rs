@@ -3,6 +3,7 @@
 //! one transaction. The web app, the API and the CLI all come through here.
 
 pub mod auth;
+mod customers;
 pub mod directory;
 pub mod error;
 pub mod ingest;
@@ -69,6 +70,8 @@ pub struct App {
     /// Outgoing mail; without one, no notifications are queued.
     pub(crate) mailer: Option<Arc<dyn mail::Mailer>>,
     pub(crate) base_url: String,
+    /// How each kind of background job runs.
+    pub(crate) jobs: Arc<jobs::JobRegistry>,
 }
 
 impl AppConfig {
@@ -80,7 +83,18 @@ impl AppConfig {
 impl App {
     pub fn new(store: Store, config: AppConfig) -> Self {
         let base_url = config.public_url.clone();
-        App { store, config, hashing: Arc::new(Semaphore::new(2)), mailer: None, base_url }
+        let jobs = Arc::new(jobs::JobRegistry::standard());
+        App { store, config, hashing: Arc::new(Semaphore::new(2)), mailer: None, base_url, jobs }
+    }
+
+    /// Now, from the clock the store was given (the one time source of the
+    /// app and its store; a test clock in tests).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.store.now()
+    }
+
+    pub fn clock(&self) -> Arc<dyn frontline_domain::clock::Clock> {
+        self.store.clock()
     }
 
     pub fn with_mailer(mut self, mailer: Arc<dyn mail::Mailer>) -> Self {

@@ -7,17 +7,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 use frontline_domain::DomainError;
-use frontline_store::jobs::{Job, NotifyPayload, SentMail};
+pub use frontline_domain::notification::NotificationKind;
+use frontline_store::jobs::{Job, NotifyJob, SentMail};
 use serde::Serialize;
 
 use crate::{App, AppError, Result};
-
-/// Automatic mails, each switchable by admins.
-pub const TICKET_CREATED: &str = "ticket_created";
-pub const PUBLIC_REPLY: &str = "public_reply";
-pub const TICKET_SOLVED: &str = "ticket_solved";
-pub const TICKET_ASSIGNED: &str = "ticket_assigned";
-pub const KINDS: [&str; 4] = [TICKET_CREATED, PUBLIC_REPLY, TICKET_SOLVED, TICKET_ASSIGNED];
 
 /// Files a reply mail carries at the most (bytes before encoding): many
 /// relays refuse mail over 10 MB, and base64 adds a third.
@@ -32,7 +26,7 @@ pub struct Recipient {
 /// Everything a notification mail says, ready to render.
 #[derive(Debug, Clone, Serialize)]
 pub struct Notification {
-    pub kind: String,
+    pub kind: NotificationKind,
     pub to: Vec<Recipient>,
     pub ticket_id: i64,
     pub subject: String,
@@ -75,18 +69,18 @@ pub trait Mailer: Send + Sync + std::fmt::Debug {
 impl App {
     /// Which notifications a change should queue, given the admin settings.
     /// Without a mailer nothing is queued.
-    pub(crate) async fn notifications(&self, wanted: &[&'static str]) -> Result<Vec<&'static str>> {
+    pub(crate) async fn notifications(&self, wanted: &[NotificationKind]) -> Result<Vec<NotificationKind>> {
         if self.mailer.is_none() || wanted.is_empty() {
             return Ok(vec![]);
         }
         let settings = self.store.notification_settings().await?;
-        Ok(wanted.iter().copied().filter(|k| settings.iter().any(|(kind, on)| kind == k && *on)).collect())
+        Ok(wanted.iter().copied().filter(|k| settings.iter().any(|(kind, on)| kind == k.as_str() && *on)).collect())
     }
 
     /// Every notification kind that is on (none without a mailer), read
     /// before a write whose effects are decided inside its transaction.
-    pub(crate) async fn enabled_notifications(&self) -> Result<Vec<&'static str>> {
-        self.notifications(&KINDS).await
+    pub(crate) async fn enabled_notifications(&self) -> Result<Vec<NotificationKind>> {
+        self.notifications(&NotificationKind::ALL).await
     }
 
     pub async fn notification_settings(&self, actor: &frontline_domain::authz::Actor) -> Result<Vec<(String, bool)>> {
@@ -97,27 +91,27 @@ impl App {
     pub async fn set_notification(&self, actor: &frontline_domain::authz::Actor, kind: &str, enabled: bool) -> Result<()> {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         frontline_domain::validate::text("kind", kind)?;
+        let kind = NotificationKind::parse("kind", kind)?;
         let audit = frontline_store::Audit {
             actor_id: (actor.user_id != 0).then_some(actor.user_id),
-            action: "notification.set",
+            action: frontline_domain::audit::AuditAction::NotificationSet,
             target: format!("notification:{kind}"),
             detail: format!("enabled={enabled}"),
         };
-        if self.store.set_notification(kind, enabled, Some(&audit)).await? {
+        if self.store.set_notification(kind.as_str(), enabled, Some(&audit)).await? {
             Ok(())
         } else {
-            Err(DomainError::invalid("kind", format!("unknown notification '{kind}'; use one of {}", KINDS.join(", "))).into())
+            Err(AppError::internal(format!("notification setting '{kind}' is missing from the database")))
         }
     }
 
     /// Run a notification job: gather, render and send, then remember the
     /// Message-ID. A retry of a job that already went out sends nothing.
     /// Returns the mail sent, for the runner to record as it removes the job.
-    pub(crate) async fn run_notify(&self, job: &Job) -> Result<Option<SentMail>> {
+    pub(crate) async fn run_notify(&self, p: NotifyJob, job: &Job) -> Result<Option<SentMail>> {
         let Some(mailer) = &self.mailer else {
             return Err(AppError::internal("mail is not configured; notification kept for later"));
         };
-        let p: NotifyPayload = serde_json::from_str(&job.payload).map_err(AppError::internal)?;
         let message_id = format!("<frontline.{}.{}.{}@{}>", p.ticket_id, p.queued_at, job.id, mailer.message_id_domain());
         // The whole thread, ours and theirs, so the mail joins it in any client.
         let previous = self.store.thread_mail_ids(p.ticket_id).await?;
@@ -134,13 +128,15 @@ impl App {
         // Never mail an internal note to anyone through a customer-facing path.
         let message = message.filter(|m| m.kind == frontline_domain::ticket::MessageKind::Public);
         let base = self.base_url.trim_end_matches('/');
-        let (to, url) = match p.event.as_str() {
-            TICKET_ASSIGNED => {
+        let (to, url) = match p.event {
+            NotificationKind::TicketAssigned => {
                 let Some(assignee) = ticket.assignee_id else { return Ok(None) };
                 let Some(agent) = self.store.get_user(assignee).await?.filter(|u| u.active) else { return Ok(None) };
                 (vec![Recipient { name: agent.name, email: agent.email }], format!("{base}/tickets/{}", ticket.id))
             }
-            _ => {
+            // Reset links go out through their own job (`password_reset.rs`).
+            NotificationKind::PasswordReset => return Err(AppError::internal("a password reset is not a ticket notification")),
+            NotificationKind::TicketCreated | NotificationKind::PublicReply | NotificationKind::TicketSolved => {
                 // The requester and the ticket's followers (people Cc'd or answering in the thread).
                 let mut people = vec![ticket.requester_id];
                 people.extend(self.store.followers(ticket.id).await?);
@@ -165,7 +161,7 @@ impl App {
         // customer's own files are never mailed back to them.
         let mut files = Vec::new();
         let mut linked = Vec::new();
-        if let Some(m) = message.as_ref().filter(|_| p.event == PUBLIC_REPLY) {
+        if let Some(m) = message.as_ref().filter(|_| p.event == NotificationKind::PublicReply) {
             let total: i64 = m.attachments.iter().map(|a| a.size).sum();
             let mut data = if total <= MAIL_FILES_MAX { self.store.message_attachment_data(m.id).await? } else { vec![] };
             for a in &m.attachments {
@@ -179,7 +175,7 @@ impl App {
             }
         }
         let mut n = Notification {
-            kind: p.event.clone(),
+            kind: p.event,
             to,
             ticket_id: ticket.id,
             subject: ticket.subject.clone(),
@@ -199,7 +195,7 @@ impl App {
             custom: None,
             attachments: files,
         };
-        if let Some((subject, body)) = self.store.mail_template(&n.kind).await? {
+        if let Some((subject, body)) = self.store.mail_template(n.kind.as_str()).await? {
             // A template that stopped rendering falls back to the built-in text rather than losing the mail.
             match crate::mail_templates::render_blocking(subject, body, &n).await {
                 Ok(rendered) => n.custom = Some(rendered),
@@ -208,7 +204,7 @@ impl App {
         }
         mailer.deliver(&n).await.map_err(AppError::internal)?;
         let recipients: Vec<&str> = n.to.iter().map(|r| r.email.as_str()).collect();
-        Ok(Some(SentMail { message_id, ticket_id: ticket.id, kind: n.kind.clone(), recipients: recipients.join(", ") }))
+        Ok(Some(SentMail { message_id, ticket_id: ticket.id, kind: n.kind.as_str().to_string(), recipients: recipients.join(", ") }))
     }
 }
 
@@ -228,7 +224,7 @@ impl App {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         let audit = frontline_store::Audit {
             actor_id: Some(actor.user_id),
-            action: "mail.quarantine.delete",
+            action: frontline_domain::audit::AuditAction::MailQuarantineDelete,
             target: format!("quarantine:{id}"),
             detail: String::new(),
         };

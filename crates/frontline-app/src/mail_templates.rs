@@ -7,7 +7,7 @@ use frontline_domain::authz::{self, Actor, Permission};
 use minijinja::{Environment, UndefinedBehavior, context};
 use serde::Serialize;
 
-use crate::mail::{KINDS, Notification};
+use crate::mail::{Notification, NotificationKind};
 use crate::{App, Result};
 
 /// What templates may use: {{ ticket_id }}, {{ subject }}, {{ status }},
@@ -16,7 +16,7 @@ pub const VARIABLES: &[&str] = &["ticket_id", "subject", "status", "author", "bo
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MailTemplate {
-    pub kind: String,
+    pub kind: NotificationKind,
     pub subject: String,
     pub body: String,
     /// False: the built-in text is used.
@@ -25,19 +25,13 @@ pub struct MailTemplate {
 
 /// The text used while no admin has changed it (the mail adapter renders the
 /// same words, with HTML, from its own templates).
-pub fn default_template(kind: &str) -> (String, String) {
-    let (subject, intro) = match kind {
-        "public_reply" => ("Re: [#{{ ticket_id }}] {{ subject }}", "There is a new reply to your request."),
-        "ticket_solved" => {
-            ("[#{{ ticket_id }}] Solved: {{ subject }}", "Your request was marked as solved. Reply to this mail if it is not.")
-        }
-        "ticket_assigned" => ("[#{{ ticket_id }}] Assigned to you: {{ subject }}", "A ticket was assigned to you."),
-        _ => ("[#{{ ticket_id }}] {{ subject }}", "We received your request and will get back to you."),
-    };
+pub fn default_template(kind: NotificationKind) -> (String, String) {
+    let subject = kind.subject("{{ ticket_id }}", "{{ subject }}");
+    let intro = kind.intro();
     let body = format!(
         "{intro}\n\nTicket #{{{{ ticket_id }}}}: {{{{ subject }}}}\nStatus: {{{{ status }}}}\n{{% if body %}}\n{{{{ author }}}} wrote:\n\n{{{{ body }}}}\n{{% endif %}}\nView it online: {{{{ ticket_url }}}}\n\nReply to this mail to answer; keep [#{{{{ ticket_id }}}}] in the subject."
     );
-    (subject.to_string(), body)
+    (subject, body)
 }
 
 /// The work one render may do (about one unit per instruction and per 64
@@ -99,7 +93,7 @@ pub async fn render_blocking(subject: String, body: String, n: &Notification) ->
 
 fn sample() -> Notification {
     Notification {
-        kind: "public_reply".into(),
+        kind: NotificationKind::PublicReply,
         to: vec![crate::mail::Recipient { name: "Dana".into(), email: "dana@example.com".into() }],
         ticket_id: 1234,
         subject: "Webhook deliveries fail".into(),
@@ -119,13 +113,13 @@ impl App {
     pub async fn mail_templates(&self, actor: &Actor) -> Result<Vec<MailTemplate>> {
         authz::require(actor, Permission::ManageMail)?;
         let saved = self.store.mail_templates().await?;
-        Ok(KINDS
-            .iter()
-            .map(|kind| match saved.iter().find(|(k, _, _)| k == kind) {
-                Some((k, s, b)) => MailTemplate { kind: k.clone(), subject: s.clone(), body: b.clone(), customized: true },
+        Ok(NotificationKind::ALL
+            .into_iter()
+            .map(|kind| match saved.iter().find(|(k, _, _)| k == kind.as_str()) {
+                Some((_, s, b)) => MailTemplate { kind, subject: s.clone(), body: b.clone(), customized: true },
                 None => {
                     let (subject, body) = default_template(kind);
-                    MailTemplate { kind: kind.to_string(), subject, body, customized: false }
+                    MailTemplate { kind, subject, body, customized: false }
                 }
             })
             .collect())
@@ -134,9 +128,7 @@ impl App {
     /// Save a template after checking it renders; `None` restores the built-in text.
     pub async fn save_mail_template(&self, actor: &Actor, kind: &str, template: Option<(&str, &str)>) -> Result<()> {
         authz::require(actor, Permission::ManageMail)?;
-        if !KINDS.contains(&kind) {
-            return Err(DomainError::invalid("kind", format!("unknown mail '{kind}'; use one of {}", KINDS.join(", "))).into());
-        }
+        let kind = NotificationKind::parse("kind", kind)?;
         if let Some((subject, body)) = template {
             frontline_domain::validate::text("subject", subject)?;
             frontline_domain::validate::text("body", body)?;
@@ -158,11 +150,11 @@ impl App {
         }
         let audit = frontline_store::Audit {
             actor_id: (actor.user_id != 0).then_some(actor.user_id),
-            action: "mail.template",
+            action: frontline_domain::audit::AuditAction::MailTemplate,
             target: format!("mail_template:{kind}"),
             detail: if template.is_some() { "saved".into() } else { "reset".into() },
         };
-        self.store.set_mail_template(kind, template, Some(&audit)).await?;
+        self.store.set_mail_template(kind.as_str(), template, Some(&audit)).await?;
         Ok(())
     }
 }
@@ -171,7 +163,7 @@ impl App {
 mod tests {
     #[test]
     fn defaults_render_and_mistakes_are_caught() {
-        for kind in crate::mail::KINDS {
+        for kind in crate::mail::NotificationKind::ALL {
             let (s, b) = super::default_template(kind);
             let (subject, body) = super::render(&s, &b, &super::sample()).expect("default renders");
             assert!(subject.contains("[#1234]"), "{subject}");

@@ -4,11 +4,12 @@
 //! client address.
 
 use chrono::Duration;
+use frontline_domain::audit::AuditAction;
+use frontline_domain::notification::NotificationKind;
 use frontline_domain::throttle::Window;
 use frontline_domain::{DomainError, validate};
-use frontline_store::jobs::Job;
-use frontline_store::resets::ResetPayload;
-use frontline_store::{Audit, now};
+use frontline_store::Audit;
+use frontline_store::resets::ResetMailJob;
 
 use crate::auth::{Client, new_secret, secret_hash, throttled};
 use crate::mail::{Notification, Recipient};
@@ -46,13 +47,13 @@ impl App {
         }
         if let Some(user) = self.store.user_by_email(&email).await?.filter(|u| u.active) {
             // The link's row and its mail job are written together.
-            self.store.create_password_reset(user.id, now() + Duration::minutes(self.config.reset_link_minutes)).await?;
+            self.store.create_password_reset(user.id, self.now() + Duration::minutes(self.config.reset_link_minutes)).await?;
         }
         Ok(())
     }
 
     async fn reset_allowed(&self, email: &str, ip: &str, request: i64) -> Result<()> {
-        let t = now();
+        let t = self.now();
         let of_email = self.store.reset_requests(Some(email), ip, t - PER_EMAIL.window, request, PER_EMAIL.max as i64).await?;
         let of_address = self.store.reset_requests(None, ip, t - PER_ADDRESS.window, request, PER_ADDRESS.max as i64).await?;
         match PER_EMAIL.wait(&of_email, t).into_iter().chain(PER_ADDRESS.wait(&of_address, t)).max() {
@@ -73,7 +74,7 @@ impl App {
             Some(l) if l.used_at.is_some() => {
                 Err(link_error("This link was already used (or a newer one was). Ask for a new one if you need it."))
             }
-            Some(l) if l.expires_at <= now() => Err(link_error("This link has expired. Ask for a new one.")),
+            Some(l) if l.expires_at <= self.now() => Err(link_error("This link has expired. Ask for a new one.")),
             Some(_) => Ok(()),
         }
     }
@@ -84,8 +85,12 @@ impl App {
         self.check_reset_link(token).await?;
         validate::password(password)?;
         let hash = self.hash_password(password).await?;
-        let audit =
-            Audit { actor_id: None, action: "user.password_reset", target: String::new(), detail: "by mailed link; sessions ended".into() };
+        let audit = Audit {
+            actor_id: None,
+            action: AuditAction::UserPasswordReset,
+            target: String::new(),
+            detail: "by mailed link; sessions ended".into(),
+        };
         match self.store.use_password_reset(&secret_hash(token), &hash, &audit).await? {
             Some(_) => Ok(()),
             // Spent by a parallel use between the check and now.
@@ -95,11 +100,10 @@ impl App {
 
     /// Run a reset mail job: make the link's secret and mail it. A link
     /// used or expired before its mail went out sends nothing.
-    pub(crate) async fn run_reset_mail(&self, job: &Job) -> Result<()> {
+    pub(crate) async fn run_reset_mail(&self, p: ResetMailJob) -> Result<()> {
         let Some(mailer) = &self.mailer else {
             return Err(AppError::internal("mail is not configured; reset mail kept for later"));
         };
-        let p: ResetPayload = serde_json::from_str(&job.payload).map_err(AppError::internal)?;
         let secret = new_secret(RESET_PREFIX);
         let Some(to) = self.store.arm_password_reset(p.reset_id, &secret_hash(&secret)).await? else { return Ok(()) };
         let url = format!("{}/password/reset?token={secret}", self.base_url.trim_end_matches('/'));
@@ -112,7 +116,7 @@ impl App {
             to.expires_at.format("%Y-%m-%d %H:%M UTC"),
         );
         let n = Notification {
-            kind: "password_reset".into(),
+            kind: NotificationKind::PasswordReset,
             to: vec![Recipient { name: to.name, email: to.email }],
             ticket_id: 0,
             subject: subject.clone(),
@@ -120,7 +124,7 @@ impl App {
             author_name: None,
             body: None,
             ticket_url: url,
-            message_id: format!("<frontline.reset.{}.{}@{}>", p.reset_id, now().timestamp_micros(), mailer.message_id_domain()),
+            message_id: format!("<frontline.reset.{}.{}@{}>", p.reset_id, self.now().timestamp_micros(), mailer.message_id_domain()),
             in_reply_to: None,
             references: vec![],
             custom: Some((subject, text)),

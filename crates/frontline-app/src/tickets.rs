@@ -1,5 +1,6 @@
 //! Ticket use cases: create, read, change, reply, queues, search.
 
+use crate::mail::NotificationKind;
 use chrono::{DateTime, Utc};
 use frontline_domain::DomainError;
 use frontline_domain::attachment;
@@ -10,7 +11,6 @@ use frontline_domain::user::{Email, Role};
 pub use frontline_store::attachments::{Attachment, NewAttachment};
 use frontline_store::idempotency::IdempotencyMark;
 use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket, QueueQuery, TicketFilter};
-use frontline_store::users::NewUser;
 use frontline_store::{Message, Page, Ticket, TicketEvent, User};
 use serde::Deserialize;
 
@@ -87,8 +87,8 @@ struct CheckedPatch {
     ticket_type: Option<TicketType>,
     assignee_id: Option<Option<i64>>,
     team_id: Option<Option<i64>>,
-    tier: Option<i64>,
-    escalation_level: Option<i64>,
+    tier: Option<ticket::Tier>,
+    escalation_level: Option<ticket::EscalationLevel>,
     tags: Option<Vec<String>>,
 }
 
@@ -169,22 +169,22 @@ fn change_notifications(
     before: &TicketFields,
     after: &TicketFields,
     staff_reply: bool,
-) -> Vec<&'static str> {
+) -> Vec<NotificationKind> {
     let mut out = Vec::new();
     if staff_reply {
         // The reply mail already carries the new status.
-        out.push(crate::mail::PUBLIC_REPLY);
+        out.push(NotificationKind::PublicReply);
     } else if after.status == Status::Solved && before.status != Status::Solved {
-        out.push(crate::mail::TICKET_SOLVED);
+        out.push(NotificationKind::TicketSolved);
     }
     if after.assignee_id != before.assignee_id && after.assignee_id.is_some_and(|a| a != actor.user_id) {
-        out.push(crate::mail::TICKET_ASSIGNED);
+        out.push(NotificationKind::TicketAssigned);
     }
     out
 }
 
 /// The wanted notifications that admins have switched on.
-fn only_enabled(wanted: Vec<&'static str>, enabled: &[&'static str]) -> Vec<&'static str> {
+fn only_enabled(wanted: Vec<NotificationKind>, enabled: &[NotificationKind]) -> Vec<NotificationKind> {
     wanted.into_iter().filter(|k| enabled.contains(k)).collect()
 }
 
@@ -234,39 +234,11 @@ impl App {
         };
         let email =
             Email::parse(raw).map_err(|_| DomainError::invalid("requester_email", "requester email must look like name@example.com"))?;
-        if let Some(u) = self.store.user_by_email(email.as_str()).await? {
-            return Ok(u);
-        }
         let name = match input.requester_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(n) => frontline_domain::validate::name("requester_name", n, 120)?,
-            None => email.as_str().split('@').next().unwrap_or_default().to_string(),
+            None => App::name_from_email(&email),
         };
-        let organization_id = self.store.org_for_domain(email.domain()).await?;
-        let new = NewUser {
-            email: email.as_str().to_string(),
-            name,
-            role: Role::CustomerMember,
-            organization_id,
-            position_id: None,
-            team_id: None,
-            reports_to: None,
-            password_hash: None,
-        };
-        let audit = frontline_store::Audit {
-            actor_id: Some(actor.user_id),
-            action: "user.create",
-            target: format!("user:{}", email.as_str()),
-            detail: "role=customer_member (as a ticket's requester)".into(),
-        };
-        let id = match self.store.create_user(&new, Some(&audit)).await {
-            Ok(id) => id,
-            // Someone created the same customer a moment ago: use theirs.
-            Err(e) if e.is_unique_violation() => {
-                return self.store.user_by_email(email.as_str()).await?.ok_or_else(|| crate::AppError::internal("requester vanished"));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        self.store.get_user(id).await?.ok_or_else(|| crate::AppError::internal("new requester vanished"))
+        self.customer_from_email(&email, name, Some(actor.user_id), "role=customer_member (as a ticket's requester)").await
     }
 
     pub async fn create_ticket(&self, actor: &Actor, input: &NewTicketInput, channel: Channel) -> Result<Ticket> {
@@ -320,12 +292,12 @@ impl App {
             assignee_id: input.assignee_id,
             team_id: input.team_id,
             tier,
-            escalation_level: 0,
+            escalation_level: ticket::EscalationLevel::NONE,
             tags,
         };
-        let mut wanted = vec![crate::mail::TICKET_CREATED];
+        let mut wanted = vec![NotificationKind::TicketCreated];
         if fields.assignee_id.is_some_and(|a| a != actor.user_id) {
-            wanted.push(crate::mail::TICKET_ASSIGNED);
+            wanted.push(NotificationKind::TicketAssigned);
         }
         let notify = self.notifications(&wanted).await?;
         let id = self
@@ -384,12 +356,7 @@ impl App {
         {
             self.check_team(t).await?;
         }
-        let escalation_level = match patch.escalation_level {
-            Some(level) if !(0..=3).contains(&level) => {
-                return Err(DomainError::invalid("escalation_level", "escalation level must be between 0 and 3").into());
-            }
-            other => other,
-        };
+        let escalation_level = patch.escalation_level.map(ticket::EscalationLevel::new).transpose()?;
         Ok(CheckedPatch {
             subject: patch.subject.as_deref().map(ticket::parse_subject).transpose()?,
             status: patch.status.as_deref().map(|s| Status::parse(s.trim())).transpose()?,

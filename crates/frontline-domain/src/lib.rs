@@ -2,12 +2,16 @@
 //! Nothing here does I/O; every rule is unit-tested in this crate.
 
 pub mod attachment;
+pub mod audit;
 pub mod authz;
+pub mod clock;
 pub mod error;
 pub mod mail;
+pub mod notification;
 pub mod queue;
 pub mod throttle;
 pub mod ticket;
+pub mod tier;
 pub mod user;
 pub mod validate;
 

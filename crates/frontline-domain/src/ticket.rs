@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+pub use crate::tier::{EscalationLevel, Tier};
 
 /// Declares a closed set of string-coded values with parse/as_str/label,
 /// used for the ticket's enumerated fields.
@@ -112,36 +113,21 @@ impl Status {
     }
 }
 
-/// Support tiers: 1 front line, 2 senior, 3 Head of Support.
-pub const MIN_TIER: i64 = 1;
-pub const MAX_TIER: i64 = 3;
+/// Support tiers: 1 front line, 2 senior, 3 Head of Support (see `Tier`).
+pub const MIN_TIER: i64 = Tier::MIN;
+pub const MAX_TIER: i64 = Tier::MAX;
 
-pub fn parse_tier(t: i64) -> Result<i64, DomainError> {
-    if (MIN_TIER..=MAX_TIER).contains(&t) {
-        Ok(t)
-    } else {
-        Err(DomainError::invalid("tier", format!("tier must be between {MIN_TIER} and {MAX_TIER}")))
-    }
+pub fn parse_tier(t: i64) -> Result<Tier, DomainError> {
+    Tier::new(t)
 }
 
 pub fn tier_label(t: i64) -> &'static str {
-    match t {
-        1 => "Tier 1",
-        2 => "Tier 2",
-        3 => "Tier 3 (Head of Support)",
-        _ => "Unknown tier",
-    }
+    Tier::new(t).map_or("Unknown tier", Tier::label)
 }
 
 /// Escalation levels along the path tier 1 -> tier 2 -> Head -> Engineering.
 pub fn escalation_label(level: i64) -> &'static str {
-    match level {
-        0 => "Not escalated",
-        1 => "Escalated to tier 2",
-        2 => "Escalated to Head of Support",
-        3 => "Escalated to Engineering",
-        _ => "Unknown",
-    }
+    EscalationLevel::new(level).map_or("Unknown", EscalationLevel::label)
 }
 
 pub const SUBJECT_MAX: usize = 200;
@@ -214,16 +200,89 @@ pub struct TicketFields {
     pub ticket_type: TicketType,
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
-    pub tier: i64,
-    pub escalation_level: i64,
+    pub tier: Tier,
+    pub escalation_level: EscalationLevel,
     pub tags: Vec<String>,
+}
+
+/// What a history event records: a field that changed, or what happened
+/// to the ticket (created, a reply, a note). Stored as text in
+/// `ticket_events.field`; the names are the API's, so they never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventField {
+    Created,
+    PublicReply,
+    InternalNote,
+    Subject,
+    Status,
+    Priority,
+    Type,
+    Assignee,
+    Team,
+    Tier,
+    EscalationLevel,
+    Tags,
+}
+
+impl EventField {
+    pub const ALL: &'static [EventField] = &[
+        EventField::Created,
+        EventField::PublicReply,
+        EventField::InternalNote,
+        EventField::Subject,
+        EventField::Status,
+        EventField::Priority,
+        EventField::Type,
+        EventField::Assignee,
+        EventField::Team,
+        EventField::Tier,
+        EventField::EscalationLevel,
+        EventField::Tags,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventField::Created => "created",
+            EventField::PublicReply => "public_reply",
+            EventField::InternalNote => "internal_note",
+            EventField::Subject => "subject",
+            EventField::Status => "status",
+            EventField::Priority => "priority",
+            EventField::Type => "type",
+            EventField::Assignee => "assignee",
+            EventField::Team => "team",
+            EventField::Tier => "tier",
+            EventField::EscalationLevel => "escalation_level",
+            EventField::Tags => "tags",
+        }
+    }
+
+    /// None for a name this version does not know (a newer instance's).
+    pub fn parse(s: &str) -> Option<EventField> {
+        Self::ALL.iter().copied().find(|f| f.as_str() == s)
+    }
+
+    /// The event a message of this kind writes.
+    pub fn of_message(kind: MessageKind) -> EventField {
+        match kind {
+            MessageKind::Public => EventField::PublicReply,
+            MessageKind::Internal => EventField::InternalNote,
+        }
+    }
+}
+
+impl std::fmt::Display for EventField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One recorded change: the unit of ticket history and of every metric
 /// computed later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldChange {
-    pub field: &'static str,
+    pub field: EventField,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
 }
@@ -235,23 +294,23 @@ fn opt_id(v: Option<i64>) -> Option<String> {
 /// The events an update produces: one per field whose value changes.
 pub fn diff(before: &TicketFields, after: &TicketFields) -> Vec<FieldChange> {
     let mut out = Vec::new();
-    let mut push = |field: &'static str, old: Option<String>, new: Option<String>| {
+    let mut push = |field: EventField, old: Option<String>, new: Option<String>| {
         if old != new {
             out.push(FieldChange { field, old_value: old, new_value: new });
         }
     };
-    push("subject", Some(before.subject.clone()), Some(after.subject.clone()));
-    push("status", Some(before.status.as_str().into()), Some(after.status.as_str().into()));
-    push("priority", Some(before.priority.as_str().into()), Some(after.priority.as_str().into()));
-    push("type", Some(before.ticket_type.as_str().into()), Some(after.ticket_type.as_str().into()));
-    push("assignee", opt_id(before.assignee_id), opt_id(after.assignee_id));
-    push("team", opt_id(before.team_id), opt_id(after.team_id));
-    push("tier", Some(before.tier.to_string()), Some(after.tier.to_string()));
-    push("escalation_level", Some(before.escalation_level.to_string()), Some(after.escalation_level.to_string()));
+    push(EventField::Subject, Some(before.subject.clone()), Some(after.subject.clone()));
+    push(EventField::Status, Some(before.status.as_str().into()), Some(after.status.as_str().into()));
+    push(EventField::Priority, Some(before.priority.as_str().into()), Some(after.priority.as_str().into()));
+    push(EventField::Type, Some(before.ticket_type.as_str().into()), Some(after.ticket_type.as_str().into()));
+    push(EventField::Assignee, opt_id(before.assignee_id), opt_id(after.assignee_id));
+    push(EventField::Team, opt_id(before.team_id), opt_id(after.team_id));
+    push(EventField::Tier, Some(before.tier.to_string()), Some(after.tier.to_string()));
+    push(EventField::EscalationLevel, Some(before.escalation_level.to_string()), Some(after.escalation_level.to_string()));
     let join = |t: &[String]| {
         if t.is_empty() { None } else { Some(t.join(" ")) }
     };
-    push("tags", join(&before.tags), join(&after.tags));
+    push(EventField::Tags, join(&before.tags), join(&after.tags));
     out
 }
 
@@ -267,8 +326,8 @@ mod tests {
             ticket_type: TicketType::Question,
             assignee_id: None,
             team_id: None,
-            tier: 1,
-            escalation_level: 0,
+            tier: Tier::FRONT_LINE,
+            escalation_level: EscalationLevel::NONE,
             tags: vec![],
         }
     }
@@ -305,8 +364,8 @@ mod tests {
         after.tags = vec!["api".into()];
         let changes = diff(&before, &after);
         assert_eq!(changes.len(), 3);
-        assert_eq!(changes[0], FieldChange { field: "status", old_value: Some("new".into()), new_value: Some("open".into()) });
-        assert_eq!(changes[1], FieldChange { field: "assignee", old_value: None, new_value: Some("7".into()) });
+        assert_eq!(changes[0], FieldChange { field: EventField::Status, old_value: Some("new".into()), new_value: Some("open".into()) });
+        assert_eq!(changes[1], FieldChange { field: EventField::Assignee, old_value: None, new_value: Some("7".into()) });
         assert_eq!(changes[2].new_value.as_deref(), Some("api"));
     }
 

@@ -78,32 +78,13 @@ impl Header for TicketHeader {
     }
 }
 
-fn intro(kind: &str) -> &'static str {
-    match kind {
-        "ticket_created" => "We received your request and will get back to you.",
-        "public_reply" => "There is a new reply to your request.",
-        "ticket_solved" => "Your request was marked as solved. Reply to this mail if it is not.",
-        "ticket_assigned" => "A ticket was assigned to you.",
-        _ => "Your request was updated.",
-    }
-}
-
-fn subject(n: &Notification) -> String {
-    match n.kind.as_str() {
-        "public_reply" => format!("Re: [#{}] {}", n.ticket_id, n.subject),
-        "ticket_solved" => format!("[#{}] Solved: {}", n.ticket_id, n.subject),
-        "ticket_assigned" => format!("[#{}] Assigned to you: {}", n.ticket_id, n.subject),
-        _ => format!("[#{}] {}", n.ticket_id, n.subject),
-    }
-}
-
 /// Build the MIME message for a notification.
 pub fn build(n: &Notification, from: &Mailbox) -> Result<Message, RenderError> {
-    let intro = intro(&n.kind);
+    let intro = n.kind.intro();
     let (subject, text, html) = match &n.custom {
         // An admin's template: the HTML part is the same text, escaped, as paragraphs.
         Some((subject, text)) => (subject.clone(), text.clone(), CustomHtml { text }.render()?),
-        None => (subject(n), TextMail { n, intro }.render()?, HtmlMail { n, intro }.render()?),
+        None => (n.kind.subject(n.ticket_id, &n.subject), TextMail { n, intro }.render()?, HtmlMail { n, intro }.render()?),
     };
     let mut b = Message::builder().from(from.clone()).reply_to(from.clone()).subject(subject).message_id(Some(n.message_id.clone()));
     // Account mail (a password reset) belongs to no ticket.
@@ -123,7 +104,7 @@ pub fn build(n: &Notification, from: &Mailbox) -> Result<Message, RenderError> {
         b = b.references(n.references.join(" "));
     }
     // A person's reply is not automatic mail; everything else is.
-    if n.kind != "public_reply" {
+    if n.kind.is_automatic() {
         b = b.header(AutoSubmitted);
     }
     let body = MultiPart::alternative()

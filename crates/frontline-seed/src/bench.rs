@@ -9,6 +9,7 @@
 //! one per message). One ticket has exactly `big_ticket_messages` messages
 //! for the ticket-page benchmark.
 
+use frontline_domain::ticket::EventField;
 use std::time::{Duration as StdDuration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -260,7 +261,7 @@ pub async fn generate_bench(store: &Store, spec: &BenchSpec) -> anyhow::Result<B
     }
     let started = Instant::now();
     let mut rng = SmallRng::seed_from_u64(spec.seed);
-    let now = frontline_store::now().timestamp();
+    let now = store.now().timestamp();
     let password_hash = (!spec.password_hash.is_empty()).then(|| spec.password_hash.clone());
     let setup_at = ts(now - spec.days * DAY - DAY);
 
@@ -713,7 +714,7 @@ async fn write_batch(store: &Store, rng: &mut SmallRng, people: &People<'_>, pla
         let mut evs: Vec<BulkEvent> = Vec::with_capacity(times.len() + 6);
         let requester = people.customers[p.customer].id;
         let assignee = assignee_id(p);
-        let ev = |actor: Option<i64>, field: &'static str, old: Option<String>, new: Option<String>, at: i64| BulkEvent {
+        let ev = |actor: Option<i64>, field: EventField, old: Option<String>, new: Option<String>, at: i64| BulkEvent {
             ticket_id: *id,
             actor_id: actor,
             field,
@@ -722,13 +723,13 @@ async fn write_batch(store: &Store, rng: &mut SmallRng, people: &People<'_>, pla
             created_at: ts(at),
         };
         let creator = if p.channel == Channel::Web { assignee.or(Some(requester)) } else { Some(requester) };
-        evs.push(ev(creator, "created", None, Some("new".into()), p.created));
+        evs.push(ev(creator, EventField::Created, None, Some("new".into()), p.created));
         if let Some(team) = people.team_ids.get(p.team) {
-            evs.push(ev(creator, "team", None, Some(team.to_string()), p.created));
+            evs.push(ev(creator, EventField::Team, None, Some(team.to_string()), p.created));
         }
         for k in 0..times.len() {
             let m = &messages[next_message + k];
-            let field = if m.kind == MessageKind::Public { "public_reply" } else { "internal_note" };
+            let field = EventField::of_message(m.kind);
             let mid = message_ids.get(next_message + k).map(|i| i.to_string());
             evs.push(ev(Some(m.author_id), field, None, mid, times[k]));
         }
@@ -737,25 +738,25 @@ async fn write_batch(store: &Store, rng: &mut SmallRng, people: &People<'_>, pla
             let opened = first_staff.unwrap_or_else(|| (p.created + 600).min(p.activity_end));
             let actor = assignee.or(Some(people.head_id));
             if let Some(a) = assignee {
-                evs.push(ev(actor, "assignee", None, Some(a.to_string()), opened));
+                evs.push(ev(actor, EventField::Assignee, None, Some(a.to_string()), opened));
             }
-            evs.push(ev(actor, "status", Some("new".into()), Some("open".into()), opened));
+            evs.push(ev(actor, EventField::Status, Some("new".into()), Some("open".into()), opened));
             if p.level >= 1 {
                 let at = opened + (p.activity_end - opened) / 2;
                 if p.tier > 1 {
-                    evs.push(ev(actor, "tier", Some("1".into()), Some(p.tier.to_string()), at));
+                    evs.push(ev(actor, EventField::Tier, Some("1".into()), Some(p.tier.to_string()), at));
                 }
-                evs.push(ev(actor, "escalation_level", Some("0".into()), Some(p.level.to_string()), at));
+                evs.push(ev(actor, EventField::EscalationLevel, Some("0".into()), Some(p.level.to_string()), at));
             }
             match p.status {
                 Status::Pending | Status::OnHold => {
-                    evs.push(ev(actor, "status", Some("open".into()), Some(p.status.as_str().into()), p.activity_end));
+                    evs.push(ev(actor, EventField::Status, Some("open".into()), Some(p.status.as_str().into()), p.activity_end));
                 }
                 Status::Solved | Status::Closed => {
                     let solved = p.solved.unwrap_or(p.activity_end);
-                    evs.push(ev(actor, "status", Some("open".into()), Some("solved".into()), solved));
+                    evs.push(ev(actor, EventField::Status, Some("open".into()), Some("solved".into()), solved));
                     if p.status == Status::Closed {
-                        evs.push(ev(None, "status", Some("solved".into()), Some("closed".into()), p.updated));
+                        evs.push(ev(None, EventField::Status, Some("solved".into()), Some("closed".into()), p.updated));
                     }
                 }
                 _ => {}

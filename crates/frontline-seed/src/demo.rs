@@ -9,6 +9,7 @@
 //! history events and queue counts); the last few are created "now"
 //! through the use cases, as an agent or a customer would.
 
+use frontline_domain::tier::{EscalationLevel, Tier};
 use std::collections::HashMap;
 
 use anyhow::{Context, anyhow, bail};
@@ -252,7 +253,7 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<DemoSummary> {
     }
 
     let cast = Cast::new(&people, &teams)?;
-    let now = frontline_store::now().trunc_secs();
+    let now = app.now().trunc_secs();
     let stories = DEMO_TICKETS - LIVE_TICKETS;
     let statuses = status_mix(stories, &mut rng);
     for status in statuses {
@@ -492,8 +493,8 @@ fn build_steps(rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, v: &Vars<'_>) -> (
         ticket_type: p.ticket_type,
         assignee_id: None,
         team_id: None,
-        tier: 1,
-        escalation_level: 0,
+        tier: Tier::FRONT_LINE,
+        escalation_level: EscalationLevel::NONE,
         tags,
     };
     let mut f = created.clone();
@@ -567,8 +568,8 @@ fn build_steps(rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, v: &Vars<'_>) -> (
         if note.starts_with("Needs a senior") {
             f.tags = with_tag(&f.tags, "needs-senior");
         }
-        f.tier = 2;
-        f.escalation_level = 1;
+        f.tier = tier(2);
+        f.escalation_level = level(1);
         f.assignee_id = Some(p.senior.id);
         push(worker.id, MessageKind::Internal, note, &f, minutes(rng, 60, 600));
         worker = p.senior;
@@ -577,14 +578,14 @@ fn build_steps(rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, v: &Vars<'_>) -> (
         }
     }
     if p.level >= 2 {
-        f.tier = 3;
-        f.escalation_level = 2;
+        f.tier = tier(3);
+        f.escalation_level = level(2);
         f.assignee_id = Some(cast.head.id);
         push(worker.id, MessageKind::Internal, render(pick(rng, content::ESCALATE_HEAD), v), &f, minutes(rng, 120, 1440));
         worker = &cast.head;
     }
     if p.level >= 3 {
-        f.escalation_level = 3;
+        f.escalation_level = level(3);
         f.tags = with_tag(&f.tags, "engineering");
         push(worker.id, MessageKind::Internal, render(pick(rng, content::ESCALATE_ENGINEERING), v), &f, minutes(rng, 120, 1440));
         let eng_note = if rng.random_bool(0.6) { pick(rng, topic.engineering) } else { pick(rng, content::ENGINEERING_GENERIC) };
@@ -917,4 +918,13 @@ async fn live_replies(app: &App, cast: &Cast) -> anyhow::Result<()> {
         app.reply(&cast.engineering.actor(), t.id, &reply).await?;
     }
     Ok(())
+}
+
+/// The demo's fixed tiers and levels, which are always in range.
+fn tier(n: i64) -> Tier {
+    Tier::new(n).unwrap_or(Tier::FRONT_LINE)
+}
+
+fn level(n: i64) -> EscalationLevel {
+    EscalationLevel::new(n).unwrap_or(EscalationLevel::NONE)
 }

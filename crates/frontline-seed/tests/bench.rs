@@ -11,7 +11,6 @@ use frontline_domain::queue::QueueView;
 use frontline_domain::ticket::Status;
 use frontline_domain::user::Role;
 use frontline_seed::{BENCH_PASSWORD, BenchSpec, generate_bench};
-use frontline_store::now;
 use frontline_store::tickets::TicketFilter;
 use frontline_store::users::UserFilter;
 
@@ -127,4 +126,8 @@ async fn bench_rejects_impossible_specs() {
     assert!(generate_bench(&db.store, &too_few).await.is_err());
     assert_eq!(db.store.data_counts().await.expect("counts").users, 0);
     db.close().await;
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
 }

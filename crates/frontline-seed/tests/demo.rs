@@ -12,8 +12,8 @@ use common::TestDb;
 use frontline_domain::queue::QueueView;
 use frontline_domain::user::Role;
 use frontline_seed::{DEMO_ADMIN_EMAIL, DEMO_PASSWORD, seed_demo};
+use frontline_store::User;
 use frontline_store::users::UserFilter;
-use frontline_store::{User, now};
 
 async fn check_demo(db: &TestDb) {
     let app = db.app();
@@ -97,15 +97,15 @@ async fn check_demo(db: &TestDb) {
         store.list_tickets(&frontline_store::tickets::TicketFilter { limit: 1000, ..Default::default() }).await.expect("tickets").items;
     let oldest = all.iter().map(|t| t.created_at).min().expect("tickets");
     assert!(oldest >= now() - Duration::days(91) && oldest <= now() - Duration::days(60), "oldest {oldest}");
-    let escalated = all.iter().filter(|t| t.escalation_level > 0).count();
+    let escalated = all.iter().filter(|t| t.escalation_level.get() > 0).count();
     assert!(escalated >= 30, "{escalated} escalated");
-    assert!(all.iter().any(|t| t.escalation_level == 3 && t.tags.iter().any(|g| g == "engineering")));
+    assert!(all.iter().any(|t| t.escalation_level.get() == 3 && t.tags.iter().any(|g| g == "engineering")));
     assert!(
         all.iter().filter(|t| t.status.is_open() && t.status != frontline_domain::ticket::Status::New).all(|t| t.assignee_id.is_some())
     );
 
     // A conversation reads in order and mixes customers, agents and notes.
-    let busy = all.iter().find(|t| t.escalation_level >= 2 && !t.status.is_open()).expect("an escalated, solved ticket");
+    let busy = all.iter().find(|t| t.escalation_level.get() >= 2 && !t.status.is_open()).expect("an escalated, solved ticket");
     let messages = store.list_messages(busy.id, true).await.expect("messages");
     assert!(messages.len() >= 4);
     assert!(messages.windows(2).all(|w| w[0].created_at < w[1].created_at));
@@ -139,4 +139,8 @@ async fn demo_on_postgres() {
     let Some(db) = TestDb::postgres("demo").await else { return };
     check_demo(&db).await;
     db.close().await;
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
 }

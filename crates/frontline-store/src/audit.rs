@@ -4,7 +4,7 @@ impl Store {
     pub async fn record_audit(&self, audit: &crate::Audit) -> Result<(), StoreError> {
         let audit = Some(audit);
         with_tx!(self, |tx| {
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
         });
         Ok(())
     }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::rows::UserRow;
-use crate::{ApiToken, Audit, Store, StoreError, User, now};
+use crate::{ApiToken, Audit, Store, StoreError, User};
 
 /// A signed-in session as its user sees it. `id` is the first 16 hex digits
 /// of the secret's SHA-256: enough to name it, useless to take it over.
@@ -35,7 +35,7 @@ impl Store {
             )
             .bind(token_hash)
             .bind(user_id)
-            .bind(now())
+            .bind(self.now())
             .bind(expires_at)
             .bind(ip)
             .bind(user_agent)
@@ -53,7 +53,7 @@ impl Store {
              WHERE user_id = $1 AND expires_at > $2 ORDER BY COALESCE(last_seen_at, created_at) DESC LIMIT 200"
         )
         .bind(user_id)
-        .bind(now())
+        .bind(self.now())
         .fetch_all(p)
         .await)?)
     }
@@ -77,7 +77,7 @@ impl Store {
                     .rows_affected(),
             };
             if n > 0 {
-                write_audit!(tx, audit);
+                write_audit!(tx, audit, self.now());
             }
             n
         });
@@ -92,7 +92,7 @@ impl Store {
                 "JOIN sessions s ON s.user_id = u.id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = TRUE"
             ))
             .bind(token_hash)
-            .bind(now())
+            .bind(self.now())
             .fetch_optional(p)
             .await
         })?;
@@ -103,7 +103,7 @@ impl Store {
                 .bind(token_hash)
                 .fetch_optional(p)
                 .await)?;
-        let t = now();
+        let t = self.now();
         if seen.flatten().is_none_or(|l| l < t - Duration::minutes(1)) {
             with_writer!(self, |p| sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(t)
@@ -140,10 +140,10 @@ impl Store {
             .bind(name)
             .bind(token_hash)
             .bind(prefix)
-            .bind(now())
+            .bind(self.now())
             .fetch_one(&mut *tx)
             .await?;
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             id
         });
         Ok(id)
@@ -161,7 +161,7 @@ impl Store {
         .await)?;
         let Some((user_id, last_used)) = token else { return Ok(None) };
         let Some(user) = self.get_user(user_id).await?.filter(|u| u.active) else { return Ok(None) };
-        let t = now();
+        let t = self.now();
         if last_used.is_none_or(|l| l < t - Duration::minutes(1)) {
             with_writer!(self, |p| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2")
                 .bind(t)
@@ -187,14 +187,14 @@ impl Store {
     pub async fn revoke_api_token(&self, user_id: i64, token_id: i64, audit: Option<&Audit>) -> Result<bool, StoreError> {
         let n = with_tx!(self, |tx| {
             let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-                .bind(now())
+                .bind(self.now())
                 .bind(token_id)
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
             if n == 1 {
-                write_audit!(tx, audit);
+                write_audit!(tx, audit, self.now());
             }
             n
         });
@@ -209,7 +209,7 @@ impl Store {
         )
         .bind(email)
         .bind(ip)
-        .bind(now())
+        .bind(self.now())
         .fetch_one(p)
         .await)?)
     }

@@ -123,7 +123,7 @@ pub struct BulkMessage {
 pub struct BulkEvent {
     pub ticket_id: i64,
     pub actor_id: Option<i64>,
-    pub field: &'static str,
+    pub field: frontline_domain::ticket::EventField,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -355,7 +355,7 @@ impl Store {
                 |b, e| {
                     b.push_bind(e.ticket_id)
                         .push_bind(e.actor_id)
-                        .push_bind(e.field)
+                        .push_bind(e.field.as_str())
                         .push_bind(&e.old_value)
                         .push_bind(&e.new_value)
                         .push_bind(e.created_at);

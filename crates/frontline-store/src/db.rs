@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use frontline_domain::DomainError;
+use frontline_domain::clock::{Clock, SystemClock};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, SqlitePool};
 
@@ -51,12 +52,27 @@ pub struct Store {
     pub(crate) db: Db,
     /// SQLite only: ticket creations go through the group-commit writer.
     pub(crate) ticket_writer: Option<Arc<crate::writer::TicketQueue>>,
+    /// Where every timestamp the store writes comes from.
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
-/// Current time, truncated to microseconds so that both engines store and
-/// return the same value.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+impl Store {
+    /// The same store, reading the time from `clock` (the system clock by
+    /// default). Set it before use: the app and tests share one clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+
+    /// Current time, truncated to microseconds so that both engines store
+    /// and return the same value.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now().trunc_subsecs(6)
+    }
 }
 
 /// Run `$body` with `$p` bound to whichever pool this store reads from. On
@@ -124,11 +140,11 @@ impl Store {
             let pool =
                 PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
             let ticket_writer = Some(crate::writer::start_postgres(pool.clone()));
-            Ok(Store { db: Db::Postgres(pool), ticket_writer })
+            Ok(Store { db: Db::Postgres(pool), ticket_writer, clock: Arc::new(SystemClock) })
         } else {
             let (readers, writer) = crate::sqlite::open(url, max_connections).await?;
             let ticket_writer = Some(crate::writer::start_sqlite(writer.clone()));
-            Ok(Store { db: Db::Sqlite(readers, writer), ticket_writer })
+            Ok(Store { db: Db::Sqlite(readers, writer), ticket_writer, clock: Arc::new(SystemClock) })
         }
     }
 

@@ -1,6 +1,6 @@
 //! Organizations (with their email domains), teams and positions.
 
-use crate::{Audit, Organization, Page, Position, Store, StoreError, Team, now};
+use crate::{Audit, Organization, Page, Position, Store, StoreError, Team};
 
 macro_rules! org_select {
     () => {
@@ -46,7 +46,7 @@ impl Store {
             let id: i64 = sqlx::query_scalar("INSERT INTO organizations (name, notes, created_at) VALUES ($1, $2, $3) RETURNING id")
                 .bind(&o.name)
                 .bind(&o.notes)
-                .bind(now())
+                .bind(self.now())
                 .fetch_one(&mut *tx)
                 .await?;
             for d in &o.domains {
@@ -56,7 +56,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             id
         });
         Ok(id)
@@ -80,7 +80,7 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                write_audit!(tx, audit);
+                write_audit!(tx, audit, self.now());
             }
             n
         });
@@ -130,10 +130,10 @@ impl Store {
             let id: i64 = sqlx::query_scalar("INSERT INTO teams (name, description, created_at) VALUES ($1, $2, $3) RETURNING id")
                 .bind(name)
                 .bind(description)
-                .bind(now())
+                .bind(self.now())
                 .fetch_one(&mut *tx)
                 .await?;
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             id
         });
         Ok(id)
@@ -148,7 +148,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             n
         });
         Ok(n == 1)
@@ -233,7 +233,7 @@ impl Store {
                 }
             };
             if out.is_some() {
-                write_audit!(tx, audit);
+                write_audit!(tx, audit, self.now());
             }
             out
         });

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 
 use crate::db::Db;
-use crate::{Store, StoreError, now};
+use crate::{Store, StoreError};
 
 /// A claimed key, handed to the write that runs under it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +142,7 @@ impl Store {
             .bind(fingerprint)
             .bind(owner.id.to_string())
             .bind(&mark.claim)
-            .bind(now())
+            .bind(self.now())
             .execute(&mut *tx)
             .await?
             .rows_affected();

@@ -3,18 +3,32 @@
 //! locks so that several instances never run one job twice.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use frontline_domain::notification::NotificationKind;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
-use crate::{Store, StoreError, now};
+use crate::{Store, StoreError};
 
-/// Job kind of notification mails.
-pub const NOTIFY: &str = "mail.notify";
+/// A kind of background job: the name stored in `jobs.kind` and the payload
+/// stored (as JSON) in `jobs.payload`. Enqueuing takes the payload value, so
+/// a kind and its payload cannot disagree; how a kind runs is registered with
+/// the runner (`frontline_app::jobs::BackgroundJob`). Names are stored, so a
+/// name never changes once released (old rows would become unknown kinds).
+pub trait JobKind: Serialize + DeserializeOwned + Send + Sync + 'static {
+    const JOB_NAME: &'static str;
+}
 
-/// What a notification job carries: which event, on which ticket, about
-/// which message. The mail itself is rendered when the job runs.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
-pub struct NotifyPayload {
-    pub event: String,
+/// The kind's name and its payload as stored.
+pub fn encode<J: JobKind>(job: &J) -> Result<(&'static str, String), StoreError> {
+    let payload = serde_json::to_string(job).map_err(|e| StoreError::Corrupt(format!("job {}: {e}", J::JOB_NAME)))?;
+    Ok((J::JOB_NAME, payload))
+}
+
+/// A notification mail: which event, on which ticket, about which message.
+/// The mail itself is rendered when the job runs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct NotifyJob {
+    pub event: NotificationKind,
     pub ticket_id: i64,
     pub message_id: Option<i64>,
     /// When it was queued (µs since the epoch): with the job id it makes the
@@ -23,9 +37,14 @@ pub struct NotifyPayload {
     pub queued_at: i64,
 }
 
-pub fn notify_payload(event: &str, ticket_id: i64, message_id: Option<i64>) -> String {
-    let queued_at = now().timestamp_micros();
-    serde_json::json!({"event": event, "ticket_id": ticket_id, "message_id": message_id, "queued_at": queued_at}).to_string()
+impl JobKind for NotifyJob {
+    const JOB_NAME: &'static str = "mail.notify";
+}
+
+impl NotifyJob {
+    pub fn new(event: NotificationKind, ticket_id: i64, message_id: Option<i64>, at: DateTime<Utc>) -> Self {
+        NotifyJob { event, ticket_id, message_id, queued_at: at.timestamp_micros() }
+    }
 }
 
 /// A mail a job sent, remembered for threading and for the ticket's record.
@@ -54,7 +73,7 @@ impl Store {
     /// a crashed runner's jobs become due again when their lease runs out
     /// (a running job's lease is extended by `extend_leases`).
     pub async fn claim_jobs(&self, limit: i64, lease: Duration, owner: &str) -> Result<Vec<Job>, StoreError> {
-        let t = now();
+        let t = self.now();
         let until = t + lease;
         let jobs: Vec<Job> = match &self.db {
             crate::db::Db::Postgres(p) => {
@@ -99,7 +118,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(0);
         }
-        let t = now();
+        let t = self.now();
         let n = with_tx!(self, |tx| {
             let mut b = sqlx::QueryBuilder::new("UPDATE jobs SET locked_until = ");
             b.push_bind(t + lease).push(" WHERE locked_by = ").push_bind(owner.to_string()).push(" AND locked_until >= ").push_bind(t);
@@ -131,7 +150,7 @@ impl Store {
                 .bind(m.ticket_id)
                 .bind(&m.kind)
                 .bind(&m.recipients)
-                .bind(now())
+                .bind(self.now())
                 .execute(&mut *tx)
                 .await?;
             }
@@ -143,7 +162,7 @@ impl Store {
     /// Retry later with exponential backoff, or give up after max attempts
     /// (the job stays in the table, marked failed, for an admin to see).
     pub async fn fail_job(&self, job: &Job, error: &str) -> Result<(), StoreError> {
-        let t = now();
+        let t = self.now();
         let give_up = job.attempts >= job.max_attempts;
         let backoff = Duration::seconds(2_i64.saturating_pow(job.attempts.clamp(0, 16) as u32).min(3600));
         with_writer!(self, |p| {
@@ -172,8 +191,16 @@ impl Store {
 }
 
 impl Store {
-    pub async fn enqueue_job(&self, kind: &str, payload: &str) -> Result<(), StoreError> {
-        let t = now();
+    /// Queue a job on its own, outside any other change (housekeeping).
+    pub async fn enqueue<J: JobKind>(&self, job: &J) -> Result<(), StoreError> {
+        let (kind, payload) = encode(job)?;
+        self.enqueue_raw(kind, &payload).await
+    }
+
+    /// Queue a job by name and JSON payload as they are stored, unchecked:
+    /// for tests and tools only. The runner fails a kind it does not know.
+    pub async fn enqueue_raw(&self, kind: &str, payload: &str) -> Result<(), StoreError> {
+        let t = self.now();
         with_writer!(self, |p| sqlx::query("INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $3)")
             .bind(kind)
             .bind(payload)
@@ -187,7 +214,7 @@ impl Store {
     /// Delete expired sessions, and sign-in attempts, reset requests and
     /// reset links older than a day.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
-        let t = now();
+        let t = self.now();
         let a = with_writer!(self, |p| sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(t)
             .execute(p)
@@ -246,7 +273,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             n
         });
         Ok(n == 1)

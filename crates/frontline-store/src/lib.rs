@@ -28,6 +28,6 @@ pub mod tickets;
 pub mod users;
 mod writer;
 
-pub use db::{Engine, Store, StoreError, now};
+pub use db::{Engine, Store, StoreError};
 pub use rows::*;
 pub use sqlite::WAL_TRUNCATE_BYTES;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
-use crate::{Store, StoreError, now};
+use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct QuarantinedMail {
@@ -93,7 +93,7 @@ impl Store {
             .bind(raw)
             .bind(key)
             .bind(error)
-            .bind(now())
+            .bind(self.now())
             .fetch_optional(&mut *tx)
             .await?;
             match added {
@@ -174,7 +174,7 @@ impl Store {
                     .bind(kind)
                     .bind(subject)
                     .bind(body)
-                    .bind(now())
+                    .bind(self.now())
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -182,7 +182,7 @@ impl Store {
                     sqlx::query("DELETE FROM mail_templates WHERE kind = $1").bind(kind).execute(&mut *tx).await?;
                 }
             }
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
         });
         Ok(())
     }

@@ -3,15 +3,16 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{Audit, Store, StoreError, now};
+use crate::{Audit, Store, StoreError};
 
-/// Job kind of password reset mails.
-pub const RESET_MAIL: &str = "mail.password_reset";
-
-/// What a reset mail job carries: the link's row (never its secret).
+/// The job that mails a reset link; it carries the link's row, never its secret.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
-pub struct ResetPayload {
+pub struct ResetMailJob {
     pub reset_id: i64,
+}
+
+impl crate::jobs::JobKind for ResetMailJob {
+    const JOB_NAME: &'static str = "mail.password_reset";
 }
 
 /// A link as the reset page needs to explain it.
@@ -38,7 +39,7 @@ impl Store {
         )
         .bind(email)
         .bind(ip)
-        .bind(now())
+        .bind(self.now())
         .fetch_one(p)
         .await)?)
     }
@@ -87,16 +88,16 @@ impl Store {
 
     /// A reset link for the user and the job that mails it, in one transaction.
     pub async fn create_password_reset(&self, user_id: i64, expires_at: DateTime<Utc>) -> Result<i64, StoreError> {
+        let at = self.now();
         let id = with_tx!(self, |tx| {
             let id: i64 =
                 sqlx::query_scalar("INSERT INTO password_resets (user_id, created_at, expires_at) VALUES ($1, $2, $3) RETURNING id")
                     .bind(user_id)
-                    .bind(now())
+                    .bind(at)
                     .bind(expires_at)
                     .fetch_one(&mut *tx)
                     .await?;
-            let payload = serde_json::to_string(&ResetPayload { reset_id: id }).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            enqueue_job!(tx, RESET_MAIL, payload);
+            enqueue_job!(tx, &ResetMailJob { reset_id: id }, at);
             id
         });
         Ok(id)
@@ -106,7 +107,7 @@ impl Store {
     /// which spoils any earlier mail of the same link). None when the link
     /// was used, expired or its user is inactive: nothing to send.
     pub async fn arm_password_reset(&self, reset_id: i64, token_hash: &str) -> Result<Option<ResetRecipient>, StoreError> {
-        let t = now();
+        let t = self.now();
         let armed = with_writer!(self, |p| sqlx::query(
             "UPDATE password_resets SET token_hash = $1 WHERE id = $2 AND used_at IS NULL AND expires_at > $3"
         )
@@ -141,7 +142,7 @@ impl Store {
     /// uses at once cannot both succeed. Every other link of the user is
     /// spent too, and every session ends. Returns the user's id, or None.
     pub async fn use_password_reset(&self, token_hash: &str, password_hash: &str, audit: &Audit) -> Result<Option<i64>, StoreError> {
-        let t = now();
+        let t = self.now();
         let user = with_tx!(self, |tx| {
             let user: Option<i64> = sqlx::query_scalar(
                 "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
@@ -164,7 +165,7 @@ impl Store {
                     .await?;
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
                 let audit = Audit { actor_id: Some(user_id), target: format!("user:{user_id}"), ..audit.clone() };
-                write_audit!(tx, Some(&audit));
+                write_audit!(tx, Some(&audit), self.now());
             }
             user
         });

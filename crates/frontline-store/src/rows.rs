@@ -137,8 +137,8 @@ pub struct Ticket {
     pub assignee_name: Option<String>,
     pub team_id: Option<i64>,
     pub team_name: Option<String>,
-    pub tier: i64,
-    pub escalation_level: i64,
+    pub tier: frontline_domain::tier::Tier,
+    pub escalation_level: frontline_domain::tier::EscalationLevel,
     pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -209,8 +209,8 @@ impl TryFrom<TicketRow> for Ticket {
             assignee_name: r.assignee_name,
             team_id: r.team_id,
             team_name: r.team_name,
-            tier: r.tier,
-            escalation_level: r.escalation_level,
+            tier: frontline_domain::tier::Tier::new(r.tier)?,
+            escalation_level: frontline_domain::tier::EscalationLevel::new(r.escalation_level)?,
             tags: r.tags.split_whitespace().map(str::to_string).collect(),
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -306,7 +306,7 @@ pub struct AuditEntry {
 #[derive(Debug, Clone)]
 pub struct Audit {
     pub actor_id: Option<i64>,
-    pub action: &'static str,
+    pub action: frontline_domain::audit::AuditAction,
     pub target: String,
     pub detail: String,
 }

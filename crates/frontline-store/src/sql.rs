@@ -15,14 +15,14 @@ macro_rules! user_select {
 
 /// Insert an audit row inside an open transaction.
 macro_rules! write_audit {
-    ($tx:expr, $audit:expr) => {
+    ($tx:expr, $audit:expr, $at:expr) => {
         if let Some(a) = $audit {
             sqlx::query("INSERT INTO audit_log (actor_id, action, target, detail, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(a.actor_id)
-                .bind(a.action)
+                .bind(a.action.as_str())
                 .bind(&a.target)
                 .bind(&a.detail)
-                .bind($crate::now())
+                .bind($at)
                 .execute(&mut *$tx)
                 .await?;
         }
@@ -32,11 +32,12 @@ macro_rules! write_audit {
 /// Insert a job inside an open transaction, so the job exists exactly when
 /// the change that causes it does (notification mails, later webhooks).
 macro_rules! enqueue_job {
-    ($tx:expr, $kind:expr, $payload:expr) => {
+    ($tx:expr, $job:expr, $at:expr) => {
+        let (kind, payload) = $crate::jobs::encode($job)?;
         sqlx::query("INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $3)")
-            .bind($kind)
-            .bind($payload)
-            .bind($crate::now())
+            .bind(kind)
+            .bind(payload)
+            .bind($at)
             .execute(&mut *$tx)
             .await?;
     };
@@ -86,7 +87,7 @@ macro_rules! insert_event {
         )
         .bind($ticket)
         .bind($actor)
-        .bind($field)
+        .bind(frontline_domain::ticket::EventField::as_str($field))
         .bind($old)
         .bind($new)
         .bind($at)

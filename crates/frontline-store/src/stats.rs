@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::Db;
-use crate::{Store, StoreError, now};
+use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct JobQueueStats {
@@ -18,7 +18,7 @@ pub struct JobQueueStats {
 
 impl Store {
     pub async fn job_queue_stats(&self) -> Result<JobQueueStats, StoreError> {
-        let t = now();
+        let t = self.now();
         let (queued, oldest_due): (i64, Option<DateTime<Utc>>) = with_pool!(self, |p| {
             sqlx::query_as("SELECT COUNT(*), MIN(CASE WHEN run_at <= $1 THEN run_at END) FROM jobs WHERE failed_at IS NULL")
                 .bind(t)

@@ -10,7 +10,7 @@ use sqlx::QueryBuilder;
 use crate::attachments::NewAttachment;
 use crate::idempotency::IdempotencyMark;
 use crate::rows::{MessageRow, TicketRow};
-use crate::{Message, Page, Store, StoreError, Ticket, TicketEvent, now};
+use crate::{Message, Page, Store, StoreError, Ticket, TicketEvent};
 
 /// Sort rank of a priority, so that "urgent first" is an index-friendly integer sort.
 pub fn priority_rank(p: Priority) -> i64 {
@@ -34,7 +34,7 @@ pub struct NewTicket {
     /// Backdating is for demo data and benchmarks only.
     pub created_at: Option<DateTime<Utc>>,
     /// Notifications to send, queued as jobs in the same transaction.
-    pub notify: Vec<&'static str>,
+    pub notify: Vec<frontline_domain::notification::NotificationKind>,
     /// Message-ID of the mail that opened the ticket, if it came by mail.
     pub email_message_id: Option<String>,
     /// Sanitized HTML of the mail that opened the ticket.
@@ -66,7 +66,7 @@ pub struct NewMessage {
 pub struct Effects {
     pub after: TicketFields,
     /// Notifications to send, queued as jobs in the same transaction.
-    pub notify: Vec<&'static str>,
+    pub notify: Vec<frontline_domain::notification::NotificationKind>,
 }
 
 /// Decides a change's effects from the current ticket; an error rolls back.
@@ -150,7 +150,8 @@ macro_rules! insert_message {
 macro_rules! insert_ticket {
     ($conn:expr, $t:expr, $counts_now:expr) => {{
         let t: &NewTicket = $t;
-        let at = t.created_at.unwrap_or_else(now);
+        // `create_ticket` reads the clock before the ticket reaches a lane.
+        let at = t.created_at.ok_or_else(|| StoreError::Corrupt("a ticket reached the writer without its creation time".into()))?;
         let f = &t.fields;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tickets (subject, status, priority, ticket_type, channel, requester_id, organization_id, assignee_id, \
@@ -166,8 +167,8 @@ macro_rules! insert_ticket {
         .bind(t.organization_id)
         .bind(f.assignee_id)
         .bind(f.team_id)
-        .bind(f.tier)
-        .bind(f.escalation_level)
+        .bind(f.tier.get())
+        .bind(f.escalation_level.get())
         .bind(f.tags.join(" "))
         .bind(priority_rank(f.priority))
         .bind(f.status.is_open())
@@ -186,7 +187,7 @@ macro_rules! insert_ticket {
         }
         // A batch moves its counts once, at its end (`insert_tickets!`).
         if $counts_now {
-            adjust_count!($conn, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
+            adjust_count!($conn, f.status.as_str(), f.tier.get(), f.team_id, f.assignee_id, 1);
             if f.status == Status::Solved {
                 adjust_solved!($conn, at, 1);
             }
@@ -218,7 +219,7 @@ macro_rules! insert_ticket {
         .execute(&mut *$conn)
         .await?;
         for event in &t.notify {
-            enqueue_job!($conn, crate::jobs::NOTIFY, crate::jobs::notify_payload(event, id, Some(mid)));
+            enqueue_job!($conn, &crate::jobs::NotifyJob::new(*event, id, Some(mid), at), at);
         }
         mark_idempotent!($conn, &t.idempotency, id);
         id
@@ -241,9 +242,11 @@ macro_rules! insert_tickets {
         let mut solved: std::collections::BTreeMap<chrono::NaiveDate, i64> = Default::default();
         for t in tickets {
             let f = &t.fields;
-            *counts.entry((f.status.as_str(), f.tier, f.team_id.unwrap_or(0), f.assignee_id.unwrap_or(0))).or_default() += 1;
+            *counts.entry((f.status.as_str(), f.tier.get(), f.team_id.unwrap_or(0), f.assignee_id.unwrap_or(0))).or_default() += 1;
             if f.status == Status::Solved {
-                *solved.entry(t.created_at.unwrap_or_else(now).date_naive()).or_default() += 1;
+                if let Some(at) = t.created_at {
+                    *solved.entry(at.date_naive()).or_default() += 1;
+                }
             }
         }
         for ((status, tier, team, assignee), n) in counts {
@@ -264,9 +267,12 @@ macro_rules! insert_tickets {
 
 impl Store {
     pub async fn create_ticket(&self, t: &NewTicket) -> Result<i64, StoreError> {
+        let mut t = t.clone();
+        // Created now unless the caller says when (seeded history).
+        t.created_at.get_or_insert_with(|| self.now());
         match &self.ticket_writer {
-            Some(writer) => crate::writer::submit(writer, t.clone()).await,
-            None => Ok(with_tx!(self, |tx| { insert_ticket!(tx, t, true) })),
+            Some(writer) => crate::writer::submit(writer, t).await,
+            None => Ok(with_tx!(self, |tx| { insert_ticket!(tx, &t, true) })),
         }
     }
 
@@ -281,7 +287,7 @@ impl Store {
     /// then write fields, counts, message, history and jobs in one
     /// transaction. Returns the id of the message written, if any.
     pub async fn modify_ticket(&self, c: Modify<'_>) -> Result<Option<i64>, StoreError> {
-        let at = c.message.as_ref().and_then(|m| m.created_at).unwrap_or_else(now);
+        let at = c.message.as_ref().and_then(|m| m.created_at).unwrap_or_else(|| self.now());
         let message_id = with_tx!(self, |tx| {
             // SQLite: BEGIN IMMEDIATE already holds the only write lock.
             let sql = match self.engine() {
@@ -315,8 +321,8 @@ impl Store {
             .bind(a.ticket_type.as_str())
             .bind(a.assignee_id)
             .bind(a.team_id)
-            .bind(a.tier)
-            .bind(a.escalation_level)
+            .bind(a.tier.get())
+            .bind(a.escalation_level.get())
             .bind(a.tags.join(" "))
             .bind(priority_rank(a.priority))
             .bind(a.status.is_open())
@@ -334,8 +340,8 @@ impl Store {
                         .await?;
                 }
             }
-            let old_key = (b.status.as_str(), b.tier, b.team_id.unwrap_or(0), b.assignee_id.unwrap_or(0));
-            let new_key = (a.status.as_str(), a.tier, a.team_id.unwrap_or(0), a.assignee_id.unwrap_or(0));
+            let old_key = (b.status.as_str(), b.tier.get(), b.team_id.unwrap_or(0), b.assignee_id.unwrap_or(0));
+            let new_key = (a.status.as_str(), a.tier.get(), a.team_id.unwrap_or(0), a.assignee_id.unwrap_or(0));
             if old_key != new_key {
                 // Lock count rows in one global order so two opposite moves cannot deadlock.
                 let mut moves = [(old_key, -1), (new_key, 1)];
@@ -370,10 +376,7 @@ impl Store {
                     &m.body_html,
                     &m.attachments
                 );
-                let field = match m.kind {
-                    MessageKind::Public => "public_reply",
-                    MessageKind::Internal => "internal_note",
-                };
+                let field = frontline_domain::ticket::EventField::of_message(m.kind);
                 insert_event!(tx, c.ticket_id, Some(m.author_id), field, None::<String>, Some(mid.to_string()), at);
                 message_id = Some(mid);
             }
@@ -381,7 +384,7 @@ impl Store {
                 insert_event!(tx, c.ticket_id, Some(c.actor_id), ch.field, ch.old_value.as_deref(), ch.new_value.as_deref(), at);
             }
             for event in &effects.notify {
-                enqueue_job!(tx, crate::jobs::NOTIFY, crate::jobs::notify_payload(event, c.ticket_id, message_id));
+                enqueue_job!(tx, &crate::jobs::NotifyJob::new(*event, c.ticket_id, message_id, at), at);
             }
             mark_idempotent!(tx, &c.idempotency, message_id.unwrap_or(c.ticket_id));
             message_id
@@ -465,7 +468,7 @@ impl Store {
                     b.push("WHERE t.is_open = TRUE");
                 }
                 QueueView::RecentlySolved => {
-                    b.push("WHERE t.status = 'solved' AND t.solved_at >= ").push_bind(solved_window_start());
+                    b.push("WHERE t.status = 'solved' AND t.solved_at >= ").push_bind(solved_window_start(self.now()));
                 }
             }
             push_order(&mut b, q.sort, q.view == QueueView::RecentlySolved);
@@ -482,7 +485,8 @@ impl Store {
         let n: Option<i64> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new("");
             if view == QueueView::RecentlySolved {
-                b.push("SELECT CAST(SUM(n) AS BIGINT) FROM solved_counts WHERE day >= ").push_bind(solved_window_start().date_naive());
+                b.push("SELECT CAST(SUM(n) AS BIGINT) FROM solved_counts WHERE day >= ")
+                    .push_bind(solved_window_start(self.now()).date_naive());
             } else {
                 b.push("SELECT CAST(SUM(n) AS BIGINT) FROM ticket_counts WHERE status IN (");
                 let mut sep = b.separated(", ");
@@ -571,9 +575,9 @@ impl Store {
 
 /// "Recently solved" starts at midnight UTC `SOLVED_WINDOW_DAYS` days ago:
 /// whole days, so that the list and its count (kept per day) agree.
-fn solved_window_start() -> DateTime<Utc> {
-    let day = (now() - Duration::days(QueueView::SOLVED_WINDOW_DAYS)).date_naive();
-    day.and_hms_opt(0, 0, 0).map_or_else(now, |t| t.and_utc())
+fn solved_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    let day = (now - Duration::days(QueueView::SOLVED_WINDOW_DAYS)).date_naive();
+    day.and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc())
 }
 
 fn push_order<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, sort: Sort, solved_view: bool) {

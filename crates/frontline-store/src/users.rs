@@ -1,7 +1,7 @@
 use frontline_domain::user::Role;
 
 use crate::rows::UserRow;
-use crate::{Audit, Page, Store, StoreError, User, now};
+use crate::{Audit, Page, Store, StoreError, User};
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -53,10 +53,10 @@ impl Store {
             .bind(u.team_id)
             .bind(u.reports_to)
             .bind(&u.password_hash)
-            .bind(now())
+            .bind(self.now())
             .fetch_one(&mut *tx)
             .await?;
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             id
         });
         Ok(id)
@@ -147,13 +147,13 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             if !u.active {
                 // A deactivated user keeps no way in: sessions end and API tokens are
                 // revoked for good, so reactivation does not bring them back.
                 sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
                 let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                    .bind(now())
+                    .bind(self.now())
                     .bind(id)
                     .execute(&mut *tx)
                     .await?
@@ -161,11 +161,11 @@ impl Store {
                 if revoked > 0 {
                     let revocation = audit.map(|a| Audit {
                         actor_id: a.actor_id,
-                        action: "api_token.revoke",
+                        action: frontline_domain::audit::AuditAction::ApiTokenRevoke,
                         target: format!("user:{id}"),
                         detail: format!("{revoked} token(s) revoked: user deactivated"),
                     });
-                    write_audit!(tx, revocation.as_ref());
+                    write_audit!(tx, revocation.as_ref(), self.now());
                 }
             }
             n
@@ -197,12 +197,12 @@ impl Store {
                 .await?;
             if revoke_tokens {
                 sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-                    .bind(now())
+                    .bind(self.now())
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
             }
-            write_audit!(tx, audit);
+            write_audit!(tx, audit, self.now());
             n
         });
         Ok(n == 1)

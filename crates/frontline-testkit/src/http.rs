@@ -29,6 +29,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// Set by `allow_failed_jobs`: this test leaves dead jobs on purpose.
     failed_jobs_expected: std::sync::atomic::AtomicBool,
+    /// The app's only time source: set or advance it to move time.
+    pub clock: crate::TestClock,
 }
 
 pub struct TestResponse {
@@ -65,13 +67,26 @@ impl TestApp {
         Self::build(db, Some(smtp_url), None).await
     }
 
+    /// The app with notification mail kept in memory (`Outbox`), for tests
+    /// of who is told what.
+    pub async fn with_outbox(db: TestDb) -> (TestApp, std::sync::Arc<crate::Outbox>) {
+        let mut t = Self::build(db, None, None).await;
+        let outbox = std::sync::Arc::new(crate::Outbox::default());
+        t.app = t.app.clone().with_mailer(outbox.clone());
+        let state =
+            frontline_web::AppState::new(t.app.clone(), frontline_web::WebConfig { base_url: BASE_URL.into(), secure_cookies: false });
+        t.router = frontline_web::router(state);
+        (t, outbox)
+    }
+
     /// Like `with_smtp`, also trusting the CA in `ca_file` (PEM).
     pub async fn with_smtp_ca(db: TestDb, smtp_url: &str, ca_file: Option<&std::path::Path>) -> TestApp {
         Self::build(db, Some(smtp_url), ca_file).await
     }
 
     async fn build(db: TestDb, smtp_url: Option<&str>, ca_file: Option<&std::path::Path>) -> TestApp {
-        let store = db.store().await;
+        let clock = crate::TestClock::default();
+        let store = db.store().await.with_clock(std::sync::Arc::new(clock.clone()));
         let config = AppConfig {
             fast_password_hashing: true,
             public_url: BASE_URL.into(),
@@ -86,7 +101,7 @@ impl TestApp {
         }
         let state =
             frontline_web::AppState::new(app.clone(), frontline_web::WebConfig { base_url: BASE_URL.into(), secure_cookies: false });
-        TestApp { router: frontline_web::router(state), app, db, failed_jobs_expected: Default::default() }
+        TestApp { router: frontline_web::router(state), app, db, clock, failed_jobs_expected: Default::default() }
     }
 
     /// This test leaves jobs failed for good on purpose: do not fail it for

@@ -4,15 +4,19 @@
 //! and a headless Chromium driven through Debian's chromedriver.
 
 pub mod browser;
+mod clock;
 mod db;
 mod http;
 pub mod imap;
+mod outbox;
 pub mod smtp;
 pub mod stall_proxy;
 pub mod tls;
 
+pub use clock::TestClock;
 pub use db::{Engine, TestDb};
 pub use http::{Auth, BASE_URL, MAILBOX, PASSWORD, TestApp, TestResponse};
+pub use outbox::Outbox;
 
 /// True when running in CI, where nothing may be skipped.
 pub fn in_ci() -> bool {

@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .fallback(error::not_found)
         .layer(axum::Extension(openapi))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ui::request_time))
         .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state.clone());
     layers::apply(app, &state.config)

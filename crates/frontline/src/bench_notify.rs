@@ -64,7 +64,7 @@ pub async fn run(mut config: Config, args: NotifyArgs) -> anyhow::Result<()> {
         before.queued,
         before.dead
     );
-    app.set_notification(&system_actor(), frontline_app::mail::TICKET_CREATED, true).await.map_err(fail)?;
+    app.set_notification(&system_actor(), frontline_app::mail::NotificationKind::TicketCreated.as_str(), true).await.map_err(fail)?;
     let people = people(&app).await?;
     println!("Frontline notify benchmark on {engine:?}: job_workers = {}, SMTP sink on {}\n", config.job_workers, sink.addr);
 

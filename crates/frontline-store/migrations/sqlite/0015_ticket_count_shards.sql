@@ -19,3 +19,10 @@ INSERT INTO ticket_counts_sharded (status, tier, team_id, assignee_id, shard, n)
     SELECT status, tier, team_id, assignee_id, 0, n FROM ticket_counts;
 DROP TABLE ticket_counts;
 ALTER TABLE ticket_counts_sharded RENAME TO ticket_counts;
+-- Dropping the old table dropped its code checks (0011): the same again.
+CREATE TRIGGER ticket_counts_codes_insert BEFORE INSERT ON ticket_counts
+WHEN NOT (NEW.status IN ('new', 'open', 'pending', 'on_hold', 'solved', 'closed')) OR NOT (NEW.tier BETWEEN 1 AND 3)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: ticket_counts (status, tier)'); END;
+CREATE TRIGGER ticket_counts_codes_update BEFORE UPDATE OF status, tier ON ticket_counts
+WHEN NOT (NEW.status IN ('new', 'open', 'pending', 'on_hold', 'solved', 'closed')) OR NOT (NEW.tier BETWEEN 1 AND 3)
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: ticket_counts (status, tier)'); END;

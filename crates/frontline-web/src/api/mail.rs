@@ -155,7 +155,9 @@ pub struct MailTemplateRequest {
 pub async fn list_templates(State(s): State<AppState>, ApiUser(user): ApiUser) -> Result<Json<Vec<MailTemplateDto>>, ApiError> {
     let list = s.app.mail_templates(&user.actor()).await?;
     Ok(Json(
-        list.into_iter().map(|t| MailTemplateDto { kind: t.kind, subject: t.subject, body: t.body, customized: t.customized }).collect(),
+        list.into_iter()
+            .map(|t| MailTemplateDto { kind: t.kind.to_string(), subject: t.subject, body: t.body, customized: t.customized })
+            .collect(),
     ))
 }
 

@@ -25,13 +25,7 @@ pub struct MailPage {
 }
 
 pub fn describe(kind: &str) -> &'static str {
-    match kind {
-        "ticket_created" => "Acknowledge new tickets to the requester",
-        "public_reply" => "Send the team's public replies to the requester and followers",
-        "ticket_solved" => "Tell the requester when their ticket is solved",
-        "ticket_assigned" => "Tell an agent when someone assigns them a ticket",
-        _ => "",
-    }
+    frontline_domain::notification::NotificationKind::parse("kind", kind).map_or("", |k| k.description())
 }
 
 async fn page(s: &AppState, user: frontline_store::User, errors: FormErrors) -> Response {
@@ -55,7 +49,7 @@ async fn page_editing(
     };
     // Show what the admin typed, not the saved text, next to its error.
     if let Some((kind, subject, body)) = &editing
-        && let Some(t) = templates.iter_mut().find(|t| &t.kind == kind)
+        && let Some(t) = templates.iter_mut().find(|t| t.kind.as_str() == kind)
     {
         t.subject = subject.clone();
         t.body = body.clone();

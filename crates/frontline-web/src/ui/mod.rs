@@ -176,9 +176,27 @@ pub fn invalid(page: impl IntoResponse) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
+tokio::task_local! {
+    /// The app clock's "now" for the request being answered: pages say "5m
+    /// ago" from the same clock as everything else, without every template
+    /// carrying it.
+    static REQUEST_NOW: DateTime<Utc>;
+}
+
+/// Answer the request with "now" read once from the app's clock.
+pub async fn request_time(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    REQUEST_NOW.scope(s.app.now(), next.run(req)).await
+}
+
 /// "5m ago", "3h ago", "2d ago", or the date for older times.
 pub fn ago(t: &DateTime<Utc>) -> String {
-    let secs = (Utc::now() - *t).num_seconds().max(0);
+    // Outside a request (no clock at hand) a time reads as just now.
+    let now = REQUEST_NOW.try_with(|n| *n).unwrap_or(*t);
+    let secs = (now - *t).num_seconds().max(0);
     match secs {
         0..60 => "just now".into(),
         60..3600 => format!("{}m ago", secs / 60),
@@ -188,12 +206,12 @@ pub fn ago(t: &DateTime<Utc>) -> String {
     }
 }
 
-pub fn tier(n: &i64) -> &'static str {
-    frontline_domain::ticket::tier_label(*n)
+pub fn tier<T: Copy + Into<i64>>(n: &T) -> &'static str {
+    frontline_domain::ticket::tier_label((*n).into())
 }
 
-pub fn escalation(n: &i64) -> &'static str {
-    frontline_domain::ticket::escalation_label(*n)
+pub fn escalation<T: Copy + Into<i64>>(n: &T) -> &'static str {
+    frontline_domain::ticket::escalation_label((*n).into())
 }
 
 pub fn is_id(a: &Option<i64>, b: &i64) -> bool {

@@ -144,7 +144,11 @@ impl PortalTicket {
     /// Status changes a customer can tell apart (new → open is not one).
     fn status_changes(&self) -> Vec<&frontline_store::TicketEvent> {
         let label = |v: &Option<String>| v.as_deref().and_then(|s| Status::parse(s).ok()).map(|s| customer_status(&s));
-        self.view.events.iter().filter(|e| e.field == "status" && label(&e.old_value) != label(&e.new_value)).collect()
+        self.view
+            .events
+            .iter()
+            .filter(|e| e.field == frontline_domain::ticket::EventField::Status.as_str() && label(&e.old_value) != label(&e.new_value))
+            .collect()
     }
 }
 

@@ -233,7 +233,9 @@ impl TicketPage {
     }
 
     /// A readable line for one history event.
-    fn describe(&self, field: &str, old: &Option<String>, new: &Option<String>) -> String {
+    fn describe(&self, name: &str, old: &Option<String>, new: &Option<String>) -> String {
+        use frontline_domain::ticket::EventField as F;
+        let field = F::parse(name);
         let name_of = |id: &Option<String>| -> String {
             match id {
                 None => "nobody".into(),
@@ -244,19 +246,19 @@ impl TicketPage {
                         .iter()
                         .find(|u| u.id == id)
                         .map(|u| u.name.clone())
-                        .or_else(|| self.choices.teams.iter().find(|t| t.id == id && field == "team").map(|t| t.name.clone()))
+                        .or_else(|| self.choices.teams.iter().find(|t| t.id == id && field == Some(F::Team)).map(|t| t.name.clone()))
                         .unwrap_or_else(|| format!("#{v}"))
                 }
             }
         };
         let val = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
         match field {
-            "created" => format!("created the ticket as {}", val(new)),
-            "public_reply" => "replied publicly".into(),
-            "internal_note" => "added an internal note".into(),
-            "assignee" if old.is_none() => format!("assigned to {}", name_of(new)),
-            "assignee" => format!("reassigned from {} to {}", name_of(old), name_of(new)),
-            "team" => {
+            Some(F::Created) => format!("created the ticket as {}", val(new)),
+            Some(F::PublicReply) => "replied publicly".into(),
+            Some(F::InternalNote) => "added an internal note".into(),
+            Some(F::Assignee) if old.is_none() => format!("assigned to {}", name_of(new)),
+            Some(F::Assignee) => format!("reassigned from {} to {}", name_of(old), name_of(new)),
+            Some(F::Team) => {
                 let team = |v: &Option<String>| {
                     v.as_ref()
                         .and_then(|id| self.choices.teams.iter().find(|t| t.id.to_string() == *id))
@@ -265,13 +267,13 @@ impl TicketPage {
                 };
                 format!("team {} → {}", team(old), team(new))
             }
-            "escalation_level" => format!(
+            Some(F::EscalationLevel) => format!(
                 "escalation: {} → {}",
                 ticket::escalation_label(old.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0)),
                 ticket::escalation_label(new.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0))
             ),
-            f if old.is_none() => format!("set {f} to {}", val(new)),
-            f => format!("{f}: {} → {}", val(old), val(new)),
+            _ if old.is_none() => format!("set {name} to {}", val(new)),
+            _ => format!("{name}: {} → {}", val(old), val(new)),
         }
     }
 }

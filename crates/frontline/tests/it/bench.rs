@@ -25,7 +25,7 @@ async fn notify_drains_one_mail_per_job(db: TestDb) {
 
     // The queue is its own: a second run on jobs it did not queue refuses to measure.
     let store = db.store().await;
-    store.enqueue_job("test.kind", "{}").await.expect("enqueue");
+    store.enqueue_raw("test.kind", "{}").await.expect("enqueue");
     let out = frontline(&db, &["bench", "notify", "--jobs", "5", "--creations", "0"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 queued and 0 failed jobs"), "{}", String::from_utf8_lossy(&out.stderr));

@@ -230,14 +230,14 @@ async fn old_keys_are_purged(db: TestDb) {
 
     // 23 hours on, the key still holds.
     age_keys(&t.db, 23).await;
-    t.app.store.enqueue_job(frontline_app::jobs::PURGE_EXPIRED, "{}").await.expect("enqueue");
+    t.app.store.enqueue(&frontline_app::jobs::PurgeExpired {}).await.expect("enqueue");
     assert_eq!(t.app.run_due_jobs().await.expect("housekeeping"), 1);
     let second = json!({"subject": "New use of an old key", "body": "x", "requester_id": desk.cust_member.id});
     assert_eq!(keyed(&t, Method::POST, "/api/v1/tickets", &agent, b"old", &second).await.status, 422);
 
     // Past 24 hours the housekeeping forgets it: the key is free again.
     age_keys(&t.db, 25).await;
-    t.app.store.enqueue_job(frontline_app::jobs::PURGE_EXPIRED, "{}").await.expect("enqueue");
+    t.app.store.enqueue(&frontline_app::jobs::PurgeExpired {}).await.expect("enqueue");
     assert_eq!(t.app.run_due_jobs().await.expect("housekeeping"), 1);
     let r = keyed(&t, Method::POST, "/api/v1/tickets", &agent, b"old", &second).await;
     assert_eq!(r.status, 201, "{}", r.text());

@@ -18,7 +18,7 @@ async fn claim_retry_and_give_up(db: TestDb) {
     // Giving up is what this test checks.
     t.allow_failed_jobs();
     let store = &t.app.store;
-    store.enqueue_job("test.kind", "{\"n\": 1}").await.expect("enqueue");
+    store.enqueue_raw("test.kind", "{\"n\": 1}").await.expect("enqueue");
 
     // Two workers claim at once: exactly one gets the job.
     let (a, b) = tokio::join!(store.claim_jobs(10, Duration::minutes(5), "a"), store.claim_jobs(10, Duration::minutes(5), "b"));
@@ -45,11 +45,14 @@ async fn claim_retry_and_give_up(db: TestDb) {
     assert!(listed[0].failed_at.is_some());
 
     // The runner: an unknown kind fails (kept with its error), housekeeping succeeds and is removed.
-    store.enqueue_job(frontline_app::jobs::PURGE_EXPIRED, "{}").await.expect("enqueue");
+    store.enqueue(&frontline_app::jobs::PurgeExpired {}).await.expect("enqueue");
     let ran = t.app.run_due_jobs().await.expect("run");
     assert_eq!(ran, 1);
     let remaining = store.list_jobs(10).await.expect("list");
-    assert!(remaining.iter().all(|j| j.kind != frontline_app::jobs::PURGE_EXPIRED), "done jobs leave the table");
+    assert!(
+        remaining.iter().all(|j| j.kind != <frontline_app::jobs::PurgeExpired as frontline_store::jobs::JobKind>::JOB_NAME),
+        "done jobs leave the table"
+    );
 }
 on_both_engines!(job_queue, claim_retry_and_give_up);
 
@@ -206,3 +209,25 @@ async fn put_back(t: &TestApp, job: &frontline_store::jobs::Job) {
         }
     }
 }
+
+/// A row whose kind this version does not know, or whose payload does not
+/// fit its kind, fails with an error saying so (and is retried later, as a
+/// newer instance may know it); the runner goes on with the other jobs.
+async fn unknown_kinds_fail_clearly(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let store = &t.app.store;
+    store.enqueue_raw("report.weekly", "{}").await.expect("enqueue");
+    store.enqueue_raw("mail.notify", "{\"event\": \"ticket_deleted\", \"ticket_id\": 1}").await.expect("enqueue");
+    store.enqueue(&frontline_app::jobs::PurgeExpired {}).await.expect("enqueue");
+    assert_eq!(t.app.run_due_jobs().await.expect("run"), 3);
+    let left = store.list_jobs(10).await.expect("jobs");
+    assert_eq!(left.len(), 2, "housekeeping ran and left: {left:?}");
+    let unknown = left.iter().find(|j| j.kind == "report.weekly").expect("unknown kind kept");
+    let error = unknown.last_error.as_deref().unwrap_or_default();
+    assert!(error.contains("unknown job kind 'report.weekly'"), "{error}");
+    assert!(unknown.failed_at.is_none(), "retried later, not given up at once");
+    let bad = left.iter().find(|j| j.kind == "mail.notify").expect("bad payload kept");
+    let error = bad.last_error.as_deref().unwrap_or_default();
+    assert!(error.contains("payload does not parse") && error.contains("ticket_deleted"), "{error}");
+}
+on_both_engines!(unknown_job_kinds, unknown_kinds_fail_clearly);

@@ -1,0 +1,118 @@
+//! The automatic mails Frontline sends, each switchable by admins, and the
+//! words each one says by default: the one place that lists them (the
+//! settings table, templates, the mail adapter and the admin page use these).
+
+use std::fmt::Display;
+
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    TicketCreated,
+    PublicReply,
+    TicketSolved,
+    TicketAssigned,
+    /// Account mail with a reset link: never switched off and never
+    /// templated by admins, so it is not in `ALL` (the switchable kinds).
+    PasswordReset,
+}
+
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 4] =
+        [NotificationKind::TicketCreated, NotificationKind::PublicReply, NotificationKind::TicketSolved, NotificationKind::TicketAssigned];
+
+    /// The name stored (settings, templates, jobs, sent mail) and shown in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::TicketCreated => "ticket_created",
+            NotificationKind::PublicReply => "public_reply",
+            NotificationKind::TicketSolved => "ticket_solved",
+            NotificationKind::TicketAssigned => "ticket_assigned",
+            NotificationKind::PasswordReset => "password_reset",
+        }
+    }
+
+    /// `field` names the input the kind came from, for the error.
+    pub fn parse(field: &'static str, s: &str) -> Result<Self, DomainError> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
+            DomainError::invalid(field, format!("unknown notification '{s}'; use one of {}", names.join(", ")))
+        })
+    }
+
+    /// What the admin's switch does.
+    pub fn description(self) -> &'static str {
+        match self {
+            NotificationKind::TicketCreated => "Acknowledge new tickets to the requester",
+            NotificationKind::PublicReply => "Send the team's public replies to the requester and followers",
+            NotificationKind::TicketSolved => "Tell the requester when their ticket is solved",
+            NotificationKind::TicketAssigned => "Tell an agent when someone assigns them a ticket",
+            NotificationKind::PasswordReset => "Mail a link to set a new password to whoever asks for one",
+        }
+    }
+
+    /// The default mail's first sentence.
+    pub fn intro(self) -> &'static str {
+        match self {
+            NotificationKind::TicketCreated => "We received your request and will get back to you.",
+            NotificationKind::PublicReply => "There is a new reply to your request.",
+            NotificationKind::TicketSolved => "Your request was marked as solved. Reply to this mail if it is not.",
+            NotificationKind::TicketAssigned => "A ticket was assigned to you.",
+            NotificationKind::PasswordReset => "Someone asked to reset your password.",
+        }
+    }
+
+    /// The default subject. Called with template placeholders it gives the
+    /// default subject template, so both always say the same.
+    pub fn subject(self, ticket_id: impl Display, subject: impl Display) -> String {
+        match self {
+            NotificationKind::TicketCreated => format!("[#{ticket_id}] {subject}"),
+            NotificationKind::PublicReply => format!("Re: [#{ticket_id}] {subject}"),
+            NotificationKind::TicketSolved => format!("[#{ticket_id}] Solved: {subject}"),
+            NotificationKind::TicketAssigned => format!("[#{ticket_id}] Assigned to you: {subject}"),
+            NotificationKind::PasswordReset => subject.to_string(),
+        }
+    }
+
+    /// Sent on a person's behalf (a reply), rather than by the machine:
+    /// only those go without `Auto-Submitted`.
+    pub fn is_automatic(self) -> bool {
+        self != NotificationKind::PublicReply
+    }
+
+    /// Whether it goes to the agent assigned (else to the requester and followers).
+    pub fn to_assignee(self) -> bool {
+        self == NotificationKind::TicketAssigned
+    }
+}
+
+impl Display for NotificationKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_refused() {
+        for k in NotificationKind::ALL {
+            assert_eq!(NotificationKind::parse("kind", k.as_str()).expect("parses"), k);
+            let json = serde_json::to_string(&k).expect("json");
+            assert_eq!(json, format!("\"{}\"", k.as_str()), "stored jobs keep the same name");
+        }
+        assert!(NotificationKind::parse("kind", "ticket_deleted").is_err());
+    }
+
+    #[test]
+    fn every_default_subject_keeps_the_ticket_token() {
+        for k in NotificationKind::ALL {
+            assert!(k.subject(1234, "Export").contains("[#1234]"), "{k}");
+        }
+    }
+}

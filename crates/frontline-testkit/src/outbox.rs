@@ -1,0 +1,46 @@
+//! An in-memory `Mailer`: keeps every notification the job runner hands
+//! it, so tests of who is told what need no SMTP server. The SMTP path
+//! itself (MIME, TLS, AUTH, threading headers) is tested against aiosmtpd.
+
+use std::sync::Mutex;
+
+use frontline_app::mail::{Mailer, Notification, NotificationKind, SendFuture};
+
+#[derive(Debug, Default)]
+pub struct Outbox {
+    sent: Mutex<Vec<Notification>>,
+}
+
+impl Outbox {
+    /// Everything delivered so far, oldest first.
+    pub fn sent(&self) -> Vec<Notification> {
+        self.lock().clone()
+    }
+
+    /// Take what was delivered, leaving the outbox empty.
+    pub fn take(&self) -> Vec<Notification> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// (kind, ticket, recipients' addresses) of each mail taken, oldest first.
+    pub fn take_summary(&self) -> Vec<(NotificationKind, i64, Vec<String>)> {
+        self.take().into_iter().map(|n| (n.kind, n.ticket_id, n.to.into_iter().map(|r| r.email).collect())).collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Notification>> {
+        self.sent.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Mailer for Outbox {
+    fn deliver<'a>(&'a self, notification: &'a Notification) -> SendFuture<'a> {
+        Box::pin(async move {
+            self.lock().push(notification.clone());
+            Ok(())
+        })
+    }
+
+    fn message_id_domain(&self) -> &str {
+        "acme.example"
+    }
+}
