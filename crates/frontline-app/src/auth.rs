@@ -117,31 +117,25 @@ impl App {
     /// Create an API token for the actor; the secret is returned once and
     /// only its hash is kept.
     pub async fn create_api_token(&self, actor: &Actor, name: &str) -> Result<(i64, String)> {
+        let user_id = actor.user_id().ok_or(DomainError::Forbidden("API tokens belong to a person"))?;
         let name = validate::name("name", name, 100)?;
         let secret = new_secret(API_TOKEN_PREFIX);
         let prefix: String = secret.chars().take(API_TOKEN_PREFIX.len() + 6).collect();
-        let audit = Audit {
-            actor_id: Some(actor.user_id),
-            action: "api_token.create",
-            target: format!("user:{}", actor.user_id),
-            detail: name.clone(),
-        };
-        let id = self.store.create_api_token(actor.user_id, &name, &secret_hash(&secret), &prefix, Some(&audit)).await?;
+        let audit = Audit { actor_id: Some(user_id), action: "api_token.create", target: format!("user:{user_id}"), detail: name.clone() };
+        let id = self.store.create_api_token(user_id, &name, &secret_hash(&secret), &prefix, Some(&audit)).await?;
         Ok((id, secret))
     }
 
     pub async fn list_api_tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>> {
-        Ok(self.store.list_api_tokens(actor.user_id).await?)
+        let Some(user_id) = actor.user_id() else { return Ok(vec![]) };
+        Ok(self.store.list_api_tokens(user_id).await?)
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, token_id: i64) -> Result<()> {
-        let audit = Audit {
-            actor_id: Some(actor.user_id),
-            action: "api_token.revoke",
-            target: format!("api_token:{token_id}"),
-            detail: String::new(),
-        };
-        if self.store.revoke_api_token(actor.user_id, token_id, Some(&audit)).await? {
+        let user_id = actor.user_id().ok_or(DomainError::NotFound("token"))?;
+        let audit =
+            Audit { actor_id: Some(user_id), action: "api_token.revoke", target: format!("api_token:{token_id}"), detail: String::new() };
+        if self.store.revoke_api_token(user_id, token_id, Some(&audit)).await? {
             Ok(())
         } else {
             Err(DomainError::NotFound("token").into())

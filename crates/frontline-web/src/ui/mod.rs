@@ -38,6 +38,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/tickets/new", get(tickets::new_form))
         .route("/tickets/{id}", get(tickets::show))
         .route("/tickets/{id}/reply", post(tickets::reply).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/tickets/{id}/messages/{message_id}/accept", post(tickets::accept_mail))
         .route("/attachments/{id}", get(tickets::attachment))
         .route("/tickets/{id}/fields", post(tickets::update_fields))
         .route("/search", get(tickets::search))
@@ -92,7 +93,7 @@ pub struct Chrome {
 impl Chrome {
     pub async fn load(state: &AppState, user: User, section: &'static str) -> Result<Chrome, Response> {
         let actor = user.actor();
-        if actor.role.is_customer() {
+        if actor.is_customer() {
             return Err(axum::response::Redirect::to("/portal").into_response());
         }
         let counts = state.app.queue_counts(&actor).await.map_err(error_response)?;

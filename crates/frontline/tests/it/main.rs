@@ -20,6 +20,7 @@ mod mail;
 mod mail_bench;
 mod mail_files;
 mod mail_in;
+mod mail_join;
 mod metrics;
 mod process;
 mod rate_limit;
