@@ -26,6 +26,7 @@ mod process;
 mod rate_limit;
 mod schema;
 mod storage;
+mod system_actor;
 mod tier_queue;
 mod tls;
 mod ui;
