@@ -94,6 +94,11 @@ pub fn router(state: AppState) -> Router {
     layers::apply(app, &state.config)
 }
 
+/// The pages of the agent app and the portal, as (method, path), from their router.
+pub fn page_routes() -> Vec<(&'static str, &'static str)> {
+    ui::page_routes()
+}
+
 /// The OpenAPI document, as served at /api/v1/openapi.json.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api_parts(layers::BODY_LIMIT).1

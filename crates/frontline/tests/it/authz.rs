@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 
 use crate::fixtures::Desk;
 
-const MAIL_ADMINS: &[&str] = &["admin", "head_of_support"];
-const STAFF: &[&str] = &["admin", "head_of_support", "manager", "agent", "engineering", "solutions_engineer", "leadership"];
-const WORKERS: &[&str] = &["admin", "head_of_support", "manager", "agent", "solutions_engineer"];
+pub(crate) const MAIL_ADMINS: &[&str] = &["admin", "head_of_support"];
+pub(crate) const STAFF: &[&str] = &["admin", "head_of_support", "manager", "agent", "engineering", "solutions_engineer", "leadership"];
+pub(crate) const WORKERS: &[&str] = &["admin", "head_of_support", "manager", "agent", "solutions_engineer"];
 const ALL: &[&str] = &[
     "admin",
     "head_of_support",

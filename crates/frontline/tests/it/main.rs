@@ -22,6 +22,7 @@ mod mail_files;
 mod mail_in;
 mod mail_join;
 mod metrics;
+mod page_matrix;
 mod process;
 mod rate_limit;
 mod schema;
