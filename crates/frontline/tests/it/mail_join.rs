@@ -80,7 +80,8 @@ async fn outsider_reply_is_held(db: TestDb) {
     let customer_view = t.get(&format!("/api/v1/tickets/{id}/messages"), &customer).await.json();
     assert!(!bodies(&customer_view).contains("webhook secret"), "{customer_view}");
     let events = t.get(&format!("/api/v1/tickets/{id}/events"), &customer).await.json();
-    let about_held = |e: &&Value| e["new_value"] == held_id.to_string() || e["field"] == "unverified_mail";
+    let held_ref = held_id.to_string();
+    let about_held = |e: &&Value| e["new_value"] == held_ref.as_str() || e["field"] == "unverified_mail";
     assert_eq!(events.as_array().expect("events").iter().filter(about_held).count(), 0, "{events}");
     let staff_events = t.get(&format!("/api/v1/tickets/{id}/events"), &agent).await.json();
     assert_eq!(staff_events.as_array().expect("events").iter().filter(about_held).count(), 1, "{staff_events}");
