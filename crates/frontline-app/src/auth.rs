@@ -28,6 +28,11 @@ pub fn secret_hash(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The signed-in person's own account: the system has none.
+fn own_account(actor: &Actor) -> Result<i64> {
+    actor.user_id().ok_or_else(|| DomainError::Forbidden("only a signed-in person has sessions and a password").into())
+}
+
 pub const API_TOKEN_PREFIX: &str = "fl_";
 pub const SESSION_PREFIX: &str = "s_";
 
@@ -148,7 +153,8 @@ impl App {
 
     /// The signed-in user's sessions; `current` (a session secret) is marked.
     pub async fn list_sessions(&self, actor: &Actor) -> Result<Vec<SessionInfo>> {
-        Ok(self.store.list_sessions(actor.user_id).await?)
+        let user_id = own_account(actor)?;
+        Ok(self.store.list_sessions(user_id).await?)
     }
 
     /// The id under which `list_sessions` shows the session with this secret.
@@ -158,14 +164,15 @@ impl App {
 
     /// End one of the actor's own sessions.
     pub async fn end_session(&self, actor: &Actor, id: &str) -> Result<()> {
+        let user_id = own_account(actor)?;
         validate::text("id", id)?;
         let audit = Audit {
-            actor_id: Some(actor.user_id),
+            actor_id: Some(user_id),
             action: AuditAction::SessionEnd,
-            target: format!("user:{}", actor.user_id),
+            target: format!("user:{user_id}"),
             detail: format!("session {id}"),
         };
-        match self.store.end_sessions(actor.user_id, Some(id), None, Some(&audit)).await? {
+        match self.store.end_sessions(user_id, Some(id), None, Some(&audit)).await? {
             0 => Err(DomainError::NotFound("session").into()),
             _ => Ok(()),
         }
@@ -174,22 +181,24 @@ impl App {
     /// End every session of the actor but the one with `current_secret`
     /// (none when called with an API token). Returns how many ended.
     pub async fn end_other_sessions(&self, actor: &Actor, current_secret: Option<&str>) -> Result<u64> {
+        let user_id = own_account(actor)?;
         let audit = Audit {
-            actor_id: Some(actor.user_id),
+            actor_id: Some(user_id),
             action: AuditAction::SessionEnd,
-            target: format!("user:{}", actor.user_id),
+            target: format!("user:{user_id}"),
             detail: "all other sessions".into(),
         };
         let keep = current_secret.map(secret_hash);
-        Ok(self.store.end_sessions(actor.user_id, None, keep.as_deref(), Some(&audit)).await?)
+        Ok(self.store.end_sessions(user_id, None, keep.as_deref(), Some(&audit)).await?)
     }
 
     /// Change one's own password, proving the current one; every other
     /// session ends (the one making the change, `current_secret`, stays).
     pub async fn change_own_password(&self, actor: &Actor, current_secret: Option<&str>, current: &str, new: &str) -> Result<()> {
+        let user_id = own_account(actor)?;
         validate::text("current_password", current)?;
         validate::password(new)?;
-        let user = self.store.get_user(actor.user_id).await?.ok_or(DomainError::NotFound("user"))?;
+        let user = self.store.get_user(user_id).await?.ok_or(DomainError::NotFound("user"))?;
         if current.is_empty() {
             return Err(DomainError::invalid("current_password", "enter your current password").into());
         }
@@ -198,13 +207,13 @@ impl App {
         }
         let hash = self.hash_password(new).await?;
         let audit = Audit {
-            actor_id: Some(actor.user_id),
+            actor_id: Some(user_id),
             action: AuditAction::UserPasswordChange,
-            target: format!("user:{}", actor.user_id),
+            target: format!("user:{user_id}"),
             detail: "other sessions ended".into(),
         };
         let keep = current_secret.map(secret_hash);
-        self.store.set_password(actor.user_id, &hash, false, keep.as_deref(), Some(&audit)).await?;
+        self.store.set_password(user_id, &hash, false, keep.as_deref(), Some(&audit)).await?;
         Ok(())
     }
 
@@ -226,31 +235,34 @@ impl App {
     /// Create an API token for the actor; the secret is returned once and
     /// only its hash is kept.
     pub async fn create_api_token(&self, actor: &Actor, name: &str) -> Result<(i64, String)> {
+        let user_id = actor.user_id().ok_or(DomainError::Forbidden("API tokens belong to a person"))?;
         let name = validate::name("name", name, 100)?;
         let secret = new_secret(API_TOKEN_PREFIX);
         let prefix: String = secret.chars().take(API_TOKEN_PREFIX.len() + 6).collect();
         let audit = Audit {
-            actor_id: Some(actor.user_id),
+            actor_id: Some(user_id),
             action: frontline_domain::audit::AuditAction::ApiTokenCreate,
-            target: format!("user:{}", actor.user_id),
+            target: format!("user:{user_id}"),
             detail: name.clone(),
         };
-        let id = self.store.create_api_token(actor.user_id, &name, &secret_hash(&secret), &prefix, Some(&audit)).await?;
+        let id = self.store.create_api_token(user_id, &name, &secret_hash(&secret), &prefix, Some(&audit)).await?;
         Ok((id, secret))
     }
 
     pub async fn list_api_tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>> {
-        Ok(self.store.list_api_tokens(actor.user_id).await?)
+        let Some(user_id) = actor.user_id() else { return Ok(vec![]) };
+        Ok(self.store.list_api_tokens(user_id).await?)
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, token_id: i64) -> Result<()> {
+        let user_id = actor.user_id().ok_or(DomainError::NotFound("token"))?;
         let audit = Audit {
-            actor_id: Some(actor.user_id),
+            actor_id: Some(user_id),
             action: frontline_domain::audit::AuditAction::ApiTokenRevoke,
             target: format!("api_token:{token_id}"),
             detail: String::new(),
         };
-        if self.store.revoke_api_token(actor.user_id, token_id, Some(&audit)).await? {
+        if self.store.revoke_api_token(user_id, token_id, Some(&audit)).await? {
             Ok(())
         } else {
             Err(DomainError::NotFound("token").into())

@@ -45,11 +45,12 @@ pub struct PositionInput {
 
 /// The CLI acts as the system: full rights, no user behind it.
 pub fn system_actor() -> Actor {
-    Actor { user_id: 0, role: Role::Admin, organization_id: None }
+    Actor::System
 }
 
-fn audit(actor: &Actor, action: frontline_domain::audit::AuditAction, target: String, detail: String) -> Audit {
-    Audit { actor_id: (actor.user_id != 0).then_some(actor.user_id), action, target, detail }
+/// An audit row naming the person acting; the system's rows name no one (NULL).
+pub(crate) fn audit(actor: &Actor, action: frontline_domain::audit::AuditAction, target: String, detail: String) -> Audit {
+    Audit { actor_id: actor.user_id(), action, target, detail }
 }
 
 /// One's own password is changed with the current one (`change_own_password`),
@@ -152,7 +153,7 @@ impl App {
         if !authz::can_assign_role(actor, existing.role) || !authz::can_assign_role(actor, role) {
             return Err(DomainError::Forbidden("you cannot change users with this role").into());
         }
-        if actor.user_id == id && (role != existing.role || input.active == Some(false)) {
+        if !authz::may_change_own_standing(actor, id, role != existing.role, input.active == Some(false)) {
             return Err(DomainError::invalid("role", "you cannot change your own role or deactivate yourself").into());
         }
         let name = validate::name("name", &input.name, 120)?;
@@ -161,7 +162,7 @@ impl App {
         let new_password = input.password.as_deref().filter(|p| !p.is_empty());
         if let Some(p) = new_password {
             validate::password(p)?;
-            if actor.user_id == id {
+            if actor.is_user(id) {
                 return Err(own_password_elsewhere());
             }
         }
@@ -188,11 +189,11 @@ impl App {
     }
 
     pub async fn set_password(&self, actor: &Actor, id: i64, password: &str) -> Result<()> {
-        if actor.user_id == id {
+        if actor.is_user(id) {
             return Err(own_password_elsewhere());
         }
         let user = self.store.get_user(id).await?.ok_or(DomainError::NotFound("user"))?;
-        if !authz::can_assign_role(actor, user.role) {
+        if !authz::can_set_password(actor, id, user.role) {
             return Err(DomainError::Forbidden("you cannot change this user's password").into());
         }
         let hash = self.hash_password(password).await?;
@@ -204,7 +205,7 @@ impl App {
     }
 
     pub async fn user(&self, actor: &Actor, id: i64) -> Result<User> {
-        if actor.user_id != id {
+        if !authz::can_view_user(actor, id) {
             authz::require(actor, Permission::ViewDirectory)?;
         }
         Ok(self.store.get_user(id).await?.ok_or(DomainError::NotFound("user"))?)
@@ -228,7 +229,7 @@ impl App {
 
     pub async fn assignable_staff(&self, actor: &Actor) -> Result<Vec<User>> {
         authz::require(actor, Permission::ViewAllTickets)?;
-        Ok(self.store.assignable_staff().await?)
+        Ok(self.store.active_users_in_roles(&authz::roles_with(Permission::WorkTickets)).await?)
     }
 
     async fn org_input(&self, input: &OrgFields, except: Option<i64>) -> Result<OrgInput> {
@@ -271,7 +272,7 @@ impl App {
 
     /// Staff see every organization; a customer only their own.
     pub async fn org(&self, actor: &Actor, id: i64) -> Result<Organization> {
-        if !authz::can(actor, Permission::ViewDirectory) && actor.organization_id != Some(id) {
+        if !authz::can_view_org(actor, id) {
             return Err(DomainError::NotFound("organization").into());
         }
         Ok(self.store.get_org(id).await?.ok_or(DomainError::NotFound("organization"))?)

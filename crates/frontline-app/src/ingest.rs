@@ -6,9 +6,10 @@
 
 use frontline_domain::DomainError;
 use frontline_domain::attachment::{self, human_size};
+use frontline_domain::authz::{self, MailStanding};
 use frontline_domain::mail::{clean_subject, forwarded_sender, is_forward, split_forward};
 use frontline_domain::ticket::{self, BODY_MAX, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
-use frontline_domain::user::{Email, Role};
+use frontline_domain::user::Email;
 use frontline_domain::validate;
 use frontline_store::attachments::NewAttachment;
 use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket};
@@ -47,6 +48,11 @@ pub enum IngestOutcome {
         ticket_id: i64,
     },
     Appended {
+        ticket_id: i64,
+    },
+    /// Appended to the ticket its headers name, but from someone outside
+    /// it: held, unverified, for an agent to accept.
+    Held {
         ticket_id: i64,
     },
     /// The same mail (by its key) was stored before; nothing was written.
@@ -92,15 +98,10 @@ impl App {
         self.customer_from_email(&email, name, None, "from inbound mail").await
     }
 
-    /// Does this person already take part in the ticket?
-    async fn participates(&self, user: &User, ticket: &Ticket) -> Result<bool> {
-        if user.id == ticket.requester_id || user.role.is_staff() {
-            return Ok(true);
-        }
-        if user.role == Role::CustomerAdmin && user.organization_id.is_some() && user.organization_id == ticket.organization_id {
-            return Ok(true);
-        }
-        Ok(self.store.followers(ticket.id).await?.contains(&user.id))
+    /// How the sender stands to the ticket (authz decides; followers come from the store).
+    async fn standing(&self, user: &User, ticket: &Ticket) -> Result<MailStanding> {
+        let follows = self.store.followers(ticket.id).await?.contains(&user.id);
+        Ok(authz::mail_standing(&user.actor(), ticket.scope(), follows))
     }
 
     /// Take in one delivered mail (piped by an MTA or fetched over IMAP) with
@@ -195,7 +196,7 @@ impl App {
         if target.is_none()
             && let Some(n) = frontline_domain::mail::ticket_token(&mail.subject)
             && let Some(t) = self.store.get_ticket(n).await?
-            && self.participates(&sender, &t).await?
+            && self.standing(&sender, &t).await? == MailStanding::Participant
         {
             target = Some((t, false));
         }
@@ -207,9 +208,12 @@ impl App {
                 // message is written: an agent's change meanwhile never
                 // turns a customer's mail away.
                 let customer = sender.role.is_customer();
+                // Only threading by headers can bring an outsider here; their
+                // mail is kept, unverified, and changes nothing until accepted.
+                let outsider = by_header && self.standing(&sender, &t).await? == MailStanding::Outsider;
                 let decide = |current: &Ticket| -> std::result::Result<Effects, DomainError> {
                     let mut after = current.fields();
-                    if customer {
+                    if customer && !outsider {
                         after.status = current.status.after_customer_message();
                     }
                     Ok(Effects { after, notify: vec![] })
@@ -217,8 +221,9 @@ impl App {
                 self.store
                     .modify_ticket(Modify {
                         ticket_id: t.id,
-                        actor_id: sender.id,
+                        actor_id: Some(sender.id),
                         expected_version: None,
+                        accept: None,
                         message: Some(NewMessage {
                             author_id: sender.id,
                             kind: MessageKind::Public,
@@ -228,16 +233,17 @@ impl App {
                             email_message_id: key.map(str::to_string),
                             body_html: mail.body_html.clone(),
                             attachments,
+                            unverified_sender: outsider,
                         }),
                         decide: &decide,
                         idempotency: None,
                     })
                     .await?;
                 // Whoever answers our mail from elsewhere in the thread follows the ticket.
-                if by_header && sender.id != t.requester_id && sender.role.is_customer() {
+                if by_header && !outsider && sender.id != t.requester_id && sender.role.is_customer() {
                     self.store.add_follower(t.id, sender.id).await?;
                 }
-                IngestOutcome::Appended { ticket_id: t.id }
+                if outsider { IngestOutcome::Held { ticket_id: t.id } } else { IngestOutcome::Appended { ticket_id: t.id } }
             }
             _ => {
                 // An agent forwarding a customer's mail opens the ticket for that
@@ -272,7 +278,7 @@ impl App {
                         channel: Channel::Email,
                         requester_id: requester.id,
                         organization_id: requester.organization_id,
-                        created_by: sender.id,
+                        created_by: Some(sender.id),
                         body,
                         created_at: None,
                         notify,
@@ -290,11 +296,15 @@ impl App {
             }
         };
         let ticket_id = match outcome {
-            IngestOutcome::Created { ticket_id } | IngestOutcome::Appended { ticket_id } | IngestOutcome::Duplicate { ticket_id } => {
-                ticket_id
-            }
+            IngestOutcome::Created { ticket_id }
+            | IngestOutcome::Appended { ticket_id }
+            | IngestOutcome::Held { ticket_id }
+            | IngestOutcome::Duplicate { ticket_id } => ticket_id,
         };
-        // Cc'd people follow the ticket.
+        // Cc'd people follow the ticket, unless an outsider named them.
+        if matches!(outcome, IngestOutcome::Held { .. }) {
+            return Ok(outcome);
+        }
         for (name, address) in mail.cc.iter().filter(|(_, a)| !self.config.is_own_address(a)) {
             if let Ok(user) = self.mail_user(name.as_deref(), address).await
                 && user.id != sender.id
@@ -341,8 +351,9 @@ impl App {
         self.store
             .modify_ticket(Modify {
                 ticket_id,
-                actor_id: author.id,
+                actor_id: Some(author.id),
                 expected_version: None,
+                accept: None,
                 message: Some(NewMessage {
                     author_id: author.id,
                     kind: MessageKind::Internal,
@@ -352,6 +363,7 @@ impl App {
                     email_message_id: None,
                     body_html: None,
                     attachments: vec![],
+                    unverified_sender: false,
                 }),
                 decide: &unchanged,
                 idempotency: None,

@@ -101,6 +101,11 @@ impl App {
         self.mailer = Some(mailer);
         self
     }
+
+    /// Readiness: the database answers. For `/readyz`, which has no actor.
+    pub async fn ready(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
 }
 
 pub type Result<T> = std::result::Result<T, AppError>;

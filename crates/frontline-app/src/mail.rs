@@ -93,7 +93,7 @@ impl App {
         frontline_domain::validate::text("kind", kind)?;
         let kind = NotificationKind::parse("kind", kind)?;
         let audit = frontline_store::Audit {
-            actor_id: (actor.user_id != 0).then_some(actor.user_id),
+            actor_id: actor.user_id(),
             action: frontline_domain::audit::AuditAction::NotificationSet,
             target: format!("notification:{kind}"),
             detail: format!("enabled={enabled}"),
@@ -223,7 +223,7 @@ impl App {
     pub async fn delete_quarantined(&self, actor: &frontline_domain::authz::Actor, id: i64) -> Result<()> {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         let audit = frontline_store::Audit {
-            actor_id: Some(actor.user_id),
+            actor_id: actor.user_id(),
             action: frontline_domain::audit::AuditAction::MailQuarantineDelete,
             target: format!("quarantine:{id}"),
             detail: String::new(),

@@ -149,7 +149,7 @@ impl App {
             }
         }
         let audit = frontline_store::Audit {
-            actor_id: (actor.user_id != 0).then_some(actor.user_id),
+            actor_id: actor.user_id(),
             action: frontline_domain::audit::AuditAction::MailTemplate,
             target: format!("mail_template:{kind}"),
             detail: if template.is_some() { "saved".into() } else { "reset".into() },

@@ -4,13 +4,13 @@ use crate::mail::NotificationKind;
 use chrono::{DateTime, Utc};
 use frontline_domain::DomainError;
 use frontline_domain::attachment;
-use frontline_domain::authz::{self, Actor, Permission};
+use frontline_domain::authz::{self, Actor, Permission, TicketField};
 use frontline_domain::queue::{QueueView, Sort};
 use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
-use frontline_domain::user::{Email, Role};
+use frontline_domain::user::Email;
 pub use frontline_store::attachments::{Attachment, NewAttachment};
 use frontline_store::idempotency::IdempotencyMark;
-use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket, QueueQuery, TicketFilter};
+use frontline_store::tickets::{AcceptMail, Effects, Modify, NewMessage, NewTicket, QueueQuery, TicketFilter};
 use frontline_store::{Message, Page, Ticket, TicketEvent, User};
 use serde::Deserialize;
 
@@ -177,7 +177,7 @@ fn change_notifications(
     } else if after.status == Status::Solved && before.status != Status::Solved {
         out.push(NotificationKind::TicketSolved);
     }
-    if after.assignee_id != before.assignee_id && after.assignee_id.is_some_and(|a| a != actor.user_id) {
+    if after.assignee_id != before.assignee_id && after.assignee_id.is_some_and(|a| !actor.is_user(a)) {
         out.push(NotificationKind::TicketAssigned);
     }
     out
@@ -238,7 +238,7 @@ impl App {
             Some(n) => frontline_domain::validate::name("requester_name", n, 120)?,
             None => App::name_from_email(&email),
         };
-        self.customer_from_email(&email, name, Some(actor.user_id), "role=customer_member (as a ticket's requester)").await
+        self.customer_from_email(&email, name, actor.user_id(), "role=customer_member (as a ticket's requester)").await
     }
 
     pub async fn create_ticket(&self, actor: &Actor, input: &NewTicketInput, channel: Channel) -> Result<Ticket> {
@@ -253,23 +253,18 @@ impl App {
         channel: Channel,
         idempotency: Option<IdempotencyMark>,
     ) -> Result<Ticket> {
-        let is_customer = actor.role.is_customer();
-        if is_customer {
-            authz::require(actor, Permission::UsePortal)?;
-            for (set, field) in [
-                (input.assignee_id.is_some(), "assignee_id"),
-                (input.team_id.is_some(), "team_id"),
-                (input.tier.is_some(), "tier"),
-                (input.tags.is_some(), "tags"),
-                (input.requester_id.is_some() || input.requester_email.is_some(), "requester_email"),
-            ] {
-                if set {
-                    return Err(DomainError::invalid(field, format!("{field} can only be set by the support team")).into());
-                }
-            }
-        } else {
-            authz::require(actor, Permission::CreateTicketForCustomer)?;
-        }
+        let is_customer = actor.is_customer();
+        authz::require(actor, if is_customer { Permission::UsePortal } else { Permission::CreateTicketForCustomer })?;
+        authz::require_settable(
+            actor,
+            &[
+                (TicketField::Assignee, input.assignee_id.is_some()),
+                (TicketField::Team, input.team_id.is_some()),
+                (TicketField::Tier, input.tier.is_some()),
+                (TicketField::Tags, input.tags.is_some()),
+                (TicketField::Requester, input.requester_id.is_some() || input.requester_email.is_some()),
+            ],
+        )?;
         let subject = ticket::parse_subject(&input.subject)?;
         let body = ticket::parse_body(&input.body)?;
         let attachments = self.clean_uploads(&input.attachments)?;
@@ -280,7 +275,8 @@ impl App {
         self.check_assignee(input.assignee_id).await?;
         self.check_team(input.team_id).await?;
         let requester = if is_customer {
-            self.store.get_user(actor.user_id).await?.ok_or(DomainError::Unauthenticated)?
+            let me = actor.user_id().ok_or(DomainError::Unauthenticated)?;
+            self.store.get_user(me).await?.ok_or(DomainError::Unauthenticated)?
         } else {
             self.resolve_requester(actor, input).await?
         };
@@ -296,7 +292,7 @@ impl App {
             tags,
         };
         let mut wanted = vec![NotificationKind::TicketCreated];
-        if fields.assignee_id.is_some_and(|a| a != actor.user_id) {
+        if fields.assignee_id.is_some_and(|a| !actor.is_user(a)) {
             wanted.push(NotificationKind::TicketAssigned);
         }
         let notify = self.notifications(&wanted).await?;
@@ -307,7 +303,7 @@ impl App {
                 channel,
                 requester_id: requester.id,
                 organization_id: requester.organization_id,
-                created_by: actor.user_id,
+                created_by: actor.user_id(),
                 body,
                 created_at: None,
                 notify,
@@ -326,20 +322,20 @@ impl App {
 
     pub async fn ticket_view(&self, actor: &Actor, id: i64) -> Result<TicketView> {
         let ticket = self.load_visible(actor, id).await?;
-        let internal_visible = authz::can(actor, Permission::ViewInternal);
-        let messages = self.store.list_messages(id, internal_visible).await?;
-        let events = self.store.list_events(id, internal_visible).await?;
+        let internal_visible = authz::sees_internal(actor);
+        let messages = self.store.list_messages(id, authz::message_scope(actor)).await?;
+        let events = self.store.list_events(id, authz::event_scope(actor)).await?;
         Ok(TicketView { ticket, messages, events, internal_visible })
     }
 
     pub async fn messages(&self, actor: &Actor, id: i64) -> Result<Vec<Message>> {
         self.load_visible(actor, id).await?;
-        Ok(self.store.list_messages(id, authz::can(actor, Permission::ViewInternal)).await?)
+        Ok(self.store.list_messages(id, authz::message_scope(actor)).await?)
     }
 
     pub async fn events(&self, actor: &Actor, id: i64) -> Result<Vec<TicketEvent>> {
         self.load_visible(actor, id).await?;
-        Ok(self.store.list_events(id, authz::can(actor, Permission::ViewInternal)).await?)
+        Ok(self.store.list_events(id, authz::event_scope(actor)).await?)
     }
 
     /// Parse a patch and check what it points at (users, teams), before
@@ -395,10 +391,11 @@ impl App {
         self.store
             .modify_ticket(Modify {
                 ticket_id: id,
-                actor_id: actor.user_id,
+                actor_id: actor.user_id(),
                 // Only a version the client sent can conflict.
                 expected_version: patch.expected_version,
                 message: None,
+                accept: None,
                 decide: &decide,
                 idempotency,
             })
@@ -417,6 +414,8 @@ impl App {
     /// `reply` under an API request's Idempotency-Key, marked in the reply's transaction.
     pub async fn reply_keyed(&self, actor: &Actor, id: i64, input: &ReplyInput, idempotency: Option<IdempotencyMark>) -> Result<Message> {
         let current = self.load_visible(actor, id).await?;
+        // A message has an author; the system writes none through here.
+        let author = actor.user_id().ok_or(DomainError::Forbidden("only a person can write a message"))?;
         let attachments = self.clean_uploads(&input.attachments)?;
         let body = if input.body.trim().is_empty() && !attachments.is_empty() {
             // A reply may be just files; the text says what came.
@@ -434,7 +433,7 @@ impl App {
             }
         }
         let chosen_status = match input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(_) if actor.role.is_customer() => {
+            Some(_) if !authz::can_set_field(actor, TicketField::Status) => {
                 return Err(DomainError::invalid("status", "status can only be set by the support team").into());
             }
             Some(s) => {
@@ -443,7 +442,7 @@ impl App {
             }
             None => None,
         };
-        let staff_reply = input.kind == MessageKind::Public && !actor.role.is_customer();
+        let staff_reply = input.kind == MessageKind::Public && !actor.is_customer();
         let enabled = self.enabled_notifications().await?;
         let decide = |t: &Ticket| -> std::result::Result<Effects, DomainError> {
             if t.status == Status::Closed {
@@ -456,7 +455,7 @@ impl App {
                     t.status.check_transition(to)?;
                     to
                 }
-                None if actor.role.is_customer() => t.status.after_customer_message(),
+                None if actor.is_customer() => t.status.after_customer_message(),
                 None if input.kind == MessageKind::Public => t.status.after_team_reply(),
                 None => t.status,
             };
@@ -467,10 +466,11 @@ impl App {
             .store
             .modify_ticket(Modify {
                 ticket_id: id,
-                actor_id: actor.user_id,
+                actor_id: Some(author),
                 expected_version: None,
+                accept: None,
                 message: Some(NewMessage {
-                    author_id: actor.user_id,
+                    author_id: author,
                     kind: input.kind,
                     body,
                     channel: input.channel,
@@ -478,6 +478,7 @@ impl App {
                     email_message_id: None,
                     body_html: None,
                     attachments,
+                    unverified_sender: false,
                 }),
                 decide: &decide,
                 idempotency,
@@ -487,11 +488,46 @@ impl App {
         self.store.get_message(message_id).await?.ok_or_else(|| crate::AppError::internal("reply vanished"))
     }
 
+    /// Accept a mail held from an unverified sender: from now on it is a
+    /// normal customer message (customers see it, it reopens the ticket as
+    /// a customer's answer would, its author follows the ticket), and the
+    /// acceptance is audited in the same transaction.
+    pub async fn accept_mail(&self, actor: &Actor, ticket_id: i64, message_id: i64) -> Result<Message> {
+        self.load_visible(actor, ticket_id).await?;
+        if !authz::can_accept_mail(actor) {
+            return Err(DomainError::Forbidden("your role cannot accept mail into a conversation").into());
+        }
+        let decide = |t: &Ticket| -> std::result::Result<Effects, DomainError> {
+            let mut after = t.fields();
+            after.status = t.status.after_customer_message();
+            Ok(Effects { after, notify: vec![] })
+        };
+        let audit = crate::directory::audit(
+            actor,
+            frontline_domain::audit::AuditAction::MessageAccept,
+            format!("message:{message_id}"),
+            format!("ticket:{ticket_id}"),
+        );
+        self.store
+            .modify_ticket(Modify {
+                ticket_id,
+                actor_id: actor.user_id(),
+                expected_version: None,
+                message: None,
+                accept: Some(AcceptMail { message_id, audit }),
+                decide: &decide,
+                idempotency: None,
+            })
+            .await?;
+        self.store.get_message(message_id).await?.ok_or_else(|| crate::AppError::internal("accepted message vanished"))
+    }
+
     /// One message of a ticket the actor may see (internal notes only for staff).
     pub async fn message(&self, actor: &Actor, id: i64) -> Result<Message> {
         let message = self.store.get_message(id).await?.ok_or(DomainError::NotFound("message"))?;
         self.load_visible(actor, message.ticket_id).await?;
-        if message.kind == MessageKind::Internal && !authz::can(actor, Permission::ViewInternal) {
+        let scope = authz::message_scope(actor);
+        if (message.kind == MessageKind::Internal && !scope.internal_notes) || (message.unverified_sender && !scope.unverified_mail) {
             return Err(DomainError::NotFound("message").into());
         }
         Ok(message)
@@ -522,26 +558,35 @@ impl App {
             crate::AppError::Domain(_) => not_found().into(),
             other => other,
         })?;
-        if meta.on_internal_note && !authz::can(actor, Permission::ViewInternal) {
+        let scope = authz::message_scope(actor);
+        if (meta.on_internal_note && !scope.internal_notes) || (meta.on_unverified_mail && !scope.unverified_mail) {
             return Err(not_found().into());
         }
         let data = self.store.attachment_data(id).await?.ok_or_else(not_found)?;
         Ok((meta, data))
     }
 
-    /// The actor's tier (from their position) for the "my tier" view.
-    async fn actor_tier_team(&self, actor: &Actor) -> Result<(i64, Option<i64>)> {
-        let me = self.store.get_user(actor.user_id).await?.ok_or(DomainError::Unauthenticated)?;
-        Ok((me.tier.unwrap_or(1), me.team_id))
+    /// The tier of the actor's position (None without one) and their team.
+    async fn actor_tier_team(&self, actor: &Actor) -> Result<(Option<i64>, Option<i64>)> {
+        let Some(id) = actor.user_id() else { return Ok((None, None)) };
+        let me = self.store.get_user(id).await?.ok_or(DomainError::Unauthenticated)?;
+        Ok((me.tier, me.team_id))
     }
 
     pub async fn queue(&self, actor: &Actor, view: QueueView, sort: Sort, page: i64) -> Result<Page<Ticket>> {
         authz::require(actor, Permission::ViewAllTickets)?;
         let (tier, team_id) = self.actor_tier_team(actor).await?;
         let page = clamp_page(page);
+        let tier = match authz::queue_tier(actor, tier) {
+            Some(tier) => tier,
+            // Without a tier the view is not offered; asked for anyway, it is empty.
+            None if view == QueueView::MyTierUnassigned => return Ok(Page { items: vec![], has_more: false }),
+            None => 0,
+        };
+        let user_id = actor.user_id().unwrap_or(0);
         Ok(self
             .store
-            .queue_page(&QueueQuery { view, user_id: actor.user_id, tier, team_id, sort, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE })
+            .queue_page(&QueueQuery { view, user_id, tier, team_id, sort, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE })
             .await?)
     }
 
@@ -549,8 +594,16 @@ impl App {
         authz::require(actor, Permission::ViewAllTickets)?;
         let (tier, team_id) = self.actor_tier_team(actor).await?;
         let mut out = Vec::with_capacity(QueueView::ALL.len());
+        let user_id = actor.user_id().unwrap_or(0);
+        let tier = authz::queue_tier(actor, tier);
         for view in QueueView::ALL {
-            out.push(QueueCount { view, count: self.store.queue_count(view, actor.user_id, tier, team_id).await? });
+            let tier = match tier {
+                Some(t) => t,
+                // No tier: no "my tier" view in the list at all.
+                None if view == QueueView::MyTierUnassigned => continue,
+                None => 0,
+            };
+            out.push(QueueCount { view, count: self.store.queue_count(view, user_id, tier, team_id).await? });
         }
         Ok(out)
     }
@@ -562,16 +615,19 @@ impl App {
         if let Some(tag) = &filter.tag {
             frontline_domain::validate::text("tag", tag)?;
         }
-        if !authz::can(actor, Permission::ViewAllTickets) {
-            authz::require(actor, Permission::UsePortal)?;
-            // Filters on agent-only fields would reveal them; customers do not get them.
-            filter.tag = None;
-            filter.team_id = None;
-            filter.tier = None;
-            filter.assignee_id = None;
-            filter.unassigned = false;
-            filter.visible_to_requester = Some(actor.user_id);
-            filter.visible_to_org = if actor.role == Role::CustomerAdmin { actor.organization_id } else { None };
+        match authz::ticket_list_scope(actor) {
+            Some(authz::ListScope::All) => {}
+            Some(authz::ListScope::Customer { requester_id, organization_id }) => {
+                // Filters on agent-only fields would reveal them; customers do not get them.
+                filter.tag = None;
+                filter.team_id = None;
+                filter.tier = None;
+                filter.assignee_id = None;
+                filter.unassigned = false;
+                filter.visible_to_requester = Some(requester_id);
+                filter.visible_to_org = organization_id;
+            }
+            None => return Err(DomainError::Forbidden("your role does not allow this").into()),
         }
         Ok(self.store.list_tickets(&filter).await?)
     }

@@ -36,6 +36,7 @@ audit_actions! {
     NotificationSet => "notification.set",
     MailTemplate => "mail.template",
     MailQuarantineDelete => "mail.quarantine.delete",
+    MessageAccept => "message.accept",
 }
 
 impl std::fmt::Display for AuditAction {

@@ -4,12 +4,50 @@
 use crate::error::DomainError;
 use crate::user::Role;
 
-/// Who is acting: the signed-in user or the owner of an API token.
+/// Who is acting: a person (the signed-in user or an API token's owner),
+/// or Frontline itself (the CLI, jobs, mail ingest, housekeeping), which
+/// has no user row: what it writes names no one (a NULL actor).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub user_id: i64,
-    pub role: Role,
-    pub organization_id: Option<i64>,
+pub enum Actor {
+    User { user_id: i64, role: Role, organization_id: Option<i64> },
+    System,
+}
+
+impl Actor {
+    pub fn user(user_id: i64, role: Role, organization_id: Option<i64>) -> Actor {
+        Actor::User { user_id, role, organization_id }
+    }
+
+    /// The person acting, for "who did this" columns; None for the system.
+    pub fn user_id(&self) -> Option<i64> {
+        match self {
+            Actor::User { user_id, .. } => Some(*user_id),
+            Actor::System => None,
+        }
+    }
+
+    /// Is this the given user acting for themselves?
+    pub fn is_user(&self, id: i64) -> bool {
+        self.user_id() == Some(id)
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Actor::User { role, .. } => Some(*role),
+            Actor::System => None,
+        }
+    }
+
+    pub fn organization_id(&self) -> Option<i64> {
+        match self {
+            Actor::User { organization_id, .. } => *organization_id,
+            Actor::System => None,
+        }
+    }
+
+    pub fn is_customer(&self) -> bool {
+        self.role().is_some_and(Role::is_customer)
+    }
 }
 
 /// Capabilities that do not depend on a particular ticket.
@@ -41,9 +79,18 @@ pub enum Permission {
 }
 
 pub fn can(actor: &Actor, permission: Permission) -> bool {
+    match actor {
+        Actor::User { role, .. } => role_can(*role, permission),
+        // The system acts for the operator, never as a customer.
+        Actor::System => !matches!(permission, Permission::UsePortal),
+    }
+}
+
+/// What a role allows.
+pub fn role_can(role: Role, permission: Permission) -> bool {
     use Permission::*;
     use Role::*;
-    match actor.role {
+    match role {
         Admin => !matches!(permission, UsePortal),
         HeadOfSupport => !matches!(permission, UsePortal | ViewAuditLog),
         Manager => matches!(
@@ -70,6 +117,12 @@ pub fn can(actor: &Actor, permission: Permission) -> bool {
     }
 }
 
+/// The roles that have a permission (e.g. who may be assigned tickets), for
+/// queries that select users by role.
+pub fn roles_with(permission: Permission) -> Vec<Role> {
+    Role::ALL.into_iter().filter(|r| role_can(*r, permission)).collect()
+}
+
 pub fn require(actor: &Actor, permission: Permission) -> Result<(), DomainError> {
     if can(actor, permission) { Ok(()) } else { Err(DomainError::Forbidden("your role does not allow this")) }
 }
@@ -87,18 +140,195 @@ pub fn can_view_ticket(actor: &Actor, ticket: TicketScope) -> bool {
     if can(actor, Permission::ViewAllTickets) {
         return true;
     }
-    match actor.role {
-        Role::CustomerAdmin => {
-            ticket.requester_id == actor.user_id || (actor.organization_id.is_some() && ticket.organization_id == actor.organization_id)
+    match ticket_list_scope(actor) {
+        Some(ListScope::Customer { requester_id, organization_id }) => {
+            ticket.requester_id == requester_id || (organization_id.is_some() && ticket.organization_id == organization_id)
         }
-        Role::CustomerMember => ticket.requester_id == actor.user_id,
         _ => false,
     }
 }
 
+/// Which tickets a list shows the actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListScope {
+    /// Every ticket (staff).
+    All,
+    /// Their own tickets, and the organization's when `organization_id` is set (a customer admin).
+    Customer { requester_id: i64, organization_id: Option<i64> },
+}
+
+/// The list scope of an actor; None for someone who may list no tickets.
+pub fn ticket_list_scope(actor: &Actor) -> Option<ListScope> {
+    if can(actor, Permission::ViewAllTickets) {
+        return Some(ListScope::All);
+    }
+    match actor {
+        Actor::User { user_id, role: Role::CustomerAdmin, organization_id } => {
+            Some(ListScope::Customer { requester_id: *user_id, organization_id: *organization_id })
+        }
+        Actor::User { user_id, role: Role::CustomerMember, .. } => {
+            Some(ListScope::Customer { requester_id: *user_id, organization_id: None })
+        }
+        _ => None,
+    }
+}
+
+/// Agent-only ticket fields: what a customer may neither set nor see, nor
+/// filter by (a filter would reveal them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketField {
+    Requester,
+    Assignee,
+    Team,
+    Tier,
+    EscalationLevel,
+    Tags,
+    Status,
+}
+
+impl TicketField {
+    /// The input field that carries it, for error messages.
+    pub fn input_name(self) -> &'static str {
+        match self {
+            TicketField::Requester => "requester_email",
+            TicketField::Assignee => "assignee_id",
+            TicketField::Team => "team_id",
+            TicketField::Tier => "tier",
+            TicketField::EscalationLevel => "escalation_level",
+            TicketField::Tags => "tags",
+            TicketField::Status => "status",
+        }
+    }
+}
+
+/// May the actor set this field when opening a ticket or replying?
+/// Customers set only the subject, text, priority and type.
+pub fn can_set_field(actor: &Actor, _field: TicketField) -> bool {
+    !actor.is_customer()
+}
+
+/// Refuse the first agent-only field a customer tried to set.
+pub fn require_settable(actor: &Actor, fields: &[(TicketField, bool)]) -> Result<(), DomainError> {
+    match fields.iter().find(|(f, set)| *set && !can_set_field(actor, *f)) {
+        Some((f, _)) => Err(DomainError::invalid(f.input_name(), format!("{} can only be set by the support team", f.input_name()))),
+        None => Ok(()),
+    }
+}
+
+/// Does the actor see the agent-only fields (team, tier, escalation, tags,
+/// internal notes)? Views for everyone else have them redacted.
+pub fn sees_internal(actor: &Actor) -> bool {
+    can(actor, Permission::ViewInternal)
+}
+
+/// Which messages of a ticket the reader sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageScope {
+    pub internal_notes: bool,
+    /// Mail held from unverified senders, until an agent accepts it.
+    pub unverified_mail: bool,
+}
+
+pub fn message_scope(actor: &Actor) -> MessageScope {
+    let staff = can(actor, Permission::ViewInternal);
+    MessageScope { internal_notes: staff, unverified_mail: staff }
+}
+
+/// History event fields a customer sees: nothing about internal notes,
+/// held mail or agent-only fields.
+pub const CUSTOMER_EVENT_FIELDS: &[&str] = &["created", "status", "subject", "public_reply"];
+
+/// Which history events the reader sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventScope {
+    All,
+    Only(&'static [&'static str]),
+}
+
+impl EventScope {
+    pub fn shows(self, field: &str) -> bool {
+        match self {
+            EventScope::All => true,
+            EventScope::Only(fields) => fields.contains(&field),
+        }
+    }
+}
+
+pub fn event_scope(actor: &Actor) -> EventScope {
+    if can(actor, Permission::ViewInternal) { EventScope::All } else { EventScope::Only(CUSTOMER_EVENT_FIELDS) }
+}
+
+/// How the sender of a mail that answers a ticket stands to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailStanding {
+    /// Already in the conversation: the requester, a follower, staff, or
+    /// someone who may see the ticket (a customer admin of its organization).
+    Participant,
+    /// Not in it yet, but of the ticket's organization: a colleague joining.
+    Colleague,
+    /// Neither: knowing the thread's Message-ID proves nothing, so their
+    /// mail waits for an agent and they follow nothing.
+    Outsider,
+}
+
+pub fn mail_standing(sender: &Actor, ticket: TicketScope, follows: bool) -> MailStanding {
+    if follows || can_view_ticket(sender, ticket) {
+        MailStanding::Participant
+    } else if sender.organization_id().is_some() && sender.organization_id() == ticket.organization_id {
+        MailStanding::Colleague
+    } else {
+        MailStanding::Outsider
+    }
+}
+
+/// Own profile: a user may read themselves; others need the directory.
+pub fn can_view_user(actor: &Actor, user_id: i64) -> bool {
+    actor.is_user(user_id) || can(actor, Permission::ViewDirectory)
+}
+
+/// Staff see every organization; a customer only their own.
+pub fn can_view_org(actor: &Actor, org_id: i64) -> bool {
+    can(actor, Permission::ViewDirectory) || actor.organization_id() == Some(org_id)
+}
+
+/// Changing a password: one's own, or a user whose role one may assign.
+pub fn can_set_password(actor: &Actor, user_id: i64, user_role: Role) -> bool {
+    actor.is_user(user_id) || can_assign_role(actor, user_role)
+}
+
+/// Nobody changes their own role or deactivates themselves (no lock-out by mistake).
+pub fn may_change_own_standing(actor: &Actor, user_id: i64, role_changes: bool, deactivates: bool) -> bool {
+    !(actor.is_user(user_id) && (role_changes || deactivates))
+}
+
+/// A password reset by someone else (an admin, the CLI) assumes the account
+/// may be compromised: its API tokens go too.
+pub fn password_change_revokes_tokens(actor: &Actor, user_id: i64) -> bool {
+    !actor.is_user(user_id)
+}
+
+/// Accepting a held mail makes it part of the customer conversation: a
+/// ticket worker's decision.
+pub fn can_accept_mail(actor: &Actor) -> bool {
+    can(actor, Permission::WorkTickets)
+}
+
+/// The tier whose unassigned tickets make the actor's "My tier, unassigned"
+/// view, or None: the view is for people who work tickets at a support
+/// tier. Their position says which; an agent without one is on the front
+/// line (tier 1). Everyone else without a tiered position (admins, Solutions
+/// Engineers, managers) and those who do not work tickets (engineering,
+/// leadership) has no such view rather than tier 1's.
+pub fn queue_tier(actor: &Actor, position_tier: Option<i64>) -> Option<i64> {
+    if !can(actor, Permission::WorkTickets) || actor.user_id().is_none() {
+        return None;
+    }
+    position_tier.or_else(|| (actor.role() == Some(Role::Agent)).then_some(1))
+}
+
 /// Seeing a ticket and replying publicly go together for customers.
 pub fn can_reply_publicly(actor: &Actor, ticket: TicketScope) -> bool {
-    if actor.role.is_customer() { can_view_ticket(actor, ticket) } else { can(actor, Permission::WorkTickets) }
+    if actor.is_customer() { can_view_ticket(actor, ticket) } else { can(actor, Permission::WorkTickets) }
 }
 
 /// Check visibility; a ticket the actor may not see is reported as not
@@ -111,7 +341,7 @@ pub fn require_view_ticket(actor: &Actor, ticket: TicketScope) -> Result<(), Dom
 pub fn can_assign_role(actor: &Actor, role: Role) -> bool {
     if can(actor, Permission::ManageUsers) {
         // Only admins make admins.
-        return role != Role::Admin || actor.role == Role::Admin;
+        return role != Role::Admin || matches!(actor, Actor::System | Actor::User { role: Role::Admin, .. });
     }
     can(actor, Permission::ManageCustomers) && role.is_customer()
 }
@@ -121,7 +351,7 @@ mod tests {
     use super::*;
 
     fn actor(role: Role, org: Option<i64>) -> Actor {
-        Actor { user_id: 10, role, organization_id: org }
+        Actor::user(10, role, org)
     }
 
     #[test]
@@ -175,6 +405,66 @@ mod tests {
         assert_eq!(
             require_view_ticket(&a, TicketScope { requester_id: 5, organization_id: Some(1) }),
             Err(DomainError::NotFound("ticket"))
+        );
+    }
+
+    #[test]
+    fn mail_from_outside_the_ticket_is_held() {
+        let t = TicketScope { requester_id: 5, organization_id: Some(1) };
+        assert_eq!(
+            mail_standing(&actor(Role::CustomerMember, Some(1)), TicketScope { requester_id: 10, ..t }, false),
+            MailStanding::Participant
+        );
+        assert_eq!(mail_standing(&actor(Role::CustomerMember, Some(2)), t, true), MailStanding::Participant, "a follower");
+        assert_eq!(mail_standing(&actor(Role::Agent, None), t, false), MailStanding::Participant);
+        assert_eq!(mail_standing(&actor(Role::CustomerAdmin, Some(1)), t, false), MailStanding::Participant);
+        assert_eq!(mail_standing(&actor(Role::CustomerMember, Some(1)), t, false), MailStanding::Colleague);
+        assert_eq!(mail_standing(&actor(Role::CustomerMember, Some(2)), t, false), MailStanding::Outsider);
+        assert_eq!(
+            mail_standing(&actor(Role::CustomerMember, None), TicketScope { organization_id: None, ..t }, false),
+            MailStanding::Outsider
+        );
+    }
+
+    #[test]
+    fn what_customers_see_and_set() {
+        let member = actor(Role::CustomerMember, Some(1));
+        let admin = actor(Role::CustomerAdmin, Some(1));
+        assert_eq!(ticket_list_scope(&member), Some(ListScope::Customer { requester_id: 10, organization_id: None }));
+        assert_eq!(ticket_list_scope(&admin), Some(ListScope::Customer { requester_id: 10, organization_id: Some(1) }));
+        assert_eq!(ticket_list_scope(&actor(Role::Leadership, None)), Some(ListScope::All));
+        assert!(require_settable(&member, &[(TicketField::Tier, false)]).is_ok());
+        assert!(matches!(require_settable(&member, &[(TicketField::Team, true)]), Err(DomainError::Invalid(_))));
+        assert!(require_settable(&actor(Role::Agent, None), &[(TicketField::Team, true)]).is_ok());
+        assert_eq!(message_scope(&member), MessageScope { internal_notes: false, unverified_mail: false });
+        assert!(event_scope(&member).shows("public_reply") && !event_scope(&member).shows("internal_note"));
+        assert!(!event_scope(&member).shows("unverified_mail") && event_scope(&actor(Role::Agent, None)).shows("unverified_mail"));
+        assert!(!sees_internal(&admin) && sees_internal(&actor(Role::Leadership, None)));
+    }
+
+    #[test]
+    fn the_system_is_nobody_with_full_rights() {
+        assert_eq!(Actor::System.user_id(), None);
+        assert!(can(&Actor::System, Permission::ManageUsers) && !can(&Actor::System, Permission::UsePortal));
+        assert!(can_assign_role(&Actor::System, Role::Admin));
+        assert!(password_change_revokes_tokens(&Actor::System, 10));
+        assert!(!password_change_revokes_tokens(&actor(Role::Agent, None), 10));
+    }
+
+    #[test]
+    fn tier_queue_only_for_tiered_ticket_workers() {
+        assert_eq!(queue_tier(&actor(Role::Agent, None), Some(2)), Some(2));
+        assert_eq!(queue_tier(&actor(Role::Agent, None), None), Some(1), "agents start on the front line");
+        for role in [Role::Admin, Role::SolutionsEngineer, Role::Manager, Role::HeadOfSupport] {
+            assert_eq!(queue_tier(&actor(role, None), None), None, "{role:?}");
+        }
+        assert_eq!(queue_tier(&actor(Role::HeadOfSupport, None), Some(3)), Some(3));
+        assert_eq!(queue_tier(&actor(Role::Engineering, None), None), None);
+        assert_eq!(queue_tier(&actor(Role::Leadership, None), Some(2)), None, "leadership does not work tickets");
+        assert_eq!(queue_tier(&Actor::System, Some(1)), None);
+        assert_eq!(
+            roles_with(Permission::WorkTickets),
+            vec![Role::Admin, Role::HeadOfSupport, Role::Manager, Role::Agent, Role::SolutionsEngineer]
         );
     }
 }

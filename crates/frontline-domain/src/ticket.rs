@@ -223,6 +223,10 @@ pub enum EventField {
     Tier,
     EscalationLevel,
     Tags,
+    /// A customer-looking mail from someone outside the ticket, held for an agent.
+    UnverifiedMail,
+    /// An agent accepted such a mail as the customer's.
+    MailAccepted,
 }
 
 impl EventField {
@@ -239,6 +243,8 @@ impl EventField {
         EventField::Tier,
         EventField::EscalationLevel,
         EventField::Tags,
+        EventField::UnverifiedMail,
+        EventField::MailAccepted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -255,6 +261,8 @@ impl EventField {
             EventField::Tier => "tier",
             EventField::EscalationLevel => "escalation_level",
             EventField::Tags => "tags",
+            EventField::UnverifiedMail => "unverified_mail",
+            EventField::MailAccepted => "mail_accepted",
         }
     }
 

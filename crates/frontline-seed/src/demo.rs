@@ -694,7 +694,7 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
             channel: p.channel,
             requester_id: p.requester.id,
             organization_id: Some(p.org.id),
-            created_by,
+            created_by: Some(created_by),
             body,
             created_at: Some(start),
             notify: vec![],
@@ -714,8 +714,9 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
         app.store
             .modify_ticket(Modify {
                 ticket_id: id,
-                actor_id: s.author,
+                actor_id: Some(s.author),
                 expected_version: Some(current.updated_at),
+                accept: None,
                 message: Some(NewMessage {
                     author_id: s.author,
                     kind: s.kind,
@@ -725,6 +726,7 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
                     email_message_id: None,
                     body_html: None,
                     attachments: vec![],
+                    unverified_sender: false,
                 }),
                 decide: &decide,
                 idempotency: None,
@@ -857,7 +859,10 @@ async fn mail_with_files(app: &App, cast: &Cast, orgs: &[DemoOrg]) -> anyhow::Re
         ..Default::default()
     };
     let ticket_id = match app.ingest_email(&mail, cast.team_ids.first().copied()).await? {
-        IngestOutcome::Created { ticket_id } | IngestOutcome::Appended { ticket_id } | IngestOutcome::Duplicate { ticket_id } => ticket_id,
+        IngestOutcome::Created { ticket_id }
+        | IngestOutcome::Appended { ticket_id }
+        | IngestOutcome::Held { ticket_id }
+        | IngestOutcome::Duplicate { ticket_id } => ticket_id,
     };
     let agent = cast.tier1.first().and_then(|t| t.first()).ok_or_else(|| anyhow!("no tier-1 agent"))?;
     let patch =

@@ -77,10 +77,13 @@ async fn check_bench(db: &TestDb) {
     let big = store.get_ticket(summary.big_ticket_id).await.expect("get").expect("big ticket");
     assert_eq!(big.assignee_id, Some(summary.agent_id));
     assert!(big.status.is_open());
-    let messages = store.list_messages(big.id, true).await.expect("messages");
+    let messages = store
+        .list_messages(big.id, frontline_domain::authz::MessageScope { internal_notes: true, unverified_mail: true })
+        .await
+        .expect("messages");
     assert_eq!(messages.len(), 200);
     assert!(messages.windows(2).all(|w| w[0].created_at < w[1].created_at));
-    let events = store.list_events(big.id, true).await.expect("events");
+    let events = store.list_events(big.id, frontline_domain::authz::EventScope::All).await.expect("events");
     assert!(events.iter().any(|e| e.field == "created"));
     assert_eq!(events.iter().filter(|e| e.field == "public_reply" || e.field == "internal_note").count(), 200);
 

@@ -106,7 +106,10 @@ async fn check_demo(db: &TestDb) {
 
     // A conversation reads in order and mixes customers, agents and notes.
     let busy = all.iter().find(|t| t.escalation_level.get() >= 2 && !t.status.is_open()).expect("an escalated, solved ticket");
-    let messages = store.list_messages(busy.id, true).await.expect("messages");
+    let messages = store
+        .list_messages(busy.id, frontline_domain::authz::MessageScope { internal_notes: true, unverified_mail: true })
+        .await
+        .expect("messages");
     assert!(messages.len() >= 4);
     assert!(messages.windows(2).all(|w| w[0].created_at < w[1].created_at));
     assert!(messages.iter().any(|m| m.author_is_staff) && messages.iter().any(|m| !m.author_is_staff));

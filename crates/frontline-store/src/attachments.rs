@@ -39,6 +39,8 @@ pub struct Attachment {
     pub inline: bool,
     /// The message that carries it is an internal note.
     pub on_internal_note: bool,
+    /// The message that carries it is mail held from an unverified sender.
+    pub on_unverified_mail: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -76,7 +78,7 @@ macro_rules! insert_attachments {
 macro_rules! attachment_select {
     () => {
         "SELECT a.id, a.message_id, a.ticket_id, a.filename, a.content_type, a.size, a.content_id, a.is_inline, \
-         m.kind = 'internal' AS on_internal_note, a.created_at \
+         m.kind = 'internal' AS on_internal_note, m.unverified_sender AS on_unverified_mail, a.created_at \
          FROM attachments a JOIN messages m ON m.id = a.message_id "
     };
 }

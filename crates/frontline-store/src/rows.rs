@@ -37,7 +37,7 @@ pub struct User {
 
 impl User {
     pub fn actor(&self) -> Actor {
-        Actor { user_id: self.id, role: self.role, organization_id: self.organization_id }
+        Actor::user(self.id, self.role, self.organization_id)
     }
 }
 
@@ -233,6 +233,8 @@ pub struct Message {
     pub channel: Channel,
     pub created_at: DateTime<Utc>,
     pub attachments: Vec<crate::attachments::Attachment>,
+    /// Mail from someone outside the ticket, held until an agent accepts it.
+    pub unverified_sender: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -247,6 +249,7 @@ pub(crate) struct MessageRow {
     body_html: Option<String>,
     channel: String,
     created_at: DateTime<Utc>,
+    unverified_sender: bool,
 }
 
 impl TryFrom<MessageRow> for Message {
@@ -264,6 +267,7 @@ impl TryFrom<MessageRow> for Message {
             channel: Channel::parse(&r.channel).map_err(corrupt)?,
             created_at: r.created_at,
             attachments: vec![],
+            unverified_sender: r.unverified_sender,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use frontline_domain::DomainError;
+use frontline_domain::authz::{EventScope, MessageScope};
 use frontline_domain::queue::{QueueView, Sort, SortKey};
 use frontline_domain::ticket::{Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use sqlx::QueryBuilder;
@@ -28,8 +29,8 @@ pub struct NewTicket {
     pub channel: Channel,
     pub requester_id: i64,
     pub organization_id: Option<i64>,
-    /// Who opened it: the requester, or an agent on their behalf.
-    pub created_by: i64,
+    /// Who opened it: the requester, or an agent on their behalf; None for the system.
+    pub created_by: Option<i64>,
     pub body: String,
     /// Backdating is for demo data and benchmarks only.
     pub created_at: Option<DateTime<Utc>>,
@@ -56,6 +57,18 @@ pub struct NewMessage {
     /// Sanitized HTML of the mail that carried it.
     pub body_html: Option<String>,
     pub attachments: Vec<NewAttachment>,
+    /// A mail from someone outside the ticket, held for an agent to accept:
+    /// its event is `unverified_mail`, not `public_reply`.
+    pub unverified_sender: bool,
+}
+
+/// An agent accepts a held mail from an unverified sender: it becomes a
+/// normal customer message, its author follows the ticket, and the
+/// acceptance is audited, all in the change's transaction.
+#[derive(Debug, Clone)]
+pub struct AcceptMail {
+    pub message_id: i64,
+    pub audit: crate::Audit,
 }
 
 /// What a change does to a ticket, decided from the ticket as it is inside
@@ -75,12 +88,15 @@ pub type Decide<'a> = dyn Fn(&Ticket) -> Result<Effects, DomainError> + Send + S
 /// A change to one ticket: new field values and/or a message.
 pub struct Modify<'a> {
     pub ticket_id: i64,
-    pub actor_id: i64,
+    /// None for the system (jobs, housekeeping): history shows no person.
+    pub actor_id: Option<i64>,
     /// An edit made from what a user saw carries the ticket's `updated_at`
     /// as they saw it, and fails with a conflict if it changed since.
     /// Appends (replies, notes, mail) carry none and never conflict.
     pub expected_version: Option<DateTime<Utc>>,
     pub message: Option<NewMessage>,
+    /// A held mail to accept with this change.
+    pub accept: Option<AcceptMail>,
     pub decide: &'a Decide<'a>,
     /// The API request's Idempotency-Key, marked committed (with the new
     /// message's id, else the ticket's) in this change's transaction.
@@ -125,10 +141,13 @@ pub struct QueueQuery {
 /// Insert one message and its files inside an open transaction; evaluates
 /// to the message's id.
 macro_rules! insert_message {
-    ($conn:expr, $ticket:expr, $author:expr, $kind:expr, $body:expr, $channel:expr, $at:expr, $email_id:expr, $html:expr, $files:expr) => {{
+    ($conn:expr, $ticket:expr, $author:expr, $kind:expr, $body:expr, $channel:expr, $at:expr, $email_id:expr, $html:expr, $files:expr) => {
+        insert_message!($conn, $ticket, $author, $kind, $body, $channel, $at, $email_id, $html, $files, false)
+    };
+    ($conn:expr, $ticket:expr, $author:expr, $kind:expr, $body:expr, $channel:expr, $at:expr, $email_id:expr, $html:expr, $files:expr, $unverified:expr) => {{
         let mid: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at, email_message_id, body_html) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO messages (ticket_id, author_id, kind, body, channel, created_at, email_message_id, body_html, unverified_sender) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind($ticket)
         .bind($author)
@@ -138,6 +157,7 @@ macro_rules! insert_message {
         .bind($at)
         .bind($email_id)
         .bind($html)
+        .bind($unverified)
         .fetch_one(&mut *$conn)
         .await?;
         insert_attachments!($conn, $ticket, mid, $files, $at);
@@ -299,8 +319,35 @@ impl Store {
             let effects = (c.decide)(&current)?;
             let (b, a) = (&current.fields(), &effects.after);
             let changes = frontline_domain::ticket::diff(b, a);
+            if let Some(accept) = &c.accept {
+                // Only a mail still held on this ticket can be accepted; a
+                // second acceptance (two agents at once) finds nothing.
+                let author: Option<i64> = sqlx::query_scalar(
+                    "UPDATE messages SET unverified_sender = FALSE WHERE id = $1 AND ticket_id = $2 AND unverified_sender RETURNING author_id",
+                )
+                .bind(accept.message_id)
+                .bind(c.ticket_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let author = author.ok_or(DomainError::NotFound("unverified message"))?;
+                sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(c.ticket_id)
+                    .bind(author)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_event!(
+                    tx,
+                    c.ticket_id,
+                    c.actor_id,
+                    frontline_domain::ticket::EventField::MailAccepted,
+                    None::<String>,
+                    Some(accept.message_id.to_string()),
+                    at
+                );
+                write_audit!(tx, Some(&accept.audit), at);
+            }
             // Changing nothing overwrites nobody's change.
-            if changes.is_empty() && c.message.is_none() {
+            if changes.is_empty() && c.message.is_none() && c.accept.is_none() {
                 return Ok(None);
             }
             if c.expected_version.is_some_and(|v| v != current.updated_at) {
@@ -374,14 +421,19 @@ impl Store {
                     at,
                     &m.email_message_id,
                     &m.body_html,
-                    &m.attachments
+                    &m.attachments,
+                    m.unverified_sender
                 );
-                let field = frontline_domain::ticket::EventField::of_message(m.kind);
+                let field = if m.unverified_sender {
+                    frontline_domain::ticket::EventField::UnverifiedMail
+                } else {
+                    frontline_domain::ticket::EventField::of_message(m.kind)
+                };
                 insert_event!(tx, c.ticket_id, Some(m.author_id), field, None::<String>, Some(mid.to_string()), at);
                 message_id = Some(mid);
             }
             for ch in &changes {
-                insert_event!(tx, c.ticket_id, Some(c.actor_id), ch.field, ch.old_value.as_deref(), ch.new_value.as_deref(), at);
+                insert_event!(tx, c.ticket_id, c.actor_id, ch.field, ch.old_value.as_deref(), ch.new_value.as_deref(), at);
             }
             for event in &effects.notify {
                 enqueue_job!(tx, &crate::jobs::NotifyJob::new(*event, c.ticket_id, message_id, at), at);
@@ -395,7 +447,7 @@ impl Store {
     pub async fn get_message(&self, id: i64) -> Result<Option<Message>, StoreError> {
         let row: Option<MessageRow> = with_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.body_html, m.channel, m.created_at \
+            "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.body_html, m.channel, m.created_at, m.unverified_sender \
              FROM messages m JOIN users u ON u.id = m.author_id WHERE m.id = $1"
         )
         .bind(id)
@@ -407,15 +459,17 @@ impl Store {
         Ok(Some(message))
     }
 
-    pub async fn list_messages(&self, ticket_id: i64, include_internal: bool) -> Result<Vec<Message>, StoreError> {
+    /// The conversation of a ticket, narrowed to what `scope` (from authz) lets the reader see.
+    pub async fn list_messages(&self, ticket_id: i64, scope: MessageScope) -> Result<Vec<Message>, StoreError> {
         let rows: Vec<MessageRow> = with_pool!(self, |p| {
             sqlx::query_as(
-            "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.body_html, m.channel, m.created_at \
+            "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.body_html, m.channel, m.created_at, m.unverified_sender \
              FROM messages m JOIN users u ON u.id = m.author_id \
-             WHERE m.ticket_id = $1 AND ($2 OR m.kind = 'public') ORDER BY m.id LIMIT 5000"
+             WHERE m.ticket_id = $1 AND ($2 OR m.kind = 'public') AND ($3 OR NOT m.unverified_sender) ORDER BY m.id LIMIT 5000"
         )
         .bind(ticket_id)
-        .bind(include_internal)
+        .bind(scope.internal_notes)
+        .bind(scope.unverified_mail)
         .fetch_all(p)
         .await
         })?;
@@ -433,20 +487,19 @@ impl Store {
         Ok(messages)
     }
 
-    /// History of a ticket. Without `include_internal`, events about
-    /// internal notes and agent-only fields are left out.
-    pub async fn list_events(&self, ticket_id: i64, include_internal: bool) -> Result<Vec<TicketEvent>, StoreError> {
-        Ok(with_pool!(self, |p| {
+    /// History of a ticket, only the event fields `scope` (from authz) lets the reader see.
+    pub async fn list_events(&self, ticket_id: i64, scope: EventScope) -> Result<Vec<TicketEvent>, StoreError> {
+        let events: Vec<TicketEvent> = with_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT e.id, e.ticket_id, e.actor_id, u.name AS actor_name, e.field, e.old_value, e.new_value, e.created_at \
              FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id \
-             WHERE e.ticket_id = $1 AND ($2 OR e.field IN ('created', 'status', 'subject', 'public_reply')) ORDER BY e.id LIMIT 10000",
+             WHERE e.ticket_id = $1 ORDER BY e.id LIMIT 10000",
             )
             .bind(ticket_id)
-            .bind(include_internal)
             .fetch_all(p)
             .await
-        })?)
+        })?;
+        Ok(events.into_iter().filter(|e| scope.shows(&e.field)).collect())
     }
 
     /// One page of an agent queue view.

@@ -1,4 +1,5 @@
 use frontline_domain::user::Role;
+use sqlx::QueryBuilder;
 
 use crate::rows::UserRow;
 use crate::{Audit, Page, Store, StoreError, User};
@@ -117,16 +118,18 @@ impl Store {
         Ok(Page { items, has_more })
     }
 
-    /// Active staff who can be assigned tickets, for assignee pickers.
-    pub async fn assignable_staff(&self) -> Result<Vec<User>, StoreError> {
+    /// Active users with one of `roles` (authz says which roles work
+    /// tickets), for assignee pickers.
+    pub async fn active_users_in_roles(&self, roles: &[Role]) -> Result<Vec<User>, StoreError> {
         let rows: Vec<UserRow> = with_pool!(self, |p| {
-            sqlx::query_as(concat!(
-                user_select!(),
-                "WHERE u.active = TRUE AND u.role IN ('admin', 'head_of_support', 'manager', 'agent', 'solutions_engineer') \
-             ORDER BY u.name LIMIT 1000"
-            ))
-            .fetch_all(p)
-            .await
+            let mut b = QueryBuilder::new(concat!(user_select!(), "WHERE u.active = TRUE AND u.role IN ("));
+            let mut sep = b.separated(", ");
+            for r in roles {
+                sep.push_bind(r.as_str());
+            }
+            // An empty list matches nobody rather than being a syntax error.
+            b.push(if roles.is_empty() { "NULL) ORDER BY u.name LIMIT 1000" } else { ") ORDER BY u.name LIMIT 1000" });
+            b.build_query_as().fetch_all(p).await
         })?;
         rows.into_iter().map(User::try_from).collect()
     }

@@ -95,6 +95,11 @@ pub fn router(state: AppState) -> Router {
     layers::apply(app, &state.config)
 }
 
+/// The pages of the agent app and the portal, as (method, path), from their router.
+pub fn page_routes() -> Vec<(&'static str, &'static str)> {
+    ui::page_routes()
+}
+
 /// The OpenAPI document, as served at /api/v1/openapi.json.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api_parts(layers::BODY_LIMIT).1
@@ -115,7 +120,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> (axum::http::StatusCode, &'static str) {
-    match state.app.store.ping().await {
+    match state.app.ready().await {
         Ok(()) => (axum::http::StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

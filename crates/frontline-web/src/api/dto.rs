@@ -54,7 +54,7 @@ pub struct TicketDto {
 
 impl TicketDto {
     pub fn new(t: Ticket, actor: &Actor) -> Self {
-        let internal = authz::can(actor, Permission::ViewInternal);
+        let internal = authz::sees_internal(actor);
         TicketDto {
             id: t.id,
             subject: t.subject,
@@ -107,6 +107,9 @@ pub struct MessageDto {
     pub channel: String,
     pub created_at: DateTime<Utc>,
     pub attachments: Vec<AttachmentDto>,
+    /// Mail from someone outside the ticket who answered its thread: held
+    /// for an agent to accept, shown to staff only until then.
+    pub unverified_sender: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -150,6 +153,7 @@ impl From<Message> for MessageDto {
             channel: m.channel.as_str().into(),
             created_at: m.created_at,
             attachments: m.attachments.into_iter().map(AttachmentDto::from).collect(),
+            unverified_sender: m.unverified_sender,
         }
     }
 }

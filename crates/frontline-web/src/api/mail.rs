@@ -45,7 +45,7 @@ pub struct QuarantinedDto {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RetryDto {
-    /// created, appended or duplicate
+    /// created, appended, held (from an unverified sender, for an agent to accept) or duplicate
     pub outcome: String,
     pub ticket_id: i64,
 }
@@ -115,6 +115,7 @@ pub async fn retry_quarantined(
     let (outcome, ticket_id) = match outcome {
         Created { ticket_id } => ("created", ticket_id),
         Appended { ticket_id } => ("appended", ticket_id),
+        Held { ticket_id } => ("held", ticket_id),
         Duplicate { ticket_id } => ("duplicate", ticket_id),
     };
     Ok(Json(RetryDto { outcome: outcome.into(), ticket_id }))

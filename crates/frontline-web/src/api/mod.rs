@@ -52,6 +52,7 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(with_upload_limit(routes!(tickets::list, tickets::create), upload_limit))
         .routes(routes!(tickets::get_one, tickets::update))
         .routes(with_upload_limit(routes!(tickets::list_messages, tickets::create_message), upload_limit))
+        .routes(routes!(tickets::accept_mail))
         .routes(routes!(tickets::download_attachment))
         .routes(routes!(tickets::list_events))
         .routes(routes!(tickets::queue_counts))

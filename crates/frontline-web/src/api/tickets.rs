@@ -204,6 +204,21 @@ pub async fn create_message(
     Ok((StatusCode::CREATED, Json(m.into())))
 }
 
+/// Accept a mail held from an unverified sender (someone outside the ticket
+/// who answered its thread): it becomes a normal customer message, its
+/// sender follows the ticket, and the acceptance is audited.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/messages/{message_id}/accept", tag = "tickets",
+    params(("id" = i64, Path, description = "Ticket number"), ("message_id" = i64, Path, description = "The held message")),
+    responses((status = 200, body = MessageDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody, description = "No such ticket, or no held message with this id on it")),
+    security(("token" = [])))]
+pub async fn accept_mail(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath((id, message_id)): ApiPath<(i64, i64)>,
+) -> Result<Json<MessageDto>, ApiError> {
+    Ok(Json(s.app.accept_mail(&user.actor(), id, message_id).await?.into()))
+}
+
 /// Files sent as base64 in JSON.
 fn decode_uploads(files: Vec<UploadDto>) -> Result<Vec<NewAttachment>, DomainError> {
     files

@@ -16,9 +16,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use chrono::{DateTime, Utc};
 use frontline_app::AppError;
 use frontline_app::tickets::QueueCount;
@@ -31,48 +32,96 @@ use crate::error::{ApiError, classify};
 
 /// `upload_limit`: the body size allowed on forms that carry files.
 pub fn router(upload_limit: usize) -> Router<AppState> {
-    Router::new()
-        .route("/", get(session::home))
-        .route("/login", get(session::login_page).post(session::login))
-        .route("/logout", post(session::logout))
-        .route("/password/forgot", get(password::forgot_page).post(password::forgot))
-        .route("/password/reset", get(password::reset_page).post(password::reset))
-        .route("/tickets", get(tickets::queue).post(tickets::create).layer(DefaultBodyLimit::max(upload_limit)))
-        .route("/tickets/new", get(tickets::new_form))
-        .route("/tickets/{id}", get(tickets::show))
-        .route("/tickets/{id}/reply", post(tickets::reply).layer(DefaultBodyLimit::max(upload_limit)))
-        .route("/attachments/{id}", get(tickets::attachment))
-        .route("/tickets/{id}/fields", post(tickets::update_fields))
-        .route("/search", get(tickets::search))
-        .route("/partials/queue-counts", get(tickets::queue_counts_partial))
-        .route("/users", get(directory::users).post(directory::create_user))
-        .route("/users/new", get(directory::new_user))
-        .route("/users/{id}", get(directory::user).post(directory::update_user))
-        .route("/organizations", get(directory::orgs).post(directory::create_org))
-        .route("/organizations/{id}", get(directory::org).post(directory::update_org))
-        .route("/teams", get(directory::teams).post(directory::create_team))
-        .route("/teams/{id}", get(directory::team).post(directory::update_team))
-        .route("/admin/positions", get(directory::positions).post(directory::create_position))
-        .route("/admin/positions/{id}", post(directory::update_position))
-        .route("/admin/audit", get(directory::audit))
-        .route("/admin/mail", get(mail::show))
-        .route("/admin/mail/notifications", post(mail::save_notifications))
-        .route("/admin/mail/templates/{kind}", post(mail::save_template))
-        .route("/admin/mail/templates/{kind}/reset", post(mail::reset_template))
-        .route("/admin/mail/quarantine/{id}/retry", post(mail::retry))
-        .route("/admin/mail/quarantine/{id}/delete", post(mail::delete))
-        .route("/admin/mail/quarantine/{id}/raw", get(mail::raw))
-        .route("/settings/tokens", get(settings::tokens).post(settings::create_token))
-        .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
-        .route("/settings/password", get(settings::password).post(settings::change_password))
-        .route("/settings/sessions", get(settings::sessions))
-        .route("/settings/sessions/end-others", post(settings::end_other_sessions))
-        .route("/settings/sessions/{id}/end", post(settings::end_session))
-        .route("/portal", get(portal::home))
-        .route("/portal/new", get(portal::new_form))
-        .route("/portal/tickets", post(portal::create).layer(DefaultBodyLimit::max(upload_limit)))
-        .route("/portal/tickets/{id}", get(portal::show))
-        .route("/portal/tickets/{id}/reply", post(portal::reply).layer(DefaultBodyLimit::max(upload_limit)))
+    pages(upload_limit).router
+}
+
+/// Every page route as (method, path), read from the router itself, so the
+/// authorization test requests each one and a new page cannot be forgotten.
+pub fn page_routes() -> Vec<(&'static str, &'static str)> {
+    pages(0).listed
+}
+
+fn pages(upload_limit: usize) -> Pages {
+    let files = || DefaultBodyLimit::max(upload_limit);
+    Pages::default()
+        .get("/", session::home)
+        .get("/login", session::login_page)
+        .post("/login", session::login)
+        .post("/logout", session::logout)
+        .get("/password/forgot", password::forgot_page)
+        .post("/password/forgot", password::forgot)
+        .get("/password/reset", password::reset_page)
+        .post("/password/reset", password::reset)
+        .get("/tickets", tickets::queue)
+        .route("POST", "/tickets", post(tickets::create).layer(files()))
+        .get("/tickets/new", tickets::new_form)
+        .get("/tickets/{id}", tickets::show)
+        .route("POST", "/tickets/{id}/reply", post(tickets::reply).layer(files()))
+        .post("/tickets/{id}/messages/{message_id}/accept", tickets::accept_mail)
+        .get("/attachments/{id}", tickets::attachment)
+        .post("/tickets/{id}/fields", tickets::update_fields)
+        .get("/search", tickets::search)
+        .get("/partials/queue-counts", tickets::queue_counts_partial)
+        .get("/users", directory::users)
+        .post("/users", directory::create_user)
+        .get("/users/new", directory::new_user)
+        .get("/users/{id}", directory::user)
+        .post("/users/{id}", directory::update_user)
+        .get("/organizations", directory::orgs)
+        .post("/organizations", directory::create_org)
+        .get("/organizations/{id}", directory::org)
+        .post("/organizations/{id}", directory::update_org)
+        .get("/teams", directory::teams)
+        .post("/teams", directory::create_team)
+        .get("/teams/{id}", directory::team)
+        .post("/teams/{id}", directory::update_team)
+        .get("/admin/positions", directory::positions)
+        .post("/admin/positions", directory::create_position)
+        .post("/admin/positions/{id}", directory::update_position)
+        .get("/admin/audit", directory::audit)
+        .get("/admin/mail", mail::show)
+        .post("/admin/mail/notifications", mail::save_notifications)
+        .post("/admin/mail/templates/{kind}", mail::save_template)
+        .post("/admin/mail/templates/{kind}/reset", mail::reset_template)
+        .post("/admin/mail/quarantine/{id}/retry", mail::retry)
+        .post("/admin/mail/quarantine/{id}/delete", mail::delete)
+        .get("/admin/mail/quarantine/{id}/raw", mail::raw)
+        .get("/settings/tokens", settings::tokens)
+        .post("/settings/tokens", settings::create_token)
+        .post("/settings/tokens/{id}/revoke", settings::revoke_token)
+        .get("/settings/password", settings::password)
+        .post("/settings/password", settings::change_password)
+        .get("/settings/sessions", settings::sessions)
+        .post("/settings/sessions/end-others", settings::end_other_sessions)
+        .post("/settings/sessions/{id}/end", settings::end_session)
+        .get("/portal", portal::home)
+        .get("/portal/new", portal::new_form)
+        .route("POST", "/portal/tickets", post(portal::create).layer(files()))
+        .get("/portal/tickets/{id}", portal::show)
+        .route("POST", "/portal/tickets/{id}/reply", post(portal::reply).layer(files()))
+}
+
+/// The page router and the list of what it serves, built together.
+#[derive(Default)]
+struct Pages {
+    router: Router<AppState>,
+    listed: Vec<(&'static str, &'static str)>,
+}
+
+impl Pages {
+    fn get<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.route("GET", path, get(handler))
+    }
+
+    fn post<H: Handler<T, AppState>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.route("POST", path, post(handler))
+    }
+
+    fn route(mut self, method: &'static str, path: &'static str, route: MethodRouter<AppState>) -> Self {
+        self.listed.push((method, path));
+        self.router = self.router.route(path, route);
+        self
+    }
 }
 
 /// What a signed-in staff member may reach from the navigation.
@@ -99,7 +148,7 @@ pub struct Chrome {
 impl Chrome {
     pub async fn load(state: &AppState, user: User, section: &'static str) -> Result<Chrome, Response> {
         let actor = user.actor();
-        if actor.role.is_customer() {
+        if actor.is_customer() {
             return Err(axum::response::Redirect::to("/portal").into_response());
         }
         let counts = state.app.queue_counts(&actor).await.map_err(error_response)?;

@@ -335,6 +335,14 @@ pub async fn reply(State(s): State<AppState>, PageUser(user): PageUser, Path(id)
     }
 }
 
+/// Accept a mail held from an unverified sender into the conversation.
+pub async fn accept_mail(State(s): State<AppState>, PageUser(user): PageUser, Path((id, message_id)): Path<(i64, i64)>) -> Response {
+    match s.app.accept_mail(&user.actor(), id, message_id).await {
+        Ok(m) => Redirect::to(&format!("/tickets/{id}#message-{}", m.id)).into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
 /// A file of a message, for anyone who may read that message.
 pub async fn attachment(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
     match s.app.attachment(&user.actor(), id).await {

@@ -234,7 +234,7 @@ async fn queues_count_and_sort(db: TestDb) {
     };
     let before = counts(t.get("/api/v1/queues", &agent).await.json());
     assert_eq!(before["open"], 2);
-    assert_eq!(before["tier"], 2, "both fixture tickets are tier 1 and unassigned");
+    assert_eq!(before["tier"], 2, "both fixture tickets are tier 1 and unassigned; an agent without a position works tier 1");
     assert_eq!(before["mine"], 0);
 
     t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_a), &agent, &json!({"assignee_id": d.agent.id, "priority": "urgent"})).await;

@@ -24,7 +24,7 @@ pub(crate) fn ticket(requester_id: i64, n: usize) -> NewTicket {
         channel: Channel::Api,
         requester_id,
         organization_id: None,
-        created_by: requester_id,
+        created_by: Some(requester_id),
         body: format!("body {n}"),
         created_at: None,
         notify: vec![],
@@ -79,7 +79,15 @@ async fn concurrent_creates(db: TestDb) {
     for id in ids {
         let ticket = t.app.store.get_ticket(id).await.expect("read").expect("exists");
         assert_eq!(ticket.tags, vec!["load".to_string()]);
-        assert_eq!(t.app.store.list_messages(id, true).await.expect("messages").len(), 1);
+        assert_eq!(
+            t.app
+                .store
+                .list_messages(id, frontline_domain::authz::MessageScope { internal_notes: true, unverified_mail: true })
+                .await
+                .expect("messages")
+                .len(),
+            1
+        );
     }
 }
 on_both_engines!(group_commit, concurrent_creates);
