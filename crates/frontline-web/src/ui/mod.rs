@@ -22,8 +22,8 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use frontline_app::AppError;
 use frontline_app::tickets::QueueCount;
-use frontline_domain::{DomainError, FieldError};
 use frontline_domain::authz::{self, Permission};
+use frontline_domain::{DomainError, FieldError};
 use frontline_store::User;
 
 use crate::AppState;

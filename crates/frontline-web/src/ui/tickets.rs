@@ -263,7 +263,27 @@ impl FieldValues {
     }
 
     /// The submitted choices over the ticket's values (unreadable ones fall back to the ticket's).
-    fn kept(f: &FieldsForm, t: &Ticket, version: String) -> FieldValues {
+    /// `meanwhile` are the changes others made since the user's page was
+    /// drawn: a field the user left as it was then takes its value now, so
+    /// saving again applies only what the user changed.
+    fn kept(f: &FieldsForm, t: &Ticket, version: String, meanwhile: &[frontline_store::TicketEvent]) -> FieldValues {
+        let now = FieldValues::of(t);
+        let seen = |field: &str| meanwhile.iter().find(|e| e.field == field).map(|e| e.old_value.clone().unwrap_or_default());
+        let pick = |field: &str, mine: &str, current: &str| -> String {
+            if seen(field).is_some_and(|was| was == mine.trim()) { current.to_string() } else { mine.to_string() }
+        };
+        let id = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
+        let f = FieldsForm {
+            status: pick("status", &f.status, &now.status),
+            priority: pick("priority", &f.priority, &now.priority),
+            ticket_type: pick("type", &f.ticket_type, &now.ticket_type),
+            assignee_id: Some(pick("assignee", f.assignee_id.as_deref().unwrap_or_default(), &id(now.assignee_id))),
+            team_id: Some(pick("team", f.team_id.as_deref().unwrap_or_default(), &id(now.team_id))),
+            tier: pick("tier", &f.tier, &now.tier.to_string()),
+            escalation_level: pick("escalation_level", &f.escalation_level, &now.escalation_level.to_string()),
+            tags: pick("tags", &f.tags, &now.tags),
+            version: f.version,
+        };
         FieldValues {
             status: f.status.clone(),
             priority: f.priority.clone(),
@@ -383,9 +403,9 @@ async fn ticket_page_kept(
                 .filter(|e| e.created_at > f.version && !matches!(e.field.as_str(), "public_reply" | "internal_note" | "created"))
                 .cloned()
                 .collect();
-            (FieldValues::kept(f, &view.ticket, view.ticket.updated_at.to_rfc3339()), events)
+            (FieldValues::kept(f, &view.ticket, view.ticket.updated_at.to_rfc3339(), &events), events)
         }
-        Some(f) => (FieldValues::kept(f, &view.ticket, f.version.to_rfc3339()), vec![]),
+        Some(f) => (FieldValues::kept(f, &view.ticket, f.version.to_rfc3339(), &[]), vec![]),
     };
     let mut page = TicketPage {
         fields,
@@ -485,6 +505,11 @@ pub async fn update_fields(
 ) -> Response {
     let result = async {
         checked.ok()?;
+        // A form drawn from an older version is a conflict before anything
+        // else: its other fields were chosen against a ticket that is gone.
+        if s.app.ticket(&user.actor(), id).await?.updated_at != f.version {
+            return Err(frontline_domain::DomainError::conflict("ticket", "someone else changed this ticket meanwhile").into());
+        }
         let patch = TicketPatch {
             subject: None,
             status: Some(f.status.clone()),
@@ -508,9 +533,7 @@ pub async fn update_fields(
     match result {
         Ok(_) => Redirect::to(&format!("/tickets/{id}?saved=properties")).into_response(),
         Err(e) => match FormErrors::from_error(e) {
-            Ok(errors) => {
-                ticket_page_kept(&s, user, id, (String::new(), "public".into()), FormErrors::default(), errors, Some(&f)).await
-            }
+            Ok(errors) => ticket_page_kept(&s, user, id, (String::new(), "public".into()), FormErrors::default(), errors, Some(&f)).await,
             Err(page) => page,
         },
     }

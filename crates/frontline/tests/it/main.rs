@@ -15,6 +15,7 @@ mod durability;
 mod fixtures;
 mod idempotency;
 mod imap;
+mod interface;
 mod jobs;
 mod mail;
 mod mail_bench;
