@@ -292,3 +292,46 @@ async fn assets_are_hashed_compressed_and_kept(db: TestDb) {
     assert_eq!((old.status.as_u16(), old.headers[header::CACHE_CONTROL].to_str().unwrap()), (200, "no-cache"));
 }
 on_both_engines!(static_assets, assets_are_hashed_compressed_and_kept);
+
+async fn search_stems_and_finds_people_and_organizations(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let ids = |v: serde_json::Value| -> Vec<i64> {
+        let mut ids: Vec<i64> = v["data"].as_array().expect("data").iter().map(|t| t["id"].as_i64().unwrap_or(0)).collect();
+        ids.sort();
+        ids
+    };
+    let r = t
+        .post_json(&format!("/api/v1/tickets/{}/messages", d.ticket_b), &agent, &json!({"body": "The IdP certificate rotated on Friday."}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    // Another form of the word finds it, in messages and in subjects.
+    assert_eq!(ids(t.get("/api/v1/search?q=rotating", &agent).await.json()), vec![d.ticket_b]);
+    assert_eq!(ids(t.get("/api/v1/search?q=certificates%20rotate", &agent).await.json()), vec![d.ticket_b]);
+    assert_eq!(ids(t.get("/api/v1/search?q=signature", &agent).await.json()), vec![d.ticket_a], "subject: Webhook signatures fail");
+
+    // A requester by name or email, an organization by name.
+    let admin = t.token_for(&d.admin).await;
+    let r = t
+        .post_json(
+            "/api/v1/users",
+            &admin,
+            &json!({"email": "priya.raman@northwind.example", "name": "Priya Raman", "role": "customer_member"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let priya: frontline_store::User = t.app.user(&d.admin.actor(), r.json()["id"].as_i64().expect("id")).await.expect("user");
+    let r =
+        t.post_json("/api/v1/tickets", &t.token_for(&priya).await, &json!({"subject": "Export totals", "body": "Totals are off."})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let export = r.json()["id"].as_i64().expect("id");
+    assert_eq!(ids(t.get("/api/v1/search?q=Priya%20Raman", &agent).await.json()), vec![export]);
+    assert_eq!(ids(t.get("/api/v1/search?q=priya.raman%40northwind", &agent).await.json()), vec![export]);
+    assert_eq!(ids(t.get("/api/v1/search?q=northwind", &agent).await.json()), vec![d.ticket_a, export], "the organization's tickets");
+    assert_eq!(ids(t.get("/api/v1/search?q=Globex", &agent).await.json()), vec![d.ticket_b]);
+    // LIKE wildcards typed in the search are text.
+    assert!(ids(t.get("/api/v1/search?q=%25", &agent).await.json()).is_empty());
+    assert!(ids(t.get("/api/v1/search?q=p_iya", &agent).await.json()).is_empty());
+}
+on_both_engines!(search_people_and_stems, search_stems_and_finds_people_and_organizations);
