@@ -10,6 +10,7 @@ mod backup;
 mod bad_input;
 mod bench;
 mod browser;
+mod browser_a11y;
 mod cli;
 mod durability;
 mod fixtures;
