@@ -40,13 +40,14 @@ fn asset(name: &'static str, body: &'static [u8], mime: &'static str, compress: 
         Some((stem, ext)) => format!("{stem}.{hex}.{ext}"),
         None => format!("{name}.{hex}"),
     };
-    Asset { name, hashed, body, gzip: compress.then(|| gzip(body)), mime }
+    Asset { name, hashed, body, gzip: if compress { gzip(body) } else { None }, mime }
 }
 
-fn gzip(body: &[u8]) -> Vec<u8> {
+/// None only if compressing into memory failed: the file is then sent as it is.
+fn gzip(body: &[u8]) -> Option<Vec<u8>> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(body).expect("gzip into memory");
-    enc.finish().expect("gzip into memory")
+    enc.write_all(body).ok()?;
+    enc.finish().ok()
 }
 
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
