@@ -55,14 +55,9 @@ impl From<AppError> for Failed {
 
 /// The form's own checks of every field first, so that all their messages
 /// show at once; the use case runs only when they and the text pass.
-pub async fn run<T>(
-    mut pre: super::FormErrors,
-    checked: Checked,
-    use_case: impl Future<Output = Result<T, AppError>>,
-) -> Result<T, Failed> {
-    if let Some(e) = checked.0 {
-        pre.push(e);
-    }
+pub async fn run<T>(pre: super::FormErrors, checked: Checked, use_case: impl Future<Output = Result<T, AppError>>) -> Result<T, Failed> {
+    // A control character is the field's message, before the form's own checks.
+    let pre = super::FormErrors(checked.0.into_iter().collect()).merge(pre);
     if pre.any() {
         return Err(Failed::Form(pre));
     }

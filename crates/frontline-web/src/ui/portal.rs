@@ -122,10 +122,8 @@ pub async fn new_form(PageUser(user): PageUser) -> Response {
 pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, form: PostedForm) -> Response {
     let user = tryr!(customer(user));
     let f: PortalTicketForm = tryr!(form.decode());
-    let mut errors = super::checks::new_ticket(&f.subject, &f.body);
-    if let Some(upload) = form.errors() {
-        errors = errors.merge(upload);
-    }
+    // The upload's or a control character's message first, then the form's own checks.
+    let errors = form.errors().unwrap_or_default().merge(super::checks::new_ticket(&f.subject, &f.body));
     if errors.any() {
         return invalid(PortalNew { user, form: f, errors });
     }

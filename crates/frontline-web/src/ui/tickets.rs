@@ -178,10 +178,14 @@ pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, form: P
         Ok(f) => f,
         Err(r) => return r,
     };
-    let mut pre = super::checks::agent_ticket(&f.requester_email, &f.subject, &f.body, &f.tier, &f.tags);
-    if let Some(e) = form.refused() {
-        pre.push(e);
-    }
+    // The upload's or a control character's message first, then the form's own checks.
+    let pre = FormErrors(form.refused().into_iter().collect()).merge(super::checks::agent_ticket(
+        &f.requester_email,
+        &f.subject,
+        &f.body,
+        &f.tier,
+        &f.tags,
+    ));
     let files = form.files;
     let use_case = async {
         let input = NewTicketInput {
