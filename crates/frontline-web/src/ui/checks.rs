@@ -43,10 +43,13 @@ pub fn agent_ticket(requester_email: &str, subject: &str, body: &str, tier: &str
     errors
 }
 
-/// A person: email, name, role, and a password when one is typed.
-pub fn user(email: &str, name: &str, role: &str, password: &str) -> FormErrors {
+/// A person: email (when it can be set: not on an edit), name, role, and a
+/// password when one is typed.
+pub fn user(email: Option<&str>, name: &str, role: &str, password: &str) -> FormErrors {
     let mut errors = FormErrors::default();
-    errors.check(Email::parse(email));
+    if let Some(email) = email {
+        errors.check(Email::parse(email));
+    }
     errors.check(validate::name("name", name, 120));
     errors.check(Role::parse(role.trim()));
     if !password.is_empty() {

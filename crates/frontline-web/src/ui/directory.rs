@@ -184,7 +184,7 @@ pub async fn new_user(State(s): State<AppState>, PageUser(user): PageUser) -> Re
 }
 
 pub async fn create_user(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<UserForm>) -> Response {
-    let pre = super::checks::user(&f.email, &f.name, &f.role, &f.password);
+    let pre = super::checks::user(Some(&f.email), &f.name, &f.role, &f.password);
     match run(pre, checked, async { s.app.create_user(&user.actor(), &f.input()?).await }).await {
         Ok(u) => Redirect::to(&format!("/users/{}", u.id)).into_response(),
         Err(Failed::Page(page)) => page,
@@ -220,7 +220,7 @@ pub async fn update_user(
     Path(id): Path<i64>,
     Form(f, checked): Form<UserForm>,
 ) -> Response {
-    let pre = super::checks::user(&f.email, &f.name, &f.role, &f.password);
+    let pre = super::checks::user(None, &f.name, &f.role, &f.password);
     match run(pre, checked, async { s.app.update_user(&me.actor(), id, &f.input()?).await }).await {
         Ok(_) => Redirect::to(&format!("/users/{id}?saved=user")).into_response(),
         Err(Failed::Page(page)) => page,
