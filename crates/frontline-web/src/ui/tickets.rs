@@ -509,11 +509,6 @@ pub async fn update_fields(
 ) -> Response {
     let result = async {
         checked.ok()?;
-        // A form drawn from an older version is a conflict before anything
-        // else: its other fields were chosen against a ticket that is gone.
-        if s.app.ticket(&user.actor(), id).await?.updated_at != f.version {
-            return Err(frontline_domain::DomainError::conflict("ticket", "someone else changed this ticket meanwhile").into());
-        }
         let patch = TicketPatch {
             subject: None,
             status: Some(f.status.clone()),
@@ -537,7 +532,15 @@ pub async fn update_fields(
     match result {
         Ok(_) => Redirect::to(&format!("/tickets/{id}?saved=properties")).into_response(),
         Err(e) => match FormErrors::from_error(e) {
-            Ok(errors) => ticket_page_kept(&s, user, id, (String::new(), "public".into()), FormErrors::default(), errors, Some(&f)).await,
+            Ok(mut errors) => {
+                // A form drawn from an older version is refused as a conflict,
+                // not for a rule about a state the user never saw (a stale
+                // form that changes nothing still saves, in the store).
+                if errors.get("ticket").is_none() && s.app.ticket(&user.actor(), id).await.is_ok_and(|t| t.updated_at != f.version) {
+                    errors = FormErrors(vec![frontline_domain::FieldError::new("ticket", "someone else changed this ticket meanwhile")]);
+                }
+                ticket_page_kept(&s, user, id, (String::new(), "public".into()), FormErrors::default(), errors, Some(&f)).await
+            }
             Err(page) => page,
         },
     }
