@@ -10,7 +10,7 @@
 //! through the use cases, as an agent or a customer would.
 
 use frontline_domain::tier::{EscalationLevel, Tier};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Duration, Utc};
@@ -249,6 +249,11 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<DemoSummary> {
             };
             members.push(create_user(app, &sys, &input, &hash).await?);
         }
+        // Customers for a year or more (staggered), so "customer since" reads
+        // true beside tickets going back 90 days.
+        let since = app.now().trunc_secs() - Duration::days(400 + 45 * orgs.len() as i64);
+        let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
+        app.store.backdate_customer(org.id, &ids, since).await?;
         orgs.push(DemoOrg { spec: o, id: org.id, members });
     }
 
@@ -256,11 +261,19 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<DemoSummary> {
     let now = app.now().trunc_secs();
     let stories = DEMO_TICKETS - LIVE_TICKETS;
     let statuses = status_mix(stories, &mut rng);
+    // Nobody has the same question open twice: (requester, topic) of open tickets.
+    let mut open: HashSet<(i64, usize)> = HashSet::new();
     for status in statuses {
-        let plan = plan_ticket(&mut rng, &cast, &orgs, status);
+        let mut plan = plan_ticket(&mut rng, &cast, &orgs, status);
+        for _ in 0..50 {
+            if !status.is_open() || open.insert((plan.requester.id, topic_index(plan.topic))) {
+                break;
+            }
+            plan = plan_ticket(&mut rng, &cast, &orgs, status);
+        }
         write_story(app, &mut rng, &cast, &plan, now).await?;
     }
-    live_activity(app, &mut rng, &cast, &orgs).await?;
+    live_activity(app, &mut rng, &cast, &orgs, &mut open).await?;
     summary(app, true).await
 }
 
@@ -739,14 +752,30 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
 
 /// The newest tickets and replies, made now through the use cases as the
 /// people themselves would.
-async fn live_activity(app: &App, rng: &mut SmallRng, cast: &Cast, orgs: &[DemoOrg]) -> anyhow::Result<()> {
+fn topic_index(topic: &Topic) -> usize {
+    TOPICS.iter().position(|t| std::ptr::eq(t, topic)).unwrap_or(0)
+}
+
+async fn live_activity(
+    app: &App,
+    rng: &mut SmallRng,
+    cast: &Cast,
+    orgs: &[DemoOrg],
+    open: &mut HashSet<(i64, usize)>,
+) -> anyhow::Result<()> {
     live_replies(app, cast).await?;
     // The mail with files is the first of the live tickets.
     mail_with_files(app, cast, orgs).await?;
     for i in 1..LIVE_TICKETS {
-        let topic = &TOPICS[(i * 7 + 3) % TOPICS.len()];
         let org = &orgs[i % orgs.len()];
         let requester = org.members.get(1 + i % 2).or_else(|| org.members.first()).ok_or_else(|| anyhow!("organization without users"))?;
+        // The first topic from the usual one that this requester has no open ticket about.
+        let index = (0..TOPICS.len())
+            .map(|k| (i * 7 + 3 + k) % TOPICS.len())
+            .find(|&t| !open.contains(&(requester.id, t)))
+            .unwrap_or((i * 7 + 3) % TOPICS.len());
+        open.insert((requester.id, index));
+        let topic = &TOPICS[index];
         let agent = cast.tier1[topic.team].choose(rng).unwrap_or(&cast.tier1[0][0]);
         let v = Vars {
             customer: first_name(requester),

@@ -97,6 +97,24 @@ async fn check_demo(db: &TestDb) {
         store.list_tickets(&frontline_store::tickets::TicketFilter { limit: 1000, ..Default::default() }).await.expect("tickets").items;
     let oldest = all.iter().map(|t| t.created_at).min().expect("tickets");
     assert!(oldest >= now() - Duration::days(91) && oldest <= now() - Duration::days(60), "oldest {oldest}");
+    // Customers and their organizations existed before their first ticket
+    // ("customer since 2m ago" beside 90 days of tickets read wrong).
+    for org in &orgs {
+        let first = all.iter().filter(|t| t.organization_id == Some(org.id)).map(|t| t.created_at).min().expect("org tickets");
+        assert!(org.created_at < first, "{} created {} after its first ticket {first}", org.name, org.created_at);
+    }
+    let customers =
+        store.list_users(&UserFilter { customers: Some(true), limit: 500, ..Default::default() }).await.expect("customers").items;
+    for u in &customers {
+        if let Some(first) = all.iter().filter(|t| t.requester_id == u.id).map(|t| t.created_at).min() {
+            assert!(u.created_at < first, "{} created {} after their first ticket {first}", u.email, u.created_at);
+        }
+    }
+    // Nobody has the same question open twice.
+    let mut open: Vec<(i64, &str)> = all.iter().filter(|t| t.status.is_open()).map(|t| (t.requester_id, t.subject.as_str())).collect();
+    open.sort();
+    let repeats: Vec<_> = open.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    assert!(repeats.is_empty(), "the same requester has identical open tickets: {repeats:?}");
     let escalated = all.iter().filter(|t| t.escalation_level.get() > 0).count();
     assert!(escalated >= 30, "{escalated} escalated");
     assert!(all.iter().any(|t| t.escalation_level.get() == 3 && t.tags.iter().any(|g| g == "engineering")));

@@ -41,6 +41,18 @@ pub struct OrgInput {
 }
 
 impl Store {
+    /// Demo data only: an organization and its people became customers at
+    /// `since`, before the tickets the demo backdates up to 90 days.
+    pub async fn backdate_customer(&self, org_id: i64, user_ids: &[i64], since: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
+        with_tx!(self, |tx| {
+            sqlx::query("UPDATE organizations SET created_at = $1 WHERE id = $2").bind(since).bind(org_id).execute(&mut *tx).await?;
+            for id in user_ids {
+                sqlx::query("UPDATE users SET created_at = $1 WHERE id = $2").bind(since).bind(*id).execute(&mut *tx).await?;
+            }
+        });
+        Ok(())
+    }
+
     pub async fn create_org(&self, o: &OrgInput, audit: Option<&Audit>) -> Result<i64, StoreError> {
         let id = with_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar("INSERT INTO organizations (name, notes, created_at) VALUES ($1, $2, $3) RETURNING id")

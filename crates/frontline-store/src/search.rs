@@ -39,9 +39,27 @@ pub fn tsquery(q: &str) -> Option<String> {
     Some(words.iter().enumerate().map(|(i, w)| if i == last { format!("{w}:*") } else { w.clone() }).collect::<Vec<_>>().join(" & "))
 }
 
+/// A LIKE pattern for `q` as typed (lowercased, wildcards escaped), for
+/// the requester's name or email and the organization's name.
+pub fn like_pattern(q: &str) -> String {
+    let escaped = q.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Tickets of the people and organizations whose name (or email) contains
+/// the search as typed; both engines, `$7` is `like_pattern`, `$3` the cap.
+macro_rules! by_requester_or_org {
+    () => {
+        " OR t.requester_id IN (SELECT id FROM users WHERE lower(name) LIKE $7 ESCAPE '\\' OR lower(email) LIKE $7 ESCAPE '\\' LIMIT $3) \
+          OR t.organization_id IN (SELECT id FROM organizations WHERE lower(name) LIKE $7 ESCAPE '\\' LIMIT $3) "
+    };
+}
+
 impl Store {
-    /// Tickets whose number is `q`, or whose subject or messages contain
-    /// every word of `q`; most recently updated first.
+    /// Tickets whose number is `q`, whose subject or messages contain every
+    /// word of `q` (stemmed: "rotating" finds "rotated"), or whose requester
+    /// (name, email) or organization (name) contains `q`; most recently
+    /// updated first.
     pub async fn search_tickets(&self, q: &str, include_internal: bool, offset: i64, limit: i64) -> Result<Page<Ticket>, StoreError> {
         let q = q.trim();
         let number: Option<i64> = q.trim_start_matches('#').parse().ok();
@@ -54,8 +72,9 @@ impl Store {
                     ticket_select!(),
                     "WHERE t.id = $1 OR t.id IN (SELECT rowid FROM ticket_subject_fts WHERE ticket_subject_fts MATCH $2 ORDER BY rowid DESC LIMIT $3) \
                      OR t.id IN (SELECT m.ticket_id FROM message_body_fts f JOIN messages m ON m.id = f.rowid \
-                                 WHERE message_body_fts MATCH $2 AND ($4 OR m.kind = 'public') ORDER BY f.rowid DESC LIMIT $3) \
-                     ORDER BY (t.id = $1) DESC, t.updated_at DESC, t.id DESC LIMIT $5 OFFSET $6"
+                                 WHERE message_body_fts MATCH $2 AND ($4 OR m.kind = 'public') ORDER BY f.rowid DESC LIMIT $3)",
+                    by_requester_or_org!(),
+                    "ORDER BY (t.id = $1) DESC, t.updated_at DESC, t.id DESC LIMIT $5 OFFSET $6"
                 ))
                 .bind(number.unwrap_or(-1))
                 .bind(fts)
@@ -63,6 +82,7 @@ impl Store {
                 .bind(include_internal)
                 .bind(limit + 1)
                 .bind(offset)
+                .bind(like_pattern(q))
                 .fetch_all(p)
                 .await?
             }
@@ -70,10 +90,11 @@ impl Store {
                 let Some(tsq) = tsquery(q) else { return Ok(Page { items: vec![], has_more: false }) };
                 sqlx::query_as(concat!(
                     ticket_select!(),
-                    "WHERE t.id = $1 OR t.id IN (SELECT id FROM tickets WHERE search @@ to_tsquery('simple', $2) ORDER BY id DESC LIMIT $3) \
-                     OR t.id IN (SELECT ticket_id FROM messages WHERE search @@ to_tsquery('simple', $2) \
-                                 AND ($4 OR kind = 'public') ORDER BY id DESC LIMIT $3) \
-                     ORDER BY (t.id = $1) DESC, t.updated_at DESC, t.id DESC LIMIT $5 OFFSET $6"
+                    "WHERE t.id = $1 OR t.id IN (SELECT id FROM tickets WHERE search @@ to_tsquery('english', $2) ORDER BY id DESC LIMIT $3) \
+                     OR t.id IN (SELECT ticket_id FROM messages WHERE search @@ to_tsquery('english', $2) \
+                                 AND ($4 OR kind = 'public') ORDER BY id DESC LIMIT $3)",
+                    by_requester_or_org!(),
+                    "ORDER BY (t.id = $1) DESC, t.updated_at DESC, t.id DESC LIMIT $5 OFFSET $6"
                 ))
                 .bind(number.unwrap_or(-1))
                 .bind(tsq)
@@ -81,6 +102,7 @@ impl Store {
                 .bind(include_internal)
                 .bind(limit + 1)
                 .bind(offset)
+                .bind(like_pattern(q))
                 .fetch_all(p)
                 .await?
             }
@@ -98,5 +120,6 @@ mod tests {
         assert_eq!(super::tsquery("dana@northwind.example").as_deref(), Some("dana & northwind & example:*"));
         assert_eq!(super::tsquery("it's (broken) & | !").as_deref(), Some("it & s & broken:*"));
         assert_eq!(super::tsquery("!!"), None);
+        assert_eq!(super::like_pattern(" Dana_K 100% "), "%dana\\_k 100\\%%");
     }
 }

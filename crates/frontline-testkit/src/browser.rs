@@ -7,6 +7,8 @@ use std::time::Duration;
 use thirtyfour::prelude::*;
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// axe-core, vendored (assets/VENDORED.md): the accessibility rules the browser test runs.
+pub const AXE: &str = include_str!("../assets/axe.min.js");
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 pub struct Browser {
@@ -85,6 +87,48 @@ impl Browser {
         }
         let body = self.driver.find(By::Tag("body")).await.expect("body").text().await.unwrap_or_default();
         panic!("page never showed {text:?}; it shows:\n{body}");
+    }
+
+    /// Resize the window so the page's viewport is `width` CSS pixels wide.
+    pub async fn set_width(&self, width: i64, height: i64) {
+        self.driver.set_window_rect(0, 0, width as u32, height as u32).await.expect("resize");
+        // Headless windows may keep a frame: correct by what the page reports.
+        let inner = self.driver.execute("return window.innerWidth;", vec![]).await.expect("width").json().as_i64().unwrap_or(width);
+        if inner != width {
+            let outer = width + (width - inner);
+            self.driver.set_window_rect(0, 0, outer as u32, height as u32).await.expect("resize");
+        }
+    }
+
+    /// How far the page scrolls sideways: (document scrollWidth, viewport width).
+    pub async fn widths(&self) -> (i64, i64) {
+        let v = self
+            .driver
+            .execute("return [document.documentElement.scrollWidth, document.documentElement.clientWidth];", vec![])
+            .await
+            .expect("widths")
+            .json()
+            .clone();
+        (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0))
+    }
+
+    /// Serious and critical WCAG 2.x A/AA violations axe-core finds on the
+    /// current page, one readable line each (rule, impact, help, elements).
+    pub async fn axe(&self) -> Vec<String> {
+        let loaded = self.driver.execute("return typeof window.axe !== 'undefined';", vec![]).await.expect("axe check").json().as_bool();
+        if loaded != Some(true) {
+            self.driver.execute(&format!("{AXE}\n;return true;"), vec![]).await.expect("inject axe-core");
+        }
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'] })
+              .then(r => done(r.violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.slice(0, 5).map(n => n.target.join(' ')).join(', '))))
+              .catch(e => done(['axe failed: ' + e]));
+        "#;
+        let ret = self.driver.execute_async(script, vec![]).await.expect("run axe-core");
+        ret.json().as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
     }
 
     pub async fn body_text(&self) -> String {

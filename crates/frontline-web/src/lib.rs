@@ -9,7 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api;
-mod assets;
+pub(crate) mod assets;
 mod auth;
 mod download;
 mod error;

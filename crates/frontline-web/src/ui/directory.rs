@@ -12,7 +12,7 @@ use frontline_store::users::UserFilter;
 use frontline_store::{AuditEntry, Organization, Page, Position, Team, Ticket, User};
 use serde::Deserialize;
 
-use super::form::{Form, Query};
+use super::form::{Failed, Form, Query, run};
 use super::{Chrome, FormErrors, error_response, invalid, opt_id};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -184,11 +184,11 @@ pub async fn new_user(State(s): State<AppState>, PageUser(user): PageUser) -> Re
 }
 
 pub async fn create_user(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<UserForm>) -> Response {
-    let result = checked.then(async { s.app.create_user(&user.actor(), &f.input()?).await }).await;
-    match result {
+    let pre = super::checks::user(Some(&f.email), &f.name, &f.role, &f.password);
+    match run(pre, checked, async { s.app.create_user(&user.actor(), &f.input()?).await }).await {
         Ok(u) => Redirect::to(&format!("/users/{}", u.id)).into_response(),
-        Err(e) => {
-            let errors = tryr!(FormErrors::from_error(e));
+        Err(Failed::Page(page)) => page,
+        Err(Failed::Form(errors)) => {
             let choices = tryr!(tryr!(UserChoices::load(&s, &user).await).include_current(&s, &user, &f).await);
             let chrome = tryr!(Chrome::load(&s, user, "users").await);
             invalid(UserFormPage { chrome, choices, user: None, form: f, errors, tickets: vec![] })
@@ -220,13 +220,11 @@ pub async fn update_user(
     Path(id): Path<i64>,
     Form(f, checked): Form<UserForm>,
 ) -> Response {
-    let result = checked.then(async { s.app.update_user(&me.actor(), id, &f.input()?).await }).await;
-    match result {
-        Ok(_) => Redirect::to(&format!("/users/{id}")).into_response(),
-        Err(e) => {
-            let errors = tryr!(FormErrors::from_error(e));
-            user_page(&s, me, id, Some(f), errors).await
-        }
+    let pre = super::checks::user(None, &f.name, &f.role, &f.password);
+    match run(pre, checked, async { s.app.update_user(&me.actor(), id, &f.input()?).await }).await {
+        Ok(_) => Redirect::to(&format!("/users/{id}?saved=user")).into_response(),
+        Err(Failed::Page(page)) => page,
+        Err(Failed::Form(errors)) => user_page(&s, me, id, Some(f), errors).await,
     }
 }
 
@@ -289,13 +287,11 @@ pub async fn orgs(State(s): State<AppState>, PageUser(user): PageUser, Query(p):
 }
 
 pub async fn create_org(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<OrgForm>) -> Response {
-    let result = checked.then(s.app.create_org(&user.actor(), &f.fields())).await;
-    match result {
+    let pre = super::checks::org(&f.name, &f.domains);
+    match run(pre, checked, s.app.create_org(&user.actor(), &f.fields())).await {
         Ok(o) => Redirect::to(&format!("/organizations/{}", o.id)).into_response(),
-        Err(e) => {
-            let errors = tryr!(FormErrors::from_error(e));
-            orgs_page(&s, user, String::new(), 1, f, errors).await
-        }
+        Err(Failed::Page(page)) => page,
+        Err(Failed::Form(errors)) => orgs_page(&s, user, String::new(), 1, f, errors).await,
     }
 }
 
@@ -338,13 +334,11 @@ pub async fn update_org(
     Path(id): Path<i64>,
     Form(f, checked): Form<OrgForm>,
 ) -> Response {
-    let result = checked.then(s.app.update_org(&user.actor(), id, &f.fields())).await;
-    match result {
-        Ok(_) => Redirect::to(&format!("/organizations/{id}")).into_response(),
-        Err(e) => {
-            let errors = tryr!(FormErrors::from_error(e));
-            org_page(&s, user, id, Some(f), errors).await
-        }
+    let pre = super::checks::org(&f.name, &f.domains);
+    match run(pre, checked, s.app.update_org(&user.actor(), id, &f.fields())).await {
+        Ok(_) => Redirect::to(&format!("/organizations/{id}?saved=organization")).into_response(),
+        Err(Failed::Page(page)) => page,
+        Err(Failed::Form(errors)) => org_page(&s, user, id, Some(f), errors).await,
     }
 }
 

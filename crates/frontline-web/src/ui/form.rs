@@ -17,6 +17,11 @@ use super::error_page;
 pub struct Checked(Option<FieldError>);
 
 impl Checked {
+    /// For forms whose text was checked elsewhere (multipart forms).
+    pub fn passed() -> Checked {
+        Checked(None)
+    }
+
     /// The refusal as a use-case error, so it takes the handler's usual path to the page.
     pub fn ok(self) -> Result<(), AppError> {
         match self.0 {
@@ -30,6 +35,33 @@ impl Checked {
         self.ok()?;
         use_case.await
     }
+}
+
+/// Why a submitted form was not done: messages for its fields, or a page
+/// (not allowed, not found, a server error).
+pub enum Failed {
+    Form(super::FormErrors),
+    Page(Response),
+}
+
+impl From<AppError> for Failed {
+    fn from(e: AppError) -> Self {
+        match super::FormErrors::from_error(e) {
+            Ok(errors) => Failed::Form(errors),
+            Err(page) => Failed::Page(page),
+        }
+    }
+}
+
+/// The form's own checks of every field first, so that all their messages
+/// show at once; the use case runs only when they and the text pass.
+pub async fn run<T>(pre: super::FormErrors, checked: Checked, use_case: impl Future<Output = Result<T, AppError>>) -> Result<T, Failed> {
+    // A control character is the field's message, before the form's own checks.
+    let pre = super::FormErrors(checked.0.into_iter().collect()).merge(pre);
+    if pre.any() {
+        return Err(Failed::Form(pre));
+    }
+    Ok(use_case.await?)
 }
 
 /// A urlencoded form and the verdict on its text.

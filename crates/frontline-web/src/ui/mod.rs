@@ -2,6 +2,7 @@
 //! (askama) with plain forms that post and redirect, htmx for partial
 //! updates, and validation messages next to the fields they concern.
 
+mod checks;
 mod directory;
 mod form;
 pub mod mail;
@@ -23,8 +24,8 @@ use axum::routing::{MethodRouter, get, post};
 use chrono::{DateTime, Utc};
 use frontline_app::AppError;
 use frontline_app::tickets::QueueCount;
-use frontline_domain::FieldError;
 use frontline_domain::authz::{self, Permission};
+use frontline_domain::{DomainError, FieldError};
 use frontline_store::User;
 
 use crate::AppState;
@@ -178,6 +179,37 @@ impl FormErrors {
     pub fn any(&self) -> bool {
         !self.0.is_empty()
     }
+    /// Add a field's message unless that field already has one (a form
+    /// shows the first problem of each field, all fields at once).
+    pub fn push(&mut self, e: FieldError) {
+        if self.get(&e.field).is_none() {
+            self.0.push(e);
+        }
+    }
+    /// Run one field's check, keeping its message; the value when it passed.
+    pub fn check<T>(&mut self, r: Result<T, DomainError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(DomainError::Invalid(e)) => {
+                self.push(e);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+    /// Every message of `other` too (the use case's, after the form's own checks).
+    pub fn merge(mut self, other: FormErrors) -> FormErrors {
+        for e in other.0 {
+            self.push(e);
+        }
+        self
+    }
+    /// Attributes that tie an input to its message, so that screen readers
+    /// read the message with the field: `{{ errors.aria("subject")|safe }}`.
+    /// Field names are ours (never user input), so the string is safe.
+    pub fn aria(&self, field: &str) -> String {
+        if self.get(field).is_some() { format!(" aria-invalid=\"true\" aria-describedby=\"err-{field}\"") } else { String::new() }
+    }
     /// Turn a use-case error into field messages, or a full error page.
     pub fn from_error(e: AppError) -> Result<FormErrors, Response> {
         let (status, _, message, field) = classify(&e);
@@ -253,6 +285,11 @@ pub fn ago(t: &DateTime<Utc>) -> String {
         86400..2_592_000 => format!("{}d ago", secs / 86400),
         _ => t.format("%Y-%m-%d").to_string(),
     }
+}
+
+/// "1 person", "3 people".
+pub fn people(n: &i64) -> String {
+    if *n == 1 { "1 person".into() } else { format!("{n} people") }
 }
 
 pub fn tier<T: Copy + Into<i64>>(n: &T) -> &'static str {

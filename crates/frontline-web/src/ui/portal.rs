@@ -46,6 +46,17 @@ pub fn customer_status(s: &Status) -> &'static str {
     }
 }
 
+/// One colour per customer-facing label (new and open read the same).
+pub fn customer_status_class(s: &Status) -> &'static str {
+    match s {
+        Status::New | Status::Open => "awaiting-us",
+        Status::Pending => "awaiting-you",
+        Status::OnHold => "in-progress",
+        Status::Solved => "solved",
+        Status::Closed => "closed",
+    }
+}
+
 /// A status event as a customer reads it.
 pub fn status_change(new_value: &Option<String>) -> String {
     match new_value.as_deref().map(Status::parse) {
@@ -111,7 +122,9 @@ pub async fn new_form(PageUser(user): PageUser) -> Response {
 pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, form: PostedForm) -> Response {
     let user = tryr!(customer(user));
     let f: PortalTicketForm = tryr!(form.decode());
-    if let Some(errors) = form.errors() {
+    // The upload's or a control character's message first, then the form's own checks.
+    let errors = form.errors().unwrap_or_default().merge(super::checks::new_ticket(&f.subject, &f.body));
+    if errors.any() {
         return invalid(PortalNew { user, form: f, errors });
     }
     let input = NewTicketInput {

@@ -13,7 +13,7 @@ use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, Tic
 use frontline_store::{Page, Team, Ticket, User};
 use serde::Deserialize;
 
-use super::form::{Form, Query};
+use super::form::{Checked, Failed, Form, Query, run};
 use super::upload::PostedForm;
 use super::{Chrome, FormErrors, error_response, invalid, opt_id};
 use crate::AppState;
@@ -35,6 +35,16 @@ impl QueuePage {
         // Clicking the active column flips its direction.
         let next = if self.sort == format!("-{key}") { key.to_string() } else { format!("-{key}") };
         format!("/tickets?view={}&sort={next}", self.view.as_str())
+    }
+    /// aria-sort on the header of the column the queue is sorted by.
+    fn aria_sort(&self, key: &str) -> &'static str {
+        if self.sort == format!("-{key}") {
+            " aria-sort=\"descending\""
+        } else if self.sort == key {
+            " aria-sort=\"ascending\""
+        } else {
+            ""
+        }
     }
     fn sort_mark(&self, key: &str) -> &'static str {
         if self.sort == format!("-{key}") {
@@ -168,12 +178,16 @@ pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, form: P
         Ok(f) => f,
         Err(r) => return r,
     };
-    let refused = form.refused();
+    // The upload's or a control character's message first, then the form's own checks.
+    let pre = FormErrors(form.refused().into_iter().collect()).merge(super::checks::agent_ticket(
+        &f.requester_email,
+        &f.subject,
+        &f.body,
+        &f.tier,
+        &f.tags,
+    ));
     let files = form.files;
-    let result = async {
-        if let Some(e) = refused {
-            return Err(frontline_domain::DomainError::Invalid(e).into());
-        }
+    let use_case = async {
         let input = NewTicketInput {
             subject: f.subject.clone(),
             body: f.body.clone(),
@@ -189,24 +203,19 @@ pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, form: P
             attachments: files,
         };
         s.app.create_ticket(&actor, &input, Channel::Web).await
-    }
-    .await;
-    match result {
-        Ok(t) => Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
-        Err(e) => {
-            let errors = match FormErrors::from_error(e) {
-                Ok(errors) => errors,
-                Err(page) => return page,
-            };
-            let choices = match Choices::load(&s, &user).await {
-                Ok(c) => c,
-                Err(r) => return r,
-            };
-            match Chrome::load(&s, user, "new").await {
-                Ok(chrome) => invalid(NewTicketPage { chrome, choices, form: f, errors }),
-                Err(r) => r,
-            }
-        }
+    };
+    let errors = match run(pre, Checked::passed(), use_case).await {
+        Ok(t) => return Redirect::to(&format!("/tickets/{}", t.id)).into_response(),
+        Err(Failed::Form(errors)) => errors,
+        Err(Failed::Page(page)) => return page,
+    };
+    let choices = match Choices::load(&s, &user).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    match Chrome::load(&s, user, "new").await {
+        Ok(chrome) => invalid(NewTicketPage { chrome, choices, form: f, errors }),
+        Err(r) => r,
     }
 }
 
@@ -222,6 +231,75 @@ pub struct TicketPage {
     reply_kind: String,
     errors: FormErrors,
     field_errors: FormErrors,
+    fields: FieldValues,
+    /// After an edit conflict: what others changed since the user's page was drawn.
+    changed_meanwhile: Vec<String>,
+}
+
+/// What the properties form shows: the ticket's values, or what the user
+/// chose when their save failed, kept so they can apply it again.
+pub struct FieldValues {
+    status: String,
+    priority: String,
+    ticket_type: String,
+    assignee_id: Option<i64>,
+    team_id: Option<i64>,
+    tier: i64,
+    escalation_level: i64,
+    tags: String,
+    /// The version a save is made against.
+    version: String,
+}
+
+impl FieldValues {
+    fn of(t: &Ticket) -> FieldValues {
+        FieldValues {
+            status: t.status.as_str().into(),
+            priority: t.priority.as_str().into(),
+            ticket_type: t.ticket_type.as_str().into(),
+            assignee_id: t.assignee_id,
+            team_id: t.team_id,
+            tier: t.tier.get(),
+            escalation_level: t.escalation_level.get(),
+            tags: t.tags.join(" "),
+            version: t.updated_at.to_rfc3339(),
+        }
+    }
+
+    /// The submitted choices over the ticket's values (unreadable ones fall back to the ticket's).
+    /// `meanwhile` are the changes others made since the user's page was
+    /// drawn: a field the user left as it was then takes its value now, so
+    /// saving again applies only what the user changed.
+    fn kept(f: &FieldsForm, t: &Ticket, version: String, meanwhile: &[frontline_store::TicketEvent]) -> FieldValues {
+        let now = FieldValues::of(t);
+        let seen = |field: &str| meanwhile.iter().find(|e| e.field == field).map(|e| e.old_value.clone().unwrap_or_default());
+        let pick = |field: &str, mine: &str, current: &str| -> String {
+            if seen(field).is_some_and(|was| was == mine.trim()) { current.to_string() } else { mine.to_string() }
+        };
+        let id = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
+        let f = FieldsForm {
+            status: pick("status", &f.status, &now.status),
+            priority: pick("priority", &f.priority, &now.priority),
+            ticket_type: pick("type", &f.ticket_type, &now.ticket_type),
+            assignee_id: Some(pick("assignee", f.assignee_id.as_deref().unwrap_or_default(), &id(now.assignee_id))),
+            team_id: Some(pick("team", f.team_id.as_deref().unwrap_or_default(), &id(now.team_id))),
+            tier: pick("tier", &f.tier, &now.tier.to_string()),
+            escalation_level: pick("escalation_level", &f.escalation_level, &now.escalation_level.to_string()),
+            tags: pick("tags", &f.tags, &now.tags),
+            version: f.version,
+        };
+        FieldValues {
+            status: f.status.clone(),
+            priority: f.priority.clone(),
+            ticket_type: f.ticket_type.clone(),
+            assignee_id: opt_id(&f.assignee_id).unwrap_or(t.assignee_id),
+            team_id: opt_id(&f.team_id).unwrap_or(t.team_id),
+            tier: f.tier.trim().parse().unwrap_or(t.tier.get()),
+            escalation_level: f.escalation_level.trim().parse().unwrap_or(t.escalation_level.get()),
+            tags: f.tags.clone(),
+            version,
+        }
+    }
 }
 
 impl TicketPage {
@@ -251,7 +329,19 @@ impl TicketPage {
                 }
             }
         };
-        let val = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
+        // Stored values are codes ("on_hold"); people read the labels ("On hold").
+        let val = |v: &Option<String>| -> String {
+            let Some(v) = v.as_deref() else { return "none".into() };
+            let label = match field {
+                Some(F::Status | F::Created) => Status::parse(v).map(|s| s.label()).ok(),
+                Some(F::Priority) => Priority::parse(v).map(|p| p.label()).ok(),
+                Some(F::Type) => TicketType::parse(v).map(|t| t.label()).ok(),
+                Some(F::Tier) => v.parse().ok().map(ticket::tier_label),
+                _ => None,
+            };
+            label.map(str::to_string).unwrap_or_else(|| v.to_string())
+        };
+        let label_name = name.replace('_', " ");
         match field {
             Some(F::Created) => format!("created the ticket as {}", val(new)),
             Some(F::PublicReply) => "replied publicly".into(),
@@ -272,13 +362,28 @@ impl TicketPage {
                 ticket::escalation_label(old.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0)),
                 ticket::escalation_label(new.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0))
             ),
-            _ if old.is_none() => format!("set {name} to {}", val(new)),
-            _ => format!("{name}: {} → {}", val(old), val(new)),
+            Some(F::UnverifiedMail) => "mailed from an address outside the ticket (held for an agent)".into(),
+            Some(F::MailAccepted) => "accepted a held mail as the customer's".into(),
+            _ if old.is_none() => format!("set {label_name} to {}", val(new)),
+            _ => format!("{label_name}: {} → {}", val(old), val(new)),
         }
     }
 }
 
 async fn ticket_page(s: &AppState, user: User, id: i64, reply: (String, String), errors: FormErrors, field_errors: FormErrors) -> Response {
+    ticket_page_kept(s, user, id, reply, errors, field_errors, None).await
+}
+
+/// The ticket page; `kept` is a properties form that failed, shown again as typed.
+async fn ticket_page_kept(
+    s: &AppState,
+    user: User,
+    id: i64,
+    reply: (String, String),
+    errors: FormErrors,
+    field_errors: FormErrors,
+    kept: Option<&FieldsForm>,
+) -> Response {
     let actor = user.actor();
     let view = match s.app.ticket_view(&actor, id).await {
         Ok(v) => v,
@@ -292,7 +397,24 @@ async fn ticket_page(s: &AppState, user: User, id: i64, reply: (String, String),
         Ok(c) => c,
         Err(r) => return r,
     };
-    let page = TicketPage {
+    let conflict = field_errors.get("ticket").is_some();
+    let (fields, changed_meanwhile) = match kept {
+        None => (FieldValues::of(&view.ticket), vec![]),
+        // A conflict: save against the version now shown, and say what changed since the one the user saw.
+        Some(f) if conflict => {
+            let events: Vec<_> = view
+                .events
+                .iter()
+                .filter(|e| e.created_at > f.version && !matches!(e.field.as_str(), "public_reply" | "internal_note" | "created"))
+                .cloned()
+                .collect();
+            (FieldValues::kept(f, &view.ticket, view.ticket.updated_at.to_rfc3339(), &events), events)
+        }
+        Some(f) => (FieldValues::kept(f, &view.ticket, f.version.to_rfc3339(), &[]), vec![]),
+    };
+    let mut page = TicketPage {
+        fields,
+        changed_meanwhile: vec![],
         can_work: authz::can(&actor, Permission::WorkTickets),
         can_note: authz::can(&actor, Permission::AddInternalNote),
         chrome,
@@ -303,14 +425,33 @@ async fn ticket_page(s: &AppState, user: User, id: i64, reply: (String, String),
         errors,
         field_errors,
     };
+    page.changed_meanwhile = changed_meanwhile
+        .iter()
+        .map(|e| format!("{} {}", e.actor_name.as_deref().unwrap_or("System"), page.describe(&e.field, &e.old_value, &e.new_value)))
+        .collect();
+    if conflict {
+        // Not a 409 page: the form is shown again with the user's choices.
+        page.field_errors = FormErrors(vec![frontline_domain::FieldError::new(
+            "ticket",
+            "Someone changed this ticket while you were editing. Your choices are kept below; check what changed and save again.",
+        )]);
+    }
     if page.errors.any() || page.field_errors.any() { invalid(page) } else { page.into_response() }
 }
 
-pub async fn show(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
+#[derive(Deserialize)]
+pub struct ShowParams {
+    /// The reply box's mode after a post: the one just used, so that a
+    /// second note does not go to the customer by mistake.
+    reply: Option<String>,
+}
+
+pub async fn show(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Query(p): Query<ShowParams>) -> Response {
     if user.role.is_customer() {
         return Redirect::to(&format!("/portal/tickets/{id}")).into_response();
     }
-    ticket_page(&s, user, id, (String::new(), "public".into()), FormErrors::default(), FormErrors::default()).await
+    let kind = if p.reply.as_deref() == Some("internal") { "internal" } else { "public" };
+    ticket_page(&s, user, id, (String::new(), kind.into()), FormErrors::default(), FormErrors::default()).await
 }
 
 /// A reply or note from the ticket page, with files if any were attached.
@@ -327,7 +468,10 @@ pub async fn reply(State(s): State<AppState>, PageUser(user): PageUser, Path(id)
     }
     .await;
     match result {
-        Ok(m) => Redirect::to(&format!("/tickets/{id}#message-{}", m.id)).into_response(),
+        Ok(m) => {
+            let (mode, saved) = if kind == "internal" { ("internal", "note") } else { ("public", "reply") };
+            Redirect::to(&format!("/tickets/{id}?reply={mode}&saved={saved}#message-{}", m.id)).into_response()
+        }
         Err(e) => match FormErrors::from_error(e) {
             Ok(errors) => ticket_page(&s, user, id, (body, kind), errors, FormErrors::default()).await,
             Err(page) => page,
@@ -395,9 +539,17 @@ pub async fn update_fields(
     }
     .await;
     match result {
-        Ok(_) => Redirect::to(&format!("/tickets/{id}")).into_response(),
+        Ok(_) => Redirect::to(&format!("/tickets/{id}?saved=properties")).into_response(),
         Err(e) => match FormErrors::from_error(e) {
-            Ok(errors) => ticket_page(&s, user, id, (String::new(), "public".into()), FormErrors::default(), errors).await,
+            Ok(mut errors) => {
+                // A form drawn from an older version is refused as a conflict,
+                // not for a rule about a state the user never saw (a stale
+                // form that changes nothing still saves, in the store).
+                if errors.get("ticket").is_none() && s.app.ticket(&user.actor(), id).await.is_ok_and(|t| t.updated_at != f.version) {
+                    errors = FormErrors(vec![frontline_domain::FieldError::new("ticket", "someone else changed this ticket meanwhile")]);
+                }
+                ticket_page_kept(&s, user, id, (String::new(), "public".into()), FormErrors::default(), errors, Some(&f)).await
+            }
             Err(page) => page,
         },
     }

@@ -15,7 +15,7 @@ async fn agent_works_a_ticket(db: TestDb) {
     assert_eq!(page.status, 200);
     let html = page.text();
     assert!(html.contains("Webhook signatures fail") && html.contains("Globex SSO login loop"), "{html}");
-    assert!(html.contains("My tier, unassigned <span class=\"count\">2</span>"), "sidebar count");
+    assert!(html.contains("My tier, unassigned <span class=\"count\" id=\"count-tier\">2</span>"), "sidebar count");
 
     // Assigning a new ticket from the properties form starts work on it.
     let b = d.ticket_b;
@@ -74,13 +74,13 @@ async fn agent_works_a_ticket(db: TestDb) {
     let r = t.post_form(&format!("/tickets/{a}/fields"), &cookie, &fields).await;
     assert_eq!(r.status, 303, "{}", r.text());
     let page = t.get(&format!("/tickets/{a}"), &cookie).await.text();
-    assert!(page.contains("tier: 1 → 2") && page.contains("Escalated to tier 2"), "history and state on the page");
+    assert!(page.contains("tier: Tier 1 → Tier 2") && page.contains("Escalated to tier 2"), "history and state on the page");
     // Saving a change with the stale version is refused, visibly.
     let mut stale = fields;
     stale[1] = ("priority", "low");
     let r = t.post_form(&format!("/tickets/{a}/fields"), &cookie, &stale).await;
     assert_eq!(r.status, 422);
-    assert!(r.text().contains("someone else changed this ticket"));
+    assert!(r.text().contains("Someone changed this ticket while you were editing"));
 
     // Now it is in "my open tickets".
     let mine = t.get("/tickets?view=mine&sort=-priority", &cookie).await.text();
@@ -89,8 +89,13 @@ async fn agent_works_a_ticket(db: TestDb) {
     assert!(!tier.contains("Webhook signatures fail"), "assigned tickets leave the unassigned queue");
     // The sidebar fragment htmx refreshes every 30 seconds has the new counts.
     let partial = t.get("/partials/queue-counts?active=mine", &cookie).await.text();
-    assert!(partial.starts_with("<ul id=\"queue-counts\"") && partial.contains("hx-trigger=\"every 30s\""), "{partial}");
-    assert!(partial.contains("class=\"active\" data-view=\"mine\">My open tickets <span class=\"count\">1</span>"), "{partial}");
+    assert!(partial.starts_with("<ul id=\"queue-counts\"") && partial.contains("hx-trigger=\"every 30s, refresh\""), "{partial}");
+    assert!(
+        partial.contains(
+            "class=\"active\" data-view=\"mine\" aria-current=\"page\">My open tickets <span class=\"count\" id=\"count-mine\">1</span>"
+        ),
+        "{partial}"
+    );
 
     // Search by words and by number.
     let found = t.get("/search?q=clock+skew", &cookie).await.text();
