@@ -165,7 +165,10 @@ impl App {
     /// End one of the actor's own sessions.
     pub async fn end_session(&self, actor: &Actor, id: &str) -> Result<()> {
         let user_id = own_account(actor)?;
-        validate::text("id", id)?;
+        // Ids are hex digits of a fixed length: anything else names no session.
+        if id.len() != frontline_store::auth::SESSION_ID_LEN || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(DomainError::NotFound("session").into());
+        }
         let audit = Audit {
             actor_id: Some(user_id),
             action: AuditAction::SessionEnd,

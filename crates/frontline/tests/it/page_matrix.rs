@@ -21,6 +21,8 @@ enum Exp {
     Redirect,
     /// Reached, and this input refused with a field error (422).
     Invalid,
+    /// A link that does not work (a reset token): 400 with the reason.
+    BadRequest,
     /// Customers on an agent page: the portal, a 403 or a 404; never the page.
     NotForCustomers,
     /// Staff on a portal route: the agent app.
@@ -87,6 +89,7 @@ fn check(r: &TestResponse, expected: Exp, method: &str, what: &str) {
         Exp::Forbidden => status == 403,
         Exp::NotFound => status == 404,
         Exp::Invalid => status == 422,
+        Exp::BadRequest => status == 400,
         Exp::Redirect => r.status.is_redirection(),
         Exp::NotForCustomers => status == 403 || status == 404 || to.starts_with("/portal"),
         Exp::NotForStaff => r.status.is_redirection() && to.starts_with("/tickets"),
@@ -281,6 +284,25 @@ async fn every_page_route(db: TestDb) {
                 w if is_customer(w) => Exp::NotForCustomers,
                 _ => Exp::NotFound,
             }),
+            // Password reset is for whoever asks, signed in or not; a made-up link is explained.
+            case("GET", "/password/forgot", "/password/forgot".into(), &[], |_| Exp::Ok),
+            case("POST", "/password/forgot", "/password/forgot".into(), &[("email", &format!("{uniq}@nowhere.example"))], |_| Exp::Ok),
+            case("GET", "/password/reset", "/password/reset?token=made-up".into(), &[], |_| Exp::BadRequest),
+            case("POST", "/password/reset", "/password/reset".into(), &[("token", "made-up"), ("password", "a new long password")], |_| {
+                Exp::BadRequest
+            }),
+            // Everyone's own account: staff in the agent app, customers in the portal.
+            case("GET", "/settings/password", "/settings/password".into(), &[], |_| Exp::Ok),
+            case(
+                "POST",
+                "/settings/password",
+                "/settings/password".into(),
+                &[("current_password", "not the password"), ("password", "a new long password")],
+                |_| Exp::Invalid,
+            ),
+            case("GET", "/settings/sessions", "/settings/sessions".into(), &[], |_| Exp::Ok),
+            case("POST", "/settings/sessions/{id}/end", "/settings/sessions/0000000000000000/end".into(), &[], |_| Exp::NotFound),
+            case("POST", "/settings/sessions/end-others", "/settings/sessions/end-others".into(), &[], |_| Exp::Ok),
             case("GET", "/portal", "/portal".into(), &[], portal(true)),
             case("GET", "/portal/new", "/portal/new".into(), &[], portal(true)),
             case(
@@ -329,6 +351,8 @@ async fn every_page_route(db: TestDb) {
         match (c.method, c.route) {
             ("GET", "/login") => assert_eq!(r.status, 200, "{what}"),
             ("POST", "/login") => assert!(r.status.is_redirection() && r.location() == "/tickets", "{what}: {}", r.status),
+            ("GET" | "POST", "/password/forgot") => assert_eq!(r.status, 200, "{what}"),
+            ("GET" | "POST", "/password/reset") => assert_eq!(r.status, 400, "{what}"),
             _ => assert!(r.status.is_redirection() && r.location().starts_with("/login"), "{what}: {}", r.status),
         }
     }
