@@ -86,22 +86,26 @@ macro_rules! attachment_select {
 impl Store {
     /// Every attachment of a ticket's messages, in message order: one query
     /// for a whole conversation.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ticket_attachments(&self, ticket_id: i64) -> Result<Vec<Attachment>, StoreError> {
         let sql = concat!(attachment_select!(), "WHERE a.ticket_id = $1 ORDER BY a.message_id, a.id LIMIT 10000");
         Ok(with_pool!(self, |p| sqlx::query_as(sql).bind(ticket_id).fetch_all(p).await)?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn message_attachments(&self, message_id: i64) -> Result<Vec<Attachment>, StoreError> {
         let sql = concat!(attachment_select!(), "WHERE a.message_id = $1 ORDER BY a.id");
         Ok(with_pool!(self, |p| sqlx::query_as(sql).bind(message_id).fetch_all(p).await)?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get_attachment(&self, id: i64) -> Result<Option<Attachment>, StoreError> {
         let sql = concat!(attachment_select!(), "WHERE a.id = $1");
         Ok(with_pool!(self, |p| sqlx::query_as(sql).bind(id).fetch_optional(p).await)?)
     }
 
     /// The bytes of every file of a message, by attachment id, in one query.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn message_attachment_data(&self, message_id: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as(
             "SELECT a.id, b.data FROM attachments a JOIN attachment_blobs b ON b.sha256 = a.sha256 WHERE a.message_id = $1 ORDER BY a.id"
@@ -112,6 +116,7 @@ impl Store {
     }
 
     /// The bytes of an attachment.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn attachment_data(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT b.data FROM attachments a JOIN attachment_blobs b ON b.sha256 = a.sha256 WHERE a.id = $1"

@@ -1,6 +1,7 @@
 use crate::{AuditEntry, Page, Store, StoreError};
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_audit(&self, audit: &crate::Audit) -> Result<(), StoreError> {
         let audit = Some(audit);
         with_tx!(self, |tx| {
@@ -9,6 +10,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_audit(&self, offset: i64, limit: i64) -> Result<Page<AuditEntry>, StoreError> {
         let mut items: Vec<AuditEntry> = with_pool!(self, |p| {
             sqlx::query_as(

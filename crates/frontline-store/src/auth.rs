@@ -21,6 +21,7 @@ pub struct SessionInfo {
 pub const SESSION_ID_LEN: usize = 16;
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_session(
         &self,
         token_hash: &str,
@@ -47,6 +48,7 @@ impl Store {
     }
 
     /// The user's unexpired sessions, most recently used first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_sessions(&self, user_id: i64) -> Result<Vec<SessionInfo>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as(
             "SELECT substr(token_hash, 1, 16) AS id, created_at, last_seen_at, expires_at, ip, user_agent FROM sessions \
@@ -60,6 +62,7 @@ impl Store {
 
     /// End the user's sessions named by `id` (one), or all but `keep` (a
     /// token hash) when `id` is None. Returns how many ended.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn end_sessions(&self, user_id: i64, id: Option<&str>, keep: Option<&str>, audit: Option<&Audit>) -> Result<u64, StoreError> {
         let n = with_tx!(self, |tx| {
             let n = match id {
@@ -85,6 +88,7 @@ impl Store {
     }
 
     /// The active user behind an unexpired session.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = with_pool!(self, |p| {
             sqlx::query_as(concat!(
@@ -115,6 +119,7 @@ impl Store {
         Ok(Some(user))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         with_writer!(self, |p| sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
@@ -124,6 +129,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_api_token(
         &self,
         user_id: i64,
@@ -152,6 +158,7 @@ impl Store {
     /// The active user behind an unrevoked token. Notes when the token was
     /// used at most once a minute, so that API reads stay reads (on SQLite a
     /// write on every request would queue behind every other writer).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn token_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
         let token: Option<(i64, Option<DateTime<Utc>>)> = with_pool!(self, |p| sqlx::query_as(
             "SELECT user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
@@ -173,6 +180,7 @@ impl Store {
         Ok(Some(user))
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_api_tokens(&self, user_id: i64) -> Result<Vec<ApiToken>, StoreError> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -184,6 +192,7 @@ impl Store {
         })?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn revoke_api_token(&self, user_id: i64, token_id: i64, audit: Option<&Audit>) -> Result<bool, StoreError> {
         let n = with_tx!(self, |tx| {
             let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
@@ -203,6 +212,7 @@ impl Store {
 
     /// Record an attempt as failed before the password is checked, so that
     /// parallel guesses count at once; `login_succeeded` flips it afterwards.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_login_attempt(&self, email: &str, ip: &str) -> Result<i64, StoreError> {
         Ok(with_writer!(self, |p| sqlx::query_scalar(
             "INSERT INTO login_attempts (email, ip, succeeded, at) VALUES ($1, $2, FALSE, $3) RETURNING id"
@@ -215,6 +225,7 @@ impl Store {
     }
 
     /// A sign-in refused by the throttle is no failure: it must not extend the wait.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn forget_login_attempt(&self, attempt_id: i64) -> Result<(), StoreError> {
         with_writer!(self, |p| sqlx::query("DELETE FROM login_attempts WHERE id = $1")
             .bind(attempt_id)
@@ -227,6 +238,7 @@ impl Store {
     /// When the newest `limit` failed sign-ins since `since` happened (newest
     /// first), other than `except`: for one email from one address (since its
     /// last success there), or from one address for any email.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn login_failures(
         &self,
         email: Option<&str>,
@@ -260,6 +272,7 @@ impl Store {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn login_succeeded(&self, attempt_id: i64) -> Result<(), StoreError> {
         with_writer!(self, |p| sqlx::query("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
             .bind(attempt_id)

@@ -78,6 +78,7 @@ pub fn lock_sqlite_database(db: &Path) -> Result<DatabaseLock, BackupError> {
 impl Store {
     /// Write a consistent copy of the SQLite database to `to` while it is in
     /// use: first to a temp file beside `to`, renamed into place when complete.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn backup_sqlite(&self, to: &Path, overwrite: bool) -> Result<(), BackupError> {
         let Db::Sqlite(pool, _) = &self.db else { return Err(BackupError::NotSqlite) };
         if !overwrite && to.exists() {
@@ -130,6 +131,7 @@ pub struct BackupInfo {
 
 /// Check that `path` is a healthy Frontline SQLite database that this binary
 /// can run: integrity_check passes and its migrations are ours, none newer.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn check_sqlite_backup(path: &Path) -> Result<BackupInfo, BackupError> {
     let not = |why: String| BackupError::NotFrontline { path: path.to_path_buf(), why };
     if !path.is_file() {
@@ -175,6 +177,7 @@ async fn check_open(conn: &mut SqliteConnection, path: &Path) -> Result<BackupIn
 
 /// Replace the SQLite database at `db` with the backup `from` (checked
 /// first), atomically; the caller holds the database lock and migrates after.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn restore_sqlite(from: &Path, db: &Path) -> Result<BackupInfo, BackupError> {
     let info = check_sqlite_backup(from).await?;
     let temp = temp_beside(db, "restore");

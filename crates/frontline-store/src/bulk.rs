@@ -195,6 +195,7 @@ impl DataChecks {
 
 impl Store {
     /// Organizations with their domains; ids in input order.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn bulk_insert_orgs(&self, orgs: &[BulkOrg]) -> Result<Vec<i64>, StoreError> {
         if orgs.is_empty() {
             return Ok(Vec::new());
@@ -216,6 +217,7 @@ impl Store {
     }
 
     /// Users; ids in input order.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn bulk_insert_users(&self, users: &[BulkUser]) -> Result<Vec<i64>, StoreError> {
         if users.is_empty() {
             return Ok(Vec::new());
@@ -252,6 +254,7 @@ impl Store {
 
     /// Tickets and their tag rows; ids in input order. Queue counts are
     /// not touched: call [`Store::rebuild_ticket_counts`] afterwards.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn bulk_insert_tickets(&self, tickets: &[BulkTicket]) -> Result<Vec<i64>, StoreError> {
         if tickets.is_empty() {
             return Ok(Vec::new());
@@ -310,6 +313,7 @@ impl Store {
 
     /// Messages; ids increase in input order, so pass each ticket's
     /// messages in time order.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn bulk_insert_messages(&self, messages: &[BulkMessage]) -> Result<Vec<i64>, StoreError> {
         if messages.is_empty() {
             return Ok(Vec::new());
@@ -340,6 +344,7 @@ impl Store {
     }
 
     /// History events, in input order; returns how many were written.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn bulk_insert_events(&self, events: &[BulkEvent]) -> Result<u64, StoreError> {
         if events.is_empty() {
             return Ok(0);
@@ -366,6 +371,7 @@ impl Store {
     }
 
     /// Recount the queue-count table from the tickets table.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn rebuild_ticket_counts(&self) -> Result<(), StoreError> {
         with_tx!(self, |tx| {
             sqlx::query("DELETE FROM ticket_counts").execute(&mut *tx).await?;
@@ -394,6 +400,7 @@ impl Store {
     }
 
     /// Refresh the planner's statistics after a bulk load.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn analyze(&self) -> Result<(), StoreError> {
         match &self.db {
             crate::db::Db::Sqlite(..) => with_tx!(self, |tx| {
@@ -408,6 +415,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn data_counts(&self) -> Result<DataCounts, StoreError> {
         macro_rules! count {
             ($sql:literal) => {
@@ -438,6 +446,7 @@ impl Store {
 
     /// Check the invariants of the tickets, messages and counts (full
     /// scans: for tests and after loading, not for a live request).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn data_checks(&self) -> Result<DataChecks, StoreError> {
         macro_rules! count {
             ($sql:expr) => {

@@ -134,6 +134,7 @@ macro_rules! with_tx {
 impl Store {
     /// Connect to `sqlite://path` or `postgres://...`, creating the SQLite
     /// file when missing.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?.options([("statement_timeout", "30s")]);
@@ -158,6 +159,7 @@ impl Store {
     /// Bring the schema up to date. Several processes may start on a new
     /// database at once (piped mails): PostgreSQL's migrator takes an
     /// advisory lock, and on SQLite a file lock next to the database.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.db {
             Db::Sqlite(_, w) => {
@@ -172,6 +174,7 @@ impl Store {
     /// Migrate only when the newest migration is not applied yet. For short
     /// processes (one per piped mail) that cannot spend the full check's
     /// milliseconds every time; `serve` and `migrate` run the full one.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn migrate_if_behind(&self) -> Result<(), StoreError> {
         let newest = match &self.db {
             Db::Sqlite(..) => sqlx::migrate!("migrations/sqlite").iter().map(|m| m.version).max(),
@@ -190,6 +193,7 @@ impl Store {
 
     /// Migrations applied so far, as (version, description), oldest first;
     /// none on a new database.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn applied_migrations(&self) -> Result<Vec<(i64, String)>, StoreError> {
         let rows: Result<Vec<(i64, String)>, sqlx::Error> =
             with_pool!(self, |p| sqlx::query_as("SELECT version, description FROM _sqlx_migrations WHERE success ORDER BY version")
@@ -204,11 +208,13 @@ impl Store {
     }
 
     /// Readiness: the database answers.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ping(&self) -> Result<(), StoreError> {
         with_pool!(self, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close(&self) {
         match &self.db {
             Db::Sqlite(readers, writer) => {

@@ -43,6 +43,7 @@ pub struct OrgInput {
 impl Store {
     /// Demo data only: an organization and its people became customers at
     /// `since`, before the tickets the demo backdates up to 90 days.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn backdate_customer(&self, org_id: i64, user_ids: &[i64], since: chrono::DateTime<chrono::Utc>) -> Result<(), StoreError> {
         with_tx!(self, |tx| {
             sqlx::query("UPDATE organizations SET created_at = $1 WHERE id = $2").bind(since).bind(org_id).execute(&mut *tx).await?;
@@ -53,6 +54,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_org(&self, o: &OrgInput, audit: Option<&Audit>) -> Result<i64, StoreError> {
         let id = with_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar("INSERT INTO organizations (name, notes, created_at) VALUES ($1, $2, $3) RETURNING id")
@@ -74,6 +76,7 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_org(&self, id: i64, o: &OrgInput, audit: Option<&Audit>) -> Result<bool, StoreError> {
         let n = with_tx!(self, |tx| {
             let n = sqlx::query("UPDATE organizations SET name = $1, notes = $2 WHERE id = $3")
@@ -99,11 +102,13 @@ impl Store {
         Ok(n == 1)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get_org(&self, id: i64) -> Result<Option<Organization>, StoreError> {
         Ok(org_query!(self, "WHERE o.id = $1", |q, p| q.bind(id).fetch_optional(p).await)?)
     }
 
     /// Which organization owns an email domain, if any.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn org_for_domain(&self, domain: &str) -> Result<Option<i64>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_scalar("SELECT organization_id FROM organization_domains WHERE domain = $1")
             .bind(domain)
@@ -112,6 +117,7 @@ impl Store {
     }
 
     /// Domains among `domains` already owned by another organization.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn domains_taken(&self, domains: &[String], except_org: Option<i64>) -> Result<Vec<String>, StoreError> {
         let mut taken = Vec::new();
         for d in domains {
@@ -124,6 +130,7 @@ impl Store {
         Ok(taken)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_orgs(&self, query: Option<&str>, offset: i64, limit: i64) -> Result<Page<Organization>, StoreError> {
         let pattern = query.map(|q| format!("%{}%", q.to_lowercase()));
         let mut items = org_query!(self, "WHERE ($1 IS NULL OR lower(o.name) LIKE $1) ORDER BY o.name LIMIT $2 OFFSET $3", |q, p| q
@@ -137,6 +144,7 @@ impl Store {
         Ok(Page { items, has_more })
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_team(&self, name: &str, description: &str, audit: Option<&Audit>) -> Result<i64, StoreError> {
         let id = with_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar("INSERT INTO teams (name, description, created_at) VALUES ($1, $2, $3) RETURNING id")
@@ -151,6 +159,7 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_team(&self, id: i64, name: &str, description: &str, audit: Option<&Audit>) -> Result<bool, StoreError> {
         let n = with_tx!(self, |tx| {
             let n = sqlx::query("UPDATE teams SET name = $1, description = $2 WHERE id = $3")
@@ -166,6 +175,7 @@ impl Store {
         Ok(n == 1)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_teams(&self) -> Result<Vec<Team>, StoreError> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -178,6 +188,7 @@ impl Store {
         })?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get_team(&self, id: i64) -> Result<Option<Team>, StoreError> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -191,6 +202,7 @@ impl Store {
         })?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_positions(&self) -> Result<Vec<Position>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as(
             "SELECT p.id, p.name, p.level, p.rank, p.tier, \
@@ -201,6 +213,7 @@ impl Store {
         .await)?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get_position(&self, id: i64) -> Result<Option<Position>, StoreError> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -213,6 +226,7 @@ impl Store {
         })?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn upsert_position(
         &self,
         id: Option<i64>,

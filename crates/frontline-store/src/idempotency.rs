@@ -107,6 +107,7 @@ macro_rules! mark_idempotent {
 
 impl Store {
     /// The owner for this instance's keys (see `IdempotencyOwner`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn idempotency_owner(&self) -> Result<IdempotencyOwner, StoreError> {
         let id = (random_u64() & 0x7fff_ffff) as i32;
         let lock = match &self.db {
@@ -122,6 +123,7 @@ impl Store {
     }
 
     /// Claim `key` for a request with `fingerprint`, or say why not.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_idempotent(&self, owner: &IdempotencyOwner, scope: &str, key: &str, fingerprint: &str) -> Result<Begin, StoreError> {
         let mark = IdempotencyMark { scope: scope.to_string(), key: key.to_string(), claim: owner.next_claim() };
         let pg = matches!(self.db, Db::Postgres(_));
@@ -202,6 +204,7 @@ impl Store {
     }
 
     /// Store the answer of the attempt that holds `mark`.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn finish_idempotent(&self, mark: &IdempotencyMark, status: u16, body: &str) -> Result<(), StoreError> {
         with_tx!(self, |tx| {
             sqlx::query(
@@ -221,6 +224,7 @@ impl Store {
 
     /// Give the key back when the attempt wrote nothing (it failed or was
     /// cut off); a committed write keeps its key.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn abandon_idempotent(&self, mark: &IdempotencyMark) -> Result<(), StoreError> {
         with_tx!(self, |tx| {
             sqlx::query("DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND claim = $3 AND state = 'running'")
@@ -234,6 +238,7 @@ impl Store {
     }
 
     /// Remove keys created before `before` (housekeeping).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let n = with_tx!(self, |tx| {
             sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1").bind(before).execute(&mut *tx).await?.rows_affected()

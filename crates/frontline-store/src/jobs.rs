@@ -72,6 +72,7 @@ impl Store {
     /// Claim up to `limit` due jobs for `lease`, for the runner `owner`;
     /// a crashed runner's jobs become due again when their lease runs out
     /// (a running job's lease is extended by `extend_leases`).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn claim_jobs(&self, limit: i64, lease: Duration, owner: &str) -> Result<Vec<Job>, StoreError> {
         let t = self.now();
         let until = t + lease;
@@ -114,6 +115,7 @@ impl Store {
 
     /// Heartbeat: keep the leases of jobs that `owner` is still running.
     /// A lease that ran out and was taken by another runner stays theirs.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn extend_leases(&self, owner: &str, ids: &[i64], lease: Duration) -> Result<u64, StoreError> {
         if ids.is_empty() {
             return Ok(0);
@@ -133,12 +135,14 @@ impl Store {
         Ok(n)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn complete_job(&self, id: i64) -> Result<(), StoreError> {
         self.finish_job(id, None).await
     }
 
     /// A job that did its work leaves the table, together with the record
     /// of the mail it sent (if any): both or neither.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn finish_job(&self, id: i64, sent: Option<&SentMail>) -> Result<(), StoreError> {
         with_tx!(self, |tx| {
             if let Some(m) = sent {
@@ -161,6 +165,7 @@ impl Store {
 
     /// Retry later with exponential backoff, or give up after max attempts
     /// (the job stays in the table, marked failed, for an admin to see).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn fail_job(&self, job: &Job, error: &str) -> Result<(), StoreError> {
         let t = self.now();
         let give_up = job.attempts >= job.max_attempts;
@@ -178,6 +183,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_jobs(&self, limit: i64) -> Result<Vec<Job>, StoreError> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
@@ -192,6 +198,7 @@ impl Store {
 
 impl Store {
     /// Queue a job on its own, outside any other change (housekeeping).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enqueue<J: JobKind>(&self, job: &J) -> Result<(), StoreError> {
         let (kind, payload) = encode(job)?;
         self.enqueue_raw(kind, &payload).await
@@ -199,6 +206,7 @@ impl Store {
 
     /// Queue a job by name and JSON payload as they are stored, unchecked:
     /// for tests and tools only. The runner fails a kind it does not know.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn enqueue_raw(&self, kind: &str, payload: &str) -> Result<(), StoreError> {
         let t = self.now();
         with_writer!(self, |p| sqlx::query("INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $3)")
@@ -213,6 +221,7 @@ impl Store {
 
     /// Delete expired sessions, and sign-in attempts, reset requests and
     /// reset links older than a day.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
         let t = self.now();
         let a = with_writer!(self, |p| sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
@@ -244,6 +253,7 @@ impl Store {
     /// and what the customer's side sent us. A long thread keeps its first
     /// and its newest 99, which is what References needs in any mail client.
     /// (Mail that came without a Message-ID is stored under its digest, which is no Message-ID.)
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn thread_mail_ids(&self, ticket_id: i64) -> Result<Vec<String>, StoreError> {
         let ids: Vec<String> = with_pool!(self, |p| {
             sqlx::query_scalar(
@@ -261,10 +271,12 @@ impl Store {
         Ok(ids[..1].iter().chain(&ids[ids.len() - 99..]).cloned().collect())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn notification_settings(&self) -> Result<Vec<(String, bool)>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as("SELECT kind, enabled FROM notification_settings ORDER BY kind").fetch_all(p).await)?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_notification(&self, kind: &str, enabled: bool, audit: Option<&crate::Audit>) -> Result<bool, StoreError> {
         let n = with_tx!(self, |tx| {
             let n = sqlx::query("UPDATE notification_settings SET enabled = $1 WHERE kind = $2")

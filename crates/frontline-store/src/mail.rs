@@ -23,6 +23,7 @@ pub struct QuarantinedMail {
 impl Store {
     /// The ticket a mail belongs to by its In-Reply-To/References: a mail we
     /// sent, or a mail we stored. The newest match wins.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ticket_for_mail_ids(&self, ids: &[String]) -> Result<Option<i64>, StoreError> {
         if ids.is_empty() {
             return Ok(None);
@@ -46,6 +47,7 @@ impl Store {
     }
 
     /// The ticket and message already stored for this mail key (Message-ID or digest), if any.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn message_for_mail_id(&self, message_id: &str) -> Result<Option<(i64, i64)>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as("SELECT ticket_id, id FROM messages WHERE email_message_id = $1")
             .bind(message_id)
@@ -53,6 +55,7 @@ impl Store {
             .await)?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn add_follower(&self, ticket_id: i64, user_id: i64) -> Result<(), StoreError> {
         with_writer!(self, |p| sqlx::query("INSERT INTO ticket_followers (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(ticket_id)
@@ -63,6 +66,7 @@ impl Store {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn followers(&self, ticket_id: i64) -> Result<Vec<i64>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_scalar(
             "SELECT user_id FROM ticket_followers WHERE ticket_id = $1 ORDER BY user_id LIMIT 200"
@@ -75,6 +79,7 @@ impl Store {
     /// Keep a mail that could not be processed, raw, for an admin: once per
     /// `key` (the unique index decides, so parallel deliveries keep one).
     /// Returns its id and whether this call added it.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn quarantine_mail(
         &self,
         mailbox: &str,
@@ -108,6 +113,7 @@ impl Store {
     }
 
     /// The quarantined mail with this key, if one is there.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn quarantined_with_key(&self, key: &str) -> Result<Option<i64>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_scalar("SELECT id FROM mail_quarantine WHERE mail_key = $1")
             .bind(key)
@@ -115,6 +121,7 @@ impl Store {
             .await)?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_quarantine(&self, limit: i64) -> Result<Vec<QuarantinedMail>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as(
             "SELECT id, mailbox, team_id, substr(raw, 1, 65536) AS raw, CAST(length(raw) AS BIGINT) AS size, error, received_at \
@@ -125,6 +132,7 @@ impl Store {
         .await)?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get_quarantine(&self, id: i64) -> Result<Option<QuarantinedMail>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as(
             "SELECT id, mailbox, team_id, raw, CAST(length(raw) AS BIGINT) AS size, error, received_at FROM mail_quarantine WHERE id = $1"
@@ -134,6 +142,7 @@ impl Store {
         .await)?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_quarantine(&self, id: i64) -> Result<bool, StoreError> {
         let n = with_writer!(self, |p| sqlx::query("DELETE FROM mail_quarantine WHERE id = $1")
             .bind(id)
@@ -146,10 +155,12 @@ impl Store {
 
 impl Store {
     /// Admin-edited (subject, body) templates by kind.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn mail_templates(&self) -> Result<Vec<(String, String, String)>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as("SELECT kind, subject, body FROM mail_templates ORDER BY kind").fetch_all(p).await)?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn mail_template(&self, kind: &str) -> Result<Option<(String, String)>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as("SELECT subject, body FROM mail_templates WHERE kind = $1")
             .bind(kind)
@@ -158,6 +169,7 @@ impl Store {
     }
 
     /// Save (Some) or remove (None, back to the built-in text) a template.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_mail_template(
         &self,
         kind: &str,
@@ -190,6 +202,7 @@ impl Store {
 
 impl Store {
     /// (UIDVALIDITY, last UID stored) of an IMAP mailbox.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn imap_state(&self, mailbox: &str) -> Result<Option<(i64, i64)>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as("SELECT uid_validity, last_uid FROM imap_state WHERE mailbox = $1")
             .bind(mailbox)
@@ -198,6 +211,7 @@ impl Store {
     }
 
     /// A write: on SQLite it queues on the store's writer like every other.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_imap_state(&self, mailbox: &str, uid_validity: i64, last_uid: i64) -> Result<(), StoreError> {
         with_tx!(self, |tx| {
             sqlx::query(

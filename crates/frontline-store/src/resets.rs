@@ -33,6 +33,7 @@ pub struct ResetRecipient {
 
 impl Store {
     /// Note a reset request (known email or not); returns its id.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn record_reset_request(&self, email: &str, ip: &str) -> Result<i64, StoreError> {
         Ok(with_writer!(self, |p| sqlx::query_scalar(
             "INSERT INTO password_reset_requests (email, ip, at) VALUES ($1, $2, $3) RETURNING id"
@@ -45,6 +46,7 @@ impl Store {
     }
 
     /// A request refused by the throttle does not count against later ones.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn forget_reset_request(&self, id: i64) -> Result<(), StoreError> {
         with_writer!(self, |p| sqlx::query("DELETE FROM password_reset_requests WHERE id = $1")
             .bind(id)
@@ -56,6 +58,7 @@ impl Store {
 
     /// When the newest `limit` reset requests since `since` were made (newest
     /// first), other than `except`: for an email, or from an address.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reset_requests(
         &self,
         email: Option<&str>,
@@ -87,6 +90,7 @@ impl Store {
     }
 
     /// A reset link for the user and the job that mails it, in one transaction.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_password_reset(&self, user_id: i64, expires_at: DateTime<Utc>) -> Result<i64, StoreError> {
         let at = self.now();
         let id = with_tx!(self, |tx| {
@@ -106,6 +110,7 @@ impl Store {
     /// Give a pending link its secret (a retried mail job gives a new one,
     /// which spoils any earlier mail of the same link). None when the link
     /// was used, expired or its user is inactive: nothing to send.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn arm_password_reset(&self, reset_id: i64, token_hash: &str) -> Result<Option<ResetRecipient>, StoreError> {
         let t = self.now();
         let armed = with_writer!(self, |p| sqlx::query(
@@ -130,6 +135,7 @@ impl Store {
         })?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn password_reset(&self, token_hash: &str) -> Result<Option<ResetLink>, StoreError> {
         Ok(with_pool!(self, |p| sqlx::query_as("SELECT user_id, expires_at, used_at FROM password_resets WHERE token_hash = $1")
             .bind(token_hash)
@@ -141,6 +147,7 @@ impl Store {
     /// unexpired and its user active, checked in the transaction so two
     /// uses at once cannot both succeed. Every other link of the user is
     /// spent too, and every session ends. Returns the user's id, or None.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn use_password_reset(&self, token_hash: &str, password_hash: &str, audit: &Audit) -> Result<Option<i64>, StoreError> {
         let t = self.now();
         let user = with_tx!(self, |tx| {

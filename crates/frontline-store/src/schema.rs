@@ -49,6 +49,7 @@ type IndexRow = (String, String, Option<String>, bool, bool, bool);
 impl Store {
     /// Tables (without the migrator's and the search machinery's), their
     /// columns and indexes, sorted by table and name.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn schema(&self) -> Result<SchemaDescription, StoreError> {
         let (columns, indexes): (Vec<ColumnRow>, Vec<IndexRow>) = match &self.db {
             Db::Sqlite(p, _) => {

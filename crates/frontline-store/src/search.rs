@@ -60,6 +60,7 @@ impl Store {
     /// word of `q` (stemmed: "rotating" finds "rotated"), or whose requester
     /// (name, email) or organization (name) contains `q`; most recently
     /// updated first.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn search_tickets(&self, q: &str, include_internal: bool, offset: i64, limit: i64) -> Result<Page<Ticket>, StoreError> {
         let q = q.trim();
         let number: Option<i64> = q.trim_start_matches('#').parse().ok();

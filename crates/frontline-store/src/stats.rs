@@ -17,6 +17,7 @@ pub struct JobQueueStats {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn job_queue_stats(&self) -> Result<JobQueueStats, StoreError> {
         let t = self.now();
         let (queued, oldest_due): (i64, Option<DateTime<Utc>>) = with_pool!(self, |p| {
@@ -32,6 +33,7 @@ impl Store {
     }
 
     /// Bytes in the SQLite write-ahead log (0 when there is none); None on PostgreSQL.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sqlite_wal_bytes(&self) -> Result<Option<u64>, StoreError> {
         match &self.db {
             Db::Sqlite(_, writer) => Ok(Some(writer.wal_bytes())),

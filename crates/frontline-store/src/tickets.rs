@@ -286,6 +286,7 @@ macro_rules! insert_tickets {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_ticket(&self, t: &NewTicket) -> Result<i64, StoreError> {
         let mut t = t.clone();
         // Created now unless the caller says when (seeded history).
@@ -296,6 +297,7 @@ impl Store {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get_ticket(&self, id: i64) -> Result<Option<Ticket>, StoreError> {
         let row: Option<TicketRow> =
             with_pool!(self, |p| sqlx::query_as(concat!(ticket_select!(), "WHERE t.id = $1")).bind(id).fetch_optional(p).await)?;
@@ -306,6 +308,7 @@ impl Store {
     /// carries one, let `decide` compute the new fields from the locked row,
     /// then write fields, counts, message, history and jobs in one
     /// transaction. Returns the id of the message written, if any.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn modify_ticket(&self, c: Modify<'_>) -> Result<Option<i64>, StoreError> {
         let at = c.message.as_ref().and_then(|m| m.created_at).unwrap_or_else(|| self.now());
         let message_id = with_tx!(self, |tx| {
@@ -444,6 +447,7 @@ impl Store {
         Ok(message_id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get_message(&self, id: i64) -> Result<Option<Message>, StoreError> {
         let row: Option<MessageRow> = with_pool!(self, |p| {
             sqlx::query_as(
@@ -460,6 +464,7 @@ impl Store {
     }
 
     /// The conversation of a ticket, narrowed to what `scope` (from authz) lets the reader see.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_messages(&self, ticket_id: i64, scope: MessageScope) -> Result<Vec<Message>, StoreError> {
         let rows: Vec<MessageRow> = with_pool!(self, |p| {
             sqlx::query_as(
@@ -488,6 +493,7 @@ impl Store {
     }
 
     /// History of a ticket, only the event fields `scope` (from authz) lets the reader see.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_events(&self, ticket_id: i64, scope: EventScope) -> Result<Vec<TicketEvent>, StoreError> {
         let events: Vec<TicketEvent> = with_pool!(self, |p| {
             sqlx::query_as(
@@ -503,6 +509,7 @@ impl Store {
     }
 
     /// One page of an agent queue view.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn queue_page(&self, q: &QueueQuery) -> Result<Page<Ticket>, StoreError> {
         let rows: Vec<TicketRow> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new(ticket_select!());
@@ -533,6 +540,7 @@ impl Store {
 
     /// Queue counts from the count table (a handful of rows), never from
     /// the tickets table; "recently solved" is a range on an index.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn queue_count(&self, view: QueueView, user_id: i64, tier: i64, team_id: Option<i64>) -> Result<i64, StoreError> {
         let open: Vec<&str> = Status::OPEN_SET.iter().map(|s| s.as_str()).collect();
         let n: Option<i64> = with_pool!(self, |p| {
@@ -566,6 +574,7 @@ impl Store {
     }
 
     /// Tickets by filter, newest first, with keyset pagination on id.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_tickets(&self, f: &TicketFilter) -> Result<Page<Ticket>, StoreError> {
         let rows: Vec<TicketRow> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new(concat!(ticket_select!(), "WHERE 1 = 1"));

@@ -40,6 +40,7 @@ pub struct UserFilter {
 }
 
 impl Store {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_user(&self, u: &NewUser, audit: Option<&Audit>) -> Result<i64, StoreError> {
         let id: i64 = with_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
@@ -63,6 +64,7 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get_user(&self, id: i64) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> =
             with_pool!(self, |p| sqlx::query_as(concat!(user_select!(), "WHERE u.id = $1")).bind(id).fetch_optional(p).await)?;
@@ -70,6 +72,7 @@ impl Store {
     }
 
     /// Several users in one query (in id order); unknown ids are left out.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn users_by_ids(&self, ids: &[i64]) -> Result<Vec<User>, StoreError> {
         if ids.is_empty() {
             return Ok(vec![]);
@@ -86,12 +89,14 @@ impl Store {
         rows.into_iter().map(User::try_from).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> =
             with_pool!(self, |p| sqlx::query_as(concat!(user_select!(), "WHERE u.email = $1")).bind(email).fetch_optional(p).await)?;
         row.map(User::try_from).transpose()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_users(&self, f: &UserFilter) -> Result<Page<User>, StoreError> {
         let customer_roles = [Role::CustomerAdmin.as_str(), Role::CustomerMember.as_str()];
         let pattern = f.query.as_ref().map(|q| format!("%{}%", q.to_lowercase()));
@@ -120,6 +125,7 @@ impl Store {
 
     /// Active users with one of `roles` (authz says which roles work
     /// tickets), for assignee pickers.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn active_users_in_roles(&self, roles: &[Role]) -> Result<Vec<User>, StoreError> {
         let rows: Vec<UserRow> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new(concat!(user_select!(), "WHERE u.active = TRUE AND u.role IN ("));
@@ -134,6 +140,7 @@ impl Store {
         rows.into_iter().map(User::try_from).collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_user(&self, id: i64, u: &UserProfile, audit: Option<&Audit>) -> Result<bool, StoreError> {
         let n = with_tx!(self, |tx| {
             let n = sqlx::query(
@@ -178,6 +185,7 @@ impl Store {
 
     /// Set a new password hash and end every session of the user but
     /// `keep_session` (a token hash: the one changing their own password).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_password(
         &self,
         id: i64,
@@ -212,6 +220,7 @@ impl Store {
     }
 
     /// Would making `manager` the manager of `user` close a loop?
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn reports_to_chain(&self, start: i64) -> Result<Vec<i64>, StoreError> {
         let mut chain = Vec::new();
         let mut cur = Some(start);

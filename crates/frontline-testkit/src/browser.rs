@@ -75,9 +75,10 @@ impl Browser {
         eprintln!("screenshot: {}", path.display());
     }
 
-    /// Wait (bounded) until the page shows `text` somewhere in its body.
+    /// Wait (bounded, 30 s: the suite runs on two shared cores) until the
+    /// page shows `text` somewhere in its body.
     pub async fn wait_for_text(&self, text: &str) {
-        for _ in 0..100 {
+        for _ in 0..300 {
             if let Ok(body) = self.driver.find(By::Tag("body")).await
                 && body.text().await.unwrap_or_default().contains(text)
             {

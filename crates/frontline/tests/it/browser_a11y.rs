@@ -37,9 +37,10 @@ async fn keys(b: &Browser, k: &str) {
     b.driver.action_chain().send_keys(k).perform().await.expect("keys");
 }
 
-/// Wait (bounded) until `script` returns true.
+/// Wait (bounded, 20 s: CI shares two cores with the rest of the suite)
+/// until `script` returns true.
 async fn until(b: &Browser, script: &str, what: &str) {
-    for _ in 0..50 {
+    for _ in 0..200 {
         if js(b, script).await.as_bool() == Some(true) {
             return;
         }
