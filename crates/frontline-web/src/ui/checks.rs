@@ -69,3 +69,14 @@ pub fn org(name: &str, domains: &str) -> FormErrors {
     }
     errors
 }
+
+/// One's own password change: the current password is asked for, and the
+/// new one must pass the password rule; both messages at once.
+pub fn own_password(current: &str, new: &str) -> FormErrors {
+    let mut errors = FormErrors::default();
+    if current.is_empty() {
+        errors.push(frontline_domain::FieldError::new("current_password", "enter your current password"));
+    }
+    errors.check(validate::password(new));
+    errors
+}

@@ -115,14 +115,15 @@ pub async fn change_password(
     Form(f, checked): Form<PasswordForm>,
 ) -> Response {
     let current = cookie_session(&headers);
-    let result = checked.then(s.app.change_own_password(&user.actor(), current.as_deref(), &f.current_password, &f.password)).await;
+    let pre = super::checks::own_password(&f.current_password, &f.password);
+    let result =
+        super::form::run(pre, checked, s.app.change_own_password(&user.actor(), current.as_deref(), &f.current_password, &f.password))
+            .await;
     // Passwords are never sent back into the form.
     match result {
         Ok(()) => password_page(&s, user, true, FormErrors::default()).await,
-        Err(e) => match FormErrors::from_error(e) {
-            Ok(errors) => password_page(&s, user, false, errors).await,
-            Err(page) => page,
-        },
+        Err(super::form::Failed::Form(errors)) => password_page(&s, user, false, errors).await,
+        Err(super::form::Failed::Page(page)) => page,
     }
 }
 

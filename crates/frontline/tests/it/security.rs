@@ -247,6 +247,14 @@ async fn own_password_needs_the_current_one(db: TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("Support portal") && r.text().contains("current password is wrong"), "{}", r.text());
+    // Both fields' problems at once: nothing typed as the current one, a new one too short.
+    let r = t.post_form("/settings/password", &customer, &[("current_password", ""), ("password", "short")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text().contains("enter your current password") && r.text().contains("password must be at least"),
+        "both messages: {}",
+        r.text()
+    );
 
     // An admin's own password cannot be set through the user form without the current one.
     let admin = t.token_for(&d.admin).await;
