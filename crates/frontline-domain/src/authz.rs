@@ -2,6 +2,7 @@
 //! role and organization; handlers and use cases only ask.
 
 use crate::error::DomainError;
+use crate::ticket::EventField;
 use crate::user::Role;
 
 /// Who is acting: a person (the signed-in user or an API token's owner),
@@ -236,20 +237,22 @@ pub fn message_scope(actor: &Actor) -> MessageScope {
 
 /// History event fields a customer sees: nothing about internal notes,
 /// held mail or agent-only fields.
-pub const CUSTOMER_EVENT_FIELDS: &[&str] = &["created", "status", "subject", "public_reply"];
+pub const CUSTOMER_EVENT_FIELDS: &[EventField] = &[EventField::Created, EventField::Status, EventField::Subject, EventField::PublicReply];
 
 /// Which history events the reader sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventScope {
     All,
-    Only(&'static [&'static str]),
+    Only(&'static [EventField]),
 }
 
 impl EventScope {
+    /// `field` as stored; a name this version does not know is shown only
+    /// to those who see everything.
     pub fn shows(self, field: &str) -> bool {
         match self {
             EventScope::All => true,
-            EventScope::Only(fields) => fields.contains(&field),
+            EventScope::Only(fields) => EventField::parse(field).is_some_and(|f| fields.contains(&f)),
         }
     }
 }
