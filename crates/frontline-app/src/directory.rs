@@ -7,9 +7,10 @@ use frontline_domain::user::{Email, Role, parse_domain};
 use frontline_domain::validate;
 use frontline_store::directory::OrgInput;
 use frontline_store::users::{NewUser, UserFilter, UserProfile};
-use frontline_store::{Audit, AuditEntry, Organization, Page, Position, Team, User};
+use frontline_store::{Audit, AuditEntry, Page, Position, Team, User};
 use serde::Deserialize;
 
+pub use crate::views::OrgView;
 use crate::{App, AppError, Result};
 
 /// A user as submitted by an admin form, the API or the CLI.
@@ -252,38 +253,42 @@ impl App {
         Ok(OrgInput { name, domains, notes: input.notes.trim().to_string() })
     }
 
-    pub async fn create_org(&self, actor: &Actor, input: &OrgFields) -> Result<Organization> {
+    pub async fn create_org(&self, actor: &Actor, input: &OrgFields) -> Result<OrgView> {
         authz::require(actor, Permission::ManageOrganizations)?;
         let o = self.org_input(input, None).await?;
         let a =
             audit(actor, frontline_domain::audit::AuditAction::OrganizationCreate, format!("organization:{}", o.name), o.domains.join(" "));
         let id = self.store.create_org(&o, Some(&a)).await.map_err(org_unique)?;
-        self.store.get_org(id).await?.ok_or_else(|| AppError::internal("new organization vanished"))
+        let org = self.store.get_org(id).await?.ok_or_else(|| AppError::internal("new organization vanished"))?;
+        Ok(OrgView::new(actor, org))
     }
 
-    pub async fn update_org(&self, actor: &Actor, id: i64, input: &OrgFields) -> Result<Organization> {
+    pub async fn update_org(&self, actor: &Actor, id: i64, input: &OrgFields) -> Result<OrgView> {
         authz::require(actor, Permission::ManageOrganizations)?;
         self.store.get_org(id).await?.ok_or(DomainError::NotFound("organization"))?;
         let o = self.org_input(input, Some(id)).await?;
         let a = audit(actor, frontline_domain::audit::AuditAction::OrganizationUpdate, format!("organization:{id}"), o.domains.join(" "));
         self.store.update_org(id, &o, Some(&a)).await.map_err(org_unique)?;
-        self.store.get_org(id).await?.ok_or_else(|| AppError::internal("organization vanished"))
+        let org = self.store.get_org(id).await?.ok_or_else(|| AppError::internal("organization vanished"))?;
+        Ok(OrgView::new(actor, org))
     }
 
     /// Staff see every organization; a customer only their own.
-    pub async fn org(&self, actor: &Actor, id: i64) -> Result<Organization> {
+    pub async fn org(&self, actor: &Actor, id: i64) -> Result<OrgView> {
         if !authz::can_view_org(actor, id) {
             return Err(DomainError::NotFound("organization").into());
         }
-        Ok(self.store.get_org(id).await?.ok_or(DomainError::NotFound("organization"))?)
+        let org = self.store.get_org(id).await?.ok_or(DomainError::NotFound("organization"))?;
+        Ok(OrgView::new(actor, org))
     }
 
-    pub async fn list_orgs(&self, actor: &Actor, query: Option<&str>, offset: i64, limit: i64) -> Result<Page<Organization>> {
+    pub async fn list_orgs(&self, actor: &Actor, query: Option<&str>, offset: i64, limit: i64) -> Result<Page<OrgView>> {
         authz::require(actor, Permission::ViewDirectory)?;
         if let Some(q) = query {
             validate::text("q", q)?;
         }
-        Ok(self.store.list_orgs(query.filter(|q| !q.trim().is_empty()), offset.max(0), limit.clamp(1, 200)).await?)
+        let orgs = self.store.list_orgs(query.filter(|q| !q.trim().is_empty()), offset.max(0), limit.clamp(1, 200)).await?;
+        Ok(Page { items: orgs.items.into_iter().map(|o| OrgView::new(actor, o)).collect(), has_more: orgs.has_more })
     }
 
     pub async fn create_team(&self, actor: &Actor, name: &str, description: &str) -> Result<Team> {

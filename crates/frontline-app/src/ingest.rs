@@ -391,6 +391,16 @@ impl App {
         Ok(Some(original).filter(|u| u.role.is_customer() && u.active))
     }
 
+    /// How far an IMAP mailbox was read: (UIDVALIDITY, last stored UID).
+    pub async fn imap_progress(&self, mailbox: &str) -> Result<Option<(i64, i64)>> {
+        Ok(self.store.imap_state(mailbox).await?)
+    }
+
+    /// Save an IMAP mailbox's progress, after each stored message.
+    pub async fn save_imap_progress(&self, mailbox: &str, uid_validity: i64, last_uid: i64) -> Result<()> {
+        Ok(self.store.set_imap_state(mailbox, uid_validity, last_uid).await?)
+    }
+
     /// The id of a team by name, for mailbox configuration.
     pub async fn team_by_name(&self, name: &str) -> Result<Option<i64>> {
         Ok(self.store.list_teams().await?.into_iter().find(|t| t.name.eq_ignore_ascii_case(name.trim())).map(|t| t.id))

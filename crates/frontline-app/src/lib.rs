@@ -6,12 +6,15 @@ pub mod auth;
 mod customers;
 pub mod directory;
 pub mod error;
+pub mod idempotency;
+pub mod import;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;
 pub mod mail_templates;
 pub mod password_reset;
 pub mod tickets;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -63,7 +66,9 @@ impl Default for AppConfig {
 
 #[derive(Clone, Debug)]
 pub struct App {
-    pub store: Store,
+    /// Only the use cases reach the store; binaries and tests that need it
+    /// raw (benchmarks, checks) keep the `Store` they made the app from.
+    pub(crate) store: Store,
     pub config: AppConfig,
     /// Password hashing is CPU- and memory-heavy; bound how many run at once.
     hashing: Arc<Semaphore>,
@@ -105,6 +110,27 @@ impl App {
     /// Readiness: the database answers. For `/readyz`, which has no actor.
     pub async fn ready(&self) -> Result<()> {
         Ok(self.store.ping().await?)
+    }
+
+    /// Which database engine serves the app, for logs.
+    pub fn engine(&self) -> frontline_store::Engine {
+        self.store.engine()
+    }
+
+    /// The background job queue's figures, for `/metrics` (which has no
+    /// actor; the web layer checks who may scrape).
+    pub async fn job_queue_stats(&self) -> Result<frontline_store::stats::JobQueueStats> {
+        Ok(self.store.job_queue_stats().await?)
+    }
+
+    /// The SQLite write-ahead log's size (None on PostgreSQL), for `/metrics`.
+    pub async fn sqlite_wal_bytes(&self) -> Result<Option<u64>> {
+        Ok(self.store.sqlite_wal_bytes().await?)
+    }
+
+    /// Close the database connections (the CLI and the server, at their end).
+    pub async fn close(&self) {
+        self.store.close().await
     }
 }
 

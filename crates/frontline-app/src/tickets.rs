@@ -14,6 +14,7 @@ use frontline_store::tickets::{AcceptMail, Effects, Modify, NewMessage, NewTicke
 use frontline_store::{Message, Page, Ticket, TicketEvent, User};
 use serde::Deserialize;
 
+pub use crate::views::{InternalTicketFields, TicketView};
 use crate::{App, Result};
 
 pub const PAGE_SIZE: i64 = 50;
@@ -146,13 +147,13 @@ pub struct ReplyInput {
     pub attachments: Vec<NewAttachment>,
 }
 
-/// A ticket as the actor may see it.
+/// A ticket page's contents as the actor may see them: the ticket's view,
+/// and only the messages and history events the actor's scopes allow.
 #[derive(Debug, Clone)]
-pub struct TicketView {
-    pub ticket: Ticket,
+pub struct TicketThread {
+    pub ticket: TicketView,
     pub messages: Vec<Message>,
     pub events: Vec<TicketEvent>,
-    pub internal_visible: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -241,7 +242,7 @@ impl App {
         self.customer_from_email(&email, name, actor.user_id(), "role=customer_member (as a ticket's requester)").await
     }
 
-    pub async fn create_ticket(&self, actor: &Actor, input: &NewTicketInput, channel: Channel) -> Result<Ticket> {
+    pub async fn create_ticket(&self, actor: &Actor, input: &NewTicketInput, channel: Channel) -> Result<TicketView> {
         self.create_ticket_keyed(actor, input, channel, None).await
     }
 
@@ -252,7 +253,7 @@ impl App {
         input: &NewTicketInput,
         channel: Channel,
         idempotency: Option<IdempotencyMark>,
-    ) -> Result<Ticket> {
+    ) -> Result<TicketView> {
         let is_customer = actor.is_customer();
         authz::require(actor, if is_customer { Permission::UsePortal } else { Permission::CreateTicketForCustomer })?;
         authz::require_settable(
@@ -313,19 +314,24 @@ impl App {
                 idempotency,
             })
             .await?;
-        Ok(self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?)
+        self.read_back(actor, id).await
     }
 
-    pub async fn ticket(&self, actor: &Actor, id: i64) -> Result<Ticket> {
-        self.load_visible(actor, id).await
+    /// A ticket just written, as the writer may see it.
+    async fn read_back(&self, actor: &Actor, id: i64) -> Result<TicketView> {
+        let ticket = self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?;
+        Ok(TicketView::new(actor, ticket))
     }
 
-    pub async fn ticket_view(&self, actor: &Actor, id: i64) -> Result<TicketView> {
-        let ticket = self.load_visible(actor, id).await?;
-        let internal_visible = authz::sees_internal(actor);
+    pub async fn ticket(&self, actor: &Actor, id: i64) -> Result<TicketView> {
+        Ok(TicketView::new(actor, self.load_visible(actor, id).await?))
+    }
+
+    pub async fn ticket_thread(&self, actor: &Actor, id: i64) -> Result<TicketThread> {
+        let ticket = TicketView::new(actor, self.load_visible(actor, id).await?);
         let messages = self.store.list_messages(id, authz::message_scope(actor)).await?;
         let events = self.store.list_events(id, authz::event_scope(actor)).await?;
-        Ok(TicketView { ticket, messages, events, internal_visible })
+        Ok(TicketThread { ticket, messages, events })
     }
 
     pub async fn messages(&self, actor: &Actor, id: i64) -> Result<Vec<Message>> {
@@ -366,7 +372,7 @@ impl App {
         })
     }
 
-    pub async fn update_ticket(&self, actor: &Actor, id: i64, patch: &TicketPatch) -> Result<Ticket> {
+    pub async fn update_ticket(&self, actor: &Actor, id: i64, patch: &TicketPatch) -> Result<TicketView> {
         self.update_ticket_keyed(actor, id, patch, None).await
     }
 
@@ -377,7 +383,7 @@ impl App {
         id: i64,
         patch: &TicketPatch,
         idempotency: Option<IdempotencyMark>,
-    ) -> Result<Ticket> {
+    ) -> Result<TicketView> {
         let current = self.load_visible(actor, id).await?;
         authz::require(actor, Permission::WorkTickets)?;
         let checked = self.check_patch(&current, patch).await?;
@@ -400,7 +406,7 @@ impl App {
                 idempotency,
             })
             .await?;
-        Ok(self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?)
+        self.read_back(actor, id).await
     }
 
     /// Post a public reply or an internal note, optionally with a status.
@@ -573,7 +579,7 @@ impl App {
         Ok((me.tier, me.team_id))
     }
 
-    pub async fn queue(&self, actor: &Actor, view: QueueView, sort: Sort, page: i64) -> Result<Page<Ticket>> {
+    pub async fn queue(&self, actor: &Actor, view: QueueView, sort: Sort, page: i64) -> Result<Page<TicketView>> {
         authz::require(actor, Permission::ViewAllTickets)?;
         let (tier, team_id) = self.actor_tier_team(actor).await?;
         let page = clamp_page(page);
@@ -584,10 +590,11 @@ impl App {
             None => 0,
         };
         let user_id = actor.user_id().unwrap_or(0);
-        Ok(self
+        let tickets = self
             .store
             .queue_page(&QueueQuery { view, user_id, tier, team_id, sort, offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE })
-            .await?)
+            .await?;
+        Ok(TicketView::page(actor, tickets))
     }
 
     pub async fn queue_counts(&self, actor: &Actor) -> Result<Vec<QueueCount>> {
@@ -610,7 +617,7 @@ impl App {
 
     /// Tickets by filter. Customers are limited to what they may see
     /// whatever filter they pass.
-    pub async fn list_tickets(&self, actor: &Actor, mut filter: TicketFilter) -> Result<Page<Ticket>> {
+    pub async fn list_tickets(&self, actor: &Actor, mut filter: TicketFilter) -> Result<Page<TicketView>> {
         filter.limit = filter.limit.clamp(1, 100);
         if let Some(tag) = &filter.tag {
             frontline_domain::validate::text("tag", tag)?;
@@ -629,16 +636,16 @@ impl App {
             }
             None => return Err(DomainError::Forbidden("your role does not allow this").into()),
         }
-        Ok(self.store.list_tickets(&filter).await?)
+        Ok(TicketView::page(actor, self.store.list_tickets(&filter).await?))
     }
 
-    pub async fn search(&self, actor: &Actor, q: &str, page: i64) -> Result<Page<Ticket>> {
+    pub async fn search(&self, actor: &Actor, q: &str, page: i64) -> Result<Page<TicketView>> {
         authz::require(actor, Permission::ViewAllTickets)?;
         frontline_domain::validate::text("q", q)?;
         if q.chars().count() > 200 {
             return Err(DomainError::invalid("q", "search text must be at most 200 characters").into());
         }
         let page = clamp_page(page);
-        Ok(self.store.search_tickets(q, true, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?)
+        Ok(TicketView::page(actor, self.store.search_tickets(q, true, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?))
     }
 }

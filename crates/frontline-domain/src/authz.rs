@@ -222,6 +222,32 @@ pub fn sees_internal(actor: &Actor) -> bool {
     can(actor, Permission::ViewInternal)
 }
 
+/// What a reader is shown of a record that has agent-only parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redaction {
+    /// Everything, agent-only parts included (staff).
+    Nothing,
+    /// The agent-only parts are left out (customers).
+    AgentOnly,
+}
+
+impl Redaction {
+    pub fn shows_agent_only(self) -> bool {
+        self == Redaction::Nothing
+    }
+}
+
+/// A ticket's agent-only fields (team, tier, escalation level, tags) are
+/// for those who see internal work.
+pub fn ticket_redaction(actor: &Actor) -> Redaction {
+    if sees_internal(actor) { Redaction::Nothing } else { Redaction::AgentOnly }
+}
+
+/// An organization's account notes are the vendor's, not the customer's.
+pub fn org_redaction(actor: &Actor) -> Redaction {
+    if sees_internal(actor) { Redaction::Nothing } else { Redaction::AgentOnly }
+}
+
 /// Which messages of a ticket the reader sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessageScope {
@@ -340,6 +366,14 @@ pub fn require_view_ticket(actor: &Actor, ticket: TicketScope) -> Result<(), Dom
     if can_view_ticket(actor, ticket) { Ok(()) } else { Err(DomainError::NotFound("ticket")) }
 }
 
+/// Writing history as it was (backdated tickets, messages and customers,
+/// password hashes made elsewhere) is for Frontline itself: the demo and
+/// imports run from the command line. No person, not even an admin, may
+/// rewrite when things happened.
+pub fn can_import_history(actor: &Actor) -> bool {
+    matches!(actor, Actor::System)
+}
+
 /// Which roles an actor may give to users they create or edit.
 pub fn can_assign_role(actor: &Actor, role: Role) -> bool {
     if can(actor, Permission::ManageUsers) {
@@ -443,6 +477,14 @@ mod tests {
         assert!(event_scope(&member).shows("public_reply") && !event_scope(&member).shows("internal_note"));
         assert!(!event_scope(&member).shows("unverified_mail") && event_scope(&actor(Role::Agent, None)).shows("unverified_mail"));
         assert!(!sees_internal(&admin) && sees_internal(&actor(Role::Leadership, None)));
+        assert_eq!(ticket_redaction(&admin), Redaction::AgentOnly);
+        assert_eq!(ticket_redaction(&member), Redaction::AgentOnly);
+        assert_eq!(org_redaction(&admin), Redaction::AgentOnly);
+        for role in Role::ALL.into_iter().filter(|r| r.is_staff()) {
+            assert_eq!(ticket_redaction(&actor(role, None)), Redaction::Nothing, "{role:?}");
+            assert_eq!(org_redaction(&actor(role, None)), Redaction::Nothing, "{role:?}");
+        }
+        assert!(ticket_redaction(&Actor::System).shows_agent_only());
     }
 
     #[test]
@@ -452,6 +494,7 @@ mod tests {
         assert!(can_assign_role(&Actor::System, Role::Admin));
         assert!(password_change_revokes_tokens(&Actor::System, 10));
         assert!(!password_change_revokes_tokens(&actor(Role::Agent, None), 10));
+        assert!(can_import_history(&Actor::System) && !can_import_history(&actor(Role::Admin, None)));
     }
 
     #[test]

@@ -247,7 +247,7 @@ impl Poll<'_> {
         let folder = &self.mb.folder;
         let selected = self.bounded("select", async { session.select(folder).await.map_err(|e| format!("select {folder}: {e}")) }).await?;
         let validity = i64::from(selected.uid_validity.unwrap_or(0));
-        let last = match self.app.store.imap_state(&self.mb.name).await.map_err(|e| e.to_string())? {
+        let last = match self.app.imap_progress(&self.mb.name).await.map_err(|e| e.chain())? {
             // A new UIDVALIDITY means the UIDs were renumbered: read everything
             // again; Message-IDs keep it from storing anything twice.
             Some((v, last)) if v == validity => last,
@@ -385,7 +385,7 @@ impl Poll<'_> {
     }
 
     async fn taken(&mut self, validity: i64, uid: u32) -> Result<(), Halt> {
-        self.app.store.set_imap_state(&self.mb.name, validity, i64::from(uid)).await.map_err(|e| format!("save progress: {e}"))?;
+        self.app.save_imap_progress(&self.mb.name, validity, i64::from(uid)).await.map_err(|e| format!("save progress: {}", e.chain()))?;
         self.stored += 1;
         self.last_uid = Some(uid);
         Ok(())

@@ -4,10 +4,10 @@
 //!
 //! People, organizations and teams are created through the use cases (so
 //! they pass the same validation as the admin screens). Tickets are
-//! backdated, which the use cases don't allow, so most go through the
-//! store's own ticket writes (`create_ticket`/`modify_ticket`, which keep
-//! history events and queue counts); the last few are created "now"
-//! through the use cases, as an agent or a customer would.
+//! backdated, which the everyday use cases don't allow, so most go through
+//! the app's import (`import_ticket`/`import_message`, the system's only,
+//! which keep history events and queue counts); the last few are created
+//! "now" through the everyday use cases, as an agent or a customer would.
 
 use frontline_domain::tier::{EscalationLevel, Tier};
 use std::collections::{HashMap, HashSet};
@@ -16,14 +16,14 @@ use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Duration, Utc};
 use frontline_app::App;
 use frontline_app::directory::{OrgFields, UserInput, system_actor};
+use frontline_app::import::{ImportedMessage, ImportedTicket};
 use frontline_app::ingest::{InboundEmail, IngestOutcome};
 use frontline_app::tickets::{NewAttachment, NewTicketInput, ReplyInput, TicketPatch};
-use frontline_domain::DomainError;
 use frontline_domain::authz::Actor;
 use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::user::Role;
-use frontline_store::tickets::{Effects, Modify, NewMessage, NewTicket, TicketFilter};
-use frontline_store::{Position, Ticket, User};
+use frontline_store::tickets::TicketFilter;
+use frontline_store::{Position, User};
 use rand::rngs::SmallRng;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -253,7 +253,7 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<DemoSummary> {
         // true beside tickets going back 90 days.
         let since = app.now().trunc_secs() - Duration::days(400 + 45 * orgs.len() as i64);
         let ids: Vec<i64> = members.iter().map(|u| u.id).collect();
-        app.store.backdate_customer(org.id, &ids, since).await?;
+        app.import_customer_since(&sys, org.id, &ids, since).await?;
         orgs.push(DemoOrg { spec: o, id: org.id, members });
     }
 
@@ -298,7 +298,7 @@ fn position_id(positions: &[Position], name: &str) -> Option<i64> {
 /// hash so the password is hashed once rather than per user.
 async fn create_user(app: &App, sys: &Actor, input: &UserInput, hash: &str) -> anyhow::Result<User> {
     let user = app.create_user(sys, input).await.with_context(|| format!("creating user {}", input.email))?;
-    app.store.set_password(user.id, hash, false, None, None).await?;
+    app.import_password_hash(sys, user.id, hash).await?;
     Ok(user)
 }
 
@@ -319,7 +319,7 @@ async fn summary(app: &App, seeded: bool) -> anyhow::Result<DemoSummary> {
             });
         }
     }
-    let c = app.store.data_counts().await?;
+    let c = app.data_counts(&system_actor()).await?;
     Ok(DemoSummary {
         seeded,
         password: DEMO_PASSWORD,
@@ -700,52 +700,23 @@ async fn write_story(app: &App, rng: &mut SmallRng, cast: &Cast, p: &Plan<'_>, n
     } else {
         p.requester.id
     };
-    let id = app
-        .store
-        .create_ticket(&NewTicket {
-            fields: created,
-            channel: p.channel,
-            requester_id: p.requester.id,
-            organization_id: Some(p.org.id),
-            created_by: Some(created_by),
-            body,
-            created_at: Some(start),
-            notify: vec![],
-            email_message_id: None,
-            body_html: None,
-            attachments: vec![],
-            idempotency: None,
-        })
-        .await?;
+    let sys = system_actor();
+    let opened = ImportedTicket {
+        fields: created,
+        channel: p.channel,
+        requester_id: p.requester.id,
+        organization_id: Some(p.org.id),
+        created_by,
+        body,
+        created_at: start,
+    };
+    let id = app.import_ticket(&sys, opened).await?;
     let mut at = start;
     for s in steps {
         at += s.gap.max(Duration::seconds(1));
-        let current = app.store.get_ticket(id).await?.ok_or_else(|| anyhow!("ticket {id} vanished"))?;
         let channel = if s.author == p.requester.id { p.channel } else { Channel::Web };
-        let after = s.fields.clone();
-        let decide = move |_: &Ticket| -> Result<Effects, DomainError> { Ok(Effects { after: after.clone(), notify: vec![] }) };
-        app.store
-            .modify_ticket(Modify {
-                ticket_id: id,
-                actor_id: Some(s.author),
-                expected_version: Some(current.updated_at),
-                accept: None,
-                message: Some(NewMessage {
-                    author_id: s.author,
-                    kind: s.kind,
-                    body: s.body,
-                    channel,
-                    created_at: Some(at),
-                    email_message_id: None,
-                    body_html: None,
-                    attachments: vec![],
-                    unverified_sender: false,
-                }),
-                decide: &decide,
-                idempotency: None,
-            })
-            .await
-            .with_context(|| format!("writing the conversation of ticket {id}"))?;
+        let message = ImportedMessage { author_id: s.author, kind: s.kind, body: s.body, channel, at, fields_after: s.fields };
+        app.import_message(&sys, id, message).await.with_context(|| format!("writing the conversation of ticket {id}"))?;
     }
     Ok(())
 }
@@ -920,18 +891,18 @@ async fn mail_with_files(app: &App, cast: &Cast, orgs: &[DemoOrg]) -> anyhow::Re
 
 async fn live_replies(app: &App, cast: &Cast) -> anyhow::Result<()> {
     let newest = |status: Status, tag: &str| TicketFilter { statuses: vec![status], tag: Some(tag.into()), limit: 1, ..Default::default() };
-    let pending = match app.store.list_tickets(&newest(Status::Pending, "webhooks")).await?.items.into_iter().next() {
+    let sys = system_actor();
+    let pending = match app.list_tickets(&sys, newest(Status::Pending, "webhooks")).await?.items.into_iter().next() {
         Some(t) => Some(t),
         None => app
-            .store
-            .list_tickets(&TicketFilter { statuses: vec![Status::Pending], limit: 1, ..Default::default() })
+            .list_tickets(&sys, TicketFilter { statuses: vec![Status::Pending], limit: 1, ..Default::default() })
             .await?
             .items
             .into_iter()
             .next(),
     };
     if let Some(t) = pending {
-        let requester = app.store.get_user(t.requester_id).await?.ok_or_else(|| anyhow!("requester missing"))?;
+        let requester = app.user(&sys, t.requester_id).await?;
         let body = format!(
             "Thanks, I tried that just now. New deliveries look fine, but the ones from before the change still show as failed on our side. Do we need to replay them?\n\n{}",
             first_name(&requester)
@@ -939,7 +910,7 @@ async fn live_replies(app: &App, cast: &Cast) -> anyhow::Result<()> {
         let reply = ReplyInput { kind: MessageKind::Public, body, status: None, channel: Channel::Portal, attachments: vec![] };
         app.reply(&requester.actor(), t.id, &reply).await?;
     }
-    if let Some(t) = app.store.list_tickets(&newest(Status::OnHold, "engineering")).await?.items.first() {
+    if let Some(t) = app.list_tickets(&sys, newest(Status::OnHold, "engineering")).await?.items.first() {
         let reply = ReplyInput {
             kind: MessageKind::Internal,
             body:

@@ -25,6 +25,9 @@ pub enum Auth {
 
 pub struct TestApp {
     pub app: App,
+    /// The store the app was made from, for tests that set up or check the
+    /// database underneath the use cases (the app keeps its own private).
+    store: frontline_store::Store,
     pub router: Router,
     pub db: TestDb,
     /// Set by `allow_failed_jobs`: this test leaves dead jobs on purpose.
@@ -94,14 +97,14 @@ impl TestApp {
             own_addresses: vec![MAILBOX.into()],
             ..AppConfig::default()
         };
-        let mut app = App::new(store, config);
+        let mut app = App::new(store.clone(), config);
         if let Some(url) = smtp_url {
             let mailer = frontline_mail::SmtpMailer::with_ca_file(url, &format!("Acme Support <{MAILBOX}>"), ca_file).expect("mailer");
             app = app.with_mailer(std::sync::Arc::new(mailer));
         }
         let state =
             frontline_web::AppState::new(app.clone(), frontline_web::WebConfig { base_url: BASE_URL.into(), secure_cookies: false });
-        TestApp { router: frontline_web::router(state), app, db, clock, failed_jobs_expected: Default::default() }
+        TestApp { router: frontline_web::router(state), app, store, db, clock, failed_jobs_expected: Default::default() }
     }
 
     /// This test leaves jobs failed for good on purpose: do not fail it for
@@ -134,6 +137,12 @@ impl TestApp {
                 .with_rate_limits(limits);
         self.router = frontline_web::router(state);
         self
+    }
+
+    /// The database underneath the app, for setting up and checking what
+    /// the use cases do not show.
+    pub fn store(&self) -> &frontline_store::Store {
+        &self.store
     }
 
     pub fn engine(&self) -> Engine {

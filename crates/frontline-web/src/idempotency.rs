@@ -13,8 +13,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use frontline_store::idempotency::{Begin, IdempotencyMark, IdempotencyOwner};
-use frontline_store::{Store, StoreError};
+use frontline_app::App;
+use frontline_app::idempotency::{Begin, IdempotencyMark, IdempotencyOwner};
 use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
@@ -140,25 +140,25 @@ fn internal_response() -> Response {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side", None).into_response()
 }
 
-fn internal(e: StoreError) -> Response {
-    tracing::error!(error = %e, "idempotency key store failed");
+fn internal(e: frontline_app::AppError) -> Response {
+    tracing::error!(error = %e.chain(), "idempotency key store failed");
     internal_response()
 }
 
 /// Gives the key back if the attempt is cut off (client gone, panic)
 /// before it answered; a write that committed keeps its key.
 struct Release {
-    store: Store,
+    app: App,
     mark: Option<IdempotencyMark>,
 }
 
 impl Drop for Release {
     fn drop(&mut self) {
         if let (Some(mark), Ok(rt)) = (self.mark.take(), tokio::runtime::Handle::try_current()) {
-            let store = self.store.clone();
+            let app = self.app.clone();
             rt.spawn(async move {
-                if let Err(e) = store.abandon_idempotent(&mark).await {
-                    tracing::warn!(error = %e, "could not release an idempotency key");
+                if let Err(e) = app.abandon_idempotent(&mark).await {
+                    tracing::warn!(error = %e.chain(), "could not release an idempotency key");
                 }
             });
         }
@@ -198,12 +198,12 @@ pub async fn layer(State(st): State<KeyState>, req: Request, next: Next) -> Resp
     };
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let fp = fingerprint(&parts.method, path, &body);
-    let store = st.app.app.store.clone();
-    let owner = match st.owner.get_or_try_init(|| store.idempotency_owner()).await {
+    let app = &st.app.app;
+    let owner = match st.owner.get_or_try_init(|| app.idempotency_owner()).await {
         Ok(o) => o,
         Err(e) => return internal(e),
     };
-    let (mark, run_as) = match store.begin_idempotent(owner, &scope, &key, &fp).await {
+    let (mark, run_as) = match app.begin_idempotent(owner, &scope, &key, &fp).await {
         Err(e) => return internal(e),
         Ok(Begin::Run(mark)) => (mark.clone(), Idempotency::Run(mark)),
         Ok(Begin::Rebuild { mark, resource_id }) => (mark, Idempotency::Committed(resource_id)),
@@ -223,7 +223,7 @@ pub async fn layer(State(st): State<KeyState>, req: Request, next: Next) -> Resp
             );
         }
     };
-    let mut release = Release { store: store.clone(), mark: Some(mark.clone()) };
+    let mut release = Release { app: app.clone(), mark: Some(mark.clone()) };
     parts.extensions.insert(run_as);
     let response = next.run(Request::from_parts(parts, Body::from(body))).await;
     let (mut head, body) = response.into_parts();
@@ -237,13 +237,13 @@ pub async fn layer(State(st): State<KeyState>, req: Request, next: Next) -> Resp
     };
     let keep = head.status.as_u16() < 500 && head.extensions.get::<NotStored>().is_none();
     let stored = match std::str::from_utf8(&bytes) {
-        Ok(text) if keep => store.finish_idempotent(&mark, head.status.as_u16(), text).await,
+        Ok(text) if keep => app.finish_idempotent(&mark, head.status.as_u16(), text).await,
         // A failure on our side, or a secret, is not an answer to keep: the client may retry.
-        _ => store.abandon_idempotent(&mark).await,
+        _ => app.abandon_idempotent(&mark).await,
     };
     release.mark = None;
     if let Err(e) = stored {
-        tracing::warn!(error = %e, "could not store an idempotent answer; a retry rebuilds or reruns it");
+        tracing::warn!(error = %e.chain(), "could not store an idempotent answer; a retry rebuilds or reruns it");
     }
     head.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(head, Body::from(bytes))

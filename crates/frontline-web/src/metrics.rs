@@ -151,12 +151,12 @@ fn bearer_matches(headers: &HeaderMap, expected: &str) -> bool {
 /// does not answer is reported (frontline_database_up 0), not an error:
 /// the recorder's metrics are still worth having then.
 async fn sampled(state: &AppState, out: &mut String) {
-    let store = &state.app.store;
+    let app = &state.app;
     let mut gauge = |name: &str, help: &str, value: f64| {
         let _ = write!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
     };
-    let jobs = store.job_queue_stats().await;
-    let wal = store.sqlite_wal_bytes().await;
+    let jobs = app.job_queue_stats().await;
+    let wal = app.sqlite_wal_bytes().await;
     gauge("frontline_database_up", "1 when the database answered this scrape.", if jobs.is_ok() { 1.0 } else { 0.0 });
     match jobs {
         Ok(jobs) => {
@@ -168,11 +168,11 @@ async fn sampled(state: &AppState, out: &mut String) {
             );
             gauge("frontline_jobs_dead", "Jobs given up on after their last attempt.", jobs.dead as f64);
         }
-        Err(e) => tracing::warn!(error = %e, "metrics: cannot read the job queue"),
+        Err(e) => tracing::warn!(error = %e.chain(), "metrics: cannot read the job queue"),
     }
     match wal {
         Ok(Some(bytes)) => gauge("frontline_sqlite_wal_bytes", "Size of the SQLite write-ahead log file.", bytes as f64),
         Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "metrics: cannot read the WAL size"),
+        Err(e) => tracing::warn!(error = %e.chain(), "metrics: cannot read the WAL size"),
     }
 }

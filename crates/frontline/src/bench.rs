@@ -14,7 +14,7 @@ use frontline_web::{AppState, WebConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::server::open;
+use crate::server::open_with_store;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -67,10 +67,10 @@ pub async fn run(config: Config, cmd: BenchCommand, child_args: crate::bench_mai
         BenchCommand::Mail(cmd) => crate::bench_mail::run(config, cmd, child_args).await,
         BenchCommand::Notify(args) => crate::bench_notify::run(config, args).await,
         BenchCommand::Generate { tickets, messages, organizations, agents, summary } => {
-            let app = open(&config).await?;
+            let (app, store) = open_with_store(&config).await?;
             let hash = app.hash_password(BENCH_PASSWORD).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let spec = BenchSpec { tickets, messages, organizations, agents, password_hash: hash, ..BenchSpec::default() };
-            let s = frontline_seed::generate_bench(&app.store, &spec).await?;
+            let s = frontline_seed::generate_bench(&store, &spec).await?;
             println!(
                 "generated {} tickets ({} open), {} messages, {} organizations, {} agents in {:.1}s",
                 s.tickets,
@@ -88,7 +88,7 @@ pub async fn run(config: Config, cmd: BenchCommand, child_args: crate::bench_mai
                 messages: s.messages,
             };
             std::fs::write(&summary, serde_json::to_vec_pretty(&saved)?).with_context(|| format!("cannot write {}", summary.display()))?;
-            app.store.close().await;
+            store.close().await;
             Ok(())
         }
         BenchCommand::Run { summary, requests, creations, clients } => measure(config, summary, requests, creations, clients).await,
@@ -122,7 +122,7 @@ async fn measure(config: Config, summary: PathBuf, requests: usize, creations: u
     let saved: Saved = serde_json::from_slice(
         &std::fs::read(&summary).with_context(|| format!("cannot read {}; run `frontline bench generate` first", summary.display()))?,
     )?;
-    let app = open(&config).await?;
+    let (app, store) = open_with_store(&config).await?;
     let (base, server) = serve_loopback(&app).await?;
 
     let agent = app.user_by_email(&saved.agent_email).await.map_err(|e| anyhow::anyhow!("{e}"))?.context("benchmark agent missing")?;
@@ -135,7 +135,7 @@ async fn measure(config: Config, summary: PathBuf, requests: usize, creations: u
 
     println!(
         "Frontline benchmark on {:?}: {} tickets, {} messages; {requests} requests per row\n",
-        app.store.engine(),
+        store.engine(),
         saved.tickets,
         saved.messages
     );
@@ -158,9 +158,9 @@ async fn measure(config: Config, summary: PathBuf, requests: usize, creations: u
 
     // Writes: N clients creating tickets through the API as fast as they
     // can, with the SQLite WAL sampled meanwhile.
-    let wal = match app.store.sqlite_wal_bytes().await? {
+    let wal = match store.sqlite_wal_bytes().await? {
         Some(_) => {
-            let store = app.store.clone();
+            let store = store.clone();
             Some(PeakSampler::start(WAL_SAMPLE_EVERY, move || {
                 let store = store.clone();
                 async move { Ok(store.sqlite_wal_bytes().await?.unwrap_or(0)) }
@@ -188,7 +188,7 @@ async fn measure(config: Config, summary: PathBuf, requests: usize, creations: u
         );
     }
     server.abort();
-    app.store.close().await;
+    store.close().await;
     Ok(())
 }
 

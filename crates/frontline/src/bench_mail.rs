@@ -18,11 +18,12 @@ use clap::Subcommand;
 use frontline_app::App;
 use frontline_app::directory::{OrgFields, system_actor};
 use frontline_seed::{MAIL_MANIFEST, MailManifest, MailSpec};
+use frontline_store::Store;
 use frontline_store::bulk::DataCounts;
 use tokio::io::AsyncWriteExt;
 
 use crate::config::{Config, ImapConfig};
-use crate::server::open;
+use crate::server::open_with_store;
 
 #[derive(Subcommand)]
 pub enum MailBenchCommand {
@@ -138,23 +139,23 @@ fn fail(e: frontline_app::AppError) -> anyhow::Error {
 
 /// Open an empty database and create the organizations that own the
 /// senders' domains (not timed). Returns the counts before ingesting.
-async fn prepare(config: &Config, manifest: &MailManifest) -> anyhow::Result<(App, DataCounts)> {
-    let app = open(config).await?;
-    let before = app.store.data_counts().await?;
+async fn prepare(config: &Config, manifest: &MailManifest) -> anyhow::Result<(App, Store, DataCounts)> {
+    let (app, store) = open_with_store(config).await?;
+    let before = store.data_counts().await?;
     // Subject tokens in the generated mail count tickets from 1.
     ensure!(before.tickets == 0, "the database has {} tickets; the mail benchmark needs an empty one", before.tickets);
-    ensure!(app.store.list_quarantine(1).await?.is_empty(), "the database has quarantined mail; the mail benchmark needs an empty one");
+    ensure!(store.list_quarantine(1).await?.is_empty(), "the database has quarantined mail; the mail benchmark needs an empty one");
     for org in &manifest.organizations {
         let fields = OrgFields { name: org.name.clone(), domains: vec![org.domain.clone()], notes: "Mail benchmark organization.".into() };
         app.create_org(&system_actor(), &fields).await.map_err(fail)?;
     }
-    Ok((app, before))
+    Ok((app, store, before))
 }
 
 /// Compare the database with what the manifest says the mail must become.
-async fn verify(app: &App, manifest: &MailManifest, before: &DataCounts) -> anyhow::Result<String> {
-    let after = app.store.data_counts().await?;
-    let quarantined = app.store.list_quarantine(100).await?;
+async fn verify(store: &Store, manifest: &MailManifest, before: &DataCounts) -> anyhow::Result<String> {
+    let after = store.data_counts().await?;
+    let quarantined = store.list_quarantine(100).await?;
     if let Some(q) = quarantined.first() {
         bail!("{}+ messages were quarantined, e.g. #{}: {}", quarantined.len(), q.id, q.error);
     }
@@ -209,10 +210,10 @@ fn read_generated(maildir: &Path) -> anyhow::Result<(MailManifest, Vec<PathBuf>,
 
 async fn pipe(config: Config, maildir: &Path, mailbox: &str, child_args: ChildArgs) -> anyhow::Result<()> {
     let (manifest, files, raws) = read_generated(maildir)?;
-    let (app, before) = prepare(&config, &manifest).await?;
-    let engine = app.store.engine();
+    let (_, store, before) = prepare(&config, &manifest).await?;
+    let engine = store.engine();
     // The MTA's processes are the only writers while measuring.
-    app.store.close().await;
+    store.close().await;
 
     let exe = std::env::current_exe().context("cannot find this program's path")?;
     let mut times = Vec::with_capacity(raws.len());
@@ -243,9 +244,9 @@ async fn pipe(config: Config, maildir: &Path, mailbox: &str, child_args: ChildAr
     let secs = started.elapsed().as_secs_f64();
     times.sort();
 
-    let app = open(&config).await?;
-    let checked = verify(&app, &manifest, &before).await?;
-    app.store.close().await;
+    let (_, store) = open_with_store(&config).await?;
+    let checked = verify(&store, &manifest, &before).await?;
+    store.close().await;
     let rate = raws.len() as f64 / secs;
     println!(
         "pipe ({engine:?}): {} messages in {secs:.1}s: {rate:.1} messages/s; per message p50 {:.1} ms, p95 {:.1} ms\n{checked}\nRESULT pipe {engine:?} messages={} seconds={secs:.2} rate={rate:.1}",
@@ -273,9 +274,9 @@ fn configured_mailbox<'c>(config: &'c Config, name: Option<&str>) -> anyhow::Res
 async fn imap(config: Config, manifest_path: &Path, name: Option<&str>) -> anyhow::Result<()> {
     let manifest = read_manifest(manifest_path)?;
     let mb = configured_mailbox(&config, name)?.context("no [[imap]] mailbox in the configuration")?;
-    let (app, before) = prepare(&config, &manifest).await?;
+    let (app, store, before) = prepare(&config, &manifest).await?;
     let mailbox = crate::server::imap_mailbox(&app, &config, mb).await?;
-    let engine = app.store.engine();
+    let engine = store.engine();
     let started = Instant::now();
     let (mut taken, mut polls, mut idle) = (0, 0, 0);
     while taken < manifest.messages {
@@ -290,8 +291,8 @@ async fn imap(config: Config, manifest_path: &Path, name: Option<&str>) -> anyho
     let secs = started.elapsed().as_secs_f64();
     let left = frontline_mail::imap::poll_once(&app, &mailbox).await.map_err(|e| anyhow::anyhow!("IMAP poll: {e}"))?;
     ensure!(left == 0, "the mailbox held {left} messages more than the manifest says");
-    let checked = verify(&app, &manifest, &before).await?;
-    app.store.close().await;
+    let checked = verify(&store, &manifest, &before).await?;
+    store.close().await;
     let rate = taken as f64 / secs;
     println!(
         "imap ({engine:?}): {taken} messages in {secs:.1}s ({polls} polls): {rate:.1} messages/s\n{checked}\nRESULT imap {engine:?} messages={taken} seconds={secs:.2} rate={rate:.1}"
@@ -401,8 +402,8 @@ async fn profile(config: Config, maildir: &Path, name: Option<&str>) -> anyhow::
         .try_init()
         .context("cannot install the statement log")?;
     log.phase("setup");
-    let (app, before) = prepare(&config, &manifest).await?;
-    println!("profile ({:?}): {} messages, {:.1} MB\n", app.store.engine(), raws.len(), manifest.bytes as f64 / 1e6);
+    let (app, store, before) = prepare(&config, &manifest).await?;
+    println!("profile ({:?}): {} messages, {:.1} MB\n", store.engine(), raws.len(), manifest.bytes as f64 / 1e6);
     println!("| phase | seconds | ms per message | SQL statements per message |");
     println!("|---|---:|---:|---:|");
     let row = |label: &str, phase: &str, secs: f64| {
@@ -437,12 +438,12 @@ async fn profile(config: Config, maildir: &Path, name: Option<&str>) -> anyhow::
     log.phase("progress");
     let started = Instant::now();
     for uid in 1..=raws.len() {
-        app.store.set_imap_state("profile", 1, uid as i64).await?;
+        app.save_imap_progress("profile", 1, uid as i64).await.map_err(fail)?;
     }
-    row("progress (`set_imap_state`)", "progress", started.elapsed().as_secs_f64());
+    row("progress (`save_imap_progress`)", "progress", started.elapsed().as_secs_f64());
     log.phase("check");
-    let checked = verify(&app, &manifest, &before).await?;
-    app.store.close().await;
+    let checked = verify(&store, &manifest, &before).await?;
+    store.close().await;
 
     for (what, times) in [("new ticket", &mut created), ("message on a ticket", &mut appended)] {
         times.sort();

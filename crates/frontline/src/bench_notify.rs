@@ -18,13 +18,13 @@ use frontline_app::App;
 use frontline_app::directory::{OrgFields, UserInput, system_actor};
 use frontline_app::tickets::NewTicketInput;
 use frontline_domain::ticket::Channel;
-use frontline_store::User;
+use frontline_store::{Store, User};
 use tokio::sync::watch;
 
 use crate::bench::{PeakSampler, WAL_SAMPLE_EVERY, api_client, create_tickets, serve_loopback};
 use crate::bench_smtp::{Received, SmtpSink};
 use crate::config::Config;
-use crate::server::open;
+use crate::server::open_with_store;
 
 #[derive(clap::Args)]
 pub struct NotifyArgs {
@@ -55,9 +55,9 @@ fn fail(e: frontline_app::AppError) -> anyhow::Error {
 pub async fn run(mut config: Config, args: NotifyArgs) -> anyhow::Result<()> {
     let sink = crate::bench_smtp::start().await.context("cannot start the SMTP sink")?;
     config.smtp_url = Some(format!("smtp://{}", sink.addr));
-    let app = open(&config).await?;
-    let engine = app.store.engine();
-    let before = app.store.job_queue_stats().await?;
+    let (app, store) = open_with_store(&config).await?;
+    let engine = store.engine();
+    let before = store.job_queue_stats().await?;
     ensure!(
         before.queued == 0 && before.dead == 0,
         "the database has {} queued and {} failed jobs; the notify benchmark needs a queue of its own",
@@ -65,12 +65,12 @@ pub async fn run(mut config: Config, args: NotifyArgs) -> anyhow::Result<()> {
         before.dead
     );
     app.set_notification(&system_actor(), frontline_app::mail::NotificationKind::TicketCreated.as_str(), true).await.map_err(fail)?;
-    let people = people(&app).await?;
+    let people = people(&app, &store).await?;
     println!("Frontline notify benchmark on {engine:?}: job_workers = {}, SMTP sink on {}\n", config.job_workers, sink.addr);
 
     // Part 1: a full queue, drained with nothing else running.
     let queued_in = queue_jobs(&app, &people, args.jobs, args.clients).await?;
-    let stats = app.store.job_queue_stats().await?;
+    let stats = store.job_queue_stats().await?;
     ensure!(stats.queued == args.jobs as i64, "expected {} queued jobs, found {}", args.jobs, stats.queued);
     println!("queued {} notification jobs in {:.1}s ({} tickets created through the app)", args.jobs, queued_in.as_secs_f64(), args.jobs);
     let (stop, stopped) = watch::channel(false);
@@ -79,9 +79,9 @@ pub async fn run(mut config: Config, args: NotifyArgs) -> anyhow::Result<()> {
         tokio::spawn(async move { app.job_loop(stopped).await })
     };
     let started = Instant::now();
-    drained(&app, &sink, Duration::from_secs(args.stall_seconds)).await?;
+    drained(&store, &sink, Duration::from_secs(args.stall_seconds)).await?;
     let secs = started.elapsed().as_secs_f64();
-    check(&app, &sink.received, args.jobs).await?;
+    check(&store, &sink.received, args.jobs).await?;
     let rate = args.jobs as f64 / secs;
     println!(
         "drained {} jobs in {secs:.2}s: **{rate:.0} mails/s** ({} SMTP connections)\nchecked: {} mails at the sink, {} distinct Message-IDs, no job left, none failed\nRESULT notify-drain {engine:?} jobs={} seconds={secs:.2} rate={rate:.1}\n",
@@ -94,18 +94,18 @@ pub async fn run(mut config: Config, args: NotifyArgs) -> anyhow::Result<()> {
 
     // Part 2: the runner against concurrent creation through the API.
     if args.creations > 0 {
-        keep_up(&app, &people, &sink, &args).await?;
+        keep_up(&app, &store, &people, &sink, &args).await?;
     }
     stop.send_replace(true);
     runner.await?;
-    app.store.close().await;
+    store.close().await;
     Ok(())
 }
 
 /// An agent and a customer for the benchmark, reused on a later run.
-async fn people(app: &App) -> anyhow::Result<People> {
+async fn people(app: &App, store: &Store) -> anyhow::Result<People> {
     const DOMAIN: &str = "notify-bench.example";
-    if app.store.org_for_domain(DOMAIN).await?.is_none() {
+    if store.org_for_domain(DOMAIN).await?.is_none() {
         let org = OrgFields { name: "Notify Benchmark Customer".into(), domains: vec![DOMAIN.into()], notes: String::new() };
         app.create_org(&system_actor(), &org).await.map_err(fail)?;
     }
@@ -155,11 +155,11 @@ async fn queue_jobs(app: &App, people: &People, n: usize, clients: usize) -> any
 
 /// Wait until no job is queued; fails when the sink sees no new mail for
 /// `stall` (the runner is stuck or the mail fails: the job's error is shown).
-async fn drained(app: &App, sink: &SmtpSink, stall: Duration) -> anyhow::Result<()> {
+async fn drained(store: &Store, sink: &SmtpSink, stall: Duration) -> anyhow::Result<()> {
     let mut seen = sink.received.messages();
     let mut progress = Instant::now();
     loop {
-        let stats = app.store.job_queue_stats().await?;
+        let stats = store.job_queue_stats().await?;
         if stats.queued == 0 {
             return Ok(());
         }
@@ -167,7 +167,7 @@ async fn drained(app: &App, sink: &SmtpSink, stall: Duration) -> anyhow::Result<
         if now != seen {
             (seen, progress) = (now, Instant::now());
         } else if progress.elapsed() > stall {
-            let last = app.store.list_jobs(1).await?.into_iter().next();
+            let last = store.list_jobs(1).await?.into_iter().next();
             bail!(
                 "no mail for {}s with {} jobs queued; newest job's last error: {:?}",
                 stall.as_secs(),
@@ -180,21 +180,21 @@ async fn drained(app: &App, sink: &SmtpSink, stall: Duration) -> anyhow::Result<
 }
 
 /// Every job sent exactly one mail and none is left or failed.
-async fn check(app: &App, received: &Received, expected: usize) -> anyhow::Result<()> {
-    let stats = app.store.job_queue_stats().await?;
+async fn check(store: &Store, received: &Received, expected: usize) -> anyhow::Result<()> {
+    let stats = store.job_queue_stats().await?;
     ensure!(stats.queued == 0 && stats.dead == 0, "{} jobs left, {} failed", stats.queued, stats.dead);
     ensure!(received.messages() == expected as u64, "{expected} jobs, but {} mails at the sink", received.messages());
     ensure!(received.distinct_ids() == expected, "{expected} mails, but {} distinct Message-IDs", received.distinct_ids());
     Ok(())
 }
 
-async fn keep_up(app: &App, people: &People, sink: &SmtpSink, args: &NotifyArgs) -> anyhow::Result<()> {
+async fn keep_up(app: &App, store: &Store, people: &People, sink: &SmtpSink, args: &NotifyArgs) -> anyhow::Result<()> {
     let (base, server) = serve_loopback(app).await?;
     let (_, token) = app.create_api_token(&people.agent.actor(), "notify bench").await.map_err(fail)?;
     let api = api_client(&token)?;
     let mails_before = sink.received.messages();
     let depth = {
-        let store = app.store.clone();
+        let store = store.clone();
         PeakSampler::start(WAL_SAMPLE_EVERY, move || {
             let store = store.clone();
             async move { Ok(store.job_queue_stats().await?.queued.max(0) as u64) }
@@ -202,16 +202,16 @@ async fn keep_up(app: &App, people: &People, sink: &SmtpSink, args: &NotifyArgs)
     };
     let started = Instant::now();
     let created = create_tickets(&api, &base, people.requester.id, args.creations, args.clients).await?;
-    let at_stop = app.store.job_queue_stats().await?.queued;
+    let at_stop = store.job_queue_stats().await?.queued;
     let mailed_at_stop = sink.received.messages() - mails_before;
     let stopped = Instant::now();
-    drained(app, sink, Duration::from_secs(args.stall_seconds)).await?;
+    drained(store, sink, Duration::from_secs(args.stall_seconds)).await?;
     let drain_after = stopped.elapsed().as_secs_f64();
     let total = started.elapsed().as_secs_f64();
     let peak = depth.finish().await?;
     server.abort();
-    check(app, &sink.received, args.jobs + args.creations).await?;
-    let engine = app.store.engine();
+    check(store, &sink.received, args.jobs + args.creations).await?;
+    let engine = store.engine();
     println!(
         "{} tickets created by {} API clients in {:.2}s: **{:.0} tickets/s** (p50 {:.1} ms, p95 {:.1} ms)\n\
          mails while creating: {mailed_at_stop} ({:.0} mails/s); all {} sent {total:.2}s after the start ({:.0} mails/s)\n\

@@ -141,7 +141,7 @@ pub async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             println!("deactivated {}", u.email);
         }
     }
-    app.store.close().await;
+    app.close().await;
     Ok(())
 }
 
@@ -176,7 +176,7 @@ pub async fn org(config: Config, cmd: OrgCommand) -> anyhow::Result<()> {
             println!("created organization {} ({}), id {}", o.name, o.domains, o.id);
         }
     }
-    app.store.close().await;
+    app.close().await;
     Ok(())
 }
 
@@ -189,7 +189,7 @@ pub async fn token(config: Config, cmd: TokenCommand) -> anyhow::Result<()> {
             println!("{secret}");
         }
     }
-    app.store.close().await;
+    app.close().await;
     Ok(())
 }
 
@@ -295,12 +295,12 @@ pub async fn mail(config: Config, cmd: MailCommand) -> u8 {
             // A configuration mistake: keep the mail at the MTA until it is fixed.
             Ok(None) => {
                 eprintln!("error: no team named '{name}'");
-                app.store.close().await;
+                app.close().await;
                 return EX_TEMPFAIL;
             }
             Err(e) => {
                 eprintln!("error: {e}");
-                app.store.close().await;
+                app.close().await;
                 return EX_TEMPFAIL;
             }
         },
@@ -331,6 +331,6 @@ pub async fn mail(config: Config, cmd: MailCommand) -> u8 {
             EX_TEMPFAIL
         }
     };
-    app.store.close().await;
+    app.close().await;
     code
 }

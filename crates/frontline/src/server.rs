@@ -38,6 +38,17 @@ pub enum Process {
 }
 
 pub async fn open_as(config: &Config, process: Process) -> anyhow::Result<App> {
+    Ok(open_parts(config, process).await?.0)
+}
+
+/// Connect and migrate; the app and the store it was made from. Only the
+/// benchmarks keep the store, to set up and check the database underneath
+/// the use cases; everything else goes through the app.
+pub async fn open_with_store(config: &Config) -> anyhow::Result<(App, Store)> {
+    open_parts(config, Process::LongRunning).await
+}
+
+async fn open_parts(config: &Config, process: Process) -> anyhow::Result<(App, Store)> {
     let url = config.database_url()?;
     let connections = if process == Process::OneShot { 1 } else { config.max_connections };
     let store = Store::connect(&url, connections).await.with_context(|| format!("cannot open database {}", redact_url(&url)))?;
@@ -58,8 +69,8 @@ pub async fn open_as(config: &Config, process: Process) -> anyhow::Result<App> {
         own_addresses: config.own_addresses(),
         ..AppConfig::default()
     };
-    let app = App::new(store, app_config);
-    Ok(match &config.smtp_url {
+    let app = App::new(store.clone(), app_config);
+    let app = match &config.smtp_url {
         Some(url) => {
             // One pooled SMTP connection per job worker: each sends one mail at a time.
             let connections = u32::try_from(config.job_workers.clamp(1, 256)).unwrap_or(frontline_mail::DEFAULT_CONNECTIONS);
@@ -68,7 +79,8 @@ pub async fn open_as(config: &Config, process: Process) -> anyhow::Result<App> {
             app.with_mailer(std::sync::Arc::new(mailer))
         }
         None => app,
-    })
+    };
+    Ok((app, store))
 }
 
 /// A configured `[[imap]]` mailbox, its team resolved by name.
@@ -160,7 +172,7 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
         });
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-    tracing::info!(listen = %config.listen, base_url = %config.base_url, engine = ?app.store.engine(), "Frontline is serving");
+    tracing::info!(listen = %config.listen, base_url = %config.base_url, engine = ?app.engine(), "Frontline is serving");
     let signal = {
         let stop_tx = stop_tx.clone();
         tokio::spawn(async move {
@@ -183,7 +195,7 @@ async fn run_server(app: App, config: &Config) -> anyhow::Result<()> {
     if let Some(m) = metrics {
         let _ = m.await;
     }
-    app.store.close().await;
+    app.close().await;
     Ok(served?)
 }
 

@@ -132,7 +132,7 @@ pub async fn list_orgs(
     let page = frontline_app::tickets::clamp_page(p.page.unwrap_or(1));
     let actor = user.actor();
     let result = s.app.list_orgs(&actor, p.q.as_deref(), (page - 1) * PER_PAGE, PER_PAGE).await?;
-    Ok(Json(OrgList { data: result.items.into_iter().map(|o| OrgDto::new(o, &actor)).collect(), page, has_more: result.has_more }))
+    Ok(Json(OrgList { data: result.items.into_iter().map(OrgDto::from).collect(), page, has_more: result.has_more }))
 }
 
 /// Create a customer organization with its email domains.
@@ -146,7 +146,7 @@ pub async fn create_org(
 ) -> Result<(StatusCode, Json<OrgDto>), ApiError> {
     let actor = user.actor();
     let input = OrgFields { name: r.name, domains: r.domains, notes: r.notes };
-    Ok((StatusCode::CREATED, Json(OrgDto::new(s.app.create_org(&actor, &input).await?, &actor))))
+    Ok((StatusCode::CREATED, Json(OrgDto::from(s.app.create_org(&actor, &input).await?))))
 }
 
 /// Read an organization.
@@ -154,7 +154,7 @@ pub async fn create_org(
     responses((status = 200, body = OrgDto), (status = 404, body = ErrorBody)), security(("token" = [])))]
 pub async fn get_org(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Json<OrgDto>, ApiError> {
     let actor = user.actor();
-    Ok(Json(OrgDto::new(s.app.org(&actor, id).await?, &actor)))
+    Ok(Json(OrgDto::from(s.app.org(&actor, id).await?)))
 }
 
 /// Change an organization.
@@ -173,9 +173,9 @@ pub async fn update_org(
     let input = OrgFields {
         name: r.name.unwrap_or_else(|| current.name.clone()),
         domains: r.domains.unwrap_or_else(|| current.domain_list().into_iter().map(str::to_string).collect()),
-        notes: r.notes.unwrap_or(current.notes),
+        notes: r.notes.or(current.notes).unwrap_or_default(),
     };
-    Ok(Json(OrgDto::new(s.app.update_org(&actor, id, &input).await?, &actor)))
+    Ok(Json(OrgDto::from(s.app.update_org(&actor, id, &input).await?)))
 }
 
 /// List teams.

@@ -1,10 +1,12 @@
-//! What the API sends and accepts. Response types are built from store
-//! rows here, and agent-only fields are left out for customers.
+//! What the API sends and accepts. Response types are built from the use
+//! cases' views and store rows here; what a reader may see was decided when
+//! the view was made, so nothing here decides it again.
 
 use chrono::{DateTime, Utc};
-use frontline_domain::authz::{self, Actor, Permission};
+use frontline_app::directory::OrgView;
+use frontline_app::tickets::TicketView;
 use frontline_store::attachments::Attachment;
-use frontline_store::{ApiToken, AuditEntry, Message, Organization, Position, Team, Ticket, TicketEvent, User};
+use frontline_store::{ApiToken, AuditEntry, Message, Position, Team, TicketEvent, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -52,9 +54,13 @@ pub struct TicketDto {
     pub solved_at: Option<DateTime<Utc>>,
 }
 
-impl TicketDto {
-    pub fn new(t: Ticket, actor: &Actor) -> Self {
-        let internal = authz::sees_internal(actor);
+impl From<TicketView> for TicketDto {
+    fn from(t: TicketView) -> Self {
+        let internal = t.internal;
+        let (team_id, team_name, tier, escalation_level, tags) = match internal {
+            Some(i) => (i.team_id, i.team_name, Some(i.tier.get()), Some(i.escalation_level.get()), Some(i.tags)),
+            None => (None, None, None, None, None),
+        };
         TicketDto {
             id: t.id,
             subject: t.subject,
@@ -66,11 +72,11 @@ impl TicketDto {
             organization_id: t.organization_id,
             organization_name: t.organization_name,
             assignee: t.assignee_id.map(|id| PersonRef { id, name: t.assignee_name.unwrap_or_default(), email: None }),
-            team_id: if internal { t.team_id } else { None },
-            team_name: if internal { t.team_name } else { None },
-            tier: internal.then_some(t.tier.get()),
-            escalation_level: internal.then_some(t.escalation_level.get()),
-            tags: internal.then_some(t.tags),
+            team_id,
+            team_name,
+            tier,
+            escalation_level,
+            tags,
             created_at: t.created_at,
             updated_at: t.updated_at,
             solved_at: t.solved_at,
@@ -343,14 +349,13 @@ pub struct OrgDto {
     pub created_at: DateTime<Utc>,
 }
 
-impl OrgDto {
-    pub fn new(o: Organization, actor: &Actor) -> Self {
-        let notes = authz::can(actor, Permission::ViewInternal).then(|| o.notes.clone());
+impl From<OrgView> for OrgDto {
+    fn from(o: OrgView) -> Self {
         OrgDto {
             id: o.id,
             domains: o.domain_list().into_iter().map(str::to_string).collect(),
             name: o.name,
-            notes,
+            notes: o.notes,
             created_at: o.created_at,
         }
     }

@@ -94,7 +94,7 @@ pub async fn list(
     };
     let page = s.app.list_tickets(&actor, filter).await?;
     let next_cursor = if page.has_more { page.items.last().map(|t| t.id.to_string()) } else { None };
-    Ok(Json(TicketList { data: page.items.into_iter().map(|t| TicketDto::new(t, &actor)).collect(), next_cursor }))
+    Ok(Json(TicketList { data: page.items.into_iter().map(TicketDto::from).collect(), next_cursor }))
 }
 
 /// Create a ticket. Agents name the customer by requester_id or requester_email; customers open tickets for themselves.
@@ -109,7 +109,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<TicketDto>), ApiError> {
     let actor = user.actor();
     if let Some(id) = Idempotency::committed(&key) {
-        return Ok((StatusCode::CREATED, Json(TicketDto::new(s.app.ticket(&actor, id).await?, &actor))));
+        return Ok((StatusCode::CREATED, Json(TicketDto::from(s.app.ticket(&actor, id).await?))));
     }
     let input = NewTicketInput {
         subject: r.subject,
@@ -126,7 +126,7 @@ pub async fn create(
         attachments: decode_uploads(r.attachments)?,
     };
     let t = s.app.create_ticket_keyed(&actor, &input, Channel::Api, Idempotency::mark(&key)).await?;
-    Ok((StatusCode::CREATED, Json(TicketDto::new(t, &actor))))
+    Ok((StatusCode::CREATED, Json(TicketDto::from(t))))
 }
 
 /// Read one ticket.
@@ -134,7 +134,7 @@ pub async fn create(
     responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody)), security(("token" = [])))]
 pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Json<TicketDto>, ApiError> {
     let actor = user.actor();
-    Ok(Json(TicketDto::new(s.app.ticket(&actor, id).await?, &actor)))
+    Ok(Json(TicketDto::from(s.app.ticket(&actor, id).await?)))
 }
 
 /// Change a ticket's fields; absent fields stay as they are.
@@ -151,7 +151,7 @@ pub async fn update(
 ) -> Result<Json<TicketDto>, ApiError> {
     let actor = user.actor();
     if let Some(id) = Idempotency::committed(&key) {
-        return Ok(Json(TicketDto::new(s.app.ticket(&actor, id).await?, &actor)));
+        return Ok(Json(TicketDto::from(s.app.ticket(&actor, id).await?)));
     }
     let patch = TicketPatch {
         subject: r.subject,
@@ -165,7 +165,7 @@ pub async fn update(
         tags: r.tags,
         expected_version: r.expected_updated_at,
     };
-    Ok(Json(TicketDto::new(s.app.update_ticket_keyed(&actor, id, &patch, Idempotency::mark(&key)).await?, &actor)))
+    Ok(Json(TicketDto::from(s.app.update_ticket_keyed(&actor, id, &patch, Idempotency::mark(&key)).await?)))
 }
 
 /// The conversation of a ticket, oldest first.
@@ -299,7 +299,7 @@ pub async fn queue(
     let sort = p.sort.as_deref().map(Sort::parse).transpose()?.unwrap_or_default();
     let page = frontline_app::tickets::clamp_page(p.page.unwrap_or(1));
     let result = s.app.queue(&actor, view, sort, page).await?;
-    Ok(Json(PagedTickets { has_more: result.has_more, page, data: result.items.into_iter().map(|t| TicketDto::new(t, &actor)).collect() }))
+    Ok(Json(PagedTickets { has_more: result.has_more, page, data: result.items.into_iter().map(TicketDto::from).collect() }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -321,5 +321,5 @@ pub async fn search(
     let actor = user.actor();
     let page = frontline_app::tickets::clamp_page(p.page.unwrap_or(1));
     let result = s.app.search(&actor, &p.q, page).await?;
-    Ok(Json(PagedTickets { has_more: result.has_more, page, data: result.items.into_iter().map(|t| TicketDto::new(t, &actor)).collect() }))
+    Ok(Json(PagedTickets { has_more: result.has_more, page, data: result.items.into_iter().map(TicketDto::from).collect() }))
 }

@@ -5,11 +5,13 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontline_app::AppError;
+use frontline_app::directory::OrgView;
 use frontline_app::directory::{OrgFields, PositionInput, UserInput};
+use frontline_app::tickets::TicketView;
 use frontline_domain::user::Role;
 use frontline_store::tickets::TicketFilter;
 use frontline_store::users::UserFilter;
-use frontline_store::{AuditEntry, Organization, Page, Position, Team, Ticket, User};
+use frontline_store::{AuditEntry, Page, Position, Team, User};
 use serde::Deserialize;
 
 use super::form::{Failed, Form, Query, run};
@@ -70,7 +72,7 @@ pub async fn users(State(s): State<AppState>, PageUser(user): PageUser, Query(p)
 /// The user form's choices.
 pub struct UserChoices {
     roles: Vec<Role>,
-    orgs: Vec<Organization>,
+    orgs: Vec<OrgView>,
     positions: Vec<Position>,
     teams: Vec<Team>,
     staff: Vec<User>,
@@ -170,7 +172,7 @@ pub struct UserFormPage {
     user: Option<User>,
     form: UserForm,
     errors: FormErrors,
-    tickets: Vec<Ticket>,
+    tickets: Vec<TicketView>,
 }
 
 pub async fn new_user(State(s): State<AppState>, PageUser(user): PageUser) -> Response {
@@ -234,7 +236,7 @@ pub async fn update_user(
 #[template(path = "orgs.html")]
 pub struct OrgsPage {
     chrome: Chrome,
-    orgs: Page<Organization>,
+    orgs: Page<OrgView>,
     q: String,
     page: i64,
     form: OrgForm,
@@ -299,9 +301,9 @@ pub async fn create_org(State(s): State<AppState>, PageUser(user): PageUser, For
 #[template(path = "org.html")]
 pub struct OrgPage {
     chrome: Chrome,
-    org: Organization,
+    org: OrgView,
     members: Vec<User>,
-    tickets: Vec<Ticket>,
+    tickets: Vec<TicketView>,
     form: OrgForm,
     errors: FormErrors,
 }
@@ -318,7 +320,11 @@ async fn org_page(s: &AppState, user: User, id: i64, form: Option<OrgForm>, erro
     )
     .items;
     let chrome = tryr!(Chrome::load(s, user, "orgs").await);
-    let form = form.unwrap_or_else(|| OrgForm { name: org.name.clone(), domains: org.domains.clone(), notes: org.notes.clone() });
+    let form = form.unwrap_or_else(|| OrgForm {
+        name: org.name.clone(),
+        domains: org.domains.clone(),
+        notes: org.notes.clone().unwrap_or_default(),
+    });
     let failed = errors.any();
     let p = OrgPage { chrome, org, members, tickets, form, errors };
     if failed { invalid(p) } else { p.into_response() }

@@ -7,12 +7,12 @@ use askama_web::WebTemplate;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketView};
+use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketThread, TicketView};
 use frontline_domain::DomainError;
 use frontline_domain::authz::{self, Permission};
 use frontline_domain::ticket::{Channel, MessageKind, Priority, Status, TicketType};
 use frontline_store::tickets::TicketFilter;
-use frontline_store::{Page, Ticket, User};
+use frontline_store::{Page, User};
 use serde::Deserialize;
 
 use super::form::Query;
@@ -69,7 +69,7 @@ pub fn status_change(new_value: &Option<String>) -> String {
 #[template(path = "portal_home.html")]
 pub struct PortalHome {
     user: User,
-    tickets: Page<Ticket>,
+    tickets: Page<TicketView>,
     scope: String,
     cursor: Option<String>,
     next_cursor: Option<String>,
@@ -148,7 +148,7 @@ pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, form: P
 #[template(path = "portal_ticket.html")]
 pub struct PortalTicket {
     user: User,
-    view: TicketView,
+    view: TicketThread,
     body: String,
     errors: FormErrors,
 }
@@ -166,9 +166,9 @@ impl PortalTicket {
 }
 
 async fn ticket_page(s: &AppState, user: User, id: i64, body: String, errors: FormErrors) -> Response {
-    let view = tryr!(s.app.ticket_view(&user.actor(), id).await.map_err(error_response));
-    // Belt and braces: the use case already hides internal notes from customers.
-    if view.internal_visible {
+    let view = tryr!(s.app.ticket_thread(&user.actor(), id).await.map_err(error_response));
+    // Belt and braces: a customer's view never carries the agent-only fields.
+    if view.ticket.internal.is_some() {
         return error_response(DomainError::NotFound("ticket"));
     }
     let failed = errors.any();

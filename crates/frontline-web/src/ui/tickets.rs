@@ -6,11 +6,11 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
-use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketPatch, TicketView};
+use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketPatch, TicketThread, TicketView};
 use frontline_domain::authz::{self, Permission};
 use frontline_domain::queue::{QueueView, Sort};
 use frontline_domain::ticket::{self, Channel, MessageKind, Priority, Status, TicketType};
-use frontline_store::{Page, Team, Ticket, User};
+use frontline_store::{Page, Team, User};
 use serde::Deserialize;
 
 use super::form::{Checked, Failed, Form, Query, run};
@@ -26,7 +26,7 @@ pub struct QueuePage {
     view: QueueView,
     sort: String,
     page: i64,
-    tickets: Page<Ticket>,
+    tickets: Page<TicketView>,
     count: i64,
 }
 
@@ -223,7 +223,7 @@ pub async fn create(State(s): State<AppState>, PageUser(user): PageUser, form: P
 #[template(path = "ticket.html")]
 pub struct TicketPage {
     chrome: Chrome,
-    view: TicketView,
+    view: TicketThread,
     choices: Choices,
     can_work: bool,
     can_note: bool,
@@ -252,16 +252,23 @@ pub struct FieldValues {
 }
 
 impl FieldValues {
-    fn of(t: &Ticket) -> FieldValues {
+    fn of(t: &TicketView) -> FieldValues {
+        // Readers of agent pages see the agent-only fields (ViewAllTickets
+        // comes with ViewInternal); were one not to, the form would show a
+        // new ticket's values.
+        let (team_id, tier, escalation_level, tags) = match &t.internal {
+            Some(i) => (i.team_id, i.tier.get(), i.escalation_level.get(), i.tags.join(" ")),
+            None => (None, 1, 0, String::new()),
+        };
         FieldValues {
             status: t.status.as_str().into(),
             priority: t.priority.as_str().into(),
             ticket_type: t.ticket_type.as_str().into(),
             assignee_id: t.assignee_id,
-            team_id: t.team_id,
-            tier: t.tier.get(),
-            escalation_level: t.escalation_level.get(),
-            tags: t.tags.join(" "),
+            team_id,
+            tier,
+            escalation_level,
+            tags,
             version: t.updated_at.to_rfc3339(),
         }
     }
@@ -270,7 +277,7 @@ impl FieldValues {
     /// `meanwhile` are the changes others made since the user's page was
     /// drawn: a field the user left as it was then takes its value now, so
     /// saving again applies only what the user changed.
-    fn kept(f: &FieldsForm, t: &Ticket, version: String, meanwhile: &[frontline_store::TicketEvent]) -> FieldValues {
+    fn kept(f: &FieldsForm, t: &TicketView, version: String, meanwhile: &[frontline_store::TicketEvent]) -> FieldValues {
         let now = FieldValues::of(t);
         let seen = |field: &str| meanwhile.iter().find(|e| e.field == field).map(|e| e.old_value.clone().unwrap_or_default());
         let pick = |field: &str, mine: &str, current: &str| -> String {
@@ -293,9 +300,9 @@ impl FieldValues {
             priority: f.priority.clone(),
             ticket_type: f.ticket_type.clone(),
             assignee_id: opt_id(&f.assignee_id).unwrap_or(t.assignee_id),
-            team_id: opt_id(&f.team_id).unwrap_or(t.team_id),
-            tier: f.tier.trim().parse().unwrap_or(t.tier.get()),
-            escalation_level: f.escalation_level.trim().parse().unwrap_or(t.escalation_level.get()),
+            team_id: opt_id(&f.team_id).unwrap_or(now.team_id),
+            tier: f.tier.trim().parse().unwrap_or(now.tier),
+            escalation_level: f.escalation_level.trim().parse().unwrap_or(now.escalation_level),
             tags: f.tags.clone(),
             version,
         }
@@ -385,7 +392,7 @@ async fn ticket_page_kept(
     kept: Option<&FieldsForm>,
 ) -> Response {
     let actor = user.actor();
-    let view = match s.app.ticket_view(&actor, id).await {
+    let view = match s.app.ticket_thread(&actor, id).await {
         Ok(v) => v,
         Err(e) => return error_response(e),
     };
@@ -561,7 +568,7 @@ pub struct SearchPage {
     chrome: Chrome,
     q: String,
     page: i64,
-    tickets: Page<Ticket>,
+    tickets: Page<TicketView>,
 }
 
 #[derive(Deserialize)]

@@ -23,7 +23,7 @@ async fn message_count(t: &TestApp, auth: &Auth, id: i64) -> usize {
 
 /// Queue counts kept in `ticket_counts` equal a real count of the tickets.
 async fn counts_match(t: &TestApp, d: &Desk) {
-    let kept = t.app.store.queue_count(QueueView::AllOpen, d.agent.id, 1, None).await.expect("count");
+    let kept = t.store().queue_count(QueueView::AllOpen, d.agent.id, 1, None).await.expect("count");
     let agent = t.token_for(&d.agent).await;
     let mut real = 0;
     for status in ["new", "open", "pending", "on_hold"] {
@@ -121,7 +121,7 @@ async fn mail_during_edits(db: TestDb) {
         assert!(!out.contains("quarantined"), "{out}");
     }
     editing.await.expect("edits");
-    assert!(t.app.store.list_quarantine(10).await.expect("quarantine").is_empty());
+    assert!(t.store().list_quarantine(10).await.expect("quarantine").is_empty());
     assert_eq!(message_count(&t, &agent, id).await, 1 + 8, "every mail is on the ticket");
     let ticket = t.get(&format!("/api/v1/tickets/{id}"), &agent).await.json();
     assert_eq!(ticket["status"], "open", "the customer's answer reopened it");

@@ -41,7 +41,7 @@ async fn administration(db: TestDb) {
     let token = ok(&frontline(&db, &["token", "create", "--email", "ops@vendor.example", "--name", "cli"])).trim().to_string();
     assert!(token.starts_with("fl_"));
     let store = db.store().await;
-    let app = frontline_app::App::new(store, frontline_app::AppConfig { fast_password_hashing: true, ..Default::default() });
+    let app = frontline_app::App::new(store.clone(), frontline_app::AppConfig { fast_password_hashing: true, ..Default::default() });
     let user = app.token_user(&token).await.expect("lookup").expect("token works");
     assert_eq!(user.email, "ops@vendor.example");
     let arjun = app.user_by_email("arjun@tailspin.test").await.expect("q").expect("arjun");
@@ -62,9 +62,9 @@ async fn administration(db: TestDb) {
     ok(&frontline(&db, &["user", "deactivate", "--email", "ops@vendor.example"]));
     assert!(app.token_user(&token).await.expect("lookup").is_none(), "deactivated users' tokens stop working");
     assert!(app.login("ops@vendor.example", "another long password", "-").await.is_err());
-    let audit = app.store.list_audit(0, 50).await.expect("audit");
+    let audit = store.list_audit(0, 50).await.expect("audit");
     assert!(audit.items.iter().any(|a| a.action == "user.set_password"));
-    app.store.close().await;
+    store.close().await;
 }
 on_both_engines!(admin_commands, administration);
 

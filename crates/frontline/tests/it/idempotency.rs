@@ -230,14 +230,14 @@ async fn old_keys_are_purged(db: TestDb) {
 
     // 23 hours on, the key still holds.
     age_keys(&t.db, 23).await;
-    t.app.store.enqueue(&frontline_app::jobs::PurgeExpired {}).await.expect("enqueue");
+    t.store().enqueue(&frontline_app::jobs::PurgeExpired {}).await.expect("enqueue");
     assert_eq!(t.app.run_due_jobs().await.expect("housekeeping"), 1);
     let second = json!({"subject": "New use of an old key", "body": "x", "requester_id": desk.cust_member.id});
     assert_eq!(keyed(&t, Method::POST, "/api/v1/tickets", &agent, b"old", &second).await.status, 422);
 
     // Past 24 hours the housekeeping forgets it: the key is free again.
     age_keys(&t.db, 25).await;
-    t.app.store.enqueue(&frontline_app::jobs::PurgeExpired {}).await.expect("enqueue");
+    t.store().enqueue(&frontline_app::jobs::PurgeExpired {}).await.expect("enqueue");
     assert_eq!(t.app.run_due_jobs().await.expect("housekeeping"), 1);
     let r = keyed(&t, Method::POST, "/api/v1/tickets", &agent, b"old", &second).await;
     assert_eq!(r.status, 201, "{}", r.text());
@@ -249,7 +249,7 @@ async fn committed_write_is_not_repeated(db: TestDb) {
     let t = TestApp::new(db).await;
     let desk = Desk::new(&t).await;
     let agent = t.token_for(&desk.agent).await;
-    let store = &t.app.store;
+    let store = t.store();
     let body = json!({"subject": "Crash window", "body": "Committed, never answered.", "requester_id": desk.cust_member.id});
     let scope = frontline_web::idempotency::token_scope(&token(&agent));
     let fp = |method: &Method, path: &str, body: &Value| frontline_web::idempotency::fingerprint(method, path, body.to_string().as_bytes());

@@ -39,23 +39,23 @@ async fn polling(db: TestDb) {
     server.deliver(b"no headers at all, just noise");
     assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 2);
     assert_eq!(count(t.get("/api/v1/tickets?limit=100", &agent).await.json()), before + 4);
-    let q = t.app.store.list_quarantine(10).await.expect("quarantine");
+    let q = t.store().list_quarantine(10).await.expect("quarantine");
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].raw, b"no headers at all, just noise");
     // Progress is a UID, not a \Seen flag.
-    let (validity, last) = t.app.store.imap_state("support").await.expect("state").expect("progress saved");
+    let (validity, last) = t.store().imap_state("support").await.expect("state").expect("progress saved");
     assert!(validity > 0 && last == 5, "{validity} {last}");
 
     // The server's UIDs were renumbered (new UIDVALIDITY): reading everything
     // again stores nothing twice, thanks to the Message-IDs.
-    t.app.store.set_imap_state("support", validity + 1, 0).await.expect("reset");
+    t.store().set_imap_state("support", validity + 1, 0).await.expect("reset");
     poll_once(&t.app, &mb).await.expect("poll");
     assert_eq!(count(t.get("/api/v1/tickets?limit=100", &agent).await.json()), before + 4);
 
     // A wrong password is an error, and no progress is lost.
     let wrong = ImapMailbox { password: "nope".into(), ..mb };
     assert!(poll_once(&t.app, &wrong).await.is_err());
-    assert_eq!(t.app.store.imap_state("support").await.expect("state").map(|s| s.1), Some(5));
+    assert_eq!(t.store().imap_state("support").await.expect("state").map(|s| s.1), Some(5));
 }
 on_both_engines!(imap_poll, polling);
 
@@ -74,12 +74,12 @@ async fn backlog(db: TestDb) {
         }
     }
     assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), N);
-    let (_, last) = t.app.store.imap_state("support").await.expect("state").expect("progress saved");
+    let (_, last) = t.store().imap_state("support").await.expect("state").expect("progress saved");
     assert_eq!(last, N as i64);
-    assert_eq!(t.app.store.list_quarantine(10).await.expect("quarantine").len(), 1);
+    assert_eq!(t.store().list_quarantine(10).await.expect("quarantine").len(), 1);
     let mut previous = 0;
     for n in (1..=N).filter(|n| *n != 150) {
-        let (ticket, _) = t.app.store.message_for_mail_id(&format!("<imap-{n}@northwind.example>")).await.expect("lookup").expect("stored");
+        let (ticket, _) = t.store().message_for_mail_id(&format!("<imap-{n}@northwind.example>")).await.expect("lookup").expect("stored");
         assert!(ticket > previous, "message {n} taken in UID order");
         previous = ticket;
     }
@@ -101,15 +101,15 @@ async fn oversized(db: TestDb) {
     server.deliver(mail(3).as_bytes());
     assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 3);
     for n in [1, 3] {
-        assert!(t.app.store.message_for_mail_id(&format!("<imap-{n}@northwind.example>")).await.expect("lookup").is_some());
+        assert!(t.store().message_for_mail_id(&format!("<imap-{n}@northwind.example>")).await.expect("lookup").is_some());
     }
-    assert!(t.app.store.message_for_mail_id("<huge-1@northwind.example>").await.expect("lookup").is_none());
-    let q = t.app.store.list_quarantine(10).await.expect("quarantine");
+    assert!(t.store().message_for_mail_id("<huge-1@northwind.example>").await.expect("lookup").is_none());
+    let q = t.store().list_quarantine(10).await.expect("quarantine");
     assert_eq!(q.len(), 1);
     assert!(q[0].error.contains("over the 50.0 MB limit") && q[0].error.contains("left on the server"), "{}", q[0].error);
     let kept = String::from_utf8_lossy(&q[0].raw);
     assert!(kept.contains("Subject: Full database dump") && q[0].raw.len() < 1024, "only the headers: {kept}");
-    assert_eq!(t.app.store.imap_state("support").await.expect("state").map(|s| s.1), Some(3));
+    assert_eq!(t.store().imap_state("support").await.expect("state").map(|s| s.1), Some(3));
 }
 on_both_engines!(imap_oversized, oversized);
 
@@ -125,18 +125,18 @@ async fn reread_without_message_id(db: TestDb) {
     server.deliver(b"From: Raj <raj@northwind.example>\r\nSubject: No id over IMAP\r\n\r\nThe feed is empty.\r\n");
     server.deliver(b"no headers at all, just noise");
     assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 2);
-    let (validity, _) = t.app.store.imap_state("support").await.expect("state").expect("progress saved");
-    t.app.store.set_imap_state("support", validity + 1, 0).await.expect("reset");
+    let (validity, _) = t.store().imap_state("support").await.expect("state").expect("progress saved");
+    t.store().set_imap_state("support", validity + 1, 0).await.expect("reset");
     assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 2, "both read again");
     let tickets = t.get("/api/v1/tickets?limit=100", &agent).await.json();
     let stored = tickets["data"].as_array().expect("tickets").iter().filter(|t| t["subject"] == "No id over IMAP").count();
     assert_eq!(stored, 1, "{tickets}");
-    assert_eq!(t.app.store.list_quarantine(10).await.expect("quarantine").len(), 1);
+    assert_eq!(t.store().list_quarantine(10).await.expect("quarantine").len(), 1);
 }
 on_both_engines!(imap_reread_without_message_id, reread_without_message_id);
 
 async fn stored(t: &TestApp, n: usize) -> bool {
-    t.app.store.message_for_mail_id(&format!("<imap-{n}@northwind.example>")).await.expect("lookup").is_some()
+    t.store().message_for_mail_id(&format!("<imap-{n}@northwind.example>")).await.expect("lookup").is_some()
 }
 
 /// Dovecot holding 105 messages behind a proxy that stops answering when
@@ -163,7 +163,7 @@ async fn stalled_server(db: TestDb) {
     let err = polled.expect_err("a server that stops answering is an error");
     assert!(proxy.is_stalled(), "the stall happened");
     assert!(err.contains("no answer"), "{err}");
-    assert_eq!(t.app.store.imap_state("support").await.expect("state").map(|s| s.1), Some(100), "progress of the first batch saved");
+    assert_eq!(t.store().imap_state("support").await.expect("state").map(|s| s.1), Some(100), "progress of the first batch saved");
     assert!(stored(&t, 100).await && !stored(&t, 101).await);
 
     proxy.resume();
@@ -171,7 +171,7 @@ async fn stalled_server(db: TestDb) {
     for n in 1..=105 {
         assert!(stored(&t, n).await, "message {n}");
     }
-    assert_eq!(t.app.store.imap_state("support").await.expect("state").map(|s| s.1), Some(105));
+    assert_eq!(t.store().imap_state("support").await.expect("state").map(|s| s.1), Some(105));
     assert_eq!(poll_once(&t.app, &mb).await.expect("poll"), 0);
 }
 on_both_engines!(imap_stalled_server, stalled_server);

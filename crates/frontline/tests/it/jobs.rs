@@ -17,7 +17,7 @@ async fn claim_retry_and_give_up(db: TestDb) {
     let t = TestApp::new(db).await;
     // Giving up is what this test checks.
     t.allow_failed_jobs();
-    let store = &t.app.store;
+    let store = t.store();
     store.enqueue_raw("test.kind", "{\"n\": 1}").await.expect("enqueue");
 
     // Two workers claim at once: exactly one gets the job.
@@ -120,7 +120,7 @@ async fn leases_and_heartbeats(db: TestDb) {
     let mailer = Arc::new(CountingMailer::default());
     let app = app_with(&t, mailer.clone(), lease);
     agent_reply(&app, &d, 1).await;
-    let dead = t.app.store.claim_jobs(10, Duration::seconds(1), "dead-runner").await.expect("claim");
+    let dead = t.store().claim_jobs(10, Duration::seconds(1), "dead-runner").await.expect("claim");
     assert_eq!(dead.len(), 1);
     assert_eq!(app.run_due_jobs().await.expect("run"), 0, "leased to the dead runner");
     let mut ran = 0;
@@ -153,7 +153,7 @@ async fn leases_and_heartbeats(db: TestDb) {
     looping.await.expect("runner");
     assert_eq!(slow.delivered.load(Ordering::SeqCst), 1);
     assert_eq!(mailer.delivered.load(Ordering::SeqCst), 1, "the other runner sent nothing");
-    assert!(t.app.store.list_jobs(10).await.expect("jobs").is_empty(), "done jobs leave the table");
+    assert!(t.store().list_jobs(10).await.expect("jobs").is_empty(), "done jobs leave the table");
 }
 on_both_engines!(job_leases, leases_and_heartbeats);
 
@@ -180,11 +180,11 @@ async fn concurrent_and_once(db: TestDb) {
     assert_eq!(mailer.delivered.load(Ordering::SeqCst), 24, "each mail once");
     let most = mailer.most_at_once.load(Ordering::SeqCst);
     assert!((2..=8).contains(&most), "mails went out concurrently, at most 8 at once: {most}");
-    assert!(t.app.store.list_jobs(50).await.expect("jobs").is_empty());
+    assert!(t.store().list_jobs(50).await.expect("jobs").is_empty());
 
     // The row of a sent job comes back as it was: its mail is not sent again.
     agent_reply(&app, &d, 99).await;
-    let job = t.app.store.list_jobs(1).await.expect("jobs").remove(0);
+    let job = t.store().list_jobs(1).await.expect("jobs").remove(0);
     assert_eq!(app.run_due_jobs().await.expect("run"), 1);
     assert_eq!(mailer.delivered.load(Ordering::SeqCst), 25);
     put_back(&t, &job).await;
@@ -215,7 +215,7 @@ async fn put_back(t: &TestApp, job: &frontline_store::jobs::Job) {
 /// newer instance may know it); the runner goes on with the other jobs.
 async fn unknown_kinds_fail_clearly(db: TestDb) {
     let t = TestApp::new(db).await;
-    let store = &t.app.store;
+    let store = t.store();
     store.enqueue_raw("report.weekly", "{}").await.expect("enqueue");
     store.enqueue_raw("mail.notify", "{\"event\": \"ticket_deleted\", \"ticket_id\": 1}").await.expect("enqueue");
     store.enqueue(&frontline_app::jobs::PurgeExpired {}).await.expect("enqueue");

@@ -28,7 +28,7 @@ async fn notifications_thread(db: TestDb) {
     assert_eq!(r.status, 201);
     let id = r.json()["id"].as_i64().expect("id");
     // Queued with the ticket, sent by the runner.
-    let queued = t.app.store.list_jobs(10).await.expect("jobs");
+    let queued = t.store().list_jobs(10).await.expect("jobs");
     assert!(queued.iter().any(|j| j.kind == "mail.notify" && j.payload.contains(&format!("\"ticket_id\":{id}"))), "{queued:?}");
     t.app.run_due_jobs().await.expect("jobs");
     let mails = sink.wait_for(already + 1).await;
@@ -170,7 +170,7 @@ async fn smtp_down_delays_but_loses_nothing(db: TestDb) {
     let t = TestApp::with_smtp(db, &format!("smtp://127.0.0.1:{dead}")).await;
     let d = Desk::new(&t).await;
     t.app.run_due_jobs().await.expect("runner survives a dead server");
-    let jobs = t.app.store.list_jobs(20).await.expect("jobs");
+    let jobs = t.store().list_jobs(20).await.expect("jobs");
     assert!(!jobs.is_empty());
     assert!(
         jobs.iter().all(|j| j.kind == "mail.notify" && j.attempts == 1 && j.last_error.as_deref().is_some_and(|e| e.contains("SMTP"))),

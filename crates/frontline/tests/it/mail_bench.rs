@@ -14,13 +14,13 @@ async fn generated_mail_becomes_what_its_manifest_says(db: TestDb) {
         let fields = OrgFields { name: org.name.clone(), domains: vec![org.domain.clone()], notes: String::new() };
         t.app.create_org(&system_actor(), &fields).await.expect("org");
     }
-    let before = t.app.store.data_counts().await.expect("counts");
+    let before = t.store().data_counts().await.expect("counts");
     for (i, raw) in mail.messages.iter().enumerate() {
         let parsed = frontline_mail::inbound::parse(raw).unwrap_or_else(|e| panic!("message {i}: {e}"));
         assert!(!parsed.body.trim().is_empty(), "message {i} has a body");
         t.app.ingest_email(&parsed, None).await.unwrap_or_else(|e| panic!("message {i}: {e}"));
     }
-    let after = t.app.store.data_counts().await.expect("counts");
+    let after = t.store().data_counts().await.expect("counts");
     assert_eq!(after.tickets, m.tickets as i64, "{m:?}");
     assert_eq!(after.messages, m.messages as i64);
     assert_eq!(after.customers - before.customers, m.people as i64);

@@ -49,11 +49,11 @@ async fn files_and_html(db: TestDb) {
     assert!(html.contains("rel=\"noopener noreferrer nofollow\""), "{html}");
 
     // Our own address in Cc is not a follower; the colleague is.
-    let followers = t.app.store.followers(id).await.expect("followers");
-    let raj = t.app.store.user_by_email("raj@northwind.example").await.expect("db").expect("raj");
-    let names: Vec<String> = t.app.store.users_by_ids(&followers).await.expect("users").into_iter().map(|u| u.email).collect();
+    let followers = t.store().followers(id).await.expect("followers");
+    let raj = t.store().user_by_email("raj@northwind.example").await.expect("db").expect("raj");
+    let names: Vec<String> = t.store().users_by_ids(&followers).await.expect("users").into_iter().map(|u| u.email).collect();
     assert_eq!(followers, vec![raj.id], "{names:?}");
-    assert!(t.app.store.user_by_email("support@acme.example").await.expect("db").is_none(), "never a customer");
+    assert!(t.store().user_by_email("support@acme.example").await.expect("db").is_none(), "never a customer");
 
     // Downloads: exact bytes; only raster images show inline, the rest is a download.
     let r = t.get(pdf["url"].as_str().expect("url"), &agent).await;
@@ -66,7 +66,7 @@ async fn files_and_html(db: TestDb) {
     assert_eq!((r.status.as_u16(), r.headers[header::CONTENT_TYPE].to_str().unwrap_or_default()), (200, "image/png"));
     assert!(r.body.starts_with(b"\x89PNG"));
     // The requester may fetch them; a customer of another organization learns nothing.
-    let dana = t.app.store.user_by_email("dana@northwind.example").await.expect("db").expect("dana");
+    let dana = t.store().user_by_email("dana@northwind.example").await.expect("db").expect("dana");
     assert_eq!(t.get(pdf["url"].as_str().expect("url"), &t.token_for(&dana).await).await.status, 200);
     let r = t.get(pdf["url"].as_str().expect("url"), &t.token_for(&d.foreign_admin).await).await;
     assert_eq!(r.status, 404);
@@ -168,11 +168,11 @@ async fn forwards(db: TestDb) {
     assert!(!text.contains("personal inbox"), "the agent's words are not the customer's: {text}");
     assert_eq!((note["kind"].as_str(), note["author"]["name"].as_str()), (Some("internal"), Some(d.agent.name.as_str())));
     assert!(note["body"].as_str().unwrap_or_default().contains("Came to my personal inbox, please handle."), "{note}");
-    let mei = t.app.store.user_by_email("mei@globex.example").await.expect("db").expect("mei");
+    let mei = t.store().user_by_email("mei@globex.example").await.expect("db").expect("mei");
     let seen = t.get(&format!("/api/v1/tickets/{id}/messages"), &t.token_for(&mei).await).await.text();
     assert!(!seen.contains("personal inbox"), "{seen}");
     // Nobody is mailed about a forward until an agent answers.
-    let jobs = t.app.store.list_jobs(100).await.expect("jobs");
+    let jobs = t.store().list_jobs(100).await.expect("jobs");
     let about = |j: &frontline_store::jobs::Job| serde_json::from_str::<Value>(&j.payload).ok().and_then(|p| p["ticket_id"].as_i64());
     assert!(!jobs.iter().any(|j| about(j) == Some(id)), "{jobs:?}");
     assert!(!jobs.is_empty(), "the check can see jobs: the desk's own tickets queued theirs");

@@ -101,7 +101,7 @@ async fn mail_in(db: TestDb) {
     let (code, out) = ingest(&url, reply.as_bytes());
     assert_eq!(code, 0, "{out}");
     assert!(out.contains(&format!("Appended {{ ticket_id: {latin} }}")), "{out}");
-    let followers = t.app.store.followers(latin).await.expect("followers");
+    let followers = t.store().followers(latin).await.expect("followers");
     assert_eq!(followers.len(), 2, "the colleague and the Cc'd address follow");
     // The quoted history is kept, but folded away on the ticket page.
     let cookie = t.login(&d.agent.email).await;
@@ -140,7 +140,7 @@ async fn mail_in(db: TestDb) {
     let (code, out) = ingest(&url, &fixture("garbage.eml"));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("quarantined"), "{out}");
-    let q = t.app.store.list_quarantine(10).await.expect("quarantine");
+    let q = t.store().list_quarantine(10).await.expect("quarantine");
     assert_eq!(q.len(), 1);
     assert_eq!(q[0].raw, fixture("garbage.eml"), "kept byte for byte");
     let admin_token = t.token_for(&d.admin).await;
@@ -153,8 +153,7 @@ async fn mail_in(db: TestDb) {
     // An admin can retry a quarantined mail (here one that is readable now) or delete it.
     let admin = t.token_for(&d.admin).await;
     let fixed = t
-        .app
-        .store
+        .store()
         .quarantine_mail(
             "support",
             Some(d.team),
@@ -175,7 +174,7 @@ async fn mail_in(db: TestDb) {
     assert_eq!(r.status, 422, "still unreadable: {}", r.text());
     let r = t.json(axum::http::Method::DELETE, &format!("/api/v1/mail/quarantine/{}", q[0].id), &admin, &serde_json::Value::Null).await;
     assert_eq!(r.status, 204);
-    assert!(t.app.store.list_quarantine(10).await.expect("quarantine").is_empty());
+    assert!(t.store().list_quarantine(10).await.expect("quarantine").is_empty());
 }
 on_both_engines!(pipe_ingest, mail_in);
 

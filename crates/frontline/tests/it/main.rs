@@ -38,4 +38,5 @@ mod testkit;
 mod tier_queue;
 mod tls;
 mod ui;
+mod views;
 mod writes;

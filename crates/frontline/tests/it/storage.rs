@@ -53,7 +53,7 @@ async fn sqlite_wal_stays_bounded_under_steady_writes() {
     }
     let mut writers = Vec::new();
     for w in 0..4u64 {
-        let (store, requester, wal, peak) = (t.app.store.clone(), d.cust_member.id, wal.clone(), peak.clone());
+        let (store, requester, wal, peak) = (t.store().clone(), d.cust_member.id, wal.clone(), peak.clone());
         writers.push(tokio::spawn(async move {
             for n in 0..48u64 {
                 let mut ticket = crate::writes::ticket(requester, n as usize);

@@ -37,7 +37,7 @@ fn mailbox(port: u16, security: ImapSecurity, ca_file: Option<PathBuf>) -> ImapM
 }
 
 async fn stored(t: &TestApp, n: usize) -> bool {
-    t.app.store.message_for_mail_id(&format!("<tls-{n}@northwind.example>")).await.expect("lookup").is_some()
+    t.store().message_for_mail_id(&format!("<tls-{n}@northwind.example>")).await.expect("lookup").is_some()
 }
 
 /// Two messages arrive, one poll takes both, a second poll takes nothing.
@@ -46,7 +46,7 @@ async fn polls_over(t: &TestApp, server: &mut ImapServer, mb: &ImapMailbox) {
     server.deliver(mail(2).as_bytes());
     assert_eq!(poll_once(&t.app, mb).await.expect("poll over TLS"), 2);
     assert!(stored(t, 1).await && stored(t, 2).await);
-    assert_eq!(t.app.store.imap_state("secure").await.expect("state").map(|s| s.1), Some(2));
+    assert_eq!(t.store().imap_state("secure").await.expect("state").map(|s| s.1), Some(2));
     assert_eq!(poll_once(&t.app, mb).await.expect("poll"), 0);
 }
 
@@ -91,7 +91,7 @@ async fn untrusted(db: TestDb) {
     let err = poll_once(&t.app, &wrong_name).await.expect_err("a certificate for another name refused");
     assert!(err.contains("not valid for this host name"), "{err}");
     assert!(!stored(&t, 1).await, "nothing stored");
-    assert_eq!(t.app.store.imap_state("secure").await.expect("state"), None, "no progress");
+    assert_eq!(t.store().imap_state("secure").await.expect("state"), None, "no progress");
     // A CA file that does not exist is an error before any connection.
     let missing = mailbox(imaps, ImapSecurity::Tls, Some("/nonexistent/ca.pem".into()));
     assert!(missing.check().expect_err("missing CA file").to_string().contains("/nonexistent/ca.pem"));
@@ -133,14 +133,14 @@ async fn sends_a_notification(db: TestDb, sink: SmtpSink) {
     assert_eq!(header(ack, "Subject"), Some(format!("[#{id}] Certificate rotation").as_str()), "{ack}");
     assert!(header(ack, "To").is_some_and(|v| v.contains("dana@northwind.example")), "{ack}");
     assert!(ack.contains("Which CA do you use?"), "{ack}");
-    let jobs = t.app.store.list_jobs(50).await.expect("jobs");
+    let jobs = t.store().list_jobs(50).await.expect("jobs");
     assert!(jobs.iter().all(|j| j.last_error.is_none()), "{jobs:?}");
 }
 
 /// Every notification failed once, stays scheduled for a retry, and says why.
 async fn kept_for_retry(t: &TestApp, sink: &SmtpSink, why: &str) {
     t.app.run_due_jobs().await.expect("runner survives a refusal");
-    let jobs = t.app.store.list_jobs(20).await.expect("jobs");
+    let jobs = t.store().list_jobs(20).await.expect("jobs");
     assert!(!jobs.is_empty());
     assert!(
         jobs.iter().all(|j| j.kind == "mail.notify" && j.attempts == 1 && j.last_error.as_deref().is_some_and(|e| e.contains(why))),

@@ -38,10 +38,10 @@ pub(crate) fn ticket(requester_id: i64, n: usize) -> NewTicket {
 async fn concurrent_creates(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
-    let before = t.app.store.queue_count(QueueView::AllOpen, d.agent.id, 1, None).await.expect("count");
+    let before = t.store().queue_count(QueueView::AllOpen, d.agent.id, 1, None).await.expect("count");
     let mut tasks = Vec::new();
     for n in 0..40 {
-        let store = t.app.store.clone();
+        let store = t.store().clone();
         // Ticket 17 names a requester that does not exist: a foreign-key failure.
         let requester = if n == 17 { 999_999 } else { d.cust_member.id };
         tasks.push(tokio::spawn(async move { store.create_ticket(&ticket(requester, n)).await }));
@@ -60,9 +60,9 @@ async fn concurrent_creates(db: TestDb) {
     }
     assert_eq!((ok, failed), (39, 1), "only the bad ticket fails");
     assert_eq!(ids.len(), 39, "every ticket got its own id");
-    let after = t.app.store.queue_count(QueueView::AllOpen, d.agent.id, 1, None).await.expect("count");
+    let after = t.store().queue_count(QueueView::AllOpen, d.agent.id, 1, None).await.expect("count");
     assert_eq!(after, before + 39, "queue counts match what was written");
-    assert_eq!(t.app.store.data_checks().await.expect("checks").count_buckets_off, 0, "every count bucket equals its tickets");
+    assert_eq!(t.store().data_checks().await.expect("checks").count_buckets_off, 0, "every count bucket equals its tickets");
     if t.db.engine == Engine::Postgres {
         // Each writer lane moves its own shard of the counts, so parallel
         // batches did not queue on the one row all these tickets share.
@@ -77,11 +77,10 @@ async fn concurrent_creates(db: TestDb) {
         assert!(shards > 1, "the lanes wrote {shards} shard(s) of the shared count row");
     }
     for id in ids {
-        let ticket = t.app.store.get_ticket(id).await.expect("read").expect("exists");
+        let ticket = t.store().get_ticket(id).await.expect("read").expect("exists");
         assert_eq!(ticket.tags, vec!["load".to_string()]);
         assert_eq!(
-            t.app
-                .store
+            t.store()
                 .list_messages(id, frontline_domain::authz::MessageScope { internal_notes: true, unverified_mail: true })
                 .await
                 .expect("messages")
