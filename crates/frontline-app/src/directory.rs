@@ -361,7 +361,7 @@ impl App {
         );
         let saved = self
             .store
-            .upsert_position(id, &name, &level, input.rank, tier.get(), Some(&a))
+            .upsert_position(id, &name, &level, input.rank, tier, Some(&a))
             .await
             .map_err(|e| unique(e, "name", "a position with this name already exists"))?
             .ok_or(DomainError::NotFound("position"))?;

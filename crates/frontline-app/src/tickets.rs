@@ -573,7 +573,7 @@ impl App {
     }
 
     /// The tier of the actor's position (None without one) and their team.
-    async fn actor_tier_team(&self, actor: &Actor) -> Result<(Option<i64>, Option<i64>)> {
+    async fn actor_tier_team(&self, actor: &Actor) -> Result<(Option<frontline_domain::tier::Tier>, Option<i64>)> {
         let Some(id) = actor.user_id() else { return Ok((None, None)) };
         let me = self.store.get_user(id).await?.ok_or(DomainError::Unauthenticated)?;
         Ok((me.tier, me.team_id))
@@ -583,12 +583,11 @@ impl App {
         authz::require(actor, Permission::ViewAllTickets)?;
         let (tier, team_id) = self.actor_tier_team(actor).await?;
         let page = clamp_page(page);
-        let tier = match authz::queue_tier(actor, tier) {
-            Some(tier) => tier,
+        let tier = authz::queue_tier(actor, tier);
+        if tier.is_none() && view == QueueView::MyTierUnassigned {
             // Without a tier the view is not offered; asked for anyway, it is empty.
-            None if view == QueueView::MyTierUnassigned => return Ok(Page { items: vec![], has_more: false }),
-            None => 0,
-        };
+            return Ok(Page { items: vec![], has_more: false });
+        }
         let user_id = actor.user_id().unwrap_or(0);
         let tickets = self
             .store
@@ -604,12 +603,10 @@ impl App {
         let user_id = actor.user_id().unwrap_or(0);
         let tier = authz::queue_tier(actor, tier);
         for view in QueueView::ALL {
-            let tier = match tier {
-                Some(t) => t,
+            if tier.is_none() && view == QueueView::MyTierUnassigned {
                 // No tier: no "my tier" view in the list at all.
-                None if view == QueueView::MyTierUnassigned => continue,
-                None => 0,
-            };
+                continue;
+            }
             out.push(QueueCount { view, count: self.store.queue_count(view, user_id, tier, team_id).await? });
         }
         Ok(out)

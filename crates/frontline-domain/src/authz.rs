@@ -3,6 +3,7 @@
 
 use crate::error::DomainError;
 use crate::ticket::EventField;
+use crate::tier::Tier;
 use crate::user::Role;
 
 /// Who is acting: a person (the signed-in user or an API token's owner),
@@ -348,11 +349,11 @@ pub fn can_accept_mail(actor: &Actor) -> bool {
 /// line (tier 1). Everyone else without a tiered position (admins, Solutions
 /// Engineers, managers) and those who do not work tickets (engineering,
 /// leadership) has no such view rather than tier 1's.
-pub fn queue_tier(actor: &Actor, position_tier: Option<i64>) -> Option<i64> {
+pub fn queue_tier(actor: &Actor, position_tier: Option<Tier>) -> Option<Tier> {
     if !can(actor, Permission::WorkTickets) || actor.user_id().is_none() {
         return None;
     }
-    position_tier.or_else(|| (actor.role() == Some(Role::Agent)).then_some(1))
+    position_tier.or_else(|| (actor.role() == Some(Role::Agent)).then_some(Tier::FRONT_LINE))
 }
 
 /// Seeing a ticket and replying publicly go together for customers.
@@ -499,15 +500,16 @@ mod tests {
 
     #[test]
     fn tier_queue_only_for_tiered_ticket_workers() {
-        assert_eq!(queue_tier(&actor(Role::Agent, None), Some(2)), Some(2));
-        assert_eq!(queue_tier(&actor(Role::Agent, None), None), Some(1), "agents start on the front line");
+        let t = |n| Tier::new(n).ok();
+        assert_eq!(queue_tier(&actor(Role::Agent, None), t(2)), t(2));
+        assert_eq!(queue_tier(&actor(Role::Agent, None), None), t(1), "agents start on the front line");
         for role in [Role::Admin, Role::SolutionsEngineer, Role::Manager, Role::HeadOfSupport] {
             assert_eq!(queue_tier(&actor(role, None), None), None, "{role:?}");
         }
-        assert_eq!(queue_tier(&actor(Role::HeadOfSupport, None), Some(3)), Some(3));
+        assert_eq!(queue_tier(&actor(Role::HeadOfSupport, None), t(3)), t(3));
         assert_eq!(queue_tier(&actor(Role::Engineering, None), None), None);
-        assert_eq!(queue_tier(&actor(Role::Leadership, None), Some(2)), None, "leadership does not work tickets");
-        assert_eq!(queue_tier(&Actor::System, Some(1)), None);
+        assert_eq!(queue_tier(&actor(Role::Leadership, None), t(2)), None, "leadership does not work tickets");
+        assert_eq!(queue_tier(&Actor::System, t(1)), None);
         assert_eq!(
             roles_with(Permission::WorkTickets),
             vec![Role::Admin, Role::HeadOfSupport, Role::Manager, Role::Agent, Role::SolutionsEngineer]

@@ -233,7 +233,7 @@ fn ts(secs: i64) -> DateTime<Utc> {
 }
 
 fn position<'p>(positions: &'p [Position], name: &str, tier: i64) -> Option<&'p Position> {
-    positions.iter().find(|p| p.name == name).or_else(|| positions.iter().filter(|p| p.tier == tier).max_by_key(|p| p.rank))
+    positions.iter().find(|p| p.name == name).or_else(|| positions.iter().filter(|p| p.tier.get() == tier).max_by_key(|p| p.rank))
 }
 
 fn check(spec: &BenchSpec) -> anyhow::Result<()> {
@@ -321,7 +321,7 @@ pub async fn generate_bench(store: &Store, spec: &BenchSpec) -> anyhow::Result<B
             },
             created_at: setup_at,
         });
-        agent_meta.push((first, team, pos.map(|p| p.tier).unwrap_or(tier)));
+        agent_meta.push((first, team, pos.map(|p| p.tier.get()).unwrap_or(tier)));
     }
     let agent_ids = store.bulk_insert_users(&agent_rows).await?;
     let agents: Vec<Agent> =

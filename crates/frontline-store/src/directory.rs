@@ -233,7 +233,7 @@ impl Store {
         name: &str,
         level: &str,
         rank: i64,
-        tier: i64,
+        tier: frontline_domain::tier::Tier,
         audit: Option<&Audit>,
     ) -> Result<Option<i64>, StoreError> {
         let out = with_tx!(self, |tx| {
@@ -243,7 +243,7 @@ impl Store {
                         .bind(name)
                         .bind(level)
                         .bind(rank)
-                        .bind(tier)
+                        .bind(tier.get())
                         .fetch_one(&mut *tx)
                         .await?,
                 ),
@@ -252,7 +252,7 @@ impl Store {
                         .bind(name)
                         .bind(level)
                         .bind(rank)
-                        .bind(tier)
+                        .bind(tier.get())
                         .bind(id)
                         .fetch_optional(&mut *tx)
                         .await?

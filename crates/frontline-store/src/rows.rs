@@ -24,7 +24,7 @@ pub struct User {
     pub position_id: Option<i64>,
     pub position_name: Option<String>,
     /// The tier of the user's position (staff only).
-    pub tier: Option<i64>,
+    pub tier: Option<frontline_domain::tier::Tier>,
     pub team_id: Option<i64>,
     pub team_name: Option<String>,
     pub reports_to: Option<i64>,
@@ -73,7 +73,7 @@ impl TryFrom<UserRow> for User {
             organization_name: r.organization_name,
             position_id: r.position_id,
             position_name: r.position_name,
-            tier: r.tier,
+            tier: r.tier.map(frontline_domain::tier::Tier::new).transpose()?,
             team_id: r.team_id,
             team_name: r.team_name,
             reports_to: r.reports_to,
@@ -116,7 +116,8 @@ pub struct Position {
     pub name: String,
     pub level: String,
     pub rank: i64,
-    pub tier: i64,
+    #[sqlx(try_from = "i64")]
+    pub tier: frontline_domain::tier::Tier,
     pub holder_count: i64,
 }
 

@@ -57,6 +57,7 @@ macro_rules! ticket_select {
 }
 
 /// Move one ticket between queue-count buckets inside an open transaction.
+/// `$tier` is a `Tier`: only a checked tier names a bucket.
 /// Ticket edits use shard 0; each PostgreSQL ticket-writer lane has its own
 /// (`writer.rs`), so parallel batches do not queue on one row.
 macro_rules! adjust_count {
@@ -69,7 +70,7 @@ macro_rules! adjust_count {
              ON CONFLICT (status, tier, team_id, assignee_id, shard) DO UPDATE SET n = ticket_counts.n + excluded.n",
         )
         .bind($status)
-        .bind($tier)
+        .bind(frontline_domain::tier::Tier::get($tier))
         .bind($team.unwrap_or(0_i64))
         .bind($assignee.unwrap_or(0_i64))
         .bind($shard)

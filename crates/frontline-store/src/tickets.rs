@@ -6,6 +6,7 @@ use frontline_domain::DomainError;
 use frontline_domain::authz::{EventScope, MessageScope};
 use frontline_domain::queue::{QueueView, Sort, SortKey};
 use frontline_domain::ticket::{Channel, MessageKind, Priority, Status, TicketFields, TicketType};
+use frontline_domain::tier::Tier;
 use sqlx::QueryBuilder;
 
 use crate::attachments::NewAttachment;
@@ -131,7 +132,8 @@ pub struct TicketFilter {
 pub struct QueueQuery {
     pub view: QueueView,
     pub user_id: i64,
-    pub tier: i64,
+    /// The tier of "my tier, unassigned"; None (no tier) matches no ticket there.
+    pub tier: Option<Tier>,
     pub team_id: Option<i64>,
     pub sort: Sort,
     pub offset: i64,
@@ -207,7 +209,7 @@ macro_rules! insert_ticket {
         }
         // A batch moves its counts once, at its end (`insert_tickets!`).
         if $counts_now {
-            adjust_count!($conn, f.status.as_str(), f.tier.get(), f.team_id, f.assignee_id, 1);
+            adjust_count!($conn, f.status.as_str(), f.tier, f.team_id, f.assignee_id, 1);
             if f.status == Status::Solved {
                 adjust_solved!($conn, at, 1);
             }
@@ -258,11 +260,11 @@ macro_rules! insert_tickets {
         for t in tickets {
             ids.push(insert_ticket!($conn, t, false));
         }
-        let mut counts: std::collections::BTreeMap<(&str, i64, i64, i64), i64> = Default::default();
+        let mut counts: std::collections::BTreeMap<(&str, frontline_domain::tier::Tier, i64, i64), i64> = Default::default();
         let mut solved: std::collections::BTreeMap<chrono::NaiveDate, i64> = Default::default();
         for t in tickets {
             let f = &t.fields;
-            *counts.entry((f.status.as_str(), f.tier.get(), f.team_id.unwrap_or(0), f.assignee_id.unwrap_or(0))).or_default() += 1;
+            *counts.entry((f.status.as_str(), f.tier, f.team_id.unwrap_or(0), f.assignee_id.unwrap_or(0))).or_default() += 1;
             if f.status == Status::Solved {
                 if let Some(at) = t.created_at {
                     *solved.entry(at.date_naive()).or_default() += 1;
@@ -390,8 +392,8 @@ impl Store {
                         .await?;
                 }
             }
-            let old_key = (b.status.as_str(), b.tier.get(), b.team_id.unwrap_or(0), b.assignee_id.unwrap_or(0));
-            let new_key = (a.status.as_str(), a.tier.get(), a.team_id.unwrap_or(0), a.assignee_id.unwrap_or(0));
+            let old_key = (b.status.as_str(), b.tier, b.team_id.unwrap_or(0), b.assignee_id.unwrap_or(0));
+            let new_key = (a.status.as_str(), a.tier, a.team_id.unwrap_or(0), a.assignee_id.unwrap_or(0));
             if old_key != new_key {
                 // Lock count rows in one global order so two opposite moves cannot deadlock.
                 let mut moves = [(old_key, -1), (new_key, 1)];
@@ -526,7 +528,9 @@ impl Store {
                     b.push("WHERE t.assignee_id = ").push_bind(q.user_id).push(" AND t.is_open = TRUE");
                 }
                 QueueView::MyTierUnassigned => {
-                    b.push("WHERE t.assignee_id IS NULL AND t.tier = ").push_bind(q.tier).push(" AND t.is_open = TRUE");
+                    b.push("WHERE t.assignee_id IS NULL AND t.tier = ")
+                        .push_bind(no_tier_matches_none(q.tier))
+                        .push(" AND t.is_open = TRUE");
                 }
                 QueueView::Team => {
                     // No team: an empty view rather than every ticket without one.
@@ -549,7 +553,7 @@ impl Store {
     /// Queue counts from the count table (a handful of rows), never from
     /// the tickets table; "recently solved" is a range on an index.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn queue_count(&self, view: QueueView, user_id: i64, tier: i64, team_id: Option<i64>) -> Result<i64, StoreError> {
+    pub async fn queue_count(&self, view: QueueView, user_id: i64, tier: Option<Tier>, team_id: Option<i64>) -> Result<i64, StoreError> {
         let open: Vec<&str> = Status::OPEN_SET.iter().map(|s| s.as_str()).collect();
         let n: Option<i64> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new("");
@@ -568,7 +572,7 @@ impl Store {
                         b.push(" AND assignee_id = ").push_bind(user_id);
                     }
                     QueueView::MyTierUnassigned => {
-                        b.push(" AND assignee_id = 0 AND tier = ").push_bind(tier);
+                        b.push(" AND assignee_id = 0 AND tier = ").push_bind(no_tier_matches_none(tier));
                     }
                     QueueView::Team => {
                         b.push(" AND team_id = ").push_bind(team_id.unwrap_or(-1));
@@ -645,6 +649,12 @@ impl Store {
 
 /// "Recently solved" starts at midnight UTC `SOLVED_WINDOW_DAYS` days ago:
 /// whole days, so that the list and its count (kept per day) agree.
+/// The tier to match in SQL; without one, 0, which no ticket has (tiers
+/// start at 1, migration 0011 holds it).
+fn no_tier_matches_none(tier: Option<Tier>) -> i64 {
+    tier.map(Tier::get).unwrap_or(0)
+}
+
 fn solved_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
     let day = (now - Duration::days(QueueView::SOLVED_WINDOW_DAYS)).date_naive();
     day.and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc())

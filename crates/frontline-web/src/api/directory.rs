@@ -260,7 +260,7 @@ pub async fn update_position(
         name: r.name.unwrap_or(current.name),
         level: r.level.unwrap_or(current.level),
         rank: r.rank.unwrap_or(current.rank),
-        tier: r.tier.unwrap_or(current.tier),
+        tier: r.tier.unwrap_or(current.tier.get()),
     };
     Ok(Json(s.app.save_position(&actor, Some(id), &input).await?.into()))
 }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use frontline_app::directory::OrgView;
 use frontline_app::tickets::TicketView;
+use frontline_domain::tier::{EscalationLevel, Tier};
 use frontline_store::attachments::Attachment;
 use frontline_store::{ApiToken, AuditEntry, Message, Position, Team, TicketEvent, User};
 use serde::{Deserialize, Serialize};
@@ -42,10 +43,14 @@ pub struct TicketDto {
     pub team_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team_name: Option<String>,
+    /// 1 front line, 2 senior, 3 Head of Support.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tier: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 3)]
+    pub tier: Option<Tier>,
+    /// 0 not escalated, 1 to tier 2, 2 to the Head of Support, 3 to Engineering.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub escalation_level: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 3)]
+    pub escalation_level: Option<EscalationLevel>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     pub created_at: DateTime<Utc>,
@@ -58,7 +63,7 @@ impl From<TicketView> for TicketDto {
     fn from(t: TicketView) -> Self {
         let internal = t.internal;
         let (team_id, team_name, tier, escalation_level, tags) = match internal {
-            Some(i) => (i.team_id, i.team_name, Some(i.tier.get()), Some(i.escalation_level.get()), Some(i.tags)),
+            Some(i) => (i.team_id, i.team_name, Some(i.tier), Some(i.escalation_level), Some(i.tags)),
             None => (None, None, None, None, None),
         };
         TicketDto {
@@ -204,6 +209,8 @@ pub struct CreateTicketRequest {
     pub ticket_type: Option<String>,
     pub assignee_id: Option<i64>,
     pub team_id: Option<i64>,
+    /// 1 front line, 2 senior, 3 Head of Support (checked by the use case, which names the field when it is out of range).
+    #[schema(minimum = 1, maximum = 3)]
     pub tier: Option<i64>,
     pub tags: Option<Vec<String>>,
     /// Files with the first message (at most 20; by default 10 MB each and 25 MB in all, see `attachment_max_mb`).
@@ -227,7 +234,10 @@ pub struct UpdateTicketRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub team_id: Option<Option<i64>>,
+    /// 1 front line, 2 senior, 3 Head of Support (checked by the use case, which names the field when it is out of range).
+    #[schema(minimum = 1, maximum = 3)]
     pub tier: Option<i64>,
+    #[schema(minimum = 0, maximum = 3)]
     pub escalation_level: Option<i64>,
     pub tags: Option<Vec<String>>,
     /// The `updated_at` you read; the update fails with 409 if the ticket changed since.
@@ -266,7 +276,9 @@ pub struct UserDto {
     pub organization_name: Option<String>,
     pub position_id: Option<i64>,
     pub position_name: Option<String>,
-    pub tier: Option<i64>,
+    /// The tier of the user's position (staff with one).
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 3)]
+    pub tier: Option<Tier>,
     pub team_id: Option<i64>,
     pub team_name: Option<String>,
     pub reports_to: Option<i64>,
@@ -425,7 +437,8 @@ pub struct PositionDto {
     /// Order on the career ladder.
     pub rank: i64,
     /// The support tier people in this position work at (1, 2, 3).
-    pub tier: i64,
+    #[schema(value_type = i64, minimum = 1, maximum = 3)]
+    pub tier: Tier,
     pub holder_count: i64,
 }
 
@@ -441,6 +454,7 @@ pub struct PositionRequest {
     pub name: String,
     pub level: String,
     pub rank: i64,
+    #[schema(minimum = 1, maximum = 3)]
     pub tier: i64,
 }
 
@@ -450,6 +464,8 @@ pub struct UpdatePositionRequest {
     pub name: Option<String>,
     pub level: Option<String>,
     pub rank: Option<i64>,
+    /// 1 front line, 2 senior, 3 Head of Support (checked by the use case, which names the field when it is out of range).
+    #[schema(minimum = 1, maximum = 3)]
     pub tier: Option<i64>,
 }
 

@@ -21,7 +21,7 @@ async fn customer_and_tier1_agent(t: &TestApp) {
     t.user("customer_member", "dana@northwind.example", Some(org)).await;
     let positions = t.app.list_positions(&system_actor()).await.expect("positions");
     let specialist = positions.iter().find(|p| p.name == "Support Specialist").expect("position");
-    assert_eq!(specialist.tier, 1);
+    assert_eq!(specialist.tier.get(), 1);
     let input = UserInput {
         email: "alex@vendor.example".into(),
         name: "Alex Tier1".into(),
