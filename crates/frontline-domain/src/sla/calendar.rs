@@ -11,11 +11,22 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::DomainError;
+
+const NS: i64 = 1_000_000_000;
+const MINUTE: i64 = 60 * NS;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+/// An instant as nanoseconds since the epoch (exact from 1677 to 2262;
+/// instants beyond are held at those ends, far from any ticket).
+fn ns(at: DateTime<Utc>) -> i64 {
+    at.timestamp_nanos_opt().unwrap_or(if at.timestamp() < 0 { i64::MIN / 2 } else { i64::MAX / 2 })
+}
 
 /// Minutes in a day; an interval may end at "24:00".
 const DAY_MINUTES: u16 = 24 * 60;
@@ -201,41 +212,42 @@ impl BusinessCalendar {
         CalendarSpec { time_zone: self.zone.name().to_string(), hours, holidays: self.holidays.iter().copied().collect() }
     }
 
-    fn offset_seconds(&self, at: NaiveDateTime) -> i64 {
-        i64::from(self.zone.offset_from_utc_datetime(&at).fix().local_minus_utc())
+    /// The zone's offset from UTC at an instant (nanoseconds since the epoch), in nanoseconds.
+    fn offset_ns(&self, at: i64) -> i64 {
+        let utc = DateTime::from_timestamp_nanos(at).naive_utc();
+        i64::from(self.zone.offset_from_utc_datetime(&utc).fix().local_minus_utc()) * NS
     }
 
-    /// Split `[from, to)` (UTC wall times) into runs of one UTC offset.
-    /// Offsets are sampled every three hours and each change is found to the
-    /// second by bisection; no zone changes its offset twice within hours.
-    fn offset_runs(&self, from: NaiveDateTime, to: NaiveDateTime) -> Vec<(NaiveDateTime, NaiveDateTime, i64)> {
-        let step = Duration::hours(3);
+    /// Split `[from, to)` (nanoseconds since the epoch) into runs of one
+    /// UTC offset. Offsets are sampled every 12 hours and each change is
+    /// found to the second by bisection: no zone in use changes its offset
+    /// twice within 12 hours (DST changes are months apart), and sampling is
+    /// much of the cost of measuring, which the scheduler does for every
+    /// open ticket.
+    fn offset_runs(&self, from: i64, to: i64) -> Vec<(i64, i64, i64)> {
+        let step = 12 * HOUR;
         let mut runs = Vec::new();
-        let (mut run_start, mut run_offset) = (from, self.offset_seconds(from));
+        let (mut run_start, mut run_offset) = (from, self.offset_ns(from));
         let mut prev = from;
         while prev < to {
-            let next = (prev + step).min(to);
-            let offset = self.offset_seconds(next);
+            let next = prev.saturating_add(step).min(to);
+            let offset = self.offset_ns(next);
             if offset != run_offset {
                 // The change lies in (prev, next] and falls on a whole
                 // second: find that second.
-                let at = |s: i64| DateTime::from_timestamp(s, 0).map(|d| d.naive_utc()).unwrap_or(next);
-                let (mut lo, mut hi) = (prev.and_utc().timestamp(), next.and_utc().timestamp());
-                if next.and_utc().timestamp_subsec_nanos() > 0 {
-                    hi += 1;
-                }
+                let (mut lo, mut hi) = (prev.div_euclid(NS), next.div_euclid(NS) + i64::from(next.rem_euclid(NS) > 0));
                 while hi - lo > 1 {
                     let mid = lo + (hi - lo) / 2;
-                    if self.offset_seconds(at(mid)) == run_offset {
+                    if self.offset_ns(mid * NS) == run_offset {
                         lo = mid;
                     } else {
                         hi = mid;
                     }
                 }
-                let hi = at(hi).min(next);
-                runs.push((run_start, hi, run_offset));
-                run_start = hi;
-                run_offset = self.offset_seconds(hi);
+                let change = (hi * NS).min(next);
+                runs.push((run_start, change, run_offset));
+                run_start = change;
+                run_offset = self.offset_ns(change);
             }
             prev = next;
         }
@@ -243,55 +255,63 @@ impl BusinessCalendar {
         runs
     }
 
-    /// Business time inside `[from, to)`, as sorted, disjoint UTC spans.
-    pub fn spans(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    /// Business time inside `[from, to)` in nanoseconds since the epoch, as
+    /// sorted, disjoint spans. Plain integer arithmetic: this is the inner
+    /// loop of every SLA computation.
+    fn spans_ns(&self, from: i64, to: i64) -> Vec<(i64, i64)> {
         if from >= to {
             return Vec::new();
         }
-        let (from_n, to_n) = (from.naive_utc(), to.naive_utc());
         // No zone is more than 14 hours from UTC, so the instants in the
         // window have local dates within a day of the window's own.
-        let margin = Duration::hours(15);
-        let runs = self.offset_runs(from_n - margin, to_n + margin);
-        let first = (from_n - Duration::days(1)).date();
-        let last = (to_n + Duration::days(1)).date();
-        let mut out: Vec<(NaiveDateTime, NaiveDateTime)> = Vec::new();
-        let mut date = first;
-        while date <= last {
-            if !self.holidays.contains(&date) {
-                let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-                for iv in &self.week[date.weekday().num_days_from_monday() as usize] {
-                    let local_start = midnight + Duration::minutes(i64::from(iv.start));
-                    let local_end = midnight + Duration::minutes(i64::from(iv.end));
-                    for &(run_from, run_to, offset) in &runs {
-                        // In a run of one offset, local = utc + offset exactly.
-                        let s = (local_start - Duration::seconds(offset)).max(run_from).max(from_n);
-                        let e = (local_end - Duration::seconds(offset)).min(run_to).min(to_n);
-                        if s < e {
-                            out.push((s, e));
-                        }
+        let runs = self.offset_runs(from.saturating_sub(15 * HOUR), to.saturating_add(15 * HOUR));
+        let first_day = from.div_euclid(DAY) - 1;
+        let last_day = to.div_euclid(DAY) + 1;
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        let mut out: Vec<(i64, i64)> = Vec::new();
+        for day in first_day..=last_day {
+            let date = epoch.checked_add_signed(Duration::days(day)).unwrap_or(epoch);
+            if !self.holidays.is_empty() && self.holidays.contains(&date) {
+                continue;
+            }
+            // 1970-01-01 was a Thursday (index 3, Monday first).
+            let weekday = (day + 3).rem_euclid(7) as usize;
+            let midnight = day * DAY;
+            for iv in &self.week[weekday] {
+                let local_start = midnight + i64::from(iv.start) * MINUTE;
+                let local_end = midnight + i64::from(iv.end) * MINUTE;
+                for &(run_from, run_to, offset) in &runs {
+                    // In a run of one offset, local = utc + offset exactly.
+                    let s = (local_start - offset).max(run_from).max(from);
+                    let e = (local_end - offset).min(run_to).min(to);
+                    if s < e {
+                        out.push((s, e));
                     }
                 }
             }
-            match date.checked_add_days(Days::new(1)) {
-                Some(d) => date = d,
-                None => break,
-            }
         }
-        out.sort();
-        let mut merged: Vec<(NaiveDateTime, NaiveDateTime)> = Vec::with_capacity(out.len());
+        out.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(out.len());
         for (s, e) in out {
             match merged.last_mut() {
                 Some(last) if s <= last.1 => last.1 = last.1.max(e),
                 _ => merged.push((s, e)),
             }
         }
-        merged.into_iter().map(|(s, e)| (s.and_utc(), e.and_utc())).collect()
+        merged
     }
 
-    /// Business seconds in `[from, to)`; zero when `to` is not after `from`.
+    /// Business time inside `[from, to)`, as sorted, disjoint UTC spans.
+    pub fn spans(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        self.spans_ns(ns(from), ns(to))
+            .into_iter()
+            .map(|(s, e)| (DateTime::from_timestamp_nanos(s), DateTime::from_timestamp_nanos(e)))
+            .collect()
+    }
+
+    /// Whole business seconds in `[from, to)`; zero when `to` is not after `from`.
     pub fn business_seconds(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
-        self.spans(from, to).iter().map(|(s, e)| (*e - *s).num_seconds()).sum()
+        self.spans_ns(ns(from), ns(to)).iter().map(|(s, e)| e - s).sum::<i64>() / NS
     }
 
     /// Whole business minutes in `[from, to)`.
@@ -307,23 +327,25 @@ impl BusinessCalendar {
         if seconds <= 0 {
             return start;
         }
-        let mut left = seconds;
-        let mut window = start;
+        let mut left = seconds.saturating_mul(NS);
+        let mut window = ns(start);
         // Bound the walk anyway: one business second per week at worst,
         // after the holidays, is far beyond any target a policy allows.
         let weeks_max = (HOLIDAYS_MAX as i64) + seconds + 2;
         for _ in 0..weeks_max {
-            let window_end = window + Duration::days(7);
-            for (s, e) in self.spans(window, window_end) {
-                let len = (e - s).num_seconds();
-                if len >= left {
-                    return s + Duration::seconds(left);
+            let window_end = window.saturating_add(7 * DAY);
+            for (s, e) in self.spans_ns(window, window_end) {
+                if e - s >= left {
+                    return DateTime::from_timestamp_nanos(s + left);
                 }
-                left -= len;
+                left -= e - s;
+            }
+            if window_end == window {
+                break;
             }
             window = window_end;
         }
-        window
+        DateTime::from_timestamp_nanos(window)
     }
 
     /// The instant `minutes` business minutes after `start`.
@@ -389,7 +411,7 @@ mod tests {
             time_zone: "UTC".into(),
             hours,
             holidays: (0..=HOLIDAYS_MAX as u64)
-                .filter_map(|d| NaiveDate::from_ymd_opt(2020, 1, 1)?.checked_add_days(Days::new(d)))
+                .filter_map(|d| NaiveDate::from_ymd_opt(2020, 1, 1)?.checked_add_days(chrono::Days::new(d)))
                 .collect(),
         };
         assert_eq!(field_of(BusinessCalendar::new(&many)), "holidays");
@@ -432,6 +454,18 @@ mod tests {
         assert_eq!(cal.business_minutes_between(utc("2026-06-05T00:00:00Z"), utc("2026-06-09T00:00:00Z")), 450);
         // A week of business time is five days of 7.5 hours.
         assert_eq!(cal.business_minutes_between(utc("2026-06-15T00:00:00Z"), utc("2026-06-22T00:00:00Z")), 5 * 450);
+    }
+
+    #[test]
+    fn fractions_of_a_second_are_kept() {
+        // The store keeps microseconds: measuring floors the total once, and
+        // adding lands exactly that far after a start inside the hours.
+        let cal = office("Europe/Berlin");
+        let start = utc("2026-06-08T07:00:00.500000Z");
+        assert_eq!(cal.business_seconds(start, utc("2026-06-08T07:01:00.250000Z")), 59);
+        assert_eq!(cal.add_business_seconds(start, 60), utc("2026-06-08T07:01:00.500000Z"));
+        // Across the lunch break the fraction carries over.
+        assert_eq!(cal.add_business_minutes(utc("2026-06-08T09:59:30.250000Z"), 1), utc("2026-06-08T11:00:30.250000Z"));
     }
 
     #[test]
