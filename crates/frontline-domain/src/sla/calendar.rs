@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::DomainError;
+use crate::{DomainError, FieldError};
 
 const NS: i64 = 1_000_000_000;
 const MINUTE: i64 = 60 * NS;
@@ -133,6 +133,42 @@ fn clock_text(m: u16) -> String {
     format!("{:02}:{:02}", m / 60, m % 60)
 }
 
+/// One weekday's intervals, sorted, each a real span of the day, none
+/// overlapping another; errors name `hours.<day>`.
+fn check_day(key: &str, day: &[IntervalSpec]) -> Result<Vec<Interval>, DomainError> {
+    let field = format!("hours.{key}");
+    if day.len() > INTERVALS_PER_DAY_MAX {
+        return Err(DomainError::invalid(field, format!("at most {INTERVALS_PER_DAY_MAX} intervals a day")));
+    }
+    let mut parsed = Vec::with_capacity(day.len());
+    for iv in day {
+        let start = parse_clock(&field, &iv.start)?;
+        let end = parse_clock(&field, &iv.end)?;
+        if start >= end {
+            return Err(DomainError::invalid(
+                field,
+                format!("{}–{} ends before it starts; an interval cannot cross midnight, split it at 24:00", iv.start, iv.end),
+            ));
+        }
+        parsed.push(Interval { start, end });
+    }
+    parsed.sort();
+    if let Some(w) = parsed.windows(2).find(|w| w[1].start < w[0].end) {
+        return Err(DomainError::invalid(
+            field,
+            format!("{}–{} overlaps {}–{}", clock_text(w[0].start), clock_text(w[0].end), clock_text(w[1].start), clock_text(w[1].end)),
+        ));
+    }
+    Ok(parsed)
+}
+
+fn check_holidays(holidays: &[NaiveDate]) -> Result<(), DomainError> {
+    if holidays.len() > HOLIDAYS_MAX {
+        return Err(DomainError::invalid("holidays", format!("at most {HOLIDAYS_MAX} holidays")));
+    }
+    Ok(())
+}
+
 /// Parse an IANA zone name ("Europe/Berlin"), naming the field when unknown.
 pub fn parse_time_zone(raw: &str) -> Result<Tz, DomainError> {
     raw.trim().parse::<Tz>().map_err(|_| {
@@ -143,49 +179,42 @@ pub fn parse_time_zone(raw: &str) -> Result<Tz, DomainError> {
 impl BusinessCalendar {
     /// Check a calendar: a known zone, intervals that are times of day with
     /// the start before the end and no two overlapping on a day, at least
-    /// one business minute a week, and a bounded list of holidays.
+    /// one business minute a week, and a bounded list of holidays. The
+    /// first problem is returned; `problems` lists them all for a form.
     pub fn new(spec: &CalendarSpec) -> Result<Self, DomainError> {
         let zone = parse_time_zone(&spec.time_zone)?;
         let mut week: [Vec<Interval>; 7] = Default::default();
         for (i, day) in spec.hours.days().into_iter().enumerate() {
-            let field = format!("hours.{}", DAY_KEYS[i]);
-            if day.len() > INTERVALS_PER_DAY_MAX {
-                return Err(DomainError::invalid(field, format!("at most {INTERVALS_PER_DAY_MAX} intervals a day")));
-            }
-            let mut parsed = Vec::with_capacity(day.len());
-            for iv in day {
-                let start = parse_clock(&field, &iv.start)?;
-                let end = parse_clock(&field, &iv.end)?;
-                if start >= end {
-                    return Err(DomainError::invalid(
-                        field,
-                        format!("{}–{} ends before it starts; an interval cannot cross midnight, split it at 24:00", iv.start, iv.end),
-                    ));
-                }
-                parsed.push(Interval { start, end });
-            }
-            parsed.sort();
-            if let Some(w) = parsed.windows(2).find(|w| w[1].start < w[0].end) {
-                return Err(DomainError::invalid(
-                    field,
-                    format!(
-                        "{}–{} overlaps {}–{}",
-                        clock_text(w[0].start),
-                        clock_text(w[0].end),
-                        clock_text(w[1].start),
-                        clock_text(w[1].end)
-                    ),
-                ));
-            }
-            week[i] = parsed;
+            week[i] = check_day(DAY_KEYS[i], day)?;
         }
         if week.iter().all(Vec::is_empty) {
             return Err(DomainError::invalid("hours", "a calendar needs business hours on at least one day"));
         }
-        if spec.holidays.len() > HOLIDAYS_MAX {
-            return Err(DomainError::invalid("holidays", format!("at most {HOLIDAYS_MAX} holidays")));
-        }
+        check_holidays(&spec.holidays)?;
         Ok(Self { zone, week, holidays: spec.holidays.iter().copied().collect() })
+    }
+
+    /// Every field's problem at once (zone, each day, holidays), so that a
+    /// form can show them all after one submit; empty when `new` accepts it.
+    pub fn problems(spec: &CalendarSpec) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        let mut push = |r: Result<(), DomainError>| {
+            if let Err(DomainError::Invalid(f)) = r {
+                out.push(f);
+            }
+        };
+        push(parse_time_zone(&spec.time_zone).map(|_| ()));
+        let mut any_hours = false;
+        for (i, day) in spec.hours.days().into_iter().enumerate() {
+            let checked = check_day(DAY_KEYS[i], day);
+            any_hours |= checked.as_ref().is_ok_and(|d| !d.is_empty()) || (checked.is_err() && !day.is_empty());
+            push(checked.map(|_| ()));
+        }
+        if !any_hours {
+            push(Err(DomainError::invalid("hours", "a calendar needs business hours on at least one day")));
+        }
+        push(check_holidays(&spec.holidays));
+        out
     }
 
     /// Every day, all day: business time is all time (useful in tests and
@@ -415,6 +444,21 @@ mod tests {
                 .collect(),
         };
         assert_eq!(field_of(BusinessCalendar::new(&many)), "holidays");
+    }
+
+    #[test]
+    fn a_form_gets_every_problem_at_once() {
+        let mut hours = WeeklyHoursSpec::weekdays(&[("09:00", "17:00")]);
+        hours.tue = vec![IntervalSpec::new("09:00", "13:00"), IntervalSpec::new("12:00", "17:00")];
+        hours.thu = vec![IntervalSpec::new("17:00", "09:00")];
+        let bad = spec("Europe/Berln", hours);
+        let fields: Vec<String> = BusinessCalendar::problems(&bad).into_iter().map(|f| f.field).collect();
+        assert_eq!(fields, vec!["time_zone", "hours.tue", "hours.thu"]);
+        assert_eq!(field_of(BusinessCalendar::new(&bad)), "time_zone", "new stops at the first, in the same order");
+        let closed = spec("Nowhere", WeeklyHoursSpec::default());
+        let fields: Vec<String> = BusinessCalendar::problems(&closed).into_iter().map(|f| f.field).collect();
+        assert_eq!(fields, vec!["time_zone", "hours"]);
+        assert!(BusinessCalendar::problems(&office("Europe/Berlin").spec()).is_empty());
     }
 
     #[test]
