@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::DomainError;
 use crate::ticket::{Channel, EscalationLevel, Priority};
+use crate::{DomainError, FieldError};
 
 /// Longest target a policy may set: a year of minutes.
 pub const TARGET_MINUTES_MAX: i64 = 366 * 24 * 60;
@@ -196,25 +196,37 @@ impl SlaPolicy {
     /// (`targets.high.first_reply`, `step_shares.tier1`, `conditions[2]`).
     /// Tags are brought to their stored form (trimmed, lower case).
     pub fn checked(mut self) -> Result<SlaPolicy, DomainError> {
+        match self.check().into_iter().next() {
+            Some(first) => Err(DomainError::Invalid(first)),
+            None => Ok(self),
+        }
+    }
+
+    /// Every field's problem at once, for a form; empty when `checked`
+    /// accepts the policy.
+    pub fn problems(&self) -> Vec<FieldError> {
+        self.clone().check()
+    }
+
+    fn check(&mut self) -> Vec<FieldError> {
+        let mut out = Vec::new();
         if self.conditions.len() > CONDITIONS_MAX {
-            return Err(DomainError::invalid("conditions", format!("at most {CONDITIONS_MAX} conditions")));
+            out.push(FieldError::new("conditions", format!("at most {CONDITIONS_MAX} conditions")));
         }
         for (i, c) in self.conditions.iter_mut().enumerate() {
             let field = format!("conditions[{i}]");
             match c {
                 Condition::Organization(id) | Condition::SupportPlan(id) if *id <= 0 => {
-                    return Err(DomainError::invalid(field, "must name an existing record (a positive id)"));
+                    out.push(FieldError::new(field, "must name an existing record (a positive id)"));
                 }
-                Condition::Tag(tag) => {
-                    let tags = crate::ticket::parse_tags(&[tag.as_str()]).map_err(|e| match e {
-                        DomainError::Invalid(f) => DomainError::invalid(field.clone(), f.message),
-                        other => other,
-                    })?;
-                    match tags.into_iter().next() {
+                Condition::Tag(tag) => match crate::ticket::parse_tags(&[tag.as_str()]) {
+                    Ok(tags) => match tags.into_iter().next() {
                         Some(t) => *tag = t,
-                        None => return Err(DomainError::invalid(field, "a tag condition needs a tag")),
-                    }
-                }
+                        None => out.push(FieldError::new(field, "a tag condition needs a tag")),
+                    },
+                    Err(DomainError::Invalid(f)) => out.push(FieldError::new(field, f.message)),
+                    Err(other) => out.push(FieldError::new(field, other.to_string())),
+                },
                 _ => {}
             }
         }
@@ -223,7 +235,7 @@ impl SlaPolicy {
                 if let Some(t) = targets.get(kind)
                     && !(1..=TARGET_MINUTES_MAX).contains(&t.minutes)
                 {
-                    return Err(DomainError::invalid(
+                    out.push(FieldError::new(
                         format!("targets.{priority}.{}", kind.as_str()),
                         format!("a target must be between 1 and {TARGET_MINUTES_MAX} minutes"),
                     ));
@@ -232,14 +244,14 @@ impl SlaPolicy {
         }
         for (step, share) in &self.step_shares {
             if !(1..=100).contains(share) {
-                return Err(DomainError::invalid(format!("step_shares.{}", step.as_str()), "a share is a percentage from 1 to 100"));
+                out.push(FieldError::new(format!("step_shares.{}", step.as_str()), "a share is a percentage from 1 to 100"));
             }
         }
         let total: u32 = self.step_shares.values().map(|s| u32::from(*s)).sum();
         if total > 100 {
-            return Err(DomainError::invalid("step_shares", format!("the steps' shares add up to {total}%, more than the whole target")));
+            out.push(FieldError::new("step_shares", format!("the steps' shares add up to {total}%, more than the whole target")));
         }
-        Ok(self)
+        out
     }
 
     pub fn target(&self, priority: Priority, kind: TargetKind) -> Option<Target> {
@@ -322,6 +334,31 @@ mod tests {
         assert_eq!(invalid_field(cond(Condition::SupportPlan(0)).checked()), "conditions[1]");
         let ok = cond(Condition::Tag(" VIP ".into())).checked().unwrap_or_default();
         assert_eq!(ok.conditions[1], Condition::Tag("vip".into()), "tags are kept as the ticket keeps them");
+    }
+
+    #[test]
+    fn a_form_gets_every_problem_at_once() {
+        let p = SlaPolicy {
+            conditions: vec![Condition::Organization(-1), Condition::Tag("a b".into())],
+            targets: BTreeMap::from([
+                (Priority::Low, PriorityTargets { resolution: Some(Target::business(0)), ..Default::default() }),
+                (Priority::Urgent, PriorityTargets { next_reply: Some(Target::calendar(-5)), ..Default::default() }),
+            ]),
+            step_shares: BTreeMap::from([(SlaStep::Tier1, 0), (SlaStep::Tier2, 100), (SlaStep::HeadOfSupport, 50)]),
+        };
+        let fields: Vec<String> = p.problems().into_iter().map(|f| f.field).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "conditions[0]",
+                "conditions[1]",
+                "targets.low.resolution",
+                "targets.urgent.next_reply",
+                "step_shares.tier1",
+                "step_shares"
+            ]
+        );
+        assert_eq!(invalid_field(p.checked()), "conditions[0]");
     }
 
     #[test]
