@@ -15,7 +15,8 @@ use frontline_domain::ticket::{Channel, Priority};
 use frontline_store::directory::OrgInput;
 use frontline_store::sla::PolicyInput;
 use frontline_store::{Store, StoreError};
-use frontline_testkit::{TestDb, on_both_engines};
+use frontline_testkit::{Engine, TestDb, on_both_engines};
+use sqlx::Connection;
 
 fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).expect("instant").with_timezone(&Utc)
@@ -242,3 +243,51 @@ async fn parallel_edits(db: TestDb) {
     assert_eq!(store.get_calendar(id).await.expect("get").expect("exists").version, 10);
 }
 on_both_engines!(parallel_edits_of_one_calendar, parallel_edits);
+
+/// A row the domain would refuse (written around the store, by a script or
+/// an older instance) is reported as corrupt when read, never used.
+async fn corrupt_rows(db: TestDb) {
+    let store = db.store().await;
+    let id = store.create_calendar("Office", &calendar("Europe/Berlin", &[]), None).await.expect("create");
+    let pid = store.create_sla_policy(PolicyInput { name: "All", calendar_id: id, policy: &policy(vec![]) }, None).await.expect("policy");
+    let overlapping = r#"{"mon":[{"start":"09:00","end":"13:00"},{"start":"12:00","end":"17:00"}]}"#;
+    let over_shared = r#"{"tier1":60,"tier2":60}"#;
+    match db.engine {
+        Engine::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("connect");
+            sqlx::query("UPDATE business_calendars SET hours = $1 WHERE id = $2")
+                .bind(overlapping)
+                .bind(id)
+                .execute(&mut c)
+                .await
+                .expect("write");
+            sqlx::query("UPDATE sla_policies SET step_shares = $1 WHERE id = $2")
+                .bind(over_shared)
+                .bind(pid)
+                .execute(&mut c)
+                .await
+                .expect("write");
+        }
+        Engine::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+            sqlx::query("UPDATE business_calendars SET hours = $1 WHERE id = $2")
+                .bind(overlapping)
+                .bind(id)
+                .execute(&mut c)
+                .await
+                .expect("write");
+            sqlx::query("UPDATE sla_policies SET step_shares = $1 WHERE id = $2")
+                .bind(over_shared)
+                .bind(pid)
+                .execute(&mut c)
+                .await
+                .expect("write");
+        }
+    }
+    let e = store.get_calendar(id).await.expect_err("corrupt calendar");
+    assert!(matches!(&e, StoreError::Corrupt(m) if m.contains("overlaps")), "{e:?}");
+    assert!(matches!(store.list_calendars().await, Err(StoreError::Corrupt(_))));
+    let e = store.get_sla_policy(pid).await.expect_err("corrupt policy");
+    assert!(matches!(&e, StoreError::Corrupt(m) if m.contains("step_shares")), "{e:?}");
+}
+on_both_engines!(corrupt_rows_are_not_used, corrupt_rows);
