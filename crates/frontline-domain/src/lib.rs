@@ -9,6 +9,7 @@ pub mod error;
 pub mod mail;
 pub mod notification;
 pub mod queue;
+pub mod sla;
 pub mod throttle;
 pub mod ticket;
 pub mod tier;

@@ -22,6 +22,7 @@ pub mod resets;
 pub mod rows;
 pub mod schema;
 pub mod search;
+pub mod sla;
 mod sqlite;
 pub mod stats;
 pub mod tickets;

@@ -32,6 +32,7 @@ mod rate_limit;
 mod schema;
 mod schemathesis;
 mod security;
+mod sla;
 mod storage;
 mod system_actor;
 mod testkit;
