@@ -237,11 +237,11 @@ impl App {
 
     /// Try a quarantined mail again with `parse` (the mail adapter's parser);
     /// on success it becomes a ticket message and leaves the quarantine.
-    pub async fn retry_quarantined(
+    pub async fn retry_quarantined<E: std::fmt::Display>(
         &self,
         actor: &frontline_domain::authz::Actor,
         id: i64,
-        parse: impl Fn(&[u8]) -> std::result::Result<crate::ingest::InboundEmail, String>,
+        parse: impl Fn(&[u8]) -> std::result::Result<crate::ingest::InboundEmail, E>,
     ) -> Result<crate::ingest::IngestOutcome> {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         let item = self.store.get_quarantine(id).await?.ok_or(DomainError::NotFound("quarantined mail"))?;

@@ -17,6 +17,7 @@ mod durability;
 mod fixtures;
 mod idempotency;
 mod imap;
+mod imap_errors;
 mod interface;
 mod jobs;
 mod mail;
