@@ -239,7 +239,7 @@ impl App {
     /// only its hash is kept.
     pub async fn create_api_token(&self, actor: &Actor, name: &str) -> Result<(i64, String)> {
         let user_id = actor.user_id().ok_or(DomainError::Forbidden("API tokens belong to a person"))?;
-        let name = validate::name("name", name, 100)?;
+        let name = frontline_domain::structure::token_name(name)?;
         let secret = new_secret(API_TOKEN_PREFIX);
         let prefix: String = secret.chars().take(API_TOKEN_PREFIX.len() + 6).collect();
         let audit = Audit {

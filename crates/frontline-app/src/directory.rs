@@ -288,16 +288,12 @@ impl App {
 
     pub async fn create_team(&self, actor: &Actor, name: &str, description: &str) -> Result<Team> {
         authz::require(actor, Permission::ManageTeams)?;
-        let name = validate::name("name", name, 80)?;
-        validate::text("description", description)?;
-        let description = description.trim();
-        if description.chars().count() > 500 {
-            return Err(DomainError::invalid("description", "description must be at most 500 characters").into());
-        }
+        let name = frontline_domain::structure::team_name(name)?;
+        let description = frontline_domain::structure::team_description(description)?;
         let a = audit(actor, frontline_domain::audit::AuditAction::TeamCreate, format!("team:{name}"), String::new());
         let id = self
             .store
-            .create_team(&name, description, Some(&a))
+            .create_team(&name, &description, Some(&a))
             .await
             .map_err(|e| unique(e, "name", "a team with this name already exists"))?;
         self.store.get_team(id).await?.ok_or_else(|| AppError::internal("new team vanished"))
@@ -306,15 +302,11 @@ impl App {
     pub async fn update_team(&self, actor: &Actor, id: i64, name: &str, description: &str) -> Result<Team> {
         authz::require(actor, Permission::ManageTeams)?;
         self.store.get_team(id).await?.ok_or(DomainError::NotFound("team"))?;
-        let name = validate::name("name", name, 80)?;
-        validate::text("description", description)?;
-        let description = description.trim();
-        if description.chars().count() > 500 {
-            return Err(DomainError::invalid("description", "description must be at most 500 characters").into());
-        }
+        let name = frontline_domain::structure::team_name(name)?;
+        let description = frontline_domain::structure::team_description(description)?;
         let a = audit(actor, frontline_domain::audit::AuditAction::TeamUpdate, format!("team:{id}"), name.clone());
         self.store
-            .update_team(id, &name, description, Some(&a))
+            .update_team(id, &name, &description, Some(&a))
             .await
             .map_err(|e| unique(e, "name", "a team with this name already exists"))?;
         self.store.get_team(id).await?.ok_or_else(|| AppError::internal("team vanished"))
@@ -338,12 +330,10 @@ impl App {
     /// Create (id None) or rename/re-tier a position.
     pub async fn save_position(&self, actor: &Actor, id: Option<i64>, input: &PositionInput) -> Result<Position> {
         authz::require(actor, Permission::ManagePositions)?;
-        let name = validate::name("name", &input.name, 80)?;
-        let level = validate::name("level", &input.level, 40)?;
+        let name = frontline_domain::structure::position_name(&input.name)?;
+        let level = frontline_domain::structure::position_level(&input.level)?;
         let tier = parse_tier(input.tier)?;
-        if !(0..=1000).contains(&input.rank) {
-            return Err(DomainError::invalid("rank", "rank must be between 0 and 1000").into());
-        }
+        frontline_domain::structure::rank(input.rank)?;
         let a = audit(
             actor,
             if id.is_some() {

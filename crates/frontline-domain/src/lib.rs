@@ -9,6 +9,7 @@ pub mod error;
 pub mod mail;
 pub mod notification;
 pub mod queue;
+pub mod structure;
 pub mod throttle;
 pub mod ticket;
 pub mod tier;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use frontline_store::{ApiToken, User};
 use serde::Deserialize;
 
-use super::form::Form;
+use super::form::{Failed, Form, run};
 use super::{Chrome, FormErrors, error_response, invalid};
 use crate::AppState;
 use crate::auth::{PageUser, cookie_session};
@@ -48,14 +48,12 @@ pub struct TokenForm {
 }
 
 pub async fn create_token(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<TokenForm>) -> Response {
-    let result = checked.then(s.app.create_api_token(&user.actor(), &f.name)).await;
-    match result {
+    let pre = super::checks::api_token(&f.name);
+    match run(pre, checked, s.app.create_api_token(&user.actor(), &f.name)).await {
         // Rendered directly (not redirected) so the secret is never in a URL or a later page.
         Ok((_, secret)) => tokens_page(&s, user, Some(secret), String::new(), FormErrors::default()).await,
-        Err(e) => match FormErrors::from_error(e) {
-            Ok(errors) => tokens_page(&s, user, None, f.name, errors).await,
-            Err(page) => page,
-        },
+        Err(Failed::Page(page)) => page,
+        Err(Failed::Form(errors)) => tokens_page(&s, user, None, f.name, errors).await,
     }
 }
 

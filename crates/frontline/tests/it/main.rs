@@ -15,6 +15,7 @@ mod cli;
 mod clock;
 mod durability;
 mod fixtures;
+mod forms_all_errors;
 mod idempotency;
 mod imap;
 mod imap_errors;
