@@ -114,14 +114,35 @@ pub async fn change_password(
 ) -> Response {
     let current = cookie_session(&headers);
     let pre = super::checks::own_password(&f.current_password, &f.password);
-    let result =
-        super::form::run(pre, checked, s.app.change_own_password(&user.actor(), current.as_deref(), &f.current_password, &f.password))
-            .await;
+    let change = async {
+        s.app.change_own_password(&user.actor(), current.as_deref(), &f.current_password, &f.password).await.map_err(guesses_explained)
+    };
+    let result = super::form::run(pre, checked, change).await;
     // Passwords are never sent back into the form.
     match result {
         Ok(()) => password_page(&s, user, true, FormErrors::default()).await,
         Err(super::form::Failed::Form(errors)) => password_page(&s, user, false, errors).await,
         Err(super::form::Failed::Page(page)) => page,
+    }
+}
+
+/// Too many wrong current passwords, said next to that field, with what
+/// still works (the API answers 429 with Retry-After instead).
+fn guesses_explained(e: frontline_app::AppError) -> frontline_app::AppError {
+    use frontline_domain::DomainError;
+    match e {
+        frontline_app::AppError::Domain(d @ DomainError::Throttled { .. }) => {
+            let wait = d.to_string();
+            let wait = wait.split_once("; ").map_or(wait.as_str(), |(_, rest)| rest);
+            DomainError::invalid(
+                "current_password",
+                format!(
+                    "too many wrong current passwords: {wait}. Signing in still works; if you forgot it, sign out and use “Forgot password?”"
+                ),
+            )
+            .into()
+        }
+        e => e,
     }
 }
 

@@ -29,6 +29,7 @@ mod mail_join;
 mod metrics;
 mod openapi;
 mod page_matrix;
+mod password_guesses;
 mod process;
 mod rate_limit;
 mod schema;
