@@ -135,7 +135,9 @@ impl App {
                 (vec![Recipient { name: agent.name, email: agent.email }], format!("{base}/tickets/{}", ticket.id))
             }
             // Reset links go out through their own job (`password_reset.rs`).
-            NotificationKind::PasswordReset => return Err(AppError::internal("a password reset is not a ticket notification")),
+            NotificationKind::PasswordReset | NotificationKind::Invitation => {
+                return Err(AppError::internal("account mail (a reset link, an invitation) is not a ticket notification"));
+            }
             NotificationKind::TicketCreated | NotificationKind::PublicReply | NotificationKind::TicketSolved => {
                 // The requester and the ticket's followers (people Cc'd or answering in the thread).
                 let mut people = vec![ticket.requester_id];

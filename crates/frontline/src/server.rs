@@ -54,6 +54,7 @@ pub async fn open_as(config: &Config, process: Process) -> anyhow::Result<App> {
             ..RunnerConfig::default()
         },
         public_url: config.base_url.clone(),
+        invitation_days: config.invitation_days.clamp(1, 365),
         attachment_limits: config.attachment_limits(),
         own_addresses: config.own_addresses(),
         ..AppConfig::default()

@@ -185,8 +185,9 @@ pub async fn new_user(State(s): State<AppState>, PageUser(user): PageUser) -> Re
 
 pub async fn create_user(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<UserForm>) -> Response {
     let pre = super::checks::user(Some(&f.email), &f.name, &f.role, &f.password);
-    match run(pre, checked, async { s.app.create_user(&user.actor(), &f.input()?).await }).await {
-        Ok(u) => Redirect::to(&format!("/users/{}", u.id)).into_response(),
+    // Someone added without a password is mailed an invitation to choose one.
+    match run(pre, checked, async { s.app.create_user_inviting(&user.actor(), &f.input()?).await }).await {
+        Ok((u, _)) => Redirect::to(&format!("/users/{}", u.id)).into_response(),
         Err(Failed::Page(page)) => page,
         Err(Failed::Form(errors)) => {
             let choices = tryr!(tryr!(UserChoices::load(&s, &user).await).include_current(&s, &user, &f).await);

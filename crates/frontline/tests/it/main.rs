@@ -20,6 +20,7 @@ mod idempotency;
 mod imap;
 mod imap_errors;
 mod interface;
+mod invitation;
 mod jobs;
 mod mail;
 mod mail_bench;
