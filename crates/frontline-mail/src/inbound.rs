@@ -217,7 +217,7 @@ mod tests {
         assert!(!m.automatic);
         let auto = b"From: dana@northwind.example\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\nAway.\r\n";
         assert!(super::parse(auto).expect("parse").automatic);
-        assert_eq!(super::parse(b"garbage without headers").err(), Some(super::ParseError::NotAMessage));
+        assert_eq!(super::parse(b"garbage without headers").err(), Some(super::ParseError::NoFrom));
         assert_eq!(super::parse(b"Subject: no sender\r\n\r\nHello.\r\n").err(), Some(super::ParseError::NoFrom));
     }
 
