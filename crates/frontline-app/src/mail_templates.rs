@@ -111,7 +111,7 @@ fn sample() -> Notification {
 
 /// Every problem of a template at once, subject and text each checked on
 /// its own (a form shows them together; saving stops at the first).
-pub async fn problems(subject: &str, body: &str) -> Vec<FieldError> {
+async fn problems(subject: &str, body: &str) -> Vec<FieldError> {
     let mut found = Vec::new();
     let (subject, body) = (subject.to_string(), body.to_string());
     let checked = tokio::task::spawn_blocking(move || {
@@ -169,6 +169,13 @@ impl App {
                 }
             })
             .collect())
+    }
+
+    /// What is wrong with a template the actor means to save, every field
+    /// at once (for the form; rendering is work, so only mail admins ask).
+    pub async fn mail_template_problems(&self, actor: &Actor, subject: &str, body: &str) -> Result<Vec<FieldError>> {
+        authz::require(actor, Permission::ManageMail)?;
+        Ok(problems(subject, body).await)
     }
 
     /// Save a template after checking it renders; `None` restores the built-in text.

@@ -105,8 +105,3 @@ pub fn api_token(name: &str) -> FormErrors {
     errors.check(structure::token_name(name));
     errors
 }
-
-/// A mail template: subject and text, each checked (and rendered) on its own.
-pub async fn mail_template(subject: &str, body: &str) -> FormErrors {
-    FormErrors(frontline_app::mail_templates::problems(subject, body).await)
-}

@@ -125,7 +125,11 @@ pub async fn save_template(
     Path(kind): Path<String>,
     Form(f, checked): Form<TemplateForm>,
 ) -> Response {
-    let pre = super::checks::mail_template(&f.subject, &f.body).await;
+    // Subject and text each checked (and rendered) on their own, so both messages show at once.
+    let pre = match s.app.mail_template_problems(&user.actor(), &f.subject, &f.body).await {
+        Ok(problems) => FormErrors(problems),
+        Err(e) => return error_response(e),
+    };
     match run(pre, checked, s.app.save_mail_template(&user.actor(), &kind, Some((&f.subject, &f.body)))).await {
         Ok(()) => Redirect::to(&format!("/admin/mail#template-{kind}")).into_response(),
         Err(Failed::Page(page)) => page,

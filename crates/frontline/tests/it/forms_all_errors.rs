@@ -107,6 +107,10 @@ async fn tokens_and_mail_templates(db: TestDb) {
         &["the subject template is required", "the body template is required and at most 20,000 characters"],
         &["err-subject-ticket_created", "err-body-ticket_created"],
     );
+    // Checking renders the template: only mail admins get that far.
+    let agent = t.login(&d.agent.email).await;
+    let r = t.post_form("/admin/mail/templates/ticket_created", &agent, &[("subject", " "), ("body", "{{ nope }}")]).await;
+    assert_eq!(r.status, 403, "{}", r.text());
     let templates = t.app.mail_templates(&d.admin.actor()).await.expect("templates");
     assert!(templates.iter().all(|tm| !tm.customized), "nothing saved");
 }
