@@ -205,9 +205,7 @@ impl App {
         if current.is_empty() {
             return Err(DomainError::invalid("current_password", "enter your current password").into());
         }
-        if !self.verify_password(user.password_hash.clone(), current).await? {
-            return Err(DomainError::invalid("current_password", "the current password is wrong").into());
-        }
+        self.check_current_password(&user, current).await?;
         let hash = self.hash_password(new).await?;
         let audit = Audit {
             actor_id: Some(user_id),
@@ -217,6 +215,31 @@ impl App {
         };
         let keep = current_secret.map(secret_hash);
         self.store.set_password(user_id, &hash, false, keep.as_deref(), Some(&audit)).await?;
+        Ok(())
+    }
+
+    /// Prove the current password of a signed-in user. Wrong guesses are
+    /// throttled per user (sign-in's limits and window) and counted apart
+    /// from sign-in, so someone holding a session or a token cannot guess
+    /// on, and cannot lock the real user out of signing in either.
+    async fn check_current_password(&self, user: &User, current: &str) -> Result<()> {
+        // Recorded first and counted after, as for sign-in: of parallel guesses the later see the earlier.
+        let check = self.store.record_password_check(user.id).await?;
+        let window = Duration::minutes(self.config.login_window_minutes);
+        let per_user = Window { max: usize::try_from(self.config.login_max_failures).unwrap_or(0), window };
+        let t = self.now();
+        let failures =
+            self.store.password_check_failures(user.id, t - window, check, i64::try_from(per_user.max).unwrap_or(i64::MAX)).await?;
+        if let Some(wait) = per_user.wait(&failures, t) {
+            // Refused before any check: not a failure, so it cannot extend the wait.
+            self.store.forget_password_check(check).await?;
+            return Err(throttled(wait));
+        }
+        if !self.verify_password(user.password_hash.clone(), current).await? {
+            // The row stays: a counted failure.
+            return Err(DomainError::invalid("current_password", "the current password is wrong").into());
+        }
+        self.store.password_check_passed(check).await?;
         Ok(())
     }
 
@@ -239,7 +262,7 @@ impl App {
     /// only its hash is kept.
     pub async fn create_api_token(&self, actor: &Actor, name: &str) -> Result<(i64, String)> {
         let user_id = actor.user_id().ok_or(DomainError::Forbidden("API tokens belong to a person"))?;
-        let name = validate::name("name", name, 100)?;
+        let name = frontline_domain::structure::token_name(name)?;
         let secret = new_secret(API_TOKEN_PREFIX);
         let prefix: String = secret.chars().take(API_TOKEN_PREFIX.len() + 6).collect();
         let audit = Audit {

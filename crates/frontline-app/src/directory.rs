@@ -74,6 +74,18 @@ fn org_unique(e: frontline_store::StoreError) -> AppError {
     }
 }
 
+/// What became of a new user's invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invitation {
+    /// They have a password (or were added without inviting).
+    NotNeeded,
+    /// Its mail is queued, with a link to choose a password.
+    Sent,
+    /// No password and no mail configured: they cannot sign in until
+    /// someone sets a password for them.
+    NoMail,
+}
+
 impl App {
     async fn check_user_refs(&self, role: Role, input: &UserInput, self_id: Option<i64>) -> Result<()> {
         if let Some(org) = input.organization_id
@@ -111,7 +123,20 @@ impl App {
         Ok(())
     }
 
+    /// Add a user as given (the demo, benchmarks and tests set passwords
+    /// their own way): someone without a password cannot sign in yet.
     pub async fn create_user(&self, actor: &Actor, input: &UserInput) -> Result<User> {
+        Ok(self.add_user(actor, input, false).await?.0)
+    }
+
+    /// Add a user as an admin does (CLI, agent app, API): someone added
+    /// without a password is mailed an invitation, a single-use link to
+    /// choose one, when mail is configured.
+    pub async fn create_user_inviting(&self, actor: &Actor, input: &UserInput) -> Result<(User, Invitation)> {
+        self.add_user(actor, input, true).await
+    }
+
+    async fn add_user(&self, actor: &Actor, input: &UserInput, invite: bool) -> Result<(User, Invitation)> {
         let role = Role::parse(input.role.trim())?;
         if !authz::can_assign_role(actor, role) {
             return Err(DomainError::Forbidden("you cannot create users with this role").into());
@@ -143,8 +168,21 @@ impl App {
             format!("user:{}", email.as_str()),
             format!("role={}", role.as_str()),
         );
-        let id = self.store.create_user(&new, Some(&a)).await.map_err(|e| unique(e, "email", "a user with this email already exists"))?;
-        self.store.get_user(id).await?.ok_or_else(|| AppError::internal("new user vanished"))
+        let invitation = match (new.password_hash.is_some(), invite, self.mailer.is_some()) {
+            (true, _, _) | (false, false, _) => Invitation::NotNeeded,
+            (false, true, false) => Invitation::NoMail,
+            (false, true, true) => Invitation::Sent,
+        };
+        let created = match invitation {
+            Invitation::Sent => {
+                let until = self.now() + chrono::Duration::days(self.config.invitation_days);
+                self.store.create_invited_user(&new, Some(&a), until).await.map(|(id, _)| id)
+            }
+            Invitation::NotNeeded | Invitation::NoMail => self.store.create_user(&new, Some(&a)).await,
+        };
+        let id = created.map_err(|e| unique(e, "email", "a user with this email already exists"))?;
+        let user = self.store.get_user(id).await?.ok_or_else(|| AppError::internal("new user vanished"))?;
+        Ok((user, invitation))
     }
 
     pub async fn update_user(&self, actor: &Actor, id: i64, input: &UserInput) -> Result<User> {
@@ -293,16 +331,12 @@ impl App {
 
     pub async fn create_team(&self, actor: &Actor, name: &str, description: &str) -> Result<Team> {
         authz::require(actor, Permission::ManageTeams)?;
-        let name = validate::name("name", name, 80)?;
-        validate::text("description", description)?;
-        let description = description.trim();
-        if description.chars().count() > 500 {
-            return Err(DomainError::invalid("description", "description must be at most 500 characters").into());
-        }
+        let name = frontline_domain::structure::team_name(name)?;
+        let description = frontline_domain::structure::team_description(description)?;
         let a = audit(actor, frontline_domain::audit::AuditAction::TeamCreate, format!("team:{name}"), String::new());
         let id = self
             .store
-            .create_team(&name, description, Some(&a))
+            .create_team(&name, &description, Some(&a))
             .await
             .map_err(|e| unique(e, "name", "a team with this name already exists"))?;
         self.store.get_team(id).await?.ok_or_else(|| AppError::internal("new team vanished"))
@@ -311,15 +345,11 @@ impl App {
     pub async fn update_team(&self, actor: &Actor, id: i64, name: &str, description: &str) -> Result<Team> {
         authz::require(actor, Permission::ManageTeams)?;
         self.store.get_team(id).await?.ok_or(DomainError::NotFound("team"))?;
-        let name = validate::name("name", name, 80)?;
-        validate::text("description", description)?;
-        let description = description.trim();
-        if description.chars().count() > 500 {
-            return Err(DomainError::invalid("description", "description must be at most 500 characters").into());
-        }
+        let name = frontline_domain::structure::team_name(name)?;
+        let description = frontline_domain::structure::team_description(description)?;
         let a = audit(actor, frontline_domain::audit::AuditAction::TeamUpdate, format!("team:{id}"), name.clone());
         self.store
-            .update_team(id, &name, description, Some(&a))
+            .update_team(id, &name, &description, Some(&a))
             .await
             .map_err(|e| unique(e, "name", "a team with this name already exists"))?;
         self.store.get_team(id).await?.ok_or_else(|| AppError::internal("team vanished"))
@@ -343,12 +373,10 @@ impl App {
     /// Create (id None) or rename/re-tier a position.
     pub async fn save_position(&self, actor: &Actor, id: Option<i64>, input: &PositionInput) -> Result<Position> {
         authz::require(actor, Permission::ManagePositions)?;
-        let name = validate::name("name", &input.name, 80)?;
-        let level = validate::name("level", &input.level, 40)?;
+        let name = frontline_domain::structure::position_name(&input.name)?;
+        let level = frontline_domain::structure::position_level(&input.level)?;
         let tier = parse_tier(input.tier)?;
-        if !(0..=1000).contains(&input.rank) {
-            return Err(DomainError::invalid("rank", "rank must be between 0 and 1000").into());
-        }
+        frontline_domain::structure::rank(input.rank)?;
         let a = audit(
             actor,
             if id.is_some() {

@@ -115,7 +115,7 @@ impl App {
         mailbox: &str,
         team: Option<i64>,
         raw: &[u8],
-        parsed: std::result::Result<InboundEmail, String>,
+        parsed: std::result::Result<InboundEmail, impl std::fmt::Display>,
     ) -> Result<Delivery> {
         let key = mail_key(parsed.as_ref().ok().and_then(|m| m.message_id.as_deref()), raw);
         if let Some(id) = self.store.quarantined_with_key(&key).await? {
@@ -127,7 +127,7 @@ impl App {
                 Err(AppError::Domain(e)) => e.to_string(),
                 Err(e) => return Err(e),
             },
-            Err(why) => why,
+            Err(why) => why.to_string(),
         };
         let (id, added) = self.store.quarantine_mail(mailbox, team, raw, &key, &why).await?;
         Ok(Delivery::Quarantined { id, why, again: !added })

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use frontline_store::jobs::{Job, JobKind, NotifyJob, SentMail};
-use frontline_store::resets::ResetMailJob;
+use frontline_store::resets::{InvitationMailJob, ResetMailJob};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -62,6 +62,7 @@ impl JobRegistry {
         r.register::<NotifyJob>();
         r.register::<PurgeExpired>();
         r.register::<ResetMailJob>();
+        r.register::<InvitationMailJob>();
         r
     }
 
@@ -106,6 +107,12 @@ impl BackgroundJob for PurgeExpired {
 impl BackgroundJob for ResetMailJob {
     async fn run(self, app: &App, _job: &Job) -> Result<Option<SentMail>> {
         app.run_reset_mail(self).await.map(|()| None)
+    }
+}
+
+impl BackgroundJob for InvitationMailJob {
+    async fn run(self, app: &App, _job: &Job) -> Result<Option<SentMail>> {
+        app.run_invitation_mail(self).await.map(|()| None)
     }
 }
 

@@ -36,6 +36,8 @@ pub struct AppConfig {
     pub login_window_minutes: i64,
     /// How long a password reset link works.
     pub reset_link_minutes: i64,
+    /// How long the link in an invitation (a user added without a password) works.
+    pub invitation_days: i64,
     /// The public URL, for links in mails.
     pub public_url: String,
     /// How big and how many files a message may carry.
@@ -56,6 +58,7 @@ impl Default for AppConfig {
             login_max_failures_per_address: 50,
             login_window_minutes: 15,
             reset_link_minutes: 60,
+            invitation_days: 7,
             public_url: "http://127.0.0.1:8080".into(),
             attachment_limits: Default::default(),
             own_addresses: vec![],

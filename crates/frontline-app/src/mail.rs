@@ -135,7 +135,9 @@ impl App {
                 (vec![Recipient { name: agent.name, email: agent.email }], format!("{base}/tickets/{}", ticket.id))
             }
             // Reset links go out through their own job (`password_reset.rs`).
-            NotificationKind::PasswordReset => return Err(AppError::internal("a password reset is not a ticket notification")),
+            NotificationKind::PasswordReset | NotificationKind::Invitation => {
+                return Err(AppError::internal("account mail (a reset link, an invitation) is not a ticket notification"));
+            }
             NotificationKind::TicketCreated | NotificationKind::PublicReply | NotificationKind::TicketSolved => {
                 // The requester and the ticket's followers (people Cc'd or answering in the thread).
                 let mut people = vec![ticket.requester_id];
@@ -237,11 +239,11 @@ impl App {
 
     /// Try a quarantined mail again with `parse` (the mail adapter's parser);
     /// on success it becomes a ticket message and leaves the quarantine.
-    pub async fn retry_quarantined(
+    pub async fn retry_quarantined<E: std::fmt::Display>(
         &self,
         actor: &frontline_domain::authz::Actor,
         id: i64,
-        parse: impl Fn(&[u8]) -> std::result::Result<crate::ingest::InboundEmail, String>,
+        parse: impl Fn(&[u8]) -> std::result::Result<crate::ingest::InboundEmail, E>,
     ) -> Result<crate::ingest::IngestOutcome> {
         frontline_domain::authz::require(actor, frontline_domain::authz::Permission::ManageMail)?;
         let item = self.store.get_quarantine(id).await?.ok_or(DomainError::NotFound("quarantined mail"))?;

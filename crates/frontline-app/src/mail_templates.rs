@@ -2,8 +2,8 @@
 //! no file or network access) over a fixed set of variables; a template is
 //! checked by rendering it with sample values before it is saved.
 
-use frontline_domain::DomainError;
 use frontline_domain::authz::{self, Actor, Permission};
+use frontline_domain::{DomainError, FieldError};
 use minijinja::{Environment, UndefinedBehavior, context};
 use serde::Serialize;
 
@@ -109,6 +109,52 @@ fn sample() -> Notification {
     }
 }
 
+/// Every problem of a template at once, subject and text each checked on
+/// its own (a form shows them together; saving stops at the first).
+async fn problems(subject: &str, body: &str) -> Vec<FieldError> {
+    let mut found = Vec::new();
+    let (subject, body) = (subject.to_string(), body.to_string());
+    let checked = tokio::task::spawn_blocking(move || {
+        let ctx = variables(&sample());
+        (check_subject(&subject, &ctx), check_body(&body, &ctx))
+    })
+    .await;
+    match checked {
+        Ok((s, b)) => found.extend(s.err().into_iter().chain(b.err())),
+        Err(e) => found.push(FieldError::new("body", format!("the template could not be checked: {e}"))),
+    }
+    found
+}
+
+fn required(field: &str, template: &str, max: usize, what: &str) -> std::result::Result<(), FieldError> {
+    if let Err(DomainError::Invalid(e)) = frontline_domain::validate::text(field, template) {
+        return Err(e);
+    }
+    if template.trim().is_empty() || template.len() > max {
+        return Err(FieldError::new(field, what));
+    }
+    Ok(())
+}
+
+fn rendered(field: &str, template: &str, ctx: &minijinja::Value) -> std::result::Result<String, FieldError> {
+    env()
+        .render_str(template, ctx)
+        .map_err(|e| FieldError::new(field, format!("{} (variables: {})", explain(field, &e), VARIABLES.join(", "))))
+}
+
+fn check_subject(subject: &str, ctx: &minijinja::Value) -> std::result::Result<(), FieldError> {
+    required("subject", subject, 500, "the subject template is required and at most 500 characters")?;
+    if !rendered("subject", subject, ctx)?.contains("#1234") {
+        return Err(FieldError::new("subject", "keep [#{{ ticket_id }}] in the subject so that replies find their ticket"));
+    }
+    Ok(())
+}
+
+fn check_body(body: &str, ctx: &minijinja::Value) -> std::result::Result<(), FieldError> {
+    required("body", body, 20_000, "the body template is required and at most 20,000 characters")?;
+    rendered("body", body, ctx).map(|_| ())
+}
+
 impl App {
     pub async fn mail_templates(&self, actor: &Actor) -> Result<Vec<MailTemplate>> {
         authz::require(actor, Permission::ManageMail)?;
@@ -125,28 +171,21 @@ impl App {
             .collect())
     }
 
+    /// What is wrong with a template the actor means to save, every field
+    /// at once (for the form; rendering is work, so only mail admins ask).
+    pub async fn mail_template_problems(&self, actor: &Actor, subject: &str, body: &str) -> Result<Vec<FieldError>> {
+        authz::require(actor, Permission::ManageMail)?;
+        Ok(problems(subject, body).await)
+    }
+
     /// Save a template after checking it renders; `None` restores the built-in text.
     pub async fn save_mail_template(&self, actor: &Actor, kind: &str, template: Option<(&str, &str)>) -> Result<()> {
         authz::require(actor, Permission::ManageMail)?;
         let kind = NotificationKind::parse("kind", kind)?;
-        if let Some((subject, body)) = template {
-            frontline_domain::validate::text("subject", subject)?;
-            frontline_domain::validate::text("body", body)?;
-            if subject.trim().is_empty() || subject.len() > 500 {
-                return Err(DomainError::invalid("subject", "the subject template is required and at most 500 characters").into());
-            }
-            if body.trim().is_empty() || body.len() > 20_000 {
-                return Err(DomainError::invalid("body", "the body template is required and at most 20,000 characters").into());
-            }
-            let (s, _) = render_blocking(subject.to_string(), body.to_string(), &sample()).await.map_err(|e| {
-                let field = if e.starts_with("subject") { "subject" } else { "body" };
-                DomainError::invalid(field, format!("{e} (variables: {})", VARIABLES.join(", ")))
-            })?;
-            if !s.contains("#1234") {
-                return Err(
-                    DomainError::invalid("subject", "keep [#{{ ticket_id }}] in the subject so that replies find their ticket").into()
-                );
-            }
+        if let Some((subject, body)) = template
+            && let Some(first) = problems(subject, body).await.into_iter().next()
+        {
+            return Err(DomainError::Invalid(first).into());
         }
         let audit = frontline_store::Audit {
             actor_id: actor.user_id(),

@@ -9,7 +9,7 @@ use frontline_domain::notification::NotificationKind;
 use frontline_domain::throttle::Window;
 use frontline_domain::{DomainError, validate};
 use frontline_store::Audit;
-use frontline_store::resets::ResetMailJob;
+use frontline_store::resets::{InvitationMailJob, ResetMailJob};
 
 use crate::auth::{Client, new_secret, secret_hash, throttled};
 use crate::mail::{Notification, Recipient};
@@ -101,22 +101,50 @@ impl App {
     /// Run a reset mail job: make the link's secret and mail it. A link
     /// used or expired before its mail went out sends nothing.
     pub(crate) async fn run_reset_mail(&self, p: ResetMailJob) -> Result<()> {
+        self.run_link_mail(p.reset_id, LinkMail::Reset).await
+    }
+
+    /// Run an invitation's mail job, as a reset's.
+    pub(crate) async fn run_invitation_mail(&self, p: InvitationMailJob) -> Result<()> {
+        self.run_link_mail(p.reset_id, LinkMail::Invitation).await
+    }
+
+    async fn run_link_mail(&self, reset_id: i64, which: LinkMail) -> Result<()> {
         let Some(mailer) = &self.mailer else {
-            return Err(AppError::internal("mail is not configured; reset mail kept for later"));
+            return Err(AppError::internal("mail is not configured; the mail with a password link is kept for later"));
         };
         let secret = new_secret(RESET_PREFIX);
-        let Some(to) = self.store.arm_password_reset(p.reset_id, &secret_hash(&secret)).await? else { return Ok(()) };
-        let url = format!("{}/password/reset?token={secret}", self.base_url.trim_end_matches('/'));
-        let subject = "Reset your Frontline password".to_string();
-        let text = format!(
-            "Someone (hopefully you) asked to reset the password of the Frontline account {}.\n\n\
-             Set a new password here; the link works once, until {}:\n\n{url}\n\n\
-             If you did not ask for this, ignore this mail: your password stays as it is.",
-            to.email,
-            to.expires_at.format("%Y-%m-%d %H:%M UTC"),
-        );
+        let Some(to) = self.store.arm_password_reset(reset_id, &secret_hash(&secret)).await? else { return Ok(()) };
+        let base = self.base_url.trim_end_matches('/');
+        let url = format!("{base}/password/reset?token={secret}");
+        let until = to.expires_at.format("%Y-%m-%d %H:%M UTC");
+        let (kind, subject, text, tag) = match which {
+            LinkMail::Reset => (
+                NotificationKind::PasswordReset,
+                "Reset your Frontline password".to_string(),
+                format!(
+                    "Someone (hopefully you) asked to reset the password of the Frontline account {}.\n\n\
+                     Set a new password here; the link works once, until {until}:\n\n{url}\n\n\
+                     If you did not ask for this, ignore this mail: your password stays as it is.",
+                    to.email,
+                ),
+                "reset",
+            ),
+            LinkMail::Invitation => (
+                NotificationKind::Invitation,
+                "You were invited to Frontline".to_string(),
+                format!(
+                    "Hello {},\n\nyou were invited to Frontline, the support desk at {base}, as {}.\n\n\
+                     Choose your password here; the link works once, until {until}:\n\n{url}\n\n\
+                     Then sign in at {base}/login with this email address. If the link has expired, \
+                     use \"Forgot password?\" on the sign-in page to get a new one.",
+                    to.name, to.email,
+                ),
+                "invite",
+            ),
+        };
         let n = Notification {
-            kind: NotificationKind::PasswordReset,
+            kind,
             to: vec![Recipient { name: to.name, email: to.email }],
             ticket_id: 0,
             subject: subject.clone(),
@@ -124,7 +152,7 @@ impl App {
             author_name: None,
             body: None,
             ticket_url: url,
-            message_id: format!("<frontline.reset.{}.{}@{}>", p.reset_id, self.now().timestamp_micros(), mailer.message_id_domain()),
+            message_id: format!("<frontline.{tag}.{reset_id}.{}@{}>", self.now().timestamp_micros(), mailer.message_id_domain()),
             in_reply_to: None,
             references: vec![],
             custom: Some((subject, text)),
@@ -132,4 +160,12 @@ impl App {
         };
         mailer.deliver(&n).await.map_err(AppError::Internal)
     }
+}
+
+/// The mails that carry a link to set a password: both spend the same kind
+/// of link, and say why it came.
+#[derive(Debug, Clone, Copy)]
+enum LinkMail {
+    Reset,
+    Invitation,
 }

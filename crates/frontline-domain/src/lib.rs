@@ -10,6 +10,7 @@ pub mod mail;
 pub mod notification;
 pub mod queue;
 pub mod sla;
+pub mod structure;
 pub mod throttle;
 pub mod ticket;
 pub mod tier;

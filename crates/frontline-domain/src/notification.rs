@@ -18,6 +18,9 @@ pub enum NotificationKind {
     /// Account mail with a reset link: never switched off and never
     /// templated by admins, so it is not in `ALL` (the switchable kinds).
     PasswordReset,
+    /// Account mail to someone an admin added without a password: a link
+    /// to choose one. Like `PasswordReset`, never switched off or templated.
+    Invitation,
 }
 
 impl NotificationKind {
@@ -32,6 +35,7 @@ impl NotificationKind {
             NotificationKind::TicketSolved => "ticket_solved",
             NotificationKind::TicketAssigned => "ticket_assigned",
             NotificationKind::PasswordReset => "password_reset",
+            NotificationKind::Invitation => "invitation",
         }
     }
 
@@ -51,6 +55,7 @@ impl NotificationKind {
             NotificationKind::TicketSolved => "Tell the requester when their ticket is solved",
             NotificationKind::TicketAssigned => "Tell an agent when someone assigns them a ticket",
             NotificationKind::PasswordReset => "Mail a link to set a new password to whoever asks for one",
+            NotificationKind::Invitation => "Mail a link to choose a password to people added without one",
         }
     }
 
@@ -62,6 +67,7 @@ impl NotificationKind {
             NotificationKind::TicketSolved => "Your request was marked as solved. Reply to this mail if it is not.",
             NotificationKind::TicketAssigned => "A ticket was assigned to you.",
             NotificationKind::PasswordReset => "Someone asked to reset your password.",
+            NotificationKind::Invitation => "You were invited to Frontline.",
         }
     }
 
@@ -73,7 +79,7 @@ impl NotificationKind {
             NotificationKind::PublicReply => format!("Re: [#{ticket_id}] {subject}"),
             NotificationKind::TicketSolved => format!("[#{ticket_id}] Solved: {subject}"),
             NotificationKind::TicketAssigned => format!("[#{ticket_id}] Assigned to you: {subject}"),
-            NotificationKind::PasswordReset => subject.to_string(),
+            NotificationKind::PasswordReset | NotificationKind::Invitation => subject.to_string(),
         }
     }
 
@@ -107,6 +113,14 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", k.as_str()), "stored jobs keep the same name");
         }
         assert!(NotificationKind::parse("kind", "ticket_deleted").is_err());
+    }
+
+    #[test]
+    fn account_mails_cannot_be_switched_off() {
+        for k in [NotificationKind::PasswordReset, NotificationKind::Invitation] {
+            assert!(!NotificationKind::ALL.contains(&k), "{k}");
+            assert!(NotificationKind::parse("kind", k.as_str()).is_err(), "{k}");
+        }
     }
 
     #[test]

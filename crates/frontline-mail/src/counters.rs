@@ -37,7 +37,8 @@ pub fn mail_out(sent: bool) {
     metrics::counter!("frontline_mail_out_total", "outcome" => if sent { "sent" } else { "failed" }).increment(1);
 }
 
-/// A poll of this `[[imap]]` mailbox that failed.
-pub fn imap_poll_failed(mailbox: &str) {
-    metrics::counter!("frontline_imap_poll_errors_total", "mailbox" => mailbox.to_string()).increment(1);
+/// A poll of this `[[imap]]` mailbox that failed, and why (`reason`: a
+/// timeout is the server's trouble, a refused login someone has to fix).
+pub fn imap_poll_failed(mailbox: &str, why: crate::error::ImapFailure) {
+    metrics::counter!("frontline_imap_poll_errors_total", "mailbox" => mailbox.to_string(), "reason" => why.as_str()).increment(1);
 }

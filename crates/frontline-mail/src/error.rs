@@ -72,3 +72,99 @@ pub enum SendError {
     #[error("SMTP: {server} did not answer within {after:?} during {stage}")]
     Timeout { server: String, stage: &'static str, after: std::time::Duration },
 }
+
+/// Why a delivered mail could not be read. Such a mail is not refused: it
+/// goes to the quarantine with this text, for an admin to look at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("not an email message")]
+    NotAMessage,
+    #[error("the message has no From address")]
+    NoFrom,
+    #[error("the From header has no address")]
+    FromWithoutAddress,
+}
+
+/// Why an IMAP poll ended before taking everything. What was stored before
+/// stays stored with its progress; the next poll starts from there.
+#[derive(Debug, thiserror::Error)]
+pub enum ImapError {
+    /// The mailbox's TLS settings cannot be used (found before connecting).
+    #[error(transparent)]
+    Config(#[from] TlsConfigError),
+    /// No TCP connection (refused, unreachable, name not found).
+    #[error("connect {server}: {source}")]
+    Connect { server: String, source: std::io::Error },
+    /// The host cannot be checked against a certificate.
+    #[error("host {host}: not a name TLS can check: {reason}")]
+    ServerName { host: String, reason: String },
+    /// The TLS handshake failed; `reason` explains a refused certificate.
+    #[error("TLS with {server}: {reason}")]
+    Tls { server: String, reason: String },
+    /// The server refused STARTTLS (or did not offer it): never plain instead.
+    #[error("{server}: STARTTLS refused: {source}")]
+    StartTls { server: String, source: async_imap::error::Error },
+    /// The server closed the connection or garbled its greeting.
+    #[error("greeting: {reason}")]
+    Greeting { reason: String },
+    /// The server refused the username and password.
+    #[error("login: {source}")]
+    Login { source: async_imap::error::Error },
+    /// The server answered a command with an error, or the connection broke.
+    #[error("{stage}: {source}")]
+    Command { stage: String, source: async_imap::error::Error },
+    /// The server stopped answering within the mailbox's timeout.
+    #[error("{stage}: no answer from {server} within {}s", after.as_secs_f32())]
+    Timeout { stage: String, server: String, after: std::time::Duration },
+    /// Frontline could not store a message (or its progress): the database's
+    /// error; the message is read again next time.
+    #[error("{stage}: {source}")]
+    Store { stage: String, source: frontline_app::AppError },
+}
+
+/// What kind of failure ended a poll; the poll-error counter is labelled
+/// with it, so an operator's alert can tell a server that hangs from
+/// credentials someone has to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImapFailure {
+    /// Settings that cannot work (TLS options, the host's name).
+    Config,
+    Connect,
+    /// The handshake failed or the certificate was refused.
+    Tls,
+    /// The server refused the username and password.
+    Login,
+    /// A command failed or the server broke the conversation.
+    Protocol,
+    Timeout,
+    /// Frontline's database.
+    Store,
+}
+
+impl ImapFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImapFailure::Config => "config",
+            ImapFailure::Connect => "connect",
+            ImapFailure::Tls => "tls",
+            ImapFailure::Login => "login",
+            ImapFailure::Protocol => "protocol",
+            ImapFailure::Timeout => "timeout",
+            ImapFailure::Store => "store",
+        }
+    }
+}
+
+impl ImapError {
+    pub fn kind(&self) -> ImapFailure {
+        match self {
+            ImapError::Config(_) | ImapError::ServerName { .. } => ImapFailure::Config,
+            ImapError::Connect { .. } => ImapFailure::Connect,
+            ImapError::Tls { .. } | ImapError::StartTls { .. } => ImapFailure::Tls,
+            ImapError::Greeting { .. } | ImapError::Command { .. } => ImapFailure::Protocol,
+            ImapError::Login { .. } => ImapFailure::Login,
+            ImapError::Timeout { .. } => ImapFailure::Timeout,
+            ImapError::Store { .. } => ImapFailure::Store,
+        }
+    }
+}

@@ -29,6 +29,8 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::pki_types::ServerName;
 
+use crate::error::ImapError;
+
 /// Message bodies fetched per round trip.
 const BATCH: usize = 100;
 /// How long the server may take to answer one command (or to send the
@@ -99,20 +101,20 @@ impl ImapMailbox {
 /// Fetch and store what arrived since the last poll, over one connection;
 /// returns how many messages were taken in. A failure is logged (one
 /// line: the mailbox, what failed, how far the poll got) and returned.
-pub async fn poll_once(app: &App, mb: &ImapMailbox) -> Result<usize, String> {
+pub async fn poll_once(app: &App, mb: &ImapMailbox) -> Result<usize, ImapError> {
     poll(app, mb, None).await
 }
 
 /// `poll_once` that also stops, between two messages, once `stop` turns
 /// true (shutdown): what was taken so far is kept and counted.
-pub async fn poll_until_stopped(app: &App, mb: &ImapMailbox, stop: watch::Receiver<bool>) -> Result<usize, String> {
+pub async fn poll_until_stopped(app: &App, mb: &ImapMailbox, stop: watch::Receiver<bool>) -> Result<usize, ImapError> {
     poll(app, mb, Some(stop)).await
 }
 
-async fn poll(app: &App, mb: &ImapMailbox, stop: Option<watch::Receiver<bool>>) -> Result<usize, String> {
+async fn poll(app: &App, mb: &ImapMailbox, stop: Option<watch::Receiver<bool>>) -> Result<usize, ImapError> {
     let mut p = Poll { app, mb, stop, stored: 0, last_uid: None };
     let result = match mb.connector() {
-        Err(e) => Err(Halt::Failed(e.to_string())),
+        Err(e) => Err(Halt::Failed(e.into())),
         Ok(None) => match p.bounded("connect", open_plain(mb)).await {
             Ok(client) => p.run(client).await,
             Err(e) => Err(e),
@@ -130,7 +132,7 @@ async fn poll(app: &App, mb: &ImapMailbox, stop: Option<watch::Receiver<bool>>) 
         }
         Err(Halt::Failed(error)) => {
             tracing::warn!(mailbox = %mb.name, error = %error, stored = p.stored, last_uid = p.last_uid, "IMAP poll failed; will retry");
-            crate::counters::imap_poll_failed(&mb.name);
+            crate::counters::imap_poll_failed(&mb.name, error.kind());
             Err(error)
         }
     }
@@ -138,13 +140,13 @@ async fn poll(app: &App, mb: &ImapMailbox, stop: Option<watch::Receiver<bool>>) 
 
 /// Why a poll ended before taking everything.
 enum Halt {
-    Failed(String),
+    Failed(ImapError),
     /// Shutdown was asked.
     Stopped,
 }
 
-impl From<String> for Halt {
-    fn from(e: String) -> Self {
+impl From<ImapError> for Halt {
+    fn from(e: ImapError) -> Self {
         Halt::Failed(e)
     }
 }
@@ -161,9 +163,9 @@ struct Poll<'a> {
 
 impl Poll<'_> {
     /// Wait for the server, at most the mailbox's timeout and not past a
-    /// shutdown. `f` fails with the whole message; `what` names the step
+    /// shutdown. `f` fails with the whole error; `what` names the step
     /// for a timeout.
-    async fn bounded<T>(&self, what: &str, f: impl Future<Output = Result<T, String>>) -> Result<T, Halt> {
+    async fn bounded<T>(&self, what: &str, f: impl Future<Output = Result<T, ImapError>>) -> Result<T, Halt> {
         let stop = self.stop.clone();
         let stopped = async move {
             match stop {
@@ -181,7 +183,7 @@ impl Poll<'_> {
             () = stopped => Err(Halt::Stopped),
             answer = tokio::time::timeout(self.mb.timeout, f) => match answer {
                 Ok(result) => result.map_err(Halt::Failed),
-                Err(_) => Err(Halt::Failed(format!("{what}: no answer from {} within {}s", self.mb.peer(), self.mb.timeout.as_secs_f32()))),
+                Err(_) => Err(Halt::Failed(ImapError::Timeout { stage: what.to_string(), server: self.mb.peer(), after: self.mb.timeout })),
             },
         }
     }
@@ -195,27 +197,37 @@ impl Poll<'_> {
     async fn run<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(&mut self, client: Client<T>) -> Result<(), Halt> {
         let (user, password) = (&self.mb.username, &self.mb.password);
         let mut session =
-            self.bounded("login", async { client.login(user, password).await.map_err(|(e, _)| format!("login: {e}")) }).await?;
+            self.bounded("login", async { client.login(user, password).await.map_err(|(source, _)| ImapError::Login { source }) }).await?;
         self.take_new(&mut session).await?;
-        let _ = self.bounded("logout", async { session.logout().await.map_err(|e| format!("logout: {e}")) }).await;
+        let _ = self.bounded("logout", async { session.logout().await.map_err(|e| command("logout", e)) }).await;
         Ok(())
     }
 }
 
-async fn open_plain(mb: &ImapMailbox) -> Result<Client<TcpStream>, String> {
+/// A command the server failed (or the connection broke during it).
+fn command(stage: impl Into<String>, source: async_imap::error::Error) -> ImapError {
+    ImapError::Command { stage: stage.into(), source }
+}
+
+/// Frontline's database failed at `stage`.
+fn store_failed(stage: impl Into<String>, source: impl Into<frontline_app::AppError>) -> ImapError {
+    ImapError::Store { stage: stage.into(), source: source.into() }
+}
+
+async fn open_plain(mb: &ImapMailbox) -> Result<Client<TcpStream>, ImapError> {
     let mut client = Client::new(connect(mb).await?);
     greeting(&mut client).await?;
     Ok(client)
 }
 
-async fn open_tls(mb: &ImapMailbox, tls: &TlsConnector) -> Result<Client<TlsStream<TcpStream>>, String> {
+async fn open_tls(mb: &ImapMailbox, tls: &TlsConnector) -> Result<Client<TlsStream<TcpStream>>, ImapError> {
     let tcp = connect(mb).await?;
     if mb.security == ImapSecurity::StartTls {
         let mut plain = Client::new(tcp);
         greeting(&mut plain).await?;
         // Never falls back to plain: a refusal (or a stripped
         // capability) ends the poll before the password is sent.
-        plain.run_command_and_check_ok("STARTTLS", None).await.map_err(|e| format!("{}: STARTTLS refused: {e}", mb.peer()))?;
+        plain.run_command_and_check_ok("STARTTLS", None).await.map_err(|source| ImapError::StartTls { server: mb.peer(), source })?;
         // Whatever the server sent after its OK was sent before TLS and
         // is dropped with the plain client's buffer.
         return Ok(Client::new(handshake(mb, tls, plain.into_inner()).await?));
@@ -225,29 +237,30 @@ async fn open_tls(mb: &ImapMailbox, tls: &TlsConnector) -> Result<Client<TlsStre
     Ok(client)
 }
 
-async fn connect(mb: &ImapMailbox) -> Result<TcpStream, String> {
-    TcpStream::connect((mb.host.as_str(), mb.port)).await.map_err(|e| format!("connect {}: {e}", mb.peer()))
+async fn connect(mb: &ImapMailbox) -> Result<TcpStream, ImapError> {
+    TcpStream::connect((mb.host.as_str(), mb.port)).await.map_err(|source| ImapError::Connect { server: mb.peer(), source })
 }
 
-async fn handshake(mb: &ImapMailbox, tls: &TlsConnector, tcp: TcpStream) -> Result<TlsStream<TcpStream>, String> {
-    let name = ServerName::try_from(mb.host.clone()).map_err(|e| format!("host {}: not a name TLS can check: {e}", mb.host))?;
-    tls.connect(name, tcp).await.map_err(|e| crate::tls::describe_handshake_error(&mb.peer(), &e))
+async fn handshake(mb: &ImapMailbox, tls: &TlsConnector, tcp: TcpStream) -> Result<TlsStream<TcpStream>, ImapError> {
+    let name = ServerName::try_from(mb.host.clone()).map_err(|e| ImapError::ServerName { host: mb.host.clone(), reason: e.to_string() })?;
+    tls.connect(name, tcp).await.map_err(|e| ImapError::Tls { server: mb.peer(), reason: crate::tls::explain(&e) })
 }
 
-async fn greeting<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(client: &mut Client<T>) -> Result<(), String> {
+async fn greeting<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(client: &mut Client<T>) -> Result<(), ImapError> {
     match client.read_response().await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err("greeting: the server closed the connection".into()),
-        Err(e) => Err(format!("greeting: {e}")),
+        Ok(None) => Err(ImapError::Greeting { reason: "the server closed the connection".into() }),
+        Err(e) => Err(ImapError::Greeting { reason: e.to_string() }),
     }
 }
 
 impl Poll<'_> {
     async fn take_new<T: AsyncRead + AsyncWrite + Unpin + Debug + Send>(&mut self, session: &mut Session<T>) -> Result<(), Halt> {
         let folder = &self.mb.folder;
-        let selected = self.bounded("select", async { session.select(folder).await.map_err(|e| format!("select {folder}: {e}")) }).await?;
+        let selected =
+            self.bounded("select", async { session.select(folder).await.map_err(|e| command(format!("select {folder}"), e)) }).await?;
         let validity = i64::from(selected.uid_validity.unwrap_or(0));
-        let last = match self.app.imap_progress(&self.mb.name).await.map_err(|e| e.chain())? {
+        let last = match self.app.imap_progress(&self.mb.name).await.map_err(|e| store_failed("read progress", e))? {
             // A new UIDVALIDITY means the UIDs were renumbered: read everything
             // again; Message-IDs keep it from storing anything twice.
             Some((v, last)) if v == validity => last,
@@ -291,10 +304,10 @@ impl Poll<'_> {
         uids: String,
         query: &str,
     ) -> Result<Vec<async_imap::types::Fetch>, Halt> {
-        let answers = self.bounded(what, async { session.uid_fetch(uids, query).await.map_err(|e| format!("{what}: {e}")) }).await?;
+        let answers = self.bounded(what, async { session.uid_fetch(uids, query).await.map_err(|e| command(what, e)) }).await?;
         let mut answers = std::pin::pin!(answers);
         let mut fetched = Vec::new();
-        while let Some(one) = self.bounded(what, async { answers.try_next().await.map_err(|e| format!("{what}: {e}")) }).await? {
+        while let Some(one) = self.bounded(what, async { answers.try_next().await.map_err(|e| command(what, e)) }).await? {
             fetched.push(one);
         }
         Ok(fetched)
@@ -327,7 +340,7 @@ impl Poll<'_> {
             frontline_domain::attachment::human_size(crate::MAX_MESSAGE_BYTES)
         );
         let (app, mb) = (self.app, self.mb);
-        app.quarantine_raw(&mb.name, mb.team_id, &header, &why).await.map_err(|e| e.to_string())?;
+        app.quarantine_raw(&mb.name, mb.team_id, &header, &why).await.map_err(|e| store_failed(format!("quarantine UID {uid}"), e))?;
         crate::counters::mail_in(crate::counters::Source::Imap, crate::counters::Outcome::Quarantined);
         self.taken(validity, uid).await
     }
@@ -339,7 +352,7 @@ impl Poll<'_> {
         last: i64,
     ) -> Result<Vec<u32>, Halt> {
         let query = format!("UID {}:*", last + 1);
-        let found = self.bounded("search", async { session.uid_search(query).await.map_err(|e| format!("search: {e}")) }).await?;
+        let found = self.bounded("search", async { session.uid_search(query).await.map_err(|e| command("search", e)) }).await?;
         // `n:*` also matches the highest UID when it is below n.
         let mut uids: Vec<u32> = found.into_iter().filter(|uid| i64::from(*uid) > last).collect();
         uids.sort_unstable();
@@ -379,13 +392,13 @@ impl Poll<'_> {
             Ok(Delivery::Stored(_)) => mail_in(Source::Imap, Outcome::Stored),
             Ok(Delivery::Quarantined { again: false, .. }) => mail_in(Source::Imap, Outcome::Quarantined),
             // Nothing stored: stop here and try this message again next time.
-            Err(e) => return Err(Halt::Failed(format!("store UID {uid}: {e}"))),
+            Err(e) => return Err(Halt::Failed(store_failed(format!("store UID {uid}"), e))),
         }
         self.taken(validity, uid).await
     }
 
     async fn taken(&mut self, validity: i64, uid: u32) -> Result<(), Halt> {
-        self.app.save_imap_progress(&self.mb.name, validity, i64::from(uid)).await.map_err(|e| format!("save progress: {}", e.chain()))?;
+        self.app.save_imap_progress(&self.mb.name, validity, i64::from(uid)).await.map_err(|e| store_failed("save progress", e))?;
         self.stored += 1;
         self.last_uid = Some(uid);
         Ok(())

@@ -10,6 +10,8 @@ use frontline_domain::mail::{AutomaticSigns, is_automatic};
 use frontline_domain::validate::is_forbidden_control;
 use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
+use crate::error::ParseError;
+
 /// Sanitized HTML larger than this is not kept (the text still is).
 const HTML_MAX: usize = 2 * 1024 * 1024;
 
@@ -150,10 +152,12 @@ fn cleaned(m: InboundEmail) -> InboundEmail {
     }
 }
 
-pub fn parse(raw: &[u8]) -> Result<InboundEmail, String> {
-    let msg = MessageParser::default().parse(raw).ok_or("not an email message")?;
-    let from = msg.from().and_then(|a| a.first()).ok_or("the message has no From address")?;
-    let from_email = from.address().ok_or("the From header has no address")?.to_string();
+/// Read one mail. An unreadable one is an error to keep it by (the caller
+/// quarantines it), never a reason to refuse or retry it.
+pub fn parse(raw: &[u8]) -> Result<InboundEmail, ParseError> {
+    let msg = MessageParser::default().parse(raw).ok_or(ParseError::NotAMessage)?;
+    let from = msg.from().and_then(|a| a.first()).ok_or(ParseError::NoFrom)?;
+    let from_email = from.address().ok_or(ParseError::FromWithoutAddress)?.to_string();
     let header = |name: &str| msg.header_raw(name).map(|v| v.trim().to_string());
     let signs = AutomaticSigns {
         auto_submitted: header("Auto-Submitted"),
@@ -213,7 +217,8 @@ mod tests {
         assert!(!m.automatic);
         let auto = b"From: dana@northwind.example\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\nAway.\r\n";
         assert!(super::parse(auto).expect("parse").automatic);
-        assert!(super::parse(b"garbage without headers").is_err());
+        assert_eq!(super::parse(b"garbage without headers").err(), Some(super::ParseError::NoFrom));
+        assert_eq!(super::parse(b"Subject: no sender\r\n\r\nHello.\r\n").err(), Some(super::ParseError::NoFrom));
     }
 
     #[test]

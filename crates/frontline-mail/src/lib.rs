@@ -21,7 +21,7 @@ use lettre::Message;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
-pub use error::{ConfigError, RenderError, SendError, TlsConfigError};
+pub use error::{ConfigError, ImapError, ImapFailure, ParseError, RenderError, SendError, TlsConfigError};
 
 #[derive(Template)]
 #[template(path = "notification.txt")]

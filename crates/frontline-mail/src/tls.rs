@@ -39,11 +39,6 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, TlsCon
     Ok(Arc::new(config))
 }
 
-/// Say what went wrong in a handshake in words an admin can act on.
-pub fn describe_handshake_error(peer: &str, e: &std::io::Error) -> String {
-    format!("TLS with {peer}: {}", explain(e))
-}
-
 /// A TLS failure explained: the refused certificate's reason, else the error.
 pub fn explain(e: &(dyn std::error::Error + 'static)) -> String {
     match find_rustls_error(e).and_then(describe_certificate_error) {

@@ -281,4 +281,62 @@ impl Store {
             .map(|r| r.rows_affected()))?;
         Ok(())
     }
+
+    /// Note a check of a user's current password before it is made; returns its id.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn record_password_check(&self, user_id: i64) -> Result<i64, StoreError> {
+        Ok(with_writer!(self, |p| sqlx::query_scalar(
+            "INSERT INTO password_checks (user_id, succeeded, at) VALUES ($1, FALSE, $2) RETURNING id"
+        )
+        .bind(user_id)
+        .bind(self.now())
+        .fetch_one(p)
+        .await)?)
+    }
+
+    /// A check refused by the throttle is no failure: it must not extend the wait.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn forget_password_check(&self, check_id: i64) -> Result<(), StoreError> {
+        with_writer!(self, |p| sqlx::query("DELETE FROM password_checks WHERE id = $1")
+            .bind(check_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The password was right: earlier failures no longer count.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn password_check_passed(&self, check_id: i64) -> Result<(), StoreError> {
+        with_writer!(self, |p| sqlx::query("UPDATE password_checks SET succeeded = TRUE WHERE id = $1")
+            .bind(check_id)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// When the newest `limit` failed checks of the user's current password
+    /// since `since` (and since the last one that passed) happened, newest
+    /// first, other than `except`.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn password_check_failures(
+        &self,
+        user_id: i64,
+        since: DateTime<Utc>,
+        except: i64,
+        limit: i64,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT at FROM password_checks WHERE user_id = $1 AND succeeded = FALSE AND id <> $2 AND at > $3 \
+             AND at > COALESCE((SELECT max(at) FROM password_checks WHERE user_id = $1 AND succeeded = TRUE), $3) \
+             ORDER BY at DESC LIMIT $4"
+        )
+        .bind(user_id)
+        .bind(except)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?)
+    }
 }

@@ -219,8 +219,8 @@ impl Store {
         Ok(())
     }
 
-    /// Delete expired sessions, and sign-in attempts, reset requests and
-    /// reset links older than a day.
+    /// Delete expired sessions, and sign-in attempts, checks of current
+    /// passwords, reset requests and reset links older than a day.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
         let t = self.now();
@@ -244,7 +244,12 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
-        Ok(a + b + c + d)
+        let e = with_writer!(self, |p| sqlx::query("DELETE FROM password_checks WHERE at < $1")
+            .bind(t - Duration::days(1))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(a + b + c + d + e)
     }
 }
 

@@ -1,5 +1,6 @@
-//! Password reset links and the requests for them. The secret of a link
-//! is made when its mail is sent and only its SHA-256 is stored.
+//! Password reset links (and invitations, which are links to choose a
+//! first password) and the requests for them. The secret of a link is made
+//! when its mail is sent and only its SHA-256 is stored.
 
 use chrono::{DateTime, Utc};
 
@@ -13,6 +14,18 @@ pub struct ResetMailJob {
 
 impl crate::jobs::JobKind for ResetMailJob {
     const JOB_NAME: &'static str = "mail.password_reset";
+}
+
+/// The job that mails an invitation: a link (a row of `password_resets`,
+/// made with the user) to choose a first password. Its secret too is made
+/// when the mail is sent.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct InvitationMailJob {
+    pub reset_id: i64,
+}
+
+impl crate::jobs::JobKind for InvitationMailJob {
+    const JOB_NAME: &'static str = "mail.invitation";
 }
 
 /// A link as the reset page needs to explain it.

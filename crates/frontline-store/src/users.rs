@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use frontline_domain::user::Role;
 use sqlx::QueryBuilder;
 
@@ -42,7 +43,31 @@ pub struct UserFilter {
 impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_user(&self, u: &NewUser, audit: Option<&Audit>) -> Result<i64, StoreError> {
-        let id: i64 = with_tx!(self, |tx| {
+        Ok(self.insert_user(u, audit, None).await?.0)
+    }
+
+    /// A new user and their invitation: a link to choose a password that
+    /// works until `expires_at`, and the job that mails it, in the user's
+    /// transaction (a crash leaves neither or both). Returns (user, link) ids.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn create_invited_user(
+        &self,
+        u: &NewUser,
+        audit: Option<&Audit>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(i64, i64), StoreError> {
+        let (user, link) = self.insert_user(u, audit, Some(expires_at)).await?;
+        Ok((user, link.ok_or_else(|| StoreError::Corrupt("invitation link not written".into()))?))
+    }
+
+    async fn insert_user(
+        &self,
+        u: &NewUser,
+        audit: Option<&Audit>,
+        invite_until: Option<DateTime<Utc>>,
+    ) -> Result<(i64, Option<i64>), StoreError> {
+        let at = self.now();
+        let ids = with_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO users (email, name, role, organization_id, position_id, team_id, reports_to, password_hash, active, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9) RETURNING id",
@@ -55,13 +80,28 @@ impl Store {
             .bind(u.team_id)
             .bind(u.reports_to)
             .bind(&u.password_hash)
-            .bind(self.now())
+            .bind(at)
             .fetch_one(&mut *tx)
             .await?;
-            write_audit!(tx, audit, self.now());
-            id
+            write_audit!(tx, audit, at);
+            let link = match invite_until {
+                Some(expires_at) => {
+                    let link: i64 = sqlx::query_scalar(
+                        "INSERT INTO password_resets (user_id, created_at, expires_at) VALUES ($1, $2, $3) RETURNING id",
+                    )
+                    .bind(id)
+                    .bind(at)
+                    .bind(expires_at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    enqueue_job!(tx, &crate::resets::InvitationMailJob { reset_id: link }, at);
+                    Some(link)
+                }
+                None => None,
+            };
+            (id, link)
         });
-        Ok(id)
+        Ok(ids)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -106,16 +106,20 @@ pub async fn user(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Create { email, name, role, org, password } => {
             let password = password.read()?;
-            let has_password = password.is_some();
             let input = UserInput { email, name, role, organization_id: org, password, ..Default::default() };
-            let u = app.create_user(&actor, &input).await.map_err(fail)?;
+            let (u, invitation) = app.create_user_inviting(&actor, &input).await.map_err(fail)?;
             println!("created user {} <{}> ({}), id {}", u.name, u.email, u.role.as_str(), u.id);
-            if !has_password {
+            match invitation {
+                frontline_app::directory::Invitation::NotNeeded => {}
+                frontline_app::directory::Invitation::Sent => println!(
+                    "invited {}: a mail with a link to choose a password goes out with the server's jobs; the link works for {} days",
+                    u.email, config.invitation_days
+                ),
                 // Without this line the admin learns only at the user's first failed sign-in.
-                println!(
-                    "note: no password was given, so {} cannot sign in yet; set one with `frontline user set-password --email {} --password-stdin`",
+                frontline_app::directory::Invitation::NoMail => println!(
+                    "note: no password was given and mail is not configured (smtp_url), so {} cannot sign in yet; set one with `frontline user set-password --email {} --password-stdin`",
                     u.email, u.email
-                );
+                ),
             }
         }
         UserCommand::SetPassword { email, password } => {

@@ -65,6 +65,7 @@ async fn open_parts(config: &Config, process: Process) -> anyhow::Result<(App, S
             ..RunnerConfig::default()
         },
         public_url: config.base_url.clone(),
+        invitation_days: config.invitation_days.clamp(1, 365),
         attachment_limits: config.attachment_limits(),
         own_addresses: config.own_addresses(),
         ..AppConfig::default()

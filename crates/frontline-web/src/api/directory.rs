@@ -78,7 +78,8 @@ pub async fn create_user(
         password: r.password,
         active: None,
     };
-    Ok((StatusCode::CREATED, Json(s.app.create_user(&user.actor(), &input).await?.into())))
+    // Someone added without a password is mailed an invitation to choose one.
+    Ok((StatusCode::CREATED, Json(s.app.create_user_inviting(&user.actor(), &input).await?.0.into())))
 }
 
 /// Read a user.

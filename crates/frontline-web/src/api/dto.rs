@@ -325,7 +325,8 @@ pub struct CreateUserRequest {
     pub position_id: Option<i64>,
     pub team_id: Option<i64>,
     pub reports_to: Option<i64>,
-    /// At least 10 characters; without one the user cannot sign in yet.
+    /// At least 10 characters. Without one the user is mailed an invitation
+    /// (a link to choose a password) when mail is configured.
     pub password: Option<String>,
 }
 

@@ -3,7 +3,7 @@
 //! first). The rules are the domain's; only the words are the form's.
 
 use frontline_domain::user::{Email, Role, parse_domain};
-use frontline_domain::{DomainError, ticket, validate};
+use frontline_domain::{DomainError, structure, ticket, validate};
 
 use super::FormErrors;
 
@@ -78,5 +78,30 @@ pub fn own_password(current: &str, new: &str) -> FormErrors {
         errors.push(frontline_domain::FieldError::new("current_password", "enter your current password"));
     }
     errors.check(validate::password(new));
+    errors
+}
+
+/// A team: its name and description.
+pub fn team(name: &str, description: &str) -> FormErrors {
+    let mut errors = FormErrors::default();
+    errors.check(structure::team_name(name));
+    errors.check(structure::team_description(description));
+    errors
+}
+
+/// A position: name, level, rank and tier as typed.
+pub fn position(name: &str, level: &str, rank: &str, tier: &str) -> FormErrors {
+    let mut errors = FormErrors::default();
+    errors.check(structure::position_name(name));
+    errors.check(structure::position_level(level));
+    errors.check(structure::rank_text(rank));
+    errors.check(structure::tier_text(tier));
+    errors
+}
+
+/// A new API token: its name.
+pub fn api_token(name: &str) -> FormErrors {
+    let mut errors = FormErrors::default();
+    errors.check(structure::token_name(name));
     errors
 }

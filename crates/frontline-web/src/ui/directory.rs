@@ -187,8 +187,9 @@ pub async fn new_user(State(s): State<AppState>, PageUser(user): PageUser) -> Re
 
 pub async fn create_user(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<UserForm>) -> Response {
     let pre = super::checks::user(Some(&f.email), &f.name, &f.role, &f.password);
-    match run(pre, checked, async { s.app.create_user(&user.actor(), &f.input()?).await }).await {
-        Ok(u) => Redirect::to(&format!("/users/{}", u.id)).into_response(),
+    // Someone added without a password is mailed an invitation to choose one.
+    match run(pre, checked, async { s.app.create_user_inviting(&user.actor(), &f.input()?).await }).await {
+        Ok((u, _)) => Redirect::to(&format!("/users/{}", u.id)).into_response(),
         Err(Failed::Page(page)) => page,
         Err(Failed::Form(errors)) => {
             let choices = tryr!(tryr!(UserChoices::load(&s, &user).await).include_current(&s, &user, &f).await);
@@ -379,13 +380,11 @@ pub async fn teams(State(s): State<AppState>, PageUser(user): PageUser) -> Respo
 }
 
 pub async fn create_team(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<TeamForm>) -> Response {
-    let result = checked.then(s.app.create_team(&user.actor(), &f.name, &f.description)).await;
-    match result {
+    let pre = super::checks::team(&f.name, &f.description);
+    match run(pre, checked, s.app.create_team(&user.actor(), &f.name, &f.description)).await {
         Ok(t) => Redirect::to(&format!("/teams/{}", t.id)).into_response(),
-        Err(e) => {
-            let errors = tryr!(FormErrors::from_error(e));
-            teams_page(&s, user, f, errors).await
-        }
+        Err(Failed::Page(page)) => page,
+        Err(Failed::Form(errors)) => teams_page(&s, user, f, errors).await,
     }
 }
 
@@ -421,13 +420,11 @@ pub async fn update_team(
     Path(id): Path<i64>,
     Form(f, checked): Form<TeamForm>,
 ) -> Response {
-    let result = checked.then(s.app.update_team(&user.actor(), id, &f.name, &f.description)).await;
-    match result {
+    let pre = super::checks::team(&f.name, &f.description);
+    match run(pre, checked, s.app.update_team(&user.actor(), id, &f.name, &f.description)).await {
         Ok(_) => Redirect::to(&format!("/teams/{id}")).into_response(),
-        Err(e) => {
-            let errors = tryr!(FormErrors::from_error(e));
-            team_page(&s, user, id, Some(f), errors).await
-        }
+        Err(Failed::Page(page)) => page,
+        Err(Failed::Form(errors)) => team_page(&s, user, id, Some(f), errors).await,
     }
 }
 
@@ -443,16 +440,25 @@ pub struct PositionForm {
 
 impl PositionForm {
     fn input(&self) -> Result<PositionInput, AppError> {
-        let num = |field: &str, v: &str| -> Result<i64, AppError> {
-            v.trim().parse().map_err(|_| frontline_domain::DomainError::invalid(field, format!("{field} must be a whole number")).into())
-        };
+        use frontline_domain::structure::whole_number;
         Ok(PositionInput {
             name: self.name.clone(),
             level: self.level.clone(),
-            rank: num("rank", &self.rank)?,
-            tier: num("tier", &self.tier)?,
+            rank: whole_number("rank", &self.rank)?,
+            tier: whole_number("tier", &self.tier)?,
         })
     }
+
+    fn blank() -> PositionForm {
+        PositionForm { tier: "1".into(), ..Default::default() }
+    }
+}
+
+/// A position's row whose save failed: what was typed, and its messages.
+pub struct FailedRow {
+    id: i64,
+    form: PositionForm,
+    errors: FormErrors,
 }
 
 #[derive(Template, WebTemplate)]
@@ -460,32 +466,68 @@ impl PositionForm {
 pub struct PositionsPage {
     chrome: Chrome,
     positions: Vec<Position>,
+    /// The new-position form and its messages.
     form: PositionForm,
-    /// Which position the errors belong to (None: the new-position form).
-    error_for: Option<i64>,
     errors: FormErrors,
+    row: Option<FailedRow>,
 }
 
-async fn positions_page(s: &AppState, user: User, form: PositionForm, error_for: Option<i64>, errors: FormErrors) -> Response {
+impl PositionsPage {
+    fn failed(&self, id: i64) -> Option<&FailedRow> {
+        self.row.as_ref().filter(|r| r.id == id)
+    }
+
+    /// A row's field: as typed when its save failed, else as saved.
+    fn value(&self, p: &Position, field: &str) -> String {
+        match (self.failed(p.id), field) {
+            (Some(r), "name") => r.form.name.clone(),
+            (Some(r), "level") => r.form.level.clone(),
+            (Some(r), "rank") => r.form.rank.clone(),
+            (Some(r), "tier") => r.form.tier.clone(),
+            (None, "name") => p.name.clone(),
+            (None, "level") => p.level.clone(),
+            (None, "rank") => p.rank.to_string(),
+            (None, "tier") => p.tier.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    fn row_error(&self, id: &i64, field: &str) -> Option<&str> {
+        self.failed(*id).and_then(|r| r.errors.get(field))
+    }
+
+    /// `aria-*` tying a row's input to its message (ids are per row).
+    fn row_aria(&self, id: &i64, field: &str) -> String {
+        match self.row_error(id, field) {
+            Some(_) => format!(" aria-invalid=\"true\" aria-describedby=\"err-{field}-{id}\""),
+            None => String::new(),
+        }
+    }
+
+    /// Messages of a failed row that belong to no column (a conflict).
+    fn row_form_error(&self, id: &i64) -> Option<&str> {
+        self.row_error(id, "form")
+    }
+}
+
+async fn positions_page(s: &AppState, user: User, form: PositionForm, errors: FormErrors, row: Option<FailedRow>) -> Response {
     let positions = tryr!(s.app.list_positions(&user.actor()).await.map_err(page_err));
     let chrome = tryr!(Chrome::load(s, user, "positions").await);
-    let failed = errors.any();
-    let p = PositionsPage { chrome, positions, form, error_for, errors };
+    let failed = errors.any() || row.is_some();
+    let p = PositionsPage { chrome, positions, form, errors, row };
     if failed { invalid(p) } else { p.into_response() }
 }
 
 pub async fn positions(State(s): State<AppState>, PageUser(user): PageUser) -> Response {
-    positions_page(&s, user, PositionForm { tier: "1".into(), ..Default::default() }, None, FormErrors::default()).await
+    positions_page(&s, user, PositionForm::blank(), FormErrors::default(), None).await
 }
 
 pub async fn create_position(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<PositionForm>) -> Response {
-    let result = checked.then(async { s.app.save_position(&user.actor(), None, &f.input()?).await }).await;
-    match result {
+    let pre = super::checks::position(&f.name, &f.level, &f.rank, &f.tier);
+    match run(pre, checked, async { s.app.save_position(&user.actor(), None, &f.input()?).await }).await {
         Ok(_) => Redirect::to("/admin/positions").into_response(),
-        Err(e) => {
-            let errors = tryr!(FormErrors::from_error(e));
-            positions_page(&s, user, f, None, errors).await
-        }
+        Err(Failed::Page(page)) => page,
+        Err(Failed::Form(errors)) => positions_page(&s, user, f, errors, None).await,
     }
 }
 
@@ -495,12 +537,12 @@ pub async fn update_position(
     Path(id): Path<i64>,
     Form(f, checked): Form<PositionForm>,
 ) -> Response {
-    let result = checked.then(async { s.app.save_position(&user.actor(), Some(id), &f.input()?).await }).await;
-    match result {
+    let pre = super::checks::position(&f.name, &f.level, &f.rank, &f.tier);
+    match run(pre, checked, async { s.app.save_position(&user.actor(), Some(id), &f.input()?).await }).await {
         Ok(_) => Redirect::to("/admin/positions").into_response(),
-        Err(e) => {
-            let errors = tryr!(FormErrors::from_error(e));
-            positions_page(&s, user, PositionForm { tier: "1".into(), ..Default::default() }, Some(id), errors).await
+        Err(Failed::Page(page)) => page,
+        Err(Failed::Form(errors)) => {
+            positions_page(&s, user, PositionForm::blank(), FormErrors::default(), Some(FailedRow { id, form: f, errors })).await
         }
     }
 }

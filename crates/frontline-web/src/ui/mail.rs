@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use frontline_store::mail::QuarantinedMail;
 use std::collections::HashMap;
 
-use super::form::Form;
+use super::form::{Failed, Form, run};
 use super::{Chrome, FormErrors, error_response, invalid};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -125,13 +125,15 @@ pub async fn save_template(
     Path(kind): Path<String>,
     Form(f, checked): Form<TemplateForm>,
 ) -> Response {
-    let result = checked.then(s.app.save_mail_template(&user.actor(), &kind, Some((&f.subject, &f.body)))).await;
-    match result {
+    // Subject and text each checked (and rendered) on their own, so both messages show at once.
+    let pre = match s.app.mail_template_problems(&user.actor(), &f.subject, &f.body).await {
+        Ok(problems) => FormErrors(problems),
+        Err(e) => return error_response(e),
+    };
+    match run(pre, checked, s.app.save_mail_template(&user.actor(), &kind, Some((&f.subject, &f.body)))).await {
         Ok(()) => Redirect::to(&format!("/admin/mail#template-{kind}")).into_response(),
-        Err(e) => match FormErrors::from_error(e) {
-            Ok(errors) => page_editing(&s, user, errors, Some((kind, f.subject, f.body))).await,
-            Err(r) => r,
-        },
+        Err(Failed::Page(page)) => page,
+        Err(Failed::Form(errors)) => page_editing(&s, user, errors, Some((kind, f.subject, f.body))).await,
     }
 }
 
@@ -147,6 +149,14 @@ impl MailPage {
         match &self.editing {
             Some((k, _, _)) if k == kind => self.errors.get(field),
             _ => None,
+        }
+    }
+
+    /// `aria-*` tying a template's field to its message (ids are per kind).
+    fn aria_for(&self, kind: &str, field: &str) -> String {
+        match self.error_for(kind, field) {
+            Some(_) => format!(" aria-invalid=\"true\" aria-describedby=\"err-{field}-{kind}\""),
+            None => String::new(),
         }
     }
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use frontline_store::{ApiToken, User};
 use serde::Deserialize;
 
-use super::form::Form;
+use super::form::{Failed, Form, run};
 use super::{Chrome, FormErrors, error_response, invalid};
 use crate::AppState;
 use crate::auth::{PageUser, cookie_session};
@@ -48,14 +48,12 @@ pub struct TokenForm {
 }
 
 pub async fn create_token(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<TokenForm>) -> Response {
-    let result = checked.then(s.app.create_api_token(&user.actor(), &f.name)).await;
-    match result {
+    let pre = super::checks::api_token(&f.name);
+    match run(pre, checked, s.app.create_api_token(&user.actor(), &f.name)).await {
         // Rendered directly (not redirected) so the secret is never in a URL or a later page.
         Ok((_, secret)) => tokens_page(&s, user, Some(secret), String::new(), FormErrors::default()).await,
-        Err(e) => match FormErrors::from_error(e) {
-            Ok(errors) => tokens_page(&s, user, None, f.name, errors).await,
-            Err(page) => page,
-        },
+        Err(Failed::Page(page)) => page,
+        Err(Failed::Form(errors)) => tokens_page(&s, user, None, f.name, errors).await,
     }
 }
 
@@ -116,14 +114,35 @@ pub async fn change_password(
 ) -> Response {
     let current = cookie_session(&headers);
     let pre = super::checks::own_password(&f.current_password, &f.password);
-    let result =
-        super::form::run(pre, checked, s.app.change_own_password(&user.actor(), current.as_deref(), &f.current_password, &f.password))
-            .await;
+    let change = async {
+        s.app.change_own_password(&user.actor(), current.as_deref(), &f.current_password, &f.password).await.map_err(guesses_explained)
+    };
+    let result = super::form::run(pre, checked, change).await;
     // Passwords are never sent back into the form.
     match result {
         Ok(()) => password_page(&s, user, true, FormErrors::default()).await,
         Err(super::form::Failed::Form(errors)) => password_page(&s, user, false, errors).await,
         Err(super::form::Failed::Page(page)) => page,
+    }
+}
+
+/// Too many wrong current passwords, said next to that field, with what
+/// still works (the API answers 429 with Retry-After instead).
+fn guesses_explained(e: frontline_app::AppError) -> frontline_app::AppError {
+    use frontline_domain::DomainError;
+    match e {
+        frontline_app::AppError::Domain(d @ DomainError::Throttled { .. }) => {
+            let wait = d.to_string();
+            let wait = wait.split_once("; ").map_or(wait.as_str(), |(_, rest)| rest);
+            DomainError::invalid(
+                "current_password",
+                format!(
+                    "too many wrong current passwords: {wait}. Signing in still works; if you forgot it, sign out and use “Forgot password?”"
+                ),
+            )
+            .into()
+        }
+        e => e,
     }
 }
 

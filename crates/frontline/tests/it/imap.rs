@@ -160,7 +160,7 @@ async fn stalled_server(db: TestDb) {
     let t = TestApp::new(db).await;
     let mb = ImapMailbox { port: proxy.port, timeout: Duration::from_secs(2), ..server.mailbox() };
     let polled = tokio::time::timeout(Duration::from_secs(30), poll_once(&t.app, &mb)).await.expect("the poll hung on a silent server");
-    let err = polled.expect_err("a server that stops answering is an error");
+    let err = polled.expect_err("a server that stops answering is an error").to_string();
     assert!(proxy.is_stalled(), "the stall happened");
     assert!(err.contains("no answer"), "{err}");
     assert_eq!(t.store().imap_state("support").await.expect("state").map(|s| s.1), Some(100), "progress of the first batch saved");

@@ -13,13 +13,13 @@ use serde_json::json;
 
 use crate::fixtures::Desk;
 
-const TOKEN: &str = "metrics-s3cret-for-the-scraper";
+pub(crate) const TOKEN: &str = "metrics-s3cret-for-the-scraper";
 
 fn scraper() -> Auth {
     Auth::Token(TOKEN.into())
 }
 
-async fn scrape(t: &TestApp) -> String {
+pub(crate) async fn scrape(t: &TestApp) -> String {
     let r = t.get("/metrics", &scraper()).await;
     assert_eq!(r.status, 200, "{}", r.text());
     let content_type = r.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
@@ -29,7 +29,7 @@ async fn scrape(t: &TestApp) -> String {
 
 /// The value of the series `name` whose labels include all of `labels`
 /// (each written as in the text: `route="/x"`).
-fn value(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
+pub(crate) fn value(text: &str, name: &str, labels: &[&str]) -> Option<f64> {
     text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
         let (series, number) = line.rsplit_once(' ')?;
         let (metric, rest) = series.split_once('{').unwrap_or((series, ""));

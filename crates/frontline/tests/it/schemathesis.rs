@@ -39,6 +39,8 @@ async fn fuzz(base: &str, token: &str, operations: &'static str) -> Output {
             .args(["--generation-database", "none", "--no-color"])
             .arg("--report-dir")
             .arg(report.path())
+            // Its crash cache goes into the working directory: keep it out of the source tree.
+            .current_dir(report.path())
             .env("SCHEMATHESIS_TELEMETRY", "false");
         for id in LOCKOUTS {
             cmd.args([if operations == "lockouts" { "--include-operation-id" } else { "--exclude-operation-id" }, id]);

@@ -65,7 +65,7 @@ async fn starttls(db: TestDb) {
     // Reached at 127.0.0.2 this port refuses a login without TLS, so
     // success below means the upgrade happened.
     let at = |security, ca_file| ImapMailbox { host: "127.0.0.2".into(), ..mailbox(server.port, security, ca_file) };
-    let err = poll_once(&t.app, &at(ImapSecurity::Plain, None)).await.expect_err("plain login refused");
+    let err = poll_once(&t.app, &at(ImapSecurity::Plain, None)).await.expect_err("plain login refused").to_string();
     assert!(err.contains("login"), "{err}");
     let mb = at(ImapSecurity::StartTls, Some(server.ca_file()));
     polls_over(&t, &mut server, &mb).await;
@@ -83,12 +83,12 @@ async fn untrusted(db: TestDb) {
         mailbox(server.port, ImapSecurity::StartTls, None),
         mailbox(imaps, ImapSecurity::Tls, Some(other_ca.ca_file())),
     ] {
-        let err = poll_once(&t.app, &mb).await.expect_err("untrusted certificate refused");
+        let err = poll_once(&t.app, &mb).await.expect_err("untrusted certificate refused").to_string();
         assert!(err.contains("certificate not trusted"), "{:?}: {err}", mb.security);
     }
     // The certificate does not name 127.0.0.3.
     let wrong_name = ImapMailbox { host: "127.0.0.3".into(), ..mailbox(imaps, ImapSecurity::Tls, Some(server.ca_file())) };
-    let err = poll_once(&t.app, &wrong_name).await.expect_err("a certificate for another name refused");
+    let err = poll_once(&t.app, &wrong_name).await.expect_err("a certificate for another name refused").to_string();
     assert!(err.contains("not valid for this host name"), "{err}");
     assert!(!stored(&t, 1).await, "nothing stored");
     assert_eq!(t.store().imap_state("secure").await.expect("state"), None, "no progress");
