@@ -157,7 +157,7 @@ async fn refused_changes_write_nothing(db: TestDb) {
     assert_eq!(r.status, 422);
     let v = t.get(&format!("/api/v1/tickets/{}", d.ticket_a), &agent).await.json();
     assert_eq!(v["priority"], "normal", "a refused update changes nothing");
-    let events = t.get(&format!("/api/v1/tickets/{}/events", d.ticket_a), &agent).await.json();
+    let events = t.get(&format!("/api/v1/tickets/{}/events", d.ticket_a), &agent).await.json()["data"].clone();
     assert!(!events.as_array().expect("events").iter().any(|e| e["field"] == "priority" && e["new_value"] == "urgent"));
     let r = t.post_json(&format!("/api/v1/tickets/{}/messages", d.ticket_a), &agent, &json!({"kind": "shout", "body": "x"})).await;
     assert_eq!(r.json()["error"]["field"], "kind");

@@ -14,6 +14,7 @@ mod browser_a11y;
 mod cli;
 mod clock;
 mod durability;
+mod events;
 mod fixtures;
 mod idempotency;
 mod imap;
