@@ -268,7 +268,7 @@ pub struct EventParams {
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets",
     params(("id" = i64, Path, description = "Ticket number"), EventParams),
     responses((status = 200, body = EventList, description = "One page of recorded changes, oldest first"),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn list_events(
     State(s): State<AppState>,
