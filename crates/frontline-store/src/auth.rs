@@ -1,4 +1,4 @@
-//! Sessions, API tokens and login attempts. Only hashes of secrets are stored.
+//! Sessions and API tokens. Only hashes of secrets are stored.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -208,77 +208,5 @@ impl Store {
             n
         });
         Ok(n == 1)
-    }
-
-    /// Record an attempt as failed before the password is checked, so that
-    /// parallel guesses count at once; `login_succeeded` flips it afterwards.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_login_attempt(&self, email: &str, ip: &str) -> Result<i64, StoreError> {
-        Ok(with_writer!(self, |p| sqlx::query_scalar(
-            "INSERT INTO login_attempts (email, ip, succeeded, at) VALUES ($1, $2, FALSE, $3) RETURNING id"
-        )
-        .bind(email)
-        .bind(ip)
-        .bind(self.now())
-        .fetch_one(p)
-        .await)?)
-    }
-
-    /// A sign-in refused by the throttle is no failure: it must not extend the wait.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn forget_login_attempt(&self, attempt_id: i64) -> Result<(), StoreError> {
-        with_writer!(self, |p| sqlx::query("DELETE FROM login_attempts WHERE id = $1")
-            .bind(attempt_id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
-    /// When the newest `limit` failed sign-ins since `since` happened (newest
-    /// first), other than `except`: for one email from one address (since its
-    /// last success there), or from one address for any email.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn login_failures(
-        &self,
-        email: Option<&str>,
-        ip: &str,
-        since: DateTime<Utc>,
-        except: i64,
-        limit: i64,
-    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
-        Ok(match email {
-            Some(email) => with_pool!(self, |p| sqlx::query_scalar(
-                "SELECT at FROM login_attempts WHERE email = $1 AND ip = $2 AND succeeded = FALSE AND id <> $3 AND at > $4 \
-                 AND at > COALESCE((SELECT max(at) FROM login_attempts WHERE email = $1 AND ip = $2 AND succeeded = TRUE), $4) \
-                 ORDER BY at DESC LIMIT $5"
-            )
-            .bind(email)
-            .bind(ip)
-            .bind(except)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?,
-            None => with_pool!(self, |p| sqlx::query_scalar(
-                "SELECT at FROM login_attempts WHERE ip = $1 AND succeeded = FALSE AND id <> $2 AND at > $3 ORDER BY at DESC LIMIT $4"
-            )
-            .bind(ip)
-            .bind(except)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?,
-        })
-    }
-
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn login_succeeded(&self, attempt_id: i64) -> Result<(), StoreError> {
-        with_writer!(self, |p| sqlx::query("UPDATE login_attempts SET succeeded = TRUE WHERE id = $1")
-            .bind(attempt_id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
     }
 }

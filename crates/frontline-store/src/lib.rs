@@ -24,6 +24,7 @@ pub mod schema;
 pub mod search;
 mod sqlite;
 pub mod stats;
+pub mod throttle;
 pub mod tickets;
 pub mod users;
 mod writer;

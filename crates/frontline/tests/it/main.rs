@@ -36,6 +36,7 @@ mod security;
 mod storage;
 mod system_actor;
 mod testkit;
+mod throttle_log;
 mod tier_queue;
 mod tls;
 mod ui;

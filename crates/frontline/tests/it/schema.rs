@@ -397,7 +397,8 @@ frontline_testkit::on_both_engines!(coded_columns_refuse_bad_codes, bad_codes_ar
 
 /// Column names that hold codes wherever they appear: a new table with one
 /// of them must check it on both engines, or list it in `OPEN_CODES`.
-const CODE_NAMES: &[&str] = &["status", "priority", "ticket_type", "channel", "kind", "role", "tier", "escalation_level", "state"];
+const CODE_NAMES: &[&str] =
+    &["status", "priority", "ticket_type", "channel", "kind", "role", "tier", "escalation_level", "state", "action"];
 
 /// Coded columns left open on purpose, with why (migration 0011): kinds that
 /// grow often are checked by the code that reads them.
@@ -406,6 +407,7 @@ const OPEN_CODES: &[(&str, &str)] = &[
     ("notification_settings.kind", "notification kinds grow often; read through NotificationKind"),
     ("mail_templates.kind", "notification kinds grow often; read through NotificationKind"),
     ("sent_mail.kind", "notification kinds grow often; written from NotificationKind"),
+    ("audit_log.action", "audit actions grow with every feature; written from AuditAction"),
 ];
 
 /// What the domain allows in each checked column.
@@ -431,6 +433,7 @@ fn domain_codes() -> Codes {
         ("positions.tier", tiers),
         // The store's own states (frontline-store/src/idempotency.rs).
         ("idempotency_keys.state", codes(vec!["running", "committed", "done"])),
+        ("throttle_attempts.action", codes(frontline_store::throttle::Attempt::ALL.iter().map(|a| a.as_str()).collect())),
     ]
     .into_iter()
     .map(|(column, allowed)| (column.to_string(), allowed))
