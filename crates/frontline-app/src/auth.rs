@@ -9,6 +9,7 @@ use frontline_domain::authz::Actor;
 use frontline_domain::throttle::{self, Window};
 use frontline_domain::{DomainError, validate};
 use frontline_store::auth::SessionInfo;
+use frontline_store::throttle::{Attempt, Attempts};
 use frontline_store::{ApiToken, Audit, User};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
@@ -113,17 +114,17 @@ impl App {
         validate::text("password", password)?;
         // Record first, count after: of many parallel guesses the later ones
         // see the earlier ones, so the limit holds under concurrency.
-        let attempt = self.store.record_login_attempt(&email, &client.address).await?;
+        let attempt = self.store.record_attempt(Attempt::SignIn, &email, &client.address).await?;
         if let Err(e) = self.sign_in_allowed(&email, &client.address, attempt).await {
             // Refused before any check: not a failure, so it cannot extend the wait.
-            self.store.forget_login_attempt(attempt).await?;
+            self.store.forget_attempt(attempt).await?;
             return Err(e);
         }
         let user = self.store.user_by_email(&email).await?;
         let hash = user.as_ref().filter(|u| u.active).and_then(|u| u.password_hash.clone());
         let ok = self.verify_password(hash, password).await?;
         if ok {
-            self.store.login_succeeded(attempt).await?;
+            self.store.attempt_succeeded(attempt).await?;
         }
         match user {
             Some(user) if ok => {
@@ -142,8 +143,8 @@ impl App {
         let pair = Window { max: usize::try_from(self.config.login_max_failures).unwrap_or(0), window };
         let address = Window { max: usize::try_from(self.config.login_max_failures_per_address).unwrap_or(0), window };
         let limit = |w: &Window| i64::try_from(w.max).unwrap_or(i64::MAX);
-        let of_pair = self.store.login_failures(Some(email), ip, since, attempt, limit(&pair)).await?;
-        let of_address = self.store.login_failures(None, ip, since, attempt, limit(&address)).await?;
+        let of_pair = self.store.failed_attempts(Attempt::SignIn, Attempts::EmailFrom { email, ip }, since, attempt, limit(&pair)).await?;
+        let of_address = self.store.failed_attempts(Attempt::SignIn, Attempts::Address(ip), since, attempt, limit(&address)).await?;
         let t = self.now();
         match pair.wait(&of_pair, t).into_iter().chain(address.wait(&of_address, t)).max() {
             Some(wait) => Err(throttled(wait)),
@@ -224,22 +225,30 @@ impl App {
     /// on, and cannot lock the real user out of signing in either.
     async fn check_current_password(&self, user: &User, current: &str) -> Result<()> {
         // Recorded first and counted after, as for sign-in: of parallel guesses the later see the earlier.
-        let check = self.store.record_password_check(user.id).await?;
+        let check = self.store.record_attempt(Attempt::CurrentPassword, &user.email, "").await?;
         let window = Duration::minutes(self.config.login_window_minutes);
         let per_user = Window { max: usize::try_from(self.config.login_max_failures).unwrap_or(0), window };
         let t = self.now();
-        let failures =
-            self.store.password_check_failures(user.id, t - window, check, i64::try_from(per_user.max).unwrap_or(i64::MAX)).await?;
+        let failures = self
+            .store
+            .failed_attempts(
+                Attempt::CurrentPassword,
+                Attempts::Account(&user.email),
+                t - window,
+                check,
+                i64::try_from(per_user.max).unwrap_or(i64::MAX),
+            )
+            .await?;
         if let Some(wait) = per_user.wait(&failures, t) {
             // Refused before any check: not a failure, so it cannot extend the wait.
-            self.store.forget_password_check(check).await?;
+            self.store.forget_attempt(check).await?;
             return Err(throttled(wait));
         }
         if !self.verify_password(user.password_hash.clone(), current).await? {
             // The row stays: a counted failure.
             return Err(DomainError::invalid("current_password", "the current password is wrong").into());
         }
-        self.store.password_check_passed(check).await?;
+        self.store.attempt_succeeded(check).await?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use frontline_domain::throttle::Window;
 use frontline_domain::{DomainError, validate};
 use frontline_store::Audit;
 use frontline_store::resets::{InvitationMailJob, ResetMailJob};
+use frontline_store::throttle::{Attempt, Attempts};
 
 use crate::auth::{Client, new_secret, secret_hash, throttled};
 use crate::mail::{Notification, Recipient};
@@ -36,9 +37,9 @@ impl App {
         if email.is_empty() {
             return Err(DomainError::invalid("email", "email is required").into());
         }
-        let request = self.store.record_reset_request(&email, &client.address).await?;
+        let request = self.store.record_attempt(Attempt::PasswordReset, &email, &client.address).await?;
         if let Err(e) = self.reset_allowed(&email, &client.address, request).await {
-            self.store.forget_reset_request(request).await?;
+            self.store.forget_attempt(request).await?;
             return Err(e);
         }
         if self.mailer.is_none() {
@@ -54,8 +55,14 @@ impl App {
 
     async fn reset_allowed(&self, email: &str, ip: &str, request: i64) -> Result<()> {
         let t = self.now();
-        let of_email = self.store.reset_requests(Some(email), ip, t - PER_EMAIL.window, request, PER_EMAIL.max as i64).await?;
-        let of_address = self.store.reset_requests(None, ip, t - PER_ADDRESS.window, request, PER_ADDRESS.max as i64).await?;
+        let of_email = self
+            .store
+            .failed_attempts(Attempt::PasswordReset, Attempts::Email(email), t - PER_EMAIL.window, request, PER_EMAIL.max as i64)
+            .await?;
+        let of_address = self
+            .store
+            .failed_attempts(Attempt::PasswordReset, Attempts::Address(ip), t - PER_ADDRESS.window, request, PER_ADDRESS.max as i64)
+            .await?;
         match PER_EMAIL.wait(&of_email, t).into_iter().chain(PER_ADDRESS.wait(&of_address, t)).max() {
             Some(wait) => Err(throttled(wait)),
             None => Ok(()),

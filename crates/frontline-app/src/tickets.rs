@@ -17,6 +17,9 @@ use serde::Deserialize;
 pub use crate::views::{InternalTicketFields, TicketView};
 use crate::{App, Result};
 
+/// Events read at once when a ticket page gathers its whole history.
+const EVENTS_PER_READ: i64 = 1000;
+
 pub const PAGE_SIZE: i64 = 50;
 /// Deeper pages are refused rather than computed: nobody reads page 10,001,
 /// and the offset must not overflow.
@@ -330,8 +333,21 @@ impl App {
     pub async fn ticket_thread(&self, actor: &Actor, id: i64) -> Result<TicketThread> {
         let ticket = TicketView::new(actor, self.load_visible(actor, id).await?);
         let messages = self.store.list_messages(id, authz::message_scope(actor)).await?;
-        let events = self.store.list_events(id, authz::event_scope(actor)).await?;
+        let events = self.all_events(actor, id).await?;
         Ok(TicketThread { ticket, messages, events })
+    }
+
+    /// A ticket's whole history, read page by page so that none is cut off.
+    async fn all_events(&self, actor: &Actor, id: i64) -> Result<Vec<TicketEvent>> {
+        let scope = authz::event_scope(actor);
+        let mut events: Vec<TicketEvent> = vec![];
+        loop {
+            let page = self.store.list_events(id, scope, events.last().map(|e| e.id), EVENTS_PER_READ).await?;
+            events.extend(page.items);
+            if !page.has_more {
+                return Ok(events);
+            }
+        }
     }
 
     pub async fn messages(&self, actor: &Actor, id: i64) -> Result<Vec<Message>> {
@@ -339,9 +355,10 @@ impl App {
         Ok(self.store.list_messages(id, authz::message_scope(actor)).await?)
     }
 
-    pub async fn events(&self, actor: &Actor, id: i64) -> Result<Vec<TicketEvent>> {
+    /// One page of a ticket's history, oldest first: up to `limit` events after the event `after_id`.
+    pub async fn events(&self, actor: &Actor, id: i64, after_id: Option<i64>, limit: i64) -> Result<Page<TicketEvent>> {
         self.load_visible(actor, id).await?;
-        Ok(self.store.list_events(id, authz::event_scope(actor)).await?)
+        Ok(self.store.list_events(id, authz::event_scope(actor), after_id, limit).await?)
     }
 
     /// Parse a patch and check what it points at (users, teams), before

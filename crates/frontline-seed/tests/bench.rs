@@ -83,7 +83,9 @@ async fn check_bench(db: &TestDb) {
         .expect("messages");
     assert_eq!(messages.len(), 200);
     assert!(messages.windows(2).all(|w| w[0].created_at < w[1].created_at));
-    let events = store.list_events(big.id, frontline_domain::authz::EventScope::All).await.expect("events");
+    let events = store.list_events(big.id, frontline_domain::authz::EventScope::All, None, 1000).await.expect("events");
+    assert!(!events.has_more, "the history fits one page");
+    let events = events.items;
     assert!(events.iter().any(|e| e.field == "created"));
     assert_eq!(events.iter().filter(|e| e.field == "public_reply" || e.field == "internal_note").count(), 200);
 

@@ -219,8 +219,8 @@ impl Store {
         Ok(())
     }
 
-    /// Delete expired sessions, and sign-in attempts, checks of current
-    /// passwords, reset requests and reset links older than a day.
+    /// Delete expired sessions, and throttle attempts (sign-ins, reset
+    /// requests, checks of current passwords) and reset links older than a day.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
         let t = self.now();
@@ -229,27 +229,17 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
-        let b = with_writer!(self, |p| sqlx::query("DELETE FROM login_attempts WHERE at < $1")
+        let b = with_writer!(self, |p| sqlx::query("DELETE FROM throttle_attempts WHERE at < $1")
             .bind(t - Duration::days(1))
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
-        let c = with_writer!(self, |p| sqlx::query("DELETE FROM password_reset_requests WHERE at < $1")
+        let c = with_writer!(self, |p| sqlx::query("DELETE FROM password_resets WHERE expires_at < $1")
             .bind(t - Duration::days(1))
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
-        let d = with_writer!(self, |p| sqlx::query("DELETE FROM password_resets WHERE expires_at < $1")
-            .bind(t - Duration::days(1))
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        let e = with_writer!(self, |p| sqlx::query("DELETE FROM password_checks WHERE at < $1")
-            .bind(t - Duration::days(1))
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(a + b + c + d + e)
+        Ok(a + b + c)
     }
 }
 

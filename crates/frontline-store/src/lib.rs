@@ -25,6 +25,7 @@ pub mod search;
 pub mod sla;
 mod sqlite;
 pub mod stats;
+pub mod throttle;
 pub mod tickets;
 pub mod users;
 mod writer;

@@ -1,6 +1,7 @@
 //! Password reset links (and invitations, which are links to choose a
-//! first password) and the requests for them. The secret of a link is made
-//! when its mail is sent and only its SHA-256 is stored.
+//! first password; the requests for them are throttle attempts,
+//! `throttle.rs`). The secret of a link is made when its mail is sent and
+//! only its SHA-256 is stored.
 
 use chrono::{DateTime, Utc};
 
@@ -45,63 +46,6 @@ pub struct ResetRecipient {
 }
 
 impl Store {
-    /// Note a reset request (known email or not); returns its id.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_reset_request(&self, email: &str, ip: &str) -> Result<i64, StoreError> {
-        Ok(with_writer!(self, |p| sqlx::query_scalar(
-            "INSERT INTO password_reset_requests (email, ip, at) VALUES ($1, $2, $3) RETURNING id"
-        )
-        .bind(email)
-        .bind(ip)
-        .bind(self.now())
-        .fetch_one(p)
-        .await)?)
-    }
-
-    /// A request refused by the throttle does not count against later ones.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn forget_reset_request(&self, id: i64) -> Result<(), StoreError> {
-        with_writer!(self, |p| sqlx::query("DELETE FROM password_reset_requests WHERE id = $1")
-            .bind(id)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
-    /// When the newest `limit` reset requests since `since` were made (newest
-    /// first), other than `except`: for an email, or from an address.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn reset_requests(
-        &self,
-        email: Option<&str>,
-        ip: &str,
-        since: DateTime<Utc>,
-        except: i64,
-        limit: i64,
-    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
-        Ok(match email {
-            Some(email) => with_pool!(self, |p| sqlx::query_scalar(
-                "SELECT at FROM password_reset_requests WHERE email = $1 AND id <> $2 AND at > $3 ORDER BY at DESC LIMIT $4"
-            )
-            .bind(email)
-            .bind(except)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?,
-            None => with_pool!(self, |p| sqlx::query_scalar(
-                "SELECT at FROM password_reset_requests WHERE ip = $1 AND id <> $2 AND at > $3 ORDER BY at DESC LIMIT $4"
-            )
-            .bind(ip)
-            .bind(except)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?,
-        })
-    }
-
     /// A reset link for the user and the job that mails it, in one transaction.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_password_reset(&self, user_id: i64, expires_at: DateTime<Utc>) -> Result<i64, StoreError> {

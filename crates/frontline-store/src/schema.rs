@@ -37,21 +37,35 @@ pub struct SchemaIndex {
     pub origin: IndexOrigin,
 }
 
+/// A rule on a table's values as the engine keeps it: a CHECK constraint
+/// (PostgreSQL, as `pg_get_constraintdef` prints it) or a trigger (SQLite,
+/// its `CREATE TRIGGER` text). The engines say it differently, so the
+/// caller reads `sql`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaCheck {
+    pub table: String,
+    pub name: String,
+    pub sql: String,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct SchemaDescription {
     pub columns: Vec<SchemaColumn>,
     pub indexes: Vec<SchemaIndex>,
+    /// CHECK constraints (PostgreSQL) and triggers (SQLite), by table and name.
+    pub checks: Vec<SchemaCheck>,
 }
 
 type ColumnRow = (String, String, String, bool, Option<String>, i64);
 type IndexRow = (String, String, Option<String>, bool, bool, bool);
+type CheckRow = (String, String, String);
 
 impl Store {
     /// Tables (without the migrator's and the search machinery's), their
-    /// columns and indexes, sorted by table and name.
+    /// columns, indexes and checks, sorted by table and name.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn schema(&self) -> Result<SchemaDescription, StoreError> {
-        let (columns, indexes): (Vec<ColumnRow>, Vec<IndexRow>) = match &self.db {
+        let (columns, indexes, checks): (Vec<ColumnRow>, Vec<IndexRow>, Vec<CheckRow>) = match &self.db {
             Db::Sqlite(p, _) => {
                 let columns = sqlx::query_as(
                     "SELECT m.name, c.name, upper(c.type), c.\"notnull\" <> 0, c.dflt_value, c.pk \
@@ -73,7 +87,13 @@ impl Store {
                 )
                 .fetch_all(p)
                 .await?;
-                (columns, indexes)
+                let checks = sqlx::query_as(
+                    "SELECT tbl_name, name, sql FROM sqlite_master \
+                     WHERE type = 'trigger' AND tbl_name NOT LIKE '%_fts%' ORDER BY 1, 2",
+                )
+                .fetch_all(p)
+                .await?;
+                (columns, indexes, checks)
             }
             Db::Postgres(p) => {
                 let columns = sqlx::query_as(
@@ -106,7 +126,15 @@ impl Store {
                 )
                 .fetch_all(p)
                 .await?;
-                (columns, indexes)
+                let checks = sqlx::query_as(
+                    "SELECT t.relname::text, c.conname::text, pg_get_constraintdef(c.oid) \
+                     FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+                     JOIN pg_namespace n ON n.oid = t.relnamespace \
+                     WHERE c.contype = 'c' AND n.nspname = current_schema() ORDER BY 1, 2",
+                )
+                .fetch_all(p)
+                .await?;
+                (columns, indexes, checks)
             }
         };
         Ok(SchemaDescription {
@@ -132,6 +160,7 @@ impl Store {
                     origin: if created { IndexOrigin::Created } else { IndexOrigin::Constraint },
                 })
                 .collect(),
+            checks: checks.into_iter().map(|(table, name, sql)| SchemaCheck { table, name, sql }).collect(),
         })
     }
 }

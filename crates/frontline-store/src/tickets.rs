@@ -494,16 +494,27 @@ impl Store {
         Ok(messages)
     }
 
-    /// History of a ticket, only the event fields `scope` (from authz) lets the reader see.
+    /// One page of a ticket's history, oldest first: at most `limit` events
+    /// after the event `after_id` (from the start when None), only the
+    /// event fields `scope` (from authz) lets the reader see.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn list_events(&self, ticket_id: i64, scope: EventScope) -> Result<Vec<TicketEvent>, StoreError> {
+    pub async fn list_events(
+        &self,
+        ticket_id: i64,
+        scope: EventScope,
+        after_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<TicketEvent>, StoreError> {
         // The scope's fields go into the query, so the limit counts only what the reader sees.
-        let events: Vec<TicketEvent> = with_pool!(self, |p| {
+        let mut items: Vec<TicketEvent> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new(
                 "SELECT e.id, e.ticket_id, e.actor_id, u.name AS actor_name, e.field, e.old_value, e.new_value, e.created_at \
                  FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.ticket_id = ",
             );
             b.push_bind(ticket_id);
+            if let Some(after) = after_id {
+                b.push(" AND e.id > ").push_bind(after);
+            }
             if let EventScope::Only(fields) = scope {
                 b.push(" AND e.field IN (");
                 let mut sep = b.separated(", ");
@@ -512,10 +523,13 @@ impl Store {
                 }
                 b.push(")");
             }
-            b.push(" ORDER BY e.id LIMIT 10000");
+            // One more than asked tells whether there is a next page.
+            b.push(" ORDER BY e.id LIMIT ").push_bind(limit + 1);
             b.build_query_as().fetch_all(p).await
         })?;
-        Ok(events)
+        let has_more = items.len() as i64 > limit;
+        items.truncate(limit.max(0) as usize);
+        Ok(Page { items, has_more })
     }
 
     /// One page of an agent queue view.

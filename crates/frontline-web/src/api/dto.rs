@@ -97,6 +97,13 @@ pub struct TicketList {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct EventList {
+    pub data: Vec<EventDto>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PagedTickets {
     pub data: Vec<TicketDto>,
     pub page: i64,

@@ -24,7 +24,7 @@ use crate::AppState;
 #[openapi(
     info(title = "Frontline API", version = "1", description = "Tickets, messages, users, organizations and teams of a Frontline support desk. \
         Authenticate with an API token: `Authorization: Bearer fl_...` (create one under Settings → API tokens, or `frontline token create`). \
-        Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`. Lists of tickets use cursor pagination: pass `next_cursor` back as `cursor`. \
+        Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`. Lists of tickets and of a ticket's events use cursor pagination: pass `next_cursor` back as `cursor`. \
         POST and PATCH accept an `Idempotency-Key` header so that a retry after a lost answer never writes twice."),
     modifiers(&BearerAuth),
     tags(

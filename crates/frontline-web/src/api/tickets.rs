@@ -253,16 +253,42 @@ pub async fn download_attachment(
     Ok(crate::download::attachment_response(&meta, data))
 }
 
-/// The full history of a ticket: who changed what, from what to what, when.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
-    responses((status = 200, body = Vec<EventDto>, description = "Every recorded change, oldest first"), (status = 404, body = ErrorBody)),
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventParams {
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,18}$")]
+    cursor: Option<String>,
+    /// 1 to 1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+}
+
+/// The history of a ticket, oldest first, with cursor pagination: who changed what, from what to what, when.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets",
+    params(("id" = i64, Path, description = "Ticket number"), EventParams),
+    responses((status = 200, body = EventList, description = "One page of recorded changes, oldest first"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn list_events(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Vec<EventDto>>, ApiError> {
-    Ok(Json(s.app.events(&user.actor(), id).await?.into_iter().map(EventDto::from).collect()))
+    ApiQuery(p): ApiQuery<EventParams>,
+) -> Result<Json<EventList>, ApiError> {
+    let after_id = match p.cursor.as_deref() {
+        Some(c) => Some(c.parse::<i64>().map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "cursor is not one this API returned", Some("cursor".into()))
+        })?),
+        None => None,
+    };
+    let limit = p.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "limit must be between 1 and 1000", Some("limit".into())));
+    }
+    let page = s.app.events(&user.actor(), id, after_id, limit).await?;
+    let next_cursor = if page.has_more { page.items.last().map(|e| e.id.to_string()) } else { None };
+    Ok(Json(EventList { data: page.items.into_iter().map(EventDto::from).collect(), next_cursor }))
 }
 
 /// Counts of the caller's queue views.

@@ -145,7 +145,7 @@ async fn conversation_and_history_record_every_step(db: TestDb) {
     assert_eq!(kinds, vec!["public", "public", "internal", "public"]);
 
     // History: every change with who, old and new value.
-    let events = t.get(&format!("/api/v1/tickets/{id}/events"), &agent).await.json();
+    let events = t.get(&format!("/api/v1/tickets/{id}/events"), &agent).await.json()["data"].clone();
     let events = events.as_array().expect("events");
     let find = |field: &str, new: &str| events.iter().any(|e| e["field"] == field && e["new_value"] == new);
     assert!(find("created", "new"));

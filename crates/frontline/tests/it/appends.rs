@@ -68,7 +68,7 @@ async fn replies_during_edits(db: TestDb) {
         assert!(status == 200 || status == 201, "{what}: {status} {text}");
     }
     assert_eq!(message_count(&t, &agent, id).await, 1 + REPLIES, "every reply and note is stored");
-    let events = t.get(&format!("/api/v1/tickets/{id}/events"), &agent).await.json();
+    let events = t.get(&format!("/api/v1/tickets/{id}/events"), &agent).await.json()["data"].clone();
     let replies = events.as_array().expect("events").iter().filter(|e| e["field"] != "created" && e["field"] != "public_reply").count();
     assert!(replies > 0, "field changes are in the history: {events}");
     counts_match(&t, &d).await;

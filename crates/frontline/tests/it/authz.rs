@@ -299,15 +299,10 @@ async fn files_on_ticket_a(t: &TestApp, d: &Desk) -> (i64, i64) {
     (ids[0], ids[1])
 }
 
-async fn matrix(db: TestDb) {
-    let t = TestApp::new(db).await;
-    let d = Desk::new(&t).await;
-    let pos = t.app.list_positions(&d.admin.actor()).await.expect("positions")[0].id;
-    let counter = AtomicUsize::new(0);
+/// Every documented endpoint is in the matrix.
+#[test]
+fn every_documented_route_is_in_the_api_matrix() {
     let cases = api_cases();
-    let (file_public, file_note) = files_on_ticket_a(&t, &d).await;
-
-    // Every documented endpoint is in the matrix.
     let doc = serde_json::to_value(frontline_web::openapi()).expect("openapi");
     let documented: BTreeSet<String> = doc["paths"]
         .as_object()
@@ -341,7 +336,16 @@ async fn matrix(db: TestDb) {
         .collect();
     let missing: Vec<_> = documented.difference(&covered).collect();
     assert!(missing.is_empty(), "API routes missing from the authorization matrix: {missing:?}");
+}
 
+async fn matrix(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let pos = t.app.list_positions(&d.admin.actor()).await.expect("positions")[0].id;
+    let counter = AtomicUsize::new(0);
+    let cases = api_cases();
+    let (file_public, file_note) = files_on_ticket_a(&t, &d).await;
+    let mut failures = vec![];
     for case in &cases {
         for who in ALL {
             let user = d.everyone().into_iter().find(|(n, _)| n == who).map(|(_, u)| u.clone()).expect("persona");
@@ -375,12 +379,22 @@ async fn matrix(db: TestDb) {
                 Exp::NotFound => resp.status == 404,
                 Exp::Invalid => resp.status == 422,
             };
-            assert!(ok, "{} {path} as {who}: expected {expected:?}, got {} {}", case.method, resp.status, resp.text());
-            if !resp.status.is_success() {
+            // Every wrong answer is listed at the end, so one does not hide the others.
+            if !ok {
+                failures.push(format!("{} {path} as {who}: expected {expected:?}, got {} {}", case.method, resp.status, resp.text()));
+            } else if !resp.status.is_success() {
                 resp.error_code();
             }
         }
-        // Without credentials every API route asks for them.
+    }
+    assert!(failures.is_empty(), "{} wrong answers:\n{}", failures.len(), failures.join("\n"));
+}
+on_both_engines!(api_matrix, matrix);
+
+/// Without credentials every API route asks for them.
+async fn api_without_credentials(db: TestDb) {
+    let t = TestApp::new(db).await;
+    for case in &api_cases() {
         let path = case
             .path
             .replace("{a}", "1")
@@ -398,18 +412,12 @@ async fn matrix(db: TestDb) {
         assert_eq!(resp.error_code(), "unauthenticated");
     }
 }
-on_both_engines!(api_matrix, matrix);
+on_both_engines!(api_matrix_anonymous, api_without_credentials);
 
-/// Pages: (path, who may see it). Customers are sent to the portal, staff
-/// to the agent app; forbidden pages say so.
-async fn pages(db: TestDb) {
-    let t = TestApp::new(db).await;
-    let d = Desk::new(&t).await;
-    let (file_public, file_note) = files_on_ticket_a(&t, &d).await;
-    let quarantined = t.app.quarantine_raw("support", None, b"not a mail", "unreadable").await.expect("quarantine");
+/// Agent-app pages: (path, who may see it).
+fn staff_pages(d: &Desk, quarantined: i64) -> Vec<(String, &'static [&'static str])> {
     let a = d.ticket_a.to_string();
-    let b = d.ticket_b.to_string();
-    let staff_pages: Vec<(String, &[&str])> = vec![
+    vec![
         ("/tickets?view=mine".into(), STAFF),
         ("/tickets?view=tier".into(), STAFF),
         ("/tickets?view=team".into(), STAFF),
@@ -432,7 +440,19 @@ async fn pages(db: TestDb) {
         ("/partials/queue-counts?active=open".into(), STAFF),
         ("/admin/mail".into(), MAIL_ADMINS),
         (format!("/admin/mail/quarantine/{quarantined}/raw"), MAIL_ADMINS),
-    ];
+    ]
+}
+
+/// Pages: (path, who may see it). Customers are sent to the portal, staff
+/// to the agent app; forbidden pages say so.
+async fn pages(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let (file_public, file_note) = files_on_ticket_a(&t, &d).await;
+    let quarantined = t.app.quarantine_raw("support", None, b"not a mail", "unreadable").await.expect("quarantine");
+    let a = d.ticket_a.to_string();
+    let b = d.ticket_b.to_string();
+    let staff_pages = staff_pages(&d, quarantined);
     for (who, user) in d.everyone() {
         let cookie = t.login(&user.email).await;
         for (path, allowed) in &staff_pages {
@@ -485,6 +505,18 @@ async fn pages(db: TestDb) {
             let expected = if visible { 200 } else { 404 };
             assert_eq!(r.status, expected, "file {file} as {who}");
         }
+    }
+}
+on_both_engines!(page_matrix, pages);
+
+/// Form posts of the agent app and the portal, with every role and without a session.
+async fn page_posts(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let a = d.ticket_a.to_string();
+    let b = d.ticket_b.to_string();
+    for (who, user) in d.everyone() {
+        let cookie = t.login(&user.email).await;
         // Form posts of the agent app.
         let note = t.post_form(&format!("/tickets/{a}/reply"), &cookie, &[("kind", "internal"), ("body", "checked the logs")]).await;
         match who {
@@ -625,15 +657,23 @@ async fn pages(db: TestDb) {
         let r = t.post_form(path, &Auth::None, &[]).await;
         assert!(r.status.is_redirection() && r.location().starts_with("/login"), "anonymous POST {path}: {}", r.status);
     }
+}
+on_both_engines!(page_matrix_posts, page_posts);
 
-    // Nobody is signed in: every page goes to the sign-in page.
+/// Nobody is signed in: every page goes to the sign-in page.
+async fn pages_without_a_session(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let (file_public, file_note) = files_on_ticket_a(&t, &d).await;
+    let quarantined = t.app.quarantine_raw("support", None, b"not a mail", "unreadable").await.expect("quarantine");
+    let staff_pages = staff_pages(&d, quarantined);
     let files = [format!("/attachments/{file_public}"), format!("/attachments/{file_note}")];
     for path in staff_pages.iter().map(|(p, _)| p).chain(files.iter()) {
         let r = t.get(path, &Auth::None).await;
         assert!(r.status.is_redirection() && r.location().starts_with("/login"), "{path} anonymous: {}", r.status);
     }
 }
-on_both_engines!(page_matrix, pages);
+on_both_engines!(page_matrix_anonymous, pages_without_a_session);
 
 /// Customers never receive internal notes, through any surface.
 async fn internal_notes_stay_internal(db: TestDb) {
@@ -668,6 +708,15 @@ async fn internal_notes_stay_internal(db: TestDb) {
         let r = t.post_json(&format!("/api/v1/tickets/{}/messages", d.ticket_a), &auth, &json!({"kind": "internal", "body": "x"})).await;
         assert_eq!(r.status, 403);
     }
+}
+on_both_engines!(internal_notes, internal_notes_stay_internal);
+
+/// A customer's ticket list is their own (or their organization's), whatever the filters.
+async fn customer_lists_are_scoped(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let org_admin = t.token_for(&d.cust_admin).await;
     // The foreign organization sees nothing at all, and the list is scoped.
     let foreign = t.token_for(&d.foreign_admin).await;
     let list = t.get("/api/v1/tickets", &foreign).await.json();
@@ -676,7 +725,6 @@ async fn internal_notes_stay_internal(db: TestDb) {
     let member = t.token_for(&d.cust_other).await;
     let list = t.get("/api/v1/tickets", &member).await.json();
     assert_eq!(list["data"].as_array().map(Vec::len), Some(0), "a data engineer sees only their own tickets");
-    let org_admin = t.token_for(&d.cust_admin).await;
     let list = t.get(&format!("/api/v1/tickets?organization_id={}", d.org_b), &org_admin).await.json();
     assert_eq!(list["data"].as_array().map(Vec::len), Some(0), "filters cannot widen a customer's scope");
     // Filters on agent-only fields are ignored for customers, so they reveal nothing.
@@ -684,6 +732,13 @@ async fn internal_notes_stay_internal(db: TestDb) {
     let with_tag = t.get("/api/v1/tickets?tag=angry-customer", &org_admin).await.json();
     let without = t.get("/api/v1/tickets?tag=no-such-tag", &org_admin).await.json();
     assert_eq!(with_tag["data"], without["data"], "a tag filter must not tell customers which tags a ticket has");
+}
+on_both_engines!(customer_list_scope, customer_lists_are_scoped);
+
+async fn account_notes_are_the_vendors(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let org_admin = t.token_for(&d.cust_admin).await;
     // Account notes are the vendor's.
     let admin = t.token_for(&d.admin).await;
     t.patch_json(&format!("/api/v1/organizations/{}", d.org_a), &admin, &json!({"notes": "renewal at risk"})).await;
@@ -691,7 +746,7 @@ async fn internal_notes_stay_internal(db: TestDb) {
     assert!(!own_org.contains("renewal at risk") && own_org.contains("Northwind"), "{own_org}");
     assert!(t.get(&format!("/api/v1/organizations/{}", d.org_a), &admin).await.text().contains("renewal at risk"));
 }
-on_both_engines!(internal_notes, internal_notes_stay_internal);
+on_both_engines!(account_notes, account_notes_are_the_vendors);
 
 /// /metrics belongs to the scraper, not to a role: with a metrics token
 /// configured, no one's session or API token opens it (401), and without

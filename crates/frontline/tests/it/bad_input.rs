@@ -10,6 +10,7 @@ async fn count_tickets(t: &TestApp, auth: &frontline_testkit::Auth) -> usize {
     t.get("/api/v1/tickets?limit=100", auth).await.json()["data"].as_array().map(Vec::len).unwrap_or(0)
 }
 
+/// Each bad field of a new ticket is named in a 422, and nothing is written.
 async fn refused_cleanly(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
@@ -88,13 +89,34 @@ async fn refused_cleanly(db: TestDb) {
         assert_eq!(e["error"]["field"].as_str(), field, "{name}: {e}");
         assert!(!e["error"]["message"].as_str().unwrap_or("").is_empty());
     }
+    assert_eq!(count_tickets(&t, &agent).await, before, "nothing was written");
+}
+on_both_engines!(api_errors, refused_cleanly);
 
+/// A desk and the agent's API token.
+async fn agent_api(db: TestDb) -> (TestApp, Desk, frontline_testkit::Auth) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    (t, d, agent)
+}
+
+/// A body that is not JSON, or not declared JSON.
+async fn malformed_bodies(db: TestDb) {
+    let (t, _d, agent) = agent_api(db).await;
     let r = t.raw(Method::POST, "/api/v1/tickets", &agent, "application/json", "{\"subject\": \"s\",").await;
     assert_eq!(r.status, 400);
     assert_eq!(r.error_code(), "malformed_json");
     let r = t.raw(Method::POST, "/api/v1/tickets", &agent, "text/plain", "subject=s").await;
     assert_eq!(r.status, 415);
     assert_eq!(r.error_code(), "unsupported_media_type");
+}
+on_both_engines!(api_malformed_bodies, malformed_bodies);
+
+/// Body size limits: the text's own, and the request's before it is read.
+async fn body_size_limits(db: TestDb) {
+    let (t, _d, agent) = agent_api(db).await;
+    let before = count_tickets(&t, &agent).await;
     // Ticket creation takes files, so its bodies may be large; the text still has its limit...
     let long = format!("{{\"subject\": \"s\", \"body\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
     let r = t.raw(Method::POST, "/api/v1/tickets", &agent, "application/json", &long).await;
@@ -107,6 +129,13 @@ async fn refused_cleanly(db: TestDb) {
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
     let r = t.raw(Method::POST, "/api/v1/teams", &agent, "application/json", &big).await;
     assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(count_tickets(&t, &agent).await, before);
+}
+on_both_engines!(api_body_limits, body_size_limits);
+
+/// Unknown ids, bad ids, bad limits and unknown routes.
+async fn bad_paths_and_queries(db: TestDb) {
+    let (t, _d, agent) = agent_api(db).await;
     let r = t.get("/api/v1/tickets/999999", &agent).await;
     assert_eq!(r.status, 404);
     assert_eq!(r.error_code(), "not_found");
@@ -118,19 +147,22 @@ async fn refused_cleanly(db: TestDb) {
     let r = t.get("/api/v1/nothing-here", &agent).await;
     assert_eq!(r.status, 404);
     assert_eq!(r.error_code(), "not_found");
+}
+on_both_engines!(api_bad_paths, bad_paths_and_queries);
 
-    // Nothing was written by any of it.
-    assert_eq!(count_tickets(&t, &agent).await, before);
+/// A refused update or reply changes nothing.
+async fn refused_changes_write_nothing(db: TestDb) {
+    let (t, d, agent) = agent_api(db).await;
     let r = t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_a), &agent, &json!({"priority": "urgent", "assignee_id": 999_999})).await;
     assert_eq!(r.status, 422);
     let v = t.get(&format!("/api/v1/tickets/{}", d.ticket_a), &agent).await.json();
     assert_eq!(v["priority"], "normal", "a refused update changes nothing");
-    let events = t.get(&format!("/api/v1/tickets/{}/events", d.ticket_a), &agent).await.json();
+    let events = t.get(&format!("/api/v1/tickets/{}/events", d.ticket_a), &agent).await.json()["data"].clone();
     assert!(!events.as_array().expect("events").iter().any(|e| e["field"] == "priority" && e["new_value"] == "urgent"));
     let r = t.post_json(&format!("/api/v1/tickets/{}/messages", d.ticket_a), &agent, &json!({"kind": "shout", "body": "x"})).await;
     assert_eq!(r.json()["error"]["field"], "kind");
 }
-on_both_engines!(api_errors, refused_cleanly);
+on_both_engines!(api_refused_changes, refused_changes_write_nothing);
 
 /// A JSON error naming `field`, for text holding a control character.
 fn assert_refused(r: &frontline_testkit::TestResponse, field: &str, what: &str) {
@@ -146,25 +178,69 @@ async fn count(t: &TestApp, auth: &frontline_testkit::Auth, path: &str) -> usize
     v.get("data").unwrap_or(&v).as_array().map(Vec::len).unwrap_or_else(|| panic!("{path}: {v}"))
 }
 
-/// NUL and other control characters are refused alike on both engines
-/// (PostgreSQL's text cannot hold NUL, SQLite's can), with the field named,
-/// wherever text comes in: JSON, query strings, path segments, forms and
-/// the sign-in form. Nothing is written.
-async fn control_characters(db: TestDb) {
+/// A desk with the agent's and the admin's API tokens.
+async fn control_desk(db: TestDb) -> (TestApp, Desk, frontline_testkit::Auth, frontline_testkit::Auth) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
     let agent = t.token_for(&d.agent).await;
     let admin = t.token_for(&d.admin).await;
-    let nul = "Export\u{0} fails";
-    let tickets = count_tickets(&t, &agent).await;
-    let users = count(&t, &admin, "/api/v1/users").await;
-    let orgs = count(&t, &admin, "/api/v1/organizations").await;
-    let messages_path = format!("/api/v1/tickets/{}/messages", d.ticket_a);
-    let messages = count(&t, &agent, &messages_path).await;
+    (t, d, agent, admin)
+}
 
-    // JSON bodies.
-    let ticket =
-        |subject: &str, body: &str, tag: &str| json!({"subject": subject, "body": body, "requester_id": d.cust_member.id, "tags": [tag]});
+const NUL: &str = "Export\u{0} fails";
+
+fn messages_path(d: &Desk) -> String {
+    format!("/api/v1/tickets/{}/messages", d.ticket_a)
+}
+
+/// A new ticket through the API, with one tag.
+fn ticket(d: &Desk, subject: &str, body: &str, tag: &str) -> serde_json::Value {
+    json!({"subject": subject, "body": body, "requester_id": d.cust_member.id, "tags": [tag]})
+}
+
+/// How much of what refused input could write there is.
+struct Written {
+    tickets: usize,
+    users: usize,
+    orgs: usize,
+    messages: usize,
+}
+
+async fn written(t: &TestApp, d: &Desk, agent: &frontline_testkit::Auth, admin: &frontline_testkit::Auth) -> Written {
+    Written {
+        tickets: count_tickets(t, agent).await,
+        users: count(t, admin, "/api/v1/users").await,
+        orgs: count(t, admin, "/api/v1/organizations").await,
+        messages: count(t, agent, &messages_path(d)).await,
+    }
+}
+
+/// Nothing of the refused input was written (but `extra_tickets` accepted ones).
+async fn assert_nothing_written(
+    t: &TestApp,
+    d: &Desk,
+    agent: &frontline_testkit::Auth,
+    admin: &frontline_testkit::Auth,
+    before: &Written,
+    extra_tickets: usize,
+) {
+    assert_eq!(count_tickets(t, agent).await, before.tickets + extra_tickets);
+    assert_eq!(count(t, admin, "/api/v1/users").await, before.users);
+    assert_eq!(count(t, admin, "/api/v1/organizations").await, before.orgs);
+    assert_eq!(count(t, agent, &messages_path(d)).await, before.messages);
+    let v = t.get(&format!("/api/v1/tickets/{}", d.ticket_a), agent).await.json();
+    assert!(!v["subject"].as_str().unwrap_or_default().contains('\u{0}'), "{v}");
+}
+
+/// NUL and other control characters are refused alike on both engines
+/// (PostgreSQL's text cannot hold NUL, SQLite's can), with the field named,
+/// in JSON bodies. Nothing is written.
+async fn control_characters(db: TestDb) {
+    let (t, d, agent, admin) = control_desk(db).await;
+    let nul = NUL;
+    let messages_path = messages_path(&d);
+    let before = written(&t, &d, &agent, &admin).await;
+    let ticket = |subject: &str, body: &str, tag: &str| ticket(&d, subject, body, tag);
     let r = t.post_json("/api/v1/tickets", &agent, &ticket(nul, "body", "ok")).await;
     assert_refused(&r, "subject", "subject");
     let r = t.post_json("/api/v1/tickets", &agent, &ticket("Subject", "line\u{0}", "ok")).await;
@@ -189,7 +265,13 @@ async fn control_characters(db: TestDb) {
     let r = t.post_json("/api/v1/organizations", &admin, &json!({"name": "Nul Inc", "notes": "a\u{0}b"})).await;
     assert_refused(&r, "notes", "organization notes");
 
-    // Query strings and path segments.
+    assert_nothing_written(&t, &d, &agent, &admin, &before, 0).await;
+}
+on_both_engines!(control_characters_refused, control_characters);
+
+/// Control characters in query strings and path segments: 422 naming the parameter.
+async fn control_characters_in_queries(db: TestDb) {
+    let (t, _d, agent, admin) = control_desk(db).await;
     for (path, field) in [
         ("/api/v1/search?q=export%00", "q"),
         ("/api/v1/tickets?tag=billing%00", "tag"),
@@ -204,8 +286,12 @@ async fn control_characters(db: TestDb) {
     assert_eq!(r.json()["error"]["field"], "kind");
     let r = t.get("/api/v1/queues/mine%00", &agent).await;
     assert_eq!(r.status, 422, "{}", r.text());
+}
+on_both_engines!(control_characters_query, control_characters_in_queries);
 
-    // Forms: the page comes back with the message next to the field and what was typed.
+/// The sign-in form comes back with the message next to the field and what was typed.
+async fn control_characters_in_sign_in(db: TestDb) {
+    let (t, d, _agent, _admin) = control_desk(db).await;
     let r = t
         .post_form("/login", &frontline_testkit::Auth::None, &[("email", "dana\u{0}@northwind.example"), ("password", "whatever it is")])
         .await;
@@ -217,6 +303,14 @@ async fn control_characters(db: TestDb) {
     assert_eq!(r.status, 422, "{}", r.text());
     assert!(r.text().contains("password must not contain control characters"), "{}", r.text());
     assert!(r.text().contains(&d.agent.email), "the typed email is kept");
+}
+on_both_engines!(control_characters_sign_in, control_characters_in_sign_in);
+
+/// Forms: the page comes back with the message next to the field and what was typed.
+async fn control_characters_in_forms(db: TestDb) {
+    let (t, d, agent, admin) = control_desk(db).await;
+    let nul = NUL;
+    let before = written(&t, &d, &agent, &admin).await;
     let cookie = t.login(&d.agent.email).await;
     let r = t
         .post_form(
@@ -252,16 +346,17 @@ async fn control_characters(db: TestDb) {
     assert_eq!(r.status, 422, "{}", r.text());
     assert!(r.text().contains("body must not contain control characters"), "{}", r.text());
 
-    // Tabs and line breaks are text.
-    let r = t.post_json("/api/v1/tickets", &agent, &ticket("Tab\there", "line one\r\nline two", "ok")).await;
+    assert_nothing_written(&t, &d, &agent, &admin, &before, 0).await;
+}
+on_both_engines!(control_characters_forms, control_characters_in_forms);
+
+/// Tabs and line breaks are text.
+async fn tabs_and_line_breaks_are_text(db: TestDb) {
+    let (t, d, agent, admin) = control_desk(db).await;
+    let before = written(&t, &d, &agent, &admin).await;
+    let r = t.post_json("/api/v1/tickets", &agent, &ticket(&d, "Tab\there", "line one\r\nline two", "ok")).await;
     assert_eq!(r.status, 201, "{}", r.text());
 
-    // Nothing of the refused input was written.
-    assert_eq!(count_tickets(&t, &agent).await, tickets + 1);
-    assert_eq!(count(&t, &admin, "/api/v1/users").await, users);
-    assert_eq!(count(&t, &admin, "/api/v1/organizations").await, orgs);
-    assert_eq!(count(&t, &agent, &messages_path).await, messages);
-    let v = t.get(&format!("/api/v1/tickets/{}", d.ticket_a), &agent).await.json();
-    assert!(!v["subject"].as_str().unwrap_or_default().contains('\u{0}'), "{v}");
+    assert_nothing_written(&t, &d, &agent, &admin, &before, 1).await;
 }
-on_both_engines!(control_characters_refused, control_characters);
+on_both_engines!(control_characters_tabs, tabs_and_line_breaks_are_text);

@@ -81,7 +81,7 @@ async fn replays_and_refuses_reuse(db: TestDb) {
     assert_eq!((p2.status.as_u16(), p2.json()), (200, p1.json()));
     let r = keyed(&t, Method::PATCH, &path, &agent, b"patch-1", &json!({"priority": "low"})).await;
     assert_eq!(r.error_code(), "idempotency_key_reused");
-    let events = t.get(&format!("/api/v1/tickets/{ticket}/events"), &agent).await.json();
+    let events = t.get(&format!("/api/v1/tickets/{ticket}/events"), &agent).await.json()["data"].clone();
     assert_eq!(events.as_array().unwrap().iter().filter(|e| e["field"] == "priority").count(), 1);
 
     // A refused request's answer is kept too: its retry is refused the same way, writing nothing.

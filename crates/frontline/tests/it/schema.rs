@@ -1,10 +1,12 @@
 //! Both engines carry the same schema: the same tables and columns, with
-//! equivalent types, the same nullability and defaults, the same keys and
-//! the same indexes (name, columns, uniqueness, partial or not).
+//! equivalent types, the same nullability and defaults, the same keys, the
+//! same indexes (name, columns, uniqueness, partial or not), and the same
+//! coded columns checked for the same codes (CHECK constraints on
+//! PostgreSQL, triggers on SQLite).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use frontline_store::schema::{IndexOrigin, SchemaColumn, SchemaDescription};
+use frontline_store::schema::{IndexOrigin, SchemaCheck, SchemaColumn, SchemaDescription};
 use frontline_testkit::TestDb;
 use sqlx::Connection;
 
@@ -106,6 +108,137 @@ fn facts(s: &SchemaDescription, sqlite: bool) -> Facts {
     f
 }
 
+/// Coded columns and the values each engine lets into them:
+/// `table.column` → allowed values (integer ranges spelled out).
+type Codes = BTreeMap<String, BTreeSet<String>>;
+
+/// The identifier that ends `s` (a column name before an operator).
+fn trailing_ident(s: &str) -> String {
+    let rev: String = s.chars().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+    rev.chars().rev().collect()
+}
+
+/// The number that starts `s`.
+fn leading_int(s: &str) -> Option<i64> {
+    let digits: String = s.trim_start().chars().take_while(|c| c.is_ascii_digit() || *c == '-').collect();
+    digits.parse().ok()
+}
+
+fn range(lo: i64, hi: i64) -> BTreeSet<String> {
+    (lo..=hi).map(|n| n.to_string()).collect()
+}
+
+/// A quoted list (`'a'::text, 'b'::text` or `'a', 'b'`) as its values.
+fn quoted_values(list: &str) -> BTreeSet<String> {
+    list.split(',').map(|v| v.trim().split("::").next().unwrap_or("").trim_matches('\'').to_string()).collect()
+}
+
+/// PostgreSQL's CHECK constraints, as `pg_get_constraintdef` prints the two
+/// forms the migrations use: `col IN (...)` becomes `(col = ANY (ARRAY[...]))`
+/// and `col BETWEEN a AND b` becomes `((col >= a) AND (col <= b))`. What
+/// this cannot read is returned as unread, so the test fails rather than
+/// compare less than there is.
+fn postgres_codes(checks: &[SchemaCheck]) -> (Codes, Vec<String>) {
+    let (mut codes, mut unread) = (Codes::new(), vec![]);
+    for c in checks {
+        let def = c.sql.as_str();
+        if let Some(i) = def.find(" = ANY (ARRAY[") {
+            let column = trailing_ident(&def[..i]);
+            let list = def[i + " = ANY (ARRAY[".len()..].split(']').next().unwrap_or("");
+            codes.insert(format!("{}.{column}", c.table), quoted_values(list));
+        } else if let (Some(ge), Some(le)) = (def.find(" >= "), def.find(" <= ")) {
+            let (column, upper) = (trailing_ident(&def[..ge]), trailing_ident(&def[..le]));
+            match (leading_int(&def[ge + 4..]), leading_int(&def[le + 4..])) {
+                (Some(lo), Some(hi)) if column == upper => {
+                    codes.insert(format!("{}.{column}", c.table), range(lo, hi));
+                }
+                _ => unread.push(format!("{}: {def}", c.name)),
+            }
+        } else {
+            unread.push(format!("{}: {def}", c.name));
+        }
+    }
+    (codes, unread)
+}
+
+/// The conditions of a SQLite code trigger's WHEN clause:
+/// `NOT (NEW.col IN (...)) OR NOT (NEW.col BETWEEN a AND b) ...`.
+fn trigger_conditions(when: &str, table: &str, codes: &mut Codes, unread: &mut Vec<String>) {
+    for part in when.split("NEW.").skip(1) {
+        let column: String = part.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let rest = part[column.len()..].trim_start();
+        let allowed = if let Some(list) = rest.strip_prefix("IN (") {
+            quoted_values(list.split(')').next().unwrap_or(""))
+        } else if let Some(bounds) = rest.strip_prefix("BETWEEN ") {
+            let (lo, hi) = bounds.split_once(" AND ").unwrap_or(("", ""));
+            match (leading_int(lo), leading_int(hi)) {
+                (Some(lo), Some(hi)) => range(lo, hi),
+                _ => {
+                    unread.push(format!("{table}.{column}: {rest}"));
+                    continue;
+                }
+            }
+        } else {
+            unread.push(format!("{table}.{column}: {rest}"));
+            continue;
+        };
+        codes.insert(format!("{table}.{column}"), allowed);
+    }
+}
+
+/// SQLite's code triggers (those that RAISE(ABORT)): what the INSERT
+/// triggers allow. The UPDATE triggers must allow the same and fire on
+/// every checked column (`UPDATE OF`), else a difference is reported.
+fn sqlite_codes(checks: &[SchemaCheck]) -> (Codes, Vec<String>) {
+    let (mut on_insert, mut on_update, mut unread) = (Codes::new(), Codes::new(), vec![]);
+    let mut update_of: BTreeSet<String> = BTreeSet::new();
+    for c in checks.iter().filter(|c| c.sql.contains("RAISE(ABORT")) {
+        let sql = c.sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        let Some(when) = sql.split(" WHEN ").nth(1).and_then(|w| w.split(" BEGIN ").next()) else {
+            unread.push(format!("{}: no WHEN clause: {sql}", c.name));
+            continue;
+        };
+        if sql.contains(" BEFORE INSERT ON ") {
+            trigger_conditions(when, &c.table, &mut on_insert, &mut unread);
+        } else if let Some(cols) = sql.split(" BEFORE UPDATE OF ").nth(1).and_then(|s| s.split(" ON ").next()) {
+            update_of.extend(cols.split(',').map(|col| format!("{}.{}", c.table, col.trim())));
+            trigger_conditions(when, &c.table, &mut on_update, &mut unread);
+        } else {
+            unread.push(format!("{}: neither BEFORE INSERT nor BEFORE UPDATE OF: {sql}", c.name));
+        }
+    }
+    for (column, allowed) in &on_insert {
+        if on_update.get(column) != Some(allowed) {
+            unread.push(format!("{column}: the UPDATE trigger allows {:?}, the INSERT one {allowed:?}", on_update.get(column)));
+        }
+        if !update_of.contains(column) {
+            unread.push(format!("{column}: the UPDATE trigger does not fire when it changes (UPDATE OF)"));
+        }
+    }
+    for column in on_update.keys().filter(|c| !on_insert.contains_key(*c)) {
+        unread.push(format!("{column}: checked on UPDATE only"));
+    }
+    (on_insert, unread)
+}
+
+/// Every way the two engines' coded columns differ: a column checked on one
+/// side only, or for other values.
+fn code_differences(lite: &SchemaDescription, pg: &SchemaDescription) -> Vec<String> {
+    let ((a, mut out), (b, unread)) = (sqlite_codes(&lite.checks), postgres_codes(&pg.checks));
+    out.extend(unread);
+    for column in a.keys().chain(b.keys()).collect::<BTreeSet<_>>() {
+        match (a.get(column), b.get(column)) {
+            (Some(x), Some(y)) if x != y => {
+                out.push(format!("{column}: allows {x:?} on SQLite, {y:?} on PostgreSQL"));
+            }
+            (Some(_), None) => out.push(format!("{column}: codes checked on SQLite only")),
+            (None, Some(_)) => out.push(format!("{column}: codes checked on PostgreSQL only")),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Every way the SQLite schema `lite` and the PostgreSQL schema `pg` differ.
 fn differences(lite: &SchemaDescription, pg: &SchemaDescription) -> Vec<String> {
     let (a, b) = (facts(lite, true), facts(pg, false));
@@ -146,6 +279,7 @@ fn differences(lite: &SchemaDescription, pg: &SchemaDescription) -> Vec<String> 
             if i.4 { " WHERE ..." } else { "" }
         ));
     }
+    out.extend(code_differences(lite, pg));
     out
 }
 
@@ -260,3 +394,101 @@ async fn bad_codes_are_refused(db: frontline_testkit::TestDb) {
     assert_eq!(r.status, 200, "{}", r.text());
 }
 frontline_testkit::on_both_engines!(coded_columns_refuse_bad_codes, bad_codes_are_refused);
+
+/// Column names that hold codes wherever they appear: a new table with one
+/// of them must check it on both engines, or list it in `OPEN_CODES`.
+const CODE_NAMES: &[&str] =
+    &["status", "priority", "ticket_type", "channel", "kind", "role", "tier", "escalation_level", "state", "action"];
+
+/// Coded columns left open on purpose, with why (migration 0011): kinds that
+/// grow often are checked by the code that reads them.
+const OPEN_CODES: &[(&str, &str)] = &[
+    ("jobs.kind", "job kinds grow often; an unknown one fails with \"unknown job kind\" and is retried"),
+    ("notification_settings.kind", "notification kinds grow often; read through NotificationKind"),
+    ("mail_templates.kind", "notification kinds grow often; read through NotificationKind"),
+    ("sent_mail.kind", "notification kinds grow often; written from NotificationKind"),
+    ("audit_log.action", "audit actions grow with every feature; written from AuditAction"),
+];
+
+/// What the domain allows in each checked column.
+fn domain_codes() -> Codes {
+    use frontline_domain::ticket::{Channel, EscalationLevel, MessageKind, Priority, Status, TicketType, Tier};
+    use frontline_domain::user::Role;
+    let codes = |values: Vec<&str>| values.into_iter().map(str::to_string).collect::<BTreeSet<_>>();
+    let statuses = codes(Status::ALL.iter().map(|s| s.as_str()).collect());
+    let channels = codes(Channel::ALL.iter().map(|c| c.as_str()).collect());
+    let tiers = range(Tier::MIN, Tier::MAX);
+    [
+        ("tickets.status", statuses.clone()),
+        ("tickets.priority", codes(Priority::ALL.iter().map(|p| p.as_str()).collect())),
+        ("tickets.ticket_type", codes(TicketType::ALL.iter().map(|t| t.as_str()).collect())),
+        ("tickets.channel", channels.clone()),
+        ("tickets.tier", tiers.clone()),
+        ("tickets.escalation_level", range(EscalationLevel::NONE.get(), EscalationLevel::MAX)),
+        ("ticket_counts.status", statuses),
+        ("ticket_counts.tier", tiers.clone()),
+        ("messages.kind", codes(MessageKind::ALL.iter().map(|k| k.as_str()).collect())),
+        ("messages.channel", channels),
+        ("users.role", codes(Role::ALL.iter().map(|r| r.as_str()).collect())),
+        ("positions.tier", tiers),
+        // The store's own states (frontline-store/src/idempotency.rs).
+        ("idempotency_keys.state", codes(vec!["running", "committed", "done"])),
+        ("throttle_attempts.action", codes(frontline_store::throttle::Attempt::ALL.iter().map(|a| a.as_str()).collect())),
+    ]
+    .into_iter()
+    .map(|(column, allowed)| (column.to_string(), allowed))
+    .collect()
+}
+
+/// On each engine, the coded columns allow exactly the domain's codes, and
+/// every column named like a code is checked (or knowingly open): a new
+/// coded column without a check fails here even before the engines are compared.
+#[tokio::test]
+async fn coded_columns_hold_the_domains_codes() {
+    let Some((lite, pg)) = both("schema::coded_columns_hold_the_domains_codes").await else { return };
+    let (a, b) = (describe(&lite).await, describe(&pg).await);
+    let expected = domain_codes();
+    for (engine, schema, (codes, unread)) in [("SQLite", &a, sqlite_codes(&a.checks)), ("PostgreSQL", &b, postgres_codes(&b.checks))] {
+        assert!(unread.is_empty(), "{engine}: checks this test cannot read:\n{}", unread.join("\n"));
+        let mut wrong = vec![];
+        for column in codes.keys().chain(expected.keys()).collect::<BTreeSet<_>>() {
+            match (codes.get(column), expected.get(column)) {
+                (Some(x), Some(y)) if x != y => wrong.push(format!("{column}: allows {x:?}, the domain {y:?}")),
+                (Some(_), None) => wrong.push(format!("{column}: checked, but not in domain_codes()")),
+                (None, Some(_)) => wrong.push(format!("{column}: not checked")),
+                _ => {}
+            }
+        }
+        for c in schema.columns.iter().filter(|c| CODE_NAMES.contains(&c.name.as_str())) {
+            let column = format!("{}.{}", c.table, c.name);
+            if !codes.contains_key(&column) && !OPEN_CODES.iter().any(|(open, _)| *open == column) {
+                wrong.push(format!("{column}: holds codes but nothing checks them (add a check, or list it in OPEN_CODES)"));
+            }
+        }
+        for (open, _) in OPEN_CODES {
+            if !schema.columns.iter().any(|c| format!("{}.{}", c.table, c.name) == *open) {
+                wrong.push(format!("{open}: listed in OPEN_CODES but no such column"));
+            }
+        }
+        assert!(wrong.is_empty(), "{engine}:\n{}", wrong.join("\n"));
+    }
+}
+
+/// The check comparison sees a code column checked on one engine only, and
+/// one checked for other values.
+#[tokio::test]
+async fn a_check_difference_is_reported() {
+    let Some((lite, pg)) = both("schema::a_check_difference_is_reported").await else { return };
+    execute(&lite, "DROP TRIGGER users_codes_insert; DROP TRIGGER users_codes_update").await;
+    execute(
+        &pg,
+        "ALTER TABLE positions DROP CONSTRAINT positions_tier_code; \
+         ALTER TABLE positions ADD CONSTRAINT positions_tier_code CHECK (tier BETWEEN 1 AND 4)",
+    )
+    .await;
+    let diff = differences(&describe(&lite).await, &describe(&pg).await);
+    let said = |what: &str| diff.iter().any(|d| d.contains(what));
+    assert!(said("users.role: codes checked on PostgreSQL only"), "{diff:#?}");
+    assert!(said("positions.tier: allows {\"1\", \"2\", \"3\"} on SQLite, {\"1\", \"2\", \"3\", \"4\"} on PostgreSQL"), "{diff:#?}");
+    assert_eq!(diff.len(), 2, "exactly the planted differences: {diff:#?}");
+}

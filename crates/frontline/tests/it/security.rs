@@ -29,7 +29,7 @@ fn form_encode(form: &[(&str, &str)]) -> String {
 }
 
 /// A browser's form post from `ip` (the connection's peer).
-async fn form_from(t: &TestApp, ip: &str, path: &str, auth: &Auth, form: &[(&str, &str)]) -> TestResponse {
+pub(crate) async fn form_from(t: &TestApp, ip: &str, path: &str, auth: &Auth, form: &[(&str, &str)]) -> TestResponse {
     let peer = SocketAddr::new(ip.parse::<IpAddr>().expect("ip"), 40000);
     let mut b = Request::builder()
         .method(Method::POST)
@@ -46,7 +46,7 @@ async fn form_from(t: &TestApp, ip: &str, path: &str, auth: &Auth, form: &[(&str
     t.send(b.body(Body::from(form_encode(form))).expect("request")).await
 }
 
-async fn sign_in_from(t: &TestApp, ip: &str, email: &str, password: &str) -> TestResponse {
+pub(crate) async fn sign_in_from(t: &TestApp, ip: &str, email: &str, password: &str) -> TestResponse {
     form_from(t, ip, "/login", &Auth::None, &[("email", email), ("password", password)]).await
 }
 
@@ -66,7 +66,7 @@ fn session_cookie(r: &TestResponse) -> Auth {
 }
 
 /// The whole seconds of `Retry-After` on a 429.
-fn retry_after(r: &TestResponse) -> u64 {
+pub(crate) fn retry_after(r: &TestResponse) -> u64 {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text());
     let v = r.headers.get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).expect("Retry-After");
     v.parse().expect("whole seconds")
@@ -412,7 +412,7 @@ fn reset_link(raw: &str) -> String {
     mail.body[start + BASE_URL.len()..].split_whitespace().next().expect("link").to_string()
 }
 
-async fn reset_request_page(t: &TestApp, ip: &str, email: &str) -> TestResponse {
+pub(crate) async fn reset_request_page(t: &TestApp, ip: &str, email: &str) -> TestResponse {
     form_from(t, ip, "/password/forgot", &Auth::None, &[("email", email)]).await
 }
 

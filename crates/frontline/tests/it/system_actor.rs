@@ -35,7 +35,7 @@ async fn system_actions_name_no_one(db: TestDb) {
     // The system changes a ticket (as a job would): the history shows the change, by no one.
     let patch = frontline_app::tickets::TicketPatch { priority: Some("urgent".into()), ..Default::default() };
     t.app.update_ticket(&Actor::System, d.ticket_a, &patch).await.expect("the system may change a ticket");
-    let events = t.get(&format!("/api/v1/tickets/{}/events", d.ticket_a), &admin).await.json();
+    let events = t.get(&format!("/api/v1/tickets/{}/events", d.ticket_a), &admin).await.json()["data"].clone();
     let change = events.as_array().expect("events").iter().find(|e| e["field"] == "priority").expect("priority event").clone();
     assert_eq!((change["actor"].clone(), change["new_value"].as_str()), (Value::Null, Some("urgent")), "{change}");
     let audit = t.get("/api/v1/audit", &admin).await.json();
