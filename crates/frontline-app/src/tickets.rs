@@ -193,7 +193,7 @@ fn opt_parse<T>(v: &Option<String>, parse: fn(&str) -> std::result::Result<T, Do
 }
 
 impl App {
-    async fn load_visible(&self, actor: &Actor, id: i64) -> Result<Ticket> {
+    pub(crate) async fn load_visible(&self, actor: &Actor, id: i64) -> Result<Ticket> {
         let ticket = self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?;
         authz::require_view_ticket(actor, ticket.scope())?;
         Ok(ticket)

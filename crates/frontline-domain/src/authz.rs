@@ -2,6 +2,7 @@
 //! role and organization; handlers and use cases only ask.
 
 use crate::error::DomainError;
+use crate::escalation::EscalationStep;
 use crate::ticket::EventField;
 use crate::user::Role;
 
@@ -322,11 +323,67 @@ pub fn can_accept_mail(actor: &Actor) -> bool {
 /// line (tier 1). Everyone else without a tiered position (admins, Solutions
 /// Engineers, managers) and those who do not work tickets (engineering,
 /// leadership) has no such view rather than tier 1's.
+/// The Head of Support works escalated tickets, so without a tiered
+/// position that role's view is tier 3 (Head of Support and Engineering).
 pub fn queue_tier(actor: &Actor, position_tier: Option<i64>) -> Option<i64> {
     if !can(actor, Permission::WorkTickets) || actor.user_id().is_none() {
         return None;
     }
-    position_tier.or_else(|| (actor.role() == Some(Role::Agent)).then_some(1))
+    position_tier.or(match actor.role() {
+        Some(Role::Agent) => Some(1),
+        Some(Role::HeadOfSupport) => Some(3),
+        _ => None,
+    })
+}
+
+/// Escalating and marking "needs a senior" ask for more help; anyone who
+/// works tickets may, whatever their tier (a tier-1 specialist escalates
+/// to development directly, as the career ladder says). Engineering and
+/// leadership do not work tickets, so they do not move them up.
+pub fn can_escalate(actor: &Actor) -> bool {
+    can(actor, Permission::WorkTickets)
+}
+
+/// The highest step an actor answers for: their tier's, where tier 3 (the
+/// Head of Support) answers for Engineering too, since the Head sets
+/// priorities with engineering. Admins and the system answer for all.
+/// Managers without a position are tier 2 (the default of their ladder),
+/// other ticket workers without one tier 1.
+fn highest_step(actor: &Actor, position_tier: Option<i64>) -> Option<EscalationStep> {
+    if !can(actor, Permission::WorkTickets) {
+        return None;
+    }
+    let tier = match actor.role() {
+        None | Some(Role::Admin) | Some(Role::HeadOfSupport) => 3,
+        Some(Role::Manager) => position_tier.unwrap_or(2),
+        Some(_) => position_tier.unwrap_or(1),
+    };
+    Some(match tier {
+        1 => EscalationStep::Tier1,
+        2 => EscalationStep::Tier2,
+        _ => EscalationStep::Engineering,
+    })
+}
+
+/// Sending a ticket back down is the decision of the step that has it (or
+/// one above): a tier-1 agent cannot pull a ticket back from tier 2's
+/// queue. Engineering, which does not work tickets, may hand back only what
+/// is at its own step ("not a defect").
+pub fn can_de_escalate(actor: &Actor, position_tier: Option<i64>, from: EscalationStep) -> bool {
+    if actor.role() == Some(Role::Engineering) {
+        return from == EscalationStep::Engineering;
+    }
+    highest_step(actor, position_tier).is_some_and(|top| from <= top)
+}
+
+/// Who an escalation to `step` tells, and whether an assignee may keep a
+/// ticket that moves there: Engineering's users for Engineering; for the
+/// support steps, those whose "My tier" queue holds it.
+pub fn works_step(actor: &Actor, position_tier: Option<i64>, step: EscalationStep) -> bool {
+    match step {
+        EscalationStep::Engineering => actor.role() == Some(Role::Engineering),
+        _ => queue_tier(actor, position_tier) == Some(step.tier()),
+    }
 }
 
 /// Seeing a ticket and replying publicly go together for customers.
@@ -458,9 +515,10 @@ mod tests {
     fn tier_queue_only_for_tiered_ticket_workers() {
         assert_eq!(queue_tier(&actor(Role::Agent, None), Some(2)), Some(2));
         assert_eq!(queue_tier(&actor(Role::Agent, None), None), Some(1), "agents start on the front line");
-        for role in [Role::Admin, Role::SolutionsEngineer, Role::Manager, Role::HeadOfSupport] {
+        for role in [Role::Admin, Role::SolutionsEngineer, Role::Manager] {
             assert_eq!(queue_tier(&actor(role, None), None), None, "{role:?}");
         }
+        assert_eq!(queue_tier(&actor(Role::HeadOfSupport, None), None), Some(3), "the Head sees escalated work");
         assert_eq!(queue_tier(&actor(Role::HeadOfSupport, None), Some(3)), Some(3));
         assert_eq!(queue_tier(&actor(Role::Engineering, None), None), None);
         assert_eq!(queue_tier(&actor(Role::Leadership, None), Some(2)), None, "leadership does not work tickets");
@@ -469,5 +527,29 @@ mod tests {
             roles_with(Permission::WorkTickets),
             vec![Role::Admin, Role::HeadOfSupport, Role::Manager, Role::Agent, Role::SolutionsEngineer]
         );
+    }
+
+    #[test]
+    fn who_moves_tickets_along_the_path() {
+        use EscalationStep::*;
+        for role in [Role::Admin, Role::HeadOfSupport, Role::Manager, Role::Agent, Role::SolutionsEngineer] {
+            assert!(can_escalate(&actor(role, None)), "{role:?}");
+        }
+        for role in [Role::Engineering, Role::Leadership, Role::CustomerAdmin, Role::CustomerMember] {
+            assert!(!can_escalate(&actor(role, Some(1))), "{role:?}");
+        }
+        let agent = actor(Role::Agent, None);
+        assert!(!can_de_escalate(&agent, None, Tier2), "tier 1 does not pull tickets back from tier 2");
+        assert!(can_de_escalate(&agent, Some(2), Tier2) && !can_de_escalate(&agent, Some(2), HeadOfSupport));
+        assert!(can_de_escalate(&actor(Role::Manager, None), None, Tier2));
+        assert!(can_de_escalate(&actor(Role::HeadOfSupport, None), None, Engineering));
+        assert!(can_de_escalate(&actor(Role::Engineering, None), None, Engineering));
+        assert!(!can_de_escalate(&actor(Role::Engineering, None), None, HeadOfSupport), "engineering hands back only its own");
+        assert!(!can_de_escalate(&actor(Role::Leadership, None), Some(3), Tier2));
+        assert!(!can_de_escalate(&actor(Role::CustomerAdmin, Some(1)), None, Tier2));
+        assert!(works_step(&actor(Role::Agent, None), Some(2), Tier2) && !works_step(&agent, None, Tier2));
+        assert!(works_step(&actor(Role::HeadOfSupport, None), None, HeadOfSupport));
+        assert!(works_step(&actor(Role::Engineering, None), None, Engineering));
+        assert!(!works_step(&actor(Role::HeadOfSupport, None), None, Engineering), "engineering's mail goes to engineers");
     }
 }

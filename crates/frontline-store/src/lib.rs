@@ -14,6 +14,7 @@ pub mod auth;
 pub mod backup;
 pub mod bulk;
 pub mod directory;
+pub mod escalations;
 #[macro_use]
 pub mod idempotency;
 pub mod jobs;

@@ -44,6 +44,9 @@ pub struct TicketDto {
     pub tier: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub escalation_level: Option<i64>,
+    /// Where the ticket stands on the escalation path: tier_1, tier_2, head_of_support, engineering.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     pub created_at: DateTime<Utc>,
@@ -70,6 +73,7 @@ impl TicketDto {
             team_name: if internal { t.team_name } else { None },
             tier: internal.then_some(t.tier.get()),
             escalation_level: internal.then_some(t.escalation_level.get()),
+            step: internal.then(|| frontline_domain::escalation::EscalationStep::of(t.tier, t.escalation_level).as_str().into()),
             tags: internal.then_some(t.tags),
             created_at: t.created_at,
             updated_at: t.updated_at,

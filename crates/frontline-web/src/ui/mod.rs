@@ -4,6 +4,7 @@
 
 mod checks;
 mod directory;
+mod escalation;
 mod form;
 pub mod mail;
 mod password;
@@ -61,6 +62,9 @@ fn pages(upload_limit: usize) -> Pages {
         .post("/tickets/{id}/messages/{message_id}/accept", tickets::accept_mail)
         .get("/attachments/{id}", tickets::attachment)
         .post("/tickets/{id}/fields", tickets::update_fields)
+        .post("/tickets/{id}/escalate", escalation::escalate)
+        .post("/tickets/{id}/de-escalate", escalation::de_escalate)
+        .post("/tickets/{id}/needs-senior", escalation::needs_senior)
         .get("/search", tickets::search)
         .get("/partials/queue-counts", tickets::queue_counts_partial)
         .get("/users", directory::users)

@@ -234,6 +234,37 @@ pub struct TicketPage {
     fields: FieldValues,
     /// After an edit conflict: what others changed since the user's page was drawn.
     changed_meanwhile: Vec<String>,
+    /// The escalation card: where the ticket stands, what the user may do,
+    /// and the form as typed after a failed submit.
+    step: Step,
+}
+
+pub struct Step {
+    now: frontline_domain::escalation::EscalationStep,
+    needs_senior: bool,
+    can_escalate: bool,
+    can_de_escalate: bool,
+    /// Steps an escalation may go to; the first is the next one.
+    above: Vec<frontline_domain::escalation::EscalationStep>,
+    below: Option<frontline_domain::escalation::EscalationStep>,
+    form: super::escalation::StepFormState,
+}
+
+impl Step {
+    fn of(view: &TicketView, user: &User, form: super::escalation::StepFormState) -> Step {
+        use frontline_domain::escalation::EscalationStep;
+        let now = EscalationStep::of(view.ticket.tier, view.ticket.escalation_level);
+        let actor = user.actor();
+        Step {
+            now,
+            needs_senior: view.events.iter().any(|e| e.field == frontline_domain::ticket::EventField::NeedsSenior.as_str()),
+            can_escalate: authz::can_escalate(&actor),
+            can_de_escalate: now.down().is_ok() && authz::can_de_escalate(&actor, user.tier, now),
+            above: EscalationStep::ALL.into_iter().filter(|s| *s > now).collect(),
+            below: now.down().ok(),
+            form,
+        }
+    }
 }
 
 /// What the properties form shows: the ticket's values, or what the user
@@ -244,8 +275,6 @@ pub struct FieldValues {
     ticket_type: String,
     assignee_id: Option<i64>,
     team_id: Option<i64>,
-    tier: i64,
-    escalation_level: i64,
     tags: String,
     /// The version a save is made against.
     version: String,
@@ -259,8 +288,6 @@ impl FieldValues {
             ticket_type: t.ticket_type.as_str().into(),
             assignee_id: t.assignee_id,
             team_id: t.team_id,
-            tier: t.tier.get(),
-            escalation_level: t.escalation_level.get(),
             tags: t.tags.join(" "),
             version: t.updated_at.to_rfc3339(),
         }
@@ -283,8 +310,8 @@ impl FieldValues {
             ticket_type: pick("type", &f.ticket_type, &now.ticket_type),
             assignee_id: Some(pick("assignee", f.assignee_id.as_deref().unwrap_or_default(), &id(now.assignee_id))),
             team_id: Some(pick("team", f.team_id.as_deref().unwrap_or_default(), &id(now.team_id))),
-            tier: pick("tier", &f.tier, &now.tier.to_string()),
-            escalation_level: pick("escalation_level", &f.escalation_level, &now.escalation_level.to_string()),
+            tier: f.tier.clone(),
+            escalation_level: f.escalation_level.clone(),
             tags: pick("tags", &f.tags, &now.tags),
             version: f.version,
         };
@@ -294,8 +321,6 @@ impl FieldValues {
             ticket_type: f.ticket_type.clone(),
             assignee_id: opt_id(&f.assignee_id).unwrap_or(t.assignee_id),
             team_id: opt_id(&f.team_id).unwrap_or(t.team_id),
-            tier: f.tier.trim().parse().unwrap_or(t.tier.get()),
-            escalation_level: f.escalation_level.trim().parse().unwrap_or(t.escalation_level.get()),
             tags: f.tags.clone(),
             version,
         }
@@ -342,6 +367,7 @@ impl TicketPage {
             label.map(str::to_string).unwrap_or_else(|| v.to_string())
         };
         let label_name = name.replace('_', " ");
+        let step = |v: &Option<String>| frontline_domain::escalation::EscalationStep::label_of(v.as_deref().unwrap_or("")).to_string();
         match field {
             Some(F::Created) => format!("created the ticket as {}", val(new)),
             Some(F::PublicReply) => "replied publicly".into(),
@@ -362,6 +388,10 @@ impl TicketPage {
                 ticket::escalation_label(old.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0)),
                 ticket::escalation_label(new.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0))
             ),
+            Some(F::Escalated) => format!("escalated from {} to {}", step(old), step(new)),
+            Some(F::DeEscalated) => format!("sent back from {} to {}", step(old), step(new)),
+            Some(F::NeedsSenior) if old == new => "marked the ticket: needs a senior".into(),
+            Some(F::NeedsSenior) => format!("marked the ticket: needs a senior (moved to {})", step(new)),
             Some(F::UnverifiedMail) => "mailed from an address outside the ticket (held for an agent)".into(),
             Some(F::MailAccepted) => "accepted a held mail as the customer's".into(),
             _ if old.is_none() => format!("set {label_name} to {}", val(new)),
@@ -384,11 +414,31 @@ async fn ticket_page_kept(
     field_errors: FormErrors,
     kept: Option<&FieldsForm>,
 ) -> Response {
+    ticket_page_full(s, user, id, reply, errors, field_errors, kept, Default::default()).await
+}
+
+/// The ticket page after a failed escalation action, with its form as typed.
+pub(crate) async fn ticket_page_with_step(s: &AppState, user: User, id: i64, step: super::escalation::StepFormState) -> Response {
+    ticket_page_full(s, user, id, (String::new(), "public".into()), FormErrors::default(), FormErrors::default(), None, step).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn ticket_page_full(
+    s: &AppState,
+    user: User,
+    id: i64,
+    reply: (String, String),
+    errors: FormErrors,
+    field_errors: FormErrors,
+    kept: Option<&FieldsForm>,
+    step_form: super::escalation::StepFormState,
+) -> Response {
     let actor = user.actor();
     let view = match s.app.ticket_view(&actor, id).await {
         Ok(v) => v,
         Err(e) => return error_response(e),
     };
+    let step = Step::of(&view, &user, step_form);
     let choices = match Choices::load(s, &user).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -424,6 +474,7 @@ async fn ticket_page_kept(
         reply_kind: reply.1,
         errors,
         field_errors,
+        step,
     };
     page.changed_meanwhile = changed_meanwhile
         .iter()
@@ -436,7 +487,7 @@ async fn ticket_page_kept(
             "Someone changed this ticket while you were editing. Your choices are kept below; check what changed and save again.",
         )]);
     }
-    if page.errors.any() || page.field_errors.any() { invalid(page) } else { page.into_response() }
+    if page.errors.any() || page.field_errors.any() || page.step.form.errors.any() { invalid(page) } else { page.into_response() }
 }
 
 #[derive(Deserialize)]
@@ -502,7 +553,11 @@ pub struct FieldsForm {
     ticket_type: String,
     assignee_id: Option<String>,
     team_id: Option<String>,
+    /// Absent from the page since the escalation actions move the step;
+    /// still read when a client posts them.
+    #[serde(default)]
     tier: String,
+    #[serde(default)]
     escalation_level: String,
     #[serde(default)]
     tags: String,
@@ -525,13 +580,14 @@ pub async fn update_fields(
             ticket_type: Some(f.ticket_type.clone()),
             assignee_id: Some(opt_id(&f.assignee_id)?),
             team_id: Some(opt_id(&f.team_id)?),
-            tier: Some(f.tier.trim().parse().map_err(|_| frontline_domain::DomainError::invalid("tier", "choose a tier"))?),
-            escalation_level: Some(
-                f.escalation_level
-                    .trim()
-                    .parse()
-                    .map_err(|_| frontline_domain::DomainError::invalid("escalation_level", "choose a level"))?,
-            ),
+            tier: Some(f.tier.trim())
+                .filter(|t| !t.is_empty())
+                .map(|t| t.parse().map_err(|_| frontline_domain::DomainError::invalid("tier", "choose a tier")))
+                .transpose()?,
+            escalation_level: Some(f.escalation_level.trim())
+                .filter(|l| !l.is_empty())
+                .map(|l| l.parse().map_err(|_| frontline_domain::DomainError::invalid("escalation_level", "choose a level")))
+                .transpose()?,
             tags: Some(ticket::split_tags(&f.tags)),
             expected_version: Some(f.version),
         };

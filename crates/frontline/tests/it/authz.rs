@@ -64,6 +64,15 @@ fn view_a(who: &str) -> Exp {
     }
 }
 
+/// Working ticket A (changing it, moving it along the escalation path):
+/// those who work tickets; others who see it are refused.
+fn work_a(who: &str) -> Exp {
+    match view_a(who) {
+        Exp::Ok => allow(WORKERS, who, Exp::Forbidden),
+        other => other,
+    }
+}
+
 fn api_cases() -> Vec<Case> {
     vec![
         Case { method: Method::GET, path: "/api/v1/tickets", body: no_body, expect: |_| Exp::Ok },
@@ -116,6 +125,39 @@ fn api_cases() -> Vec<Case> {
             },
         },
         Case { method: Method::GET, path: "/api/v1/tickets/{a}/events", body: no_body, expect: view_a },
+        // The escalation path: {fresh} is a new tier-1 ticket of org A's member for each request, so one
+        // persona's escalation does not decide the next one's answer.
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tickets/{fresh}/escalations",
+            body: |n| json!({"reason": format!("stuck {n}")}),
+            expect: work_a,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tickets/{fresh}/needs-senior",
+            body: |n| json!({"reason": format!("angry {n}")}),
+            expect: work_a,
+        },
+        // Ticket A stays at tier 1: whoever may send it down is told there is no step below (422).
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tickets/{a}/de-escalations",
+            body: |_| json!({"note": "back"}),
+            expect: |w| match work_a(w) {
+                Exp::Ok => Exp::Invalid,
+                other => other,
+            },
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/tickets/{a}/escalations",
+            body: no_body,
+            expect: |w| match view_a(w) {
+                Exp::Ok if !STAFF.contains(&w) => Exp::Forbidden,
+                other => other,
+            },
+        },
         // Accepting held mail: ticket workers; there is none held here, so they get 404.
         Case {
             method: Method::POST,
@@ -299,6 +341,13 @@ async fn files_on_ticket_a(t: &TestApp, d: &Desk) -> (i64, i64) {
     (ids[0], ids[1])
 }
 
+/// A new tier-1 ticket of org A's member, like ticket A.
+pub(crate) async fn fresh_ticket(t: &TestApp, d: &Desk) -> i64 {
+    let input =
+        frontline_app::tickets::NewTicketInput { subject: "Export stuck".into(), body: "It never finishes.".into(), ..Default::default() };
+    t.app.create_ticket(&d.cust_member.actor(), &input, frontline_domain::ticket::Channel::Portal).await.expect("ticket").id
+}
+
 async fn matrix(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
@@ -321,6 +370,7 @@ async fn matrix(db: TestDb) {
             let path = c.path.split('?').next().unwrap_or(c.path);
             let generic = path
                 .replace("{a}", "{id}")
+                .replace("{fresh}", "{id}")
                 .replace("{b}", "{id}")
                 .replace("{org_a}", "{id}")
                 .replace("{org_b}", "{id}")
@@ -348,8 +398,10 @@ async fn matrix(db: TestDb) {
             let auth = t.token_for(&user).await;
             let admin_token = t.app.create_api_token(&d.admin.actor(), "victim").await.expect("token").0;
             let quarantined = t.app.quarantine_raw("support", None, b"not a mail", "unreadable").await.expect("quarantine");
+            let fresh = if case.path.contains("{fresh}") { fresh_ticket(&t, &d).await.to_string() } else { String::new() };
             let path = case
                 .path
+                .replace("{fresh}", &fresh)
                 .replace("{a}", &d.ticket_a.to_string())
                 .replace("{b}", &d.ticket_b.to_string())
                 .replace("{org_a}", &d.org_a.to_string())
@@ -384,6 +436,7 @@ async fn matrix(db: TestDb) {
         let path = case
             .path
             .replace("{a}", "1")
+            .replace("{fresh}", "1")
             .replace("{b}", "1")
             .replace("{org_a}", "1")
             .replace("{org_b}", "1")
