@@ -196,3 +196,55 @@ async fn parallel_escalations_move_one_step(db: TestDb) {
     assert_eq!(t.get(&format!("/api/v1/tickets/{id}"), &admin).await.json()["step"], "engineering");
 }
 on_both_engines!(escalation_parallel, parallel_escalations_move_one_step);
+
+/// The ticket page: the escalation card shows every error at once and
+/// keeps what was typed; a page drawn before someone else moved the ticket
+/// is refused rather than moving it twice; the history says what happened.
+async fn the_page_escalates(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let cookie = t.login(&d.agent.email).await;
+    let id = d.ticket_a;
+    let page = t.get(&format!("/tickets/{id}"), &cookie).await.text();
+    assert!(page.contains("id=\"escalation-form\"") && page.contains("id=\"needs-senior-submit\""), "{page}");
+    assert!(!page.contains("id=\"f-tier\"") && !page.contains("id=\"f-esc\""), "tier and level are no longer edited apart");
+    assert!(!page.contains("id=\"de-escalate-submit\""), "nothing below tier 1");
+
+    let r = t.post_form(&format!("/tickets/{id}/escalate"), &cookie, &[("reason", " "), ("to", "tier_9"), ("from", "tier_1")]).await;
+    assert_eq!(r.status, 422);
+    let html = r.text();
+    assert!(html.contains("a reason is required") && html.contains("is not a step"), "both messages at once:\n{html}");
+    assert!(html.contains("aria-describedby=\"err-reason\"") && html.contains("aria-describedby=\"err-to\""));
+
+    // Someone escalates while the agent's page still shows tier 1.
+    let head = t.token_for(&d.head).await;
+    assert_eq!(escalate(&t, &head, id, json!({"reason": "Taking a look"})).await.status, 201);
+    let r = t
+        .post_form(&format!("/tickets/{id}/escalate"), &cookie, &[("reason", "Customer sent the logs"), ("to", ""), ("from", "tier_1")])
+        .await;
+    assert_eq!(r.status, 422);
+    let html = r.text();
+    assert!(html.contains("someone moved this ticket meanwhile") && html.contains("Customer sent the logs"), "{html}");
+    assert!(html.contains("value=\"tier_2\""), "the form now starts from where the ticket is");
+
+    let r = t
+        .post_form(&format!("/tickets/{id}/escalate"), &cookie, &[("reason", "Customer sent the logs"), ("to", ""), ("from", "tier_2")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let html = t.get(&format!("/tickets/{id}"), &cookie).await.text();
+    assert!(html.contains("escalated from Tier 2 to Head of Support"), "{html}");
+    assert!(html.contains("<strong id=\"ticket-step\">Head of Support</strong>"));
+
+    let r = t.post_form(&format!("/tickets/{id}/needs-senior"), &cookie, &[("reason", "Angry about the outage")]).await;
+    assert_eq!(r.status, 303);
+    let html = t.get(&format!("/tickets/{id}"), &cookie).await.text();
+    assert!(html.contains("id=\"needs-senior\"") && html.contains("marked the ticket: needs a senior"), "{html}");
+
+    // The customer's page shows none of it.
+    let customer = t.login(&d.cust_member.email).await;
+    let html = t.get(&format!("/portal/tickets/{id}"), &customer).await.text();
+    for hidden in ["scalat", "Head of Support", "needs a senior", "Customer sent the logs"] {
+        assert!(!html.contains(hidden), "{hidden} on the portal:\n{html}");
+    }
+}
+on_both_engines!(escalation_page, the_page_escalates);
