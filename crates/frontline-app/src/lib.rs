@@ -7,6 +7,7 @@ mod customers;
 pub mod directory;
 pub mod error;
 pub mod escalation;
+pub mod help;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;

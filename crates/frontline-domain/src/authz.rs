@@ -376,6 +376,23 @@ pub fn can_de_escalate(actor: &Actor, position_tier: Option<i64>, from: Escalati
     highest_step(actor, position_tier).is_some_and(|top| from <= top)
 }
 
+/// Asking for help and answering it: anyone who may write internal notes
+/// (the answer is one), whatever their tier: the team's culture is that
+/// anyone may ask anyone, and a colleague who knows may answer a question
+/// put to someone else. Leadership reads only.
+pub fn can_ask_for_help(actor: &Actor) -> bool {
+    can(actor, Permission::AddInternalNote) && actor.user_id().is_some()
+}
+
+pub fn can_answer_help(actor: &Actor) -> bool {
+    can_ask_for_help(actor)
+}
+
+/// A question is withdrawn by whoever asked it (or an admin tidying up).
+pub fn can_withdraw_help(actor: &Actor, asked_by: Option<i64>) -> bool {
+    asked_by.is_some_and(|a| actor.is_user(a)) || actor.role() == Some(Role::Admin)
+}
+
 /// Who an escalation to `step` tells, and whether an assignee may keep a
 /// ticket that moves there: Engineering's users for Engineering; for the
 /// support steps, those whose "My tier" queue holds it.
@@ -551,5 +568,14 @@ mod tests {
         assert!(works_step(&actor(Role::HeadOfSupport, None), None, HeadOfSupport));
         assert!(works_step(&actor(Role::Engineering, None), None, Engineering));
         assert!(!works_step(&actor(Role::HeadOfSupport, None), None, Engineering), "engineering's mail goes to engineers");
+    }
+
+    #[test]
+    fn help_is_asked_and_answered_by_note_writers() {
+        assert!(can_ask_for_help(&actor(Role::Engineering, None)) && can_answer_help(&actor(Role::Agent, None)));
+        assert!(!can_ask_for_help(&actor(Role::Leadership, None)) && !can_ask_for_help(&actor(Role::CustomerAdmin, Some(1))));
+        assert!(!can_ask_for_help(&Actor::System), "a question has a person behind it");
+        assert!(can_withdraw_help(&actor(Role::Agent, None), Some(10)) && !can_withdraw_help(&actor(Role::Agent, None), Some(11)));
+        assert!(can_withdraw_help(&actor(Role::Admin, None), Some(11)));
     }
 }

@@ -7,6 +7,7 @@ pub mod authz;
 pub mod clock;
 pub mod error;
 pub mod escalation;
+pub mod help;
 pub mod mail;
 pub mod notification;
 pub mod queue;

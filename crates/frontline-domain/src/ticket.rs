@@ -234,6 +234,10 @@ pub enum EventField {
     DeEscalated,
     /// A difficult customer: a tier-2 agent should take over.
     NeedsSenior,
+    /// Help requests (new value: the request's id).
+    HelpRequested,
+    HelpAnswered,
+    HelpWithdrawn,
 }
 
 impl EventField {
@@ -255,6 +259,9 @@ impl EventField {
         EventField::Escalated,
         EventField::DeEscalated,
         EventField::NeedsSenior,
+        EventField::HelpRequested,
+        EventField::HelpAnswered,
+        EventField::HelpWithdrawn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -276,6 +283,9 @@ impl EventField {
             EventField::Escalated => "escalated",
             EventField::DeEscalated => "de_escalated",
             EventField::NeedsSenior => "needs_senior",
+            EventField::HelpRequested => "help_requested",
+            EventField::HelpAnswered => "help_answered",
+            EventField::HelpWithdrawn => "help_withdrawn",
         }
     }
 

@@ -25,7 +25,9 @@ pub mod schema;
 pub mod search;
 mod sqlite;
 pub mod stats;
+#[macro_use]
 pub mod tickets;
+pub mod help;
 pub mod users;
 mod writer;
 

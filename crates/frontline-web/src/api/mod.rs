@@ -8,6 +8,7 @@ pub mod docs;
 pub mod dto;
 pub mod escalation;
 pub mod extract;
+pub mod help;
 pub mod mail;
 pub mod tickets;
 
@@ -59,6 +60,10 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(escalation::list, escalation::escalate))
         .routes(routes!(escalation::de_escalate))
         .routes(routes!(escalation::needs_senior))
+        .routes(routes!(help::ask))
+        .routes(routes!(help::mine))
+        .routes(routes!(help::answer))
+        .routes(routes!(help::withdraw))
         .routes(routes!(tickets::queue_counts))
         .routes(routes!(tickets::queue))
         .routes(routes!(tickets::search))

@@ -69,7 +69,8 @@ async fn act(s: AppState, user: User, id: i64, action: StepAction, f: StepForm, 
             })
             .collect(),
     );
-    super::tickets::ticket_page_with_step(&s, user, id, StepFormState { form: f, errors }).await
+    let forms = super::tickets::PageForms { step: StepFormState { form: f, errors }, ..Default::default() };
+    super::tickets::ticket_page_with_forms(&s, user, id, forms).await
 }
 
 pub async fn escalate(

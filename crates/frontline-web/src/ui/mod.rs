@@ -6,6 +6,7 @@ mod checks;
 mod directory;
 mod escalation;
 mod form;
+mod help;
 pub mod mail;
 mod password;
 mod portal;
@@ -65,6 +66,10 @@ fn pages(upload_limit: usize) -> Pages {
         .post("/tickets/{id}/escalate", escalation::escalate)
         .post("/tickets/{id}/de-escalate", escalation::de_escalate)
         .post("/tickets/{id}/needs-senior", escalation::needs_senior)
+        .post("/tickets/{id}/help-requests", help::ask)
+        .get("/help-requests", help::page)
+        .post("/help-requests/{id}/answer", help::answer)
+        .post("/help-requests/{id}/withdraw", help::withdraw)
         .get("/search", tickets::search)
         .get("/partials/queue-counts", tickets::queue_counts_partial)
         .get("/users", directory::users)

@@ -237,6 +237,17 @@ pub struct TicketPage {
     /// The escalation card: where the ticket stands, what the user may do,
     /// and the form as typed after a failed submit.
     step: Step,
+    /// The ticket's help requests and the "Ask for help" form.
+    help: Vec<frontline_store::help::HelpRequest>,
+    can_ask: bool,
+    ask: super::help::AskFormState,
+}
+
+/// The ticket page's action forms as typed, after one of them failed.
+#[derive(Default)]
+pub struct PageForms {
+    pub step: super::escalation::StepFormState,
+    pub help: super::help::AskFormState,
 }
 
 pub struct Step {
@@ -392,6 +403,9 @@ impl TicketPage {
             Some(F::DeEscalated) => format!("sent back from {} to {}", step(old), step(new)),
             Some(F::NeedsSenior) if old == new => "marked the ticket: needs a senior".into(),
             Some(F::NeedsSenior) => format!("marked the ticket: needs a senior (moved to {})", step(new)),
+            Some(F::HelpRequested) => "asked for help".into(),
+            Some(F::HelpAnswered) => "answered a help request".into(),
+            Some(F::HelpWithdrawn) => "withdrew a help request".into(),
             Some(F::UnverifiedMail) => "mailed from an address outside the ticket (held for an agent)".into(),
             Some(F::MailAccepted) => "accepted a held mail as the customer's".into(),
             _ if old.is_none() => format!("set {label_name} to {}", val(new)),
@@ -417,9 +431,9 @@ async fn ticket_page_kept(
     ticket_page_full(s, user, id, reply, errors, field_errors, kept, Default::default()).await
 }
 
-/// The ticket page after a failed escalation action, with its form as typed.
-pub(crate) async fn ticket_page_with_step(s: &AppState, user: User, id: i64, step: super::escalation::StepFormState) -> Response {
-    ticket_page_full(s, user, id, (String::new(), "public".into()), FormErrors::default(), FormErrors::default(), None, step).await
+/// The ticket page after a failed escalation or help action, with its form as typed.
+pub(crate) async fn ticket_page_with_forms(s: &AppState, user: User, id: i64, forms: PageForms) -> Response {
+    ticket_page_full(s, user, id, (String::new(), "public".into()), FormErrors::default(), FormErrors::default(), None, forms).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -431,14 +445,18 @@ async fn ticket_page_full(
     errors: FormErrors,
     field_errors: FormErrors,
     kept: Option<&FieldsForm>,
-    step_form: super::escalation::StepFormState,
+    forms: PageForms,
 ) -> Response {
     let actor = user.actor();
     let view = match s.app.ticket_view(&actor, id).await {
         Ok(v) => v,
         Err(e) => return error_response(e),
     };
-    let step = Step::of(&view, &user, step_form);
+    let step = Step::of(&view, &user, forms.step);
+    let help = match s.app.ticket_help_requests(&actor, id).await {
+        Ok(h) => h,
+        Err(e) => return error_response(e),
+    };
     let choices = match Choices::load(s, &user).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -475,6 +493,9 @@ async fn ticket_page_full(
         errors,
         field_errors,
         step,
+        help,
+        can_ask: authz::can_ask_for_help(&actor),
+        ask: forms.help,
     };
     page.changed_meanwhile = changed_meanwhile
         .iter()
@@ -487,7 +508,11 @@ async fn ticket_page_full(
             "Someone changed this ticket while you were editing. Your choices are kept below; check what changed and save again.",
         )]);
     }
-    if page.errors.any() || page.field_errors.any() || page.step.form.errors.any() { invalid(page) } else { page.into_response() }
+    if page.errors.any() || page.field_errors.any() || page.step.form.errors.any() || page.ask.errors.any() {
+        invalid(page)
+    } else {
+        page.into_response()
+    }
 }
 
 #[derive(Deserialize)]

@@ -149,6 +149,29 @@ fn api_cases() -> Vec<Case> {
                 other => other,
             },
         },
+        // Help requests: staff who write notes ask and answer; {help} is a new open question of the agent's.
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tickets/{a}/help-requests",
+            body: |n| json!({"to_tier": 2, "question": format!("Seen this before? {n}")}),
+            expect: |w| match view_a(w) {
+                Exp::Ok if w == "leadership" || !STAFF.contains(&w) => Exp::Forbidden,
+                other => other,
+            },
+        },
+        Case { method: Method::GET, path: "/api/v1/help-requests", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/help-requests/{help}/answer",
+            body: |n| json!({"answer": format!("Yes, see KB {n}")}),
+            expect: |w| if w == "leadership" { Exp::Forbidden } else { allow(STAFF, w, Exp::Forbidden) },
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/help-requests/{help}/withdraw",
+            body: no_body,
+            expect: |w| allow(&["admin", "agent"], w, Exp::Forbidden),
+        },
         Case {
             method: Method::GET,
             path: "/api/v1/tickets/{a}/escalations",
@@ -371,6 +394,7 @@ async fn matrix(db: TestDb) {
             let generic = path
                 .replace("{a}", "{id}")
                 .replace("{fresh}", "{id}")
+                .replace("{help}", "{id}")
                 .replace("{b}", "{id}")
                 .replace("{org_a}", "{id}")
                 .replace("{org_b}", "{id}")
@@ -399,9 +423,16 @@ async fn matrix(db: TestDb) {
             let admin_token = t.app.create_api_token(&d.admin.actor(), "victim").await.expect("token").0;
             let quarantined = t.app.quarantine_raw("support", None, b"not a mail", "unreadable").await.expect("quarantine");
             let fresh = if case.path.contains("{fresh}") { fresh_ticket(&t, &d).await.to_string() } else { String::new() };
+            let help = if case.path.contains("{help}") {
+                let q = t.app.ask_for_help(&d.agent.actor(), d.ticket_a, None, Some(2), "Seen this?").await.expect("help request");
+                q.id.to_string()
+            } else {
+                String::new()
+            };
             let path = case
                 .path
                 .replace("{fresh}", &fresh)
+                .replace("{help}", &help)
                 .replace("{a}", &d.ticket_a.to_string())
                 .replace("{b}", &d.ticket_b.to_string())
                 .replace("{org_a}", &d.org_a.to_string())
@@ -437,6 +468,7 @@ async fn matrix(db: TestDb) {
             .path
             .replace("{a}", "1")
             .replace("{fresh}", "1")
+            .replace("{help}", "1")
             .replace("{b}", "1")
             .replace("{org_a}", "1")
             .replace("{org_b}", "1")

@@ -17,6 +17,7 @@ mod clock;
 mod durability;
 mod escalation;
 mod fixtures;
+mod help;
 mod idempotency;
 mod imap;
 mod interface;
