@@ -1,6 +1,8 @@
 //! Escalation in a real headless Chromium: a tier-1 agent escalates from
-//! the ticket page (a missing reason is shown at the field, the text kept),
-//! and a tier-2 agent finds the ticket in their tier's queue.
+//! the ticket page (a missing reason is shown at the field, the text kept)
+//! and asks tier 2 a question; a tier-2 agent finds the ticket in their
+//! tier's queue, answers the question from the Help requests view and
+//! solves the ticket.
 
 use frontline_app::directory::{UserInput, system_actor};
 use frontline_app::tickets::NewTicketInput;
@@ -65,6 +67,11 @@ async fn tier1_escalates_and_tier2_finds_it() {
     assert_eq!(b.driver.find(By::Id("ticket-step")).await.expect("step").text().await.expect("text"), "Tier 2");
     assert!(b.body_text().await.contains("Escalated to Tier 2: IdP metadata changed"), "the reason is an internal note");
     b.screenshot("escalation-01-escalated").await;
+    // A question for tier 2, without handing anything over.
+    b.driver.find(By::Css("#help-to option[value='tier:2']")).await.expect("tier 2").click().await.expect("select");
+    b.driver.find(By::Id("help-question")).await.expect("question").send_keys("Which IdP field changed?").await.expect("type");
+    b.driver.find(By::Id("help-submit")).await.expect("ask").click().await.expect("click");
+    b.wait_for_text("asked for help").await;
     b.driver.find(By::Css("form[action='/logout'] button")).await.expect("sign out").click().await.expect("click");
     b.wait_for_text("Sign in to Frontline").await;
 
@@ -74,8 +81,25 @@ async fn tier1_escalates_and_tier2_finds_it() {
     b.driver.find(By::Css("a[data-view='tier']")).await.expect("tier queue").click().await.expect("click");
     b.wait_for_text("SSO login loops for every EU user").await;
     b.screenshot("escalation-02-tier2-queue").await;
-    b.driver.find(By::LinkText("SSO login loops for every EU user")).await.expect("link").click().await.expect("click");
-    b.wait_for_text("needs someone who knows SAML").await;
+    b.driver.find(By::Id("help-requests-link")).await.expect("help view").click().await.expect("click");
+    b.wait_for_text("Which IdP field changed?").await;
+    b.screenshot("escalation-03-help-requests").await;
+    b.driver
+        .find(By::Css(".help-answer textarea"))
+        .await
+        .expect("answer")
+        .send_keys("The signing certificate rotated.")
+        .await
+        .expect("type");
+    b.driver.find(By::Css(".help-answer button")).await.expect("answer").click().await.expect("click");
+    b.wait_for_text("answered a help request").await;
+    assert!(b.body_text().await.contains("The signing certificate rotated."), "the answer is a note on the ticket");
+    assert!(b.body_text().await.contains("needs someone who knows SAML"));
+    b.driver.find(By::Css("#f-status option[value=solved]")).await.expect("solved").click().await.expect("select");
+    b.driver.find(By::Id("fields-submit")).await.expect("save").click().await.expect("click");
+    b.wait_for_text("→ Solved").await;
+    assert_eq!(b.driver.find(By::Id("ticket-status")).await.expect("status").text().await.expect("text"), "Solved");
+    b.screenshot("escalation-04-solved").await;
     b.quit().await;
     server.abort();
 }
