@@ -87,18 +87,52 @@ impl EscalationStep {
     /// may have a tier and a level that disagree; the higher one wins, so
     /// nothing escalated is ever treated as front-line work.
     pub fn of(tier: Tier, level: EscalationLevel) -> EscalationStep {
-        let by_tier = match tier.get() {
+        Self::of_tier(tier).max(Self::of_level(level))
+    }
+
+    /// The step a tier's queue stands for (tier 3: the Head of Support).
+    pub fn of_tier(tier: Tier) -> EscalationStep {
+        match tier.get() {
             1 => EscalationStep::Tier1,
             2 => EscalationStep::Tier2,
             _ => EscalationStep::HeadOfSupport,
-        };
-        let by_level = match level.get() {
+        }
+    }
+
+    pub fn of_level(level: EscalationLevel) -> EscalationStep {
+        match level.get() {
             0 => EscalationStep::Tier1,
             1 => EscalationStep::Tier2,
             2 => EscalationStep::HeadOfSupport,
             _ => EscalationStep::Engineering,
-        };
-        by_tier.max(by_level)
+        }
+    }
+
+    /// A direct edit of tier and/or level (scripts through the API's PATCH):
+    /// the step it names, so that both columns move together. Given both,
+    /// they must name the same step (422 otherwise).
+    pub fn of_edit(tier: Option<Tier>, level: Option<EscalationLevel>) -> Result<Option<EscalationStep>, DomainError> {
+        match (tier, level) {
+            (None, None) => Ok(None),
+            (Some(t), None) => Ok(Some(Self::of_tier(t))),
+            (None, Some(l)) => Ok(Some(Self::of_level(l))),
+            (Some(t), Some(l)) => {
+                let step = Self::of(t, l);
+                if step.fields() == (t, l) {
+                    Ok(Some(step))
+                } else {
+                    Err(DomainError::invalid(
+                        "escalation_level",
+                        format!(
+                            "tier {t} and escalation level {l} name different steps; {} is tier {} with level {}",
+                            step.label(),
+                            step.fields().0,
+                            step.fields().1
+                        ),
+                    ))
+                }
+            }
+        }
     }
 
     /// The next step up; above Engineering there is none (422 on `to`).
@@ -250,6 +284,12 @@ mod tests {
         let l = |n| EscalationLevel::new(n).expect("level");
         assert_eq!(EscalationStep::of(t(1), l(3)), Engineering);
         assert_eq!(EscalationStep::of(t(2), l(0)), Tier2);
+        // Edits move both columns; both given must agree.
+        assert_eq!(EscalationStep::of_edit(Some(t(2)), None), Ok(Some(Tier2)));
+        assert_eq!(EscalationStep::of_edit(None, Some(l(3))), Ok(Some(Engineering)));
+        assert_eq!(EscalationStep::of_edit(Some(t(3)), Some(l(3))), Ok(Some(Engineering)));
+        assert_eq!(EscalationStep::of_edit(None, None), Ok(None));
+        assert!(EscalationStep::of_edit(Some(t(1)), Some(l(3))).is_err(), "tier 1 cannot be with Engineering");
         assert!(EscalationStep::parse("to", "tier_9").is_err());
         assert_eq!(EscalationStep::label_of("head_of_support"), "Head of Support");
         assert_eq!(EscalationStep::label_of("later_step"), "later_step");

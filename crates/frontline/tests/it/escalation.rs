@@ -248,3 +248,22 @@ async fn the_page_escalates(db: TestDb) {
     }
 }
 on_both_engines!(escalation_page, the_page_escalates);
+
+/// Scripts may still set tier or escalation level through PATCH, but the
+/// two move together: they can no longer disagree (a tier-1 ticket "with
+/// Engineering" was possible before).
+async fn tier_and_level_move_together(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let path = format!("/api/v1/tickets/{}", d.ticket_a);
+    let r = t.patch_json(&path, &agent, &json!({"escalation_level": 3})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!((r.json()["step"].clone(), r.json()["tier"].clone()), (json!("engineering"), json!(3)));
+    let r = t.patch_json(&path, &agent, &json!({"tier": 2})).await;
+    assert_eq!((r.json()["step"].clone(), r.json()["escalation_level"].clone()), (json!("tier_2"), json!(1)));
+    let r = t.patch_json(&path, &agent, &json!({"tier": 1, "escalation_level": 3})).await;
+    assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!("escalation_level")));
+    assert_eq!(t.get(&path, &agent).await.json()["step"], "tier_2", "nothing half-written");
+}
+on_both_engines!(escalation_patch, tier_and_level_move_together);
