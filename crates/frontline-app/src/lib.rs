@@ -6,6 +6,8 @@ pub mod auth;
 mod customers;
 pub mod directory;
 pub mod error;
+pub mod escalation;
+pub mod help;
 pub mod idempotency;
 pub mod import;
 pub mod ingest;

@@ -126,13 +126,18 @@ impl App {
             None => None,
         };
         // Never mail an internal note to anyone through a customer-facing path.
-        let message = message.filter(|m| m.kind == frontline_domain::ticket::MessageKind::Public);
+        let message = message.filter(|m| m.kind == frontline_domain::ticket::MessageKind::Public || p.event.to_staff_only());
         let base = self.base_url.trim_end_matches('/');
         let (to, url) = match p.event {
             NotificationKind::TicketAssigned => {
                 let Some(assignee) = ticket.assignee_id else { return Ok(None) };
                 let Some(agent) = self.store.get_user(assignee).await?.filter(|u| u.active) else { return Ok(None) };
                 (vec![Recipient { name: agent.name, email: agent.email }], format!("{base}/tickets/{}", ticket.id))
+            }
+            NotificationKind::TicketEscalated => {
+                // Only staff working the step the ticket reached: the reason (an internal note) may go with it.
+                let Some(to) = self.escalation_recipients(p.message_id).await? else { return Ok(None) };
+                (to, format!("{base}/tickets/{}", ticket.id))
             }
             // Reset links go out through their own job (`password_reset.rs`).
             NotificationKind::PasswordReset | NotificationKind::Invitation => {

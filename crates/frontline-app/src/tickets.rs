@@ -119,11 +119,10 @@ impl CheckedPatch {
         if let Some(t) = self.team_id {
             f.team_id = t;
         }
-        if let Some(t) = self.tier {
-            f.tier = t;
-        }
-        if let Some(level) = self.escalation_level {
-            f.escalation_level = level;
+        // Tier and escalation level are one step on the path: an edit of
+        // either moves both, so they never disagree.
+        if let Some(step) = frontline_domain::escalation::EscalationStep::of_edit(self.tier, self.escalation_level)? {
+            (f.tier, f.escalation_level) = step.fields();
         }
         if let Some(tags) = &self.tags {
             f.tags = tags.clone();
@@ -197,7 +196,7 @@ fn opt_parse<T>(v: &Option<String>, parse: fn(&str) -> std::result::Result<T, Do
 }
 
 impl App {
-    async fn load_visible(&self, actor: &Actor, id: i64) -> Result<Ticket> {
+    pub(crate) async fn load_visible(&self, actor: &Actor, id: i64) -> Result<Ticket> {
         let ticket = self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?;
         authz::require_view_ticket(actor, ticket.scope())?;
         Ok(ticket)

@@ -2,6 +2,7 @@
 //! role and organization; handlers and use cases only ask.
 
 use crate::error::DomainError;
+use crate::escalation::EscalationStep;
 use crate::ticket::EventField;
 use crate::tier::Tier;
 use crate::user::Role;
@@ -340,11 +341,84 @@ pub fn can_accept_mail(actor: &Actor) -> bool {
 /// line (tier 1). Everyone else without a tiered position (admins, Solutions
 /// Engineers, managers) and those who do not work tickets (engineering,
 /// leadership) has no such view rather than tier 1's.
+/// The Head of Support works escalated tickets, so without a tiered
+/// position that role's view is tier 3 (Head of Support and Engineering).
 pub fn queue_tier(actor: &Actor, position_tier: Option<Tier>) -> Option<Tier> {
     if !can(actor, Permission::WorkTickets) || actor.user_id().is_none() {
         return None;
     }
-    position_tier.or_else(|| (actor.role() == Some(Role::Agent)).then_some(Tier::FRONT_LINE))
+    position_tier.or(match actor.role() {
+        Some(Role::Agent) => Some(Tier::FRONT_LINE),
+        Some(Role::HeadOfSupport) => Some(Tier::HEAD_OF_SUPPORT),
+        _ => None,
+    })
+}
+
+/// Escalating and marking "needs a senior" ask for more help; anyone who
+/// works tickets may, whatever their tier (a tier-1 specialist escalates
+/// to development directly, as the career ladder says). Engineering and
+/// leadership do not work tickets, so they do not move them up.
+pub fn can_escalate(actor: &Actor) -> bool {
+    can(actor, Permission::WorkTickets)
+}
+
+/// The highest step an actor answers for: their tier's, where tier 3 (the
+/// Head of Support) answers for Engineering too, since the Head sets
+/// priorities with engineering. Admins and the system answer for all.
+/// Managers without a position are tier 2 (the default of their ladder),
+/// other ticket workers without one tier 1.
+fn highest_step(actor: &Actor, position_tier: Option<Tier>) -> Option<EscalationStep> {
+    if !can(actor, Permission::WorkTickets) {
+        return None;
+    }
+    let tier = match actor.role() {
+        None | Some(Role::Admin) | Some(Role::HeadOfSupport) => Tier::HEAD_OF_SUPPORT,
+        Some(Role::Manager) => position_tier.unwrap_or(Tier::SENIOR),
+        Some(_) => position_tier.unwrap_or(Tier::FRONT_LINE),
+    };
+    Some(match tier {
+        Tier::FRONT_LINE => EscalationStep::Tier1,
+        Tier::SENIOR => EscalationStep::Tier2,
+        _ => EscalationStep::Engineering,
+    })
+}
+
+/// Sending a ticket back down is the decision of the step that has it (or
+/// one above): a tier-1 agent cannot pull a ticket back from tier 2's
+/// queue. Engineering, which does not work tickets, may hand back only what
+/// is at its own step ("not a defect").
+pub fn can_de_escalate(actor: &Actor, position_tier: Option<Tier>, from: EscalationStep) -> bool {
+    if actor.role() == Some(Role::Engineering) {
+        return from == EscalationStep::Engineering;
+    }
+    highest_step(actor, position_tier).is_some_and(|top| from <= top)
+}
+
+/// Asking for help and answering it: anyone who may write internal notes
+/// (the answer is one), whatever their tier: the team's culture is that
+/// anyone may ask anyone, and a colleague who knows may answer a question
+/// put to someone else. Leadership reads only.
+pub fn can_ask_for_help(actor: &Actor) -> bool {
+    can(actor, Permission::AddInternalNote) && actor.user_id().is_some()
+}
+
+pub fn can_answer_help(actor: &Actor) -> bool {
+    can_ask_for_help(actor)
+}
+
+/// A question is withdrawn by whoever asked it (or an admin tidying up).
+pub fn can_withdraw_help(actor: &Actor, asked_by: Option<i64>) -> bool {
+    asked_by.is_some_and(|a| actor.is_user(a)) || actor.role() == Some(Role::Admin)
+}
+
+/// Who an escalation to `step` tells, and whether an assignee may keep a
+/// ticket that moves there: Engineering's users for Engineering; for the
+/// support steps, those whose "My tier" queue holds it.
+pub fn works_step(actor: &Actor, position_tier: Option<Tier>, step: EscalationStep) -> bool {
+    match step {
+        EscalationStep::Engineering => actor.role() == Some(Role::Engineering),
+        _ => queue_tier(actor, position_tier) == Some(step.tier()),
+    }
 }
 
 /// Seeing a ticket and replying publicly go together for customers.
@@ -495,9 +569,10 @@ mod tests {
         let t = |n| Tier::new(n).ok();
         assert_eq!(queue_tier(&actor(Role::Agent, None), t(2)), t(2));
         assert_eq!(queue_tier(&actor(Role::Agent, None), None), t(1), "agents start on the front line");
-        for role in [Role::Admin, Role::SolutionsEngineer, Role::Manager, Role::HeadOfSupport] {
+        for role in [Role::Admin, Role::SolutionsEngineer, Role::Manager] {
             assert_eq!(queue_tier(&actor(role, None), None), None, "{role:?}");
         }
+        assert_eq!(queue_tier(&actor(Role::HeadOfSupport, None), None), t(3), "the Head sees escalated work");
         assert_eq!(queue_tier(&actor(Role::HeadOfSupport, None), t(3)), t(3));
         assert_eq!(queue_tier(&actor(Role::Engineering, None), None), None);
         assert_eq!(queue_tier(&actor(Role::Leadership, None), t(2)), None, "leadership does not work tickets");
@@ -506,5 +581,38 @@ mod tests {
             roles_with(Permission::WorkTickets),
             vec![Role::Admin, Role::HeadOfSupport, Role::Manager, Role::Agent, Role::SolutionsEngineer]
         );
+    }
+
+    #[test]
+    fn who_moves_tickets_along_the_path() {
+        use EscalationStep::*;
+        for role in [Role::Admin, Role::HeadOfSupport, Role::Manager, Role::Agent, Role::SolutionsEngineer] {
+            assert!(can_escalate(&actor(role, None)), "{role:?}");
+        }
+        for role in [Role::Engineering, Role::Leadership, Role::CustomerAdmin, Role::CustomerMember] {
+            assert!(!can_escalate(&actor(role, Some(1))), "{role:?}");
+        }
+        let agent = actor(Role::Agent, None);
+        assert!(!can_de_escalate(&agent, None, Tier2), "tier 1 does not pull tickets back from tier 2");
+        assert!(can_de_escalate(&agent, Some(Tier::SENIOR), Tier2) && !can_de_escalate(&agent, Some(Tier::SENIOR), HeadOfSupport));
+        assert!(can_de_escalate(&actor(Role::Manager, None), None, Tier2));
+        assert!(can_de_escalate(&actor(Role::HeadOfSupport, None), None, Engineering));
+        assert!(can_de_escalate(&actor(Role::Engineering, None), None, Engineering));
+        assert!(!can_de_escalate(&actor(Role::Engineering, None), None, HeadOfSupport), "engineering hands back only its own");
+        assert!(!can_de_escalate(&actor(Role::Leadership, None), Some(Tier::HEAD_OF_SUPPORT), Tier2));
+        assert!(!can_de_escalate(&actor(Role::CustomerAdmin, Some(1)), None, Tier2));
+        assert!(works_step(&actor(Role::Agent, None), Some(Tier::SENIOR), Tier2) && !works_step(&agent, None, Tier2));
+        assert!(works_step(&actor(Role::HeadOfSupport, None), None, HeadOfSupport));
+        assert!(works_step(&actor(Role::Engineering, None), None, Engineering));
+        assert!(!works_step(&actor(Role::HeadOfSupport, None), None, Engineering), "engineering's mail goes to engineers");
+    }
+
+    #[test]
+    fn help_is_asked_and_answered_by_note_writers() {
+        assert!(can_ask_for_help(&actor(Role::Engineering, None)) && can_answer_help(&actor(Role::Agent, None)));
+        assert!(!can_ask_for_help(&actor(Role::Leadership, None)) && !can_ask_for_help(&actor(Role::CustomerAdmin, Some(1))));
+        assert!(!can_ask_for_help(&Actor::System), "a question has a person behind it");
+        assert!(can_withdraw_help(&actor(Role::Agent, None), Some(10)) && !can_withdraw_help(&actor(Role::Agent, None), Some(11)));
+        assert!(can_withdraw_help(&actor(Role::Admin, None), Some(11)));
     }
 }

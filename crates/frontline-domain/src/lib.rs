@@ -6,6 +6,8 @@ pub mod audit;
 pub mod authz;
 pub mod clock;
 pub mod error;
+pub mod escalation;
+pub mod help;
 pub mod mail;
 pub mod notification;
 pub mod queue;

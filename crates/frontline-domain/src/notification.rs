@@ -15,6 +15,9 @@ pub enum NotificationKind {
     PublicReply,
     TicketSolved,
     TicketAssigned,
+    /// The ticket came to the recipient's step (escalated, or a senior is
+    /// needed): sent to the users who work that step.
+    TicketEscalated,
     /// Account mail with a reset link: never switched off and never
     /// templated by admins, so it is not in `ALL` (the switchable kinds).
     PasswordReset,
@@ -24,8 +27,13 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 4] =
-        [NotificationKind::TicketCreated, NotificationKind::PublicReply, NotificationKind::TicketSolved, NotificationKind::TicketAssigned];
+    pub const ALL: [NotificationKind; 5] = [
+        NotificationKind::TicketCreated,
+        NotificationKind::PublicReply,
+        NotificationKind::TicketSolved,
+        NotificationKind::TicketAssigned,
+        NotificationKind::TicketEscalated,
+    ];
 
     /// The name stored (settings, templates, jobs, sent mail) and shown in the API.
     pub fn as_str(self) -> &'static str {
@@ -34,6 +42,7 @@ impl NotificationKind {
             NotificationKind::PublicReply => "public_reply",
             NotificationKind::TicketSolved => "ticket_solved",
             NotificationKind::TicketAssigned => "ticket_assigned",
+            NotificationKind::TicketEscalated => "ticket_escalated",
             NotificationKind::PasswordReset => "password_reset",
             NotificationKind::Invitation => "invitation",
         }
@@ -54,6 +63,7 @@ impl NotificationKind {
             NotificationKind::PublicReply => "Send the team's public replies to the requester and followers",
             NotificationKind::TicketSolved => "Tell the requester when their ticket is solved",
             NotificationKind::TicketAssigned => "Tell an agent when someone assigns them a ticket",
+            NotificationKind::TicketEscalated => "Tell the people of an escalation step when a ticket is escalated to it",
             NotificationKind::PasswordReset => "Mail a link to set a new password to whoever asks for one",
             NotificationKind::Invitation => "Mail a link to choose a password to people added without one",
         }
@@ -66,6 +76,7 @@ impl NotificationKind {
             NotificationKind::PublicReply => "There is a new reply to your request.",
             NotificationKind::TicketSolved => "Your request was marked as solved. Reply to this mail if it is not.",
             NotificationKind::TicketAssigned => "A ticket was assigned to you.",
+            NotificationKind::TicketEscalated => "A ticket was escalated to your step. The reason:",
             NotificationKind::PasswordReset => "Someone asked to reset your password.",
             NotificationKind::Invitation => "You were invited to Frontline.",
         }
@@ -79,6 +90,7 @@ impl NotificationKind {
             NotificationKind::PublicReply => format!("Re: [#{ticket_id}] {subject}"),
             NotificationKind::TicketSolved => format!("[#{ticket_id}] Solved: {subject}"),
             NotificationKind::TicketAssigned => format!("[#{ticket_id}] Assigned to you: {subject}"),
+            NotificationKind::TicketEscalated => format!("[#{ticket_id}] Escalated: {subject}"),
             NotificationKind::PasswordReset | NotificationKind::Invitation => subject.to_string(),
         }
     }
@@ -92,6 +104,12 @@ impl NotificationKind {
     /// Whether it goes to the agent assigned (else to the requester and followers).
     pub fn to_assignee(self) -> bool {
         self == NotificationKind::TicketAssigned
+    }
+
+    /// Whether only staff receive it, so it may carry an internal note
+    /// (an escalation's reason).
+    pub fn to_staff_only(self) -> bool {
+        matches!(self, NotificationKind::TicketAssigned | NotificationKind::TicketEscalated)
     }
 }
 

@@ -227,6 +227,17 @@ pub enum EventField {
     UnverifiedMail,
     /// An agent accepted such a mail as the customer's.
     MailAccepted,
+    /// Steps on the escalation path (old and new value: step names, see
+    /// `escalation::EscalationStep`); the reason is the internal note
+    /// written with them.
+    Escalated,
+    DeEscalated,
+    /// A difficult customer: a tier-2 agent should take over.
+    NeedsSenior,
+    /// Help requests (new value: the request's id).
+    HelpRequested,
+    HelpAnswered,
+    HelpWithdrawn,
 }
 
 impl EventField {
@@ -245,6 +256,12 @@ impl EventField {
         EventField::Tags,
         EventField::UnverifiedMail,
         EventField::MailAccepted,
+        EventField::Escalated,
+        EventField::DeEscalated,
+        EventField::NeedsSenior,
+        EventField::HelpRequested,
+        EventField::HelpAnswered,
+        EventField::HelpWithdrawn,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -263,6 +280,12 @@ impl EventField {
             EventField::Tags => "tags",
             EventField::UnverifiedMail => "unverified_mail",
             EventField::MailAccepted => "mail_accepted",
+            EventField::Escalated => "escalated",
+            EventField::DeEscalated => "de_escalated",
+            EventField::NeedsSenior => "needs_senior",
+            EventField::HelpRequested => "help_requested",
+            EventField::HelpAnswered => "help_answered",
+            EventField::HelpWithdrawn => "help_withdrawn",
         }
     }
 

@@ -16,6 +16,8 @@ impl Tier {
     pub const MIN: i64 = 1;
     pub const MAX: i64 = 3;
     pub const FRONT_LINE: Tier = Tier(1);
+    pub const SENIOR: Tier = Tier(2);
+    pub const HEAD_OF_SUPPORT: Tier = Tier(3);
 
     pub fn new(t: i64) -> Result<Tier, DomainError> {
         if (Self::MIN..=Self::MAX).contains(&t) {

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod backup;
 pub mod bulk;
 pub mod directory;
+pub mod escalations;
 #[macro_use]
 pub mod idempotency;
 pub mod jobs;
@@ -26,7 +27,9 @@ pub mod sla;
 mod sqlite;
 pub mod stats;
 pub mod throttle;
+#[macro_use]
 pub mod tickets;
+pub mod help;
 pub mod users;
 mod writer;
 

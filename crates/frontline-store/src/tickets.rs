@@ -104,6 +104,15 @@ pub struct Modify<'a> {
     pub idempotency: Option<IdempotencyMark>,
 }
 
+/// A step on the escalation path taken with a change: the change's
+/// message is the internal note with the reason, and the step moved (or
+/// marked) is read from the tier and level before and after it.
+#[derive(Debug, Clone)]
+pub struct StepChange {
+    pub action: frontline_domain::escalation::StepAction,
+    pub reason: String,
+}
+
 /// Filters for the API's ticket list and the portal. `visible_to_*` narrow
 /// the list to what a customer may see.
 #[derive(Debug, Clone, Default)]
@@ -312,6 +321,14 @@ impl Store {
     /// transaction. Returns the id of the message written, if any.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn modify_ticket(&self, c: Modify<'_>) -> Result<Option<i64>, StoreError> {
+        self.modify_ticket_step(c, None).await
+    }
+
+    /// `modify_ticket` that also records a step on the escalation path
+    /// (`ticket_escalations` row and its history event) in the same
+    /// transaction; `c.message` must be the note carrying the reason.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn modify_ticket_step(&self, c: Modify<'_>, step: Option<&StepChange>) -> Result<Option<i64>, StoreError> {
         let at = c.message.as_ref().and_then(|m| m.created_at).unwrap_or_else(|| self.now());
         let message_id = with_tx!(self, |tx| {
             // SQLite: BEGIN IMMEDIATE already holds the only write lock.
@@ -436,6 +453,26 @@ impl Store {
                 };
                 insert_event!(tx, c.ticket_id, Some(m.author_id), field, None::<String>, Some(mid.to_string()), at);
                 message_id = Some(mid);
+            }
+            if let Some(step) = step {
+                use frontline_domain::escalation::EscalationStep;
+                let note = message_id.ok_or_else(|| StoreError::Corrupt("a step on the escalation path came without its note".into()))?;
+                let (from, to) = (EscalationStep::of(b.tier, b.escalation_level), EscalationStep::of(a.tier, a.escalation_level));
+                sqlx::query(
+                    "INSERT INTO ticket_escalations (ticket_id, action, from_step, to_step, actor_id, reason, note_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(c.ticket_id)
+                .bind(step.action.as_str())
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .bind(c.actor_id)
+                .bind(&step.reason)
+                .bind(note)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                insert_event!(tx, c.ticket_id, c.actor_id, step.action.event_field(), Some(from.as_str()), Some(to.as_str()), at);
             }
             for ch in &changes {
                 insert_event!(tx, c.ticket_id, c.actor_id, ch.field, ch.old_value.as_deref(), ch.new_value.as_deref(), at);

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use frontline_app::directory::OrgView;
 use frontline_app::tickets::TicketView;
+use frontline_domain::escalation::EscalationStep;
 use frontline_domain::tier::{EscalationLevel, Tier};
 use frontline_store::attachments::Attachment;
 use frontline_store::{ApiToken, AuditEntry, Message, Position, Team, TicketEvent, User};
@@ -51,6 +52,9 @@ pub struct TicketDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 3)]
     pub escalation_level: Option<EscalationLevel>,
+    /// Where the ticket stands on the escalation path: tier_1, tier_2, head_of_support, engineering.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     pub created_at: DateTime<Utc>,
@@ -62,9 +66,16 @@ pub struct TicketDto {
 impl From<TicketView> for TicketDto {
     fn from(t: TicketView) -> Self {
         let internal = t.internal;
-        let (team_id, team_name, tier, escalation_level, tags) = match internal {
-            Some(i) => (i.team_id, i.team_name, Some(i.tier), Some(i.escalation_level), Some(i.tags)),
-            None => (None, None, None, None, None),
+        let (team_id, team_name, tier, escalation_level, step, tags) = match internal {
+            Some(i) => (
+                i.team_id,
+                i.team_name,
+                Some(i.tier),
+                Some(i.escalation_level),
+                Some(EscalationStep::of(i.tier, i.escalation_level).as_str().into()),
+                Some(i.tags),
+            ),
+            None => (None, None, None, None, None, None),
         };
         TicketDto {
             id: t.id,
@@ -81,6 +92,7 @@ impl From<TicketView> for TicketDto {
             team_name,
             tier,
             escalation_level,
+            step,
             tags,
             created_at: t.created_at,
             updated_at: t.updated_at,

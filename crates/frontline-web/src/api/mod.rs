@@ -6,7 +6,9 @@ pub mod account;
 pub mod directory;
 pub mod docs;
 pub mod dto;
+pub mod escalation;
 pub mod extract;
+pub mod help;
 pub mod mail;
 pub mod tickets;
 
@@ -55,6 +57,13 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::accept_mail))
         .routes(routes!(tickets::download_attachment))
         .routes(routes!(tickets::list_events))
+        .routes(routes!(escalation::list, escalation::escalate))
+        .routes(routes!(escalation::de_escalate))
+        .routes(routes!(escalation::needs_senior))
+        .routes(routes!(help::ask))
+        .routes(routes!(help::mine))
+        .routes(routes!(help::answer))
+        .routes(routes!(help::withdraw))
         .routes(routes!(tickets::queue_counts))
         .routes(routes!(tickets::queue))
         .routes(routes!(tickets::search))

@@ -4,7 +4,9 @@
 
 mod checks;
 mod directory;
+mod escalation;
 mod form;
+mod help;
 pub mod mail;
 mod password;
 mod portal;
@@ -61,6 +63,13 @@ fn pages(upload_limit: usize) -> Pages {
         .post("/tickets/{id}/messages/{message_id}/accept", tickets::accept_mail)
         .get("/attachments/{id}", tickets::attachment)
         .post("/tickets/{id}/fields", tickets::update_fields)
+        .post("/tickets/{id}/escalate", escalation::escalate)
+        .post("/tickets/{id}/de-escalate", escalation::de_escalate)
+        .post("/tickets/{id}/needs-senior", escalation::needs_senior)
+        .post("/tickets/{id}/help-requests", help::ask)
+        .get("/help-requests", help::page)
+        .post("/help-requests/{id}/answer", help::answer)
+        .post("/help-requests/{id}/withdraw", help::withdraw)
         .get("/search", tickets::search)
         .get("/partials/queue-counts", tickets::queue_counts_partial)
         .get("/users", directory::users)

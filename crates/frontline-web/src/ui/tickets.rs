@@ -234,6 +234,48 @@ pub struct TicketPage {
     fields: FieldValues,
     /// After an edit conflict: what others changed since the user's page was drawn.
     changed_meanwhile: Vec<String>,
+    /// The escalation card: where the ticket stands, what the user may do,
+    /// and the form as typed after a failed submit.
+    step: Step,
+    /// The ticket's help requests and the "Ask for help" form.
+    help: Vec<frontline_store::help::HelpRequest>,
+    can_ask: bool,
+    ask: super::help::AskFormState,
+}
+
+/// The ticket page's action forms as typed, after one of them failed.
+#[derive(Default)]
+pub struct PageForms {
+    pub step: super::escalation::StepFormState,
+    pub help: super::help::AskFormState,
+}
+
+pub struct Step {
+    now: frontline_domain::escalation::EscalationStep,
+    needs_senior: bool,
+    can_escalate: bool,
+    can_de_escalate: bool,
+    /// Steps an escalation may go to; the first is the next one.
+    above: Vec<frontline_domain::escalation::EscalationStep>,
+    below: Option<frontline_domain::escalation::EscalationStep>,
+    form: super::escalation::StepFormState,
+}
+
+impl Step {
+    fn of(view: &TicketThread, user: &User, form: super::escalation::StepFormState) -> Step {
+        use frontline_domain::escalation::EscalationStep;
+        let now = view.ticket.internal.as_ref().map_or(EscalationStep::Tier1, |i| EscalationStep::of(i.tier, i.escalation_level));
+        let actor = user.actor();
+        Step {
+            now,
+            needs_senior: view.events.iter().any(|e| e.field == frontline_domain::ticket::EventField::NeedsSenior.as_str()),
+            can_escalate: authz::can_escalate(&actor),
+            can_de_escalate: now.down().is_ok() && authz::can_de_escalate(&actor, user.tier, now),
+            above: EscalationStep::ALL.into_iter().filter(|s| *s > now).collect(),
+            below: now.down().ok(),
+            form,
+        }
+    }
 }
 
 /// What the properties form shows: the ticket's values, or what the user
@@ -244,8 +286,6 @@ pub struct FieldValues {
     ticket_type: String,
     assignee_id: Option<i64>,
     team_id: Option<i64>,
-    tier: i64,
-    escalation_level: i64,
     tags: String,
     /// The version a save is made against.
     version: String,
@@ -256,9 +296,9 @@ impl FieldValues {
         // Readers of agent pages see the agent-only fields (ViewAllTickets
         // comes with ViewInternal); were one not to, the form would show a
         // new ticket's values.
-        let (team_id, tier, escalation_level, tags) = match &t.internal {
-            Some(i) => (i.team_id, i.tier.get(), i.escalation_level.get(), i.tags.join(" ")),
-            None => (None, 1, 0, String::new()),
+        let (team_id, tags) = match &t.internal {
+            Some(i) => (i.team_id, i.tags.join(" ")),
+            None => (None, String::new()),
         };
         FieldValues {
             status: t.status.as_str().into(),
@@ -266,8 +306,6 @@ impl FieldValues {
             ticket_type: t.ticket_type.as_str().into(),
             assignee_id: t.assignee_id,
             team_id,
-            tier,
-            escalation_level,
             tags,
             version: t.updated_at.to_rfc3339(),
         }
@@ -290,8 +328,8 @@ impl FieldValues {
             ticket_type: pick("type", &f.ticket_type, &now.ticket_type),
             assignee_id: Some(pick("assignee", f.assignee_id.as_deref().unwrap_or_default(), &id(now.assignee_id))),
             team_id: Some(pick("team", f.team_id.as_deref().unwrap_or_default(), &id(now.team_id))),
-            tier: pick("tier", &f.tier, &now.tier.to_string()),
-            escalation_level: pick("escalation_level", &f.escalation_level, &now.escalation_level.to_string()),
+            tier: f.tier.clone(),
+            escalation_level: f.escalation_level.clone(),
             tags: pick("tags", &f.tags, &now.tags),
             version: f.version,
         };
@@ -301,8 +339,6 @@ impl FieldValues {
             ticket_type: f.ticket_type.clone(),
             assignee_id: opt_id(&f.assignee_id).unwrap_or(t.assignee_id),
             team_id: opt_id(&f.team_id).unwrap_or(now.team_id),
-            tier: f.tier.trim().parse().unwrap_or(now.tier),
-            escalation_level: f.escalation_level.trim().parse().unwrap_or(now.escalation_level),
             tags: f.tags.clone(),
             version,
         }
@@ -349,6 +385,7 @@ impl TicketPage {
             label.map(str::to_string).unwrap_or_else(|| v.to_string())
         };
         let label_name = name.replace('_', " ");
+        let step = |v: &Option<String>| frontline_domain::escalation::EscalationStep::label_of(v.as_deref().unwrap_or("")).to_string();
         match field {
             Some(F::Created) => format!("created the ticket as {}", val(new)),
             Some(F::PublicReply) => "replied publicly".into(),
@@ -369,6 +406,13 @@ impl TicketPage {
                 ticket::escalation_label(old.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0)),
                 ticket::escalation_label(new.as_deref().and_then(|v| v.parse().ok()).unwrap_or(0))
             ),
+            Some(F::Escalated) => format!("escalated from {} to {}", step(old), step(new)),
+            Some(F::DeEscalated) => format!("sent back from {} to {}", step(old), step(new)),
+            Some(F::NeedsSenior) if old == new => "marked the ticket: needs a senior".into(),
+            Some(F::NeedsSenior) => format!("marked the ticket: needs a senior (moved to {})", step(new)),
+            Some(F::HelpRequested) => "asked for help".into(),
+            Some(F::HelpAnswered) => "answered a help request".into(),
+            Some(F::HelpWithdrawn) => "withdrew a help request".into(),
             Some(F::UnverifiedMail) => "mailed from an address outside the ticket (held for an agent)".into(),
             Some(F::MailAccepted) => "accepted a held mail as the customer's".into(),
             _ if old.is_none() => format!("set {label_name} to {}", val(new)),
@@ -391,9 +435,33 @@ async fn ticket_page_kept(
     field_errors: FormErrors,
     kept: Option<&FieldsForm>,
 ) -> Response {
+    ticket_page_full(s, user, id, reply, errors, field_errors, kept, Default::default()).await
+}
+
+/// The ticket page after a failed escalation or help action, with its form as typed.
+pub(crate) async fn ticket_page_with_forms(s: &AppState, user: User, id: i64, forms: PageForms) -> Response {
+    ticket_page_full(s, user, id, (String::new(), "public".into()), FormErrors::default(), FormErrors::default(), None, forms).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn ticket_page_full(
+    s: &AppState,
+    user: User,
+    id: i64,
+    reply: (String, String),
+    errors: FormErrors,
+    field_errors: FormErrors,
+    kept: Option<&FieldsForm>,
+    forms: PageForms,
+) -> Response {
     let actor = user.actor();
     let view = match s.app.ticket_thread(&actor, id).await {
         Ok(v) => v,
+        Err(e) => return error_response(e),
+    };
+    let step = Step::of(&view, &user, forms.step);
+    let help = match s.app.ticket_help_requests(&actor, id).await {
+        Ok(h) => h,
         Err(e) => return error_response(e),
     };
     let choices = match Choices::load(s, &user).await {
@@ -431,6 +499,10 @@ async fn ticket_page_kept(
         reply_kind: reply.1,
         errors,
         field_errors,
+        step,
+        help,
+        can_ask: authz::can_ask_for_help(&actor),
+        ask: forms.help,
     };
     page.changed_meanwhile = changed_meanwhile
         .iter()
@@ -443,7 +515,11 @@ async fn ticket_page_kept(
             "Someone changed this ticket while you were editing. Your choices are kept below; check what changed and save again.",
         )]);
     }
-    if page.errors.any() || page.field_errors.any() { invalid(page) } else { page.into_response() }
+    if page.errors.any() || page.field_errors.any() || page.step.form.errors.any() || page.ask.errors.any() {
+        invalid(page)
+    } else {
+        page.into_response()
+    }
 }
 
 #[derive(Deserialize)]
@@ -509,7 +585,11 @@ pub struct FieldsForm {
     ticket_type: String,
     assignee_id: Option<String>,
     team_id: Option<String>,
+    /// Absent from the page since the escalation actions move the step;
+    /// still read when a client posts them.
+    #[serde(default)]
     tier: String,
+    #[serde(default)]
     escalation_level: String,
     #[serde(default)]
     tags: String,
@@ -532,13 +612,14 @@ pub async fn update_fields(
             ticket_type: Some(f.ticket_type.clone()),
             assignee_id: Some(opt_id(&f.assignee_id)?),
             team_id: Some(opt_id(&f.team_id)?),
-            tier: Some(f.tier.trim().parse().map_err(|_| frontline_domain::DomainError::invalid("tier", "choose a tier"))?),
-            escalation_level: Some(
-                f.escalation_level
-                    .trim()
-                    .parse()
-                    .map_err(|_| frontline_domain::DomainError::invalid("escalation_level", "choose a level"))?,
-            ),
+            tier: Some(f.tier.trim())
+                .filter(|t| !t.is_empty())
+                .map(|t| t.parse().map_err(|_| frontline_domain::DomainError::invalid("tier", "choose a tier")))
+                .transpose()?,
+            escalation_level: Some(f.escalation_level.trim())
+                .filter(|l| !l.is_empty())
+                .map(|l| l.parse().map_err(|_| frontline_domain::DomainError::invalid("escalation_level", "choose a level")))
+                .transpose()?,
             tags: Some(ticket::split_tags(&f.tags)),
             expected_version: Some(f.version),
         };

@@ -64,6 +64,15 @@ fn view_a(who: &str) -> Exp {
     }
 }
 
+/// Working ticket A (changing it, moving it along the escalation path):
+/// those who work tickets; others who see it are refused.
+fn work_a(who: &str) -> Exp {
+    match view_a(who) {
+        Exp::Ok => allow(WORKERS, who, Exp::Forbidden),
+        other => other,
+    }
+}
+
 fn api_cases() -> Vec<Case> {
     vec![
         Case { method: Method::GET, path: "/api/v1/tickets", body: no_body, expect: |_| Exp::Ok },
@@ -116,6 +125,62 @@ fn api_cases() -> Vec<Case> {
             },
         },
         Case { method: Method::GET, path: "/api/v1/tickets/{a}/events", body: no_body, expect: view_a },
+        // The escalation path: {fresh} is a new tier-1 ticket of org A's member for each request, so one
+        // persona's escalation does not decide the next one's answer.
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tickets/{fresh}/escalations",
+            body: |n| json!({"reason": format!("stuck {n}")}),
+            expect: work_a,
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tickets/{fresh}/needs-senior",
+            body: |n| json!({"reason": format!("angry {n}")}),
+            expect: work_a,
+        },
+        // Ticket A stays at tier 1: whoever may send it down is told there is no step below (422).
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tickets/{a}/de-escalations",
+            body: |_| json!({"note": "back"}),
+            expect: |w| match work_a(w) {
+                Exp::Ok => Exp::Invalid,
+                other => other,
+            },
+        },
+        // Help requests: staff who write notes ask and answer; {help} is a new open question of the agent's.
+        Case {
+            method: Method::POST,
+            path: "/api/v1/tickets/{a}/help-requests",
+            body: |n| json!({"to_tier": 2, "question": format!("Seen this before? {n}")}),
+            expect: |w| match view_a(w) {
+                Exp::Ok if w == "leadership" || !STAFF.contains(&w) => Exp::Forbidden,
+                other => other,
+            },
+        },
+        Case { method: Method::GET, path: "/api/v1/help-requests", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/help-requests/{help}/answer",
+            body: |n| json!({"answer": format!("Yes, see KB {n}")}),
+            expect: |w| if w == "leadership" { Exp::Forbidden } else { allow(STAFF, w, Exp::Forbidden) },
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/help-requests/{help}/withdraw",
+            body: no_body,
+            expect: |w| allow(&["admin", "agent"], w, Exp::Forbidden),
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/tickets/{a}/escalations",
+            body: no_body,
+            expect: |w| match view_a(w) {
+                Exp::Ok if !STAFF.contains(&w) => Exp::Forbidden,
+                other => other,
+            },
+        },
         // Accepting held mail: ticket workers; there is none held here, so they get 404.
         Case {
             method: Method::POST,
@@ -316,6 +381,8 @@ fn every_documented_route_is_in_the_api_matrix() {
             let path = c.path.split('?').next().unwrap_or(c.path);
             let generic = path
                 .replace("{a}", "{id}")
+                .replace("{fresh}", "{id}")
+                .replace("{help}", "{id}")
                 .replace("{b}", "{id}")
                 .replace("{org_a}", "{id}")
                 .replace("{org_b}", "{id}")
@@ -338,6 +405,13 @@ fn every_documented_route_is_in_the_api_matrix() {
     assert!(missing.is_empty(), "API routes missing from the authorization matrix: {missing:?}");
 }
 
+/// A new tier-1 ticket of org A's member, like ticket A.
+pub(crate) async fn fresh_ticket(t: &TestApp, d: &Desk) -> i64 {
+    let input =
+        frontline_app::tickets::NewTicketInput { subject: "Export stuck".into(), body: "It never finishes.".into(), ..Default::default() };
+    t.app.create_ticket(&d.cust_member.actor(), &input, frontline_domain::ticket::Channel::Portal).await.expect("ticket").id
+}
+
 async fn matrix(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
@@ -352,8 +426,17 @@ async fn matrix(db: TestDb) {
             let auth = t.token_for(&user).await;
             let admin_token = t.app.create_api_token(&d.admin.actor(), "victim").await.expect("token").0;
             let quarantined = t.app.quarantine_raw("support", None, b"not a mail", "unreadable").await.expect("quarantine");
+            let fresh = if case.path.contains("{fresh}") { fresh_ticket(&t, &d).await.to_string() } else { String::new() };
+            let help = if case.path.contains("{help}") {
+                let q = t.app.ask_for_help(&d.agent.actor(), d.ticket_a, None, Some(2), "Seen this?").await.expect("help request");
+                q.id.to_string()
+            } else {
+                String::new()
+            };
             let path = case
                 .path
+                .replace("{fresh}", &fresh)
+                .replace("{help}", &help)
                 .replace("{a}", &d.ticket_a.to_string())
                 .replace("{b}", &d.ticket_b.to_string())
                 .replace("{org_a}", &d.org_a.to_string())
@@ -398,6 +481,8 @@ async fn api_without_credentials(db: TestDb) {
         let path = case
             .path
             .replace("{a}", "1")
+            .replace("{fresh}", "1")
+            .replace("{help}", "1")
             .replace("{b}", "1")
             .replace("{org_a}", "1")
             .replace("{org_b}", "1")

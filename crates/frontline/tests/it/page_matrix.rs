@@ -131,7 +131,9 @@ async fn every_page_route(db: TestDb) {
     let version = || async { t.app.ticket(&d.admin.actor(), b).await.expect("ticket").updated_at.to_rfc3339() };
 
     // Cases that need fresh data per request are built per persona.
-    let cases = |n: usize, quarantined: i64, token: i64, version: String| -> Vec<PageCase> {
+    // `fresh`: a new tier-1 ticket of org A's member per persona, to escalate.
+    // `help_a`, `help_w`: open questions of the agent's, to answer and to withdraw.
+    let cases = |n: usize, quarantined: i64, token: i64, version: String, fresh: i64, help_a: i64, help_w: i64| -> Vec<PageCase> {
         let uniq = format!("p{n}");
         vec![
             case("GET", "/", "/".into(), &[], |_| Exp::Redirect),
@@ -181,6 +183,31 @@ async fn every_page_route(db: TestDb) {
                 ],
                 agent(WORKERS),
             ),
+            case("POST", "/tickets/{id}/escalate", format!("/tickets/{fresh}/escalate"), &[("reason", "stuck")], agent(WORKERS)),
+            case("POST", "/tickets/{id}/needs-senior", format!("/tickets/{fresh}/needs-senior"), &[("reason", "angry")], agent(WORKERS)),
+            // Ticket A is at tier 1: those who may send it down are told there is no step below.
+            case("POST", "/tickets/{id}/de-escalate", format!("/tickets/{a}/de-escalate"), &[("reason", "back")], |w| {
+                match agent(WORKERS)(w) {
+                    Exp::Ok => Exp::Invalid,
+                    other => other,
+                }
+            }),
+            case(
+                "POST",
+                "/tickets/{id}/help-requests",
+                format!("/tickets/{a}/help-requests"),
+                &[("to", "tier:2"), ("question", "Seen it?")],
+                |w| match w {
+                    "leadership" => Exp::Forbidden,
+                    w => agent(STAFF)(w),
+                },
+            ),
+            case("GET", "/help-requests", "/help-requests".into(), &[], agent(STAFF)),
+            case("POST", "/help-requests/{id}/answer", format!("/help-requests/{help_a}/answer"), &[("answer", "Yes")], |w| match w {
+                "leadership" => Exp::Forbidden,
+                w => agent(STAFF)(w),
+            }),
+            case("POST", "/help-requests/{id}/withdraw", format!("/help-requests/{help_w}/withdraw"), &[], agent(&["admin", "agent"])),
             case("GET", "/search", "/search?q=webhook".into(), &[], agent(STAFF)),
             case("GET", "/partials/queue-counts", "/partials/queue-counts?active=open".into(), &[], agent(STAFF)),
             case("GET", "/users", "/users?kind=customers".into(), &[], agent(STAFF)),
@@ -324,7 +351,7 @@ async fn every_page_route(db: TestDb) {
     let served: BTreeSet<(String, String)> =
         frontline_web::page_routes().into_iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     let table: BTreeSet<(String, String)> =
-        cases(0, 0, 0, String::new()).iter().map(|c| (c.method.to_string(), c.route.to_string())).collect();
+        cases(0, 0, 0, String::new(), 0, 0, 0).iter().map(|c| (c.method.to_string(), c.route.to_string())).collect();
     let missing: Vec<_> = served.difference(&table).collect();
     assert!(missing.is_empty(), "page routes missing from the authorization matrix: {missing:?}");
     let stale: Vec<_> = table.difference(&served).collect();
@@ -336,7 +363,11 @@ async fn every_page_route(db: TestDb) {
         let quarantined = t.app.quarantine_raw("support", None, format!("not a mail {who}").as_bytes(), "unreadable").await.expect("q");
         let token = t.app.create_api_token(&d.admin.actor(), "victim").await.expect("token").0;
         n += 1;
-        for c in cases(n, quarantined, token, version().await) {
+        let fresh = crate::authz::fresh_ticket(&t, &d).await;
+        let asker = d.agent.actor();
+        let help_a = t.app.ask_for_help(&asker, a, None, Some(2), "Seen it?").await.expect("ask").id;
+        let help_w = t.app.ask_for_help(&asker, a, None, Some(2), "Seen it?").await.expect("ask").id;
+        for c in cases(n, quarantined, token, version().await, fresh, help_a, help_w) {
             let pairs: Vec<(&str, &str)> = c.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let r = if c.method == "GET" { t.get(&c.path, &cookie).await } else { t.post_form(&c.path, &cookie, &pairs).await };
             check(&r, (c.expect)(who), c.method, &format!("{} {} as {who}", c.method, c.path));
@@ -344,7 +375,7 @@ async fn every_page_route(db: TestDb) {
     }
 
     // Without a session every route leads to the sign-in page, but the sign-in page itself.
-    for c in cases(0, 1, 1, version().await) {
+    for c in cases(0, 1, 1, version().await, 1, 1, 1) {
         let pairs: Vec<(&str, &str)> = c.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = if c.method == "GET" { t.get(&c.path, &Auth::None).await } else { t.post_form(&c.path, &Auth::None, &pairs).await };
         let what = format!("{} {} anonymous", c.method, c.path);

@@ -1,0 +1,188 @@
+//! Escalation use cases: escalate, de-escalate, "needs a senior".
+//!
+//! Each is an action, not a field edit: it carries no version (the
+//! ticket's `updated_at`), so a reply or a priority change meanwhile never
+//! refuses it. It locks the ticket in its transaction
+//! (`Store::modify_ticket_step`) and checks the one thing that matters:
+//! the ticket still stands at the step the person saw (`from`, or the step
+//! read when the request came). If someone moved it meanwhile, the second
+//! move is refused with 409 and writes nothing, so two tier-1 agents
+//! escalating at once leave the ticket at tier 2 with the first one's
+//! reason, never at the Head of Support's step.
+
+use frontline_domain::DomainError;
+use frontline_domain::authz::{self, Actor, Permission};
+use frontline_domain::escalation::{self, EscalationStep, StepAction};
+use frontline_domain::notification::NotificationKind;
+use frontline_domain::ticket::{Channel, MessageKind, Status};
+use frontline_store::escalations::Escalation;
+use frontline_store::idempotency::IdempotencyMark;
+use frontline_store::tickets::{Effects, Modify, NewMessage, StepChange};
+use frontline_store::{Ticket, User};
+
+use crate::mail::Recipient;
+use crate::views::TicketView;
+use crate::{App, Result};
+
+/// An action on the escalation path as a person asked for it.
+#[derive(Debug, Clone)]
+pub struct StepRequest {
+    pub action: StepAction,
+    /// The reason (escalate, needs a senior) or note (de-escalate).
+    pub text: String,
+    /// Escalate only: a step further up than the next one.
+    pub to: Option<String>,
+    /// The step the person saw; None: where the ticket is when asked.
+    pub from: Option<String>,
+    pub channel: Channel,
+}
+
+impl StepRequest {
+    pub fn escalate(reason: impl Into<String>, to: Option<String>, channel: Channel) -> Self {
+        StepRequest { action: StepAction::Escalate, text: reason.into(), to, from: None, channel }
+    }
+    pub fn de_escalate(note: impl Into<String>, channel: Channel) -> Self {
+        StepRequest { action: StepAction::DeEscalate, text: note.into(), to: None, from: None, channel }
+    }
+    pub fn needs_senior(reason: impl Into<String>, channel: Channel) -> Self {
+        StepRequest { action: StepAction::NeedsSenior, text: reason.into(), to: None, from: None, channel }
+    }
+}
+
+/// The note's first words say what happened, so the conversation reads on
+/// its own.
+fn note_text(action: StepAction, to: EscalationStep, text: &str) -> String {
+    match action {
+        StepAction::Escalate => format!("Escalated to {}: {text}", to.label()),
+        StepAction::DeEscalate => format!("Sent back to {}: {text}", to.label()),
+        StepAction::NeedsSenior => format!("Needs a senior: {text}"),
+    }
+}
+
+impl App {
+    /// Escalate, de-escalate or mark "needs a senior". Returns the ticket after.
+    pub async fn step(&self, actor: &Actor, id: i64, req: &StepRequest) -> Result<TicketView> {
+        self.step_keyed(actor, id, req, None).await
+    }
+
+    /// `step` under an API request's Idempotency-Key, marked in its transaction.
+    pub async fn step_keyed(&self, actor: &Actor, id: i64, req: &StepRequest, idempotency: Option<IdempotencyMark>) -> Result<TicketView> {
+        let current = self.load_visible(actor, id).await?;
+        let author = actor.user_id().ok_or(DomainError::Forbidden("only a person can escalate a ticket"))?;
+        let now = EscalationStep::of(current.tier, current.escalation_level);
+        let me = self.store.get_user(author).await?.ok_or(DomainError::Unauthenticated)?;
+        let allowed = match req.action {
+            StepAction::Escalate | StepAction::NeedsSenior => authz::can_escalate(actor),
+            StepAction::DeEscalate => authz::can_de_escalate(actor, me.tier, now),
+        };
+        if !allowed {
+            return Err(DomainError::Forbidden("your role or tier does not allow moving this ticket along the escalation path").into());
+        }
+        // Both inputs are checked before either error is returned (the page shows all).
+        let text = escalation::parse_reason(req.action.text_field(), &req.text);
+        let asked = match (req.action, req.to.as_deref().map(str::trim).filter(|s| !s.is_empty())) {
+            (StepAction::Escalate, Some(to)) => Some(EscalationStep::parse("to", to)),
+            (_, Some(_)) => Some(Err(DomainError::invalid("to", "only an escalation goes to a chosen step"))),
+            (_, None) => None,
+        }
+        .transpose();
+        let from = req.from.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|f| EscalationStep::parse("from", f)).transpose();
+        let (text, asked, from) = (text?, asked?, from?);
+        let seen = from.unwrap_or(now);
+        // Above Engineering, below tier 1, or not upward: refused before any write.
+        let target = req.action.target(seen, asked)?;
+        let workers = self.step_workers().await?;
+        let enabled = self.enabled_notifications().await?;
+        let action = req.action;
+        let decide = |t: &Ticket| -> std::result::Result<Effects, DomainError> {
+            if t.status == Status::Closed {
+                return Err(DomainError::invalid(action.text_field(), "this ticket is closed; create a follow-up ticket"));
+            }
+            let from = EscalationStep::of(t.tier, t.escalation_level);
+            action.check_unmoved(seen, from)?;
+            let to = action.target(from, asked)?;
+            let mut after = t.fields();
+            (after.tier, after.escalation_level) = to.fields();
+            // The assignee keeps the ticket only if they work the step it goes to;
+            // otherwise it waits unassigned in that step's queue.
+            if to != from && after.assignee_id.is_some_and(|a| !workers.iter().any(|u| u.id == a && works(u, to))) {
+                after.assignee_id = None;
+            }
+            let wanted = match action {
+                // Going down needs nobody told: the step below sees it in its queue.
+                StepAction::DeEscalate => vec![],
+                StepAction::Escalate | StepAction::NeedsSenior => vec![NotificationKind::TicketEscalated],
+            };
+            Ok(Effects { after, notify: wanted.into_iter().filter(|k| enabled.contains(k)).collect() })
+        };
+        self.store
+            .modify_ticket_step(
+                Modify {
+                    ticket_id: id,
+                    actor_id: Some(author),
+                    expected_version: None,
+                    message: Some(NewMessage {
+                        author_id: author,
+                        kind: MessageKind::Internal,
+                        body: note_text(action, target, &text),
+                        channel: req.channel,
+                        created_at: None,
+                        email_message_id: None,
+                        body_html: None,
+                        attachments: vec![],
+                        unverified_sender: false,
+                    }),
+                    accept: None,
+                    decide: &decide,
+                    idempotency,
+                },
+                Some(&StepChange { action, reason: text }),
+            )
+            .await?;
+        let after = self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?;
+        Ok(TicketView::new(actor, after))
+    }
+
+    /// A ticket's way along the escalation path, for staff.
+    pub async fn escalations(&self, actor: &Actor, id: i64) -> Result<Vec<Escalation>> {
+        self.load_visible(actor, id).await?;
+        authz::require(actor, Permission::ViewInternal)?;
+        Ok(self.store.list_escalations(id).await?)
+    }
+
+    /// Active staff with their position's tier: who works which step.
+    async fn step_workers(&self) -> Result<Vec<User>> {
+        Ok(self.store.active_users_in_roles(&authz::roles_with(Permission::ViewInternal)).await?)
+    }
+
+    /// Who an escalation mail goes to: the people of the step the ticket
+    /// reached, but not the person who escalated it. None when the note is
+    /// not an escalation's (or nobody works that step).
+    pub(crate) async fn escalation_recipients(&self, note_id: Option<i64>) -> Result<Option<Vec<Recipient>>> {
+        let Some(note_id) = note_id else { return Ok(None) };
+        let Some(e) = self.store.escalation_by_note(note_id).await? else { return Ok(None) };
+        let to: Vec<Recipient> = self
+            .step_workers()
+            .await?
+            .into_iter()
+            .filter(|u| works(u, e.to_step) && Some(u.id) != e.actor_id && !self.config.is_own_address(&u.email))
+            .map(|u| Recipient { name: u.name, email: u.email })
+            .collect();
+        Ok((!to.is_empty()).then_some(to))
+    }
+}
+
+fn works(u: &User, step: EscalationStep) -> bool {
+    authz::works_step(&u.actor(), u.tier, step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_say_what_happened() {
+        assert_eq!(note_text(StepAction::Escalate, EscalationStep::Tier2, "SSO"), "Escalated to Tier 2: SSO");
+        assert_eq!(note_text(StepAction::DeEscalate, EscalationStep::Tier1, "known fix"), "Sent back to Tier 1: known fix");
+    }
+}

@@ -1,0 +1,80 @@
+//! Help requests: ask a colleague or a whole tier about a ticket without
+//! handing it over; answer (an internal note on the ticket) or withdraw.
+
+use frontline_domain::DomainError;
+use frontline_domain::authz::{self, Actor, Permission};
+use frontline_domain::help::{self, HelpTarget};
+use frontline_domain::ticket::Channel;
+use frontline_store::help::{HelpRequest, NewHelpRequest};
+
+use crate::{App, Result};
+
+impl App {
+    /// Ask about ticket `ticket_id`: `to_user_id` or `to_tier`, and the question.
+    pub async fn ask_for_help(
+        &self,
+        actor: &Actor,
+        ticket_id: i64,
+        to_user_id: Option<i64>,
+        to_tier: Option<i64>,
+        question: &str,
+    ) -> Result<HelpRequest> {
+        self.load_visible(actor, ticket_id).await?;
+        let me =
+            actor.user_id().filter(|_| authz::can_ask_for_help(actor)).ok_or(DomainError::Forbidden("your role cannot ask for help"))?;
+        let question = help::parse_question("question", question);
+        let target = HelpTarget::from_input(to_user_id, to_tier);
+        let (question, target) = (question?, target?);
+        let (to_user_id, to_tier) = match target {
+            HelpTarget::User(id) => {
+                // Only someone who could answer (an active colleague who writes notes).
+                let ok = self.store.get_user(id).await?.is_some_and(|u| u.active && authz::can_answer_help(&u.actor()));
+                if !ok {
+                    return Err(DomainError::invalid("to_user_id", format!("user {id} does not exist or cannot answer on tickets")).into());
+                }
+                (Some(id), None)
+            }
+            HelpTarget::Tier(t) => (None, Some(t.get())),
+        };
+        let id = self.store.create_help_request(&NewHelpRequest { ticket_id, asked_by: me, to_user_id, to_tier, question }).await?;
+        self.help_request(actor, id).await
+    }
+
+    pub async fn help_request(&self, actor: &Actor, id: i64) -> Result<HelpRequest> {
+        authz::require(actor, Permission::ViewInternal)?;
+        Ok(self.store.get_help_request(id).await?.ok_or(DomainError::NotFound("help request"))?)
+    }
+
+    /// Open requests the actor asked, was asked, or their tier was asked.
+    pub async fn my_help_requests(&self, actor: &Actor) -> Result<Vec<HelpRequest>> {
+        authz::require(actor, Permission::ViewInternal)?;
+        let Some(me) = actor.user_id() else { return Ok(vec![]) };
+        let user = self.store.get_user(me).await?.ok_or(DomainError::Unauthenticated)?;
+        Ok(self.store.open_help_requests_for(me, authz::queue_tier(actor, user.tier)).await?)
+    }
+
+    /// A ticket's help requests, for its page.
+    pub async fn ticket_help_requests(&self, actor: &Actor, ticket_id: i64) -> Result<Vec<HelpRequest>> {
+        self.load_visible(actor, ticket_id).await?;
+        authz::require(actor, Permission::ViewInternal)?;
+        Ok(self.store.ticket_help_requests(ticket_id).await?)
+    }
+
+    /// Answer: an internal note on the ticket; 409 when it was answered or withdrawn meanwhile.
+    pub async fn answer_help(&self, actor: &Actor, id: i64, answer: &str, channel: Channel) -> Result<HelpRequest> {
+        self.help_request(actor, id).await?;
+        let me = actor.user_id().filter(|_| authz::can_answer_help(actor)).ok_or(DomainError::Forbidden("your role cannot answer"))?;
+        let answer = help::parse_question("answer", answer)?;
+        self.store.answer_help_request(id, me, &answer, channel).await?;
+        self.help_request(actor, id).await
+    }
+
+    pub async fn withdraw_help(&self, actor: &Actor, id: i64) -> Result<HelpRequest> {
+        let request = self.help_request(actor, id).await?;
+        if !authz::can_withdraw_help(actor, request.asked_by) {
+            return Err(DomainError::Forbidden("only whoever asked may withdraw a question").into());
+        }
+        self.store.withdraw_help_request(id, actor.user_id()).await?;
+        self.help_request(actor, id).await
+    }
+}
