@@ -6,6 +6,7 @@ pub mod auth;
 mod customers;
 pub mod directory;
 pub mod error;
+mod finisher;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;

@@ -18,6 +18,7 @@ pub mod directory;
 pub mod idempotency;
 pub mod jobs;
 pub mod mail;
+mod pg_batch;
 pub mod resets;
 pub mod rows;
 pub mod schema;
