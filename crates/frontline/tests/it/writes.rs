@@ -107,7 +107,7 @@ async fn batches_of_every_shape(db: TestDb) {
     let shaped = |n: usize| {
         let mut tk = ticket(d.cust_member.id, n);
         tk.organization_id = Some(d.org_a);
-        tk.created_by = if n % 5 == 0 { None } else { Some(d.agent.id) };
+        tk.created_by = if n.is_multiple_of(5) { None } else { Some(d.agent.id) };
         tk.fields.tags = match n % 3 {
             0 => vec![],
             1 => vec!["load".into()],
@@ -124,7 +124,7 @@ async fn batches_of_every_shape(db: TestDb) {
         if n % 7 == 3 {
             tk.fields.status = Status::Solved;
         }
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             tk.notify = vec![NotificationKind::TicketCreated];
         }
         if n % 8 == 5 {
