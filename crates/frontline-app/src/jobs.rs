@@ -6,7 +6,7 @@
 //! runs, so the jobs of an instance that died are taken over within one
 //! lease instead of sitting idle.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::finisher::Finisher;
 use crate::{App, AppError, Result};
 
 /// How a kind of job runs (one impl per kind, as crates.io's worker does).
@@ -191,37 +192,58 @@ impl App {
     }
 
     /// Run jobs until `shutdown` turns true; queues housekeeping hourly.
-    /// Jobs already running are finished before it returns.
+    /// Jobs already running are finished before it returns; jobs claimed
+    /// ahead but not started are given back.
+    ///
+    /// Claims are taken ahead, in batches (up to `workers` waiting beside
+    /// the `workers` running): each claim is a commit (a WAL flush on
+    /// PostgreSQL), and one claim per freed worker held the loop to one job
+    /// per flush. Ends are committed in groups by the `Finisher`. An empty
+    /// queue is read again when this process queues a job (the store says
+    /// so after the commit) or after `poll`, for other processes' jobs and
+    /// retries that come due.
     pub async fn job_loop(&self, mut shutdown: watch::Receiver<bool>) {
         let config = self.config.runner.clone();
+        let workers = config.workers.max(1);
         let owner = runner_id();
         let in_flight: InFlight = Arc::default();
         let heartbeat = tokio::spawn(heartbeat(self.clone(), owner.clone(), in_flight.clone(), config.clone()));
+        let (finisher, finishing) = Finisher::start(self.clone());
         let mut housekeeping = tokio::time::interval(Duration::from_secs(3600));
         let mut running: JoinSet<i64> = JoinSet::new();
+        let mut ready: VecDeque<Job> = VecDeque::new();
+        // The last claim found the queue empty: wait for a wake-up or the poll.
+        let mut drained = false;
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            let free = config.workers.saturating_sub(running.len());
-            let claimed = if free == 0 { Ok(vec![]) } else { self.store.claim_jobs(free as i64, lease_of(&config), &owner).await };
-            let claimed = claimed.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "job runner cannot claim jobs");
-                vec![]
-            });
-            let idle = claimed.is_empty();
-            for job in claimed {
-                lock(&in_flight).insert(job.id);
-                let app = self.clone();
+            if !drained && ready.len() <= workers / 2 {
+                let want = (2 * workers).saturating_sub(running.len() + ready.len());
+                match self.store.claim_jobs(want as i64, lease_of(&config), &owner).await {
+                    Ok(claimed) => {
+                        drained = claimed.len() < want;
+                        let mut ids = lock(&in_flight);
+                        for job in claimed {
+                            ids.insert(job.id);
+                            ready.push_back(job);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "job runner cannot claim jobs");
+                        drained = true;
+                    }
+                }
+            }
+            while running.len() < workers {
+                let Some(job) = ready.pop_front() else { break };
+                let (app, finisher) = (self.clone(), finisher.clone());
                 running.spawn(async move {
-                    if let Err(e) = app.run_and_finish(&job).await {
+                    if let Err(e) = app.run_and_record(&job, &finisher).await {
                         tracing::warn!(job = job.id, error = %e, "job runner cannot record a job's end");
                     }
                     job.id
                 });
-            }
-            if !idle && running.len() < config.workers {
-                continue;
             }
             tokio::select! {
                 _ = shutdown.changed() => {}
@@ -231,12 +253,24 @@ impl App {
                     }
                 }
                 Some(done) = running.join_next(), if !running.is_empty() => {
+                    let mut ids = lock(&in_flight);
                     if let Ok(id) = done {
-                        lock(&in_flight).remove(&id);
+                        ids.remove(&id);
+                    }
+                    // Others that ended meanwhile free their slots in the same turn.
+                    while let Some(done) = running.try_join_next() {
+                        if let Ok(id) = done {
+                            ids.remove(&id);
+                        }
                     }
                 }
-                _ = tokio::time::sleep(config.poll), if idle => {}
+                _ = self.store.jobs_queued(), if drained => drained = false,
+                _ = tokio::time::sleep(config.poll), if drained => drained = false,
             }
+        }
+        let unstarted: Vec<i64> = ready.iter().map(|j| j.id).collect();
+        if let Err(e) = self.store.release_jobs(&owner, &unstarted).await {
+            tracing::warn!(error = %e, jobs = unstarted.len(), "could not give back unstarted jobs; they wait for their lease");
         }
         while let Some(done) = running.join_next().await {
             if let Ok(id) = done {
@@ -244,6 +278,21 @@ impl App {
             }
         }
         heartbeat.abort();
+        drop(finisher);
+        let _ = finishing.await;
+    }
+
+    /// Run one claimed job and record its end through the finisher.
+    async fn run_and_record(&self, job: &Job, finisher: &Finisher) -> Result<()> {
+        match self.jobs.run(self, job).await {
+            Ok(sent) => finisher.finish(job.id, sent).await?,
+            Err(e) => {
+                let error = e.chain();
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed");
+                self.store.fail_job(job, &error).await?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ mod customers;
 pub mod directory;
 pub mod error;
 pub mod escalation;
+mod finisher;
 pub mod help;
 pub mod idempotency;
 pub mod import;

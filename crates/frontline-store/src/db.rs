@@ -54,6 +54,9 @@ pub struct Store {
     pub(crate) ticket_writer: Option<Arc<crate::writer::TicketQueue>>,
     /// Where every timestamp the store writes comes from.
     pub(crate) clock: Arc<dyn Clock>,
+    /// Told after a commit that queued jobs, so this process's job runner
+    /// starts on them at once instead of at its next poll.
+    pub(crate) jobs_queued: Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -140,12 +143,14 @@ impl Store {
             let opts = PgConnectOptions::from_str(url)?.options([("statement_timeout", "30s")]);
             let pool =
                 PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
-            let ticket_writer = Some(crate::writer::start_postgres(pool.clone()));
-            Ok(Store { db: Db::Postgres(pool), ticket_writer, clock: Arc::new(SystemClock) })
+            let jobs_queued = Arc::new(tokio::sync::Notify::new());
+            let ticket_writer = Some(crate::writer::start_postgres(pool.clone(), jobs_queued.clone()));
+            Ok(Store { db: Db::Postgres(pool), ticket_writer, clock: Arc::new(SystemClock), jobs_queued })
         } else {
             let (readers, writer) = crate::sqlite::open(url, max_connections).await?;
-            let ticket_writer = Some(crate::writer::start_sqlite(writer.clone()));
-            Ok(Store { db: Db::Sqlite(readers, writer), ticket_writer, clock: Arc::new(SystemClock) })
+            let jobs_queued = Arc::new(tokio::sync::Notify::new());
+            let ticket_writer = Some(crate::writer::start_sqlite(writer.clone(), jobs_queued.clone()));
+            Ok(Store { db: Db::Sqlite(readers, writer), ticket_writer, clock: Arc::new(SystemClock), jobs_queued })
         }
     }
 

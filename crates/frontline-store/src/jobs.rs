@@ -163,6 +163,61 @@ impl Store {
         Ok(())
     }
 
+    /// Several jobs' ends in one transaction (the runner's group commit):
+    /// each job leaves the table together with the record of the mail it
+    /// sent, all or none. On PostgreSQL a commit waits for a WAL flush, so
+    /// one commit per mail capped the runner at the disk's flush rate.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn finish_jobs(&self, done: &[(i64, Option<SentMail>)]) -> Result<(), StoreError> {
+        if done.is_empty() {
+            return Ok(());
+        }
+        let t = self.now();
+        let sent: Vec<&SentMail> = done.iter().filter_map(|(_, m)| m.as_ref()).collect();
+        with_tx!(self, |tx| {
+            if !sent.is_empty() {
+                let mut b = sqlx::QueryBuilder::new("INSERT INTO sent_mail (message_id, ticket_id, kind, recipients, sent_at) ");
+                b.push_values(&sent, |mut row, m| {
+                    row.push_bind(&m.message_id).push_bind(m.ticket_id).push_bind(&m.kind).push_bind(&m.recipients).push_bind(t);
+                });
+                b.push(" ON CONFLICT (message_id) DO NOTHING");
+                b.build().execute(&mut *tx).await?;
+            }
+            let mut b = sqlx::QueryBuilder::new("DELETE FROM jobs WHERE id IN (");
+            let mut ids = b.separated(", ");
+            for (id, _) in done {
+                ids.push_bind(*id);
+            }
+            b.push(")");
+            b.build().execute(&mut *tx).await?;
+        });
+        Ok(())
+    }
+
+    /// Give back jobs `owner` claimed but never started (a runner shutting
+    /// down with jobs claimed ahead): due again at once for any runner, and
+    /// the claim not counted as an attempt.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn release_jobs(&self, owner: &str, ids: &[i64]) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let n = with_tx!(self, |tx| {
+            let mut b = sqlx::QueryBuilder::new(
+                "UPDATE jobs SET locked_until = NULL, locked_by = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
+                 WHERE locked_by = ",
+            );
+            b.push_bind(owner.to_string()).push(" AND id IN (");
+            let mut sep = b.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            b.push(")");
+            b.build().execute(&mut *tx).await?.rows_affected()
+        });
+        Ok(n)
+    }
+
     /// Retry later with exponential backoff, or give up after max attempts
     /// (the job stays in the table, marked failed, for an admin to see).
     #[tracing::instrument(level = "debug", skip_all)]
@@ -216,7 +271,16 @@ impl Store {
             .execute(p)
             .await
             .map(|r| r.rows_affected()))?;
+        self.jobs_queued.notify_one();
         Ok(())
+    }
+
+    /// Returns once a commit through this store has queued jobs since the
+    /// last call returned (at once if one has): the runner's wake-up beside
+    /// its poll, which other processes' jobs still need.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn jobs_queued(&self) {
+        self.jobs_queued.notified().await
     }
 
     /// Delete expired sessions, and throttle attempts (sign-ins, reset

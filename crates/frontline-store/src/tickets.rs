@@ -481,8 +481,12 @@ impl Store {
                 enqueue_job!(tx, &crate::jobs::NotifyJob::new(*event, c.ticket_id, message_id, at), at);
             }
             mark_idempotent!(tx, &c.idempotency, message_id.unwrap_or(c.ticket_id));
-            message_id
+            (message_id, !effects.notify.is_empty())
         });
+        let (message_id, queued_jobs) = message_id;
+        if queued_jobs {
+            self.jobs_queued.notify_one();
+        }
         Ok(message_id)
     }
 
@@ -728,15 +732,10 @@ fn push_order<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, sort: Sort, solved_v
     b.push(", t.id ").push(dir);
 }
 
-/// Create tickets on an open SQLite connection (the batch writer's path).
+/// Create tickets on an open SQLite connection (the batch writer's path;
+/// PostgreSQL's is `pg_batch`, in a fixed number of round trips).
 pub(crate) async fn insert_tickets_sqlite(conn: &mut sqlx::SqliteConnection, tickets: &[&NewTicket]) -> Result<Vec<i64>, StoreError> {
     Ok(insert_tickets!(conn, tickets, 0_i64))
-}
-
-/// Create tickets on an open PostgreSQL connection (the batch writer's path);
-/// `shard` is the lane's own slice of the queue counts.
-pub(crate) async fn insert_tickets_pg(conn: &mut sqlx::PgConnection, tickets: &[&NewTicket], shard: i64) -> Result<Vec<i64>, StoreError> {
-    Ok(insert_tickets!(conn, tickets, shard))
 }
 
 pub(crate) fn page_of(rows: Vec<TicketRow>, limit: i64) -> Result<Page<Ticket>, StoreError> {

@@ -17,9 +17,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
+use tokio::sync::Notify;
+
 use crate::StoreError;
 use crate::sqlite::Writer;
-use crate::tickets::{NewTicket, insert_tickets_pg, insert_tickets_sqlite};
+use crate::tickets::{NewTicket, insert_tickets_sqlite};
 
 type Reply = oneshot::Sender<Result<i64, StoreError>>;
 type Lane = mpsc::Sender<(NewTicket, Reply)>;
@@ -55,20 +57,21 @@ fn file_bytes(t: &NewTicket) -> usize {
     t.attachments.iter().map(|a| a.data.len()).sum()
 }
 
-pub(crate) fn start_sqlite(writer: Arc<Writer>) -> Arc<TicketQueue> {
-    start(vec![Target::Sqlite(writer)])
+/// `jobs_queued` is told after each commit that queued notification jobs.
+pub(crate) fn start_sqlite(writer: Arc<Writer>, jobs_queued: Arc<Notify>) -> Arc<TicketQueue> {
+    start(vec![Target::Sqlite(writer)], jobs_queued)
 }
 
-pub(crate) fn start_postgres(pool: PgPool) -> Arc<TicketQueue> {
-    start((0..POSTGRES_LANES as i64).map(|shard| Target::Postgres(pool.clone(), shard)).collect())
+pub(crate) fn start_postgres(pool: PgPool, jobs_queued: Arc<Notify>) -> Arc<TicketQueue> {
+    start((0..POSTGRES_LANES as i64).map(|shard| Target::Postgres(pool.clone(), shard)).collect(), jobs_queued)
 }
 
-fn start(lane_targets: Vec<Target>) -> Arc<TicketQueue> {
+fn start(lane_targets: Vec<Target>, jobs_queued: Arc<Notify>) -> Arc<TicketQueue> {
     let lanes = lane_targets
         .into_iter()
         .map(|target| {
             let (tx, rx) = mpsc::channel(LANE_CAPACITY);
-            tokio::spawn(run(target, rx));
+            tokio::spawn(run(target, rx, jobs_queued.clone()));
             tx
         })
         .collect();
@@ -88,7 +91,7 @@ async fn hand_over<T>(lane: &mpsc::Sender<(T, Reply)>, item: T) -> Result<i64, S
     answer.await.map_err(|_| StoreError::WriterStopped)?
 }
 
-async fn run(target: Target, mut rx: mpsc::Receiver<(NewTicket, Reply)>) {
+async fn run(target: Target, mut rx: mpsc::Receiver<(NewTicket, Reply)>, jobs_queued: Arc<Notify>) {
     while let Some(first) = rx.recv().await {
         let mut bytes = file_bytes(&first.0);
         let mut batch = vec![first];
@@ -101,6 +104,7 @@ async fn run(target: Target, mut rx: mpsc::Receiver<(NewTicket, Reply)>) {
                 Err(_) => break,
             }
         }
+        let queues_jobs = batch.iter().any(|(t, _)| !t.notify.is_empty());
         match target.write_all(&batch).await {
             Ok(ids) => {
                 for ((_, reply), id) in batch.into_iter().zip(ids) {
@@ -114,6 +118,9 @@ async fn run(target: Target, mut rx: mpsc::Receiver<(NewTicket, Reply)>) {
                     let _ = reply.send(target.write_one(&ticket).await);
                 }
             }
+        }
+        if queues_jobs {
+            jobs_queued.notify_one();
         }
     }
 }
@@ -141,7 +148,7 @@ impl Target {
             }
             Target::Postgres(pool, shard) => {
                 let mut tx = pool.begin().await?;
-                let ids = insert_tickets_pg(&mut tx, tickets, *shard).await?;
+                let ids = crate::pg_batch::insert_tickets(&mut tx, tickets, *shard).await?;
                 tx.commit().await?;
                 ids
             }

@@ -231,3 +231,51 @@ async fn unknown_kinds_fail_clearly(db: TestDb) {
     assert!(error.contains("payload does not parse") && error.contains("ticket_deleted"), "{error}");
 }
 on_both_engines!(unknown_job_kinds, unknown_kinds_fail_clearly);
+
+/// A job queued by this process wakes its runner: with a poll of a minute,
+/// a reply's mail still goes out at once. Jobs claimed ahead but not
+/// started when the runner stops are given back, so another runner takes
+/// them at once instead of after the lease, and their claim is no attempt.
+async fn wake_up_and_give_back(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let quick = Arc::new(CountingMailer::default());
+    let mut app = app_with(&t, quick.clone(), std::time::Duration::from_secs(30));
+    app.config.runner.poll = std::time::Duration::from_secs(60);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let looping = tokio::spawn({
+        let app = app.clone();
+        async move { app.job_loop(stopped).await }
+    });
+    // Let the runner find the queue empty and go to sleep for its minute.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    agent_reply(&app, &d, 1).await;
+    eventually("the reply's mail went out before the next poll", || quick.delivered.load(Ordering::SeqCst) == 1).await;
+    stop.send(true).expect("stop");
+    looping.await.expect("runner");
+
+    // One worker, a slow mail: the runner claims two, starts one, and stops.
+    let slow = Arc::new(CountingMailer { delay: std::time::Duration::from_millis(500), ..Default::default() });
+    let mut one = app_with(&t, slow.clone(), std::time::Duration::from_secs(30));
+    one.config.runner.workers = 1;
+    for n in 2..5 {
+        agent_reply(&one, &d, n).await;
+    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let looping = tokio::spawn({
+        let one = one.clone();
+        async move { one.job_loop(stopped).await }
+    });
+    eventually("the slow mail started", || slow.started.load(Ordering::SeqCst) == 1).await;
+    stop.send(true).expect("stop");
+    looping.await.expect("runner");
+    assert_eq!(slow.delivered.load(Ordering::SeqCst), 1, "the started mail was finished");
+    // (The runner also queued its hourly housekeeping when it started.)
+    let left: Vec<_> = t.store().list_jobs(10).await.expect("jobs").into_iter().filter(|j| j.kind == "mail.notify").collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.iter().all(|j| j.attempts == 0 && j.failed_at.is_none()), "a claim given back is no attempt: {left:?}");
+    let other = app_with(&t, quick.clone(), std::time::Duration::from_secs(30));
+    other.run_due_jobs().await.expect("run");
+    assert_eq!(quick.delivered.load(Ordering::SeqCst), 3, "the unstarted jobs were due again at once");
+}
+on_both_engines!(job_runner_wake_and_release, wake_up_and_give_back);
