@@ -43,16 +43,39 @@ macro_rules! enqueue_job {
     };
 }
 
-/// Tickets joined with the names shown next to them.
-macro_rules! ticket_select {
+/// The columns of a ticket row (`TicketRow`): the ticket `t` and the names
+/// that `ticket_names!` joins to it.
+macro_rules! ticket_columns {
     () => {
         "SELECT t.id, t.subject, t.status, t.priority, t.ticket_type, t.channel, t.requester_id, \
          rq.name AS requester_name, rq.email AS requester_email, t.organization_id, o.name AS organization_name, \
          t.assignee_id, a.name AS assignee_name, t.team_id, tm.name AS team_name, t.tier, t.escalation_level, \
-         t.tags, t.created_at, t.updated_at, t.solved_at \
-         FROM tickets t JOIN users rq ON rq.id = t.requester_id \
+         t.tags, t.created_at, t.updated_at, t.solved_at "
+    };
+}
+
+/// The names shown next to a ticket `t`.
+macro_rules! ticket_names {
+    () => {
+        "JOIN users rq ON rq.id = t.requester_id \
          LEFT JOIN organizations o ON o.id = t.organization_id LEFT JOIN users a ON a.id = t.assignee_id \
          LEFT JOIN teams tm ON tm.id = t.team_id "
+    };
+}
+
+/// Tickets joined with the names shown next to them.
+macro_rules! ticket_select {
+    () => {
+        concat!(ticket_columns!(), "FROM tickets t ", ticket_names!())
+    };
+}
+
+/// The start of a page of tickets: the page's ids are picked from
+/// `tickets` alone (`finish_page` in `tickets.rs` closes the subquery with
+/// its order and LIMIT), then those rows are read with their names.
+macro_rules! ticket_page_start {
+    () => {
+        concat!(ticket_columns!(), "FROM (SELECT t.id FROM tickets t ")
     };
 }
 

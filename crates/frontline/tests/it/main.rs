@@ -28,6 +28,7 @@ mod metrics;
 mod openapi;
 mod page_matrix;
 mod process;
+mod queue_order;
 mod rate_limit;
 mod schema;
 mod schemathesis;
