@@ -519,8 +519,9 @@ impl Store {
     /// One page of an agent queue view.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn queue_page(&self, q: &QueueQuery) -> Result<Page<Ticket>, StoreError> {
+        let page = PageSql::of(self.engine());
         let rows: Vec<TicketRow> = with_pool!(self, |p| {
-            let mut b = QueryBuilder::new(ticket_page_start!());
+            let mut b = QueryBuilder::new(page.start);
             match q.view {
                 QueueView::Mine => {
                     b.push("WHERE t.assignee_id = ").push_bind(q.user_id).push(" AND t.is_open = TRUE");
@@ -539,7 +540,7 @@ impl Store {
                     b.push("WHERE t.status = 'solved' AND t.solved_at >= ").push_bind(solved_window_start(self.now()));
                 }
             }
-            finish_page(&mut b, |b| push_order(b, q.sort, q.view == QueueView::RecentlySolved), q.limit + 1, q.offset);
+            finish_page(&mut b, &page, |b| push_order(b, q.sort, q.view == QueueView::RecentlySolved), q.limit + 1, q.offset);
             b.build_query_as().fetch_all(p).await
         })?;
         page_of(rows, q.limit)
@@ -583,8 +584,10 @@ impl Store {
     /// Tickets by filter, newest first, with keyset pagination on id.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_tickets(&self, f: &TicketFilter) -> Result<Page<Ticket>, StoreError> {
+        let page = PageSql::of(self.engine());
         let rows: Vec<TicketRow> = with_pool!(self, |p| {
-            let mut b = QueryBuilder::new(concat!(ticket_page_start!(), "WHERE 1 = 1"));
+            let mut b = QueryBuilder::new(page.start);
+            b.push("WHERE 1 = 1");
             if !f.statuses.is_empty() {
                 b.push(" AND t.status IN (");
                 let mut sep = b.separated(", ");
@@ -637,6 +640,7 @@ impl Store {
             }
             finish_page(
                 &mut b,
+                &page,
                 |b| {
                     b.push(" ORDER BY t.id DESC");
                 },
@@ -656,29 +660,43 @@ fn solved_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc())
 }
 
-/// Close a page opened with `ticket_page_start!`, whose WHERE is written:
-/// the subquery orders and cuts the page on `tickets` alone, keeping only
-/// ids, and only those rows are read and get their names, ordered again
-/// (a join keeps no order).
+/// A page of tickets in one statement, in two steps: a subquery orders and
+/// cuts the page on `tickets` alone, keeping only ids, and only those rows
+/// are read and get their names, ordered again (a join keeps no order).
 ///
-/// Why: with the joins in the same select, PostgreSQL's choice of index
-/// could flip. After a burst of new tickets without a team (a normal
+/// Why: with the names joined in the same select, PostgreSQL's choice of
+/// index could flip. After a burst of new tickets without a team (a normal
 /// inbox) the team page walked `tickets_open` backwards filtering on
 /// `team_id` (16-22 ms at 1M tickets) instead of reading `tickets_team`
-/// (0.1 ms). A subquery with a LIMIT is never pulled up into its outer
-/// query on PostgreSQL, nor flattened by SQLite under a join; needing
-/// only ids and sort keys, the view's own index answers it alone (an
-/// index-only scan), which no other index can, since they lack the
-/// view's column. The names are looked up for the page only, not for the
-/// rows OFFSET skips.
-fn finish_page<DB>(b: &mut QueryBuilder<DB>, order: impl Fn(&mut QueryBuilder<DB>), limit: i64, offset: i64)
+/// (0.1 ms); selecting every column from `tickets` alone flips the same
+/// way. A subquery with a LIMIT is never pulled up into its outer query on
+/// PostgreSQL, nor flattened by SQLite under a join; needing only ids and
+/// sort keys, it is answered by the view's own index alone (an index-only
+/// scan), which no other index can do, as they lack the view's column. The
+/// names are read for the page only, not for the rows OFFSET skips.
+struct PageSql {
+    start: &'static str,
+    names: &'static str,
+}
+
+impl PageSql {
+    fn of(engine: crate::Engine) -> PageSql {
+        match engine {
+            crate::Engine::Sqlite => PageSql { start: ticket_page_start!(joined), names: ticket_names!() },
+            crate::Engine::Postgres => PageSql { start: ticket_page_start!(looked_up), names: "" },
+        }
+    }
+}
+
+/// Close a page opened with `PageSql::start` whose WHERE is written.
+fn finish_page<DB>(b: &mut QueryBuilder<DB>, page: &PageSql, order: impl Fn(&mut QueryBuilder<DB>), limit: i64, offset: i64)
 where
     DB: sqlx::Database,
     for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
 {
     order(b);
     b.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-    b.push(") page JOIN tickets t ON t.id = page.id ").push(ticket_names!());
+    b.push(") page JOIN tickets t ON t.id = page.id ").push(page.names);
     order(b);
 }
 
