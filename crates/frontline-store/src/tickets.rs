@@ -671,8 +671,9 @@ fn solved_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
 /// (0.1 ms); selecting every column from `tickets` alone flips the same
 /// way. A subquery with a LIMIT is never pulled up into its outer query on
 /// PostgreSQL, nor flattened by SQLite under a join; needing only ids and
-/// sort keys, it is answered by the view's own index alone (an index-only
-/// scan), which no other index can do, as they lack the view's column. The
+/// sort keys, an open-ticket view is answered by its own index alone (an
+/// index-only scan), which no other index can do, as they lack the view's
+/// column. The
 /// names are read for the page only, not for the rows OFFSET skips.
 struct PageSql {
     start: &'static str,
