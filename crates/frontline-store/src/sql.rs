@@ -43,16 +43,51 @@ macro_rules! enqueue_job {
     };
 }
 
-/// Tickets joined with the names shown next to them.
-macro_rules! ticket_select {
+/// The columns of a ticket row (`TicketRow`): the ticket `t` and the names
+/// that `ticket_names!` joins to it.
+macro_rules! ticket_columns {
     () => {
         "SELECT t.id, t.subject, t.status, t.priority, t.ticket_type, t.channel, t.requester_id, \
          rq.name AS requester_name, rq.email AS requester_email, t.organization_id, o.name AS organization_name, \
          t.assignee_id, a.name AS assignee_name, t.team_id, tm.name AS team_name, t.tier, t.escalation_level, \
-         t.tags, t.created_at, t.updated_at, t.solved_at \
-         FROM tickets t JOIN users rq ON rq.id = t.requester_id \
+         t.tags, t.created_at, t.updated_at, t.solved_at "
+    };
+}
+
+/// The names shown next to a ticket `t`.
+macro_rules! ticket_names {
+    () => {
+        "JOIN users rq ON rq.id = t.requester_id \
          LEFT JOIN organizations o ON o.id = t.organization_id LEFT JOIN users a ON a.id = t.assignee_id \
          LEFT JOIN teams tm ON tm.id = t.team_id "
+    };
+}
+
+/// Tickets joined with the names shown next to them.
+macro_rules! ticket_select {
+    () => {
+        concat!(ticket_columns!(), "FROM tickets t ", ticket_names!())
+    };
+}
+
+/// The start of a page of tickets (`finish_page` in `tickets.rs` closes
+/// it): the page's ids are picked from `tickets` alone, then those rows
+/// are read with their names, joined (`ticket_names!`, SQLite) or looked up
+/// one by one (PostgreSQL: planning the five-way join cost about 1 ms on
+/// every request, these subqueries a quarter of that).
+macro_rules! ticket_page_start {
+    (joined) => {
+        concat!(ticket_columns!(), "FROM (SELECT t.id FROM tickets t ")
+    };
+    (looked_up) => {
+        "SELECT t.id, t.subject, t.status, t.priority, t.ticket_type, t.channel, t.requester_id, \
+         (SELECT name FROM users WHERE id = t.requester_id) AS requester_name, \
+         (SELECT email FROM users WHERE id = t.requester_id) AS requester_email, t.organization_id, \
+         (SELECT name FROM organizations WHERE id = t.organization_id) AS organization_name, t.assignee_id, \
+         (SELECT name FROM users WHERE id = t.assignee_id) AS assignee_name, t.team_id, \
+         (SELECT name FROM teams WHERE id = t.team_id) AS team_name, t.tier, t.escalation_level, \
+         t.tags, t.created_at, t.updated_at, t.solved_at \
+         FROM (SELECT t.id FROM tickets t "
     };
 }
 

@@ -36,6 +36,7 @@ mod openapi;
 mod page_matrix;
 mod password_guesses;
 mod process;
+mod queue_order;
 mod rate_limit;
 mod schema;
 mod schemathesis;
