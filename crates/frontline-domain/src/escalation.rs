@@ -183,6 +183,8 @@ pub enum StepAction {
 }
 
 impl StepAction {
+    pub const ALL: [StepAction; 3] = [StepAction::Escalate, StepAction::DeEscalate, StepAction::NeedsSenior];
+
     pub fn as_str(self) -> &'static str {
         match self {
             StepAction::Escalate => "escalate",

@@ -36,7 +36,7 @@ CREATE TABLE help_requests (
     answered_by BIGINT REFERENCES users(id),
     created_at TIMESTAMPTZ NOT NULL,
     closed_at TIMESTAMPTZ,
-    CHECK ((to_user_id IS NULL) <> (to_tier IS NULL))
+    CONSTRAINT help_requests_one_target CHECK ((to_user_id IS NULL) <> (to_tier IS NULL))
 );
 CREATE INDEX help_requests_to_user ON help_requests(to_user_id, status, id);
 CREATE INDEX help_requests_to_tier ON help_requests(to_tier, status, id);

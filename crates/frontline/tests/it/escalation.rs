@@ -62,7 +62,7 @@ async fn tier1_escalates_and_tier2_is_told(db: TestDb) {
         (json!("internal"), json!("Escalated to Tier 2: Signature check fails only for EU keys"))
     );
     let events = t.get(&format!("/api/v1/tickets/{id}/events"), &agent).await.json();
-    let e = events.as_array().expect("events").iter().find(|e| e["field"] == "escalated").expect("escalated event").clone();
+    let e = events["data"].as_array().expect("events").iter().find(|e| e["field"] == "escalated").expect("escalated event").clone();
     assert_eq!(
         (e["old_value"].clone(), e["new_value"].clone(), e["actor"]["id"].clone()),
         (json!("tier_1"), json!("tier_2"), json!(d.agent.id))
@@ -145,7 +145,7 @@ async fn up_to_engineering_and_back_down(db: TestDb) {
     let r = t.post_json(&format!("/api/v1/tickets/{id}/needs-senior"), &agent, &json!({"reason": "Threatens to cancel, shouting"})).await;
     assert_eq!(step(&r.json()), "tier_2");
     let events = t.get(&format!("/api/v1/tickets/{id}/events"), &agent).await.json();
-    let marks: Vec<_> = events.as_array().expect("events").iter().filter(|e| e["field"] == "needs_senior").collect();
+    let marks: Vec<_> = events["data"].as_array().expect("events").iter().filter(|e| e["field"] == "needs_senior").collect();
     assert_eq!(marks.len(), 1);
     assert_eq!((marks[0]["old_value"].clone(), marks[0]["new_value"].clone()), (json!("tier_1"), json!("tier_2")));
     let path = t.get(&format!("/api/v1/tickets/{id}/escalations"), &agent).await.json();

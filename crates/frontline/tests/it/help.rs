@@ -71,7 +71,7 @@ async fn ask_and_answer(db: TestDb) {
     assert_eq!(r.json()["answer_note_id"], note["id"]);
     assert_eq!(ids(&t.get("/api/v1/help-requests", &senior_auth).await.json()), Vec::<i64>::new());
     let events = t.get(&format!("/api/v1/tickets/{id}/events"), &agent).await.json();
-    let fields: Vec<&str> = events.as_array().expect("events").iter().filter_map(|e| e["field"].as_str()).collect();
+    let fields: Vec<&str> = events["data"].as_array().expect("events").iter().filter_map(|e| e["field"].as_str()).collect();
     assert!(fields.contains(&"help_requested") && fields.contains(&"help_answered"), "{fields:?}");
 
     // Closed is closed; only the asker withdraws.
