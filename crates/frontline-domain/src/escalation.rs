@@ -18,7 +18,9 @@ pub const REASON_MAX: usize = 10_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EscalationStep {
+    #[serde(rename = "tier_1")]
     Tier1,
+    #[serde(rename = "tier_2")]
     Tier2,
     HeadOfSupport,
     /// The seam for problem records: a later issue attaches one to the
@@ -62,8 +64,14 @@ impl EscalationStep {
         Self::ALL.into_iter().find(|st| st.as_str() == stored).map_or(stored, |s| s.label())
     }
 
-    fn index(self) -> usize {
+    /// Its place on the path, 0 to 3 (the SLA clock keeps one per step).
+    pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// The escalation level a ticket at this step has.
+    pub fn level(self) -> EscalationLevel {
+        self.fields().1
     }
 
     /// The ticket's columns for this step. Engineering stays at tier 3: the

@@ -27,7 +27,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::calendar::BusinessCalendar;
-use super::policy::{Hours, SlaPolicy, SlaStep, TargetKind};
+use super::policy::{EscalationStep, Hours, SlaPolicy, TargetKind};
 use crate::ticket::{Priority, Status};
 
 /// What happened to a ticket, in the terms the clock needs. The app builds
@@ -37,7 +37,7 @@ use crate::ticket::{Priority, Status};
 pub enum Change {
     Status(Status),
     Priority(Priority),
-    Step(SlaStep),
+    Step(EscalationStep),
     /// A public reply by the team (internal notes do not count).
     AgentReply,
     /// A message from the requester or another customer.
@@ -57,13 +57,13 @@ pub struct Timeline {
     pub created_at: DateTime<Utc>,
     pub status: Status,
     pub priority: Priority,
-    pub step: SlaStep,
+    pub step: EscalationStep,
     pub events: Vec<TimelineEvent>,
 }
 
 impl Timeline {
     pub fn new(created_at: DateTime<Utc>, priority: Priority) -> Self {
-        Self { created_at, status: Status::New, priority, step: SlaStep::Tier1, events: Vec::new() }
+        Self { created_at, status: Status::New, priority, step: EscalationStep::Tier1, events: Vec::new() }
     }
 
     pub fn at(mut self, at: DateTime<Utc>, change: Change) -> Self {
@@ -85,7 +85,7 @@ pub struct TargetState {
     pub due_at: Option<DateTime<Utc>>,
     pub breached_at: Option<DateTime<Utc>>,
     /// The step the breach is attributed to.
-    pub breached_step: Option<SlaStep>,
+    pub breached_step: Option<EscalationStep>,
     /// When the wait ended (reply given, ticket solved); none while waiting.
     pub fulfilled_at: Option<DateTime<Utc>>,
     /// Next reply only: how many waits so far were breached.
@@ -95,7 +95,7 @@ pub struct TargetState {
 /// One escalation step's share of the resolution time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepState {
-    pub step: SlaStep,
+    pub step: EscalationStep,
     pub used_minutes: i64,
     pub target_minutes: Option<i64>,
     pub due_at: Option<DateTime<Utc>>,
@@ -118,7 +118,7 @@ impl SlaState {
         self.targets.iter().find(|t| t.kind == kind)
     }
 
-    pub fn step(&self, step: SlaStep) -> &StepState {
+    pub fn step(&self, step: EscalationStep) -> &StepState {
         &self.steps[step.index()]
     }
 }
@@ -153,7 +153,7 @@ struct Wait {
     due: Option<DateTime<Utc>>,
     breached: Option<DateTime<Utc>>,
     fulfilled: Option<DateTime<Utc>>,
-    breached_step: Option<SlaStep>,
+    breached_step: Option<EscalationStep>,
 }
 
 struct Measure<'a> {
@@ -182,7 +182,7 @@ struct Sim<'a> {
     m: Measure<'a>,
     status: Status,
     priority: Priority,
-    step: SlaStep,
+    step: EscalationStep,
     first: Wait,
     next: Wait,
     next_breaches: u32,
@@ -199,7 +199,7 @@ impl Sim<'_> {
         self.policy.target(self.priority, kind).map(|t| (t.hours, t.minutes * 60))
     }
 
-    fn share_seconds(&self, step: SlaStep) -> Option<(Hours, i64)> {
+    fn share_seconds(&self, step: EscalationStep) -> Option<(Hours, i64)> {
         let (hours, total) = self.target_seconds(TargetKind::Resolution)?;
         self.policy.step_share_seconds(step, total).map(|s| (hours, s))
     }
@@ -300,7 +300,7 @@ impl Sim<'_> {
                 }
             }
         }
-        for step in SlaStep::ALL {
+        for step in EscalationStep::ALL {
             let share = self.share_seconds(step);
             let s = &mut self.steps[step.index()];
             if s.breached.is_some() {
@@ -365,9 +365,9 @@ impl Sim<'_> {
 /// Who a resolution breach belongs to, at the instant the target is
 /// reached while `holder` holds the ticket and had used `used_before`
 /// (total) before the current span.
-fn attribute(policy: &SlaPolicy, steps: &[Wait; 4], holder: SlaStep, hours: Hours, target: i64, used_before: i64) -> SlaStep {
-    let mut best: Option<(i64, DateTime<Utc>, SlaStep)> = None;
-    for step in SlaStep::ALL {
+fn attribute(policy: &SlaPolicy, steps: &[Wait; 4], holder: EscalationStep, hours: Hours, target: i64, used_before: i64) -> EscalationStep {
+    let mut best: Option<(i64, DateTime<Utc>, EscalationStep)> = None;
+    for step in EscalationStep::ALL {
         let Some(share) = policy.step_share_seconds(step, target) else { continue };
         let mut used = steps[step.index()].used.get(hours);
         if step == holder {
@@ -460,7 +460,7 @@ fn finish(sim: &Sim<'_>, at: DateTime<Utc>) -> SlaState {
     }
     let resolution = sim.policy.target(sim.priority, TargetKind::Resolution);
     let hours = resolution.map_or(Hours::Business, |t| t.hours);
-    let steps = SlaStep::ALL
+    let steps = EscalationStep::ALL
         .iter()
         .map(|&step| {
             let w = &sim.steps[step.index()];

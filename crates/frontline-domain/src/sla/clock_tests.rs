@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::calendar::{BusinessCalendar, CalendarSpec, WeeklyHoursSpec};
 use super::clock::{Change, SlaState, Timeline, sla_state};
-use super::policy::{PriorityTargets, SlaPolicy, SlaStep, Target, TargetKind};
+use super::policy::{EscalationStep, PriorityTargets, SlaPolicy, Target, TargetKind};
 use crate::ticket::{Priority, Status};
 
 fn utc(s: &str) -> DateTime<Utc> {
@@ -36,7 +36,7 @@ fn berlin_office() -> BusinessCalendar {
     BusinessCalendar::new(&spec).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn policy(targets: &[(Priority, PriorityTargets)], shares: &[(SlaStep, u8)]) -> SlaPolicy {
+fn policy(targets: &[(Priority, PriorityTargets)], shares: &[(EscalationStep, u8)]) -> SlaPolicy {
     SlaPolicy {
         conditions: vec![],
         targets: targets.iter().copied().collect::<BTreeMap<_, _>>(),
@@ -77,7 +77,7 @@ fn first_reply_on_business_hours_met_and_breached() {
     let late = t.at(utc("2026-06-08T08:00:00Z"), Change::AgentReply);
     let s = sla_state(&p, &cal, &late, utc("2026-06-09T12:00:00Z"));
     let fr = target(&s, TargetKind::FirstReply);
-    assert_eq!((fr.breached_at, fr.breached_step, fr.used_minutes), (Some(utc("2026-06-08T07:30:00Z")), Some(SlaStep::Tier1), 150));
+    assert_eq!((fr.breached_at, fr.breached_step, fr.used_minutes), (Some(utc("2026-06-08T07:30:00Z")), Some(EscalationStep::Tier1), 150));
 }
 
 #[test]
@@ -208,47 +208,50 @@ fn solved_stops_and_reopening_resumes_resolution() {
 }
 
 fn shared_policy() -> SlaPolicy {
-    policy(&[(Priority::Normal, only(TargetKind::Resolution, Target::calendar(40 * 60)))], &[(SlaStep::Tier1, 25), (SlaStep::Tier2, 75)])
+    policy(
+        &[(Priority::Normal, only(TargetKind::Resolution, Target::calendar(40 * 60)))],
+        &[(EscalationStep::Tier1, 25), (EscalationStep::Tier2, 75)],
+    )
 }
 
 #[test]
 fn a_breach_goes_to_the_step_that_overran_its_share() {
     // Tier 1 keeps the ticket 20 hours (share: 10), tier 2 then uses 20 of
     // its 30: the target breaks while tier 2 holds it, but tier 1 used the time.
-    let t = Timeline::new(h(0), Priority::Normal).at(h(20), Change::Step(SlaStep::Tier2));
+    let t = Timeline::new(h(0), Priority::Normal).at(h(20), Change::Step(EscalationStep::Tier2));
     let s = sla_state(&shared_policy(), &always(), &t, h(45));
     let r = target(&s, TargetKind::Resolution);
-    assert_eq!((r.breached_at, r.breached_step), (Some(h(40)), Some(SlaStep::Tier1)));
-    let t1 = s.step(SlaStep::Tier1);
+    assert_eq!((r.breached_at, r.breached_step), (Some(h(40)), Some(EscalationStep::Tier1)));
+    let t1 = s.step(EscalationStep::Tier1);
     assert_eq!((t1.used_minutes, t1.target_minutes, t1.breached_at), (20 * 60, Some(10 * 60), Some(h(10))));
-    let t2 = s.step(SlaStep::Tier2);
+    let t2 = s.step(EscalationStep::Tier2);
     assert_eq!((t2.used_minutes, t2.target_minutes, t2.breached_at, t2.due_at), (25 * 60, Some(30 * 60), None, Some(h(50))));
-    assert_eq!(s.step(SlaStep::Engineering).target_minutes, None);
+    assert_eq!(s.step(EscalationStep::Engineering).target_minutes, None);
 }
 
 #[test]
 fn a_step_within_its_share_is_not_blamed() {
     // Tier 1 hands over after 5 hours; tier 2 runs past its 30.
-    let t = Timeline::new(h(0), Priority::Normal).at(h(5), Change::Step(SlaStep::Tier2));
+    let t = Timeline::new(h(0), Priority::Normal).at(h(5), Change::Step(EscalationStep::Tier2));
     let s = sla_state(&shared_policy(), &always(), &t, h(41));
     let r = target(&s, TargetKind::Resolution);
-    assert_eq!((r.breached_at, r.breached_step), (Some(h(40)), Some(SlaStep::Tier2)));
-    assert_eq!(s.step(SlaStep::Tier1).breached_at, None);
-    assert_eq!(s.step(SlaStep::Tier2).breached_at, Some(h(35)));
+    assert_eq!((r.breached_at, r.breached_step), (Some(h(40)), Some(EscalationStep::Tier2)));
+    assert_eq!(s.step(EscalationStep::Tier1).breached_at, None);
+    assert_eq!(s.step(EscalationStep::Tier2).breached_at, Some(h(35)));
 }
 
 #[test]
 fn without_shares_the_holder_takes_the_breach_and_pauses_are_nobodys() {
     let p = policy(&[(Priority::Normal, only(TargetKind::Resolution, Target::calendar(10 * 60)))], &[]);
     let t = Timeline::new(h(0), Priority::Normal)
-        .at(h(2), Change::Step(SlaStep::Tier2))
+        .at(h(2), Change::Step(EscalationStep::Tier2))
         .at(h(4), Change::Status(Status::Pending))
         .at(h(30), Change::Status(Status::Open))
-        .at(h(31), Change::Step(SlaStep::HeadOfSupport))
-        .at(h(33), Change::Step(SlaStep::Engineering));
+        .at(h(31), Change::Step(EscalationStep::HeadOfSupport))
+        .at(h(33), Change::Step(EscalationStep::Engineering));
     let s = sla_state(&p, &always(), &t, h(40));
     let r = target(&s, TargetKind::Resolution);
-    assert_eq!((r.breached_at, r.breached_step), (Some(h(36)), Some(SlaStep::Engineering)));
+    assert_eq!((r.breached_at, r.breached_step), (Some(h(36)), Some(EscalationStep::Engineering)));
     let used: Vec<i64> = s.steps.iter().map(|x| x.used_minutes / 60).collect();
     assert_eq!(used, vec![2, 3, 2, 7], "the 26 hours pending belong to no step");
     assert_eq!(s.steps.iter().map(|x| x.used_minutes).sum::<i64>(), r.used_minutes);

@@ -27,4 +27,4 @@ mod properties;
 
 pub use calendar::{BusinessCalendar, CalendarSpec, IntervalSpec, WeeklyHoursSpec};
 pub use clock::{Change, SlaState, StepState, TargetState, Timeline, TimelineEvent, sla_state};
-pub use policy::{Condition, Hours, PriorityTargets, SlaPolicy, SlaStep, Target, TargetKind, TicketFacts, select_policy};
+pub use policy::{Condition, EscalationStep, Hours, PriorityTargets, SlaPolicy, Target, TargetKind, TicketFacts, select_policy};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ticket::{Channel, EscalationLevel, Priority};
+use crate::ticket::{Channel, Priority};
 use crate::{DomainError, FieldError};
 
 /// Longest target a policy may set: a year of minutes.
@@ -14,59 +14,9 @@ pub const TARGET_MINUTES_MAX: i64 = 366 * 24 * 60;
 /// Conditions per policy.
 pub const CONDITIONS_MAX: usize = 20;
 
-/// The steps of the escalation path, each with its own clock. The order is
-/// the path's: tier 1 → tier 2 → Head of Support → Engineering.
-///
-/// Kept here as a plain enum so the SLA code stands alone; it maps one to
-/// one onto `EscalationLevel` (0..=3), which the ticket stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SlaStep {
-    Tier1,
-    Tier2,
-    HeadOfSupport,
-    Engineering,
-}
-
-impl SlaStep {
-    pub const ALL: [SlaStep; 4] = [SlaStep::Tier1, SlaStep::Tier2, SlaStep::HeadOfSupport, SlaStep::Engineering];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SlaStep::Tier1 => "tier1",
-            SlaStep::Tier2 => "tier2",
-            SlaStep::HeadOfSupport => "head_of_support",
-            SlaStep::Engineering => "engineering",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SlaStep::Tier1 => "Tier 1",
-            SlaStep::Tier2 => "Tier 2",
-            SlaStep::HeadOfSupport => "Head of Support",
-            SlaStep::Engineering => "Engineering",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn of_level(level: EscalationLevel) -> SlaStep {
-        match level.get() {
-            0 => SlaStep::Tier1,
-            1 => SlaStep::Tier2,
-            2 => SlaStep::HeadOfSupport,
-            _ => SlaStep::Engineering,
-        }
-    }
-
-    pub fn level(self) -> EscalationLevel {
-        // The four steps are exactly the levels 0..=3.
-        EscalationLevel::new(self.index() as i64).unwrap_or_default()
-    }
-}
+/// Each step of the escalation path has its own clock: the step is the
+/// escalation path's own type.
+pub use crate::escalation::EscalationStep;
 
 /// Which of a ticket's promises a target is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -188,12 +138,12 @@ pub struct SlaPolicy {
     /// Each step's share of the resolution target, in percent (together at
     /// most 100). A step without a share has no internal target.
     #[serde(default)]
-    pub step_shares: BTreeMap<SlaStep, u8>,
+    pub step_shares: BTreeMap<EscalationStep, u8>,
 }
 
 impl SlaPolicy {
     /// Check targets, shares and conditions, naming the field at fault
-    /// (`targets.high.first_reply`, `step_shares.tier1`, `conditions[2]`).
+    /// (`targets.high.first_reply`, `step_shares.tier_1`, `conditions[2]`).
     /// Tags are brought to their stored form (trimmed, lower case).
     pub fn checked(mut self) -> Result<SlaPolicy, DomainError> {
         match self.check().into_iter().next() {
@@ -263,7 +213,7 @@ impl SlaPolicy {
     }
 
     /// A step's share of a resolution target of `resolution_seconds`.
-    pub fn step_share_seconds(&self, step: SlaStep, resolution_seconds: i64) -> Option<i64> {
+    pub fn step_share_seconds(&self, step: EscalationStep, resolution_seconds: i64) -> Option<i64> {
         self.step_shares.get(&step).map(|pct| resolution_seconds * i64::from(*pct) / 100)
     }
 }
@@ -324,10 +274,10 @@ mod tests {
         assert_eq!(invalid_field(with_target(0).checked()), "targets.high.first_reply");
         assert_eq!(invalid_field(with_target(TARGET_MINUTES_MAX + 1).checked()), "targets.high.first_reply");
         assert!(with_target(60).checked().is_ok());
-        let shares = |s: &[(SlaStep, u8)]| SlaPolicy { step_shares: s.iter().copied().collect(), ..Default::default() };
-        assert_eq!(invalid_field(shares(&[(SlaStep::Tier1, 60), (SlaStep::Tier2, 50)]).checked()), "step_shares");
-        assert_eq!(invalid_field(shares(&[(SlaStep::Engineering, 0)]).checked()), "step_shares.engineering");
-        assert!(shares(&[(SlaStep::Tier1, 25), (SlaStep::Tier2, 75)]).checked().is_ok());
+        let shares = |s: &[(EscalationStep, u8)]| SlaPolicy { step_shares: s.iter().copied().collect(), ..Default::default() };
+        assert_eq!(invalid_field(shares(&[(EscalationStep::Tier1, 60), (EscalationStep::Tier2, 50)]).checked()), "step_shares");
+        assert_eq!(invalid_field(shares(&[(EscalationStep::Engineering, 0)]).checked()), "step_shares.engineering");
+        assert!(shares(&[(EscalationStep::Tier1, 25), (EscalationStep::Tier2, 75)]).checked().is_ok());
         let cond = |c: Condition| SlaPolicy { conditions: vec![Condition::Priority(Priority::Low), c], ..Default::default() };
         assert_eq!(invalid_field(cond(Condition::Tag("two words".into())).checked()), "conditions[1]");
         assert_eq!(invalid_field(cond(Condition::Tag("  ".into())).checked()), "conditions[1]");
@@ -344,7 +294,7 @@ mod tests {
                 (Priority::Low, PriorityTargets { resolution: Some(Target::business(0)), ..Default::default() }),
                 (Priority::Urgent, PriorityTargets { next_reply: Some(Target::calendar(-5)), ..Default::default() }),
             ]),
-            step_shares: BTreeMap::from([(SlaStep::Tier1, 0), (SlaStep::Tier2, 100), (SlaStep::HeadOfSupport, 50)]),
+            step_shares: BTreeMap::from([(EscalationStep::Tier1, 0), (EscalationStep::Tier2, 100), (EscalationStep::HeadOfSupport, 50)]),
         };
         let fields: Vec<String> = p.problems().into_iter().map(|f| f.field).collect();
         assert_eq!(
@@ -354,7 +304,7 @@ mod tests {
                 "conditions[1]",
                 "targets.low.resolution",
                 "targets.urgent.next_reply",
-                "step_shares.tier1",
+                "step_shares.tier_1",
                 "step_shares"
             ]
         );
@@ -366,13 +316,13 @@ mod tests {
         let json = r#"{
             "conditions": [{"field": "support_plan", "value": 2}, {"field": "channel", "value": "email"}],
             "targets": {"urgent": {"first_reply": {"minutes": 30, "hours": "calendar"}, "resolution": {"minutes": 480}}},
-            "step_shares": {"tier1": 25, "tier2": 75}
+            "step_shares": {"tier_1": 25, "tier_2": 75}
         }"#;
         let p: SlaPolicy = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.target(Priority::Urgent, TargetKind::FirstReply), Some(Target::calendar(30)));
         assert_eq!(p.target(Priority::Urgent, TargetKind::Resolution), Some(Target::business(480)));
         assert_eq!(p.target(Priority::Low, TargetKind::Resolution), None);
-        assert_eq!(p.step_share_seconds(SlaStep::Tier1, 480 * 60), Some(120 * 60));
+        assert_eq!(p.step_share_seconds(EscalationStep::Tier1, 480 * 60), Some(120 * 60));
         let again: SlaPolicy = serde_json::from_str(&serde_json::to_string(&p).unwrap_or_default()).unwrap_or_default();
         assert_eq!(again, p);
         assert!(serde_json::from_str::<SlaPolicy>(r#"{"targets": {"urgent": {"first_reply": {"minutes": 1}, "typo": 1}}}"#).is_err());
@@ -380,9 +330,9 @@ mod tests {
 
     #[test]
     fn steps_are_the_escalation_levels() {
-        for step in SlaStep::ALL {
-            assert_eq!(SlaStep::of_level(step.level()), step);
+        for step in EscalationStep::ALL {
+            assert_eq!(EscalationStep::of_level(step.level()), step);
         }
-        assert_eq!(SlaStep::of_level(EscalationLevel::NONE), SlaStep::Tier1);
+        assert_eq!(EscalationStep::of_level(crate::tier::EscalationLevel::NONE), EscalationStep::Tier1);
     }
 }

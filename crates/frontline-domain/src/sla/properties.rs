@@ -7,7 +7,7 @@ use proptest::prelude::*;
 
 use super::calendar::{BusinessCalendar, CalendarSpec, IntervalSpec, WeeklyHoursSpec};
 use super::clock::{Change, Timeline, sla_state};
-use super::policy::{Hours, PriorityTargets, SlaPolicy, SlaStep, Target, TargetKind};
+use super::policy::{EscalationStep, Hours, PriorityTargets, SlaPolicy, Target, TargetKind};
 use crate::ticket::{Priority, Status};
 
 fn cal(zone: &str, hours: WeeklyHoursSpec, holidays: &[(i32, u32, u32)]) -> BusinessCalendar {
@@ -96,7 +96,7 @@ proptest! {
 enum Step {
     Status(Status),
     Priority(Priority),
-    Escalate(SlaStep),
+    Escalate(EscalationStep),
     Reply,
     Customer,
 }
@@ -105,7 +105,7 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         prop::sample::select(vec![Status::Open, Status::Pending, Status::OnHold, Status::Solved]).prop_map(Step::Status),
         prop::sample::select(vec![Priority::Low, Priority::Normal, Priority::High, Priority::Urgent]).prop_map(Step::Priority),
-        prop::sample::select(SlaStep::ALL.to_vec()).prop_map(Step::Escalate),
+        prop::sample::select(EscalationStep::ALL.to_vec()).prop_map(Step::Escalate),
         Just(Step::Reply),
         Just(Step::Customer),
     ]
@@ -120,7 +120,7 @@ fn policy(hours: Hours) -> SlaPolicy {
     SlaPolicy {
         conditions: vec![],
         targets,
-        step_shares: [(SlaStep::Tier1, 20), (SlaStep::Tier2, 50), (SlaStep::HeadOfSupport, 30)].into(),
+        step_shares: [(EscalationStep::Tier1, 20), (EscalationStep::Tier2, 50), (EscalationStep::HeadOfSupport, 30)].into(),
     }
 }
 

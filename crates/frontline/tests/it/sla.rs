@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use frontline_domain::DomainError;
 use frontline_domain::sla::{
-    BusinessCalendar, CalendarSpec, Condition, PriorityTargets, SlaPolicy, SlaStep, Target, TicketFacts, WeeklyHoursSpec, select_policy,
+    BusinessCalendar, CalendarSpec, Condition, EscalationStep, PriorityTargets, SlaPolicy, Target, TicketFacts, WeeklyHoursSpec,
+    select_policy,
 };
 use frontline_domain::ticket::{Channel, Priority};
 use frontline_store::directory::OrgInput;
@@ -47,7 +48,7 @@ fn policy(conditions: Vec<Condition>) -> SlaPolicy {
             Priority::High,
             PriorityTargets { first_reply: Some(Target::business(60)), next_reply: None, resolution: Some(Target::calendar(480)) },
         )]),
-        step_shares: BTreeMap::from([(SlaStep::Tier1, 25), (SlaStep::Tier2, 75)]),
+        step_shares: BTreeMap::from([(EscalationStep::Tier1, 25), (EscalationStep::Tier2, 75)]),
     }
     .checked()
     .expect("valid policy")
@@ -251,7 +252,7 @@ async fn corrupt_rows(db: TestDb) {
     let id = store.create_calendar("Office", &calendar("Europe/Berlin", &[]), None).await.expect("create");
     let pid = store.create_sla_policy(PolicyInput { name: "All", calendar_id: id, policy: &policy(vec![]) }, None).await.expect("policy");
     let overlapping = r#"{"mon":[{"start":"09:00","end":"13:00"},{"start":"12:00","end":"17:00"}]}"#;
-    let over_shared = r#"{"tier1":60,"tier2":60}"#;
+    let over_shared = r#"{"tier_1":60,"tier_2":60}"#;
     match db.engine {
         Engine::Sqlite => {
             let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("connect");
