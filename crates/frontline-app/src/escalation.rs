@@ -89,6 +89,8 @@ impl App {
         let from = req.from.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|f| EscalationStep::parse("from", f)).transpose();
         let (text, asked, from) = (text?, asked?, from?);
         let seen = from.unwrap_or(now);
+        // A page drawn before the ticket moved: 409 on `from` before judging where it could go.
+        req.action.check_unmoved(seen, now)?;
         // Above Engineering, below tier 1, or not upward: refused before any write.
         let target = req.action.target(seen, asked)?;
         let workers = self.step_workers().await?;

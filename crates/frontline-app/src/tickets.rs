@@ -290,8 +290,9 @@ impl App {
             ticket_type,
             assignee_id: input.assignee_id,
             team_id: input.team_id,
-            tier,
-            escalation_level: ticket::EscalationLevel::NONE,
+            // A new ticket starts at the step its tier's queue stands for, so tier and level agree.
+            tier: frontline_domain::escalation::EscalationStep::of_tier(tier).fields().0,
+            escalation_level: frontline_domain::escalation::EscalationStep::of_tier(tier).fields().1,
             tags,
         };
         let mut wanted = vec![NotificationKind::TicketCreated];

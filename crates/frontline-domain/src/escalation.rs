@@ -193,6 +193,11 @@ pub enum StepAction {
 impl StepAction {
     pub const ALL: [StepAction; 3] = [StepAction::Escalate, StepAction::DeEscalate, StepAction::NeedsSenior];
 
+    /// The action a stored name stands for.
+    pub fn parse(s: &str) -> Option<StepAction> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             StepAction::Escalate => "escalate",

@@ -41,10 +41,8 @@ impl TryFrom<EscalationRow> for Escalation {
     type Error = StoreError;
     fn try_from(r: EscalationRow) -> Result<Self, StoreError> {
         let corrupt = |e: frontline_domain::DomainError| StoreError::Corrupt(e.to_string());
-        let action = [StepAction::Escalate, StepAction::DeEscalate, StepAction::NeedsSenior]
-            .into_iter()
-            .find(|a| a.as_str() == r.action)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown escalation action '{}'", r.action)))?;
+        let action =
+            StepAction::parse(&r.action).ok_or_else(|| StoreError::Corrupt(format!("unknown escalation action '{}'", r.action)))?;
         Ok(Escalation {
             id: r.id,
             ticket_id: r.ticket_id,

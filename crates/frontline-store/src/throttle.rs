@@ -90,59 +90,40 @@ impl Store {
         except: i64,
         limit: i64,
     ) -> Result<Vec<DateTime<Utc>>, StoreError> {
-        let action = what.as_str();
-        Ok(match whose {
-            Attempts::EmailFrom { email, ip } => with_pool!(self, |p| sqlx::query_scalar(
-                "SELECT at FROM throttle_attempts WHERE action = $1 AND email = $2 AND ip = $3 AND succeeded = FALSE \
-                 AND id <> $4 AND at > $5 \
-                 AND at > COALESCE((SELECT max(at) FROM throttle_attempts \
-                   WHERE action = $1 AND email = $2 AND ip = $3 AND succeeded = TRUE), $5) \
-                 ORDER BY at DESC LIMIT $6"
-            )
-            .bind(action)
-            .bind(email)
-            .bind(ip)
-            .bind(except)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?,
-            Attempts::Email(email) => with_pool!(self, |p| sqlx::query_scalar(
-                "SELECT at FROM throttle_attempts WHERE action = $1 AND email = $2 AND succeeded = FALSE \
-                 AND id <> $3 AND at > $4 ORDER BY at DESC LIMIT $5"
-            )
-            .bind(action)
-            .bind(email)
-            .bind(except)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?,
-            Attempts::Account(email) => with_pool!(self, |p| sqlx::query_scalar(
-                "SELECT at FROM throttle_attempts WHERE action = $1 AND email = $2 AND succeeded = FALSE \
-                 AND id <> $3 AND at > $4 \
-                 AND at > COALESCE((SELECT max(at) FROM throttle_attempts \
-                   WHERE action = $1 AND email = $2 AND succeeded = TRUE), $4) \
-                 ORDER BY at DESC LIMIT $5"
-            )
-            .bind(action)
-            .bind(email)
-            .bind(except)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?,
-            Attempts::Address(ip) => with_pool!(self, |p| sqlx::query_scalar(
-                "SELECT at FROM throttle_attempts WHERE action = $1 AND ip = $2 AND succeeded = FALSE \
-                 AND id <> $3 AND at > $4 ORDER BY at DESC LIMIT $5"
-            )
-            .bind(action)
-            .bind(ip)
-            .bind(except)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?,
-        })
+        // Whose attempts: (email, address) filters and whether a success resets the count.
+        let (email, ip, since_success) = match whose {
+            Attempts::EmailFrom { email, ip } => (Some(email), Some(ip), true),
+            Attempts::Email(email) => (Some(email), None, false),
+            Attempts::Account(email) => (Some(email), None, true),
+            Attempts::Address(ip) => (None, Some(ip), false),
+        };
+        // One statement, its filters chosen here rather than `$n IS NULL OR ..`
+        // so that each shape keeps its index (action, email, at) or (action, ip, at).
+        let mut whose_sql = String::from("action = $1");
+        let mut next = 2;
+        for (column, value) in [("email", email), ("ip", ip)] {
+            if value.is_some() {
+                whose_sql.push_str(&format!(" AND {column} = ${next}"));
+                next += 1;
+            }
+        }
+        let (except_n, since_n, limit_n) = (next, next + 1, next + 2);
+        let reset = if since_success {
+            format!(" AND at > COALESCE((SELECT max(at) FROM throttle_attempts WHERE {whose_sql} AND succeeded = TRUE), ${since_n})")
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "SELECT at FROM throttle_attempts WHERE {whose_sql} AND succeeded = FALSE AND id <> ${except_n} AND at > ${since_n}{reset} \
+             ORDER BY at DESC LIMIT ${limit_n}"
+        );
+        Ok(with_pool!(self, |p| {
+            // Built from the literals above only; every value is bound.
+            let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone())).bind(what.as_str());
+            for value in [email, ip].into_iter().flatten() {
+                q = q.bind(value);
+            }
+            q.bind(except).bind(since).bind(limit).fetch_all(p).await
+        })?)
     }
 }

@@ -712,14 +712,14 @@ impl Store {
     }
 }
 
-/// "Recently solved" starts at midnight UTC `SOLVED_WINDOW_DAYS` days ago:
-/// whole days, so that the list and its count (kept per day) agree.
 /// The tier to match in SQL; without one, 0, which no ticket has (tiers
 /// start at 1, migration 0011 holds it).
 fn no_tier_matches_none(tier: Option<Tier>) -> i64 {
     tier.map(Tier::get).unwrap_or(0)
 }
 
+/// "Recently solved" starts at midnight UTC `SOLVED_WINDOW_DAYS` days ago:
+/// whole days, so that the list and its count (kept per day) agree.
 fn solved_window_start(now: DateTime<Utc>) -> DateTime<Utc> {
     let day = (now - Duration::days(QueueView::SOLVED_WINDOW_DAYS)).date_naive();
     day.and_hms_opt(0, 0, 0).map_or(now, |t| t.and_utc())

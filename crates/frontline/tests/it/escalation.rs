@@ -267,3 +267,28 @@ async fn tier_and_level_move_together(db: TestDb) {
     assert_eq!(t.get(&path, &agent).await.json()["step"], "tier_2", "nothing half-written");
 }
 on_both_engines!(escalation_patch, tier_and_level_move_together);
+
+/// A ticket created at tier 2 stands at tier 2's step (level 1), so a
+/// script that sends back what it read, with another priority, is accepted.
+async fn created_tier_is_a_step(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let r = t
+        .post_json(
+            "/api/v1/tickets",
+            &agent,
+            &json!({"subject": "Webhook retries stop", "body": "After 3 tries.", "requester_email": "lena@northwind.example", "tier": 2}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let created = r.json();
+    assert_eq!((created["tier"].as_i64(), created["escalation_level"].as_i64()), (Some(2), Some(1)));
+    assert_eq!(created["step"], "tier_2");
+    let id = created["id"].as_i64().expect("id");
+    let back = json!({"tier": created["tier"], "escalation_level": created["escalation_level"], "priority": "high"});
+    let r = t.patch_json(&format!("/api/v1/tickets/{id}"), &agent, &back).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!((r.json()["priority"].as_str(), r.json()["step"].as_str()), (Some("high"), Some("tier_2")));
+}
+on_both_engines!(created_tier_stands_at_its_step, created_tier_is_a_step);
