@@ -239,7 +239,7 @@ macro_rules! insert_ticket {
         // the old value of its first change event (or the current value).
         sqlx::query(
             "INSERT INTO ticket_events (ticket_id, actor_id, field, old_value, new_value, created_at) \
-                 VALUES ($1, $2, 'created', NULL, $3, $4), ($1, $5, 'public_reply', NULL, $6, $4)",
+                 VALUES ($1, $2, $7, NULL, $3, $4), ($1, $5, $8, NULL, $6, $4)",
         )
         .bind(id)
         .bind(t.created_by)
@@ -247,6 +247,8 @@ macro_rules! insert_ticket {
         .bind(at)
         .bind(t.requester_id)
         .bind(mid.to_string())
+        .bind(frontline_domain::ticket::EventField::Created.as_str())
+        .bind(frontline_domain::ticket::EventField::of_message(frontline_domain::ticket::MessageKind::Public).as_str())
         .execute(&mut *$conn)
         .await?;
         for event in &t.notify {
