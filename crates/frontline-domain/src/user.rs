@@ -73,6 +73,50 @@ impl Role {
     }
 }
 
+/// Whether an agent takes new work: automatic assignment passes over
+/// agents who are away or off; manual assignment still reaches them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    #[default]
+    Available,
+    Away,
+    Off,
+}
+
+impl Availability {
+    pub const ALL: [Availability; 3] = [Availability::Available, Availability::Away, Availability::Off];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Availability::Available => "available",
+            Availability::Away => "away",
+            Availability::Off => "off",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Availability::Available => "Available",
+            Availability::Away => "Away",
+            Availability::Off => "Off",
+        }
+    }
+
+    /// `field` names the input the value came from, for the error.
+    pub fn parse(field: &'static str, s: &str) -> Result<Self, DomainError> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| DomainError::invalid(field, format!("unknown availability '{s}'; use available, away or off")))
+    }
+
+    /// Only an available agent gets new tickets automatically.
+    pub fn takes_new_work(self) -> bool {
+        self == Availability::Available
+    }
+}
+
 /// A lowercased, syntactically plausible email address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);

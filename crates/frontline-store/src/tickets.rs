@@ -382,7 +382,7 @@ impl Store {
             let stamp = at.max(current.updated_at);
             sqlx::query(
                 "UPDATE tickets SET subject = $1, status = $2, priority = $3, ticket_type = $4, assignee_id = $5, team_id = $6, \
-                 tier = $7, escalation_level = $8, tags = $9, priority_rank = $10, is_open = $11, updated_at = $12, \
+                 tier = $7, escalation_level = $8, tags = $9, priority_rank = $10, is_open = $11, updated_at = $12, sla_dirty = sla_dirty + 1, \
                  solved_at = CASE WHEN $2 IN ('solved', 'closed') AND status NOT IN ('solved', 'closed') THEN $12 WHEN $11 THEN NULL ELSE solved_at END \
                  WHERE id = $13",
             )

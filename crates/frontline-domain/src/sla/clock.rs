@@ -83,6 +83,10 @@ pub struct TargetState {
     /// When it is due: the projection while running, the instant it fell
     /// due once reached; none while paused or when there is nothing to wait for.
     pub due_at: Option<DateTime<Utc>>,
+    /// When the ticket counts as near breach of this target: the remaining
+    /// time reaches `warning_lead_minutes` (in the target's hours). Only
+    /// while the target runs and is not yet due.
+    pub warn_at: Option<DateTime<Utc>>,
     pub breached_at: Option<DateTime<Utc>>,
     /// The step the breach is attributed to.
     pub breached_step: Option<EscalationStep>,
@@ -121,6 +125,49 @@ impl SlaState {
     pub fn step(&self, step: EscalationStep) -> &StepState {
         &self.steps[step.index()]
     }
+
+    /// The targets still waited for (not met, the clock not stopped).
+    fn waiting(&self) -> impl Iterator<Item = &TargetState> {
+        self.targets.iter().filter(|t| t.fulfilled_at.is_none())
+    }
+
+    /// The earliest due time among the targets still running, and which
+    /// target it is (none while paused: nothing falls due then).
+    pub fn next_due(&self) -> Option<(TargetKind, DateTime<Utc>)> {
+        if self.paused {
+            return None;
+        }
+        self.waiting().filter_map(|t| t.due_at.map(|d| (t.kind, d))).min_by_key(|(_, d)| *d)
+    }
+
+    /// When the next-due target counts as near breach.
+    pub fn warn_at(&self) -> Option<DateTime<Utc>> {
+        let (kind, _) = self.next_due()?;
+        self.target(kind).and_then(|t| t.warn_at)
+    }
+
+    /// The earliest breach among the targets still waited for.
+    pub fn breached_at(&self) -> Option<DateTime<Utc>> {
+        self.waiting().filter_map(|t| t.breached_at).min()
+    }
+
+    /// The next instant after `self.at` at which the state changes by time
+    /// alone: a warning, a due time, a step's share running out. None while
+    /// paused or when nothing runs.
+    pub fn next_check_at(&self) -> Option<DateTime<Utc>> {
+        if self.paused {
+            return None;
+        }
+        let targets = self.waiting().flat_map(|t| [t.warn_at, t.due_at]);
+        let steps = self.steps.iter().filter(|s| s.breached_at.is_none()).map(|s| s.due_at);
+        targets.chain(steps).flatten().filter(|at| *at > self.at).min()
+    }
+}
+
+/// How long before a target falls due the ticket counts as near breach: a
+/// quarter of the target, at least a minute and at most an hour.
+pub fn warning_lead_minutes(target_minutes: i64) -> i64 {
+    (target_minutes / 4).clamp(1, 60)
 }
 
 /// Time counted in both ways at once, so a priority change that switches
@@ -446,12 +493,22 @@ fn finish(sim: &Sim<'_>, at: DateTime<Utc>) -> SlaState {
         if kind == TargetKind::NextReply {
             breaches += sim.next_breaches;
         }
+        let due_at = if wait.running || wait.breached.is_some() { due_at } else { None };
+        let lead = warning_lead_minutes(target.minutes) * 60;
+        let warn_at = match due_at {
+            Some(due) if wait.running && running && due > at => {
+                let remaining = secs - used;
+                Some(if remaining > lead { sim.m.advance(at, target.hours, remaining - lead) } else { at })
+            }
+            _ => None,
+        };
         targets.push(TargetState {
             kind,
             hours: target.hours,
             target_minutes: target.minutes,
             used_minutes: used / 60,
-            due_at: if wait.running || wait.breached.is_some() { due_at } else { None },
+            due_at,
+            warn_at,
             breached_at: wait.breached,
             breached_step: wait.breached.and(wait.breached_step),
             fulfilled_at: wait.fulfilled,

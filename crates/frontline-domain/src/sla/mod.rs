@@ -26,5 +26,5 @@ mod clock_tests;
 mod properties;
 
 pub use calendar::{BusinessCalendar, CalendarSpec, IntervalSpec, WeeklyHoursSpec};
-pub use clock::{Change, SlaState, StepState, TargetState, Timeline, TimelineEvent, sla_state};
+pub use clock::{Change, SlaState, StepState, TargetState, Timeline, TimelineEvent, sla_state, warning_lead_minutes};
 pub use policy::{Condition, EscalationStep, Hours, PriorityTargets, SlaPolicy, Target, TargetKind, TicketFacts, select_policy};

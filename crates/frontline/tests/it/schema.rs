@@ -371,6 +371,7 @@ async fn bad_codes_are_refused(db: frontline_testkit::TestDb) {
         "UPDATE tickets SET escalation_level = -1",
         "UPDATE messages SET kind = 'private'",
         "UPDATE users SET role = 'root'",
+        "UPDATE users SET availability = 'busy'",
     ];
     let r = t
         .post_json(
@@ -446,6 +447,8 @@ fn domain_codes() -> Codes {
         ("ticket_escalations.to_step", steps),
         ("help_requests.status", codes(HelpStatus::ALL.iter().map(|h| h.as_str()).collect())),
         ("help_requests.to_tier", range(Tier::MIN, Tier::MAX)),
+        ("users.availability", codes(frontline_domain::user::Availability::ALL.iter().map(|a| a.as_str()).collect())),
+        ("ticket_sla.due_target", codes(frontline_domain::sla::TargetKind::ALL.iter().map(|k| k.as_str()).collect())),
         ("throttle_attempts.action", codes(frontline_store::throttle::Attempt::ALL.iter().map(|a| a.as_str()).collect())),
     ]
     .into_iter()
