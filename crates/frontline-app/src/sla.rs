@@ -76,9 +76,10 @@ impl App {
         if !authz::sees_sla(actor) {
             return Ok(None);
         }
-        let Some(ticket) = self.store.sla_tickets(&[ticket_id]).await?.into_iter().next() else {
+        let Some(read) = self.store.sla_tickets(&[ticket_id]).await?.into_iter().next() else {
             return Err(DomainError::NotFound("ticket").into());
         };
+        let ticket = read.map_err(|broken| AppError::Internal(Box::new(broken.error)))?;
         let setup = self.sla_setup().await?;
         Ok(setup.measure(&ticket, self.now()).map(|(policy, calendar, state)| TicketSla {
             policy_id: policy.id,
@@ -105,10 +106,23 @@ impl App {
         }
         let tickets = self.store.sla_tickets(&ids).await?;
         let setup = self.sla_setup().await?;
-        let at = self.now();
+        let now = self.now();
         let mut results = Vec::with_capacity(tickets.len());
-        for t in &tickets {
-            let record = match setup.measure(t, at) {
+        for read in tickets {
+            let t = match read {
+                Ok(t) => t,
+                Err(broken) => {
+                    // Taken in as having no SLA until its next write, so the
+                    // pass goes on with the others instead of meeting it again.
+                    tracing::warn!(ticket = broken.id, error = %broken.error, "the SLA clock cannot read this ticket's history");
+                    results.push(SlaResult { ticket_id: broken.id, seen_dirty: broken.dirty, record: None });
+                    continue;
+                }
+            };
+            // History stamped after our "now" (another node's clock ahead of
+            // ours) is measured, not dropped.
+            let at = t.history.iter().map(|h| h.at).chain([t.now.created_at, now]).max().unwrap_or(now);
+            let record = match setup.measure(&t, at) {
                 None => None,
                 Some((policy, _, state)) => {
                     let state_json = serde_json::to_string(&state).map_err(|e| AppError::Internal(e.into()))?;
@@ -125,7 +139,8 @@ impl App {
             };
             results.push(SlaResult { ticket_id: t.id, seen_dirty: t.dirty, record });
         }
+        let read = results.len();
         let kept = self.store.save_sla(&results).await?;
-        Ok(SlaPassReport { recomputed: kept, changed_meanwhile: results.len() - kept, more: ids.len() >= limit })
+        Ok(SlaPassReport { recomputed: kept, changed_meanwhile: read - kept, more: ids.len() >= limit })
     }
 }

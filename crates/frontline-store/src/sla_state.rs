@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use frontline_domain::escalation::EscalationStep;
 use frontline_domain::sla::{HistoryItem, Recorded, TargetKind, TicketNow};
 use frontline_domain::ticket::{Channel, EscalationLevel, EventField, MessageKind, Priority, Status, Tier};
 use frontline_domain::user::Role;
@@ -27,6 +26,14 @@ pub struct SlaTicket {
     /// is kept only if no write moved it since.
     pub dirty: i64,
     pub history: Vec<HistoryItem>,
+}
+
+/// A ticket whose stored history the clock cannot read.
+#[derive(Debug)]
+pub struct BrokenTicket {
+    pub id: i64,
+    pub dirty: i64,
+    pub error: StoreError,
 }
 
 /// What the pass concluded for one ticket; `record` is None when no
@@ -64,7 +71,7 @@ pub struct StoredSla {
     pub next_check_at: Option<DateTime<Utc>>,
     /// `tickets.sla_due_at`, which queues sort by.
     pub ticket_due_at: Option<DateTime<Utc>>,
-    /// `tickets.sla_dirty`: writes not yet taken in by a pass.
+    /// Writes not yet taken in by a pass (`sla_dirty - sla_seen`).
     pub dirty: i64,
 }
 
@@ -102,11 +109,14 @@ struct MessageRow {
 }
 
 /// The history fields that move the clock.
-const CLOCK_FIELDS: [EventField; 5] =
-    [EventField::Status, EventField::Priority, EventField::Escalated, EventField::DeEscalated, EventField::NeedsSenior];
+const CLOCK_FIELDS: [EventField; 4] = [EventField::Status, EventField::Priority, EventField::Tier, EventField::EscalationLevel];
 
 fn corrupt(ticket_id: i64, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("ticket {ticket_id}'s SLA history: {e}"))
+}
+
+fn number(e: &EventRow, v: &str) -> Result<i64, StoreError> {
+    v.parse().map_err(|_| corrupt(e.ticket_id, format!("'{v}' is not a number in a {} event", e.field)))
 }
 
 fn recorded(e: &EventRow) -> Result<Option<Recorded>, StoreError> {
@@ -117,9 +127,13 @@ fn recorded(e: &EventRow) -> Result<Option<Recorded>, StoreError> {
         Some(EventField::Priority) => {
             Recorded::Priority { from: Priority::parse(old).map_err(bad)?, to: Priority::parse(new).map_err(bad)? }
         }
-        Some(EventField::Escalated | EventField::DeEscalated | EventField::NeedsSenior) => {
-            Recorded::Step { from: EscalationStep::parse("from", old).map_err(bad)?, to: EscalationStep::parse("to", new).map_err(bad)? }
+        Some(EventField::Tier) => {
+            Recorded::Tier { from: Tier::new(number(e, old)?).map_err(bad)?, to: Tier::new(number(e, new)?).map_err(bad)? }
         }
+        Some(EventField::EscalationLevel) => Recorded::Level {
+            from: EscalationLevel::new(number(e, old)?).map_err(bad)?,
+            to: EscalationLevel::new(number(e, new)?).map_err(bad)?,
+        },
         _ => return Ok(None),
     }))
 }
@@ -132,7 +146,7 @@ impl Store {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT s.ticket_id, s.policy_id, s.computed_at, s.paused, s.due_at, s.due_target, s.warn_at, s.breached_at, \
-                 s.next_check_at, t.sla_due_at AS ticket_due_at, t.sla_dirty AS dirty \
+                 s.next_check_at, t.sla_due_at AS ticket_due_at, t.sla_dirty - t.sla_seen AS dirty \
                  FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id WHERE s.ticket_id = $1",
             )
             .bind(ticket_id)
@@ -145,32 +159,36 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sla_dirty(&self, ticket_id: i64) -> Result<Option<i64>, StoreError> {
         Ok(with_pool!(self, |p| {
-            sqlx::query_scalar("SELECT sla_dirty FROM tickets WHERE id = $1").bind(ticket_id).fetch_optional(p).await
+            sqlx::query_scalar("SELECT sla_dirty - sla_seen FROM tickets WHERE id = $1").bind(ticket_id).fetch_optional(p).await
         })?)
     }
 
-    /// The tickets the SLA pass should look at next, at most `limit`: those
-    /// written since their last computation first, then those whose next
-    /// check time has come (both read on their own partial indexes).
+    /// The tickets the SLA pass should look at next, at most `limit`: up
+    /// to half of them those whose next check time has come (so warnings
+    /// and breaches are not held up behind a backlog of writes), the rest
+    /// those written since their last computation; each read on its own
+    /// partial index.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sla_work(&self, limit: i64) -> Result<Vec<i64>, StoreError> {
         let now = self.now();
+        let due_share = (limit / 2).max(1);
         let mut ids: Vec<i64> = with_pool!(self, |p| {
-            sqlx::query_scalar("SELECT id FROM tickets WHERE sla_dirty > 0 ORDER BY id LIMIT $1").bind(limit).fetch_all(p).await
+            sqlx::query_scalar(
+                "SELECT ticket_id FROM ticket_sla WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
+                 ORDER BY next_check_at, ticket_id LIMIT $2",
+            )
+            .bind(now)
+            .bind(due_share)
+            .fetch_all(p)
+            .await
         })?;
         let left = limit - ids.len() as i64;
         if left > 0 {
-            let due: Vec<i64> = with_pool!(self, |p| {
-                sqlx::query_scalar(
-                    "SELECT ticket_id FROM ticket_sla WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
-                     ORDER BY next_check_at, ticket_id LIMIT $2",
-                )
-                .bind(now)
-                .bind(left)
-                .fetch_all(p)
-                .await
+            let dirty: Vec<i64> = with_pool!(self, |p| {
+                sqlx::query_scalar("SELECT id FROM tickets WHERE sla_dirty > sla_seen ORDER BY id LIMIT $1").bind(left).fetch_all(p).await
             })?;
-            ids.extend(due.into_iter().filter(|id| !ids.contains(id)).collect::<Vec<_>>());
+            let known: std::collections::HashSet<i64> = ids.iter().copied().collect();
+            ids.extend(dirty.into_iter().filter(|id| !known.contains(id)));
         }
         Ok(ids)
     }
@@ -179,7 +197,7 @@ impl Store {
     /// whatever their number. The message that opened a ticket is left out:
     /// it starts the clock rather than answering anything.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn sla_tickets(&self, ids: &[i64]) -> Result<Vec<SlaTicket>, StoreError> {
+    pub async fn sla_tickets(&self, ids: &[i64]) -> Result<Vec<Result<SlaTicket, BrokenTicket>>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -226,63 +244,91 @@ impl Store {
 
         // Per ticket: messages before events at one instant (a reply and
         // the status sent with it are one act; the clock gets the reply first).
+        // A ticket whose history cannot be read is answered as broken on its
+        // own, so it does not hold up the others.
         let mut history: HashMap<i64, Vec<(DateTime<Utc>, u8, HistoryItem)>> = HashMap::new();
+        let mut broken: HashMap<i64, StoreError> = HashMap::new();
         let mut opened: std::collections::HashSet<i64> = std::collections::HashSet::new();
         for m in &messages {
             if opened.insert(m.ticket_id) {
                 continue;
             }
-            let public = MessageKind::parse(&m.kind).map_err(|e| corrupt(m.ticket_id, e))? == MessageKind::Public;
-            let by_staff = Role::parse(&m.author_role).map_err(|e| corrupt(m.ticket_id, e))?.is_staff();
-            let what = Recorded::Message { public, by_staff, held: m.unverified_sender };
-            history.entry(m.ticket_id).or_default().push((m.created_at, 0, HistoryItem { at: m.created_at, what }));
-        }
-        for e in &events {
-            if let Some(what) = recorded(e)? {
-                history.entry(e.ticket_id).or_default().push((e.created_at, 1, HistoryItem { at: e.created_at, what }));
+            let kind = MessageKind::parse(&m.kind).map_err(|e| corrupt(m.ticket_id, e));
+            let role = Role::parse(&m.author_role).map_err(|e| corrupt(m.ticket_id, e));
+            match (kind, role) {
+                (Ok(kind), Ok(role)) => {
+                    let what =
+                        Recorded::Message { public: kind == MessageKind::Public, by_staff: role.is_staff(), held: m.unverified_sender };
+                    history.entry(m.ticket_id).or_default().push((m.created_at, 0, HistoryItem { at: m.created_at, what }));
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    broken.insert(m.ticket_id, e);
+                }
             }
         }
-        tickets
+        for e in &events {
+            match recorded(e) {
+                Ok(Some(what)) => history.entry(e.ticket_id).or_default().push((e.created_at, 1, HistoryItem { at: e.created_at, what })),
+                Ok(None) => {}
+                Err(err) => {
+                    broken.insert(e.ticket_id, err);
+                }
+            }
+        }
+        Ok(tickets
             .into_iter()
             .map(|t| {
-                let bad = |e: frontline_domain::DomainError| corrupt(t.id, e);
-                let step = EscalationStep::of(Tier::new(t.tier).map_err(bad)?, EscalationLevel::new(t.escalation_level).map_err(bad)?);
-                let mut items = history.remove(&t.id).unwrap_or_default();
-                // Stable: within one instant and source, the recorded order stays.
-                items.sort_by_key(|(at, source, _)| (*at, *source));
-                Ok(SlaTicket {
-                    id: t.id,
-                    now: TicketNow {
-                        created_at: t.created_at,
-                        status: Status::parse(&t.status).map_err(bad)?,
-                        priority: Priority::parse(&t.priority).map_err(bad)?,
-                        step,
-                    },
-                    organization_id: t.organization_id,
-                    support_plan_id: t.support_plan_id,
-                    channel: Channel::parse(&t.channel).map_err(bad)?,
-                    tags: t.tags.split_whitespace().map(str::to_string).collect(),
-                    dirty: t.sla_dirty,
-                    history: items.into_iter().map(|(_, _, h)| h).collect(),
-                })
+                let (id, dirty) = (t.id, t.sla_dirty);
+                let mut read = || -> Result<SlaTicket, StoreError> {
+                    if let Some(e) = broken.remove(&t.id) {
+                        return Err(e);
+                    }
+                    let bad = |e: frontline_domain::DomainError| corrupt(t.id, e);
+                    let mut items = history.remove(&t.id).unwrap_or_default();
+                    // Stable: within one instant and source, the recorded order stays.
+                    items.sort_by_key(|(at, source, _)| (*at, *source));
+                    Ok(SlaTicket {
+                        id: t.id,
+                        now: TicketNow {
+                            created_at: t.created_at,
+                            status: Status::parse(&t.status).map_err(bad)?,
+                            priority: Priority::parse(&t.priority).map_err(bad)?,
+                            tier: Tier::new(t.tier).map_err(bad)?,
+                            level: EscalationLevel::new(t.escalation_level).map_err(bad)?,
+                        },
+                        organization_id: t.organization_id,
+                        support_plan_id: t.support_plan_id,
+                        channel: Channel::parse(&t.channel).map_err(bad)?,
+                        tags: t.tags.split_whitespace().map(str::to_string).collect(),
+                        dirty: t.sla_dirty,
+                        history: items.into_iter().map(|(_, _, h)| h).collect(),
+                    })
+                };
+                read().map_err(|error| BrokenTicket { id, dirty, error })
             })
-            .collect()
+            .collect())
     }
 
     /// Keep the pass's results in one transaction. A ticket written since
     /// it was read (its write count moved) is skipped and stays dirty for
-    /// the next pass. Returns how many were kept.
+    /// the next pass. Returns how many were kept. A crash before the commit
+    /// leaves the tickets dirty, as they were.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_sla(&self, results: &[SlaResult]) -> Result<usize, StoreError> {
         if results.is_empty() {
             return Ok(0);
         }
         let now = self.now();
+        // In one order, so two passes saving the same tickets cannot deadlock.
+        let mut ordered: Vec<&SlaResult> = results.iter().collect();
+        ordered.sort_by_key(|r| r.ticket_id);
         with_tx!(self, |tx| {
             let mut kept = 0;
-            for r in results {
+            for r in ordered {
                 let due_at = r.record.as_ref().and_then(|x| x.due.map(|d| d.1));
-                let moved = sqlx::query("UPDATE tickets SET sla_due_at = $1, sla_dirty = 0 WHERE id = $2 AND sla_dirty = $3")
+                // The write count only grows, so "unchanged since read" cannot
+                // be mistaken for a later write that brought it back.
+                let moved = sqlx::query("UPDATE tickets SET sla_due_at = $1, sla_seen = $3 WHERE id = $2 AND sla_dirty = $3")
                     .bind(due_at)
                     .bind(r.ticket_id)
                     .bind(r.seen_dirty)

@@ -159,8 +159,11 @@ impl SlaState {
         if self.paused {
             return None;
         }
-        let targets = self.waiting().flat_map(|t| [t.warn_at, t.due_at]);
-        let steps = self.steps.iter().filter(|s| s.breached_at.is_none()).map(|s| s.due_at);
+        // A due time reached at this very instant is not a breach yet (meeting
+        // a target at its instant is not one): look again just after it.
+        let after = |due: DateTime<Utc>| if due == self.at { due + Duration::seconds(1) } else { due };
+        let targets = self.waiting().filter(|t| t.breached_at.is_none()).flat_map(|t| [t.warn_at, t.due_at.map(after)]);
+        let steps = self.steps.iter().filter(|s| s.breached_at.is_none()).map(|s| s.due_at.map(after));
         targets.chain(steps).flatten().filter(|at| *at > self.at).min()
     }
 }

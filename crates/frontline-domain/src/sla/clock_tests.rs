@@ -284,6 +284,9 @@ fn near_breach_counts_in_the_targets_hours_and_the_next_check_follows() {
     let s = sla_state(&p, &cal, &t, utc("2026-06-08T08:40:00Z"));
     assert_eq!(s.warn_at(), Some(utc("2026-06-08T08:40:00Z")));
     assert_eq!(s.next_check_at(), Some(utc("2026-06-08T09:30:00Z")));
+    // Asked at the due instant itself: not breached yet, so look again just after it.
+    let s = sla_state(&p, &cal, &t, utc("2026-06-08T09:30:00Z"));
+    assert_eq!((s.breached_at(), s.next_check_at()), (None, Some(utc("2026-06-08T09:30:01Z"))));
     // Breached: no warning any more, the breach stays until the reply.
     let s = sla_state(&p, &cal, &t, utc("2026-06-08T10:00:00Z"));
     assert_eq!((target(&s, TargetKind::FirstReply).warn_at, s.breached_at()), (None, Some(utc("2026-06-08T09:30:00Z"))));

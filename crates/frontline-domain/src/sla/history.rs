@@ -1,13 +1,15 @@
 //! From a ticket's stored history to the SLA clock's `Timeline`: which
 //! recorded changes move the clock, and how the ticket started (the old
 //! value of the first change of each kind; the current value when it never
-//! changed).
+//! changed). The escalation step is read from the tier and escalation-level
+//! changes, which every move writes (the escalation actions as well as
+//! older direct edits), so the step the clock charges is the ticket's own.
 
 use chrono::{DateTime, Utc};
 
 use super::clock::{Change, Timeline, TimelineEvent};
 use super::policy::EscalationStep;
-use crate::ticket::{Priority, Status};
+use crate::ticket::{EscalationLevel, Priority, Status, Tier};
 
 /// One recorded change that matters to the clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,10 +22,13 @@ pub enum Recorded {
         from: Priority,
         to: Priority,
     },
-    /// Escalated, de-escalated or sent to a senior.
-    Step {
-        from: EscalationStep,
-        to: EscalationStep,
+    Tier {
+        from: Tier,
+        to: Tier,
+    },
+    Level {
+        from: EscalationLevel,
+        to: EscalationLevel,
     },
     /// A message after the one that opened the ticket. Internal notes and
     /// mail held from an unverified sender never move the clock.
@@ -46,7 +51,8 @@ pub struct TicketNow {
     pub created_at: DateTime<Utc>,
     pub status: Status,
     pub priority: Priority,
-    pub step: EscalationStep,
+    pub tier: Tier,
+    pub level: EscalationLevel,
 }
 
 /// The clock's view of a ticket's life; `history` in the order it was
@@ -60,29 +66,45 @@ pub fn timeline(now: &TicketNow, history: &[HistoryItem]) -> Timeline {
         Recorded::Priority { from, .. } => Some(from),
         _ => None,
     });
-    let first_step = history.iter().find_map(|h| match h.what {
-        Recorded::Step { from, .. } => Some(from),
-        _ => None,
-    });
-    let events = history
+    let mut tier = history
         .iter()
-        .filter_map(|h| {
-            let change = match h.what {
-                Recorded::Status { to, .. } => Change::Status(to),
-                Recorded::Priority { to, .. } => Change::Priority(to),
-                Recorded::Step { to, .. } => Change::Step(to),
-                Recorded::Message { public: true, held: false, by_staff: true } => Change::AgentReply,
-                Recorded::Message { public: true, held: false, by_staff: false } => Change::CustomerMessage,
-                Recorded::Message { .. } => return None,
-            };
-            Some(TimelineEvent { at: h.at, change })
+        .find_map(|h| match h.what {
+            Recorded::Tier { from, .. } => Some(from),
+            _ => None,
         })
-        .collect();
+        .unwrap_or(now.tier);
+    let mut level = history
+        .iter()
+        .find_map(|h| match h.what {
+            Recorded::Level { from, .. } => Some(from),
+            _ => None,
+        })
+        .unwrap_or(now.level);
+    let start_step = EscalationStep::of(tier, level);
+    let mut events = Vec::with_capacity(history.len());
+    for h in history {
+        let change = match h.what {
+            Recorded::Status { to, .. } => Change::Status(to),
+            Recorded::Priority { to, .. } => Change::Priority(to),
+            Recorded::Tier { to, .. } => {
+                tier = to;
+                Change::Step(EscalationStep::of(tier, level))
+            }
+            Recorded::Level { to, .. } => {
+                level = to;
+                Change::Step(EscalationStep::of(tier, level))
+            }
+            Recorded::Message { public: true, held: false, by_staff: true } => Change::AgentReply,
+            Recorded::Message { public: true, held: false, by_staff: false } => Change::CustomerMessage,
+            Recorded::Message { .. } => continue,
+        };
+        events.push(TimelineEvent { at: h.at, change });
+    }
     Timeline {
         created_at: now.created_at,
         status: first_status.unwrap_or(now.status),
         priority: first_priority.unwrap_or(now.priority),
-        step: first_step.unwrap_or(now.step),
+        step: start_step,
         events,
     }
 }
@@ -97,30 +119,47 @@ mod tests {
 
     #[test]
     fn the_start_is_the_first_changes_old_value() {
-        let now = TicketNow { created_at: at(0), status: Status::Open, priority: Priority::Urgent, step: EscalationStep::HeadOfSupport };
+        let (tier, level) = EscalationStep::HeadOfSupport.fields();
+        let now = TicketNow { created_at: at(0), status: Status::Open, priority: Priority::Urgent, tier, level };
+        let t = |n| Tier::new(n).unwrap();
+        let l = |n| EscalationLevel::new(n).unwrap();
         let history = [
             HistoryItem { at: at(5), what: Recorded::Status { from: Status::New, to: Status::Open } },
             HistoryItem { at: at(6), what: Recorded::Priority { from: Priority::Normal, to: Priority::High } },
             HistoryItem { at: at(7), what: Recorded::Priority { from: Priority::High, to: Priority::Urgent } },
-            HistoryItem { at: at(8), what: Recorded::Step { from: EscalationStep::Tier1, to: EscalationStep::Tier2 } },
-            HistoryItem { at: at(9), what: Recorded::Step { from: EscalationStep::Tier2, to: EscalationStep::HeadOfSupport } },
+            // Escalated to tier 2: both fields move at one instant.
+            HistoryItem { at: at(8), what: Recorded::Tier { from: t(1), to: t(2) } },
+            HistoryItem { at: at(8), what: Recorded::Level { from: l(0), to: l(1) } },
+            // An old direct edit of the tier alone, then the level.
+            HistoryItem { at: at(9), what: Recorded::Tier { from: t(2), to: t(3) } },
+            HistoryItem { at: at(10), what: Recorded::Level { from: l(1), to: l(2) } },
         ];
-        let t = timeline(&now, &history);
-        assert_eq!((t.status, t.priority, t.step), (Status::New, Priority::Normal, EscalationStep::Tier1));
-        assert_eq!(t.events.len(), 5);
-        assert_eq!(t.events[4], TimelineEvent { at: at(9), change: Change::Step(EscalationStep::HeadOfSupport) });
+        let tl = timeline(&now, &history);
+        assert_eq!((tl.status, tl.priority, tl.step), (Status::New, Priority::Normal, EscalationStep::Tier1));
+        let steps: Vec<(DateTime<Utc>, Change)> = tl.events.iter().skip(3).map(|e| (e.at, e.change)).collect();
+        assert_eq!(
+            steps,
+            vec![
+                (at(8), Change::Step(EscalationStep::Tier2)),
+                (at(8), Change::Step(EscalationStep::Tier2)),
+                (at(9), Change::Step(EscalationStep::HeadOfSupport)),
+                (at(10), Change::Step(EscalationStep::HeadOfSupport)),
+            ]
+        );
     }
 
     #[test]
     fn an_unchanged_ticket_starts_as_it_is() {
-        let now = TicketNow { created_at: at(0), status: Status::Pending, priority: Priority::Low, step: EscalationStep::Tier2 };
+        let (tier, level) = EscalationStep::Tier2.fields();
+        let now = TicketNow { created_at: at(0), status: Status::Pending, priority: Priority::Low, tier, level };
         let t = timeline(&now, &[]);
         assert_eq!((t.status, t.priority, t.step, t.events.len()), (Status::Pending, Priority::Low, EscalationStep::Tier2, 0));
     }
 
     #[test]
     fn only_public_verified_messages_move_the_clock() {
-        let now = TicketNow { created_at: at(0), status: Status::Open, priority: Priority::Normal, step: EscalationStep::Tier1 };
+        let (tier, level) = EscalationStep::Tier1.fields();
+        let now = TicketNow { created_at: at(0), status: Status::Open, priority: Priority::Normal, tier, level };
         let m = |public, by_staff, held| Recorded::Message { public, by_staff, held };
         let history = [
             HistoryItem { at: at(1), what: m(false, true, false) },

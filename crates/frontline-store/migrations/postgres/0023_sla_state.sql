@@ -6,15 +6,18 @@
 -- (frontline-app/src/sla.rs); these columns are the last such computation.
 --
 -- Every ticket write counts up `sla_dirty`, in the write's own
--- transaction; the SLA pass recomputes dirty tickets and sets it back to 0
--- only if it still holds the count the pass read (a write meanwhile keeps
--- the ticket dirty, even within one microsecond), so a crash anywhere
--- leaves at worst a dirty mark that the next pass picks up.
+-- transaction, and the count never goes down; the SLA pass recomputes the
+-- tickets whose count is ahead of `sla_seen` and records the count it read
+-- as seen only if the ticket still holds it (a write meanwhile keeps the
+-- ticket dirty, even within one microsecond, and a count that only grows
+-- cannot come back to a value read earlier), so a crash anywhere leaves at
+-- worst a dirty ticket that the next pass picks up.
 ALTER TABLE tickets ADD COLUMN sla_dirty BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE tickets ADD COLUMN sla_seen BIGINT NOT NULL DEFAULT 0;
 -- The earliest due time of the customer's targets still running (NULL: no
 -- policy applies, the clock is paused, or nothing is being waited for).
 ALTER TABLE tickets ADD COLUMN sla_due_at TIMESTAMPTZ;
-CREATE INDEX tickets_sla_dirty ON tickets(id) WHERE sla_dirty > 0;
+CREATE INDEX tickets_sla_dirty ON tickets(id) WHERE sla_dirty > sla_seen;
 
 CREATE TABLE ticket_sla (
     ticket_id BIGINT PRIMARY KEY REFERENCES tickets(id) ON DELETE CASCADE,

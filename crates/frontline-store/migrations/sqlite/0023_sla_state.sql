@@ -2,8 +2,9 @@
 -- the same number says what each column is for and how the dirty mark
 -- survives a crash).
 ALTER TABLE tickets ADD COLUMN sla_dirty INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE tickets ADD COLUMN sla_seen INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tickets ADD COLUMN sla_due_at TEXT;
-CREATE INDEX tickets_sla_dirty ON tickets(id) WHERE sla_dirty > 0;
+CREATE INDEX tickets_sla_dirty ON tickets(id) WHERE sla_dirty > sla_seen;
 
 CREATE TABLE ticket_sla (
     ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id) ON DELETE CASCADE,

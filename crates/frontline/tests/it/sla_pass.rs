@@ -111,25 +111,65 @@ async fn the_pass_follows_writes_and_time_run(db: TestDb) {
 on_both_engines!(the_pass_follows_writes_and_time, the_pass_follows_writes_and_time_run);
 
 /// A write that lands while the pass computes is not lost: the stale
-/// result is refused and the ticket stays dirty for the next batch.
+/// result is refused and the ticket stays dirty for the next batch, also
+/// when another pass saved in between (the count read then cannot come back).
 async fn a_write_during_the_pass_keeps_the_ticket_dirty_run(db: TestDb) {
     let t = TestApp::new(db).await;
     t.clock.set(utc("2026-03-02T08:00:00Z"));
     berlin_policy(&t).await;
     let d = Desk::new(&t).await;
     let id = d.ticket_a;
-    let seen = t.store().sla_tickets(&[id]).await.expect("read").remove(0);
+    let read = || async { t.store().sla_tickets(&[id]).await.expect("read").remove(0).expect("readable") };
+    // Passes A and B read the same ticket; B saves first.
+    let (a, b) = (read().await, read().await);
+    let saved = t.store().save_sla(&[SlaResult { ticket_id: id, seen_dirty: b.dirty, record: None }]).await.expect("save");
+    assert_eq!((saved, t.store().sla_dirty(id).await.expect("read")), (1, Some(0)));
     let agent = t.token_for(&d.agent).await;
     let r = t.post_json(&format!("/api/v1/tickets/{id}/messages"), &agent, &json!({"body": "On it."})).await;
     assert_eq!(r.status, 201, "{}", r.text());
-    let kept = t.store().save_sla(&[SlaResult { ticket_id: id, seen_dirty: seen.dirty, record: None }]).await.expect("save");
-    assert_eq!(kept, 0, "computed before the reply: refused");
+    assert_eq!(t.store().sla_dirty(id).await.expect("read"), Some(1));
+    let kept = t.store().save_sla(&[SlaResult { ticket_id: id, seen_dirty: a.dirty, record: None }]).await.expect("save");
+    assert_eq!(kept, 0, "A computed before the reply: refused");
     assert!(t.store().sla_work(10).await.expect("work").contains(&id), "still waiting for the pass");
     pass(&t).await;
     let stored = t.store().stored_sla(id).await.expect("read").expect("stored");
     assert_eq!(stored.due_target.as_deref(), Some("resolution"), "the reply was taken in");
 }
 on_both_engines!(a_write_during_the_pass_keeps_the_ticket_dirty, a_write_during_the_pass_keeps_the_ticket_dirty_run);
+
+/// A ticket whose history the clock cannot read does not stop the pass:
+/// the others are computed, and it is not met again until its next write.
+async fn a_broken_history_does_not_stop_the_pass_run(db: TestDb) {
+    let t = TestApp::new(db).await;
+    t.clock.set(utc("2026-03-02T08:00:00Z"));
+    berlin_policy(&t).await;
+    let d = Desk::new(&t).await;
+    // A status no release ever wrote, put there behind the app's back.
+    let sql = format!(
+        "INSERT INTO ticket_events (ticket_id, field, old_value, new_value, created_at) VALUES ({}, 'status', 'new', 'archived', '2026-03-02T08:00:00Z')",
+        d.ticket_a
+    );
+    match t.engine() {
+        frontline_testkit::Engine::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&t.db.url).await.expect("sqlite");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.expect("insert");
+        }
+        frontline_testkit::Engine::Postgres => {
+            let pool = sqlx::PgPool::connect(&t.db.url).await.expect("postgres");
+            sqlx::query(sqlx::AssertSqlSafe(sql.replace("'2026-03-02T08:00:00Z'", "'2026-03-02T08:00:00Z'::timestamptz")))
+                .execute(&pool)
+                .await
+                .expect("insert");
+        }
+    }
+    let report = pass(&t).await;
+    assert_eq!(report.recomputed, 2, "both taken in: one measured, one set aside");
+    assert!(t.store().stored_sla(d.ticket_b).await.expect("read").is_some(), "the readable ticket is measured");
+    assert!(t.store().stored_sla(d.ticket_a).await.expect("read").is_none(), "the broken one has no SLA");
+    assert_eq!(t.store().sla_dirty(d.ticket_a).await.expect("read"), Some(0), "and is not met again");
+    assert_eq!(pass(&t).await.recomputed, 0);
+}
+on_both_engines!(a_broken_history_does_not_stop_the_pass, a_broken_history_does_not_stop_the_pass_run);
 
 /// Replies and passes at once on one ticket: when all is done and one
 /// last pass ran, the stored state is the live one.
