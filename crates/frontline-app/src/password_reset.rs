@@ -142,7 +142,12 @@ impl App {
             body: None,
             ticket_url: url,
             // Named by its kind, as every mail the kind sends.
-            message_id: format!("<frontline.{}.{reset_id}.{}@{}>", kind.as_str(), self.now().timestamp_micros(), mailer.message_id_domain()),
+            message_id: format!(
+                "<frontline.{}.{reset_id}.{}@{}>",
+                kind.as_str(),
+                self.now().timestamp_micros(),
+                mailer.message_id_domain()
+            ),
             in_reply_to: None,
             references: vec![],
             custom: Some((subject, text)),

@@ -178,6 +178,17 @@ impl Store {
     pub async fn withdraw_help_request(&self, id: i64, by: Option<i64>) -> Result<(), StoreError> {
         let at = self.now();
         with_tx!(self, |tx| {
+            // Locks in an answer's order, the ticket then the request: an
+            // answer holds its ticket while it closes the request, and a
+            // withdrawal holding the request would wait for the ticket (its
+            // event's key) — a deadlock on PostgreSQL. (SQLite: BEGIN
+            // IMMEDIATE holds the only write lock.)
+            if self.engine() == crate::Engine::Postgres {
+                sqlx::query("SELECT t.id FROM tickets t JOIN help_requests h ON h.ticket_id = t.id WHERE h.id = $1 FOR UPDATE OF t")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            }
             let ticket: Option<i64> = sqlx::query_scalar(
                 "UPDATE help_requests SET status = $3, closed_at = $1 WHERE id = $2 AND status = $4 RETURNING ticket_id",
             )
