@@ -52,10 +52,9 @@ pub struct TicketDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 3)]
     pub escalation_level: Option<EscalationLevel>,
-    /// Where the ticket stands on the escalation path.
+    /// Where the ticket stands on the escalation path: tier_1, tier_2, head_of_support, engineering.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<super::vocab::EscalationStepDoc>)]
-    pub step: Option<EscalationStep>,
+    pub step: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     pub created_at: DateTime<Utc>,
@@ -73,7 +72,7 @@ impl From<TicketView> for TicketDto {
                 i.team_name,
                 Some(i.tier),
                 Some(i.escalation_level),
-                Some(EscalationStep::of(i.tier, i.escalation_level)),
+                Some(EscalationStep::of(i.tier, i.escalation_level).as_str().into()),
                 Some(i.tags),
             ),
             None => (None, None, None, None, None, None),

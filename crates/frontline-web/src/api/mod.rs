@@ -11,7 +11,6 @@ pub mod extract;
 pub mod help;
 pub mod mail;
 pub mod tickets;
-pub mod vocab;
 
 use std::sync::Arc;
 
