@@ -14,6 +14,7 @@ use frontline_store::{ApiToken, Audit, User};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
 
+use crate::throttle::AttemptGuard;
 use crate::{App, AppError, Result};
 
 /// A fresh random secret: 32 bytes as hex, with a readable prefix.
@@ -112,19 +113,12 @@ impl App {
         }
         validate::text("email", &email)?;
         validate::text("password", password)?;
-        // Record first, count after: of many parallel guesses the later ones
-        // see the earlier ones, so the limit holds under concurrency.
-        let attempt = self.store.record_attempt(Attempt::SignIn, &email, &client.address).await?;
-        if let Err(e) = self.sign_in_allowed(&email, &client.address, attempt).await {
-            // Refused before any check: not a failure, so it cannot extend the wait.
-            self.store.forget_attempt(attempt).await?;
-            return Err(e);
-        }
+        let attempt = self.sign_in_attempt(&email, &client.address).await?;
         let user = self.store.user_by_email(&email).await?;
         let hash = user.as_ref().filter(|u| u.active).and_then(|u| u.password_hash.clone());
         let ok = self.verify_password(hash, password).await?;
         if ok {
-            self.store.attempt_succeeded(attempt).await?;
+            attempt.succeeded().await?;
         }
         match user {
             Some(user) if ok => {
@@ -137,19 +131,12 @@ impl App {
         }
     }
 
-    async fn sign_in_allowed(&self, email: &str, ip: &str, attempt: i64) -> Result<()> {
+    /// Sign-in's limits: per (email, client address), and per address.
+    async fn sign_in_attempt(&self, email: &str, ip: &str) -> Result<AttemptGuard<'_>> {
         let window = Duration::minutes(self.config.login_window_minutes);
-        let since = self.now() - window;
         let pair = Window { max: usize::try_from(self.config.login_max_failures).unwrap_or(0), window };
         let address = Window { max: usize::try_from(self.config.login_max_failures_per_address).unwrap_or(0), window };
-        let limit = |w: &Window| i64::try_from(w.max).unwrap_or(i64::MAX);
-        let of_pair = self.store.failed_attempts(Attempt::SignIn, Attempts::EmailFrom { email, ip }, since, attempt, limit(&pair)).await?;
-        let of_address = self.store.failed_attempts(Attempt::SignIn, Attempts::Address(ip), since, attempt, limit(&address)).await?;
-        let t = self.now();
-        match pair.wait(&of_pair, t).into_iter().chain(address.wait(&of_address, t)).max() {
-            Some(wait) => Err(throttled(wait)),
-            None => Ok(()),
-        }
+        self.attempt(Attempt::SignIn, email, ip, &[(Attempts::EmailFrom { email, ip }, pair), (Attempts::Address(ip), address)]).await
     }
 
     /// The signed-in user's sessions; `current` (a session secret) is marked.
@@ -224,32 +211,14 @@ impl App {
     /// from sign-in, so someone holding a session or a token cannot guess
     /// on, and cannot lock the real user out of signing in either.
     async fn check_current_password(&self, user: &User, current: &str) -> Result<()> {
-        // Recorded first and counted after, as for sign-in: of parallel guesses the later see the earlier.
-        let check = self.store.record_attempt(Attempt::CurrentPassword, &user.email, "").await?;
         let window = Duration::minutes(self.config.login_window_minutes);
         let per_user = Window { max: usize::try_from(self.config.login_max_failures).unwrap_or(0), window };
-        let t = self.now();
-        let failures = self
-            .store
-            .failed_attempts(
-                Attempt::CurrentPassword,
-                Attempts::Account(&user.email),
-                t - window,
-                check,
-                i64::try_from(per_user.max).unwrap_or(i64::MAX),
-            )
-            .await?;
-        if let Some(wait) = per_user.wait(&failures, t) {
-            // Refused before any check: not a failure, so it cannot extend the wait.
-            self.store.forget_attempt(check).await?;
-            return Err(throttled(wait));
-        }
+        let check = self.attempt(Attempt::CurrentPassword, &user.email, "", &[(Attempts::Account(&user.email), per_user)]).await?;
         if !self.verify_password(user.password_hash.clone(), current).await? {
-            // The row stays: a counted failure.
+            // Dropped, the attempt stays: a counted failure.
             return Err(DomainError::invalid("current_password", "the current password is wrong").into());
         }
-        self.store.attempt_succeeded(check).await?;
-        Ok(())
+        check.succeeded().await
     }
 
     pub async fn logout(&self, session_secret: &str) -> Result<()> {

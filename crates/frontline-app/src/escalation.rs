@@ -93,7 +93,8 @@ impl App {
         req.action.check_unmoved(seen, now)?;
         // Above Engineering, below tier 1, or not upward: refused before any write.
         let target = req.action.target(seen, asked)?;
-        let workers = self.step_workers().await?;
+        // Who may keep the ticket at the step it is going to.
+        let keepers: Vec<i64> = self.step_workers(target).await?.into_iter().map(|u| u.id).collect();
         let enabled = self.enabled_notifications().await?;
         let action = req.action;
         let decide = |t: &Ticket| -> std::result::Result<Effects, DomainError> {
@@ -106,8 +107,10 @@ impl App {
             let mut after = t.fields();
             (after.tier, after.escalation_level) = to.fields();
             // The assignee keeps the ticket only if they work the step it goes to;
-            // otherwise it waits unassigned in that step's queue.
-            if to != from && after.assignee_id.is_some_and(|a| !workers.iter().any(|u| u.id == a && works(u, to))) {
+            // otherwise it waits unassigned in that step's queue. (Only a
+            // "needs a senior" on a ticket moved meanwhile goes elsewhere
+            // than `target`: nobody is known to work that step, so it waits.)
+            if to != from && after.assignee_id.is_some_and(|a| to != target || !keepers.contains(&a)) {
                 after.assignee_id = None;
             }
             let wanted = match action {
@@ -152,9 +155,10 @@ impl App {
         Ok(self.store.list_escalations(id).await?)
     }
 
-    /// Active staff with their position's tier: who works which step.
-    async fn step_workers(&self) -> Result<Vec<User>> {
-        Ok(self.store.active_users_in_roles(&authz::roles_with(Permission::ViewInternal)).await?)
+    /// The active people who work `step` (`authz::effective_step`), all of
+    /// them and only them, selected by the database.
+    async fn step_workers(&self, step: EscalationStep) -> Result<Vec<User>> {
+        Ok(self.store.active_users_with(&authz::step_workers(step)).await?)
     }
 
     /// Who an escalation mail goes to: the people of the step the ticket
@@ -164,18 +168,14 @@ impl App {
         let Some(note_id) = note_id else { return Ok(None) };
         let Some(e) = self.store.escalation_by_note(note_id).await? else { return Ok(None) };
         let to: Vec<Recipient> = self
-            .step_workers()
+            .step_workers(e.to_step)
             .await?
             .into_iter()
-            .filter(|u| works(u, e.to_step) && Some(u.id) != e.actor_id && !self.config.is_own_address(&u.email))
+            .filter(|u| Some(u.id) != e.actor_id && !self.config.is_own_address(&u.email))
             .map(|u| Recipient { name: u.name, email: u.email })
             .collect();
         Ok((!to.is_empty()).then_some(to))
     }
-}
-
-fn works(u: &User, step: EscalationStep) -> bool {
-    authz::works_step(&u.actor(), u.tier, step)
 }
 
 #[cfg(test)]

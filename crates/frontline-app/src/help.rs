@@ -4,8 +4,10 @@
 use frontline_domain::DomainError;
 use frontline_domain::authz::{self, Actor, Permission};
 use frontline_domain::help::{self, HelpTarget};
-use frontline_domain::ticket::Channel;
+use frontline_domain::ticket::{Channel, MessageKind};
+use frontline_store::Ticket;
 use frontline_store::help::{HelpRequest, NewHelpRequest};
+use frontline_store::tickets::{Effects, Modify, NewMessage};
 
 use crate::{App, Result};
 
@@ -53,19 +55,40 @@ impl App {
         Ok(self.store.open_help_requests_for(me, authz::queue_tier(actor, user.tier)).await?)
     }
 
-    /// A ticket's help requests, for its page.
-    pub async fn ticket_help_requests(&self, actor: &Actor, ticket_id: i64) -> Result<Vec<HelpRequest>> {
-        self.load_visible(actor, ticket_id).await?;
-        authz::require(actor, Permission::ViewInternal)?;
-        Ok(self.store.ticket_help_requests(ticket_id).await?)
-    }
-
-    /// Answer: an internal note on the ticket; 409 when it was answered or withdrawn meanwhile.
+    /// Answer: an internal note on the ticket, written through the
+    /// ticket's locked write; 409 when the request was answered or
+    /// withdrawn meanwhile, 422 on `answer` when the ticket is closed.
     pub async fn answer_help(&self, actor: &Actor, id: i64, answer: &str, channel: Channel) -> Result<HelpRequest> {
-        self.help_request(actor, id).await?;
+        let request = self.help_request(actor, id).await?;
         let me = actor.user_id().filter(|_| authz::can_answer_help(actor)).ok_or(DomainError::Forbidden("your role cannot answer"))?;
         let answer = help::parse_question("answer", answer)?;
-        self.store.answer_help_request(id, me, &answer, channel).await?;
+        // Closed already: say so before anything is locked (the write checks again).
+        help::require_open(request.status)?;
+        let decide = |t: &Ticket| -> std::result::Result<Effects, DomainError> {
+            help::require_answerable(t.status)?;
+            Ok(Effects { after: t.fields(), notify: vec![] })
+        };
+        let change = Modify {
+            ticket_id: request.ticket_id,
+            actor_id: Some(me),
+            // An answer is an append: nothing someone else changed refuses it.
+            expected_version: None,
+            message: Some(NewMessage {
+                author_id: me,
+                kind: MessageKind::Internal,
+                body: answer,
+                channel,
+                created_at: None,
+                email_message_id: None,
+                body_html: None,
+                attachments: vec![],
+                unverified_sender: false,
+            }),
+            accept: None,
+            decide: &decide,
+            idempotency: None,
+        };
+        self.store.answer_help_request(change, id).await?;
         self.help_request(actor, id).await
     }
 

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use frontline_domain::DomainError;
 use frontline_domain::authz::{self, Actor};
+use frontline_domain::escalation::EscalationStep;
 use frontline_domain::ticket::{Channel, MessageKind, TicketFields};
 use frontline_store::Ticket;
 use frontline_store::bulk::DataCounts;
@@ -47,6 +48,7 @@ impl App {
     /// Store a ticket opened in the past; its id.
     pub async fn import_ticket(&self, actor: &Actor, t: ImportedTicket) -> Result<i64> {
         require_import(actor)?;
+        EscalationStep::of_fields("escalation_level", t.fields.tier, t.fields.escalation_level)?;
         Ok(self
             .store
             .create_ticket(&NewTicket {
@@ -69,6 +71,8 @@ impl App {
     /// Add a past message to a ticket, with the fields it left the ticket with.
     pub async fn import_message(&self, actor: &Actor, ticket_id: i64, m: ImportedMessage) -> Result<()> {
         require_import(actor)?;
+        // History may move the step as it happened, but tier and step never disagree.
+        EscalationStep::of_fields("escalation_level", m.fields_after.tier, m.fields_after.escalation_level)?;
         let after = m.fields_after;
         let decide =
             move |_: &Ticket| -> std::result::Result<Effects, DomainError> { Ok(Effects { after: after.clone(), notify: vec![] }) };

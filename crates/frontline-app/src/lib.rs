@@ -17,6 +17,7 @@ pub mod mail;
 pub mod mail_templates;
 pub mod password_reset;
 pub mod sla;
+mod throttle;
 pub mod tickets;
 pub mod views;
 

@@ -12,7 +12,7 @@ use frontline_store::Audit;
 use frontline_store::resets::{InvitationMailJob, ResetMailJob};
 use frontline_store::throttle::{Attempt, Attempts};
 
-use crate::auth::{Client, new_secret, secret_hash, throttled};
+use crate::auth::{Client, new_secret, secret_hash};
 use crate::mail::{Notification, Recipient};
 use crate::{App, AppError, Result};
 
@@ -37,11 +37,11 @@ impl App {
         if email.is_empty() {
             return Err(DomainError::invalid("email", "email is required").into());
         }
-        let request = self.store.record_attempt(Attempt::PasswordReset, &email, &client.address).await?;
-        if let Err(e) = self.reset_allowed(&email, &client.address, request).await {
-            self.store.forget_attempt(request).await?;
-            return Err(e);
-        }
+        let ip = client.address.as_str();
+        // Every request counts, whether or not the email exists: its attempt is never marked a success.
+        let _counted = self
+            .attempt(Attempt::PasswordReset, &email, ip, &[(Attempts::Email(&email), PER_EMAIL), (Attempts::Address(ip), PER_ADDRESS)])
+            .await?;
         if self.mailer.is_none() {
             tracing::warn!("a password reset was asked for, but mail is not configured");
             return Ok(());
@@ -51,22 +51,6 @@ impl App {
             self.store.create_password_reset(user.id, self.now() + Duration::minutes(self.config.reset_link_minutes)).await?;
         }
         Ok(())
-    }
-
-    async fn reset_allowed(&self, email: &str, ip: &str, request: i64) -> Result<()> {
-        let t = self.now();
-        let of_email = self
-            .store
-            .failed_attempts(Attempt::PasswordReset, Attempts::Email(email), t - PER_EMAIL.window, request, PER_EMAIL.max as i64)
-            .await?;
-        let of_address = self
-            .store
-            .failed_attempts(Attempt::PasswordReset, Attempts::Address(ip), t - PER_ADDRESS.window, request, PER_ADDRESS.max as i64)
-            .await?;
-        match PER_EMAIL.wait(&of_email, t).into_iter().chain(PER_ADDRESS.wait(&of_address, t)).max() {
-            Some(wait) => Err(throttled(wait)),
-            None => Ok(()),
-        }
     }
 
     /// Whether a link works (for the page that asks for the new password).
@@ -125,7 +109,7 @@ impl App {
         let base = self.base_url.trim_end_matches('/');
         let url = format!("{base}/password/reset?token={secret}");
         let until = to.expires_at.format("%Y-%m-%d %H:%M UTC");
-        let (kind, subject, text, tag) = match which {
+        let (kind, subject, text) = match which {
             LinkMail::Reset => (
                 NotificationKind::PasswordReset,
                 "Reset your Frontline password".to_string(),
@@ -135,7 +119,6 @@ impl App {
                      If you did not ask for this, ignore this mail: your password stays as it is.",
                     to.email,
                 ),
-                "reset",
             ),
             LinkMail::Invitation => (
                 NotificationKind::Invitation,
@@ -147,7 +130,6 @@ impl App {
                      use \"Forgot password?\" on the sign-in page to get a new one.",
                     to.name, to.email,
                 ),
-                "invite",
             ),
         };
         let n = Notification {
@@ -159,7 +141,13 @@ impl App {
             author_name: None,
             body: None,
             ticket_url: url,
-            message_id: format!("<frontline.{tag}.{reset_id}.{}@{}>", self.now().timestamp_micros(), mailer.message_id_domain()),
+            // Named by its kind, as every mail the kind sends.
+            message_id: format!(
+                "<frontline.{}.{reset_id}.{}@{}>",
+                kind.as_str(),
+                self.now().timestamp_micros(),
+                mailer.message_id_domain()
+            ),
             in_reply_to: None,
             references: vec![],
             custom: Some((subject, text)),

@@ -119,11 +119,14 @@ impl CheckedPatch {
         if let Some(t) = self.team_id {
             f.team_id = t;
         }
-        // Tier and escalation level are one step on the path: an edit of
-        // either moves both, so they never disagree.
-        if let Some(step) = frontline_domain::escalation::EscalationStep::of_edit(self.tier, self.escalation_level)? {
-            (f.tier, f.escalation_level) = step.fields();
-        }
+        // The step moves only through the escalation actions; its columns
+        // may only be sent back as they are.
+        frontline_domain::escalation::EscalationStep::refuse_edit(
+            current.id,
+            (current.tier, current.escalation_level),
+            self.tier,
+            self.escalation_level,
+        )?;
         if let Some(tags) = &self.tags {
             f.tags = tags.clone();
         }
@@ -156,6 +159,8 @@ pub struct TicketThread {
     pub ticket: TicketView,
     pub messages: Vec<Message>,
     pub events: Vec<TicketEvent>,
+    /// Questions about the ticket to colleagues (staff only; empty for others).
+    pub help_requests: Vec<frontline_store::help::HelpRequest>,
 }
 
 #[derive(Debug, Clone)]
@@ -334,7 +339,12 @@ impl App {
         let ticket = TicketView::new(actor, self.load_visible(actor, id).await?);
         let messages = self.store.list_messages(id, authz::message_scope(actor)).await?;
         let events = self.all_events(actor, id).await?;
-        Ok(TicketThread { ticket, messages, events })
+        // Read with the thread, from the ticket already checked (not read again).
+        let help_requests = match authz::sees_internal(actor) {
+            true => self.store.ticket_help_requests(id).await?,
+            false => vec![],
+        };
+        Ok(TicketThread { ticket, messages, events, help_requests })
     }
 
     /// A ticket's whole history, read page by page so that none is cut off.

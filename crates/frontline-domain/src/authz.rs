@@ -335,23 +335,49 @@ pub fn can_accept_mail(actor: &Actor) -> bool {
     can(actor, Permission::WorkTickets)
 }
 
-/// The tier whose unassigned tickets make the actor's "My tier, unassigned"
-/// view, or None: the view is for people who work tickets at a support
-/// tier. Their position says which; an agent without one is on the front
-/// line (tier 1). Everyone else without a tiered position (admins, Solutions
-/// Engineers, managers) and those who do not work tickets (engineering,
-/// leadership) has no such view rather than tier 1's.
-/// The Head of Support works escalated tickets, so without a tiered
-/// position that role's view is tier 3 (Head of Support and Engineering).
-pub fn queue_tier(actor: &Actor, position_tier: Option<Tier>) -> Option<Tier> {
-    if !can(actor, Permission::WorkTickets) || actor.user_id().is_none() {
+/// The step on the escalation path a person works: the one rule behind
+/// their "My tier" queue (`queue_tier`), how far down they may send a
+/// ticket back (`can_de_escalate`), and who an escalation tells and who
+/// keeps an escalated ticket (`works_step`). Engineering's users work the
+/// Engineering step. Others who work tickets work their position's tier
+/// or, without a position, their role's default on the career ladder:
+/// agents tier 1, managers tier 2, the Head of Support the Head's step;
+/// admins and Solutions Engineers without a tiered position work none.
+/// Leadership, customers and the system work no step.
+pub fn effective_step(actor: &Actor, position_tier: Option<Tier>) -> Option<EscalationStep> {
+    let role = actor.role()?;
+    if role == Role::Engineering {
+        return Some(EscalationStep::Engineering);
+    }
+    if !role_can(role, Permission::WorkTickets) {
         return None;
     }
-    position_tier.or(match actor.role() {
-        Some(Role::Agent) => Some(Tier::FRONT_LINE),
-        Some(Role::HeadOfSupport) => Some(Tier::HEAD_OF_SUPPORT),
+    let tier = position_tier.or(match role {
+        Role::Agent => Some(Tier::FRONT_LINE),
+        Role::Manager => Some(Tier::SENIOR),
+        Role::HeadOfSupport => Some(Tier::HEAD_OF_SUPPORT),
         _ => None,
-    })
+    })?;
+    Some(EscalationStep::of_tier(tier))
+}
+
+/// Who works `step`, as (role, position tier; None without a position)
+/// pairs, for a query that selects them: made from `effective_step`, so
+/// that the query and the rule cannot disagree.
+pub fn step_workers(step: EscalationStep) -> Vec<(Role, Option<Tier>)> {
+    let positions = [None, Some(Tier::FRONT_LINE), Some(Tier::SENIOR), Some(Tier::HEAD_OF_SUPPORT)];
+    Role::ALL
+        .into_iter()
+        .flat_map(|role| positions.into_iter().map(move |tier| (role, tier)))
+        .filter(|(role, tier)| effective_step(&Actor::user(0, *role, None), *tier) == Some(step))
+        .collect()
+}
+
+/// The tier whose unassigned tickets make the actor's "My tier, unassigned"
+/// view: that of the step they work (`effective_step`); None for those who
+/// work no support tier (Engineering has no tier queue).
+pub fn queue_tier(actor: &Actor, position_tier: Option<Tier>) -> Option<Tier> {
+    effective_step(actor, position_tier).filter(|s| *s != EscalationStep::Engineering).map(EscalationStep::tier)
 }
 
 /// Escalating and marking "needs a senior" ask for more help; anyone who
@@ -362,25 +388,17 @@ pub fn can_escalate(actor: &Actor) -> bool {
     can(actor, Permission::WorkTickets)
 }
 
-/// The highest step an actor answers for: their tier's, where tier 3 (the
-/// Head of Support) answers for Engineering too, since the Head sets
+/// The highest step an actor answers for: the step they work, where the
+/// Head of Support's answers for Engineering too, since the Head sets
 /// priorities with engineering. Admins and the system answer for all.
-/// Managers without a position are tier 2 (the default of their ladder),
-/// other ticket workers without one tier 1.
 fn highest_step(actor: &Actor, position_tier: Option<Tier>) -> Option<EscalationStep> {
-    if !can(actor, Permission::WorkTickets) {
-        return None;
+    if matches!(actor, Actor::System | Actor::User { role: Role::Admin, .. }) {
+        return Some(EscalationStep::Engineering);
     }
-    let tier = match actor.role() {
-        None | Some(Role::Admin) | Some(Role::HeadOfSupport) => Tier::HEAD_OF_SUPPORT,
-        Some(Role::Manager) => position_tier.unwrap_or(Tier::SENIOR),
-        Some(_) => position_tier.unwrap_or(Tier::FRONT_LINE),
-    };
-    Some(match tier {
-        Tier::FRONT_LINE => EscalationStep::Tier1,
-        Tier::SENIOR => EscalationStep::Tier2,
-        _ => EscalationStep::Engineering,
-    })
+    match effective_step(actor, position_tier)? {
+        EscalationStep::HeadOfSupport => Some(EscalationStep::Engineering),
+        step => Some(step),
+    }
 }
 
 /// Sending a ticket back down is the decision of the step that has it (or
@@ -412,13 +430,9 @@ pub fn can_withdraw_help(actor: &Actor, asked_by: Option<i64>) -> bool {
 }
 
 /// Who an escalation to `step` tells, and whether an assignee may keep a
-/// ticket that moves there: Engineering's users for Engineering; for the
-/// support steps, those whose "My tier" queue holds it.
+/// ticket that moves there: those who work it (`effective_step`).
 pub fn works_step(actor: &Actor, position_tier: Option<Tier>, step: EscalationStep) -> bool {
-    match step {
-        EscalationStep::Engineering => actor.role() == Some(Role::Engineering),
-        _ => queue_tier(actor, position_tier) == Some(step.tier()),
-    }
+    effective_step(actor, position_tier) == Some(step)
 }
 
 /// Seeing a ticket and replying publicly go together for customers.
@@ -580,9 +594,10 @@ mod tests {
         let t = |n| Tier::new(n).ok();
         assert_eq!(queue_tier(&actor(Role::Agent, None), t(2)), t(2));
         assert_eq!(queue_tier(&actor(Role::Agent, None), None), t(1), "agents start on the front line");
-        for role in [Role::Admin, Role::SolutionsEngineer, Role::Manager] {
+        for role in [Role::Admin, Role::SolutionsEngineer] {
             assert_eq!(queue_tier(&actor(role, None), None), None, "{role:?}");
         }
+        assert_eq!(queue_tier(&actor(Role::Manager, None), None), t(2), "managers default to tier 2");
         assert_eq!(queue_tier(&actor(Role::HeadOfSupport, None), None), t(3), "the Head sees escalated work");
         assert_eq!(queue_tier(&actor(Role::HeadOfSupport, None), t(3)), t(3));
         assert_eq!(queue_tier(&actor(Role::Engineering, None), None), None);
@@ -616,6 +631,45 @@ mod tests {
         assert!(works_step(&actor(Role::HeadOfSupport, None), None, HeadOfSupport));
         assert!(works_step(&actor(Role::Engineering, None), None, Engineering));
         assert!(!works_step(&actor(Role::HeadOfSupport, None), None, Engineering), "engineering's mail goes to engineers");
+    }
+
+    /// Every role with every position (none, tier 1, 2, 3): the step they
+    /// work, and that the queue, the right to send back down and who is
+    /// told all follow that one answer.
+    #[test]
+    fn one_effective_step_for_every_role_and_position() {
+        use EscalationStep::*;
+        let positions = [None, Some(Tier::FRONT_LINE), Some(Tier::SENIOR), Some(Tier::HEAD_OF_SUPPORT)];
+        let by_position = [Tier1, Tier2, HeadOfSupport];
+        for role in Role::ALL {
+            for (i, position) in positions.into_iter().enumerate() {
+                let a = actor(role, if role.is_customer() { Some(1) } else { None });
+                let expected = match (role, position) {
+                    (Role::Engineering, _) => Some(Engineering),
+                    (Role::Leadership | Role::CustomerAdmin | Role::CustomerMember, _) => None,
+                    (_, Some(_)) => Some(by_position[i - 1]),
+                    (Role::Agent, None) => Some(Tier1),
+                    (Role::Manager, None) => Some(Tier2),
+                    (Role::HeadOfSupport, None) => Some(HeadOfSupport),
+                    (Role::Admin | Role::SolutionsEngineer, None) => None,
+                };
+                let what = format!("{role:?} with {position:?}");
+                assert_eq!(effective_step(&a, position), expected, "{what}");
+                assert_eq!(queue_tier(&a, position), expected.filter(|s| *s != Engineering).map(EscalationStep::tier), "{what}");
+                for step in EscalationStep::ALL {
+                    assert_eq!(works_step(&a, position, step), expected == Some(step), "{what} at {step:?}");
+                    assert_eq!(step_workers(step).contains(&(role, position)), expected == Some(step), "{what} at {step:?}");
+                    let may_send_down = match role {
+                        Role::Admin => true,
+                        Role::Engineering => step == Engineering,
+                        _ => expected.is_some_and(|e| step <= if e == HeadOfSupport { Engineering } else { e }),
+                    };
+                    assert_eq!(can_de_escalate(&a, position, step), may_send_down, "{what} from {step:?}");
+                }
+            }
+        }
+        assert_eq!(effective_step(&Actor::System, Some(Tier::SENIOR)), None, "the system works no step");
+        assert!(can_de_escalate(&Actor::System, None, Engineering), "but answers for all");
     }
 
     #[test]

@@ -116,31 +116,48 @@ impl EscalationStep {
         }
     }
 
-    /// A direct edit of tier and/or level (scripts through the API's PATCH):
-    /// the step it names, so that both columns move together. Given both,
-    /// they must name the same step (422 otherwise).
-    pub fn of_edit(tier: Option<Tier>, level: Option<EscalationLevel>) -> Result<Option<EscalationStep>, DomainError> {
-        match (tier, level) {
-            (None, None) => Ok(None),
-            (Some(t), None) => Ok(Some(Self::of_tier(t))),
-            (None, Some(l)) => Ok(Some(Self::of_level(l))),
-            (Some(t), Some(l)) => {
-                let step = Self::of(t, l);
-                if step.fields() == (t, l) {
-                    Ok(Some(step))
-                } else {
-                    Err(DomainError::invalid(
-                        "escalation_level",
-                        format!(
-                            "tier {t} and escalation level {l} name different steps; {} is tier {} with level {}",
-                            step.label(),
-                            step.fields().0,
-                            step.fields().1
-                        ),
-                    ))
-                }
-            }
+    /// A direct edit of tier or escalation level (PATCH, a posted form):
+    /// the step moves only through the escalation actions, which record it
+    /// with a reason and tell the step's people. A value the ticket already
+    /// has (a script sending back what it read) moves nothing and passes;
+    /// any other is refused, naming its field and the way to move a ticket.
+    pub fn refuse_edit(
+        ticket_id: i64,
+        now: (Tier, EscalationLevel),
+        tier: Option<Tier>,
+        level: Option<EscalationLevel>,
+    ) -> Result<(), DomainError> {
+        let refuse = |field: &'static str, what: &str| {
+            DomainError::invalid(
+                field,
+                format!(
+                    "{what} moves only through the escalation actions, which record the step with a reason and tell its people: \
+                     POST /api/v1/tickets/{ticket_id}/escalations or /api/v1/tickets/{ticket_id}/de-escalations \
+                     (on the ticket page, the Escalation card)"
+                ),
+            )
+        };
+        if tier.is_some_and(|t| t != now.0) {
+            return Err(refuse("tier", "the tier"));
         }
+        if level.is_some_and(|l| l != now.1) {
+            return Err(refuse("escalation_level", "the escalation level"));
+        }
+        Ok(())
+    }
+
+    /// The step a ticket's columns stand for, when they agree: history
+    /// written as it was (imports) must not make tier and step disagree.
+    pub fn of_fields(field: &'static str, tier: Tier, level: EscalationLevel) -> Result<EscalationStep, DomainError> {
+        let step = Self::of(tier, level);
+        if step.fields() == (tier, level) {
+            return Ok(step);
+        }
+        let (t, l) = step.fields();
+        Err(DomainError::invalid(
+            field,
+            format!("tier {tier} and escalation level {level} name different steps; {} is tier {t} with level {l}", step.label()),
+        ))
     }
 
     /// The next step up; above Engineering there is none (422 on `to`).
@@ -299,15 +316,31 @@ mod tests {
         let l = |n| EscalationLevel::new(n).expect("level");
         assert_eq!(EscalationStep::of(t(1), l(3)), Engineering);
         assert_eq!(EscalationStep::of(t(2), l(0)), Tier2);
-        // Edits move both columns; both given must agree.
-        assert_eq!(EscalationStep::of_edit(Some(t(2)), None), Ok(Some(Tier2)));
-        assert_eq!(EscalationStep::of_edit(None, Some(l(3))), Ok(Some(Engineering)));
-        assert_eq!(EscalationStep::of_edit(Some(t(3)), Some(l(3))), Ok(Some(Engineering)));
-        assert_eq!(EscalationStep::of_edit(None, None), Ok(None));
-        assert!(EscalationStep::of_edit(Some(t(1)), Some(l(3))).is_err(), "tier 1 cannot be with Engineering");
+        // Written as it was (imports): both columns must name one step.
+        assert_eq!(EscalationStep::of_fields("fields", t(3), l(3)), Ok(Engineering));
+        assert!(EscalationStep::of_fields("fields", t(1), l(3)).is_err(), "tier 1 cannot be with Engineering");
         assert!(EscalationStep::parse("to", "tier_9").is_err());
         assert_eq!(EscalationStep::label_of("head_of_support"), "Head of Support");
         assert_eq!(EscalationStep::label_of("later_step"), "later_step");
+    }
+
+    #[test]
+    fn edits_never_move_the_step() {
+        let t = |n| Tier::new(n).expect("tier");
+        let l = |n| EscalationLevel::new(n).expect("level");
+        let engineering = Engineering.fields();
+        // Sent back as read: nothing moves, nothing is refused.
+        assert_eq!(EscalationStep::refuse_edit(7, engineering, Some(t(3)), Some(l(3))), Ok(()));
+        assert_eq!(EscalationStep::refuse_edit(7, engineering, None, None), Ok(()));
+        // `{tier: 3}` once dropped an Engineering ticket to the Head's step; now only other values are refused.
+        assert_eq!(EscalationStep::refuse_edit(7, engineering, Some(t(3)), None), Ok(()));
+        for (tier, level, field) in [(Some(t(2)), None, "tier"), (None, Some(l(2)), "escalation_level"), (Some(t(1)), Some(l(0)), "tier")] {
+            let DomainError::Invalid(e) = EscalationStep::refuse_edit(7, engineering, tier, level).expect_err("a move") else {
+                panic!("not a 422")
+            };
+            assert_eq!(e.field, field);
+            assert!(e.message.contains("/api/v1/tickets/7/escalations"), "{}", e.message);
+        }
     }
 
     #[test]

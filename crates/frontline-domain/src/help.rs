@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
+use crate::ticket::Status;
 use crate::tier::Tier;
 
 pub const QUESTION_MAX: usize = 10_000;
@@ -74,6 +75,19 @@ pub fn require_open(status: HelpStatus) -> Result<(), DomainError> {
     }
 }
 
+/// An answer is an internal note, and a closed ticket takes no more
+/// notes: the answer is refused (422 on `answer`); the question can still
+/// be withdrawn.
+pub fn require_answerable(ticket: Status) -> Result<(), DomainError> {
+    if ticket == Status::Closed {
+        return Err(DomainError::invalid(
+            "answer",
+            "this ticket is closed, so it takes no more notes; withdraw the question, or answer on a follow-up ticket",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +109,7 @@ mod tests {
         assert!(require_open(HelpStatus::Open).is_ok());
         assert!(matches!(require_open(HelpStatus::Answered), Err(DomainError::Conflict(_))));
         assert_eq!(HelpStatus::parse("withdrawn"), Some(HelpStatus::Withdrawn));
+        assert!(require_answerable(Status::Solved).is_ok());
+        assert!(matches!(require_answerable(Status::Closed), Err(DomainError::Invalid(f)) if f.field == "answer"));
     }
 }

@@ -78,6 +78,61 @@ impl Store {
     }
 }
 
+/// A write transaction (`with_tx!`) that remembers whether it queued a
+/// job (`enqueue_job!`), so that the store wakes this process's job runner
+/// once it has committed: any job, whatever wrote it. It derefs to the
+/// connection, as sqlx's transaction does (`&mut *tx`).
+pub(crate) struct Tx<'c, DB: sqlx::Database> {
+    inner: sqlx::Transaction<'c, DB>,
+    queued_jobs: bool,
+}
+
+impl<'c, DB: sqlx::Database> Tx<'c, DB> {
+    pub(crate) fn new(inner: sqlx::Transaction<'c, DB>) -> Self {
+        Tx { inner, queued_jobs: false }
+    }
+
+    /// Commit; true when the transaction queued a job.
+    pub(crate) async fn commit(self) -> Result<bool, sqlx::Error> {
+        self.inner.commit().await?;
+        Ok(self.queued_jobs)
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for Tx<'_, DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.inner
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for Tx<'_, DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.inner
+    }
+}
+
+/// What `enqueue_job!` tells the transaction it writes in.
+pub(crate) trait QueuesJobs {
+    fn job_queued(&mut self);
+}
+
+impl<DB: sqlx::Database> QueuesJobs for Tx<'_, DB> {
+    fn job_queued(&mut self) {
+        self.queued_jobs = true;
+    }
+}
+
+/// A bare connection is a writer lane's (`writer.rs`), which wakes the
+/// runner itself after its batch commits.
+impl QueuesJobs for sqlx::SqliteConnection {
+    fn job_queued(&mut self) {}
+}
+
+impl QueuesJobs for sqlx::PgConnection {
+    fn job_queued(&mut self) {}
+}
+
 /// Run `$body` with `$p` bound to whichever pool this store reads from. On
 /// SQLite its connections are read-only: a write here fails in every test.
 macro_rules! with_pool {
@@ -117,17 +172,22 @@ macro_rules! with_tx {
             $crate::db::Db::Sqlite(_, writer) => {
                 let _turn = writer.lock.lock().await;
                 #[allow(unused_mut)]
-                let mut $tx = writer.pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut $tx = $crate::db::Tx::new(writer.pool.begin_with("BEGIN IMMEDIATE").await?);
                 let out = $body;
-                $tx.commit().await?;
+                let queued_jobs = $tx.commit().await?;
                 writer.after_commit().await;
+                if queued_jobs {
+                    $store.jobs_queued.notify_one();
+                }
                 out
             }
             $crate::db::Db::Postgres(pool) => {
                 #[allow(unused_mut)]
-                let mut $tx = pool.begin().await?;
+                let mut $tx = $crate::db::Tx::new(pool.begin().await?);
                 let out = $body;
-                $tx.commit().await?;
+                if $tx.commit().await? {
+                    $store.jobs_queued.notify_one();
+                }
                 out
             }
         }

@@ -1,16 +1,18 @@
 //! Help requests: a question about a ticket to a colleague or a tier.
 //! Asking, answering (an internal note) and withdrawing each write their
-//! history event in the same transaction; answering and withdrawing only
-//! change an open request, so two answers at once (or an answer and a
-//! withdrawal) leave one of them refused and nothing half-written.
+//! history event in the same transaction; an answer is a change of its
+//! ticket, written under the ticket's lock (`modify_ticket`). Answering and
+//! withdrawing only change an open request, so two answers at once (or an
+//! answer and a withdrawal) leave one of them refused and nothing
+//! half-written.
 
 use chrono::{DateTime, Utc};
 use frontline_domain::DomainError;
 use frontline_domain::help::{HelpStatus, require_open};
-use frontline_domain::ticket::{Channel, EventField, MessageKind};
+use frontline_domain::ticket::EventField;
 use serde::Serialize;
 
-use crate::attachments::NewAttachment;
+use crate::tickets::{Attached, Modify};
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
@@ -105,13 +107,14 @@ impl Store {
         let id = with_tx!(self, |tx| {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO help_requests (ticket_id, asked_by, to_user_id, to_tier, question, status, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'open', $6) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
             )
             .bind(r.ticket_id)
             .bind(r.asked_by)
             .bind(r.to_user_id)
             .bind(r.to_tier)
             .bind(&r.question)
+            .bind(HelpStatus::Open.as_str())
             .bind(at)
             .fetch_one(&mut *tx)
             .await?;
@@ -138,10 +141,11 @@ impl Store {
     ) -> Result<Vec<HelpRequest>, StoreError> {
         let rows: Vec<HelpRow> = with_pool!(self, |p| sqlx::query_as(concat!(
             help_select!(),
-            "WHERE h.status = 'open' AND (h.asked_by = $1 OR h.to_user_id = $1 OR h.to_tier = $2) ORDER BY h.id DESC LIMIT 200"
+            "WHERE h.status = $3 AND (h.asked_by = $1 OR h.to_user_id = $1 OR h.to_tier = $2) ORDER BY h.id DESC LIMIT 200"
         ))
         .bind(user_id)
         .bind(tier.map_or(-1, |t| t.get()))
+        .bind(HelpStatus::Open.as_str())
         .fetch_all(p)
         .await)?;
         rows.into_iter().map(HelpRequest::try_from).collect()
@@ -158,43 +162,15 @@ impl Store {
         rows.into_iter().map(HelpRequest::try_from).collect()
     }
 
-    /// Answer an open request: the answer is an internal note by `by` on
-    /// the ticket, written with the request's closing and both events.
+    /// Answer an open request: `c` is the change to its ticket whose
+    /// message is the answer (an internal note), written through the
+    /// ticket's locked write (`modify_ticket`, so `c.decide` sees the
+    /// ticket as it is) with the request's closing and both events.
+    /// Returns the note's id.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn answer_help_request(&self, id: i64, by: i64, answer: &str, channel: Channel) -> Result<i64, StoreError> {
-        let at = self.now();
-        let no_files: Vec<NewAttachment> = vec![];
-        let note = with_tx!(self, |tx| {
-            // SQLite: BEGIN IMMEDIATE already holds the only write lock.
-            let sql = match self.engine() {
-                crate::Engine::Sqlite => "SELECT ticket_id, status FROM help_requests WHERE id = $1",
-                crate::Engine::Postgres => "SELECT ticket_id, status FROM help_requests WHERE id = $1 FOR UPDATE",
-            };
-            let row: Option<(i64, String)> = sqlx::query_as(sql).bind(id).fetch_optional(&mut *tx).await?;
-            let (ticket_id, status) = row.ok_or(DomainError::NotFound("help request"))?;
-            require_open(HelpStatus::parse(&status).unwrap_or(HelpStatus::Withdrawn))?;
-            let mid =
-                insert_message!(tx, ticket_id, by, MessageKind::Internal, answer, channel, at, &None::<String>, &None::<String>, &no_files);
-            insert_event!(tx, ticket_id, Some(by), EventField::InternalNote, None::<String>, Some(mid.to_string()), at);
-            insert_event!(tx, ticket_id, Some(by), EventField::HelpAnswered, None::<String>, Some(id.to_string()), at);
-            sqlx::query(
-                "UPDATE help_requests SET status = 'answered', answer_note_id = $1, answered_by = $2, closed_at = $3 WHERE id = $4",
-            )
-            .bind(mid)
-            .bind(by)
-            .bind(at)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            // A note is a change of the ticket, as with any other note.
-            sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2 AND updated_at < $1")
-                .bind(at)
-                .bind(ticket_id)
-                .execute(&mut *tx)
-                .await?;
-            mid
-        });
-        Ok(note)
+    pub async fn answer_help_request(&self, c: Modify<'_>, request_id: i64) -> Result<i64, StoreError> {
+        let note = self.modify_ticket_with(c, Some(Attached::HelpAnswer { request_id })).await?;
+        note.ok_or_else(|| StoreError::Corrupt("a help request was answered without a note".into()))
     }
 
     /// Withdraw an open request (the caller checked who may).
@@ -202,18 +178,31 @@ impl Store {
     pub async fn withdraw_help_request(&self, id: i64, by: Option<i64>) -> Result<(), StoreError> {
         let at = self.now();
         with_tx!(self, |tx| {
+            // Locks in an answer's order, the ticket then the request: an
+            // answer holds its ticket while it closes the request, and a
+            // withdrawal holding the request would wait for the ticket (its
+            // event's key) — a deadlock on PostgreSQL. (SQLite: BEGIN
+            // IMMEDIATE holds the only write lock.)
+            if self.engine() == crate::Engine::Postgres {
+                sqlx::query("SELECT t.id FROM tickets t JOIN help_requests h ON h.ticket_id = t.id WHERE h.id = $1 FOR UPDATE OF t")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            }
             let ticket: Option<i64> = sqlx::query_scalar(
-                "UPDATE help_requests SET status = 'withdrawn', closed_at = $1 WHERE id = $2 AND status = 'open' RETURNING ticket_id",
+                "UPDATE help_requests SET status = $3, closed_at = $1 WHERE id = $2 AND status = $4 RETURNING ticket_id",
             )
             .bind(at)
             .bind(id)
+            .bind(HelpStatus::Withdrawn.as_str())
+            .bind(HelpStatus::Open.as_str())
             .fetch_optional(&mut *tx)
             .await?;
             let Some(ticket_id) = ticket else {
                 let status: Option<String> =
                     sqlx::query_scalar("SELECT status FROM help_requests WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
                 let status = status.ok_or(DomainError::NotFound("help request"))?;
-                require_open(HelpStatus::parse(&status).unwrap_or(HelpStatus::Withdrawn))?;
+                require_open(HelpStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("unknown help status '{status}'")))?)?;
                 return Err(StoreError::Corrupt("an open help request could not be withdrawn".into()));
             };
             insert_event!(tx, ticket_id, by, EventField::HelpWithdrawn, None::<String>, Some(id.to_string()), at);

@@ -40,6 +40,11 @@ macro_rules! enqueue_job {
             .bind($at)
             .execute(&mut *$tx)
             .await?;
+        // The runner is woken once this commits (`with_tx!`).
+        {
+            use $crate::db::QueuesJobs as _;
+            $tx.job_queued();
+        }
     };
 }
 

@@ -113,6 +113,16 @@ pub struct StepChange {
     pub reason: String,
 }
 
+/// What a change records besides the ticket's fields and its message.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Attached<'a> {
+    /// A step on the escalation path; the message is the note with the reason.
+    Step(&'a StepChange),
+    /// The answer to an open help request about this ticket; the message
+    /// (an internal note) is the answer.
+    HelpAnswer { request_id: i64 },
+}
+
 /// Filters for the API's ticket list and the portal. `visible_to_*` narrow
 /// the list to what a customer may see.
 #[derive(Debug, Clone, Default)]
@@ -331,6 +341,13 @@ impl Store {
     /// transaction; `c.message` must be the note carrying the reason.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn modify_ticket_step(&self, c: Modify<'_>, step: Option<&StepChange>) -> Result<Option<i64>, StoreError> {
+        self.modify_ticket_with(c, step.map(Attached::Step)).await
+    }
+
+    /// `modify_ticket` that also records what is `attached` to the change
+    /// (a step on the escalation path, a help request's answer) in its
+    /// transaction, under the ticket's lock.
+    pub(crate) async fn modify_ticket_with(&self, c: Modify<'_>, attached: Option<Attached<'_>>) -> Result<Option<i64>, StoreError> {
         let at = c.message.as_ref().and_then(|m| m.created_at).unwrap_or_else(|| self.now());
         let message_id = with_tx!(self, |tx| {
             // SQLite: BEGIN IMMEDIATE already holds the only write lock.
@@ -456,7 +473,38 @@ impl Store {
                 insert_event!(tx, c.ticket_id, Some(m.author_id), field, None::<String>, Some(mid.to_string()), at);
                 message_id = Some(mid);
             }
-            if let Some(step) = step {
+            if let Some(Attached::HelpAnswer { request_id }) = attached {
+                let note = message_id.ok_or_else(|| StoreError::Corrupt("a help request's answer came without its note".into()))?;
+                use frontline_domain::help::{HelpStatus, require_open};
+                // Under the ticket's lock, and the request's own on PostgreSQL
+                // (SQLite: BEGIN IMMEDIATE holds the only write lock): of an
+                // answer and a withdrawal at once, the later finds it closed.
+                let sql = match self.engine() {
+                    crate::Engine::Sqlite => "SELECT ticket_id, status FROM help_requests WHERE id = $1",
+                    crate::Engine::Postgres => "SELECT ticket_id, status FROM help_requests WHERE id = $1 FOR UPDATE",
+                };
+                let row: Option<(i64, String)> = sqlx::query_as(sql).bind(request_id).fetch_optional(&mut *tx).await?;
+                let (ticket_id, status) = row.filter(|r| r.0 == c.ticket_id).ok_or(DomainError::NotFound("help request"))?;
+                require_open(HelpStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("unknown help status '{status}'")))?)?;
+                sqlx::query("UPDATE help_requests SET status = $1, answer_note_id = $2, answered_by = $3, closed_at = $4 WHERE id = $5")
+                    .bind(HelpStatus::Answered.as_str())
+                    .bind(note)
+                    .bind(c.actor_id)
+                    .bind(at)
+                    .bind(request_id)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_event!(
+                    tx,
+                    ticket_id,
+                    c.actor_id,
+                    frontline_domain::ticket::EventField::HelpAnswered,
+                    None::<String>,
+                    Some(request_id.to_string()),
+                    at
+                );
+            }
+            if let Some(Attached::Step(step)) = attached {
                 use frontline_domain::escalation::EscalationStep;
                 let note = message_id.ok_or_else(|| StoreError::Corrupt("a step on the escalation path came without its note".into()))?;
                 let (from, to) = (EscalationStep::of(b.tier, b.escalation_level), EscalationStep::of(a.tier, a.escalation_level));
@@ -483,12 +531,8 @@ impl Store {
                 enqueue_job!(tx, &crate::jobs::NotifyJob::new(*event, c.ticket_id, message_id, at), at);
             }
             mark_idempotent!(tx, &c.idempotency, message_id.unwrap_or(c.ticket_id));
-            (message_id, !effects.notify.is_empty())
+            message_id
         });
-        let (message_id, queued_jobs) = message_id;
-        if queued_jobs {
-            self.jobs_queued.notify_one();
-        }
         Ok(message_id)
     }
 

@@ -180,6 +180,32 @@ impl Store {
         rows.into_iter().map(User::try_from).collect()
     }
 
+    /// Active users who have one of the (role, position tier) pairs, None
+    /// standing for no position: everyone who works a step on the
+    /// escalation path (authz's `step_workers` says which pairs). All of
+    /// them, however many: they are who an escalation tells.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn active_users_with(&self, who: &[(Role, Option<frontline_domain::tier::Tier>)]) -> Result<Vec<User>, StoreError> {
+        if who.is_empty() {
+            return Ok(vec![]);
+        }
+        let rows: Vec<UserRow> = with_pool!(self, |p| {
+            let mut b = QueryBuilder::new(concat!(user_select!(), "WHERE u.active = TRUE AND ("));
+            for (i, (role, tier)) in who.iter().enumerate() {
+                b.push(if i == 0 { "(u.role = " } else { " OR (u.role = " });
+                b.push_bind(role.as_str());
+                match tier {
+                    // A position always has a tier: no tier, no position.
+                    None => b.push(" AND p.tier IS NULL)"),
+                    Some(t) => b.push(" AND p.tier = ").push_bind(t.get()).push(")"),
+                };
+            }
+            b.push(") ORDER BY u.id");
+            b.build_query_as().fetch_all(p).await
+        })?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_user(&self, id: i64, u: &UserProfile, audit: Option<&Audit>) -> Result<bool, StoreError> {
         let n = with_tx!(self, |tx| {

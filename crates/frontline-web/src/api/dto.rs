@@ -52,9 +52,10 @@ pub struct TicketDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 3)]
     pub escalation_level: Option<EscalationLevel>,
-    /// Where the ticket stands on the escalation path: tier_1, tier_2, head_of_support, engineering.
+    /// Where the ticket stands on the escalation path.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub step: Option<String>,
+    #[schema(value_type = Option<super::vocab::EscalationStepDoc>)]
+    pub step: Option<EscalationStep>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     pub created_at: DateTime<Utc>,
@@ -72,7 +73,7 @@ impl From<TicketView> for TicketDto {
                 i.team_name,
                 Some(i.tier),
                 Some(i.escalation_level),
-                Some(EscalationStep::of(i.tier, i.escalation_level).as_str().into()),
+                Some(EscalationStep::of(i.tier, i.escalation_level)),
                 Some(i.tags),
             ),
             None => (None, None, None, None, None, None),

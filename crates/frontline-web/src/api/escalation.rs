@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use frontline_app::escalation::StepRequest;
+use frontline_domain::escalation::{EscalationStep, StepAction};
 use frontline_domain::ticket::Channel;
 use frontline_store::escalations::Escalation;
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,7 @@ use utoipa::ToSchema;
 
 use super::dto::{PersonRef, TicketDto};
 use super::extract::{ApiJson, ApiPath};
+use super::vocab::{EscalationStepDoc, StepActionDoc};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
@@ -25,10 +27,12 @@ pub struct EscalateRequest {
     /// Why (required): becomes an internal note and is sent to the step's people.
     #[serde(default)]
     pub reason: String,
-    /// A step further up than the next one: tier_2, head_of_support or engineering.
-    pub to: Option<String>,
+    /// A step further up than the next one.
+    #[schema(value_type = Option<EscalationStepDoc>)]
+    pub to: Option<EscalationStep>,
     /// The step you saw (the ticket's `step`): if the ticket was moved meanwhile, 409 and nothing is written.
-    pub from: Option<String>,
+    #[schema(value_type = Option<EscalationStepDoc>)]
+    pub from: Option<EscalationStep>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -38,7 +42,8 @@ pub struct DeEscalateRequest {
     #[serde(default)]
     pub note: String,
     /// The step you saw (the ticket's `step`): if the ticket was moved meanwhile, 409 and nothing is written.
-    pub from: Option<String>,
+    #[schema(value_type = Option<EscalationStepDoc>)]
+    pub from: Option<EscalationStep>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,11 +57,12 @@ pub struct NeedsSeniorRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EscalationDto {
     pub id: i64,
-    /// escalate, de_escalate or needs_senior
-    pub action: String,
-    /// tier_1, tier_2, head_of_support, engineering
-    pub from_step: String,
-    pub to_step: String,
+    #[schema(value_type = StepActionDoc)]
+    pub action: StepAction,
+    #[schema(value_type = EscalationStepDoc)]
+    pub from_step: EscalationStep,
+    #[schema(value_type = EscalationStepDoc)]
+    pub to_step: EscalationStep,
     pub actor: Option<PersonRef>,
     pub reason: String,
     /// The internal note that carries the reason.
@@ -68,15 +74,20 @@ impl From<Escalation> for EscalationDto {
     fn from(e: Escalation) -> Self {
         EscalationDto {
             id: e.id,
-            action: e.action.as_str().into(),
-            from_step: e.from_step.as_str().into(),
-            to_step: e.to_step.as_str().into(),
+            action: e.action,
+            from_step: e.from_step,
+            to_step: e.to_step,
             actor: e.actor_id.map(|id| PersonRef { id, name: e.actor_name.unwrap_or_default(), email: None }),
             reason: e.reason,
             note_id: e.note_id,
             created_at: e.created_at,
         }
     }
+}
+
+/// The use case reads steps by name, as the page sends them.
+fn step_name(step: Option<EscalationStep>) -> Option<String> {
+    step.map(|s| s.as_str().to_string())
 }
 
 async fn run(
@@ -113,7 +124,8 @@ pub async fn escalate(
     key: Option<Extension<Idempotency>>,
     ApiJson(r): ApiJson<EscalateRequest>,
 ) -> Result<(StatusCode, Json<TicketDto>), ApiError> {
-    run(&s, &user, id, key, StepRequest { from: r.from, ..StepRequest::escalate(r.reason, r.to, Channel::Api) }).await
+    let req = StepRequest { from: step_name(r.from), ..StepRequest::escalate(r.reason, step_name(r.to), Channel::Api) };
+    run(&s, &user, id, key, req).await
 }
 
 /// Send a ticket one step back down, with a note.
@@ -130,7 +142,7 @@ pub async fn de_escalate(
     key: Option<Extension<Idempotency>>,
     ApiJson(r): ApiJson<DeEscalateRequest>,
 ) -> Result<(StatusCode, Json<TicketDto>), ApiError> {
-    run(&s, &user, id, key, StepRequest { from: r.from, ..StepRequest::de_escalate(r.note, Channel::Api) }).await
+    run(&s, &user, id, key, StepRequest { from: step_name(r.from), ..StepRequest::de_escalate(r.note, Channel::Api) }).await
 }
 
 /// Mark a difficult or aggressive customer: the ticket goes to tier 2 at

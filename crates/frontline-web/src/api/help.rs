@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use frontline_domain::help::HelpStatus;
 use frontline_domain::ticket::Channel;
 use frontline_store::help::HelpRequest;
 use serde::{Deserialize, Serialize};
@@ -44,8 +45,8 @@ pub struct HelpRequestDto {
     pub to_user: Option<PersonRef>,
     pub to_tier: Option<i64>,
     pub question: String,
-    /// open, answered or withdrawn
-    pub status: String,
+    #[schema(value_type = super::vocab::HelpStatusDoc)]
+    pub status: HelpStatus,
     pub answer: Option<String>,
     /// The internal note that answered it.
     pub answer_note_id: Option<i64>,
@@ -68,7 +69,7 @@ impl From<HelpRequest> for HelpRequestDto {
             to_user: person(h.to_user_id, h.to_user_name),
             to_tier: h.to_tier,
             question: h.question,
-            status: h.status.as_str().into(),
+            status: h.status,
             answer: h.answer,
             answer_note_id: h.answer_note_id,
             answered_by: person(h.answered_by, h.answered_by_name),

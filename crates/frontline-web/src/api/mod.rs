@@ -11,6 +11,7 @@ pub mod extract;
 pub mod help;
 pub mod mail;
 pub mod tickets;
+pub mod vocab;
 
 use std::sync::Arc;
 

@@ -36,6 +36,9 @@ impl HelpPage {
     fn asked_by_me(&self, h: &HelpRequest) -> bool {
         h.asked_by == Some(self.me)
     }
+    fn is_open(&self, h: &HelpRequest) -> bool {
+        h.status == help::HelpStatus::Open
+    }
     fn to_whom(&self, h: &HelpRequest) -> String {
         match (&h.to_user_name, h.to_tier) {
             (Some(name), _) if h.to_user_id == Some(self.me) => format!("you ({name})"),
@@ -48,10 +51,20 @@ impl HelpPage {
 
 async fn render(s: &AppState, user: frontline_store::User, failed: Option<(i64, String, FormErrors)>) -> Response {
     let actor = user.actor();
-    let requests = match s.app.my_help_requests(&actor).await {
+    let mut requests = match s.app.my_help_requests(&actor).await {
         Ok(r) => r,
         Err(e) => return error_response(e),
     };
+    // Answered or withdrawn meanwhile, it left the list: shown first, with
+    // why the action failed and what was typed.
+    if let Some((id, _, _)) = &failed
+        && !requests.iter().any(|h| h.id == *id)
+    {
+        match s.app.help_request(&actor, *id).await {
+            Ok(h) => requests.insert(0, h),
+            Err(e) => return error_response(e),
+        }
+    }
     let me = user.id;
     let chrome = match Chrome::load(s, user, "help").await {
         Ok(c) => c,

@@ -237,8 +237,7 @@ pub struct TicketPage {
     /// The escalation card: where the ticket stands, what the user may do,
     /// and the form as typed after a failed submit.
     step: Step,
-    /// The ticket's help requests and the "Ask for help" form.
-    help: Vec<frontline_store::help::HelpRequest>,
+    /// The "Ask for help" form (the requests are the thread's).
     can_ask: bool,
     ask: super::help::AskFormState,
 }
@@ -460,10 +459,6 @@ async fn ticket_page_full(
         Err(e) => return error_response(e),
     };
     let step = Step::of(&view, &user, forms.step);
-    let help = match s.app.ticket_help_requests(&actor, id).await {
-        Ok(h) => h,
-        Err(e) => return error_response(e),
-    };
     let choices = match Choices::load(s, &user).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -500,7 +495,6 @@ async fn ticket_page_full(
         errors,
         field_errors,
         step,
-        help,
         can_ask: authz::can_ask_for_help(&actor),
         ask: forms.help,
     };
@@ -586,7 +580,7 @@ pub struct FieldsForm {
     assignee_id: Option<String>,
     team_id: Option<String>,
     /// Absent from the page since the escalation actions move the step;
-    /// still read when a client posts them.
+    /// still read when a client posts them, to refuse a move.
     #[serde(default)]
     tier: String,
     #[serde(default)]
@@ -630,6 +624,11 @@ pub async fn update_fields(
         Ok(_) => Redirect::to(&format!("/tickets/{id}?saved=properties")).into_response(),
         Err(e) => match FormErrors::from_error(e) {
             Ok(mut errors) => {
+                // The form has no tier or level fields (the Escalation card
+                // moves the step): a posted one is refused above the form.
+                for e in errors.0.iter_mut().filter(|e| e.field == "tier" || e.field == "escalation_level") {
+                    e.field = "form".into();
+                }
                 // A form drawn from an older version is refused as a conflict,
                 // not for a rule about a state the user never saw (a stale
                 // form that changes nothing still saves, in the store).

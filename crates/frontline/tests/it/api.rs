@@ -23,15 +23,11 @@ async fn open_for_new_customer(t: &TestApp, d: &Desk, agent: &Auth) -> serde_jso
     r.json()
 }
 
-/// Assign, escalate to tier 2, change tags.
+/// Escalate to tier 2 (the only way the tier moves), then assign and change tags.
 async fn assign_and_escalate(t: &TestApp, d: &Desk, agent: &Auth, id: i64) -> serde_json::Value {
-    let r = t
-        .patch_json(
-            &format!("/api/v1/tickets/{id}"),
-            agent,
-            &json!({"assignee_id": d.agent.id, "tier": 2, "escalation_level": 1, "tags": ["import"]}),
-        )
-        .await;
+    let r = t.post_json(&format!("/api/v1/tickets/{id}/escalations"), agent, &json!({"reason": "Parser bug, tier 2 knows it"})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = t.patch_json(&format!("/api/v1/tickets/{id}"), agent, &json!({"assignee_id": d.agent.id, "tags": ["import"]})).await;
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()
 }
@@ -142,7 +138,7 @@ async fn conversation_and_history_record_every_step(db: TestDb) {
     // Conversation, oldest first, with both kinds for agents.
     let msgs = t.get(&format!("/api/v1/tickets/{id}/messages"), &agent).await.json();
     let kinds: Vec<&str> = msgs.as_array().expect("list").iter().map(|m| m["kind"].as_str().unwrap_or("")).collect();
-    assert_eq!(kinds, vec!["public", "public", "internal", "public"]);
+    assert_eq!(kinds, vec!["public", "internal", "public", "internal", "public"], "the escalation's reason is a note");
 
     // History: every change with who, old and new value.
     let events = t.get(&format!("/api/v1/tickets/{id}/events"), &agent).await.json()["data"].clone();

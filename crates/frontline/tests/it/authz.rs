@@ -140,11 +140,13 @@ fn api_cases() -> Vec<Case> {
             expect: work_a,
         },
         // Ticket A stays at tier 1: whoever may send it down is told there is no step below (422).
+        // A Solutions Engineer without a tiered position works no step, so sends nothing down.
         Case {
             method: Method::POST,
             path: "/api/v1/tickets/{a}/de-escalations",
             body: |_| json!({"note": "back"}),
             expect: |w| match work_a(w) {
+                Exp::Ok if w == "solutions_engineer" => Exp::Forbidden,
                 Exp::Ok => Exp::Invalid,
                 other => other,
             },

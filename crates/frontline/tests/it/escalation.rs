@@ -4,7 +4,10 @@
 //! what customers never see; and parallel escalations of one ticket.
 
 use frontline_domain::notification::NotificationKind as K;
+use frontline_domain::user::Role;
 use frontline_store::User;
+use frontline_store::bulk::BulkUser;
+use frontline_store::users::NewUser;
 use frontline_testkit::{Auth, TestApp, TestDb, TestResponse, on_both_engines};
 use serde_json::{Value, json};
 
@@ -23,6 +26,20 @@ pub(crate) async fn senior(t: &TestApp, d: &Desk) -> User {
 
 async fn escalate(t: &TestApp, auth: &Auth, id: i64, body: Value) -> TestResponse {
     t.post_json(&format!("/api/v1/tickets/{id}/escalations"), auth, &body).await
+}
+
+/// The Subject line a recipient sees, as the SMTP adapter builds the mail.
+fn mail_subject(n: &frontline_app::mail::Notification) -> String {
+    let mail = frontline_mail::build(n, &"Acme Support <support@acme.example>".parse().expect("from")).expect("mail");
+    let raw = String::from_utf8(mail.formatted()).expect("utf-8");
+    raw.lines().find_map(|l| l.strip_prefix("Subject: ")).expect("a subject").to_string()
+}
+
+/// A mail's recipients, sorted.
+fn recipients(n: &frontline_app::mail::Notification) -> Vec<String> {
+    let mut to: Vec<String> = n.to.iter().map(|r| r.email.clone()).collect();
+    to.sort();
+    to
 }
 
 fn ids(page: &Value) -> Vec<i64> {
@@ -77,12 +94,13 @@ async fn tier1_escalates_and_tier2_is_told(db: TestDb) {
 
     // Tier 2's people are told, with the reason; not the one who escalated, never the customer.
     t.app.run_due_jobs().await.expect("jobs");
+    // (The manager has no position: a manager works tier 2 by default.)
     let sent = outbox.take();
-    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent.len(), 1, "one mail: {sent:?}");
     assert_eq!(sent[0].kind, K::TicketEscalated);
-    assert_eq!(sent[0].to.iter().map(|r| r.email.as_str()).collect::<Vec<_>>(), vec!["senior@vendor.example"]);
+    assert_eq!(recipients(&sent[0]), ["manager@vendor.example", "senior@vendor.example"]);
+    assert_eq!(mail_subject(&sent[0]), format!("[#{id}] Escalated: Webhook signatures fail"));
     assert!(sent[0].body.as_deref().unwrap_or("").contains("EU keys"), "{:?}", sent[0].body);
-    assert!(sent[0].subject.contains("Webhook signatures fail"));
 
     // The customer sees none of it.
     let customer = t.token_for(&d.cust_member).await;
@@ -100,9 +118,15 @@ async fn tier1_escalates_and_tier2_is_told(db: TestDb) {
 on_both_engines!(escalation_notifies_the_step, tier1_escalates_and_tier2_is_told);
 
 async fn up_to_engineering_and_back_down(db: TestDb) {
-    let t = TestApp::new(db).await;
+    let (t, outbox) = TestApp::with_outbox(db).await;
     let d = Desk::new(&t).await;
     let senior = senior(&t, &d).await;
+    t.app.run_due_jobs().await.expect("jobs");
+    outbox.take();
+    let mail = || async {
+        t.app.run_due_jobs().await.expect("jobs");
+        outbox.take()
+    };
     let (agent, senior_auth) = (t.token_for(&d.agent).await, t.token_for(&senior).await);
     let (head, engineering) = (t.token_for(&d.head).await, t.token_for(&d.engineering).await);
     let id = d.ticket_b;
@@ -112,6 +136,10 @@ async fn up_to_engineering_and_back_down(db: TestDb) {
     let r = escalate(&t, &agent, id, json!({"reason": "Reproduced: SAML parser drops the RelayState", "to": "engineering"})).await;
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!((step(&r.json()), r.json()["tier"].clone()), ("engineering".into(), json!(3)));
+    let sent = mail().await;
+    assert_eq!(sent.len(), 1, "one mail, to Engineering: {sent:?}");
+    assert_eq!((sent[0].kind, recipients(&sent[0])), (K::TicketEscalated, vec![d.engineering.email.clone()]));
+    assert_eq!(mail_subject(&sent[0]), format!("[#{id}] Escalated: Globex SSO login loop"));
     let r = escalate(&t, &head, id, json!({"reason": "more"})).await;
     assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!("to")), "above Engineering");
     assert_eq!(escalate(&t, &engineering, id, json!({"reason": "x"})).await.status, 403, "engineering does not escalate");
@@ -138,12 +166,17 @@ async fn up_to_engineering_and_back_down(db: TestDb) {
     assert_eq!(step(&r.json()), "tier_1");
     let r = down(&head, json!({"note": "lower"})).await;
     assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!("to")), "below tier 1");
+    assert_eq!(mail().await.len(), 0, "going down tells no one");
 
     // Needs a senior: straight to tier 2, marked in the history; never down.
     let r = t.post_json(&format!("/api/v1/tickets/{id}/needs-senior"), &agent, &json!({"reason": ""})).await;
     assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!("reason")));
     let r = t.post_json(&format!("/api/v1/tickets/{id}/needs-senior"), &agent, &json!({"reason": "Threatens to cancel, shouting"})).await;
     assert_eq!(step(&r.json()), "tier_2");
+    let sent = mail().await;
+    assert_eq!(sent.len(), 1, "one mail, to tier 2: {sent:?}");
+    assert_eq!(recipients(&sent[0]), ["manager@vendor.example", "senior@vendor.example"]);
+    assert_eq!(mail_subject(&sent[0]), format!("[#{id}] Escalated: Globex SSO login loop"));
     let events = t.get(&format!("/api/v1/tickets/{id}/events"), &agent).await.json();
     let marks: Vec<_> = events["data"].as_array().expect("events").iter().filter(|e| e["field"] == "needs_senior").collect();
     assert_eq!(marks.len(), 1);
@@ -249,24 +282,99 @@ async fn the_page_escalates(db: TestDb) {
 }
 on_both_engines!(escalation_page, the_page_escalates);
 
-/// Scripts may still set tier or escalation level through PATCH, but the
-/// two move together: they can no longer disagree (a tier-1 ticket "with
-/// Engineering" was possible before).
-async fn tier_and_level_move_together(db: TestDb) {
-    let t = TestApp::new(db).await;
+/// Tier and step move only through the escalation actions (recorded, with
+/// a reason, told to the step): PATCH refuses a tier or escalation level
+/// that would move the ticket, naming the field and pointing to
+/// /escalations, and so does the properties form; sent back as read, they
+/// move nothing. (`{tier: 3}` once dropped an Engineering ticket to the
+/// Head of Support's step, unrecorded and untold.)
+async fn patch_cannot_move_the_step(db: TestDb) {
+    let (t, outbox) = TestApp::with_outbox(db).await;
     let d = Desk::new(&t).await;
     let agent = t.token_for(&d.agent).await;
-    let path = format!("/api/v1/tickets/{}", d.ticket_a);
-    let r = t.patch_json(&path, &agent, &json!({"escalation_level": 3})).await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!((r.json()["step"].clone(), r.json()["tier"].clone()), (json!("engineering"), json!(3)));
-    let r = t.patch_json(&path, &agent, &json!({"tier": 2})).await;
-    assert_eq!((r.json()["step"].clone(), r.json()["escalation_level"].clone()), (json!("tier_2"), json!(1)));
-    let r = t.patch_json(&path, &agent, &json!({"tier": 1, "escalation_level": 3})).await;
-    assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!("escalation_level")));
-    assert_eq!(t.get(&path, &agent).await.json()["step"], "tier_2", "nothing half-written");
+    let id = d.ticket_a;
+    let path = format!("/api/v1/tickets/{id}");
+    let r = escalate(&t, &agent, id, json!({"reason": "Needs a schema fix", "to": "engineering"})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    t.app.run_due_jobs().await.expect("jobs");
+    outbox.take();
+    let before = t.get(&path, &agent).await.json();
+
+    for (body, field) in [
+        (json!({"tier": 2}), "tier"),
+        (json!({"escalation_level": 2}), "escalation_level"),
+        (json!({"tier": 1, "escalation_level": 0, "priority": "high"}), "tier"),
+    ] {
+        let r = t.patch_json(&path, &agent, &body).await;
+        assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!(field)), "{body}: {}", r.text());
+        let message = r.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.contains(&format!("/api/v1/tickets/{id}/escalations")), "{message}");
+    }
+    let r = t.patch_json(&path, &agent, &json!({"tier": 3})).await;
+    assert_eq!(r.status, 200, "the tier as read moves nothing: {}", r.text());
+    assert_eq!(r.json()["step"], "engineering");
+    let after = t.get(&path, &agent).await.json();
+    assert_eq!((after["step"].clone(), after["priority"].clone()), (before["step"].clone(), before["priority"].clone()));
+    let events = t.get(&format!("/api/v1/tickets/{id}/events"), &agent).await.json();
+    let tier_moves = events["data"].as_array().expect("events").iter().filter(|e| e["field"] == "tier").count();
+    assert_eq!(tier_moves, 1, "only the escalation moved the tier: {events}");
+
+    // The properties form: a posted tier is refused the same way, with a message on the page.
+    let cookie = t.login(&d.agent.email).await;
+    let version = after["updated_at"].as_str().expect("version").to_string();
+    let form = [
+        ("status", "open"),
+        ("priority", "normal"),
+        ("ticket_type", "question"),
+        ("assignee_id", ""),
+        ("team_id", ""),
+        ("tier", "1"),
+        ("tags", ""),
+        ("version", version.as_str()),
+    ];
+    let r = t.post_form(&format!("/tickets/{id}/fields"), &cookie, &form).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("only through the escalation actions"), "{}", r.text());
+    assert_eq!(t.get(&path, &agent).await.json()["step"], "engineering");
+    t.app.run_due_jobs().await.expect("jobs");
+    assert_eq!(outbox.take().len(), 0, "nothing moved, nobody told");
 }
-on_both_engines!(escalation_patch, tier_and_level_move_together);
+on_both_engines!(escalation_patch, patch_cannot_move_the_step);
+
+/// Everyone who works the step reached is told, however many staff there
+/// are (recipients were once picked from the first 1000 staff by name).
+async fn every_worker_of_the_step_is_told(db: TestDb) {
+    let (t, outbox) = TestApp::with_outbox(db).await;
+    let d = Desk::new(&t).await;
+    senior(&t, &d).await;
+    let at = t.app.now();
+    let many: Vec<BulkUser> = (0..1000)
+        .map(|n| BulkUser {
+            user: NewUser {
+                email: format!("aaron{n:04}@vendor.example"),
+                name: format!("Aaron {n:04}"),
+                role: Role::Agent,
+                organization_id: None,
+                position_id: None,
+                team_id: None,
+                reports_to: None,
+                password_hash: None,
+            },
+            created_at: at,
+        })
+        .collect();
+    t.store().bulk_insert_users(&many).await.expect("staff");
+    t.app.run_due_jobs().await.expect("jobs");
+    outbox.take();
+    let agent = t.token_for(&d.agent).await;
+    let r = escalate(&t, &agent, d.ticket_a, json!({"reason": "Only EU keys fail"})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    t.app.run_due_jobs().await.expect("jobs");
+    let sent = outbox.take();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(recipients(&sent[0]), ["manager@vendor.example", "senior@vendor.example"]);
+}
+on_both_engines!(escalation_tells_every_worker, every_worker_of_the_step_is_told);
 
 /// A ticket created at tier 2 stands at tier 2's step (level 1), so a
 /// script that sends back what it read, with another priority, is accepted.

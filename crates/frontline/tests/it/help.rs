@@ -2,6 +2,7 @@
 //! the ticket over, the recipients' list, answers as internal notes, and
 //! two answers at once.
 
+use frontline_domain::ticket::Channel;
 use frontline_testkit::{TestApp, TestDb, on_both_engines};
 use serde_json::{Value, json};
 
@@ -112,3 +113,68 @@ async fn one_answer_wins(db: TestDb) {
     assert_eq!(messages.as_array().expect("messages").iter().filter(|m| m["body"] == "Me!").count(), 1);
 }
 on_both_engines!(help_requests_parallel, one_answer_wins);
+
+/// A closed ticket takes no more notes, so an answer (a note) is refused
+/// with a message naming the answer; the question can still be withdrawn.
+async fn a_closed_ticket_takes_no_answer(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let q = t.app.ask_for_help(&d.agent.actor(), d.ticket_a, None, Some(2), "Seen this?").await.expect("ask");
+    let agent = t.token_for(&d.agent).await;
+    let r = t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_a), &agent, &json!({"status": "closed"})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let helper = t.token_for(&d.manager).await;
+    let r = t.post_json(&format!("/api/v1/help-requests/{}/answer", q.id), &helper, &json!({"answer": "Restart the sync"})).await;
+    assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!("answer")), "{}", r.text());
+    assert!(r.json()["error"]["message"].as_str().unwrap_or_default().contains("closed"), "{}", r.text());
+    let messages = t.get(&format!("/api/v1/tickets/{}/messages", d.ticket_a), &agent).await.text();
+    assert!(!messages.contains("Restart the sync"), "no note on a closed ticket: {messages}");
+    let r = t.post_json(&format!("/api/v1/help-requests/{}/withdraw", q.id), &agent, &Value::Null).await;
+    assert_eq!((r.status.as_u16(), r.json()["status"].clone()), (200, json!("withdrawn")), "{}", r.text());
+}
+on_both_engines!(help_requests_closed_ticket, a_closed_ticket_takes_no_answer);
+
+/// An answer and a withdrawal at once: exactly one wins, the other is told
+/// why with 409, and an answer's note exists only if the answer won.
+async fn answer_or_withdraw(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let (agent, helper) = (t.token_for(&d.agent).await, t.token_for(&d.manager).await);
+    for round in 0..6 {
+        let q = t.app.ask_for_help(&d.agent.actor(), d.ticket_a, None, Some(2), &format!("Round {round}?")).await.expect("ask");
+        let answer = format!("Answer {round}");
+        let (a, w) = futures::future::join(
+            t.post_json(&format!("/api/v1/help-requests/{}/answer", q.id), &helper, &json!({"answer": answer})),
+            t.post_json(&format!("/api/v1/help-requests/{}/withdraw", q.id), &agent, &Value::Null),
+        )
+        .await;
+        let codes = (a.status.as_u16(), w.status.as_u16());
+        assert!(codes == (200, 409) || codes == (409, 200), "{codes:?}: {} / {}", a.text(), w.text());
+        let loser = if codes.0 == 409 { &a } else { &w };
+        let message = loser.json()["error"]["message"].as_str().unwrap_or_default().to_string();
+        assert!(message.contains("already"), "{message}");
+        let now = t.get("/api/v1/help-requests", &agent).await;
+        assert!(!now.text().contains(&format!("Round {round}?")), "closed either way");
+        let notes = t.get(&format!("/api/v1/tickets/{}/messages", d.ticket_a), &agent).await.json();
+        let written = notes.as_array().expect("messages").iter().filter(|m| m["body"] == answer.as_str()).count();
+        assert_eq!(written, usize::from(codes.0 == 200), "round {round}: {codes:?}");
+    }
+}
+on_both_engines!(help_requests_answer_or_withdraw, answer_or_withdraw);
+
+/// The Help requests page: answered by someone else meanwhile, the answer
+/// is refused with a message and what was typed is kept, to be used elsewhere.
+async fn a_late_answer_is_kept(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let q = t.app.ask_for_help(&d.agent.actor(), d.ticket_a, None, Some(2), "Which key rotated?").await.expect("ask");
+    let cookie = t.login(&d.manager.email).await;
+    assert!(t.get("/help-requests", &cookie).await.text().contains("Which key rotated?"));
+    t.app.answer_help(&d.head.actor(), q.id, "The EU one.", Channel::Web).await.expect("first answer");
+    let r = t.post_form(&format!("/help-requests/{}/answer", q.id), &cookie, &[("answer", "Rotate the EU key set")]).await;
+    assert!(r.status == 409 || r.status == 422, "{}", r.status);
+    let html = r.text();
+    assert!(html.contains("this request was answered already"), "{html}");
+    assert!(html.contains("Rotate the EU key set"), "the typed answer is kept: {html}");
+}
+on_both_engines!(help_requests_late_answer_page, a_late_answer_is_kept);

@@ -123,8 +123,6 @@ async fn an_edit_conflict_keeps_the_users_choices(db: TestDb) {
             ("status", status.to_string()),
             ("priority", "urgent".to_string()),
             ("ticket_type", "incident".to_string()),
-            ("tier", "2".to_string()),
-            ("escalation_level", "1".to_string()),
             ("tags", "sso saml".to_string()),
             ("version", version),
         ]
@@ -152,7 +150,7 @@ async fn an_edit_conflict_keeps_the_users_choices(db: TestDb) {
     let v = t.get(&format!("/api/v1/tickets/{a}"), &head).await.json();
     assert_eq!(
         (v["status"].as_str(), v["priority"].as_str(), v["type"].as_str(), v["tier"].as_i64()),
-        (Some("on_hold"), Some("urgent"), Some("incident"), Some(2)),
+        (Some("on_hold"), Some("urgent"), Some("incident"), Some(1)),
         "{v}"
     );
 }
@@ -163,8 +161,10 @@ async fn history_reads_in_labels(db: TestDb) {
     let d = Desk::new(&t).await;
     let head = t.token_for(&d.head).await;
     let a = d.ticket_a;
-    let r = t.patch_json(&format!("/api/v1/tickets/{a}"), &head, &json!({"status": "on_hold", "priority": "high", "tier": 2})).await;
+    let r = t.patch_json(&format!("/api/v1/tickets/{a}"), &head, &json!({"status": "on_hold", "priority": "high"})).await;
     assert_eq!(r.status, 200, "{}", r.text());
+    let r = t.post_json(&format!("/api/v1/tickets/{a}/escalations"), &head, &json!({"reason": "SSO needs tier 2"})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
     let agent = t.login(&d.head.email).await;
     let html = t.get(&format!("/tickets/{a}"), &agent).await.text();
     let history = html.split("<h2>History</h2>").nth(1).expect("history");

@@ -115,5 +115,14 @@ async fn by_the_api_and_the_agent_app(db: TestDb) {
     let r = t.post_form("/admin/mail/templates/invitation", &page, &[("subject", "[#{{ ticket_id }}] x"), ("body", "x")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     accept(&t, &mails[0], "formed@acme.example", "formed's first password").await;
+
+    // Each account mail's Message-ID names its kind, as the kind names itself.
+    assert!(mails[0].message_id.starts_with("<frontline.invitation."), "{}", mails[0].message_id);
+    let client = frontline_app::auth::Client::new("198.51.100.9", "");
+    t.app.request_password_reset("formed@acme.example", &client).await.expect("reset");
+    t.app.run_due_jobs().await.expect("jobs");
+    let resets: Vec<_> = outbox.take().into_iter().filter(|n| n.kind == NotificationKind::PasswordReset).collect();
+    assert_eq!(resets.len(), 1);
+    assert!(resets[0].message_id.starts_with("<frontline.password_reset."), "{}", resets[0].message_id);
 }
 on_both_engines!(invitation_by_api_and_app, by_the_api_and_the_agent_app);

@@ -279,3 +279,39 @@ async fn wake_up_and_give_back(db: TestDb) {
     assert_eq!(quick.delivered.load(Ordering::SeqCst), 3, "the unstarted jobs were due again at once");
 }
 on_both_engines!(job_runner_wake_and_release, wake_up_and_give_back);
+
+/// Account mail wakes the runner as ticket mail does: with a poll of a
+/// minute, a reset link and an invitation each go out at once (they once
+/// waited for the next poll).
+async fn account_mail_wakes_the_runner(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let quick = Arc::new(CountingMailer::default());
+    let mut app = app_with(&t, quick.clone(), std::time::Duration::from_secs(30));
+    app.config.runner.poll = std::time::Duration::from_secs(60);
+    // The desk's own mail goes first, so that only account mail is left to wake the runner.
+    app.run_due_jobs().await.expect("run");
+    let base = quick.delivered.load(Ordering::SeqCst);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let looping = tokio::spawn({
+        let app = app.clone();
+        async move { app.job_loop(stopped).await }
+    });
+    // Let the runner find the queue empty and go to sleep for its minute.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let client = frontline_app::auth::Client::new("198.51.100.7", "");
+    app.request_password_reset(&d.agent.email, &client).await.expect("reset");
+    eventually("the reset link went out before the next poll", || quick.delivered.load(Ordering::SeqCst) == base + 1).await;
+    let input = frontline_app::directory::UserInput {
+        email: "newcomer@vendor.example".into(),
+        name: "Newcomer".into(),
+        role: "agent".into(),
+        ..Default::default()
+    };
+    let (_, invitation) = app.create_user_inviting(&d.admin.actor(), &input).await.expect("invite");
+    assert!(matches!(invitation, frontline_app::directory::Invitation::Sent), "{invitation:?}");
+    eventually("the invitation went out before the next poll", || quick.delivered.load(Ordering::SeqCst) == base + 2).await;
+    stop.send(true).expect("stop");
+    looping.await.expect("runner");
+}
+on_both_engines!(job_runner_wakes_for_account_mail, account_mail_wakes_the_runner);

@@ -125,3 +125,27 @@ async fn request_shape_errors_are_the_documented_json() {
         assert_eq!(t.send(req).await.status, 405, "PATCH is not a method of this route, whatever the key");
     }
 }
+
+/// A step on the escalation path is one of four names, in requests (`to`,
+/// `from`) and responses (a ticket's `step`, an escalation's steps), and
+/// the document says which (it once said "string").
+#[tokio::test]
+async fn escalation_steps_are_an_enum() {
+    let doc = document().await;
+    let schemas = &doc["components"]["schemas"];
+    let step = &schemas["EscalationStep"];
+    assert_eq!(step["enum"], serde_json::json!(["tier_1", "tier_2", "head_of_support", "engineering"]), "{step}");
+    let refers = |schema: &str, field: &str| {
+        let text = schemas[schema]["properties"][field].to_string();
+        assert!(text.contains("#/components/schemas/EscalationStep"), "{schema}.{field}: {text}");
+    };
+    refers("EscalateRequest", "to");
+    refers("EscalateRequest", "from");
+    refers("DeEscalateRequest", "from");
+    refers("TicketDto", "step");
+    refers("EscalationDto", "from_step");
+    refers("EscalationDto", "to_step");
+    assert_eq!(schemas["HelpStatus"]["enum"], serde_json::json!(["open", "answered", "withdrawn"]));
+    let status = schemas["HelpRequestDto"]["properties"]["status"].to_string();
+    assert!(status.contains("#/components/schemas/HelpStatus"), "{status}");
+}

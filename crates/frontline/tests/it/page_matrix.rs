@@ -186,8 +186,10 @@ async fn every_page_route(db: TestDb) {
             case("POST", "/tickets/{id}/escalate", format!("/tickets/{fresh}/escalate"), &[("reason", "stuck")], agent(WORKERS)),
             case("POST", "/tickets/{id}/needs-senior", format!("/tickets/{fresh}/needs-senior"), &[("reason", "angry")], agent(WORKERS)),
             // Ticket A is at tier 1: those who may send it down are told there is no step below.
+            // A Solutions Engineer without a tiered position works no step, so sends nothing down.
             case("POST", "/tickets/{id}/de-escalate", format!("/tickets/{a}/de-escalate"), &[("reason", "back")], |w| {
                 match agent(WORKERS)(w) {
+                    Exp::Ok if w == "solutions_engineer" => Exp::Forbidden,
                     Exp::Ok => Exp::Invalid,
                     other => other,
                 }

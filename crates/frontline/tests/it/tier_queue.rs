@@ -47,7 +47,8 @@ async fn tier_queue_follows_the_position(db: TestDb) {
         let r = t.patch_json(&format!("/api/v1/users/{}", user.id), &admin, &json!({"position_id": tier2})).await;
         assert_eq!(r.status, 200, "{}", r.text());
     }
-    t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_b), &agent, &json!({"tier": 2})).await;
+    let r = t.post_json(&format!("/api/v1/tickets/{}/escalations", d.ticket_b), &agent, &json!({"reason": "for tier 2"})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
     for user in [&d.agent, &d.solutions] {
         let auth = t.token_for(user).await;
         let counts = t.get("/api/v1/queues", &auth).await.json();

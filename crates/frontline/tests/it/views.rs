@@ -34,14 +34,10 @@ async fn customers_never_get_agent_only_fields(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
     let agent = t.token_for(&d.agent).await;
-    let r = t
-        .patch_json(
-            &format!("/api/v1/tickets/{}", d.ticket_a),
-            &agent,
-            &json!({"team_id": d.team, "tier": 2, "escalation_level": 1, "tags": [TAG]}),
-        )
-        .await;
+    let r = t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_a), &agent, &json!({"team_id": d.team, "tags": [TAG]})).await;
     assert_eq!(r.status, 200, "{}", r.text());
+    let r = t.post_json(&format!("/api/v1/tickets/{}/escalations", d.ticket_a), &agent, &json!({"reason": "tier 2 please"})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
     let admin = t.token_for(&d.admin).await;
     let r = t.patch_json(&format!("/api/v1/organizations/{}", d.org_a), &admin, &json!({"notes": "renewal at risk"})).await;
     assert_eq!(r.status, 200, "{}", r.text());
