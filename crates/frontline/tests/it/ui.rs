@@ -84,7 +84,7 @@ async fn reply_and_note_show_on_the_ticket_page(db: TestDb) {
 on_both_engines!(agent_reply_and_note, reply_and_note_show_on_the_ticket_page);
 
 /// The properties form of ticket A as the agent saves it (assigned to
-/// themself, tier 2, tags) from the version the page showed; returns that version.
+/// themself, high priority, tags) from the version the page showed; returns that version.
 async fn save_fields(t: &TestApp, d: &Desk, cookie: &Auth) -> String {
     let a = d.ticket_a;
     let page = t.get(&format!("/tickets/{a}"), cookie).await.text();
@@ -96,27 +96,30 @@ async fn save_fields(t: &TestApp, d: &Desk, cookie: &Auth) -> String {
     version
 }
 
-fn fields<'a>(agent_id: &'a str, team: &'a str, version: &'a str) -> [(&'static str, &'a str); 9] {
+fn fields<'a>(agent_id: &'a str, team: &'a str, version: &'a str) -> [(&'static str, &'a str); 7] {
     [
         ("status", "open"),
         ("priority", "high"),
         ("ticket_type", "incident"),
         ("assignee_id", agent_id),
         ("team_id", team),
-        ("tier", "2"),
-        ("escalation_level", "1"),
         ("tags", "webhook signing"),
         ("version", version),
     ]
 }
 
-/// A change of fields shows in the history and in the ticket's state.
+/// A change of fields, then an escalation from the Escalation card, show in
+/// the history and in the ticket's state.
 async fn fields_change_shows_in_history(db: TestDb) {
     let (t, d, cookie) = agent_desk(db).await;
     save_fields(&t, &d, &cookie).await;
     let a = d.ticket_a;
     let page = t.get(&format!("/tickets/{a}"), &cookie).await.text();
-    assert!(page.contains("tier: Tier 1 → Tier 2") && page.contains("Escalated to tier 2"), "history and state on the page");
+    assert!(page.contains("priority: Normal → High") && page.contains("webhook signing"), "history and tags on the page:\n{page}");
+    let r = t.post_form(&format!("/tickets/{a}/escalate"), &cookie, &[("reason", "Signature mismatch needs a senior"), ("to", ""), ("from", "tier_1")]).await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = t.get(&format!("/tickets/{a}"), &cookie).await.text();
+    assert!(page.contains("escalated from Tier 1 to Tier 2") && page.contains("<strong id=\"ticket-step\">Tier 2</strong>"), "{page}");
 }
 on_both_engines!(agent_changes_fields, fields_change_shows_in_history);
 
