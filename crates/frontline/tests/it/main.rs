@@ -42,6 +42,8 @@ mod schema;
 mod schemathesis;
 mod security;
 mod sla;
+mod sla_admin;
+mod browser_sla;
 mod storage;
 mod system_actor;
 mod testkit;
