@@ -309,9 +309,16 @@ macro_rules! versioned_edit {
     }};
 }
 
-const CALENDAR_COLUMNS: &str = "SELECT id, name, time_zone, hours, holidays, version, created_at, updated_at FROM business_calendars ";
-const POLICY_COLUMNS: &str =
-    "SELECT id, name, position, calendar_id, conditions, targets, step_shares, version, created_at, updated_at FROM sla_policies ";
+macro_rules! calendar_select {
+    () => {
+        "SELECT id, name, time_zone, hours, holidays, version, created_at, updated_at FROM business_calendars "
+    };
+}
+macro_rules! policy_select {
+    () => {
+        "SELECT id, name, position, calendar_id, conditions, targets, step_shares, version, created_at, updated_at FROM sla_policies "
+    };
+}
 
 impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
@@ -344,7 +351,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn calendar_entries(&self) -> Result<Vec<Entry<CalendarRecord>>, StoreError> {
         let rows: Vec<CalendarRow> = with_pool!(self, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{CALENDAR_COLUMNS}ORDER BY name LIMIT 500"))).fetch_all(p).await
+            sqlx::query_as(concat!(calendar_select!(), "ORDER BY name LIMIT 500")).fetch_all(p).await
         })?;
         Ok(rows.into_iter().map(CalendarRow::into_entry).collect())
     }
@@ -359,7 +366,7 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn calendar_entry(&self, id: i64) -> Result<Option<Entry<CalendarRecord>>, StoreError> {
         let row: Option<CalendarRow> = with_pool!(self, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{CALENDAR_COLUMNS}WHERE id = $1"))).bind(id).fetch_optional(p).await
+            sqlx::query_as(concat!(calendar_select!(), "WHERE id = $1")).bind(id).fetch_optional(p).await
         })?;
         Ok(row.map(CalendarRow::into_entry))
     }
@@ -588,9 +595,7 @@ impl Store {
     /// Every policy, broken ones included (for the admin's list), in order.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn policy_entries(&self) -> Result<Vec<Entry<PolicyRecord>>, StoreError> {
-        let rows: Vec<PolicyRow> = with_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{POLICY_COLUMNS}ORDER BY position, id LIMIT 500"
-        )))
+        let rows: Vec<PolicyRow> = with_pool!(self, |p| sqlx::query_as(concat!(policy_select!(), "ORDER BY position, id LIMIT 500"))
         .fetch_all(p)
         .await)?;
         Ok(rows.into_iter().map(PolicyRow::into_entry).collect())
@@ -606,7 +611,7 @@ impl Store {
     /// One policy, or what is wrong with it.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn policy_entry(&self, id: i64) -> Result<Option<Entry<PolicyRecord>>, StoreError> {
-        let row: Option<PolicyRow> = with_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!("{POLICY_COLUMNS}WHERE id = $1")))
+        let row: Option<PolicyRow> = with_pool!(self, |p| sqlx::query_as(concat!(policy_select!(), "WHERE id = $1"))
             .bind(id)
             .fetch_optional(p)
             .await)?;

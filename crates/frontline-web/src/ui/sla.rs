@@ -15,7 +15,7 @@ use frontline_domain::sla::{
 };
 use frontline_domain::ticket::{Channel, Priority};
 use frontline_domain::{DomainError, FieldError};
-use frontline_store::sla::{CalendarRecord, Entry, PolicyRecord, SupportPlan};
+use frontline_store::sla::{CalendarRecord, PolicyRecord, SupportPlan};
 use serde::Deserialize;
 
 use super::form::{Failed, Form, run};
@@ -428,7 +428,7 @@ pub struct CalendarPage {
 async fn calendar_page(s: &AppState, user: frontline_store::User, id: Option<i64>, form: CalendarForm, errors: FormErrors) -> Response {
     let days = DAYS
         .iter()
-        .map(|(key, label)| DayRow { key, label, field: format!("hours.{key}"), value: form.day(key).to_string() })
+        .map(|&(key, label)| DayRow { key, label, field: format!("hours.{key}"), value: form.day(key).to_string() })
         .collect();
     let chrome = tryr!(Chrome::load(s, user, "sla").await);
     let failed = errors.any();

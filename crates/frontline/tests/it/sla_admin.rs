@@ -333,12 +333,18 @@ async fn deletes_race_uses(db: TestDb) {
         let keep = t.post_json("/api/v1/sla/calendars", &admin, &office(&format!("Keep {round}"))).await.json()["id"].as_i64().expect("id");
         let names_plan = policy(&format!("Names plan {round}"), keep, json!([{"field": "support_plan", "value": other_plan}]));
         let org = format!("/api/v1/organizations/{}", d.org_b);
+        let (cal_path, plan_path, other_path) = (
+            format!("/api/v1/sla/calendars/{cal}"),
+            format!("/api/v1/sla/support-plans/{plan}"),
+            format!("/api/v1/sla/support-plans/{other_plan}"),
+        );
+        let give = json!({"support_plan_id": plan});
         let (del_cal, use_cal, del_plan, give_plan, del_other, name_other) = tokio::join!(
-            t.json(Method::DELETE, &format!("/api/v1/sla/calendars/{cal}"), &admin, &Value::Null),
+            t.json(Method::DELETE, &cal_path, &admin, &Value::Null),
             t.post_json("/api/v1/sla/policies", &admin, &uses_cal),
-            t.json(Method::DELETE, &format!("/api/v1/sla/support-plans/{plan}"), &admin, &Value::Null),
-            t.patch_json(&org, &admin, &json!({"support_plan_id": plan})),
-            t.json(Method::DELETE, &format!("/api/v1/sla/support-plans/{other_plan}"), &admin, &Value::Null),
+            t.json(Method::DELETE, &plan_path, &admin, &Value::Null),
+            t.patch_json(&org, &admin, &give),
+            t.json(Method::DELETE, &other_path, &admin, &Value::Null),
             t.post_json("/api/v1/sla/policies", &admin, &names_plan),
         );
         let pair = |del: &frontline_testkit::TestResponse, used: &frontline_testkit::TestResponse, used_field: &str, what: &str| {
