@@ -9,8 +9,8 @@ use frontline_domain::audit::AuditAction;
 use frontline_domain::authz::{self, Actor, Permission};
 use frontline_domain::sla::{BusinessCalendar, CalendarSpec, SlaPolicy};
 use frontline_domain::{DomainError, FieldError, validate};
-use frontline_store::sla::{self as store_sla, CalendarRecord, Entry, PolicyRecord, SupportPlan};
 use frontline_store::Audit;
+use frontline_store::sla::{self as store_sla, CalendarRecord, Entry, PolicyRecord, SupportPlan};
 
 pub use frontline_store::sla::BrokenRow;
 
@@ -199,8 +199,10 @@ impl App {
         authz::require(actor, Permission::ManageSla)?;
         let (name, policy) = Self::checked_policy(input)?;
         let a = audit(actor, AuditAction::SlaPolicyCreate, format!("sla_policy:{name}"), format!("calendar={}", input.calendar_id));
-        let id =
-            self.store.create_sla_policy(store_sla::PolicyInput { name: &name, calendar_id: input.calendar_id, policy: &policy }, Some(&a)).await?;
+        let id = self
+            .store
+            .create_sla_policy(store_sla::PolicyInput { name: &name, calendar_id: input.calendar_id, policy: &policy }, Some(&a))
+            .await?;
         or_missing(self.store.get_sla_policy(id).await?, "SLA policy")
     }
 
@@ -210,7 +212,12 @@ impl App {
         let a = audit(actor, AuditAction::SlaPolicyUpdate, format!("sla_policy:{id}"), format!("{name} calendar={}", input.calendar_id));
         let written = self
             .store
-            .update_sla_policy(id, store_sla::PolicyInput { name: &name, calendar_id: input.calendar_id, policy: &policy }, input.version, Some(&a))
+            .update_sla_policy(
+                id,
+                store_sla::PolicyInput { name: &name, calendar_id: input.calendar_id, policy: &policy },
+                input.version,
+                Some(&a),
+            )
             .await?;
         or_missing(written, "SLA policy")?;
         or_missing(self.store.get_sla_policy(id).await?, "SLA policy")

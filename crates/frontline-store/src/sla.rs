@@ -87,7 +87,8 @@ fn usable<T>(entries: Vec<Entry<T>>, what: &str) -> Vec<T> {
 
 impl CalendarRow {
     fn into_entry(self) -> Entry<CalendarRecord> {
-        let broken = |e: &dyn std::fmt::Display| BrokenRow { id: self.id, name: self.name.clone(), version: self.version, problem: e.to_string() };
+        let broken =
+            |e: &dyn std::fmt::Display| BrokenRow { id: self.id, name: self.name.clone(), version: self.version, problem: e.to_string() };
         let hours: WeeklyHoursSpec = serde_json::from_str(&self.hours).map_err(|e| broken(&e))?;
         let holidays: Vec<NaiveDate> = serde_json::from_str(&self.holidays).map_err(|e| broken(&e))?;
         let calendar =
@@ -144,7 +145,8 @@ struct PolicyRow {
 
 impl PolicyRow {
     fn into_entry(self) -> Entry<PolicyRecord> {
-        let broken = |e: &dyn std::fmt::Display| BrokenRow { id: self.id, name: self.name.clone(), version: self.version, problem: e.to_string() };
+        let broken =
+            |e: &dyn std::fmt::Display| BrokenRow { id: self.id, name: self.name.clone(), version: self.version, problem: e.to_string() };
         let policy = SlaPolicy {
             conditions: serde_json::from_str(&self.conditions).map_err(|e| broken(&format!("conditions: {e}")))?,
             targets: serde_json::from_str(&self.targets).map_err(|e| broken(&format!("targets: {e}")))?,
@@ -350,9 +352,8 @@ impl Store {
     /// Every calendar, broken ones included (for the admin's list), by name.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn calendar_entries(&self) -> Result<Vec<Entry<CalendarRecord>>, StoreError> {
-        let rows: Vec<CalendarRow> = with_pool!(self, |p| {
-            sqlx::query_as(concat!(calendar_select!(), "ORDER BY name LIMIT 500")).fetch_all(p).await
-        })?;
+        let rows: Vec<CalendarRow> =
+            with_pool!(self, |p| { sqlx::query_as(concat!(calendar_select!(), "ORDER BY name LIMIT 500")).fetch_all(p).await })?;
         Ok(rows.into_iter().map(CalendarRow::into_entry).collect())
     }
 
@@ -365,9 +366,8 @@ impl Store {
     /// One calendar, or what is wrong with it.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn calendar_entry(&self, id: i64) -> Result<Option<Entry<CalendarRecord>>, StoreError> {
-        let row: Option<CalendarRow> = with_pool!(self, |p| {
-            sqlx::query_as(concat!(calendar_select!(), "WHERE id = $1")).bind(id).fetch_optional(p).await
-        })?;
+        let row: Option<CalendarRow> =
+            with_pool!(self, |p| { sqlx::query_as(concat!(calendar_select!(), "WHERE id = $1")).bind(id).fetch_optional(p).await })?;
         Ok(row.map(CalendarRow::into_entry))
     }
 
@@ -595,9 +595,8 @@ impl Store {
     /// Every policy, broken ones included (for the admin's list), in order.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn policy_entries(&self) -> Result<Vec<Entry<PolicyRecord>>, StoreError> {
-        let rows: Vec<PolicyRow> = with_pool!(self, |p| sqlx::query_as(concat!(policy_select!(), "ORDER BY position, id LIMIT 500"))
-        .fetch_all(p)
-        .await)?;
+        let rows: Vec<PolicyRow> =
+            with_pool!(self, |p| sqlx::query_as(concat!(policy_select!(), "ORDER BY position, id LIMIT 500")).fetch_all(p).await)?;
         Ok(rows.into_iter().map(PolicyRow::into_entry).collect())
     }
 
@@ -611,10 +610,8 @@ impl Store {
     /// One policy, or what is wrong with it.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn policy_entry(&self, id: i64) -> Result<Option<Entry<PolicyRecord>>, StoreError> {
-        let row: Option<PolicyRow> = with_pool!(self, |p| sqlx::query_as(concat!(policy_select!(), "WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(p)
-            .await)?;
+        let row: Option<PolicyRow> =
+            with_pool!(self, |p| sqlx::query_as(concat!(policy_select!(), "WHERE id = $1")).bind(id).fetch_optional(p).await)?;
         Ok(row.map(PolicyRow::into_entry))
     }
 

@@ -536,7 +536,9 @@ mod tests {
         let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap_or_default();
         assert_eq!(parse_holidays(" 2026-12-25,2026-01-01\n2026-12-25 "), Ok(vec![d(1, 1), d(12, 25)]));
         assert_eq!(parse_holidays(""), Ok(vec![]));
-        assert!(matches!(parse_holidays("2026-12-25 25.12.2026"), Err(DomainError::Invalid(f)) if f.field == "holidays" && f.message.contains("25.12.2026")));
+        assert!(
+            matches!(parse_holidays("2026-12-25 25.12.2026"), Err(DomainError::Invalid(f)) if f.field == "holidays" && f.message.contains("25.12.2026"))
+        );
         assert!(time_zone_names().any(|z| z == "Europe/Berlin"));
     }
 

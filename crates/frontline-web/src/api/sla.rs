@@ -207,7 +207,11 @@ pub async fn create_calendar(
 /// Read a calendar.
 #[utoipa::path(get, path = "/api/v1/sla/calendars/{id}", tag = "sla", params(("id" = i64, Path)),
     responses((status = 200, body = CalendarDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("token" = [])))]
-pub async fn get_calendar(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Json<CalendarDto>, ApiError> {
+pub async fn get_calendar(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CalendarDto>, ApiError> {
     Ok(Json(s.app.sla_calendar(&user.actor(), id).await?.into()))
 }
 
@@ -290,7 +294,11 @@ pub async fn create_plan(
 /// Read a support plan.
 #[utoipa::path(get, path = "/api/v1/sla/support-plans/{id}", tag = "sla", params(("id" = i64, Path)),
     responses((status = 200, body = SupportPlanDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)), security(("token" = [])))]
-pub async fn get_plan(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Json<SupportPlanDto>, ApiError> {
+pub async fn get_plan(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<SupportPlanDto>, ApiError> {
     Ok(Json(s.app.support_plan(&user.actor(), id).await?.into()))
 }
 

@@ -32,8 +32,15 @@ macro_rules! tryr {
     };
 }
 
-const DAYS: [(&str, &str); 7] =
-    [("mon", "Monday"), ("tue", "Tuesday"), ("wed", "Wednesday"), ("thu", "Thursday"), ("fri", "Friday"), ("sat", "Saturday"), ("sun", "Sunday")];
+const DAYS: [(&str, &str); 7] = [
+    ("mon", "Monday"),
+    ("tue", "Tuesday"),
+    ("wed", "Wednesday"),
+    ("thu", "Thursday"),
+    ("fri", "Friday"),
+    ("sat", "Saturday"),
+    ("sun", "Sunday"),
+];
 
 fn day_of(h: &WeeklyHoursSpec, key: &str) -> Vec<IntervalSpec> {
     match key {
@@ -426,10 +433,8 @@ pub struct CalendarPage {
 }
 
 async fn calendar_page(s: &AppState, user: frontline_store::User, id: Option<i64>, form: CalendarForm, errors: FormErrors) -> Response {
-    let days = DAYS
-        .iter()
-        .map(|&(key, label)| DayRow { key, label, field: format!("hours.{key}"), value: form.day(key).to_string() })
-        .collect();
+    let days =
+        DAYS.iter().map(|&(key, label)| DayRow { key, label, field: format!("hours.{key}"), value: form.day(key).to_string() }).collect();
     let chrome = tryr!(Chrome::load(s, user, "sla").await);
     let failed = errors.any();
     let page = CalendarPage { chrome, id, form, days, zones: frontline_domain::sla::time_zone_names().collect(), errors };
@@ -463,7 +468,13 @@ pub async fn calendar(State(s): State<AppState>, PageUser(user): PageUser, Path(
     calendar_page(&s, user, Some(id), form, errors).await
 }
 
-async fn save_calendar(s: AppState, user: frontline_store::User, id: Option<i64>, f: CalendarForm, checked: super::form::Checked) -> Response {
+async fn save_calendar(
+    s: AppState,
+    user: frontline_store::User,
+    id: Option<i64>,
+    f: CalendarForm,
+    checked: super::form::Checked,
+) -> Response {
     let (input, read) = f.input();
     let pre = read.merge(FormErrors(calendar_problems(&input)));
     let actor = user.actor();
@@ -619,7 +630,9 @@ fn read_policy(f: &HashMap<String, String>) -> (PolicyFields, Vec<&'static str>,
             continue;
         }
         let c = match field {
-            "cond_organization" => v.parse().map(Condition::Organization).map_err(|_| DomainError::invalid(field, "choose an organization")),
+            "cond_organization" => {
+                v.parse().map(Condition::Organization).map_err(|_| DomainError::invalid(field, "choose an organization"))
+            }
             "cond_plan" => v.parse().map(Condition::SupportPlan).map_err(|_| DomainError::invalid(field, "choose a plan")),
             "cond_priority" => Priority::parse(v).map(Condition::Priority).map_err(|_| DomainError::invalid(field, "choose a priority")),
             "cond_channel" => Channel::parse(v).map(Condition::Channel).map_err(|_| DomainError::invalid(field, "choose a channel")),
@@ -783,7 +796,11 @@ async fn save_policy(
     }
 }
 
-pub async fn create_policy(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<HashMap<String, String>>) -> Response {
+pub async fn create_policy(
+    State(s): State<AppState>,
+    PageUser(user): PageUser,
+    Form(f, checked): Form<HashMap<String, String>>,
+) -> Response {
     save_policy(s, user, None, f, checked).await
 }
 

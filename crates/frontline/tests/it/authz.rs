@@ -353,7 +353,12 @@ fn api_cases() -> Vec<Case> {
             body: |n| json!({"name": format!("Renamed {n}"), "time_zone": "Europe/Berlin", "hours": {"fri": [{"start": "09:00", "end": "12:00"}]}}),
             expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden),
         },
-        Case { method: Method::DELETE, path: "/api/v1/sla/calendars/{cal}", body: no_body, expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden) },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/sla/calendars/{cal}",
+            body: no_body,
+            expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden),
+        },
         // Staff read the plans (organizations and tickets name them); SLA admins change them.
         Case { method: Method::GET, path: "/api/v1/sla/support-plans", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
         Case {
@@ -383,7 +388,12 @@ fn api_cases() -> Vec<Case> {
             body: |n| json!({"name": format!("Policy {n}"), "calendar_id": 0}),
             expect: |w| if SLA_ADMINS.contains(&w) { Exp::Invalid } else { Exp::Forbidden },
         },
-        Case { method: Method::GET, path: "/api/v1/sla/policies/{policy}", body: no_body, expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden) },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/sla/policies/{policy}",
+            body: no_body,
+            expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden),
+        },
         Case {
             method: Method::PUT,
             path: "/api/v1/sla/policies/{policy}",

@@ -134,7 +134,15 @@ async fn every_page_route(db: TestDb) {
     // `fresh`: a new tier-1 ticket of org A's member per persona, to escalate.
     // `help_a`, `help_w`: open questions of the agent's, to answer and to withdraw.
     // `sla`: fresh SLA rows per persona, to change and delete.
-    let cases = |n: usize, quarantined: i64, token: i64, version: String, fresh: i64, help_a: i64, help_w: i64, sla: FreshSla| -> Vec<PageCase> {
+    let cases = |n: usize,
+                 quarantined: i64,
+                 token: i64,
+                 version: String,
+                 fresh: i64,
+                 help_a: i64,
+                 help_w: i64,
+                 sla: FreshSla|
+     -> Vec<PageCase> {
         let uniq = format!("p{n}");
         vec![
             case("GET", "/", "/".into(), &[], |_| Exp::Redirect),
