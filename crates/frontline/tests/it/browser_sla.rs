@@ -100,7 +100,10 @@ async fn head_of_support_sets_up_an_sla() {
     // A plan.
     fill(&b, "plan-name", "Enterprise").await;
     b.driver.find(By::Css("#plan-new button[type=submit]")).await.expect("add plan").click().await.expect("click");
-    b.wait_for_text("Enterprise").await;
+    // Plans are listed in their rename fields: the row's Rename button shows it is there.
+    b.wait_for_text("Rename").await;
+    let plan = b.driver.find(By::Css("#plans tbody input[name=name]")).await.expect("plan row").value().await.expect("value");
+    assert_eq!(plan.as_deref(), Some("Enterprise"));
 
     // A policy for that plan, on that calendar.
     b.driver.find(By::Id("new-policy")).await.expect("add policy").click().await.expect("click");
