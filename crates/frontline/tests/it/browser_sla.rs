@@ -137,7 +137,8 @@ async fn head_of_support_sets_up_an_sla() {
 
     // The organization gets the plan.
     b.driver.goto(format!("{base}/organizations/{org}")).await.expect("org page");
-    b.wait_for_text("Support plan").await;
+    // Card titles render in capitals: wait for the field's hint.
+    b.wait_for_text("chooses the SLA policy").await;
     choose(&b, "#support-plan option:nth-child(2)").await;
     b.driver.find(By::Css("#plan-form button[type=submit]")).await.expect("set plan").click().await.expect("click");
     b.wait_for_text("Northwind Logistics").await;
