@@ -302,11 +302,27 @@ impl App {
     }
 
     pub async fn update_org(&self, actor: &Actor, id: i64, input: &OrgFields) -> Result<OrgView> {
+        self.update_org_and_plan(actor, id, input, None).await
+    }
+
+    /// Change an organization and, when `plan` is given, its support plan
+    /// (which needs `ManageSla` too), in one transaction: nothing is
+    /// written when either is refused.
+    pub async fn update_org_and_plan(&self, actor: &Actor, id: i64, input: &OrgFields, plan: Option<Option<i64>>) -> Result<OrgView> {
         authz::require(actor, Permission::ManageOrganizations)?;
+        if plan.is_some() {
+            authz::require(actor, Permission::ManageSla)?;
+        }
         self.store.get_org(id).await?.ok_or(DomainError::NotFound("organization"))?;
         let o = self.org_input(input, Some(id)).await?;
-        let a = audit(actor, frontline_domain::audit::AuditAction::OrganizationUpdate, format!("organization:{id}"), o.domains.join(" "));
-        self.store.update_org(id, &o, Some(&a)).await.map_err(org_unique)?;
+        let mut audits =
+            vec![audit(actor, frontline_domain::audit::AuditAction::OrganizationUpdate, format!("organization:{id}"), o.domains.join(" "))];
+        if let Some(p) = plan {
+            audits.push(crate::sla_config::plan_audit(actor, id, p));
+        }
+        if !self.store.update_org(id, &o, plan, &audits).await.map_err(org_unique)? {
+            return Err(DomainError::NotFound("organization").into());
+        }
         let org = self.store.get_org(id).await?.ok_or_else(|| AppError::internal("organization vanished"))?;
         Ok(OrgView::new(actor, org))
     }

@@ -18,6 +18,7 @@ pub mod mail_templates;
 pub mod password_reset;
 pub mod sla;
 mod throttle;
+pub mod sla_config;
 pub mod tickets;
 pub mod views;
 

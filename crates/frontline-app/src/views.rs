@@ -44,6 +44,21 @@ pub struct InternalTicketFields {
     pub tier: Tier,
     pub escalation_level: EscalationLevel,
     pub tags: Vec<String>,
+    /// The requester organization's support plan.
+    pub support_plan: Option<PlanRef>,
+}
+
+/// A support plan as shown next to what has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRef {
+    pub id: i64,
+    pub name: String,
+}
+
+impl PlanRef {
+    fn of(id: Option<i64>, name: Option<String>) -> Option<PlanRef> {
+        Some(PlanRef { id: id?, name: name? })
+    }
 }
 
 impl TicketView {
@@ -56,6 +71,7 @@ impl TicketView {
                 tier: t.tier,
                 escalation_level: t.escalation_level,
                 tags: t.tags,
+                support_plan: PlanRef::of(t.support_plan_id, t.support_plan_name),
             }),
             Redaction::AgentOnly => None,
         };
@@ -96,13 +112,17 @@ pub struct OrgView {
     pub created_at: DateTime<Utc>,
     /// The vendor's account notes; None for customers.
     pub notes: Option<String>,
+    /// The organization's support plan (`Some(None)`: none); None for customers.
+    pub support_plan: Option<Option<PlanRef>>,
 }
 
 impl OrgView {
     /// The one way to make an organization view.
     pub(crate) fn new(actor: &Actor, o: Organization) -> OrgView {
-        let notes = authz::org_redaction(actor).shows_agent_only().then_some(o.notes);
-        OrgView { id: o.id, name: o.name, domains: o.domains, created_at: o.created_at, notes }
+        let staff = authz::org_redaction(actor).shows_agent_only();
+        let support_plan = staff.then(|| PlanRef::of(o.support_plan_id, o.support_plan_name));
+        let notes = staff.then_some(o.notes);
+        OrgView { id: o.id, name: o.name, domains: o.domains, created_at: o.created_at, notes, support_plan }
     }
 
     pub fn domain_list(&self) -> Vec<&str> {
@@ -129,6 +149,8 @@ mod tests {
             requester_email: "mei@globex.example".into(),
             organization_id: Some(2),
             organization_name: Some("Globex".into()),
+            support_plan_id: Some(4),
+            support_plan_name: Some("Premium".into()),
             assignee_id: Some(5),
             assignee_name: Some("Ana".into()),
             team_id: Some(1),
@@ -151,6 +173,7 @@ mod tests {
         }
         let agent = TicketView::new(&Actor::user(5, Role::Agent, None), ticket());
         let internal = agent.internal.expect("agents see the agent-only fields");
+        assert_eq!(internal.support_plan, Some(PlanRef { id: 4, name: "Premium".into() }));
         assert_eq!((internal.team_name.as_deref(), internal.tier.get(), internal.tags), (Some("Billing"), 2, vec!["vip".to_string()]));
     }
 
@@ -162,8 +185,13 @@ mod tests {
             notes: "churn risk".into(),
             domains: "globex.example".into(),
             created_at: DateTime::<Utc>::UNIX_EPOCH,
+            support_plan_id: Some(4),
+            support_plan_name: Some("Premium".into()),
         };
-        assert_eq!(OrgView::new(&Actor::user(3, Role::CustomerAdmin, Some(2)), o.clone()).notes, None);
-        assert_eq!(OrgView::new(&Actor::user(5, Role::Leadership, None), o).notes.as_deref(), Some("churn risk"));
+        let customer = OrgView::new(&Actor::user(3, Role::CustomerAdmin, Some(2)), o.clone());
+        assert_eq!((customer.notes, customer.support_plan), (None, None));
+        let staff = OrgView::new(&Actor::user(5, Role::Leadership, None), o);
+        assert_eq!(staff.notes.as_deref(), Some("churn risk"));
+        assert_eq!(staff.support_plan.flatten().map(|p| p.name), Some("Premium".into()));
     }
 }

@@ -37,6 +37,17 @@ audit_actions! {
     MailTemplate => "mail.template",
     MailQuarantineDelete => "mail.quarantine.delete",
     MessageAccept => "message.accept",
+    SlaCalendarCreate => "sla.calendar.create",
+    SlaCalendarUpdate => "sla.calendar.update",
+    SlaCalendarDelete => "sla.calendar.delete",
+    SupportPlanCreate => "sla.plan.create",
+    SupportPlanUpdate => "sla.plan.update",
+    SupportPlanDelete => "sla.plan.delete",
+    SlaPolicyCreate => "sla.policy.create",
+    SlaPolicyUpdate => "sla.policy.update",
+    SlaPolicyDelete => "sla.policy.delete",
+    SlaPolicyOrder => "sla.policy.order",
+    OrganizationSupportPlan => "organization.support_plan",
 }
 
 impl std::fmt::Display for AuditAction {

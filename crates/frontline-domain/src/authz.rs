@@ -77,6 +77,9 @@ pub enum Permission {
     ViewAuditLog,
     /// Mail settings: which notifications go out, the quarantine of unreadable mail.
     ManageMail,
+    /// SLA configuration: business-hours calendars, support plans, SLA
+    /// policies and which plan an organization has.
+    ManageSla,
     /// The customer portal.
     UsePortal,
 }
@@ -515,6 +518,13 @@ mod tests {
         assert!(can(&actor(Role::HeadOfSupport, None), Permission::ManageMail));
         assert!(!can(&actor(Role::Manager, None), Permission::ManageMail));
         assert!(!can(&actor(Role::HeadOfSupport, None), Permission::ViewAuditLog));
+    }
+
+    #[test]
+    fn sla_configuration_is_for_admins_and_the_head_of_support() {
+        assert_eq!(roles_with(Permission::ManageSla), vec![Role::Admin, Role::HeadOfSupport]);
+        assert!(can(&Actor::System, Permission::ManageSla));
+        assert!(!can(&actor(Role::SolutionsEngineer, None), Permission::ManageSla), "they set up organizations, not their SLAs");
     }
 
     #[test]

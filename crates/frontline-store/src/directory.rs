@@ -4,16 +4,16 @@ use crate::{Audit, Organization, Page, Position, Store, StoreError, Team};
 
 macro_rules! org_select {
     () => {
-        "SELECT o.id, o.name, o.notes, o.created_at, \
+        "SELECT o.id, o.name, o.notes, o.created_at, o.support_plan_id, sp.name AS support_plan_name, \
          COALESCE((SELECT string_agg(d.domain, ' ') FROM organization_domains d WHERE d.organization_id = o.id), '') AS domains \
-         FROM organizations o "
+         FROM organizations o LEFT JOIN support_plans sp ON sp.id = o.support_plan_id "
     };
 }
 macro_rules! org_select_sqlite {
     () => {
-        "SELECT o.id, o.name, o.notes, o.created_at, \
+        "SELECT o.id, o.name, o.notes, o.created_at, o.support_plan_id, sp.name AS support_plan_name, \
          COALESCE((SELECT group_concat(d.domain, ' ') FROM organization_domains d WHERE d.organization_id = o.id), '') AS domains \
-         FROM organizations o "
+         FROM organizations o LEFT JOIN support_plans sp ON sp.id = o.support_plan_id "
     };
 }
 
@@ -77,8 +77,16 @@ impl Store {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn update_org(&self, id: i64, o: &OrgInput, audit: Option<&Audit>) -> Result<bool, StoreError> {
+    /// Change an organization's fields and, when `plan` is given, its
+    /// support plan, in one transaction (a refused plan leaves the rest
+    /// unwritten). Every audit row is written with the change.
+    pub async fn update_org(&self, id: i64, o: &OrgInput, plan: Option<Option<i64>>, audits: &[Audit]) -> Result<bool, StoreError> {
         let n = with_tx!(self, |tx| {
+            if let Some(plan) = plan
+                && !set_org_plan!(self, tx, id, plan)
+            {
+                return Ok(false);
+            }
             let n = sqlx::query("UPDATE organizations SET name = $1, notes = $2 WHERE id = $3")
                 .bind(&o.name)
                 .bind(&o.notes)
@@ -95,7 +103,9 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                 }
-                write_audit!(tx, audit, self.now());
+                for a in audits {
+                    write_audit!(tx, Some(a), self.now());
+                }
             }
             n
         });

@@ -93,6 +93,9 @@ pub struct Organization {
     /// Space-separated email domains.
     pub domains: String,
     pub created_at: DateTime<Utc>,
+    /// The organization's support plan (which chooses its SLA policy).
+    pub support_plan_id: Option<i64>,
+    pub support_plan_name: Option<String>,
 }
 
 impl Organization {
@@ -134,6 +137,9 @@ pub struct Ticket {
     pub requester_email: String,
     pub organization_id: Option<i64>,
     pub organization_name: Option<String>,
+    /// The requester organization's support plan.
+    pub support_plan_id: Option<i64>,
+    pub support_plan_name: Option<String>,
     pub assignee_id: Option<i64>,
     pub assignee_name: Option<String>,
     pub team_id: Option<i64>,
@@ -179,6 +185,8 @@ pub(crate) struct TicketRow {
     requester_email: String,
     organization_id: Option<i64>,
     organization_name: Option<String>,
+    support_plan_id: Option<i64>,
+    support_plan_name: Option<String>,
     assignee_id: Option<i64>,
     assignee_name: Option<String>,
     team_id: Option<i64>,
@@ -206,6 +214,8 @@ impl TryFrom<TicketRow> for Ticket {
             requester_email: r.requester_email,
             organization_id: r.organization_id,
             organization_name: r.organization_name,
+            support_plan_id: r.support_plan_id,
+            support_plan_name: r.support_plan_name,
             assignee_id: r.assignee_id,
             assignee_name: r.assignee_name,
             team_id: r.team_id,

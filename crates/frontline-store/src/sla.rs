@@ -3,10 +3,22 @@
 //!
 //! Calendars and policies arrive as checked domain values and their JSON
 //! columns are checked again by the domain when read, so a row that the
-//! domain would refuse surfaces as `StoreError::Corrupt`, never as a wrong
-//! due time. Every edit bumps the row's `version`; an edit that carries the
+//! domain would refuse is never used for a due time: reading it alone is
+//! `StoreError::Corrupt`; lists leave it out (and log it), and the admin's
+//! lists show it as a `BrokenRow` with its name so it can be fixed or
+//! deleted. Every edit bumps the row's `version`; an edit that carries the
 //! version it was made from is refused with a conflict (409) when the row
 //! changed meanwhile, one without a version applies to the row as it is.
+//!
+//! Whatever can change a ticket's SLA (a policy or calendar edit, the
+//! policies' order, an organization's plan) marks the open tickets it may
+//! concern for recomputation (`tickets.sla_dirty`) in its own transaction.
+//!
+//! A row in use is never deleted from under its user: the check and the
+//! delete, and the check and the use, are one transaction, and on
+//! PostgreSQL the referenced row is locked (`FOR UPDATE` by the delete,
+//! `FOR SHARE` by the use), so whichever comes second sees the first's
+//! result. SQLite's writes are serialized by the one writer.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use frontline_domain::DomainError;
@@ -37,16 +49,50 @@ struct CalendarRow {
     updated_at: DateTime<Utc>,
 }
 
-fn corrupt(what: &str, id: i64, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what} {id}: {e}"))
+/// A stored row the domain refuses (written around the store, by a script
+/// or an older instance): never used, shown by name so an admin can
+/// replace or delete it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenRow {
+    pub id: i64,
+    pub name: String,
+    pub version: i64,
+    /// What the domain said about the stored value.
+    pub problem: String,
+}
+
+impl BrokenRow {
+    fn corrupt(&self, what: &str) -> StoreError {
+        StoreError::Corrupt(format!("{what} {}: {}", self.id, self.problem))
+    }
+}
+
+/// A row as an admin's list shows it: usable, or broken.
+pub type Entry<T> = Result<T, BrokenRow>;
+
+/// The usable rows of a list; broken ones are logged and left out, so one
+/// bad row cannot stop every ticket's SLA.
+fn usable<T>(entries: Vec<Entry<T>>, what: &str) -> Vec<T> {
+    entries
+        .into_iter()
+        .filter_map(|e| match e {
+            Ok(v) => Some(v),
+            Err(b) => {
+                tracing::warn!(id = b.id, name = %b.name, problem = %b.problem, "{what} is broken and not used");
+                None
+            }
+        })
+        .collect()
 }
 
 impl CalendarRow {
-    fn into_record(self) -> Result<CalendarRecord, StoreError> {
-        let hours: WeeklyHoursSpec = serde_json::from_str(&self.hours).map_err(|e| corrupt("calendar", self.id, e))?;
-        let holidays: Vec<NaiveDate> = serde_json::from_str(&self.holidays).map_err(|e| corrupt("calendar", self.id, e))?;
-        let calendar = BusinessCalendar::new(&CalendarSpec { time_zone: self.time_zone, hours, holidays })
-            .map_err(|e| corrupt("calendar", self.id, e))?;
+    fn into_entry(self) -> Entry<CalendarRecord> {
+        let broken =
+            |e: &dyn std::fmt::Display| BrokenRow { id: self.id, name: self.name.clone(), version: self.version, problem: e.to_string() };
+        let hours: WeeklyHoursSpec = serde_json::from_str(&self.hours).map_err(|e| broken(&e))?;
+        let holidays: Vec<NaiveDate> = serde_json::from_str(&self.holidays).map_err(|e| broken(&e))?;
+        let calendar =
+            BusinessCalendar::new(&CalendarSpec { time_zone: self.time_zone.clone(), hours, holidays }).map_err(|e| broken(&e))?;
         Ok(CalendarRecord {
             id: self.id,
             name: self.name,
@@ -98,14 +144,16 @@ struct PolicyRow {
 }
 
 impl PolicyRow {
-    fn into_record(self) -> Result<PolicyRecord, StoreError> {
+    fn into_entry(self) -> Entry<PolicyRecord> {
+        let broken =
+            |e: &dyn std::fmt::Display| BrokenRow { id: self.id, name: self.name.clone(), version: self.version, problem: e.to_string() };
         let policy = SlaPolicy {
-            conditions: serde_json::from_str(&self.conditions).map_err(|e| corrupt("SLA policy", self.id, e))?,
-            targets: serde_json::from_str(&self.targets).map_err(|e| corrupt("SLA policy", self.id, e))?,
-            step_shares: serde_json::from_str(&self.step_shares).map_err(|e| corrupt("SLA policy", self.id, e))?,
+            conditions: serde_json::from_str(&self.conditions).map_err(|e| broken(&format!("conditions: {e}")))?,
+            targets: serde_json::from_str(&self.targets).map_err(|e| broken(&format!("targets: {e}")))?,
+            step_shares: serde_json::from_str(&self.step_shares).map_err(|e| broken(&format!("step_shares: {e}")))?,
         }
         .checked()
-        .map_err(|e| corrupt("SLA policy", self.id, e))?;
+        .map_err(|e| broken(&e))?;
         Ok(PolicyRecord {
             id: self.id,
             name: self.name,
@@ -120,7 +168,9 @@ impl PolicyRow {
 }
 
 /// What an admin writes for a policy. The policy must come from
-/// `SlaPolicy::checked`; the name is checked by the use case.
+/// `SlaPolicy::checked`; the name is checked by the use case. The
+/// calendar, and the plans and organizations its conditions name, must
+/// exist (checked, and kept from deletion, in the write's transaction).
 #[derive(Debug, Clone, Copy)]
 pub struct PolicyInput<'a> {
     pub name: &'a str,
@@ -143,16 +193,79 @@ fn changed_meanwhile(what: &str) -> StoreError {
     DomainError::conflict("version", format!("someone else changed this {what} meanwhile; reload it and apply your change again")).into()
 }
 
-/// A policy's calendar must exist: refused naming `calendar_id` (the
-/// foreign key would only say "constraint failed").
-macro_rules! require_calendar {
-    ($tx:expr, $id:expr) => {{
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM business_calendars WHERE id = $1").bind($id).fetch_optional(&mut *$tx).await?;
-        if found.is_none() {
-            return Err(DomainError::invalid("calendar_id", format!("there is no calendar {}", $id)).into());
+/// Statements per engine: PostgreSQL locks the row a check reads, so a
+/// parallel delete (`FOR UPDATE`) and use (`FOR SHARE`) wait for each
+/// other; SQLite's one writer already runs them one after the other.
+pub(crate) struct LockSql {
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+impl LockSql {
+    pub(crate) fn pick(&self, engine: crate::Engine) -> &'static str {
+        match engine {
+            crate::Engine::Sqlite => self.sqlite,
+            crate::Engine::Postgres => self.postgres,
+        }
+    }
+}
+
+const CALENDAR_FOR_USE: LockSql = LockSql {
+    sqlite: "SELECT id FROM business_calendars WHERE id = $1",
+    postgres: "SELECT id FROM business_calendars WHERE id = $1 FOR SHARE",
+};
+const CALENDAR_FOR_DELETE: LockSql = LockSql {
+    sqlite: "SELECT id FROM business_calendars WHERE id = $1",
+    postgres: "SELECT id FROM business_calendars WHERE id = $1 FOR UPDATE",
+};
+pub(crate) const PLAN_FOR_USE: LockSql =
+    LockSql { sqlite: "SELECT id FROM support_plans WHERE id = $1", postgres: "SELECT id FROM support_plans WHERE id = $1 FOR SHARE" };
+const PLAN_FOR_DELETE: LockSql =
+    LockSql { sqlite: "SELECT id FROM support_plans WHERE id = $1", postgres: "SELECT id FROM support_plans WHERE id = $1 FOR UPDATE" };
+const ORG_FOR_USE: LockSql =
+    LockSql { sqlite: "SELECT id FROM organizations WHERE id = $1", postgres: "SELECT id FROM organizations WHERE id = $1 FOR SHARE" };
+
+/// Does the row `$sql` looks for exist (and, on PostgreSQL, is it locked)?
+macro_rules! row_exists {
+    ($tx:expr, $sql:expr, $id:expr) => {{
+        let found: Option<i64> = sqlx::query_scalar($sql).bind($id).fetch_optional(&mut *$tx).await?;
+        found.is_some()
+    }};
+}
+
+/// A policy's calendar, and the plans and organizations its conditions
+/// name, must exist; each is refused naming its field (a foreign key
+/// would only say "constraint failed", and conditions have none).
+macro_rules! require_policy_refs {
+    ($store:expr, $tx:expr, $input:expr) => {{
+        let engine = $store.engine();
+        if !row_exists!($tx, CALENDAR_FOR_USE.pick(engine), $input.calendar_id) {
+            return Err(DomainError::invalid("calendar_id", format!("there is no calendar {}", $input.calendar_id)).into());
+        }
+        for (i, c) in $input.policy.conditions.iter().enumerate() {
+            let (sql, id, what) = match c {
+                Condition::SupportPlan(id) => (PLAN_FOR_USE.pick(engine), *id, "support plan"),
+                Condition::Organization(id) => (ORG_FOR_USE.pick(engine), *id, "organization"),
+                _ => continue,
+            };
+            if !row_exists!($tx, sql, id) {
+                return Err(DomainError::invalid(format!("conditions[{i}].value"), format!("there is no {what} {id}")).into());
+            }
         }
     }};
+}
+
+/// The open tickets' SLA may have changed: the SLA pass recomputes them.
+macro_rules! mark_open_tickets {
+    ($tx:expr) => {
+        sqlx::query("UPDATE tickets SET sla_dirty = sla_dirty + 1 WHERE is_open").execute(&mut *$tx).await?;
+    };
+    ($tx:expr, organization: $org:expr) => {
+        sqlx::query("UPDATE tickets SET sla_dirty = sla_dirty + 1 WHERE is_open AND organization_id = $1")
+            .bind($org)
+            .execute(&mut *$tx)
+            .await?;
+    };
 }
 
 /// After an UPDATE ... WHERE id AND version matched nothing: was the row
@@ -166,6 +279,47 @@ macro_rules! missing_or_changed {
         }
         None
     }};
+}
+
+/// The one shape of every edit of a versioned SLA row, in one transaction:
+/// `$before` checks what the edit refers to; `$update` is an `UPDATE ...
+/// WHERE id = .. AND ($v IS NULL OR version = $v) RETURNING version`. When
+/// it matched, the edit is audited and, when `$marks`, the open tickets are
+/// marked for SLA recomputation; when not, a missing row is None and a
+/// changed one a conflict. A name another row has is a conflict on `name`.
+macro_rules! versioned_edit {
+    ($store:expr, $table:literal, $what:literal, $id:expr, $audit:expr, marks: $marks:expr,
+     |$tx:ident| before $before:block update $update:expr) => {{
+        let edited: Result<Option<i64>, StoreError> = async {
+            Ok::<_, StoreError>(with_tx!($store, |$tx| {
+                $before
+                let version: Option<i64> = $update.fetch_optional(&mut *$tx).await?;
+                match version {
+                    Some(v) => {
+                        write_audit!($tx, $audit, $store.now());
+                        if $marks {
+                            mark_open_tickets!($tx);
+                        }
+                        Some(v)
+                    }
+                    None => missing_or_changed!($tx, $table, $id, $what),
+                }
+            }))
+        }
+        .await;
+        edited.map_err(name_taken($what))
+    }};
+}
+
+macro_rules! calendar_select {
+    () => {
+        "SELECT id, name, time_zone, hours, holidays, version, created_at, updated_at FROM business_calendars "
+    };
+}
+macro_rules! policy_select {
+    () => {
+        "SELECT id, name, position, calendar_id, conditions, targets, step_shares, version, created_at, updated_at FROM sla_policies "
+    };
 }
 
 impl Store {
@@ -195,27 +349,32 @@ impl Store {
         created.map_err(name_taken("calendar"))
     }
 
+    /// Every calendar, broken ones included (for the admin's list), by name.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn list_calendars(&self) -> Result<Vec<CalendarRecord>, StoreError> {
-        let rows: Vec<CalendarRow> = with_pool!(self, |p| {
-            sqlx::query_as(
-            "SELECT id, name, time_zone, hours, holidays, version, created_at, updated_at FROM business_calendars ORDER BY name LIMIT 500"
-        )
-        .fetch_all(p)
-        .await
-        })?;
-        rows.into_iter().map(CalendarRow::into_record).collect()
+    pub async fn calendar_entries(&self) -> Result<Vec<Entry<CalendarRecord>>, StoreError> {
+        let rows: Vec<CalendarRow> =
+            with_pool!(self, |p| { sqlx::query_as(concat!(calendar_select!(), "ORDER BY name LIMIT 500")).fetch_all(p).await })?;
+        Ok(rows.into_iter().map(CalendarRow::into_entry).collect())
     }
 
+    /// The calendars that can be used; a broken one is logged and left out.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn list_calendars(&self) -> Result<Vec<CalendarRecord>, StoreError> {
+        Ok(usable(self.calendar_entries().await?, "business calendar"))
+    }
+
+    /// One calendar, or what is wrong with it.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn calendar_entry(&self, id: i64) -> Result<Option<Entry<CalendarRecord>>, StoreError> {
+        let row: Option<CalendarRow> =
+            with_pool!(self, |p| { sqlx::query_as(concat!(calendar_select!(), "WHERE id = $1")).bind(id).fetch_optional(p).await })?;
+        Ok(row.map(CalendarRow::into_entry))
+    }
+
+    /// One usable calendar; a broken one is `Corrupt`.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get_calendar(&self, id: i64) -> Result<Option<CalendarRecord>, StoreError> {
-        let row: Option<CalendarRow> = with_pool!(self, |p| sqlx::query_as(
-            "SELECT id, name, time_zone, hours, holidays, version, created_at, updated_at FROM business_calendars WHERE id = $1"
-        )
-        .bind(id)
-        .fetch_optional(p)
-        .await)?;
-        row.map(CalendarRow::into_record).transpose()
+        self.calendar_entry(id).await?.map(|e| e.map_err(|b| b.corrupt("calendar"))).transpose()
     }
 
     /// Replace a calendar's name and hours. Returns the new version, or None
@@ -231,40 +390,30 @@ impl Store {
     ) -> Result<Option<i64>, StoreError> {
         let spec = calendar.spec();
         let (hours, holidays) = (json(&spec.hours)?, json(&spec.holidays)?);
-        let updated: Result<Option<i64>, StoreError> = async {
-            Ok::<_, StoreError>(with_tx!(self, |tx| {
-                let now = self.now();
-                let version: Option<i64> = sqlx::query_scalar(
-                    "UPDATE business_calendars SET name = $1, time_zone = $2, hours = $3, holidays = $4, \
-                     version = version + 1, updated_at = $5 WHERE id = $6 AND ($7 IS NULL OR version = $7) RETURNING version",
-                )
-                .bind(name)
-                .bind(&spec.time_zone)
-                .bind(&hours)
-                .bind(&holidays)
-                .bind(now)
-                .bind(id)
-                .bind(expected_version)
-                .fetch_optional(&mut *tx)
-                .await?;
-                match version {
-                    Some(v) => {
-                        write_audit!(tx, audit, now);
-                        Some(v)
-                    }
-                    None => missing_or_changed!(tx, "business_calendars", id, "calendar"),
-                }
-            }))
-        }
-        .await;
-        updated.map_err(name_taken("calendar"))
+        let now = self.now();
+        versioned_edit!(self, "business_calendars", "calendar", id, audit, marks: true, |tx| before {} update
+            sqlx::query_scalar(
+                "UPDATE business_calendars SET name = $1, time_zone = $2, hours = $3, holidays = $4, \
+                 version = version + 1, updated_at = $5 WHERE id = $6 AND ($7 IS NULL OR version = $7) RETURNING version",
+            )
+            .bind(name)
+            .bind(&spec.time_zone)
+            .bind(&hours)
+            .bind(&holidays)
+            .bind(now)
+            .bind(id)
+            .bind(expected_version))
     }
 
     /// Delete a calendar no policy uses. False when there is none; a
     /// conflict naming the policies when some still use it.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_calendar(&self, id: i64, audit: Option<&Audit>) -> Result<bool, StoreError> {
+        let engine = self.engine();
         Ok::<_, StoreError>(with_tx!(self, |tx| {
+            if !row_exists!(tx, CALENDAR_FOR_DELETE.pick(engine), id) {
+                return Ok(false);
+            }
             let users: Vec<String> = sqlx::query_scalar("SELECT name FROM sla_policies WHERE calendar_id = $1 ORDER BY name LIMIT 5")
                 .bind(id)
                 .fetch_all(&mut *tx)
@@ -276,11 +425,9 @@ impl Store {
                 )
                 .into());
             }
-            let n = sqlx::query("DELETE FROM business_calendars WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
-            if n == 1 {
-                write_audit!(tx, audit, self.now());
-            }
-            n == 1
+            sqlx::query("DELETE FROM business_calendars WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            write_audit!(tx, audit, self.now());
+            true
         }))
     }
 
@@ -326,6 +473,7 @@ impl Store {
     }
 
     /// Rename or move a plan. Returns the new version, None when missing.
+    /// A plan's name and place change no ticket's SLA.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_support_plan(
         &self,
@@ -335,38 +483,28 @@ impl Store {
         expected_version: Option<i64>,
         audit: Option<&Audit>,
     ) -> Result<Option<i64>, StoreError> {
-        let updated: Result<Option<i64>, StoreError> = async {
-            Ok::<_, StoreError>(with_tx!(self, |tx| {
-                let now = self.now();
-                let version: Option<i64> = sqlx::query_scalar(
-                    "UPDATE support_plans SET name = $1, position = $2, version = version + 1, updated_at = $3 \
-                     WHERE id = $4 AND ($5 IS NULL OR version = $5) RETURNING version",
-                )
-                .bind(name)
-                .bind(position)
-                .bind(now)
-                .bind(id)
-                .bind(expected_version)
-                .fetch_optional(&mut *tx)
-                .await?;
-                match version {
-                    Some(v) => {
-                        write_audit!(tx, audit, now);
-                        Some(v)
-                    }
-                    None => missing_or_changed!(tx, "support_plans", id, "support plan"),
-                }
-            }))
-        }
-        .await;
-        updated.map_err(name_taken("support plan"))
+        let now = self.now();
+        versioned_edit!(self, "support_plans", "support plan", id, audit, marks: false, |tx| before {} update
+            sqlx::query_scalar(
+                "UPDATE support_plans SET name = $1, position = $2, version = version + 1, updated_at = $3 \
+                 WHERE id = $4 AND ($5 IS NULL OR version = $5) RETURNING version",
+            )
+            .bind(name)
+            .bind(position)
+            .bind(now)
+            .bind(id)
+            .bind(expected_version))
     }
 
     /// Delete a plan that no organization has and no policy names. False
     /// when there is none; a conflict saying who still uses it otherwise.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_support_plan(&self, id: i64, audit: Option<&Audit>) -> Result<bool, StoreError> {
+        let engine = self.engine();
         Ok::<_, StoreError>(with_tx!(self, |tx| {
+            if !row_exists!(tx, PLAN_FOR_DELETE.pick(engine), id) {
+                return Ok(false);
+            }
             let orgs: i64 =
                 sqlx::query_scalar("SELECT count(*) FROM organizations WHERE support_plan_id = $1").bind(id).fetch_one(&mut *tx).await?;
             if orgs > 0 {
@@ -376,19 +514,16 @@ impl Store {
                 )
                 .into());
             }
-            let rows: Vec<PolicyRow> = sqlx::query_as(
-                "SELECT id, name, position, calendar_id, conditions, targets, step_shares, version, created_at, updated_at \
-                 FROM sla_policies ORDER BY position, id",
-            )
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut naming = Vec::new();
-            for row in rows {
-                let p = row.into_record()?;
-                if p.policy.conditions.contains(&Condition::SupportPlan(id)) {
-                    naming.push(p.name);
-                }
-            }
+            // Only the conditions are read: a policy broken elsewhere still says which plan it names.
+            let rows: Vec<(String, String)> =
+                sqlx::query_as("SELECT name, conditions FROM sla_policies ORDER BY position, id").fetch_all(&mut *tx).await?;
+            let naming: Vec<String> = rows
+                .into_iter()
+                .filter(|(_, conditions)| {
+                    serde_json::from_str::<Vec<Condition>>(conditions).is_ok_and(|c| c.contains(&Condition::SupportPlan(id)))
+                })
+                .map(|(name, _)| name)
+                .collect();
             if !naming.is_empty() {
                 return Err(DomainError::conflict(
                     "support_plan",
@@ -396,36 +531,23 @@ impl Store {
                 )
                 .into());
             }
-            let n = sqlx::query("DELETE FROM support_plans WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
-            if n == 1 {
-                write_audit!(tx, audit, self.now());
-            }
-            n == 1
+            sqlx::query("DELETE FROM support_plans WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            write_audit!(tx, audit, self.now());
+            true
         }))
     }
 
     /// Give an organization a plan (or none). False when the organization
     /// does not exist; an unknown plan is refused naming `support_plan_id`.
+    /// The organization's open tickets are marked for SLA recomputation.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn set_org_support_plan(&self, org_id: i64, plan_id: Option<i64>, audit: Option<&Audit>) -> Result<bool, StoreError> {
         Ok::<_, StoreError>(with_tx!(self, |tx| {
-            if let Some(plan) = plan_id {
-                let found: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM support_plans WHERE id = $1").bind(plan).fetch_optional(&mut *tx).await?;
-                if found.is_none() {
-                    return Err(DomainError::invalid("support_plan_id", format!("there is no support plan {plan}")).into());
-                }
-            }
-            let n = sqlx::query("UPDATE organizations SET support_plan_id = $1 WHERE id = $2")
-                .bind(plan_id)
-                .bind(org_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if n == 1 {
+            let found = set_org_plan!(self, tx, org_id, plan_id);
+            if found {
                 write_audit!(tx, audit, self.now());
             }
-            n == 1
+            found
         }))
     }
 
@@ -440,14 +562,14 @@ impl Store {
         Ok(plan.flatten())
     }
 
-    /// A new policy goes last (before nothing: the admin moves it).
+    /// A new policy goes last (the admin moves it).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_sla_policy(&self, input: PolicyInput<'_>, audit: Option<&Audit>) -> Result<i64, StoreError> {
         let (conditions, targets, shares) =
             (json(&input.policy.conditions)?, json(&input.policy.targets)?, json(&input.policy.step_shares)?);
         let created: Result<i64, StoreError> = async {
             Ok::<_, StoreError>(with_tx!(self, |tx| {
-                require_calendar!(tx, input.calendar_id);
+                require_policy_refs!(self, tx, input);
                 let now = self.now();
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO sla_policies (name, position, calendar_id, conditions, targets, step_shares, created_at, updated_at) \
@@ -462,6 +584,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 write_audit!(tx, audit, now);
+                mark_open_tickets!(tx);
                 id
             }))
         }
@@ -469,82 +592,109 @@ impl Store {
         created.map_err(name_taken("SLA policy"))
     }
 
-    /// Every policy in the order they are tried.
+    /// Every policy, broken ones included (for the admin's list), in order.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn policy_entries(&self) -> Result<Vec<Entry<PolicyRecord>>, StoreError> {
+        let rows: Vec<PolicyRow> =
+            with_pool!(self, |p| sqlx::query_as(concat!(policy_select!(), "ORDER BY position, id LIMIT 500")).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(PolicyRow::into_entry).collect())
+    }
+
+    /// The usable policies in the order they are tried; a broken one is
+    /// logged and left out (its tickets fall to the next policy that matches).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_sla_policies(&self) -> Result<Vec<PolicyRecord>, StoreError> {
-        let rows: Vec<PolicyRow> = with_pool!(self, |p| sqlx::query_as(
-            "SELECT id, name, position, calendar_id, conditions, targets, step_shares, version, created_at, updated_at \
-             FROM sla_policies ORDER BY position, id LIMIT 500"
-        )
-        .fetch_all(p)
-        .await)?;
-        rows.into_iter().map(PolicyRow::into_record).collect()
+        Ok(usable(self.policy_entries().await?, "SLA policy"))
     }
 
+    /// One policy, or what is wrong with it.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn policy_entry(&self, id: i64) -> Result<Option<Entry<PolicyRecord>>, StoreError> {
+        let row: Option<PolicyRow> =
+            with_pool!(self, |p| sqlx::query_as(concat!(policy_select!(), "WHERE id = $1")).bind(id).fetch_optional(p).await)?;
+        Ok(row.map(PolicyRow::into_entry))
+    }
+
+    /// One usable policy; a broken one is `Corrupt`.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn get_sla_policy(&self, id: i64) -> Result<Option<PolicyRecord>, StoreError> {
-        let row: Option<PolicyRow> = with_pool!(self, |p| sqlx::query_as(
-            "SELECT id, name, position, calendar_id, conditions, targets, step_shares, version, created_at, updated_at \
-             FROM sla_policies WHERE id = $1"
-        )
-        .bind(id)
-        .fetch_optional(p)
-        .await)?;
-        row.map(PolicyRow::into_record).transpose()
+        self.policy_entry(id).await?.map(|e| e.map_err(|b| b.corrupt("SLA policy"))).transpose()
     }
 
-    /// Replace a policy (and its place in the order). Returns the new
-    /// version, None when missing; a stale `expected_version` is a conflict.
+    /// Replace a policy (its place in the order is `reorder_sla_policies`'s).
+    /// Returns the new version, None when missing; a stale
+    /// `expected_version` is a conflict.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn update_sla_policy(
         &self,
         id: i64,
         input: PolicyInput<'_>,
-        position: i64,
         expected_version: Option<i64>,
         audit: Option<&Audit>,
     ) -> Result<Option<i64>, StoreError> {
         let (conditions, targets, shares) =
             (json(&input.policy.conditions)?, json(&input.policy.targets)?, json(&input.policy.step_shares)?);
-        let updated: Result<Option<i64>, StoreError> = async {
-            Ok::<_, StoreError>(with_tx!(self, |tx| {
-                require_calendar!(tx, input.calendar_id);
-                let now = self.now();
-                let version: Option<i64> = sqlx::query_scalar(
-                    "UPDATE sla_policies SET name = $1, position = $2, calendar_id = $3, conditions = $4, targets = $5, \
-                     step_shares = $6, version = version + 1, updated_at = $7 \
-                     WHERE id = $8 AND ($9 IS NULL OR version = $9) RETURNING version",
-                )
-                .bind(input.name)
-                .bind(position)
-                .bind(input.calendar_id)
-                .bind(&conditions)
-                .bind(&targets)
-                .bind(&shares)
-                .bind(now)
-                .bind(id)
-                .bind(expected_version)
-                .fetch_optional(&mut *tx)
-                .await?;
-                match version {
-                    Some(v) => {
-                        write_audit!(tx, audit, now);
-                        Some(v)
-                    }
-                    None => missing_or_changed!(tx, "sla_policies", id, "SLA policy"),
-                }
-            }))
-        }
-        .await;
-        updated.map_err(name_taken("SLA policy"))
+        let now = self.now();
+        versioned_edit!(self, "sla_policies", "SLA policy", id, audit, marks: true, |tx| before {
+            require_policy_refs!(self, tx, input);
+        } update
+            sqlx::query_scalar(
+                "UPDATE sla_policies SET name = $1, calendar_id = $2, conditions = $3, targets = $4, \
+                 step_shares = $5, version = version + 1, updated_at = $6 \
+                 WHERE id = $7 AND ($8 IS NULL OR version = $8) RETURNING version",
+            )
+            .bind(input.name)
+            .bind(input.calendar_id)
+            .bind(&conditions)
+            .bind(&targets)
+            .bind(&shares)
+            .bind(now)
+            .bind(id)
+            .bind(expected_version))
     }
 
+    /// Put the policies in this order: `ids` must name every policy once,
+    /// as the admin saw them; a policy added or deleted meanwhile makes it
+    /// a conflict, and nothing moves.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn reorder_sla_policies(&self, ids: &[i64], audit: Option<&Audit>) -> Result<(), StoreError> {
+        let engine = self.engine();
+        let lock = match engine {
+            crate::Engine::Sqlite => "SELECT id FROM sla_policies ORDER BY id",
+            crate::Engine::Postgres => "SELECT id FROM sla_policies ORDER BY id FOR UPDATE",
+        };
+        let mut wanted = ids.to_vec();
+        wanted.sort_unstable();
+        with_tx!(self, |tx| {
+            let current: Vec<i64> = sqlx::query_scalar(lock).fetch_all(&mut *tx).await?;
+            if current != wanted {
+                return Err(DomainError::conflict(
+                    "ids",
+                    "the policies changed meanwhile (one was added or deleted); reload them and order them again",
+                )
+                .into());
+            }
+            for (i, id) in ids.iter().enumerate() {
+                sqlx::query("UPDATE sla_policies SET position = $1 WHERE id = $2")
+                    .bind(i64::try_from(i).unwrap_or(i64::MAX) + 1)
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            write_audit!(tx, audit, self.now());
+            mark_open_tickets!(tx);
+        });
+        Ok(())
+    }
+
+    /// Delete a policy; its tickets fall to the next policy that matches.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn delete_sla_policy(&self, id: i64, audit: Option<&Audit>) -> Result<bool, StoreError> {
         Ok::<_, StoreError>(with_tx!(self, |tx| {
             let n = sqlx::query("DELETE FROM sla_policies WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             if n == 1 {
                 write_audit!(tx, audit, self.now());
+                mark_open_tickets!(tx);
             }
             n == 1
         }))

@@ -54,7 +54,7 @@ macro_rules! ticket_columns {
     () => {
         "SELECT t.id, t.subject, t.status, t.priority, t.ticket_type, t.channel, t.requester_id, \
          rq.name AS requester_name, rq.email AS requester_email, t.organization_id, o.name AS organization_name, \
-         t.assignee_id, a.name AS assignee_name, t.team_id, tm.name AS team_name, t.tier, t.escalation_level, \
+         o.support_plan_id, sp.name AS support_plan_name, t.assignee_id, a.name AS assignee_name, t.team_id, tm.name AS team_name, t.tier, t.escalation_level, \
          t.tags, t.created_at, t.updated_at, t.solved_at "
     };
 }
@@ -63,7 +63,8 @@ macro_rules! ticket_columns {
 macro_rules! ticket_names {
     () => {
         "JOIN users rq ON rq.id = t.requester_id \
-         LEFT JOIN organizations o ON o.id = t.organization_id LEFT JOIN users a ON a.id = t.assignee_id \
+         LEFT JOIN organizations o ON o.id = t.organization_id LEFT JOIN support_plans sp ON sp.id = o.support_plan_id \
+         LEFT JOIN users a ON a.id = t.assignee_id \
          LEFT JOIN teams tm ON tm.id = t.team_id "
     };
 }
@@ -88,7 +89,10 @@ macro_rules! ticket_page_start {
         "SELECT t.id, t.subject, t.status, t.priority, t.ticket_type, t.channel, t.requester_id, \
          (SELECT name FROM users WHERE id = t.requester_id) AS requester_name, \
          (SELECT email FROM users WHERE id = t.requester_id) AS requester_email, t.organization_id, \
-         (SELECT name FROM organizations WHERE id = t.organization_id) AS organization_name, t.assignee_id, \
+         (SELECT name FROM organizations WHERE id = t.organization_id) AS organization_name, \
+         (SELECT support_plan_id FROM organizations WHERE id = t.organization_id) AS support_plan_id, \
+         (SELECT sp.name FROM organizations o JOIN support_plans sp ON sp.id = o.support_plan_id WHERE o.id = t.organization_id) \
+         AS support_plan_name, t.assignee_id, \
          (SELECT name FROM users WHERE id = t.assignee_id) AS assignee_name, t.team_id, \
          (SELECT name FROM teams WHERE id = t.team_id) AS team_name, t.tier, t.escalation_level, \
          t.tags, t.created_at, t.updated_at, t.solved_at \
@@ -147,4 +151,34 @@ macro_rules! adjust_solved {
             .execute(&mut *$tx)
             .await?;
     };
+}
+
+/// Give organization `$org` the plan `$plan` (or none) inside an open
+/// transaction; true when the organization exists. An unknown plan is
+/// refused naming `support_plan_id` (on PostgreSQL the plan row is locked,
+/// so a parallel delete of it waits and then sees it in use), and the
+/// organization's open tickets are marked for SLA recomputation.
+macro_rules! set_org_plan {
+    ($store:expr, $tx:expr, $org:expr, $plan:expr) => {{
+        if let Some(plan) = $plan {
+            let found: Option<i64> =
+                sqlx::query_scalar($crate::sla::PLAN_FOR_USE.pick($store.engine())).bind(plan).fetch_optional(&mut *$tx).await?;
+            if found.is_none() {
+                return Err(frontline_domain::DomainError::invalid("support_plan_id", format!("there is no support plan {plan}")).into());
+            }
+        }
+        let n = sqlx::query("UPDATE organizations SET support_plan_id = $1 WHERE id = $2")
+            .bind($plan)
+            .bind($org)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        if n == 1 {
+            sqlx::query("UPDATE tickets SET sla_dirty = sla_dirty + 1 WHERE is_open AND organization_id = $1")
+                .bind($org)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        n == 1
+    }};
 }

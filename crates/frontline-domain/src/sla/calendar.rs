@@ -28,6 +28,11 @@ fn ns(at: DateTime<Utc>) -> i64 {
     at.timestamp_nanos_opt().unwrap_or(if at.timestamp() < 0 { i64::MIN / 2 } else { i64::MAX / 2 })
 }
 
+/// The most business time one addition measures out: the longest target
+/// a policy may set (`policy::TARGET_MINUTES_MAX`). Larger inputs are held
+/// here, so a due time is always a few years out at most, never 2262.
+pub const ADD_SECONDS_MAX: i64 = super::policy::TARGET_MINUTES_MAX * 60;
+
 /// Minutes in a day; an interval may end at "24:00".
 const DAY_MINUTES: u16 = 24 * 60;
 /// More holidays than any region has in decades; keeps a calendar small.
@@ -174,6 +179,27 @@ pub fn parse_time_zone(raw: &str) -> Result<Tz, DomainError> {
     raw.trim().parse::<Tz>().map_err(|_| {
         DomainError::invalid("time_zone", format!("'{}' is not a known IANA time zone (for example Europe/Berlin)", raw.trim()))
     })
+}
+
+/// Every IANA zone name, for a form's choices.
+pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|z| z.name())
+}
+
+/// Holidays as typed in a form: dates (2026-12-25) separated by commas,
+/// spaces or lines; a date that is not one is refused naming `holidays`.
+pub fn parse_holidays(raw: &str) -> Result<Vec<NaiveDate>, DomainError> {
+    let mut out: Vec<NaiveDate> = raw
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| DomainError::invalid("holidays", format!("'{d}' is not a date; write dates as 2026-12-25")))
+        })
+        .collect::<Result<_, _>>()?;
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
 }
 
 impl BusinessCalendar {
@@ -352,11 +378,16 @@ impl BusinessCalendar {
     /// since `start` (`start` itself for zero). The walk goes a week at a
     /// time; a valid calendar has business time in every week that is not
     /// all holidays, and holidays are bounded, so it ends.
+    ///
+    /// `seconds` is capped at `ADD_SECONDS_MAX` (the longest target a
+    /// policy may set), so no input walks towards the end of representable
+    /// time or overflows on the way.
     pub fn add_business_seconds(&self, start: DateTime<Utc>, seconds: i64) -> DateTime<Utc> {
         if seconds <= 0 {
             return start;
         }
-        let mut left = seconds.saturating_mul(NS);
+        let seconds = seconds.min(ADD_SECONDS_MAX);
+        let mut left = seconds * NS;
         let mut window = ns(start);
         // Bound the walk anyway: one business second per week at worst,
         // after the holidays, is far beyond any target a policy allows.
@@ -498,6 +529,31 @@ mod tests {
         assert_eq!(cal.business_minutes_between(utc("2026-06-05T00:00:00Z"), utc("2026-06-09T00:00:00Z")), 450);
         // A week of business time is five days of 7.5 hours.
         assert_eq!(cal.business_minutes_between(utc("2026-06-15T00:00:00Z"), utc("2026-06-22T00:00:00Z")), 5 * 450);
+    }
+
+    #[test]
+    fn holidays_as_typed() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap_or_default();
+        assert_eq!(parse_holidays(" 2026-12-25,2026-01-01\n2026-12-25 "), Ok(vec![d(1, 1), d(12, 25)]));
+        assert_eq!(parse_holidays(""), Ok(vec![]));
+        assert!(
+            matches!(parse_holidays("2026-12-25 25.12.2026"), Err(DomainError::Invalid(f)) if f.field == "holidays" && f.message.contains("25.12.2026"))
+        );
+        assert!(time_zone_names().any(|z| z == "Europe/Berlin"));
+    }
+
+    #[test]
+    fn huge_additions_are_capped_at_the_longest_target() {
+        let cal = office("Europe/Berlin");
+        let start = utc("2026-06-08T07:00:00Z");
+        let longest = cal.add_business_seconds(start, ADD_SECONDS_MAX);
+        for huge in [ADD_SECONDS_MAX + 1, i64::MAX / NS, i64::MAX] {
+            assert_eq!(cal.add_business_seconds(start, huge), longest, "{huge}");
+        }
+        assert_eq!(cal.add_business_minutes(start, i64::MAX), longest, "minutes saturate, then are capped");
+        // A year of business minutes at 37.5 hours a week: under five years.
+        assert!(longest < utc("2031-06-08T00:00:00Z"), "{longest}");
+        assert_eq!(cal.business_seconds(start, longest), ADD_SECONDS_MAX);
     }
 
     #[test]

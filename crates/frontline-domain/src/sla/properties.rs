@@ -84,6 +84,16 @@ proptest! {
         prop_assert_eq!(cal.business_seconds(e, a), 0, "a reversed span is empty");
     }
 
+    /// Any input, however large, lands where the longest target does:
+    /// nothing overflows and no due time drifts to the end of time.
+    #[test]
+    fn huge_additions_stop_at_the_longest_target(c in 0usize..5, start in instant(), seconds in super::calendar::ADD_SECONDS_MAX..=i64::MAX) {
+        let cal = &calendars()[c];
+        let capped = cal.add_business_seconds(start, super::calendar::ADD_SECONDS_MAX);
+        prop_assert_eq!(cal.add_business_seconds(start, seconds), capped);
+        prop_assert!(capped < start + Duration::days(20 * 366), "{}", capped);
+    }
+
     /// Adding more minutes never gives an earlier instant.
     #[test]
     fn adding_is_monotone(c in 0usize..5, start in instant(), m1 in 0i64..10_000, more in 0i64..10_000) {

@@ -176,7 +176,7 @@ pub async fn update_org(
         domains: r.domains.unwrap_or_else(|| current.domain_list().into_iter().map(str::to_string).collect()),
         notes: r.notes.or(current.notes).unwrap_or_default(),
     };
-    Ok(Json(OrgDto::from(s.app.update_org(&actor, id, &input).await?)))
+    Ok(Json(OrgDto::from(s.app.update_org_and_plan(&actor, id, &input, r.support_plan_id).await?)))
 }
 
 /// List teams.

@@ -14,6 +14,19 @@ use utoipa::ToSchema;
 
 use super::extract::double_option;
 
+/// A support plan, named.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PlanRefDto {
+    pub id: i64,
+    pub name: String,
+}
+
+impl From<frontline_app::views::PlanRef> for PlanRefDto {
+    fn from(p: frontline_app::views::PlanRef) -> Self {
+        PlanRefDto { id: p.id, name: p.name }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonRef {
     pub id: i64,
@@ -58,6 +71,10 @@ pub struct TicketDto {
     pub step: Option<EscalationStep>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
+    /// The requester organization's support plan (null: none). Agent-only: absent for customers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<PlanRefDto>)]
+    pub support_plan: Option<Option<PlanRefDto>>,
     pub created_at: DateTime<Utc>,
     /// Also the version to send back as `expected_updated_at` to avoid overwriting someone else's change.
     pub updated_at: DateTime<Utc>,
@@ -67,7 +84,7 @@ pub struct TicketDto {
 impl From<TicketView> for TicketDto {
     fn from(t: TicketView) -> Self {
         let internal = t.internal;
-        let (team_id, team_name, tier, escalation_level, step, tags) = match internal {
+        let (team_id, team_name, tier, escalation_level, step, tags, support_plan) = match internal {
             Some(i) => (
                 i.team_id,
                 i.team_name,
@@ -75,8 +92,9 @@ impl From<TicketView> for TicketDto {
                 Some(i.escalation_level),
                 Some(EscalationStep::of(i.tier, i.escalation_level)),
                 Some(i.tags),
+                Some(i.support_plan.map(PlanRefDto::from)),
             ),
-            None => (None, None, None, None, None, None),
+            None => (None, None, None, None, None, None, None),
         };
         TicketDto {
             id: t.id,
@@ -95,6 +113,7 @@ impl From<TicketView> for TicketDto {
             escalation_level,
             step,
             tags,
+            support_plan,
             created_at: t.created_at,
             updated_at: t.updated_at,
             solved_at: t.solved_at,
@@ -379,6 +398,10 @@ pub struct OrgDto {
     /// Vendor-internal account notes: absent for customers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// The support plan that chooses its SLA policy (null: none). Absent for customers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<PlanRefDto>)]
+    pub support_plan: Option<Option<PlanRefDto>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -388,6 +411,7 @@ impl From<OrgView> for OrgDto {
             id: o.id,
             domains: o.domain_list().into_iter().map(str::to_string).collect(),
             name: o.name,
+            support_plan: o.support_plan.map(|p| p.map(PlanRefDto::from)),
             notes: o.notes,
             created_at: o.created_at,
         }
@@ -418,6 +442,10 @@ pub struct UpdateOrgRequest {
     pub name: Option<String>,
     pub domains: Option<Vec<String>>,
     pub notes: Option<String>,
+    /// Give the organization this support plan, or none with null (needs the SLA permission).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub support_plan_id: Option<Option<i64>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,6 +10,7 @@ pub mod escalation;
 pub mod extract;
 pub mod help;
 pub mod mail;
+pub mod sla;
 pub mod tickets;
 pub mod vocab;
 
@@ -36,6 +37,7 @@ use crate::AppState;
         (name = "directory", description = "Users, organizations, teams and positions"),
         (name = "account", description = "The caller, their password, sessions and API tokens"),
         (name = "mail", description = "Notification mail settings and the quarantine of unreadable mail"),
+        (name = "sla", description = "SLA configuration: business-hours calendars, support plans and SLA policies"),
     )
 )]
 struct ApiDoc;
@@ -91,6 +93,13 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(mail::delete_quarantined))
         .routes(routes!(mail::list_templates))
         .routes(routes!(mail::set_template, mail::reset_template))
+        .routes(routes!(sla::list_calendars, sla::create_calendar))
+        .routes(routes!(sla::get_calendar, sla::update_calendar, sla::delete_calendar))
+        .routes(routes!(sla::list_plans, sla::create_plan))
+        .routes(routes!(sla::get_plan, sla::update_plan, sla::delete_plan))
+        .routes(routes!(sla::list_policies, sla::create_policy))
+        .routes(routes!(sla::order_policies))
+        .routes(routes!(sla::get_policy, sla::update_policy, sla::delete_policy))
 }
 
 /// Routes that accept files take larger bodies than the rest.

@@ -307,9 +307,28 @@ pub struct OrgPage {
     tickets: Vec<TicketView>,
     form: OrgForm,
     errors: FormErrors,
+    /// The plans to choose from (for those who may set one).
+    plans: Vec<frontline_store::sla::SupportPlan>,
+    /// Messages of the support plan form.
+    plan_errors: FormErrors,
+}
+
+impl OrgPage {
+    fn plan_chosen(&self, id: &i64) -> bool {
+        matches!(&self.org.support_plan, Some(Some(p)) if p.id == *id)
+    }
 }
 
 async fn org_page(s: &AppState, user: User, id: i64, form: Option<OrgForm>, errors: FormErrors) -> Response {
+    org_page_full(s, user, id, form, errors, FormErrors::default()).await
+}
+
+/// The organization page after its support plan form was refused.
+pub(super) async fn org_page_with_plan_errors(s: &AppState, user: User, id: i64, plan_errors: FormErrors) -> Response {
+    org_page_full(s, user, id, None, FormErrors::default(), plan_errors).await
+}
+
+async fn org_page_full(s: &AppState, user: User, id: i64, form: Option<OrgForm>, errors: FormErrors, plan_errors: FormErrors) -> Response {
     let actor = user.actor();
     let org = tryr!(s.app.org(&actor, id).await.map_err(page_err));
     let members = tryr!(
@@ -321,13 +340,14 @@ async fn org_page(s: &AppState, user: User, id: i64, form: Option<OrgForm>, erro
     )
     .items;
     let chrome = tryr!(Chrome::load(s, user, "orgs").await);
+    let plans = if chrome.caps.sla { tryr!(s.app.support_plans(&actor).await.map_err(page_err)) } else { Vec::new() };
     let form = form.unwrap_or_else(|| OrgForm {
         name: org.name.clone(),
         domains: org.domains.clone(),
         notes: org.notes.clone().unwrap_or_default(),
     });
-    let failed = errors.any();
-    let p = OrgPage { chrome, org, members, tickets, form, errors };
+    let failed = errors.any() || plan_errors.any();
+    let p = OrgPage { chrome, org, members, tickets, form, errors, plans, plan_errors };
     if failed { invalid(p) } else { p.into_response() }
 }
 

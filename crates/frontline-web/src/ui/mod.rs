@@ -12,6 +12,7 @@ mod password;
 mod portal;
 mod session;
 mod settings;
+pub mod sla;
 mod tickets;
 mod upload;
 
@@ -96,6 +97,22 @@ fn pages(upload_limit: usize) -> Pages {
         .post("/admin/mail/quarantine/{id}/retry", mail::retry)
         .post("/admin/mail/quarantine/{id}/delete", mail::delete)
         .get("/admin/mail/quarantine/{id}/raw", mail::raw)
+        .get("/admin/sla", sla::show)
+        .post("/admin/sla/plans", sla::create_plan)
+        .post("/admin/sla/plans/{id}", sla::update_plan)
+        .post("/admin/sla/plans/{id}/delete", sla::delete_plan)
+        .get("/admin/sla/calendars/new", sla::new_calendar)
+        .post("/admin/sla/calendars", sla::create_calendar)
+        .get("/admin/sla/calendars/{id}", sla::calendar)
+        .post("/admin/sla/calendars/{id}", sla::update_calendar)
+        .post("/admin/sla/calendars/{id}/delete", sla::delete_calendar)
+        .get("/admin/sla/policies/new", sla::new_policy)
+        .post("/admin/sla/policies", sla::create_policy)
+        .get("/admin/sla/policies/{id}", sla::policy)
+        .post("/admin/sla/policies/{id}", sla::update_policy)
+        .post("/admin/sla/policies/{id}/delete", sla::delete_policy)
+        .post("/admin/sla/policies/{id}/move", sla::move_policy)
+        .post("/organizations/{id}/support-plan", sla::set_org_plan)
         .get("/settings/tokens", settings::tokens)
         .post("/settings/tokens", settings::create_token)
         .post("/settings/tokens/{id}/revoke", settings::revoke_token)
@@ -144,6 +161,7 @@ pub struct Caps {
     pub manage_positions: bool,
     pub audit: bool,
     pub mail: bool,
+    pub sla: bool,
 }
 
 /// The frame around every staff page: who is signed in, queue counts for
@@ -172,6 +190,7 @@ impl Chrome {
             manage_positions: can(Permission::ManagePositions),
             audit: can(Permission::ViewAuditLog),
             mail: can(Permission::ManageMail),
+            sla: can(Permission::ManageSla),
         };
         Ok(Chrome { user, counts, section, caps })
     }

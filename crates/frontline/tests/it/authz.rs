@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::fixtures::Desk;
 
 pub(crate) const MAIL_ADMINS: &[&str] = &["admin", "head_of_support"];
+pub(crate) const SLA_ADMINS: &[&str] = &["admin", "head_of_support"];
 pub(crate) const STAFF: &[&str] = &["admin", "head_of_support", "manager", "agent", "engineering", "solutions_engineer", "leadership"];
 pub(crate) const WORKERS: &[&str] = &["admin", "head_of_support", "manager", "agent", "solutions_engineer"];
 const ALL: &[&str] = &[
@@ -339,7 +340,114 @@ fn api_cases() -> Vec<Case> {
             body: no_body,
             expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden),
         },
+        // SLA configuration: {cal}, {plan} and {policy} are fresh rows for each request.
+        Case { method: Method::GET, path: "/api/v1/sla/calendars", body: no_body, expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/sla/calendars",
+            body: |n| json!({"name": format!("Cal {n}"), "time_zone": "UTC", "hours": {"mon": [{"start": "09:00", "end": "17:00"}]}}),
+            expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/sla/calendars/{cal}", body: no_body, expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden) },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/sla/calendars/{cal}",
+            body: |n| json!({"name": format!("Renamed {n}"), "time_zone": "Europe/Berlin", "hours": {"fri": [{"start": "09:00", "end": "12:00"}]}}),
+            expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden),
+        },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/sla/calendars/{cal}",
+            body: no_body,
+            expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden),
+        },
+        // Staff read the plans (organizations and tickets name them); SLA admins change them.
+        Case { method: Method::GET, path: "/api/v1/sla/support-plans", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/sla/support-plans",
+            body: |n| json!({"name": format!("Plan {n}")}),
+            expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/sla/support-plans/{plan}", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::PATCH,
+            path: "/api/v1/sla/support-plans/{plan}",
+            body: |n| json!({"name": format!("Renamed plan {n}")}),
+            expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden),
+        },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/sla/support-plans/{plan}",
+            body: no_body,
+            expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/sla/policies", body: no_body, expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden) },
+        // Calendar 0 does not exist: those who may write policies are told so.
+        Case {
+            method: Method::POST,
+            path: "/api/v1/sla/policies",
+            body: |n| json!({"name": format!("Policy {n}"), "calendar_id": 0}),
+            expect: |w| if SLA_ADMINS.contains(&w) { Exp::Invalid } else { Exp::Forbidden },
+        },
+        Case {
+            method: Method::GET,
+            path: "/api/v1/sla/policies/{policy}",
+            body: no_body,
+            expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden),
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/sla/policies/{policy}",
+            body: |n| json!({"name": format!("Renamed policy {n}"), "calendar_id": 0}),
+            expect: |w| if SLA_ADMINS.contains(&w) { Exp::Invalid } else { Exp::Forbidden },
+        },
+        Case {
+            method: Method::DELETE,
+            path: "/api/v1/sla/policies/{policy}",
+            body: no_body,
+            expect: |w| allow(SLA_ADMINS, w, Exp::Forbidden),
+        },
+        // An order naming a policy twice is refused before anything moves.
+        Case {
+            method: Method::POST,
+            path: "/api/v1/sla/policies/order",
+            body: |_| json!({"ids": [1, 1]}),
+            expect: |w| if SLA_ADMINS.contains(&w) { Exp::Invalid } else { Exp::Forbidden },
+        },
     ]
+}
+
+/// Fresh SLA rows for one request of the matrix.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FreshSla {
+    /// A calendar no policy uses.
+    pub cal: i64,
+    /// The calendar `policy` uses.
+    pub used: i64,
+    pub plan: i64,
+    pub policy: i64,
+}
+
+pub(crate) async fn fresh_sla_rows(t: &TestApp, d: &Desk, n: usize) -> FreshSla {
+    use frontline_domain::sla::{CalendarSpec, SlaPolicy, WeeklyHoursSpec};
+    let admin = d.admin.actor();
+    let input = |name: String| frontline_app::sla_config::CalendarInput {
+        name,
+        spec: CalendarSpec { time_zone: "UTC".into(), hours: WeeklyHoursSpec::weekdays(&[("09:00", "17:00")]), holidays: vec![] },
+        version: None,
+    };
+    let cal = t.app.create_sla_calendar(&admin, &input(format!("Fresh {n}"))).await.expect("calendar").id;
+    let used = t.app.create_sla_calendar(&admin, &input(format!("Used {n}"))).await.expect("calendar").id;
+    let plan = t.app.create_support_plan(&admin, &format!("Fresh plan {n}")).await.expect("plan").id;
+    let fields = frontline_app::sla_config::PolicyFields {
+        name: format!("Fresh policy {n}"),
+        calendar_id: used,
+        policy: SlaPolicy::default(),
+        version: None,
+    };
+    let policy = t.app.create_sla_policy(&admin, &fields).await.expect("policy").id;
+    FreshSla { cal, used, plan, policy }
 }
 
 /// An agent's public reply and internal note on ticket A, each with a file:
@@ -393,6 +501,9 @@ fn every_documented_route_is_in_the_api_matrix() {
                 .replace("{user}", "{id}")
                 .replace("{tok}", "{id}")
                 .replace("{q}", "{id}")
+                .replace("{cal}", "{id}")
+                .replace("{plan}", "{id}")
+                .replace("{policy}", "{id}")
                 .replace("/messages/{file_public}/accept", "/messages/{message_id}/accept")
                 .replace("{file_public}", "{id}")
                 .replace("{file_note}", "{id}")
@@ -429,6 +540,12 @@ async fn matrix(db: TestDb) {
             let admin_token = t.app.create_api_token(&d.admin.actor(), "victim").await.expect("token").0;
             let quarantined = t.app.quarantine_raw("support", None, b"not a mail", "unreadable").await.expect("quarantine");
             let fresh = if case.path.contains("{fresh}") { fresh_ticket(&t, &d).await.to_string() } else { String::new() };
+            let (cal, plan, policy) = if case.path.contains("/sla/") && case.path.contains('{') {
+                let f = fresh_sla_rows(&t, &d, counter.fetch_add(1, Ordering::Relaxed)).await;
+                (f.cal.to_string(), f.plan.to_string(), f.policy.to_string())
+            } else {
+                Default::default()
+            };
             let help = if case.path.contains("{help}") {
                 let q = t.app.ask_for_help(&d.agent.actor(), d.ticket_a, None, Some(2), "Seen this?").await.expect("help request");
                 q.id.to_string()
@@ -448,6 +565,9 @@ async fn matrix(db: TestDb) {
                 .replace("{user}", &d.cust_other.id.to_string())
                 .replace("{tok}", &admin_token.to_string())
                 .replace("{q}", &quarantined.to_string())
+                .replace("{cal}", &cal)
+                .replace("{plan}", &plan)
+                .replace("{policy}", &policy)
                 .replace("{file_public}", &file_public.to_string())
                 .replace("{file_note}", &file_note.to_string());
             let body = (case.body)(counter.fetch_add(1, Ordering::Relaxed));
@@ -492,6 +612,9 @@ async fn api_without_credentials(db: TestDb) {
             .replace("{pos}", "1")
             .replace("{user}", "1")
             .replace("{tok}", "1")
+            .replace("{cal}", "1")
+            .replace("{plan}", "1")
+            .replace("{policy}", "1")
             .replace("{file_public}", "1")
             .replace("{file_note}", "1");
         let resp = t.json(case.method.clone(), &path, &Auth::None, &(case.body)(0)).await;

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use frontline_testkit::{Auth, PASSWORD, TestApp, TestDb, TestResponse, on_both_engines};
 
-use crate::authz::{MAIL_ADMINS, STAFF, WORKERS};
+use crate::authz::{FreshSla, MAIL_ADMINS, SLA_ADMINS, STAFF, WORKERS};
 use crate::fixtures::Desk;
 
 /// What a signed-in persona must get.
@@ -133,7 +133,16 @@ async fn every_page_route(db: TestDb) {
     // Cases that need fresh data per request are built per persona.
     // `fresh`: a new tier-1 ticket of org A's member per persona, to escalate.
     // `help_a`, `help_w`: open questions of the agent's, to answer and to withdraw.
-    let cases = |n: usize, quarantined: i64, token: i64, version: String, fresh: i64, help_a: i64, help_w: i64| -> Vec<PageCase> {
+    // `sla`: fresh SLA rows per persona, to change and delete.
+    let cases = |n: usize,
+                 quarantined: i64,
+                 token: i64,
+                 version: String,
+                 fresh: i64,
+                 help_a: i64,
+                 help_w: i64,
+                 sla: FreshSla|
+     -> Vec<PageCase> {
         let uniq = format!("p{n}");
         vec![
             case("GET", "/", "/".into(), &[], |_| Exp::Redirect),
@@ -305,6 +314,64 @@ async fn every_page_route(db: TestDb) {
                 &[],
                 agent(MAIL_ADMINS),
             ),
+            case("GET", "/admin/sla", "/admin/sla".into(), &[], agent(SLA_ADMINS)),
+            case("POST", "/admin/sla/plans", "/admin/sla/plans".into(), &[("name", &format!("Plan {uniq}"))], agent(SLA_ADMINS)),
+            case(
+                "POST",
+                "/admin/sla/plans/{id}",
+                format!("/admin/sla/plans/{}", sla.plan),
+                &[("name", &format!("Renamed plan {uniq}"))],
+                agent(SLA_ADMINS),
+            ),
+            case("POST", "/admin/sla/plans/{id}/delete", format!("/admin/sla/plans/{}/delete", sla.plan), &[], agent(SLA_ADMINS)),
+            case("GET", "/admin/sla/calendars/new", "/admin/sla/calendars/new".into(), &[], agent(SLA_ADMINS)),
+            case(
+                "POST",
+                "/admin/sla/calendars",
+                "/admin/sla/calendars".into(),
+                &[("name", &format!("Calendar {uniq}")), ("time_zone", "UTC"), ("mon", "09:00-17:00")],
+                agent(SLA_ADMINS),
+            ),
+            case("GET", "/admin/sla/calendars/{id}", format!("/admin/sla/calendars/{}", sla.cal), &[], agent(SLA_ADMINS)),
+            case(
+                "POST",
+                "/admin/sla/calendars/{id}",
+                format!("/admin/sla/calendars/{}", sla.cal),
+                &[("name", &format!("Calendar renamed {uniq}")), ("time_zone", "Europe/Berlin"), ("tue", "09:00-12:00, 13:00-17:00")],
+                agent(SLA_ADMINS),
+            ),
+            case("POST", "/admin/sla/calendars/{id}/delete", format!("/admin/sla/calendars/{}/delete", sla.cal), &[], agent(SLA_ADMINS)),
+            case("GET", "/admin/sla/policies/new", "/admin/sla/policies/new".into(), &[], agent(SLA_ADMINS)),
+            case(
+                "POST",
+                "/admin/sla/policies",
+                "/admin/sla/policies".into(),
+                &[("name", &format!("Policy {uniq}")), ("calendar_id", &sla.used.to_string()), ("targets.high.first_reply", "2")],
+                agent(SLA_ADMINS),
+            ),
+            case("GET", "/admin/sla/policies/{id}", format!("/admin/sla/policies/{}", sla.policy), &[], agent(SLA_ADMINS)),
+            case(
+                "POST",
+                "/admin/sla/policies/{id}",
+                format!("/admin/sla/policies/{}", sla.policy),
+                &[("name", &format!("Policy renamed {uniq}")), ("calendar_id", &sla.used.to_string())],
+                agent(SLA_ADMINS),
+            ),
+            case(
+                "POST",
+                "/admin/sla/policies/{id}/move",
+                format!("/admin/sla/policies/{}/move", sla.policy),
+                &[("direction", "up"), ("seen", &sla.policy.to_string())],
+                agent(SLA_ADMINS),
+            ),
+            case("POST", "/admin/sla/policies/{id}/delete", format!("/admin/sla/policies/{}/delete", sla.policy), &[], agent(SLA_ADMINS)),
+            case(
+                "POST",
+                "/organizations/{id}/support-plan",
+                format!("/organizations/{}/support-plan", d.org_b),
+                &[("support_plan_id", "")],
+                agent(SLA_ADMINS),
+            ),
             case("GET", "/settings/tokens", "/settings/tokens".into(), &[], agent(STAFF)),
             case("POST", "/settings/tokens", "/settings/tokens".into(), &[("name", "t")], agent(STAFF)),
             case("POST", "/settings/tokens/{id}/revoke", format!("/settings/tokens/{token}/revoke"), &[], |w| match w {
@@ -353,7 +420,7 @@ async fn every_page_route(db: TestDb) {
     let served: BTreeSet<(String, String)> =
         frontline_web::page_routes().into_iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     let table: BTreeSet<(String, String)> =
-        cases(0, 0, 0, String::new(), 0, 0, 0).iter().map(|c| (c.method.to_string(), c.route.to_string())).collect();
+        cases(0, 0, 0, String::new(), 0, 0, 0, FreshSla::default()).iter().map(|c| (c.method.to_string(), c.route.to_string())).collect();
     let missing: Vec<_> = served.difference(&table).collect();
     assert!(missing.is_empty(), "page routes missing from the authorization matrix: {missing:?}");
     let stale: Vec<_> = table.difference(&served).collect();
@@ -369,7 +436,8 @@ async fn every_page_route(db: TestDb) {
         let asker = d.agent.actor();
         let help_a = t.app.ask_for_help(&asker, a, None, Some(2), "Seen it?").await.expect("ask").id;
         let help_w = t.app.ask_for_help(&asker, a, None, Some(2), "Seen it?").await.expect("ask").id;
-        for c in cases(n, quarantined, token, version().await, fresh, help_a, help_w) {
+        let sla = crate::authz::fresh_sla_rows(&t, &d, 1000 + n).await;
+        for c in cases(n, quarantined, token, version().await, fresh, help_a, help_w, sla) {
             let pairs: Vec<(&str, &str)> = c.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let r = if c.method == "GET" { t.get(&c.path, &cookie).await } else { t.post_form(&c.path, &cookie, &pairs).await };
             check(&r, (c.expect)(who), c.method, &format!("{} {} as {who}", c.method, c.path));
@@ -377,7 +445,7 @@ async fn every_page_route(db: TestDb) {
     }
 
     // Without a session every route leads to the sign-in page, but the sign-in page itself.
-    for c in cases(0, 1, 1, version().await, 1, 1, 1) {
+    for c in cases(0, 1, 1, version().await, 1, 1, 1, FreshSla { cal: 1, used: 1, plan: 1, policy: 1 }) {
         let pairs: Vec<(&str, &str)> = c.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = if c.method == "GET" { t.get(&c.path, &Auth::None).await } else { t.post_form(&c.path, &Auth::None, &pairs).await };
         let what = format!("{} {} anonymous", c.method, c.path);

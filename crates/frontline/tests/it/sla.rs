@@ -118,17 +118,24 @@ async fn policies_in_order(db: TestDb) {
     assert_eq!(select_policy(&listed, |r| &r.policy, &facts).map(|r| r.name.as_str()), Some("Enterprise"));
 
     // Moving "VIP mail" first changes which policy a ticket gets.
-    let v = store
-        .update_sla_policy(ids[1], PolicyInput { name: "VIP mail", calendar_id: cal, policy: &p_mail }, 0, Some(1), None)
-        .await
-        .expect("move");
-    assert_eq!(v, Some(2));
+    store.reorder_sla_policies(&[ids[1], ids[0], ids[2]], None).await.expect("move");
     let listed = store.list_sla_policies().await.expect("list");
     assert_eq!(select_policy(&listed, |r| &r.policy, &facts).map(|r| r.name.as_str()), Some("VIP mail"));
     assert_eq!(
+        refusal(store.reorder_sla_policies(&[ids[1], ids[0]], None).await.expect_err("one missing")),
+        ("conflict", "ids".into()),
+        "an order made before a policy was added is refused"
+    );
+    let v = store
+        .update_sla_policy(ids[1], PolicyInput { name: "VIP mail", calendar_id: cal, policy: &p_mail }, Some(1), None)
+        .await
+        .expect("edit");
+    assert_eq!(v, Some(2));
+    assert_eq!(store.list_sla_policies().await.expect("list")[0].name, "VIP mail", "an edit keeps the policy's place");
+    assert_eq!(
         refusal(
             store
-                .update_sla_policy(ids[1], PolicyInput { name: "VIP mail", calendar_id: cal, policy: &p_all }, 0, Some(1), None)
+                .update_sla_policy(ids[1], PolicyInput { name: "VIP mail", calendar_id: cal, policy: &p_all }, Some(1), None)
                 .await
                 .expect_err("stale")
         ),
@@ -287,8 +294,22 @@ async fn corrupt_rows(db: TestDb) {
     }
     let e = store.get_calendar(id).await.expect_err("corrupt calendar");
     assert!(matches!(&e, StoreError::Corrupt(m) if m.contains("overlaps")), "{e:?}");
-    assert!(matches!(store.list_calendars().await, Err(StoreError::Corrupt(_))));
     let e = store.get_sla_policy(pid).await.expect_err("corrupt policy");
     assert!(matches!(&e, StoreError::Corrupt(m) if m.contains("step_shares")), "{e:?}");
+    // One bad row does not take the lists down: the usable ones are listed,
+    // and the admin's lists show the bad one by name with its problem.
+    let good = store.create_calendar("Good", &calendar("UTC", &[]), None).await.expect("create");
+    assert_eq!(store.list_calendars().await.expect("list").iter().map(|c| c.id).collect::<Vec<_>>(), vec![good]);
+    let entries = store.calendar_entries().await.expect("entries");
+    let broken = entries.iter().find_map(|e| e.as_ref().err()).expect("the broken calendar is listed");
+    assert_eq!((broken.id, broken.name.as_str()), (id, "Office"));
+    assert!(broken.problem.contains("overlaps"), "{}", broken.problem);
+    assert!(store.list_sla_policies().await.expect("list").is_empty(), "a broken policy is never used");
+    let broken = store.policy_entries().await.expect("entries").pop().expect("listed").expect_err("broken");
+    assert_eq!(broken.name, "All");
+    // The broken rows can be replaced whole, or deleted.
+    assert_eq!(store.update_calendar(id, "Office", &calendar("Europe/Berlin", &[]), Some(1), None).await.expect("replace"), Some(2));
+    assert!(store.get_calendar(id).await.expect("fixed").is_some());
+    assert!(store.delete_sla_policy(pid, None).await.expect("delete the broken policy"));
 }
 on_both_engines!(corrupt_rows_are_not_used, corrupt_rows);
