@@ -403,12 +403,10 @@ impl App {
         authz::require(actor, Permission::ManageTeams)?;
         self.store.get_team(id).await?.ok_or(DomainError::NotFound("team"))?;
         let t = team_input(fields)?;
-        let a = audit(actor, frontline_domain::audit::AuditAction::TeamUpdate, format!("team:{id}"), format!("{} {}", t.name, team_detail(&t)));
-        let found = self
-            .store
-            .update_team(id, &t, Some(&a))
-            .await
-            .map_err(|e| unique(e, "name", "a team with this name already exists"))?;
+        let a =
+            audit(actor, frontline_domain::audit::AuditAction::TeamUpdate, format!("team:{id}"), format!("{} {}", t.name, team_detail(&t)));
+        let found =
+            self.store.update_team(id, &t, Some(&a)).await.map_err(|e| unique(e, "name", "a team with this name already exists"))?;
         if !found {
             return Err(DomainError::NotFound("team").into());
         }

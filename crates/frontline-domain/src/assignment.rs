@@ -66,9 +66,10 @@ impl TryFrom<String> for AssignmentMode {
 /// over; None is unlimited.
 pub fn capacity(value: Option<i64>) -> Result<Option<i64>, DomainError> {
     match value {
-        Some(n) if !(1..=CAPACITY_MAX).contains(&n) => {
-            Err(DomainError::invalid("assignment_capacity", format!("capacity must be between 1 and {CAPACITY_MAX}, or empty for no limit")))
-        }
+        Some(n) if !(1..=CAPACITY_MAX).contains(&n) => Err(DomainError::invalid(
+            "assignment_capacity",
+            format!("capacity must be between 1 and {CAPACITY_MAX}, or empty for no limit"),
+        )),
         other => Ok(other),
     }
 }
@@ -79,7 +80,8 @@ pub fn capacity_text(raw: &str) -> Result<Option<i64>, DomainError> {
     if raw.is_empty() {
         return Ok(None);
     }
-    let n = raw.parse().map_err(|_| DomainError::invalid("assignment_capacity", "capacity must be a whole number, or empty for no limit"))?;
+    let n =
+        raw.parse().map_err(|_| DomainError::invalid("assignment_capacity", "capacity must be a whole number, or empty for no limit"))?;
     capacity(Some(n))
 }
 
@@ -146,7 +148,8 @@ mod tests {
 
     #[test]
     fn round_robin_goes_on_after_the_cursor_and_wraps() {
-        let c = [cand(3, Availability::Available, 0, None), cand(1, Availability::Available, 0, None), cand(2, Availability::Away, 0, None)];
+        let c =
+            [cand(3, Availability::Available, 0, None), cand(1, Availability::Available, 0, None), cand(2, Availability::Away, 0, None)];
         let rr = |cursor| choose(&team(AssignmentMode::RoundRobin, None, cursor), &c);
         assert_eq!(rr(None), Some(1));
         assert_eq!(rr(Some(1)), Some(3), "2 is away");

@@ -164,15 +164,8 @@ impl Store {
     pub async fn auto_assign(&self, ticket_id: i64, pick: &AutoPick<'_>) -> Result<Option<i64>, StoreError> {
         // Never called: the pick decides on this path.
         let unused = |t: &Ticket| -> Result<Effects, DomainError> { Ok(Effects { after: t.fields(), notify: vec![] }) };
-        let change = Modify {
-            ticket_id,
-            actor_id: None,
-            expected_version: None,
-            message: None,
-            accept: None,
-            decide: &unused,
-            idempotency: None,
-        };
+        let change =
+            Modify { ticket_id, actor_id: None, expected_version: None, message: None, accept: None, decide: &unused, idempotency: None };
         Ok(self.write_change(change, None, Some(pick)).await?.1)
     }
 

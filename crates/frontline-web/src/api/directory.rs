@@ -124,8 +124,11 @@ pub async fn update_user(
     if let Some(a) = &r.availability {
         s.app.check_availability(&actor, id, a).await?;
     }
-    let mut updated =
-        if profile_changes || r.availability.is_none() { s.app.update_user(&actor, id, &input).await? } else { s.app.user(&actor, id).await? };
+    let mut updated = if profile_changes || r.availability.is_none() {
+        s.app.update_user(&actor, id, &input).await?
+    } else {
+        s.app.user(&actor, id).await?
+    };
     if let Some(a) = &r.availability {
         updated = s.app.set_availability(&actor, id, a).await?;
     }

@@ -375,7 +375,11 @@ impl TeamForm {
     }
 
     fn mode(&self) -> &str {
-        if self.assignment_mode.trim().is_empty() { frontline_domain::assignment::AssignmentMode::Manual.as_str() } else { &self.assignment_mode }
+        if self.assignment_mode.trim().is_empty() {
+            frontline_domain::assignment::AssignmentMode::Manual.as_str()
+        } else {
+            &self.assignment_mode
+        }
     }
 
     fn checks(&self) -> FormErrors {

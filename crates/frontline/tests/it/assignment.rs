@@ -48,7 +48,8 @@ async fn open_in_parallel(t: &TestApp, d: &Desk, team: i64, n: usize) -> Vec<i64
     let creations = (0..n).map(|i| {
         let (auth, t) = (&auth, &t);
         async move {
-            let body = json!({"subject": format!("Webhook {i} fails"), "body": "Rejected.", "requester_id": d.cust_member.id, "team_id": team});
+            let body =
+                json!({"subject": format!("Webhook {i} fails"), "body": "Rejected.", "requester_id": d.cust_member.id, "team_id": team});
             let r = t.post_json("/api/v1/tickets", auth, &body).await;
             assert_eq!(r.status, 201, "{}", r.text());
             r.json()["id"].as_i64().expect("id")
@@ -217,7 +218,10 @@ async fn availability_rules(db: TestDb) {
     // PATCH on the user does it too, checked before anything is written.
     let admin = t.token_for(&d.admin).await;
     let r = t.patch_json(&format!("/api/v1/users/{}", d.agent.id), &admin, &json!({"availability": "available", "name": "Agent A"})).await;
-    assert_eq!((r.status.as_u16(), r.json()["availability"].clone(), r.json()["name"].clone()), (200, json!("available"), json!("Agent A")));
+    assert_eq!(
+        (r.status.as_u16(), r.json()["availability"].clone(), r.json()["name"].clone()),
+        (200, json!("available"), json!("Agent A"))
+    );
     let r = t.patch_json(&format!("/api/v1/users/{}", d.agent.id), &admin, &json!({"availability": "gone", "name": "Renamed"})).await;
     assert_eq!(r.status, 422);
     assert_eq!(t.get("/api/v1/me", &agent).await.json()["name"], "Agent A", "nothing half-written");
