@@ -5,7 +5,7 @@ use frontline_domain::authz::{self, Actor, Permission};
 use frontline_domain::ticket::parse_tier;
 use frontline_domain::user::{Email, Role, parse_domain};
 use frontline_domain::validate;
-use frontline_store::directory::OrgInput;
+use frontline_store::directory::{OrgInput, TeamInput};
 use frontline_store::users::{NewUser, UserFilter, UserProfile};
 use frontline_store::{Audit, AuditEntry, Page, Position, Team, User};
 use serde::Deserialize;
@@ -34,6 +34,47 @@ pub struct OrgFields {
     pub domains: Vec<String>,
     #[serde(default)]
     pub notes: String,
+}
+
+/// A team as submitted: name, description and how it assigns new tickets
+/// (`assignment_mode`: manual, round_robin, least_loaded; capacity: open
+/// tickets per agent, None unlimited).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TeamFields {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "manual")]
+    pub assignment_mode: String,
+    #[serde(default)]
+    pub assignment_capacity: Option<i64>,
+}
+
+fn manual() -> String {
+    frontline_domain::assignment::AssignmentMode::Manual.as_str().into()
+}
+
+impl Default for TeamFields {
+    fn default() -> Self {
+        TeamFields { name: String::new(), description: String::new(), assignment_mode: manual(), assignment_capacity: None }
+    }
+}
+
+fn team_input(f: &TeamFields) -> Result<TeamInput> {
+    use frontline_domain::{assignment, structure};
+    Ok(TeamInput {
+        name: structure::team_name(&f.name)?,
+        description: structure::team_description(&f.description)?,
+        assignment_mode: assignment::AssignmentMode::parse(&f.assignment_mode)?,
+        assignment_capacity: assignment::capacity(f.assignment_capacity)?,
+    })
+}
+
+fn team_detail(t: &TeamInput) -> String {
+    match t.assignment_capacity {
+        Some(c) => format!("assignment={} capacity={c}", t.assignment_mode.as_str()),
+        None => format!("assignment={} capacity=unlimited", t.assignment_mode.as_str()),
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -345,29 +386,46 @@ impl App {
         Ok(Page { items: orgs.items.into_iter().map(|o| OrgView::new(actor, o)).collect(), has_more: orgs.has_more })
     }
 
+    /// A manual team (the demo and tests); `create_team_with` sets assignment too.
     pub async fn create_team(&self, actor: &Actor, name: &str, description: &str) -> Result<Team> {
+        let fields = TeamFields { name: name.into(), description: description.into(), ..Default::default() };
+        self.create_team_with(actor, &fields).await
+    }
+
+    pub async fn create_team_with(&self, actor: &Actor, fields: &TeamFields) -> Result<Team> {
         authz::require(actor, Permission::ManageTeams)?;
-        let name = frontline_domain::structure::team_name(name)?;
-        let description = frontline_domain::structure::team_description(description)?;
-        let a = audit(actor, frontline_domain::audit::AuditAction::TeamCreate, format!("team:{name}"), String::new());
-        let id = self
-            .store
-            .create_team(&name, &description, Some(&a))
-            .await
-            .map_err(|e| unique(e, "name", "a team with this name already exists"))?;
+        let t = team_input(fields)?;
+        let a = audit(actor, frontline_domain::audit::AuditAction::TeamCreate, format!("team:{}", t.name), team_detail(&t));
+        let id = self.store.create_team(&t, Some(&a)).await.map_err(|e| unique(e, "name", "a team with this name already exists"))?;
         self.store.get_team(id).await?.ok_or_else(|| AppError::internal("new team vanished"))
     }
 
+    /// Name and description only; assignment settings stay as they are.
     pub async fn update_team(&self, actor: &Actor, id: i64, name: &str, description: &str) -> Result<Team> {
         authz::require(actor, Permission::ManageTeams)?;
+        let current = self.store.get_team(id).await?.ok_or(DomainError::NotFound("team"))?;
+        let fields = TeamFields {
+            name: name.into(),
+            description: description.into(),
+            assignment_mode: current.assignment_mode.as_str().into(),
+            assignment_capacity: current.assignment_capacity,
+        };
+        self.update_team_with(actor, id, &fields).await
+    }
+
+    /// Every field written; turning assignment on (or letting more through)
+    /// starts a pass over the team's waiting tickets.
+    pub async fn update_team_with(&self, actor: &Actor, id: i64, fields: &TeamFields) -> Result<Team> {
+        authz::require(actor, Permission::ManageTeams)?;
         self.store.get_team(id).await?.ok_or(DomainError::NotFound("team"))?;
-        let name = frontline_domain::structure::team_name(name)?;
-        let description = frontline_domain::structure::team_description(description)?;
-        let a = audit(actor, frontline_domain::audit::AuditAction::TeamUpdate, format!("team:{id}"), name.clone());
-        self.store
-            .update_team(id, &name, &description, Some(&a))
-            .await
-            .map_err(|e| unique(e, "name", "a team with this name already exists"))?;
+        let t = team_input(fields)?;
+        let a =
+            audit(actor, frontline_domain::audit::AuditAction::TeamUpdate, format!("team:{id}"), format!("{} {}", t.name, team_detail(&t)));
+        let found =
+            self.store.update_team(id, &t, Some(&a)).await.map_err(|e| unique(e, "name", "a team with this name already exists"))?;
+        if !found {
+            return Err(DomainError::NotFound("team").into());
+        }
         self.store.get_team(id).await?.ok_or_else(|| AppError::internal("team vanished"))
     }
 

@@ -12,6 +12,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use frontline_store::assignment::{AutoAssignJob, TeamAssignPass};
 use frontline_store::jobs::{Job, JobKind, NotifyJob, SentMail};
 use frontline_store::resets::{InvitationMailJob, ResetMailJob};
 use rand::RngExt;
@@ -64,6 +65,8 @@ impl JobRegistry {
         r.register::<PurgeExpired>();
         r.register::<ResetMailJob>();
         r.register::<InvitationMailJob>();
+        r.register::<AutoAssignJob>();
+        r.register::<TeamAssignPass>();
         r
     }
 
@@ -114,6 +117,18 @@ impl BackgroundJob for ResetMailJob {
 impl BackgroundJob for InvitationMailJob {
     async fn run(self, app: &App, _job: &Job) -> Result<Option<SentMail>> {
         app.run_invitation_mail(self).await.map(|()| None)
+    }
+}
+
+impl BackgroundJob for AutoAssignJob {
+    async fn run(self, app: &App, _job: &Job) -> Result<Option<SentMail>> {
+        app.run_auto_assign(self.ticket_id).await.map(|()| None)
+    }
+}
+
+impl BackgroundJob for TeamAssignPass {
+    async fn run(self, app: &App, _job: &Job) -> Result<Option<SentMail>> {
+        app.run_team_pass(self.team_id).await.map(|()| None)
     }
 }
 

@@ -2,6 +2,7 @@
 //! whether the action is allowed, parses the input, and calls the store in
 //! one transaction. The web app, the API and the CLI all come through here.
 
+pub mod assignment;
 pub mod auth;
 mod customers;
 pub mod directory;

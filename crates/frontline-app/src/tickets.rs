@@ -172,7 +172,7 @@ pub struct QueueCount {
 /// Mails a change sends: the customer hears about public replies from the
 /// team and about their ticket being solved; an agent hears when someone
 /// else assigns a ticket to them.
-fn change_notifications(
+pub(crate) fn change_notifications(
     actor: &frontline_domain::authz::Actor,
     before: &TicketFields,
     after: &TicketFields,
@@ -192,7 +192,7 @@ fn change_notifications(
 }
 
 /// The wanted notifications that admins have switched on.
-fn only_enabled(wanted: Vec<NotificationKind>, enabled: &[NotificationKind]) -> Vec<NotificationKind> {
+pub(crate) fn only_enabled(wanted: Vec<NotificationKind>, enabled: &[NotificationKind]) -> Vec<NotificationKind> {
     wanted.into_iter().filter(|k| enabled.contains(k)).collect()
 }
 

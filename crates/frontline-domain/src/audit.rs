@@ -24,6 +24,7 @@ audit_actions! {
     UserCreate => "user.create",
     UserUpdate => "user.update",
     UserSetPassword => "user.set_password",
+    UserAvailability => "user.availability",
     UserPasswordChange => "user.password_change",
     UserPasswordReset => "user.password_reset",
     SessionEnd => "session.end",

@@ -321,6 +321,18 @@ pub fn can_set_password(actor: &Actor, user_id: i64, user_role: Role) -> bool {
     actor.is_user(user_id) || can_assign_role(actor, user_role)
 }
 
+/// Availability (available, away, off) belongs to those who are given
+/// tickets. Each sets their own; those who run teams (managers, the Head
+/// of Support, admins: `ManageTeams`) set anyone's, e.g. for someone out sick.
+pub fn can_set_availability(actor: &Actor, user_id: i64, user_role: Role) -> bool {
+    role_can(user_role, Permission::WorkTickets) && (actor.is_user(user_id) || can(actor, Permission::ManageTeams))
+}
+
+/// Whether the top bar offers the availability control.
+pub fn has_availability(actor: &Actor) -> bool {
+    actor.role().is_some_and(|r| role_can(r, Permission::WorkTickets))
+}
+
 /// Nobody changes their own role or deactivates themselves (no lock-out by mistake).
 pub fn may_change_own_standing(actor: &Actor, user_id: i64, role_changes: bool, deactivates: bool) -> bool {
     !(actor.is_user(user_id) && (role_changes || deactivates))
@@ -480,6 +492,20 @@ pub fn can_assign_role(actor: &Actor, role: Role) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn availability_is_set_by_oneself_or_by_who_runs_teams() {
+        let agent = Actor::user(1, Role::Agent, None);
+        assert!(can_set_availability(&agent, 1, Role::Agent));
+        assert!(!can_set_availability(&agent, 2, Role::Agent), "not a colleague's");
+        for boss in [Role::Manager, Role::HeadOfSupport, Role::Admin] {
+            assert!(can_set_availability(&Actor::user(9, boss, None), 1, Role::Agent), "{boss:?}");
+        }
+        assert!(!can_set_availability(&Actor::user(9, Role::SolutionsEngineer, None), 1, Role::Agent));
+        assert!(!can_set_availability(&Actor::user(3, Role::CustomerMember, Some(1)), 3, Role::CustomerMember), "customers get no tickets");
+        assert!(can_set_availability(&Actor::System, 1, Role::Agent));
+        assert!(has_availability(&agent) && !has_availability(&Actor::user(4, Role::Leadership, None)));
+    }
 
     fn actor(role: Role, org: Option<i64>) -> Actor {
         Actor::user(10, role, org)

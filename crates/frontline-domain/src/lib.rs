@@ -1,6 +1,7 @@
 //! The centre of Frontline: ticket rules, roles and permissions, validation.
 //! Nothing here does I/O; every rule is unit-tested in this crate.
 
+pub mod assignment;
 pub mod attachment;
 pub mod audit;
 pub mod authz;

@@ -238,6 +238,9 @@ pub enum EventField {
     HelpRequested,
     HelpAnswered,
     HelpWithdrawn,
+    /// The team's automatic assignment chose the assignee (new value: the
+    /// team's mode); the `assignee` event beside it names whom.
+    AutoAssigned,
 }
 
 impl EventField {
@@ -262,6 +265,7 @@ impl EventField {
         EventField::HelpRequested,
         EventField::HelpAnswered,
         EventField::HelpWithdrawn,
+        EventField::AutoAssigned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -286,6 +290,7 @@ impl EventField {
             EventField::HelpRequested => "help_requested",
             EventField::HelpAnswered => "help_answered",
             EventField::HelpWithdrawn => "help_withdrawn",
+            EventField::AutoAssigned => "auto_assigned",
         }
     }
 

@@ -272,7 +272,19 @@ pub async fn generate_bench(store: &Store, spec: &BenchSpec) -> anyhow::Result<B
         let name = TEAMS.get(i).map(|s| s.to_string()).unwrap_or_else(|| format!("Support Team {}", i + 1));
         let id = match existing.iter().find(|t| t.name == name) {
             Some(t) => t.id,
-            None => store.create_team(&name, "Benchmark team", None).await?,
+            None => {
+                store
+                    .create_team(
+                        &frontline_store::directory::TeamInput {
+                            name: name.clone(),
+                            description: "Benchmark team".into(),
+                            assignment_mode: Default::default(),
+                            assignment_capacity: None,
+                        },
+                        None,
+                    )
+                    .await?
+            }
         };
         team_ids.push(id);
     }

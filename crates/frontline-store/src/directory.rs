@@ -33,6 +33,15 @@ macro_rules! org_query {
     };
 }
 
+/// A team as written: checked fields.
+#[derive(Debug, Clone)]
+pub struct TeamInput {
+    pub name: String,
+    pub description: String,
+    pub assignment_mode: frontline_domain::assignment::AssignmentMode,
+    pub assignment_capacity: Option<i64>,
+}
+
 #[derive(Debug, Clone)]
 pub struct OrgInput {
     pub name: String,
@@ -155,32 +164,57 @@ impl Store {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn create_team(&self, name: &str, description: &str, audit: Option<&Audit>) -> Result<i64, StoreError> {
+    pub async fn create_team(&self, t: &TeamInput, audit: Option<&Audit>) -> Result<i64, StoreError> {
         let id = with_tx!(self, |tx| {
-            let id: i64 = sqlx::query_scalar("INSERT INTO teams (name, description, created_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(name)
-                .bind(description)
-                .bind(self.now())
-                .fetch_one(&mut *tx)
-                .await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO teams (name, description, assignment_mode, assignment_capacity, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(&t.name)
+            .bind(&t.description)
+            .bind(t.assignment_mode.as_str())
+            .bind(t.assignment_capacity)
+            .bind(self.now())
+            .fetch_one(&mut *tx)
+            .await?;
             write_audit!(tx, audit, self.now());
             id
         });
         Ok(id)
     }
 
+    /// A team's settings; when they may let waiting tickets through (the
+    /// mode turned automatic, the capacity rose or was lifted), a pass over
+    /// the team's unassigned tickets is queued in the same transaction.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn update_team(&self, id: i64, name: &str, description: &str, audit: Option<&Audit>) -> Result<bool, StoreError> {
+    pub async fn update_team(&self, id: i64, t: &TeamInput, audit: Option<&Audit>) -> Result<bool, StoreError> {
+        let at = self.now();
         let n = with_tx!(self, |tx| {
-            let n = sqlx::query("UPDATE teams SET name = $1, description = $2 WHERE id = $3")
-                .bind(name)
-                .bind(description)
+            let lock = match self.engine() {
+                crate::Engine::Sqlite => "SELECT assignment_mode, assignment_capacity FROM teams WHERE id = $1",
+                crate::Engine::Postgres => "SELECT assignment_mode, assignment_capacity FROM teams WHERE id = $1 FOR UPDATE",
+            };
+            let before: Option<(String, Option<i64>)> = sqlx::query_as(lock).bind(id).fetch_optional(&mut *tx).await?;
+            let Some((mode_before, capacity_before)) = before else { return Ok(false) };
+            sqlx::query("UPDATE teams SET name = $1, description = $2, assignment_mode = $3, assignment_capacity = $4 WHERE id = $5")
+                .bind(&t.name)
+                .bind(&t.description)
+                .bind(t.assignment_mode.as_str())
+                .bind(t.assignment_capacity)
                 .bind(id)
                 .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            write_audit!(tx, audit, self.now());
-            n
+                .await?;
+            write_audit!(tx, audit, at);
+            let mode_before = frontline_domain::assignment::AssignmentMode::parse(&mode_before)?;
+            let widened = match (capacity_before, t.assignment_capacity) {
+                (Some(old), Some(new)) => new > old,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            let opens = t.assignment_mode.is_automatic() && (!mode_before.is_automatic() || widened);
+            if opens {
+                enqueue_job!(tx, &crate::assignment::TeamAssignPass { team_id: id }, at);
+            }
+            1
         });
         Ok(n == 1)
     }
@@ -189,7 +223,7 @@ impl Store {
     pub async fn list_teams(&self) -> Result<Vec<Team>, StoreError> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
-                "SELECT t.id, t.name, t.description, t.created_at, \
+                "SELECT t.id, t.name, t.description, t.created_at, t.assignment_mode, t.assignment_capacity, \
              (SELECT count(*) FROM users u WHERE u.team_id = t.id AND u.active = TRUE) AS member_count \
              FROM teams t ORDER BY t.name LIMIT 500",
             )
@@ -202,7 +236,7 @@ impl Store {
     pub async fn get_team(&self, id: i64) -> Result<Option<Team>, StoreError> {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
-                "SELECT t.id, t.name, t.description, t.created_at, \
+                "SELECT t.id, t.name, t.description, t.created_at, t.assignment_mode, t.assignment_capacity, \
              (SELECT count(*) FROM users u WHERE u.team_id = t.id AND u.active = TRUE) AS member_count \
              FROM teams t WHERE t.id = $1",
             )

@@ -8,6 +8,8 @@ mod db;
 #[macro_use]
 mod sql;
 #[macro_use]
+pub mod assignment;
+#[macro_use]
 pub mod attachments;
 pub mod audit;
 pub mod auth;

@@ -2,7 +2,8 @@
 //! round trips. Row by row, a batch of 16 tickets took about 100 statements,
 //! each a round trip with its own parse/bind/execute on both sides; here it
 //! is one id reservation and one statement whose data-modifying CTEs insert
-//! the tickets, tags, first messages, history events and notification jobs
+//! the tickets, tags, first messages, history events, notification jobs
+//! and automatic-assignment jobs (for tickets waiting in an automatic team)
 //! of the whole batch from arrays (`UNNEST`) and move the lane's queue
 //! counts. Only files and Idempotency-Keys, which few creations carry, still
 //! take statements of their own.
@@ -48,6 +49,10 @@ const INSERT_BATCH: &str = "WITH \
     AS u(ticket_id, actor_id, field, new_value, created_at)), \
   new_jobs AS (INSERT INTO jobs (kind, payload, run_at, created_at) \
     SELECT kind, payload, at, at FROM UNNEST($30::text[], $31::text[], $32::timestamptz[]) AS u(kind, payload, at)), \
+  auto_assign AS (INSERT INTO jobs (kind, payload, run_at, created_at) \
+    SELECT $41::text, '{\"ticket_id\":' || u.id || '}', u.created_at, u.created_at \
+    FROM UNNEST($1::bigint[], $9::bigint[], $10::bigint[], $15::boolean[], $16::timestamptz[]) AS u(id, assignee_id, team_id, is_open, created_at) \
+    JOIN teams tm ON tm.id = u.team_id WHERE u.assignee_id IS NULL AND u.is_open AND tm.assignment_mode <> 'manual'), \
   solved AS (INSERT INTO solved_counts (day, n) SELECT * FROM UNNEST($33::date[], $34::bigint[]) \
     ON CONFLICT (day) DO UPDATE SET n = solved_counts.n + excluded.n) \
   INSERT INTO ticket_counts (status, tier, team_id, assignee_id, shard, n) \
@@ -215,6 +220,7 @@ pub(crate) async fn insert_tickets(conn: &mut sqlx::PgConnection, tickets: &[&Ne
         .bind(&buckets.2)
         .bind(&buckets.3)
         .bind(&buckets.4)
+        .bind(<crate::assignment::AutoAssignJob as crate::jobs::JobKind>::JOB_NAME)
         .execute(&mut *conn)
         .await?;
     for (((t, id), mid), at) in tickets.iter().zip(&ids).zip(&mids).zip(&c.created) {

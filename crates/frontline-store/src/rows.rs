@@ -30,6 +30,8 @@ pub struct User {
     pub reports_to: Option<i64>,
     pub reports_to_name: Option<String>,
     pub active: bool,
+    /// Whether automatic assignment gives them new tickets.
+    pub availability: frontline_domain::user::Availability,
     pub created_at: DateTime<Utc>,
     #[serde(skip)]
     pub password_hash: Option<String>,
@@ -57,6 +59,7 @@ pub(crate) struct UserRow {
     reports_to: Option<i64>,
     reports_to_name: Option<String>,
     active: bool,
+    availability: String,
     created_at: DateTime<Utc>,
     password_hash: Option<String>,
 }
@@ -79,6 +82,7 @@ impl TryFrom<UserRow> for User {
             reports_to: r.reports_to,
             reports_to_name: r.reports_to_name,
             active: r.active,
+            availability: frontline_domain::user::Availability::parse("availability", &r.availability).map_err(corrupt)?,
             created_at: r.created_at,
             password_hash: r.password_hash,
         })
@@ -111,6 +115,11 @@ pub struct Team {
     pub description: String,
     pub member_count: i64,
     pub created_at: DateTime<Utc>,
+    /// How new unassigned tickets of the team find an agent.
+    #[sqlx(try_from = "String")]
+    pub assignment_mode: frontline_domain::assignment::AssignmentMode,
+    /// Open tickets per agent before automatic assignment passes them over; None: unlimited.
+    pub assignment_capacity: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -6,7 +6,7 @@ macro_rules! user_select {
     () => {
         "SELECT u.id, u.email, u.name, u.role, u.organization_id, o.name AS organization_name, \
          u.position_id, p.name AS position_name, p.tier AS tier, u.team_id, t.name AS team_name, \
-         u.reports_to, r.name AS reports_to_name, u.active, u.created_at, u.password_hash \
+         u.reports_to, r.name AS reports_to_name, u.active, u.availability, u.created_at, u.password_hash \
          FROM users u LEFT JOIN organizations o ON o.id = u.organization_id \
          LEFT JOIN positions p ON p.id = u.position_id LEFT JOIN teams t ON t.id = u.team_id \
          LEFT JOIN users r ON r.id = u.reports_to "

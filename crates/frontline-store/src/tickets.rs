@@ -281,6 +281,7 @@ macro_rules! insert_tickets {
         for t in tickets {
             ids.push(insert_ticket!($conn, t, false));
         }
+        enqueue_auto_assign!($conn, tickets, &ids);
         let mut counts: std::collections::BTreeMap<(&str, frontline_domain::tier::Tier, i64, i64), i64> = Default::default();
         let mut solved: std::collections::BTreeMap<chrono::NaiveDate, i64> = Default::default();
         for t in tickets {
@@ -316,7 +317,11 @@ impl Store {
         t.created_at.get_or_insert_with(|| self.now());
         match &self.ticket_writer {
             Some(writer) => crate::writer::submit(writer, t).await,
-            None => Ok(with_tx!(self, |tx| { insert_ticket!(tx, &t, true) })),
+            None => Ok(with_tx!(self, |tx| {
+                let id = insert_ticket!(tx, &t, true);
+                enqueue_auto_assign!(tx, &[&t], &[id]);
+                id
+            })),
         }
     }
 
@@ -348,8 +353,29 @@ impl Store {
     /// (a step on the escalation path, a help request's answer) in its
     /// transaction, under the ticket's lock.
     pub(crate) async fn modify_ticket_with(&self, c: Modify<'_>, attached: Option<Attached<'_>>) -> Result<Option<i64>, StoreError> {
+        Ok(self.write_change(c, attached, None).await?.0)
+    }
+
+    /// The one ticket write: `modify_ticket_with`, and automatic assignment
+    /// (`pick`), which first locks the team's row (lock order: team, then
+    /// ticket) and decides from the team's members as they are then.
+    /// Returns the message written and, for a pick, whom it assigned.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub(crate) async fn write_change(
+        &self,
+        c: Modify<'_>,
+        attached: Option<Attached<'_>>,
+        pick: Option<&crate::assignment::AutoPick<'_>>,
+    ) -> Result<(Option<i64>, Option<i64>), StoreError> {
         let at = c.message.as_ref().and_then(|m| m.created_at).unwrap_or_else(|| self.now());
         let message_id = with_tx!(self, |tx| {
+            let team = match pick {
+                Some(p) => match lock_team_assignment!(tx, self.engine(), p.team_id) {
+                    Some(team) => Some((p, team)),
+                    None => return Ok((None, None)),
+                },
+                None => None,
+            };
             // SQLite: BEGIN IMMEDIATE already holds the only write lock.
             let sql = match self.engine() {
                 crate::Engine::Sqlite => concat!(ticket_select!(), "WHERE t.id = $1"),
@@ -357,7 +383,20 @@ impl Store {
             };
             let row: Option<TicketRow> = sqlx::query_as(sql).bind(c.ticket_id).fetch_optional(&mut *tx).await?;
             let current = Ticket::try_from(row.ok_or(DomainError::NotFound("ticket"))?)?;
-            let effects = (c.decide)(&current)?;
+            let effects = match team {
+                None => (c.decide)(&current)?,
+                Some((p, team)) => {
+                    // Only a ticket still waiting in this team is the team's to hand out.
+                    if current.team_id != Some(p.team_id) || current.assignee_id.is_some() || !current.status.is_open() {
+                        return Ok((None, None));
+                    }
+                    let candidates = team_candidates!(tx, p.team_id, p.roles);
+                    match (p.decide)(&current, &team, &candidates)? {
+                        Some(effects) => effects,
+                        None => return Ok((None, None)),
+                    }
+                }
+            };
             let (b, a) = (&current.fields(), &effects.after);
             let changes = frontline_domain::ticket::diff(b, a);
             if let Some(accept) = &c.accept {
@@ -389,7 +428,7 @@ impl Store {
             }
             // Changing nothing overwrites nobody's change.
             if changes.is_empty() && c.message.is_none() && c.accept.is_none() {
-                return Ok(None);
+                return Ok((None, None));
             }
             if c.expected_version.is_some_and(|v| v != current.updated_at) {
                 return Err(DomainError::conflict("ticket", "someone else changed this ticket meanwhile; reload it and try again").into());
@@ -527,11 +566,34 @@ impl Store {
             for ch in &changes {
                 insert_event!(tx, c.ticket_id, c.actor_id, ch.field, ch.old_value.as_deref(), ch.new_value.as_deref(), at);
             }
+            let assigned = a.assignee_id.filter(|_| a.assignee_id != b.assignee_id);
+            if let Some(user) = assigned {
+                // For least-loaded assignment's tie-break: who waited longest.
+                sqlx::query("UPDATE users SET last_assigned_at = $1 WHERE id = $2").bind(at).bind(user).execute(&mut *tx).await?;
+            }
+            if let (Some((p, team)), Some(user)) = (team, assigned) {
+                sqlx::query("UPDATE teams SET assignment_cursor = $1 WHERE id = $2").bind(user).bind(p.team_id).execute(&mut *tx).await?;
+                insert_event!(
+                    tx,
+                    c.ticket_id,
+                    None::<i64>,
+                    frontline_domain::ticket::EventField::AutoAssigned,
+                    None::<String>,
+                    Some(team.mode.as_str()),
+                    at
+                );
+            }
+            // An agent's open ticket that leaves them (solved, reassigned)
+            // may bring them under their team's capacity: the team's
+            // waiting tickets get another pass.
+            if let Some(freed) = b.assignee_id.filter(|_| b.status.is_open() && (a.assignee_id != b.assignee_id || !a.status.is_open())) {
+                enqueue_capacity_pass!(tx, freed, at);
+            }
             for event in &effects.notify {
                 enqueue_job!(tx, &crate::jobs::NotifyJob::new(*event, c.ticket_id, message_id, at), at);
             }
             mark_idempotent!(tx, &c.idempotency, message_id.unwrap_or(c.ticket_id));
-            message_id
+            (message_id, assigned.filter(|_| team.is_some()))
         });
         Ok(message_id)
     }

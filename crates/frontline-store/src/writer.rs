@@ -104,7 +104,8 @@ async fn run(target: Target, mut rx: mpsc::Receiver<(NewTicket, Reply)>, jobs_qu
                 Err(_) => break,
             }
         }
-        let queues_jobs = batch.iter().any(|(t, _)| !t.notify.is_empty());
+        // Mail, or (maybe) an automatic assignment for a ticket waiting in a team.
+        let queues_jobs = batch.iter().any(|(t, _)| !t.notify.is_empty() || (t.fields.team_id.is_some() && t.fields.assignee_id.is_none()));
         match target.write_all(&batch).await {
             Ok(ids) => {
                 for ((_, reply), id) in batch.into_iter().zip(ids) {

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use frontline_app::directory::{OrgFields, PositionInput, UserInput};
+use frontline_app::directory::{OrgFields, PositionInput, TeamFields, UserInput};
 use frontline_store::users::UserFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -101,6 +101,14 @@ pub async fn update_user(
 ) -> Result<Json<UserDto>, ApiError> {
     let actor = user.actor();
     let current = s.app.user(&actor, id).await?;
+    let profile_changes = r.name.is_some()
+        || r.role.is_some()
+        || r.organization_id.is_some()
+        || r.position_id.is_some()
+        || r.team_id.is_some()
+        || r.reports_to.is_some()
+        || r.active.is_some()
+        || r.password.is_some();
     let input = UserInput {
         email: current.email,
         name: r.name.unwrap_or(current.name),
@@ -112,7 +120,19 @@ pub async fn update_user(
         password: r.password,
         active: r.active,
     };
-    Ok(Json(s.app.update_user(&actor, id, &input).await?.into()))
+    // Availability is checked before anything is written, so a refused one changes nothing.
+    if let Some(a) = &r.availability {
+        s.app.check_availability(&actor, id, a).await?;
+    }
+    let mut updated = if profile_changes || r.availability.is_none() {
+        s.app.update_user(&actor, id, &input).await?
+    } else {
+        s.app.user(&actor, id).await?
+    };
+    if let Some(a) = &r.availability {
+        updated = s.app.set_availability(&actor, id, a).await?;
+    }
+    Ok(Json(updated.into()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -195,7 +215,13 @@ pub async fn create_team(
     ApiUser(user): ApiUser,
     ApiJson(r): ApiJson<TeamRequest>,
 ) -> Result<(StatusCode, Json<TeamDto>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.app.create_team(&user.actor(), &r.name, &r.description).await?.into())))
+    let fields = TeamFields {
+        name: r.name,
+        description: r.description,
+        assignment_mode: r.assignment_mode.unwrap_or_else(|| TeamFields::default().assignment_mode),
+        assignment_capacity: r.assignment_capacity,
+    };
+    Ok((StatusCode::CREATED, Json(s.app.create_team_with(&user.actor(), &fields).await?.into())))
 }
 
 /// Read a team.
@@ -218,9 +244,13 @@ pub async fn update_team(
     let actor = user.actor();
     frontline_domain::authz::require(&actor, frontline_domain::authz::Permission::ManageTeams)?;
     let current = s.app.team(&actor, id).await?;
-    let name = r.name.unwrap_or(current.name);
-    let description = r.description.unwrap_or(current.description);
-    Ok(Json(s.app.update_team(&actor, id, &name, &description).await?.into()))
+    let fields = TeamFields {
+        name: r.name.unwrap_or(current.name),
+        description: r.description.unwrap_or(current.description),
+        assignment_mode: r.assignment_mode.unwrap_or_else(|| current.assignment_mode.as_str().into()),
+        assignment_capacity: r.assignment_capacity.unwrap_or(current.assignment_capacity),
+    };
+    Ok(Json(s.app.update_team_with(&actor, id, &fields).await?.into()))
 }
 
 /// The career ladder: positions, levels and their support tier.
@@ -318,4 +348,31 @@ pub async fn audit_log(
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<Vec<AuditDto>>, ApiError> {
     Ok(Json(s.app.audit_log(&user.actor(), p.page.unwrap_or(1)).await?.items.into_iter().map(AuditDto::from).collect()))
+}
+
+/// Set your own availability: only `available` agents get tickets from
+/// their team's automatic assignment (manual assignment still reaches anyone).
+#[utoipa::path(put, path = "/api/v1/me/availability", tag = "account", request_body = AvailabilityRequest,
+    responses((status = 200, body = UserDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn set_my_availability(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(r): ApiJson<AvailabilityRequest>,
+) -> Result<Json<UserDto>, ApiError> {
+    Ok(Json(s.app.set_availability(&user.actor(), user.id, &r.availability).await?.into()))
+}
+
+/// Set an agent's availability (managers, the Head of Support and admins).
+#[utoipa::path(put, path = "/api/v1/users/{id}/availability", tag = "directory", params(("id" = i64, Path)),
+    request_body = AvailabilityRequest,
+    responses((status = 200, body = UserDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = [])))]
+pub async fn set_user_availability(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(r): ApiJson<AvailabilityRequest>,
+) -> Result<Json<UserDto>, ApiError> {
+    Ok(Json(s.app.set_availability(&user.actor(), id, &r.availability).await?.into()))
 }

@@ -322,7 +322,38 @@ pub struct UserDto {
     pub team_name: Option<String>,
     pub reports_to: Option<i64>,
     pub active: bool,
+    /// Whether automatic assignment gives them new tickets (only `available` gets any).
+    pub availability: AvailabilityDto,
     pub created_at: DateTime<Utc>,
+}
+
+/// An agent's availability (`frontline_domain::user::Availability`).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AvailabilityDto {
+    Available,
+    Away,
+    Off,
+}
+
+impl From<frontline_domain::user::Availability> for AvailabilityDto {
+    fn from(a: frontline_domain::user::Availability) -> Self {
+        use frontline_domain::user::Availability as A;
+        match a {
+            A::Available => AvailabilityDto::Available,
+            A::Away => AvailabilityDto::Away,
+            A::Off => AvailabilityDto::Off,
+        }
+    }
+}
+
+/// `PUT /api/v1/me/availability` and `PUT /api/v1/users/{id}/availability`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityRequest {
+    /// `available`, `away` or `off`.
+    #[schema(example = "away")]
+    pub availability: String,
 }
 
 impl From<User> for UserDto {
@@ -341,6 +372,7 @@ impl From<User> for UserDto {
             team_name: u.team_name,
             reports_to: u.reports_to,
             active: u.active,
+            availability: u.availability.into(),
             created_at: u.created_at,
         }
     }
@@ -388,6 +420,8 @@ pub struct UpdateUserRequest {
     pub reports_to: Option<Option<i64>>,
     pub active: Option<bool>,
     pub password: Option<String>,
+    /// `available`, `away` or `off` (who may set it: as `PUT /api/v1/users/{id}/availability`).
+    pub availability: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -455,11 +489,44 @@ pub struct TeamDto {
     pub description: String,
     pub member_count: i64,
     pub created_at: DateTime<Utc>,
+    /// How new unassigned tickets of the team find an agent.
+    pub assignment_mode: AssignmentModeDto,
+    /// Open tickets per agent before automatic assignment passes them over; null: unlimited.
+    pub assignment_capacity: Option<i64>,
+}
+
+/// `manual` (tickets wait in the queue), `round_robin` (available members in
+/// turn) or `least_loaded` (the available member with the fewest open tickets).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentModeDto {
+    Manual,
+    RoundRobin,
+    LeastLoaded,
+}
+
+impl From<frontline_domain::assignment::AssignmentMode> for AssignmentModeDto {
+    fn from(m: frontline_domain::assignment::AssignmentMode) -> Self {
+        use frontline_domain::assignment::AssignmentMode as M;
+        match m {
+            M::Manual => AssignmentModeDto::Manual,
+            M::RoundRobin => AssignmentModeDto::RoundRobin,
+            M::LeastLoaded => AssignmentModeDto::LeastLoaded,
+        }
+    }
 }
 
 impl From<Team> for TeamDto {
     fn from(t: Team) -> Self {
-        TeamDto { id: t.id, name: t.name, description: t.description, member_count: t.member_count, created_at: t.created_at }
+        TeamDto {
+            id: t.id,
+            name: t.name,
+            description: t.description,
+            member_count: t.member_count,
+            created_at: t.created_at,
+            assignment_mode: t.assignment_mode.into(),
+            assignment_capacity: t.assignment_capacity,
+        }
     }
 }
 
@@ -469,6 +536,12 @@ pub struct TeamRequest {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// `manual` (default), `round_robin` or `least_loaded`.
+    #[schema(example = "round_robin")]
+    pub assignment_mode: Option<String>,
+    /// Open tickets per agent (1 to 1000); absent or null: unlimited.
+    #[schema(minimum = 1, maximum = 1000)]
+    pub assignment_capacity: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -476,6 +549,12 @@ pub struct TeamRequest {
 pub struct UpdateTeamRequest {
     pub name: Option<String>,
     pub description: Option<String>,
+    /// `manual`, `round_robin` or `least_loaded`.
+    pub assignment_mode: Option<String>,
+    /// Open tickets per agent (1 to 1000); null: unlimited; absent: unchanged.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1000)]
+    pub assignment_capacity: Option<Option<i64>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

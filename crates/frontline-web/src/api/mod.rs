@@ -79,6 +79,8 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(directory::list_positions, directory::create_position))
         .routes(routes!(directory::update_position))
         .routes(routes!(directory::me))
+        .routes(routes!(directory::set_my_availability))
+        .routes(routes!(directory::set_user_availability))
         .routes(routes!(account::change_password))
         .routes(routes!(account::list_sessions, account::end_other_sessions))
         .routes(routes!(account::end_session))

@@ -82,10 +82,13 @@ pub fn own_password(current: &str, new: &str) -> FormErrors {
 }
 
 /// A team: its name and description.
-pub fn team(name: &str, description: &str) -> FormErrors {
+/// A team: name, description, assignment mode and capacity as typed.
+pub fn team(name: &str, description: &str, mode: &str, capacity: &str) -> FormErrors {
     let mut errors = FormErrors::default();
     errors.check(structure::team_name(name));
     errors.check(structure::team_description(description));
+    errors.check(frontline_domain::assignment::AssignmentMode::parse(mode));
+    errors.check(frontline_domain::assignment::capacity_text(capacity));
     errors
 }
 

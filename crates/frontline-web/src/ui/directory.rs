@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontline_app::AppError;
 use frontline_app::directory::OrgView;
-use frontline_app::directory::{OrgFields, PositionInput, UserInput};
+use frontline_app::directory::{OrgFields, PositionInput, TeamFields, UserInput};
 use frontline_app::tickets::TicketView;
 use frontline_domain::user::Role;
 use frontline_store::tickets::TicketFilter;
@@ -376,6 +376,49 @@ pub struct TeamForm {
     name: String,
     #[serde(default)]
     description: String,
+    /// Empty (the create form has none): manual.
+    #[serde(default)]
+    assignment_mode: String,
+    /// As typed; empty is unlimited.
+    #[serde(default)]
+    assignment_capacity: String,
+}
+
+impl TeamForm {
+    fn of(team: &Team) -> Self {
+        TeamForm {
+            name: team.name.clone(),
+            description: team.description.clone(),
+            assignment_mode: team.assignment_mode.as_str().into(),
+            assignment_capacity: team.assignment_capacity.map(|c| c.to_string()).unwrap_or_default(),
+        }
+    }
+
+    fn mode(&self) -> &str {
+        if self.assignment_mode.trim().is_empty() {
+            frontline_domain::assignment::AssignmentMode::Manual.as_str()
+        } else {
+            &self.assignment_mode
+        }
+    }
+
+    fn checks(&self) -> FormErrors {
+        super::checks::team(&self.name, &self.description, self.mode(), &self.assignment_capacity)
+    }
+
+    /// Only called once `checks` passed; a capacity that does not parse is then impossible.
+    fn fields(&self) -> TeamFields {
+        TeamFields {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            assignment_mode: self.mode().into(),
+            assignment_capacity: frontline_domain::assignment::capacity_text(&self.assignment_capacity).ok().flatten(),
+        }
+    }
+
+    fn is_mode(&self, mode: &frontline_domain::assignment::AssignmentMode) -> bool {
+        self.mode() == mode.as_str()
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -400,8 +443,8 @@ pub async fn teams(State(s): State<AppState>, PageUser(user): PageUser) -> Respo
 }
 
 pub async fn create_team(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<TeamForm>) -> Response {
-    let pre = super::checks::team(&f.name, &f.description);
-    match run(pre, checked, s.app.create_team(&user.actor(), &f.name, &f.description)).await {
+    let pre = f.checks();
+    match run(pre, checked, s.app.create_team_with(&user.actor(), &f.fields())).await {
         Ok(t) => Redirect::to(&format!("/teams/{}", t.id)).into_response(),
         Err(Failed::Page(page)) => page,
         Err(Failed::Form(errors)) => teams_page(&s, user, f, errors).await,
@@ -416,6 +459,7 @@ pub struct TeamPage {
     members: Vec<User>,
     form: TeamForm,
     errors: FormErrors,
+    modes: [frontline_domain::assignment::AssignmentMode; 3],
 }
 
 async fn team_page(s: &AppState, user: User, id: i64, form: Option<TeamForm>, errors: FormErrors) -> Response {
@@ -424,9 +468,10 @@ async fn team_page(s: &AppState, user: User, id: i64, form: Option<TeamForm>, er
     let members =
         tryr!(s.app.list_users(&actor, &UserFilter { team_id: Some(id), limit: 200, ..Default::default() }).await.map_err(page_err)).items;
     let chrome = tryr!(Chrome::load(s, user, "teams").await);
-    let form = form.unwrap_or_else(|| TeamForm { name: team.name.clone(), description: team.description.clone() });
+    let form = form.unwrap_or_else(|| TeamForm::of(&team));
     let failed = errors.any();
-    let p = TeamPage { chrome, team, members, form, errors };
+    let modes = frontline_domain::assignment::AssignmentMode::ALL;
+    let p = TeamPage { chrome, team, members, form, errors, modes };
     if failed { invalid(p) } else { p.into_response() }
 }
 
@@ -440,9 +485,9 @@ pub async fn update_team(
     Path(id): Path<i64>,
     Form(f, checked): Form<TeamForm>,
 ) -> Response {
-    let pre = super::checks::team(&f.name, &f.description);
-    match run(pre, checked, s.app.update_team(&user.actor(), id, &f.name, &f.description)).await {
-        Ok(_) => Redirect::to(&format!("/teams/{id}")).into_response(),
+    let pre = f.checks();
+    match run(pre, checked, s.app.update_team_with(&user.actor(), id, &f.fields())).await {
+        Ok(_) => Redirect::to(&format!("/teams/{id}?saved=team")).into_response(),
         Err(Failed::Page(page)) => page,
         Err(Failed::Form(errors)) => team_page(&s, user, id, Some(f), errors).await,
     }

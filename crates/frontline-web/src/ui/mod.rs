@@ -121,6 +121,7 @@ fn pages(upload_limit: usize) -> Pages {
         .get("/settings/sessions", settings::sessions)
         .post("/settings/sessions/end-others", settings::end_other_sessions)
         .post("/settings/sessions/{id}/end", settings::end_session)
+        .post("/settings/availability", settings::set_availability)
         .get("/portal", portal::home)
         .get("/portal/new", portal::new_form)
         .route("POST", "/portal/tickets", post(portal::create).layer(files()))
@@ -162,6 +163,8 @@ pub struct Caps {
     pub audit: bool,
     pub mail: bool,
     pub sla: bool,
+    /// Works tickets, so has an availability to set in the top bar.
+    pub availability: bool,
 }
 
 /// The frame around every staff page: who is signed in, queue counts for
@@ -191,8 +194,14 @@ impl Chrome {
             audit: can(Permission::ViewAuditLog),
             mail: can(Permission::ManageMail),
             sla: can(Permission::ManageSla),
+            availability: authz::has_availability(&actor),
         };
         Ok(Chrome { user, counts, section, caps })
+    }
+
+    /// The choices of the top bar's availability control.
+    pub fn availabilities(&self) -> &'static [frontline_domain::user::Availability] {
+        &frontline_domain::user::Availability::ALL
     }
 }
 

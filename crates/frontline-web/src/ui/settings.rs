@@ -191,3 +191,58 @@ pub async fn end_other_sessions(State(s): State<AppState>, PageUser(user): PageU
         Err(e) => error_response(e),
     }
 }
+
+#[derive(Deserialize)]
+pub struct AvailabilityForm {
+    #[serde(default)]
+    availability: String,
+}
+
+/// The top bar's availability control: set it, then back to the page it
+/// was set from (the Referer's path on this site; the queue otherwise).
+pub async fn set_availability(
+    State(s): State<AppState>,
+    PageUser(user): PageUser,
+    headers: axum::http::HeaderMap,
+    Form(f, _checked): Form<AvailabilityForm>,
+) -> Response {
+    match s.app.set_availability(&user.actor(), user.id, &f.availability).await {
+        Ok(_) => {
+            let referer = headers.get(axum::http::header::REFERER).and_then(|v| v.to_str().ok());
+            Redirect::to(&with_saved(&back_path(referer), "availability")).into_response()
+        }
+        Err(e) => error_response(e),
+    }
+}
+
+/// The path (and query) of a Referer, only if it is a plain local path.
+fn back_path(referer: Option<&str>) -> String {
+    let path = referer.map(|r| match r.split_once("://") {
+        Some((_, rest)) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
+        None => r,
+    });
+    match path {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.split('#').next().unwrap_or(p).to_string(),
+        _ => "/tickets".into(),
+    }
+}
+
+fn with_saved(path: &str, what: &str) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}saved={what}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goes_back_only_to_local_paths() {
+        assert_eq!(back_path(Some("http://desk.example/tickets/5?x=1#top")), "/tickets/5?x=1");
+        assert_eq!(back_path(Some("https://desk.example")), "/");
+        assert_eq!(back_path(Some("//evil.example/x")), "/tickets");
+        assert_eq!(back_path(Some("javascript:alert(1)")), "/tickets");
+        assert_eq!(back_path(None), "/tickets");
+        assert_eq!(with_saved("/teams/1?saved=team", "availability"), "/teams/1?saved=team&saved=availability");
+    }
+}

@@ -412,6 +412,13 @@ impl TicketPage {
             Some(F::HelpRequested) => "asked for help".into(),
             Some(F::HelpAnswered) => "answered a help request".into(),
             Some(F::HelpWithdrawn) => "withdrew a help request".into(),
+            Some(F::AutoAssigned) => format!(
+                "assigned automatically ({})",
+                frontline_domain::assignment::AssignmentMode::parse(new.as_deref().unwrap_or(""))
+                    .map(|m| m.label())
+                    .unwrap_or("team rule")
+                    .to_lowercase()
+            ),
             Some(F::UnverifiedMail) => "mailed from an address outside the ticket (held for an agent)".into(),
             Some(F::MailAccepted) => "accepted a held mail as the customer's".into(),
             _ if old.is_none() => format!("set {label_name} to {}", val(new)),

@@ -227,6 +227,20 @@ fn api_cases() -> Vec<Case> {
             body: |n| json!({"name": format!("Renamed {n}")}),
             expect: |w| allow(&["admin", "head_of_support", "solutions_engineer"], w, Exp::Forbidden),
         },
+        // {user} is a customer: nobody sets a customer's availability (they
+        // get no tickets); those who cannot see them get 404.
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/users/{user}/availability",
+            body: |_| json!({"availability": "away"}),
+            expect: |w| if w == "customer_other" || STAFF.contains(&w) { Exp::Forbidden } else { Exp::NotFound },
+        },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/me/availability",
+            body: |_| json!({"availability": "away"}),
+            expect: |w| allow(WORKERS, w, Exp::Forbidden),
+        },
         Case { method: Method::GET, path: "/api/v1/organizations", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
         Case {
             method: Method::POST,

@@ -5,6 +5,7 @@
 
 mod api;
 mod appends;
+mod assignment;
 mod authz;
 mod backup;
 mod bad_input;

@@ -399,6 +399,8 @@ async fn every_page_route(db: TestDb) {
             case("GET", "/settings/sessions", "/settings/sessions".into(), &[], |_| Exp::Ok),
             case("POST", "/settings/sessions/{id}/end", "/settings/sessions/0000000000000000/end".into(), &[], |_| Exp::NotFound),
             case("POST", "/settings/sessions/end-others", "/settings/sessions/end-others".into(), &[], |_| Exp::Ok),
+            // The top bar's availability: those who are given tickets.
+            case("POST", "/settings/availability", "/settings/availability".into(), &[("availability", "available")], agent(WORKERS)),
             case("GET", "/portal", "/portal".into(), &[], portal(true)),
             case("GET", "/portal/new", "/portal/new".into(), &[], portal(true)),
             case(
