@@ -20,7 +20,6 @@ use frontline_store::idempotency::IdempotencyMark;
 use frontline_store::tickets::{Effects, Modify, NewMessage, StepChange};
 use frontline_store::{Ticket, User};
 
-use crate::mail::Recipient;
 use crate::views::TicketView;
 use crate::{App, Result};
 
@@ -153,28 +152,13 @@ impl App {
     }
 
     /// Active staff with their position's tier: who works which step.
-    async fn step_workers(&self) -> Result<Vec<User>> {
+    pub(crate) async fn step_workers(&self) -> Result<Vec<User>> {
         Ok(self.store.active_users_in_roles(&authz::roles_with(Permission::ViewInternal)).await?)
-    }
-
-    /// Who an escalation mail goes to: the people of the step the ticket
-    /// reached, but not the person who escalated it. None when the note is
-    /// not an escalation's (or nobody works that step).
-    pub(crate) async fn escalation_recipients(&self, note_id: Option<i64>) -> Result<Option<Vec<Recipient>>> {
-        let Some(note_id) = note_id else { return Ok(None) };
-        let Some(e) = self.store.escalation_by_note(note_id).await? else { return Ok(None) };
-        let to: Vec<Recipient> = self
-            .step_workers()
-            .await?
-            .into_iter()
-            .filter(|u| works(u, e.to_step) && Some(u.id) != e.actor_id && !self.config.is_own_address(&u.email))
-            .map(|u| Recipient { name: u.name, email: u.email })
-            .collect();
-        Ok((!to.is_empty()).then_some(to))
     }
 }
 
-fn works(u: &User, step: EscalationStep) -> bool {
+/// Whether `u` works `step` (is told of escalations to it, may keep its tickets).
+pub(crate) fn works(u: &User, step: EscalationStep) -> bool {
     authz::works_step(&u.actor(), u.tier, step)
 }
 

@@ -252,7 +252,7 @@ macro_rules! insert_ticket {
         .execute(&mut *$conn)
         .await?;
         for event in &t.notify {
-            enqueue_job!($conn, &crate::jobs::NotifyJob::new(*event, id, Some(mid), at), at);
+            enqueue_job!($conn, &crate::jobs::NotifyJob::new(*event, id, Some(mid), at).by(t.created_by), at);
         }
         mark_idempotent!($conn, &t.idempotency, id);
         id
@@ -480,7 +480,7 @@ impl Store {
                 insert_event!(tx, c.ticket_id, c.actor_id, ch.field, ch.old_value.as_deref(), ch.new_value.as_deref(), at);
             }
             for event in &effects.notify {
-                enqueue_job!(tx, &crate::jobs::NotifyJob::new(*event, c.ticket_id, message_id, at), at);
+                enqueue_job!(tx, &crate::jobs::NotifyJob::new(*event, c.ticket_id, message_id, at).by(c.actor_id), at);
             }
             mark_idempotent!(tx, &c.idempotency, message_id.unwrap_or(c.ticket_id));
             (message_id, !effects.notify.is_empty())
