@@ -38,8 +38,7 @@ impl App {
             HelpTarget::Tier(t) => (None, Some(t.get())),
         };
         let notify = !self.notifications(&[NotificationKind::HelpRequested]).await?.is_empty();
-        let id =
-            self.store.create_help_request(&NewHelpRequest { ticket_id, asked_by: me, to_user_id, to_tier, question, notify }).await?;
+        let id = self.store.create_help_request(&NewHelpRequest { ticket_id, asked_by: me, to_user_id, to_tier, question, notify }).await?;
         self.help_request(actor, id).await
     }
 

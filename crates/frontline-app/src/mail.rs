@@ -205,14 +205,15 @@ impl App {
             subject: ticket.subject.clone(),
             status_label: ticket.status.label().to_string(),
             author_name: message.as_ref().map(|m| m.author_name.clone()).or_else(|| staff.as_ref().and_then(|t| t.author.clone())),
-            body: message.map(|m| {
-                if linked.is_empty() {
-                    m.body
-                } else {
-                    format!("{}\n\nFiles (too large to mail; download them from the ticket): {}", m.body, linked.join(", "))
-                }
-            })
-            .or_else(|| staff.as_ref().and_then(|t| t.body.clone())),
+            body: message
+                .map(|m| {
+                    if linked.is_empty() {
+                        m.body
+                    } else {
+                        format!("{}\n\nFiles (too large to mail; download them from the ticket): {}", m.body, linked.join(", "))
+                    }
+                })
+                .or_else(|| staff.as_ref().and_then(|t| t.body.clone())),
             ticket_url: url,
             message_id: message_id.clone(),
             in_reply_to: previous.last().cloned(),

@@ -146,11 +146,20 @@ impl App {
     }
 
     fn bell_owner(actor: &Actor) -> Result<i64> {
-        actor.user_id().filter(|_| authz::has_notifications(actor)).ok_or_else(|| DomainError::Forbidden("notifications are for staff").into())
+        actor
+            .user_id()
+            .filter(|_| authz::has_notifications(actor))
+            .ok_or_else(|| DomainError::Forbidden("notifications are for staff").into())
     }
 
     /// The actor's own items, newest first.
-    pub async fn my_notifications(&self, actor: &Actor, unread_only: bool, before_id: Option<i64>, limit: i64) -> Result<Page<Notification>> {
+    pub async fn my_notifications(
+        &self,
+        actor: &Actor,
+        unread_only: bool,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<Notification>> {
         let me = Self::bell_owner(actor)?;
         Ok(self.store.list_notifications(me, unread_only, before_id, limit.clamp(1, 100)).await?)
     }

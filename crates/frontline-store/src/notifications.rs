@@ -104,9 +104,8 @@ impl Store {
         }
         let at = self.now();
         with_tx!(self, |tx| {
-            let mut b = sqlx::QueryBuilder::new(
-                "INSERT INTO notifications (user_id, kind, ticket_id, actor_id, detail, source, created_at) ",
-            );
+            let mut b =
+                sqlx::QueryBuilder::new("INSERT INTO notifications (user_id, kind, ticket_id, actor_id, detail, source, created_at) ");
             b.push_values(items, |mut row, n| {
                 row.push_bind(n.user_id)
                     .push_bind(n.kind.as_str())
@@ -136,12 +135,8 @@ impl Store {
         } else {
             concat!(notification_select!(), "WHERE n.user_id = $1 AND n.id < $2 ORDER BY n.id DESC LIMIT $3")
         };
-        let rows: Vec<NotificationRow> = with_pool!(self, |p| sqlx::query_as(sql)
-            .bind(user_id)
-            .bind(before_id.unwrap_or(i64::MAX))
-            .bind(limit + 1)
-            .fetch_all(p)
-            .await)?;
+        let rows: Vec<NotificationRow> =
+            with_pool!(self, |p| sqlx::query_as(sql).bind(user_id).bind(before_id.unwrap_or(i64::MAX)).bind(limit + 1).fetch_all(p).await)?;
         let has_more = rows.len() as i64 > limit;
         let items = rows.into_iter().take(limit as usize).map(Notification::try_from).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, has_more })
@@ -171,15 +166,14 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn mark_notification_read(&self, user_id: i64, id: i64) -> Result<bool, StoreError> {
         let at = self.now();
-        let n = with_writer!(self, |p| sqlx::query(
-            "UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3"
-        )
-        .bind(at)
-        .bind(id)
-        .bind(user_id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let n =
+            with_writer!(self, |p| sqlx::query("UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3")
+                .bind(at)
+                .bind(id)
+                .bind(user_id)
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 
@@ -228,10 +222,7 @@ impl Store {
             b.push(")");
             b.build_query_as().fetch_all(p).await
         })?;
-        Ok(user_ids
-            .iter()
-            .map(|id| set.iter().find(|(u, _, _)| u == id).copied().unwrap_or((*id, true, true)))
-            .collect())
+        Ok(user_ids.iter().map(|id| set.iter().find(|(u, _, _)| u == id).copied().unwrap_or((*id, true, true))).collect())
     }
 
     /// Save a user's switches (the kinds given; others keep theirs), in one

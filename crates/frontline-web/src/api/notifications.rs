@@ -72,7 +72,9 @@ pub struct NotificationParams {
 
 /// The caller's in-app notifications, newest first, with cursor pagination. Staff only.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "account", params(NotificationParams),
-    responses((status = 200, body = InAppNotificationList), (status = 403, body = ErrorBody)), security(("token" = [])))]
+    responses((status = 200, body = InAppNotificationList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "A query value with control characters")),
+    security(("token" = [])))]
 pub async fn list(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
@@ -98,7 +100,11 @@ pub async fn list(
     responses((status = 200, body = InAppNotificationDto), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "No such notification of the caller's")),
     security(("token" = [])))]
-pub async fn read(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Json<InAppNotificationDto>, ApiError> {
+pub async fn read(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<InAppNotificationDto>, ApiError> {
     Ok(Json(s.app.read_notification(&user.actor(), id).await?.into()))
 }
 

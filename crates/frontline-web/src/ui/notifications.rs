@@ -95,7 +95,11 @@ pub async fn settings(State(s): State<AppState>, PageUser(user): PageUser) -> Re
 
 /// A checkbox form: a switch that is not sent is off. Every personal kind
 /// is saved at once, so the page is the whole truth.
-pub async fn save_settings(State(s): State<AppState>, PageUser(user): PageUser, Form(f, checked): Form<HashMap<String, String>>) -> Response {
+pub async fn save_settings(
+    State(s): State<AppState>,
+    PageUser(user): PageUser,
+    Form(f, checked): Form<HashMap<String, String>>,
+) -> Response {
     if let Err(e) = checked.ok() {
         return error_response(e);
     }

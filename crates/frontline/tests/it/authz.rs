@@ -300,7 +300,12 @@ fn api_cases() -> Vec<Case> {
                 _ => Exp::Forbidden,
             },
         },
-        Case { method: Method::POST, path: "/api/v1/notifications/read-all", body: |_| json!({}), expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/notifications/read-all",
+            body: |_| json!({}),
+            expect: |w| allow(STAFF, w, Exp::Forbidden),
+        },
         Case { method: Method::GET, path: "/api/v1/me/notification-settings", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
         Case {
             method: Method::PUT,

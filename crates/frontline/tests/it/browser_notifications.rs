@@ -73,7 +73,10 @@ async fn the_bell_lists_and_opens_a_question() {
     b.driver.find(By::Id("bell")).await.expect("bell").click().await.expect("click");
     b.wait_for_text("Asked for your help: #").await;
     let body = b.body_text().await;
-    assert!(body.contains("Invoices export as empty CSV") && body.contains("Alex Tier1") && body.contains("Which export flag changed?"), "{body}");
+    assert!(
+        body.contains("Invoices export as empty CSV") && body.contains("Alex Tier1") && body.contains("Which export flag changed?"),
+        "{body}"
+    );
     assert_eq!(b.driver.find_all(By::Css(".notification.unread")).await.expect("items").len(), 1);
     b.screenshot("notifications-02-unread").await;
 

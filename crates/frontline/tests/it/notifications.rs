@@ -34,8 +34,10 @@ async fn setup(db: TestDb) -> Setup {
 
 impl Setup {
     async fn escalate_a(&self) {
-        let r =
-            self.t.post_json(&format!("/api/v1/tickets/{}/escalations", self.d.ticket_a), &self.agent, &json!({"reason": "EU keys fail"})).await;
+        let r = self
+            .t
+            .post_json(&format!("/api/v1/tickets/{}/escalations", self.d.ticket_a), &self.agent, &json!({"reason": "EU keys fail"}))
+            .await;
         assert_eq!(r.status, 201, "{}", r.text());
     }
 
@@ -79,9 +81,8 @@ on_both_engines!(escalation_notifies_in_app_and_by_mail, escalation_reaches_the_
 
 async fn help_request_to_a_colleague(db: TestDb) {
     let s = setup(db).await;
-    let r = s
-        .t
-        .post_json(
+    let r =
+        s.t.post_json(
             &format!("/api/v1/tickets/{}/help-requests", s.d.ticket_a),
             &s.agent,
             &json!({"to_user_id": s.senior.id, "question": "Seen EU signature failures before?"}),
@@ -106,10 +107,9 @@ on_both_engines!(help_request_notifies_the_colleague, help_request_to_a_colleagu
 
 async fn help_request_to_a_tier(db: TestDb) {
     let s = setup(db).await;
-    let r = s
-        .t
-        .post_json(&format!("/api/v1/tickets/{}/help-requests", s.d.ticket_a), &s.agent, &json!({"to_tier": 2, "question": "Anyone?"}))
-        .await;
+    let r =
+        s.t.post_json(&format!("/api/v1/tickets/{}/help-requests", s.d.ticket_a), &s.agent, &json!({"to_tier": 2, "question": "Anyone?"}))
+            .await;
     assert_eq!(r.status, 201, "{}", r.text());
     s.t.app.run_due_jobs().await.expect("jobs");
     assert_eq!(s.mails(), vec![(K::HelpRequested, s.d.ticket_a, vec![s.senior.email.clone()])], "tier 2's people, not tier 1's");
@@ -188,9 +188,8 @@ on_both_engines!(assignment_notifies_the_assignee, assignment_tells_the_assignee
 /// Three questions to the senior: ids of their bell items, newest first.
 async fn three_items(s: &Setup) -> Vec<i64> {
     for n in 0..3 {
-        let r = s
-            .t
-            .post_json(
+        let r =
+            s.t.post_json(
                 &format!("/api/v1/tickets/{}/help-requests", s.d.ticket_a),
                 &s.agent,
                 &json!({"to_user_id": s.senior.id, "question": format!("Question {n}")}),
@@ -293,10 +292,7 @@ async fn settings_page_saves_the_switches(db: TestDb) {
     assert_eq!(page.status, 200);
     assert!(page.text().contains("A ticket is escalated to my step"));
     // Only what is ticked is on.
-    let r = s
-        .t
-        .post_form("/settings/notifications", &cookie, &[("ticket_escalated.in_app", "on"), ("help_requested.email", "on")])
-        .await;
+    let r = s.t.post_form("/settings/notifications", &cookie, &[("ticket_escalated.in_app", "on"), ("help_requested.email", "on")]).await;
     assert_eq!(r.status, 303, "{}", r.text());
     let settings = s.t.get("/api/v1/me/notification-settings", &s.senior_auth).await.json();
     let got: Vec<(String, bool, bool)> = settings
@@ -315,3 +311,23 @@ async fn settings_page_saves_the_switches(db: TestDb) {
     );
 }
 on_both_engines!(notification_settings_page, settings_page_saves_the_switches);
+
+async fn parallel_switch_saves_leave_one_answer(db: TestDb) {
+    let s = setup(db).await;
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let (app, actor) = (s.t.app.clone(), s.senior.actor());
+        tasks.push(tokio::spawn(async move {
+            let on = n % 2 == 0;
+            app.set_notification_preferences(&actor, &[("help_requested".to_string(), on, !on)]).await
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task").expect("every save succeeds: an upsert never conflicts");
+    }
+    let settings = s.t.get("/api/v1/me/notification-settings", &s.senior_auth).await.json();
+    let mine = settings.as_array().expect("list").iter().filter(|p| p["kind"] == "help_requested").cloned().collect::<Vec<_>>();
+    assert_eq!(mine.len(), 1, "{settings}");
+    assert_ne!(mine[0]["in_app"], mine[0]["email"], "one save's pair, never a mix: {settings}");
+}
+on_both_engines!(parallel_notification_setting_saves, parallel_switch_saves_leave_one_answer);

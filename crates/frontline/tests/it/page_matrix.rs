@@ -134,7 +134,15 @@ async fn every_page_route(db: TestDb) {
     // `fresh`: a new tier-1 ticket of org A's member per persona, to escalate.
     // `help_a`, `help_w`: open questions of the agent's, to answer and to withdraw.
     // `note`: a new bell item of the agent's, to open.
-    let cases = |n: usize, quarantined: i64, token: i64, version: String, fresh: i64, help_a: i64, help_w: i64, note: i64| -> Vec<PageCase> {
+    let cases = |n: usize,
+                 quarantined: i64,
+                 token: i64,
+                 version: String,
+                 fresh: i64,
+                 help_a: i64,
+                 help_w: i64,
+                 note: i64|
+     -> Vec<PageCase> {
         let uniq = format!("p{n}");
         vec![
             case("GET", "/", "/".into(), &[], |_| Exp::Redirect),
@@ -313,13 +321,7 @@ async fn every_page_route(db: TestDb) {
                 _ => Exp::NotFound,
             }),
             case("GET", "/settings/notifications", "/settings/notifications".into(), &[], agent(STAFF)),
-            case(
-                "POST",
-                "/settings/notifications",
-                "/settings/notifications".into(),
-                &[("ticket_escalated.in_app", "on")],
-                agent(STAFF),
-            ),
+            case("POST", "/settings/notifications", "/settings/notifications".into(), &[("ticket_escalated.in_app", "on")], agent(STAFF)),
             case("GET", "/settings/tokens", "/settings/tokens".into(), &[], agent(STAFF)),
             case("POST", "/settings/tokens", "/settings/tokens".into(), &[("name", "t")], agent(STAFF)),
             case("POST", "/settings/tokens/{id}/revoke", format!("/settings/tokens/{token}/revoke"), &[], |w| match w {
