@@ -20,7 +20,6 @@ use frontline_store::idempotency::IdempotencyMark;
 use frontline_store::tickets::{Effects, Modify, NewMessage, StepChange};
 use frontline_store::{Ticket, User};
 
-use crate::mail::Recipient;
 use crate::views::TicketView;
 use crate::{App, Result};
 
@@ -157,24 +156,8 @@ impl App {
 
     /// The active people who work `step` (`authz::effective_step`), all of
     /// them and only them, selected by the database.
-    async fn step_workers(&self, step: EscalationStep) -> Result<Vec<User>> {
+    pub(crate) async fn step_workers(&self, step: EscalationStep) -> Result<Vec<User>> {
         Ok(self.store.active_users_with(&authz::step_workers(step)).await?)
-    }
-
-    /// Who an escalation mail goes to: the people of the step the ticket
-    /// reached, but not the person who escalated it. None when the note is
-    /// not an escalation's (or nobody works that step).
-    pub(crate) async fn escalation_recipients(&self, note_id: Option<i64>) -> Result<Option<Vec<Recipient>>> {
-        let Some(note_id) = note_id else { return Ok(None) };
-        let Some(e) = self.store.escalation_by_note(note_id).await? else { return Ok(None) };
-        let to: Vec<Recipient> = self
-            .step_workers(e.to_step)
-            .await?
-            .into_iter()
-            .filter(|u| Some(u.id) != e.actor_id && !self.config.is_own_address(&u.email))
-            .map(|u| Recipient { name: u.name, email: u.email })
-            .collect();
-        Ok((!to.is_empty()).then_some(to))
     }
 }
 

@@ -4,6 +4,7 @@
 use frontline_domain::DomainError;
 use frontline_domain::authz::{self, Actor, Permission};
 use frontline_domain::help::{self, HelpTarget};
+use frontline_domain::notification::NotificationKind;
 use frontline_domain::ticket::{Channel, MessageKind};
 use frontline_store::Ticket;
 use frontline_store::help::{HelpRequest, NewHelpRequest};
@@ -38,7 +39,8 @@ impl App {
             }
             HelpTarget::Tier(t) => (None, Some(t.get())),
         };
-        let id = self.store.create_help_request(&NewHelpRequest { ticket_id, asked_by: me, to_user_id, to_tier, question }).await?;
+        let notify = !self.notifications(&[NotificationKind::HelpRequested]).await?.is_empty();
+        let id = self.store.create_help_request(&NewHelpRequest { ticket_id, asked_by: me, to_user_id, to_tier, question, notify }).await?;
         self.help_request(actor, id).await
     }
 

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod mail;
 pub mod mail_templates;
+pub mod notifications;
 pub mod password_reset;
 pub mod sla;
 mod throttle;

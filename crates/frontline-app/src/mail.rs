@@ -68,13 +68,23 @@ pub trait Mailer: Send + Sync + std::fmt::Debug {
 
 impl App {
     /// Which notifications a change should queue, given the admin settings.
-    /// Without a mailer nothing is queued.
+    /// Staff kinds (`in_app`) are always queued: their job fills the bell
+    /// and decides then whether mail goes too (mailer, admin switch, each
+    /// recipient's own). Other kinds: none without a mailer.
     pub(crate) async fn notifications(&self, wanted: &[NotificationKind]) -> Result<Vec<NotificationKind>> {
-        if self.mailer.is_none() || wanted.is_empty() {
-            return Ok(vec![]);
+        if wanted.is_empty() || (self.mailer.is_none() && !wanted.iter().any(|k| k.in_app())) {
+            return Ok(wanted.iter().copied().filter(|k| k.in_app()).collect());
         }
-        let settings = self.store.notification_settings().await?;
-        Ok(wanted.iter().copied().filter(|k| settings.iter().any(|(kind, on)| kind == k.as_str() && *on)).collect())
+        let settings = if self.mailer.is_some() { self.store.notification_settings().await? } else { vec![] };
+        Ok(wanted.iter().copied().filter(|k| k.in_app() || settings.iter().any(|(kind, on)| kind == k.as_str() && *on)).collect())
+    }
+
+    /// Whether admins let this kind go out by mail (and there is a mailer).
+    pub(crate) async fn mail_enabled(&self, kind: NotificationKind) -> Result<bool> {
+        if self.mailer.is_none() {
+            return Ok(false);
+        }
+        Ok(self.store.notification_settings().await?.iter().any(|(k, on)| k == kind.as_str() && *on))
     }
 
     /// Every notification kind that is on (none without a mailer), read
@@ -109,6 +119,18 @@ impl App {
     /// Message-ID. A retry of a job that already went out sends nothing.
     /// Returns the mail sent, for the runner to record as it removes the job.
     pub(crate) async fn run_notify(&self, p: NotifyJob, job: &Job) -> Result<Option<SentMail>> {
+        // Staff kinds fill the bell first (idempotently, keyed by this job),
+        // then mail whoever still wants it: both from this one job.
+        let staff = if p.event.in_app() {
+            let Some(ticket) = self.store.get_ticket(p.ticket_id).await? else { return Ok(None) };
+            let told = self.tell_staff(&p, job, &ticket).await?;
+            if told.mail_to.is_empty() || !self.mail_enabled(p.event).await? {
+                return Ok(None);
+            }
+            Some(told)
+        } else {
+            None
+        };
         let Some(mailer) = &self.mailer else {
             return Err(AppError::internal("mail is not configured; notification kept for later"));
         };
@@ -128,22 +150,17 @@ impl App {
         // Never mail an internal note to anyone through a customer-facing path.
         let message = message.filter(|m| m.kind == frontline_domain::ticket::MessageKind::Public || p.event.to_staff_only());
         let base = self.base_url.trim_end_matches('/');
-        let (to, url) = match p.event {
-            NotificationKind::TicketAssigned => {
-                let Some(assignee) = ticket.assignee_id else { return Ok(None) };
-                let Some(agent) = self.store.get_user(assignee).await?.filter(|u| u.active) else { return Ok(None) };
-                (vec![Recipient { name: agent.name, email: agent.email }], format!("{base}/tickets/{}", ticket.id))
-            }
-            NotificationKind::TicketEscalated => {
-                // Only staff working the step the ticket reached: the reason (an internal note) may go with it.
-                let Some(to) = self.escalation_recipients(p.message_id).await? else { return Ok(None) };
-                (to, format!("{base}/tickets/{}", ticket.id))
+        let (to, url) = match (p.event, &staff) {
+            // Who: decided with the bell (`tell_staff`), less those who switched mail off.
+            (_, Some(told)) => (told.mail_to.clone(), format!("{base}/tickets/{}", ticket.id)),
+            (NotificationKind::TicketAssigned | NotificationKind::TicketEscalated | NotificationKind::HelpRequested, None) => {
+                return Err(AppError::internal("a staff notification must be told through the bell first"));
             }
             // Reset links go out through their own job (`password_reset.rs`).
-            NotificationKind::PasswordReset | NotificationKind::Invitation => {
+            (NotificationKind::PasswordReset | NotificationKind::Invitation, None) => {
                 return Err(AppError::internal("account mail (a reset link, an invitation) is not a ticket notification"));
             }
-            NotificationKind::TicketCreated | NotificationKind::PublicReply | NotificationKind::TicketSolved => {
+            (NotificationKind::TicketCreated | NotificationKind::PublicReply | NotificationKind::TicketSolved, None) => {
                 // The requester and the ticket's followers (people Cc'd or answering in the thread).
                 let mut people = vec![ticket.requester_id];
                 people.extend(self.store.followers(ticket.id).await?);
@@ -187,14 +204,16 @@ impl App {
             ticket_id: ticket.id,
             subject: ticket.subject.clone(),
             status_label: ticket.status.label().to_string(),
-            author_name: message.as_ref().map(|m| m.author_name.clone()),
-            body: message.map(|m| {
-                if linked.is_empty() {
-                    m.body
-                } else {
-                    format!("{}\n\nFiles (too large to mail; download them from the ticket): {}", m.body, linked.join(", "))
-                }
-            }),
+            author_name: message.as_ref().map(|m| m.author_name.clone()).or_else(|| staff.as_ref().and_then(|t| t.author.clone())),
+            body: message
+                .map(|m| {
+                    if linked.is_empty() {
+                        m.body
+                    } else {
+                        format!("{}\n\nFiles (too large to mail; download them from the ticket): {}", m.body, linked.join(", "))
+                    }
+                })
+                .or_else(|| staff.as_ref().and_then(|t| t.body.clone())),
             ticket_url: url,
             message_id: message_id.clone(),
             in_reply_to: previous.last().cloned(),

@@ -450,6 +450,18 @@ pub fn works_step(actor: &Actor, position_tier: Option<Tier>, step: EscalationSt
     effective_step(actor, position_tier) == Some(step)
 }
 
+/// The bell and its switches are staff's: what they tell (escalations,
+/// help requests, assignments, SLA warnings) is internal work.
+pub fn has_notifications(actor: &Actor) -> bool {
+    can(actor, Permission::ViewInternal) && actor.user_id().is_some()
+}
+
+/// An in-app notification is read, and marked read, by its recipient only;
+/// anyone else is answered as if it did not exist.
+pub fn can_read_notification(actor: &Actor, recipient_id: i64) -> bool {
+    has_notifications(actor) && actor.is_user(recipient_id)
+}
+
 /// Seeing a ticket and replying publicly go together for customers.
 pub fn can_reply_publicly(actor: &Actor, ticket: TicketScope) -> bool {
     if actor.is_customer() { can_view_ticket(actor, ticket) } else { can(actor, Permission::WorkTickets) }
@@ -715,5 +727,14 @@ mod tests {
         assert!(!can_ask_for_help(&Actor::System), "a question has a person behind it");
         assert!(can_withdraw_help(&actor(Role::Agent, None), Some(10)) && !can_withdraw_help(&actor(Role::Agent, None), Some(11)));
         assert!(can_withdraw_help(&actor(Role::Admin, None), Some(11)));
+    }
+
+    #[test]
+    fn notifications_are_their_recipients_alone() {
+        assert!(can_read_notification(&actor(Role::Agent, None), 10));
+        assert!(!can_read_notification(&actor(Role::Admin, None), 11), "not even an admin reads another's bell");
+        assert!(!can_read_notification(&actor(Role::CustomerMember, Some(1)), 10), "customers have no bell");
+        assert!(!has_notifications(&Actor::System));
+        assert!(has_notifications(&actor(Role::Leadership, None)) && has_notifications(&actor(Role::Engineering, None)));
     }
 }

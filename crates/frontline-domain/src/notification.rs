@@ -1,6 +1,8 @@
 //! The automatic mails Frontline sends, each switchable by admins, and the
 //! words each one says by default: the one place that lists them (the
 //! settings table, templates, the mail adapter and the admin page use these).
+//! Kinds told to staff (`in_app`) also land in the recipient's bell, and
+//! each staff user switches them off for themselves, in-app and mail apart.
 
 use std::fmt::Display;
 
@@ -18,6 +20,9 @@ pub enum NotificationKind {
     /// The ticket came to the recipient's step (escalated, or a senior is
     /// needed): sent to the users who work that step.
     TicketEscalated,
+    /// A colleague asked the recipient (or the recipient's tier) for help
+    /// on a ticket.
+    HelpRequested,
     /// Account mail with a reset link: never switched off and never
     /// templated by admins, so it is not in `ALL` (the switchable kinds).
     PasswordReset,
@@ -27,13 +32,58 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 5] = [
+    pub const ALL: [NotificationKind; 6] = [
         NotificationKind::TicketCreated,
         NotificationKind::PublicReply,
         NotificationKind::TicketSolved,
         NotificationKind::TicketAssigned,
         NotificationKind::TicketEscalated,
+        NotificationKind::HelpRequested,
     ];
+
+    /// Told to staff about their own work: each also goes to the
+    /// recipients' bell, and each is switched per user (in-app and mail
+    /// apart). A new staff-facing kind joins here.
+    pub fn in_app(self) -> bool {
+        matches!(self, NotificationKind::TicketAssigned | NotificationKind::TicketEscalated | NotificationKind::HelpRequested)
+    }
+
+    /// The kinds a staff user switches for themselves, in `ALL`'s order.
+    pub fn personal() -> impl Iterator<Item = NotificationKind> {
+        Self::ALL.into_iter().filter(|k| k.in_app())
+    }
+
+    /// A personal kind by name (`field` names the input, for the error).
+    pub fn parse_personal(field: &'static str, s: &str) -> Result<Self, DomainError> {
+        Self::personal().find(|k| k.as_str() == s).ok_or_else(|| {
+            let names: Vec<&str> = Self::personal().map(|k| k.as_str()).collect();
+            DomainError::invalid(field, format!("unknown notification '{s}'; use one of {}", names.join(", ")))
+        })
+    }
+
+    /// What a bell item says happened (before the ticket's name).
+    pub fn headline(self) -> &'static str {
+        match self {
+            NotificationKind::TicketAssigned => "Assigned to you",
+            NotificationKind::TicketEscalated => "Escalated to your step",
+            NotificationKind::HelpRequested => "Asked for your help",
+            NotificationKind::TicketCreated => "New ticket",
+            NotificationKind::PublicReply => "New reply",
+            NotificationKind::TicketSolved => "Solved",
+            NotificationKind::PasswordReset => "Password reset",
+            NotificationKind::Invitation => "Invitation",
+        }
+    }
+
+    /// The switch's name on a user's own settings page.
+    pub fn personal_label(self) -> &'static str {
+        match self {
+            NotificationKind::TicketAssigned => "A ticket is assigned to me",
+            NotificationKind::TicketEscalated => "A ticket is escalated to my step",
+            NotificationKind::HelpRequested => "Someone asks me or my tier for help",
+            other => other.description(),
+        }
+    }
 
     /// The name stored (settings, templates, jobs, sent mail) and shown in the API.
     pub fn as_str(self) -> &'static str {
@@ -43,6 +93,7 @@ impl NotificationKind {
             NotificationKind::TicketSolved => "ticket_solved",
             NotificationKind::TicketAssigned => "ticket_assigned",
             NotificationKind::TicketEscalated => "ticket_escalated",
+            NotificationKind::HelpRequested => "help_requested",
             NotificationKind::PasswordReset => "password_reset",
             NotificationKind::Invitation => "invitation",
         }
@@ -64,6 +115,7 @@ impl NotificationKind {
             NotificationKind::TicketSolved => "Tell the requester when their ticket is solved",
             NotificationKind::TicketAssigned => "Tell an agent when someone assigns them a ticket",
             NotificationKind::TicketEscalated => "Tell the people of an escalation step when a ticket is escalated to it",
+            NotificationKind::HelpRequested => "Tell a colleague, or the people of a tier, when someone asks them for help",
             NotificationKind::PasswordReset => "Mail a link to set a new password to whoever asks for one",
             NotificationKind::Invitation => "Mail a link to choose a password to people added without one",
         }
@@ -77,6 +129,7 @@ impl NotificationKind {
             NotificationKind::TicketSolved => "Your request was marked as solved. Reply to this mail if it is not.",
             NotificationKind::TicketAssigned => "A ticket was assigned to you.",
             NotificationKind::TicketEscalated => "A ticket was escalated to your step. The reason:",
+            NotificationKind::HelpRequested => "A colleague asked for your help on a ticket. The question:",
             NotificationKind::PasswordReset => "Someone asked to reset your password.",
             NotificationKind::Invitation => "You were invited to Frontline.",
         }
@@ -91,6 +144,7 @@ impl NotificationKind {
             NotificationKind::TicketSolved => format!("[#{ticket_id}] Solved: {subject}"),
             NotificationKind::TicketAssigned => format!("[#{ticket_id}] Assigned to you: {subject}"),
             NotificationKind::TicketEscalated => format!("[#{ticket_id}] Escalated: {subject}"),
+            NotificationKind::HelpRequested => format!("[#{ticket_id}] Help requested: {subject}"),
             NotificationKind::PasswordReset | NotificationKind::Invitation => subject.to_string(),
         }
     }
@@ -109,7 +163,7 @@ impl NotificationKind {
     /// Whether only staff receive it, so it may carry an internal note
     /// (an escalation's reason).
     pub fn to_staff_only(self) -> bool {
-        matches!(self, NotificationKind::TicketAssigned | NotificationKind::TicketEscalated)
+        self.in_app()
     }
 }
 
@@ -139,6 +193,17 @@ mod tests {
             assert!(!NotificationKind::ALL.contains(&k), "{k}");
             assert!(NotificationKind::parse("kind", k.as_str()).is_err(), "{k}");
         }
+    }
+
+    #[test]
+    fn staff_kinds_are_personal_and_customer_mail_is_not() {
+        let personal: Vec<NotificationKind> = NotificationKind::personal().collect();
+        assert_eq!(personal, vec![NotificationKind::TicketAssigned, NotificationKind::TicketEscalated, NotificationKind::HelpRequested]);
+        for k in NotificationKind::ALL {
+            assert_eq!(NotificationKind::parse_personal("kind", k.as_str()).is_ok(), k.in_app(), "{k}");
+            assert_eq!(k.to_staff_only(), k.in_app(), "{k}: the bell is for staff only");
+        }
+        assert!(NotificationKind::parse_personal("kind", "password_reset").is_err());
     }
 
     #[test]

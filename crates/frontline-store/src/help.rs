@@ -98,6 +98,8 @@ pub struct NewHelpRequest {
     pub to_user_id: Option<i64>,
     pub to_tier: Option<i64>,
     pub question: String,
+    /// Queue the `help_requested` notification (bell and mail) with it.
+    pub notify: bool,
 }
 
 impl Store {
@@ -119,8 +121,15 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
             insert_event!(tx, r.ticket_id, Some(r.asked_by), EventField::HelpRequested, None::<String>, Some(id.to_string()), at);
+            // Told in the request's own transaction: both or neither.
+            if r.notify {
+                enqueue_job!(tx, &crate::jobs::NotifyJob::help_requested(r.ticket_id, id, r.asked_by, at), at);
+            }
             id
         });
+        if r.notify {
+            self.jobs_queued.notify_one();
+        }
         Ok(id)
     }
 

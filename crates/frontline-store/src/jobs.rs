@@ -35,6 +35,13 @@ pub struct NotifyJob {
     /// mail's Message-ID unique even where job ids are reused (SQLite rowids).
     #[serde(default)]
     pub queued_at: i64,
+    /// Who caused it (an assignment's author), for the bell; escalations
+    /// and help requests name theirs in their own rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<i64>,
+    /// The help request a `help_requested` notification is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help_request_id: Option<i64>,
 }
 
 impl JobKind for NotifyJob {
@@ -43,7 +50,26 @@ impl JobKind for NotifyJob {
 
 impl NotifyJob {
     pub fn new(event: NotificationKind, ticket_id: i64, message_id: Option<i64>, at: DateTime<Utc>) -> Self {
-        NotifyJob { event, ticket_id, message_id, queued_at: at.timestamp_micros() }
+        NotifyJob { event, ticket_id, message_id, queued_at: at.timestamp_micros(), actor_id: None, help_request_id: None }
+    }
+
+    /// Caused by `actor` (None: the system).
+    pub fn by(self, actor_id: Option<i64>) -> Self {
+        NotifyJob { actor_id, ..self }
+    }
+
+    /// A help request's notification, to the colleague or tier asked.
+    pub fn help_requested(ticket_id: i64, help_request_id: i64, asked_by: i64, at: DateTime<Utc>) -> Self {
+        NotifyJob {
+            help_request_id: Some(help_request_id),
+            ..NotifyJob::new(NotificationKind::HelpRequested, ticket_id, None, at).by(Some(asked_by))
+        }
+    }
+
+    /// What names this job's bell items (as its mail's Message-ID does):
+    /// the same on every retry, different for every job.
+    pub fn source(&self, job_id: i64) -> String {
+        format!("{}.{}.{}", self.ticket_id, self.queued_at, job_id)
     }
 }
 

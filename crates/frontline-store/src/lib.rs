@@ -21,6 +21,7 @@ pub mod escalations;
 pub mod idempotency;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 mod pg_batch;
 pub mod resets;
 pub mod rows;

@@ -141,7 +141,7 @@ impl<'a> Columns<'a> {
             self.event_at.push(at);
         }
         for event in &t.notify {
-            let (kind, payload) = crate::jobs::encode(&crate::jobs::NotifyJob::new(*event, id, Some(mid), at))?;
+            let (kind, payload) = crate::jobs::encode(&crate::jobs::NotifyJob::new(*event, id, Some(mid), at).by(t.created_by))?;
             self.job_kinds.push(kind);
             self.job_payloads.push(payload);
             self.job_at.push(at);

@@ -262,7 +262,7 @@ macro_rules! insert_ticket {
         .execute(&mut *$conn)
         .await?;
         for event in &t.notify {
-            enqueue_job!($conn, &crate::jobs::NotifyJob::new(*event, id, Some(mid), at), at);
+            enqueue_job!($conn, &crate::jobs::NotifyJob::new(*event, id, Some(mid), at).by(t.created_by), at);
         }
         mark_idempotent!($conn, &t.idempotency, id);
         id
@@ -590,7 +590,7 @@ impl Store {
                 enqueue_capacity_pass!(tx, freed, at);
             }
             for event in &effects.notify {
-                enqueue_job!(tx, &crate::jobs::NotifyJob::new(*event, c.ticket_id, message_id, at), at);
+                enqueue_job!(tx, &crate::jobs::NotifyJob::new(*event, c.ticket_id, message_id, at).by(c.actor_id), at);
             }
             mark_idempotent!(tx, &c.idempotency, message_id.unwrap_or(c.ticket_id));
             (message_id, assigned.filter(|_| team.is_some()))

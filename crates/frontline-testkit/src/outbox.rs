@@ -3,12 +3,15 @@
 //! itself (MIME, TLS, AUTH, threading headers) is tested against aiosmtpd.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use frontline_app::mail::{Mailer, Notification, NotificationKind, SendFuture};
 
 #[derive(Debug, Default)]
 pub struct Outbox {
     sent: Mutex<Vec<Notification>>,
+    /// Deliveries still to refuse (a relay that is down), for retry tests.
+    failing: AtomicUsize,
 }
 
 impl Outbox {
@@ -27,6 +30,11 @@ impl Outbox {
         self.take().into_iter().map(|n| (n.kind, n.ticket_id, n.to.into_iter().map(|r| r.email).collect())).collect()
     }
 
+    /// Refuse the next `n` deliveries, as a relay that is down would.
+    pub fn fail_next(&self, n: usize) {
+        self.failing.store(n, Ordering::SeqCst);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Notification>> {
         self.sent.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -35,6 +43,9 @@ impl Outbox {
 impl Mailer for Outbox {
     fn deliver<'a>(&'a self, notification: &'a Notification) -> SendFuture<'a> {
         Box::pin(async move {
+            if self.failing.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+                return Err("relay refused the mail (Outbox::fail_next)".into());
+            }
             self.lock().push(notification.clone());
             Ok(())
         })

@@ -61,8 +61,8 @@
   var SAVED = {
     properties: "Properties saved.", reply: "Reply sent to the customer.", note: "Internal note added.",
     user: "Person saved.", organization: "Organization saved.", team: "Team saved.", position: "Position saved.",
-    mail: "Mail settings saved.", token: "Token revoked.",
-    availability: "Availability set."
+    mail: "Mail settings saved.", token: "Token revoked.", notifications: "Notification settings saved.",
+    "all-read": "All notifications marked read.", availability: "Availability set."
   };
   document.addEventListener("DOMContentLoaded", function () {
     var toggle = document.getElementById("shortcuts-toggle");

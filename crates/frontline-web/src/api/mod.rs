@@ -11,6 +11,7 @@ pub mod extract;
 pub mod help;
 pub mod mail;
 pub mod sla;
+pub mod notifications;
 pub mod tickets;
 pub mod vocab;
 
@@ -35,7 +36,7 @@ use crate::AppState;
         (name = "tickets", description = "Tickets, their conversation and history"),
         (name = "queues", description = "Agent queue views"),
         (name = "directory", description = "Users, organizations, teams and positions"),
-        (name = "account", description = "The caller, their password, sessions and API tokens"),
+        (name = "account", description = "The caller, their password, sessions, API tokens, notifications and notification switches"),
         (name = "mail", description = "Notification mail settings and the quarantine of unreadable mail"),
         (name = "sla", description = "SLA configuration: business-hours calendars, support plans and SLA policies"),
     )
@@ -84,6 +85,10 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(account::change_password))
         .routes(routes!(account::list_sessions, account::end_other_sessions))
         .routes(routes!(account::end_session))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::read))
+        .routes(routes!(notifications::read_all))
+        .routes(routes!(notifications::preferences, notifications::set_preferences))
         .routes(routes!(directory::list_tokens, directory::create_token))
         .routes(routes!(directory::revoke_token))
         .routes(routes!(directory::audit_log))

@@ -8,6 +8,7 @@ mod escalation;
 mod form;
 mod help;
 pub mod mail;
+mod notifications;
 mod password;
 mod portal;
 mod session;
@@ -113,6 +114,11 @@ fn pages(upload_limit: usize) -> Pages {
         .post("/admin/sla/policies/{id}/delete", sla::delete_policy)
         .post("/admin/sla/policies/{id}/move", sla::move_policy)
         .post("/organizations/{id}/support-plan", sla::set_org_plan)
+        .get("/notifications", notifications::page)
+        .post("/notifications/read-all", notifications::read_all)
+        .post("/notifications/{id}/open", notifications::open)
+        .get("/settings/notifications", notifications::settings)
+        .post("/settings/notifications", notifications::save_settings)
         .get("/settings/tokens", settings::tokens)
         .post("/settings/tokens", settings::create_token)
         .post("/settings/tokens/{id}/revoke", settings::revoke_token)
@@ -168,10 +174,12 @@ pub struct Caps {
 }
 
 /// The frame around every staff page: who is signed in, queue counts for
-/// the sidebar, which section is active.
+/// the sidebar, the bell's unread count, which section is active.
 pub struct Chrome {
     pub user: User,
     pub counts: Vec<QueueCount>,
+    /// Unread in-app notifications, counted up to `UNREAD_CAP`.
+    pub unread: i64,
     pub section: &'static str,
     pub caps: Caps,
 }
@@ -183,6 +191,7 @@ impl Chrome {
             return Err(axum::response::Redirect::to("/portal").into_response());
         }
         let counts = state.app.queue_counts(&actor).await.map_err(error_response)?;
+        let unread = state.app.unread_notifications(&actor).await.map_err(error_response)?;
         let can = |p| authz::can(&actor, p);
         let caps = Caps {
             create_ticket: can(Permission::CreateTicketForCustomer),
@@ -196,7 +205,27 @@ impl Chrome {
             sla: can(Permission::ManageSla),
             availability: authz::has_availability(&actor),
         };
-        Ok(Chrome { user, counts, section, caps })
+        Ok(Chrome { user, counts, unread, section, caps })
+    }
+}
+
+impl Chrome {
+    /// The bell's badge: the count, "99+" past the cap, empty when none.
+    pub fn unread_badge(&self) -> String {
+        match self.unread {
+            0 => String::new(),
+            n if n >= frontline_store::notifications::UNREAD_CAP => "99+".into(),
+            n => n.to_string(),
+        }
+    }
+
+    /// The bell's accessible name, which says the count.
+    pub fn bell_label(&self) -> String {
+        match self.unread {
+            0 => "Notifications, none unread".into(),
+            n if n >= frontline_store::notifications::UNREAD_CAP => "Notifications, more than 99 unread".into(),
+            n => format!("Notifications, {n} unread"),
+        }
     }
 
     /// The choices of the top bar's availability control.

@@ -305,6 +305,31 @@ fn api_cases() -> Vec<Case> {
         Case { method: Method::GET, path: "/api/v1/me/sessions", body: no_body, expect: |_| Exp::Ok },
         Case { method: Method::DELETE, path: "/api/v1/me/sessions", body: no_body, expect: |_| Exp::Ok },
         Case { method: Method::DELETE, path: "/api/v1/me/sessions/0123456789abcdef", body: no_body, expect: |_| Exp::NotFound },
+        // The bell is staff's, and each item its recipient's: {note} is a new item of the agent's.
+        Case { method: Method::GET, path: "/api/v1/notifications?unread=true", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/notifications/{note}/read",
+            body: |_| json!({}),
+            expect: |w| match w {
+                "agent" => Exp::Ok,
+                w if STAFF.contains(&w) => Exp::NotFound,
+                _ => Exp::Forbidden,
+            },
+        },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/notifications/read-all",
+            body: |_| json!({}),
+            expect: |w| allow(STAFF, w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/me/notification-settings", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/me/notification-settings",
+            body: |_| json!({"settings": [{"kind": "help_requested", "in_app": true, "email": false}]}),
+            expect: |w| allow(STAFF, w, Exp::Forbidden),
+        },
         Case { method: Method::POST, path: "/api/v1/tokens", body: |n| json!({"name": format!("t{n}")}), expect: |_| Exp::Ok },
         // A token that belongs to the admin: nobody else can revoke it.
         Case {
@@ -507,6 +532,7 @@ fn every_documented_route_is_in_the_api_matrix() {
                 .replace("{a}", "{id}")
                 .replace("{fresh}", "{id}")
                 .replace("{help}", "{id}")
+                .replace("{note}", "{id}")
                 .replace("{b}", "{id}")
                 .replace("{org_a}", "{id}")
                 .replace("{org_b}", "{id}")
@@ -539,6 +565,22 @@ pub(crate) async fn fresh_ticket(t: &TestApp, d: &Desk) -> i64 {
     t.app.create_ticket(&d.cust_member.actor(), &input, frontline_domain::ticket::Channel::Portal).await.expect("ticket").id
 }
 
+/// A new unread bell item of the agent's, about ticket A.
+pub(crate) async fn agent_notification(t: &TestApp, d: &Desk) -> i64 {
+    use frontline_store::notifications::NewNotification;
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let item = NewNotification {
+        user_id: d.agent.id,
+        kind: frontline_domain::notification::NotificationKind::HelpRequested,
+        ticket_id: d.ticket_a,
+        actor_id: Some(d.head.id),
+        detail: "Seen this?".into(),
+        source: format!("authz.{}", N.fetch_add(1, Ordering::Relaxed)),
+    };
+    t.store().record_notifications(&[item]).await.expect("notification");
+    t.store().list_notifications(d.agent.id, true, None, 1).await.expect("list").items[0].id
+}
+
 async fn matrix(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
@@ -566,8 +608,10 @@ async fn matrix(db: TestDb) {
             } else {
                 String::new()
             };
+            let note = if case.path.contains("{note}") { agent_notification(&t, &d).await.to_string() } else { String::new() };
             let path = case
                 .path
+                .replace("{note}", &note)
                 .replace("{fresh}", &fresh)
                 .replace("{help}", &help)
                 .replace("{a}", &d.ticket_a.to_string())
@@ -619,6 +663,7 @@ async fn api_without_credentials(db: TestDb) {
             .replace("{a}", "1")
             .replace("{fresh}", "1")
             .replace("{help}", "1")
+            .replace("{note}", "1")
             .replace("{b}", "1")
             .replace("{org_a}", "1")
             .replace("{org_b}", "1")
@@ -661,6 +706,8 @@ fn staff_pages(d: &Desk, quarantined: i64) -> Vec<(String, &'static [&'static st
         ("/admin/positions".into(), STAFF),
         ("/admin/audit".into(), &["admin"]),
         ("/settings/tokens".into(), STAFF),
+        ("/notifications".into(), STAFF),
+        ("/settings/notifications".into(), STAFF),
         ("/partials/queue-counts?active=open".into(), STAFF),
         ("/admin/mail".into(), MAIL_ADMINS),
         (format!("/admin/mail/quarantine/{quarantined}/raw"), MAIL_ADMINS),

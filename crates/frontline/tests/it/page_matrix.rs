@@ -134,6 +134,7 @@ async fn every_page_route(db: TestDb) {
     // `fresh`: a new tier-1 ticket of org A's member per persona, to escalate.
     // `help_a`, `help_w`: open questions of the agent's, to answer and to withdraw.
     // `sla`: fresh SLA rows per persona, to change and delete.
+    // `note`: a new bell item of the agent's, to open.
     let cases = |n: usize,
                  quarantined: i64,
                  token: i64,
@@ -141,7 +142,8 @@ async fn every_page_route(db: TestDb) {
                  fresh: i64,
                  help_a: i64,
                  help_w: i64,
-                 sla: FreshSla|
+                 sla: FreshSla,
+                 note: i64|
      -> Vec<PageCase> {
         let uniq = format!("p{n}");
         vec![
@@ -372,6 +374,16 @@ async fn every_page_route(db: TestDb) {
                 &[("support_plan_id", "")],
                 agent(SLA_ADMINS),
             ),
+            case("GET", "/notifications", "/notifications?unread=true".into(), &[], agent(STAFF)),
+            case("POST", "/notifications/read-all", "/notifications/read-all".into(), &[], agent(STAFF)),
+            // Only its recipient opens an item; other staff find none.
+            case("POST", "/notifications/{id}/open", format!("/notifications/{note}/open"), &[], |w| match w {
+                "agent" => Exp::Ok,
+                w if is_customer(w) => Exp::NotForCustomers,
+                _ => Exp::NotFound,
+            }),
+            case("GET", "/settings/notifications", "/settings/notifications".into(), &[], agent(STAFF)),
+            case("POST", "/settings/notifications", "/settings/notifications".into(), &[("ticket_escalated.in_app", "on")], agent(STAFF)),
             case("GET", "/settings/tokens", "/settings/tokens".into(), &[], agent(STAFF)),
             case("POST", "/settings/tokens", "/settings/tokens".into(), &[("name", "t")], agent(STAFF)),
             case("POST", "/settings/tokens/{id}/revoke", format!("/settings/tokens/{token}/revoke"), &[], |w| match w {
@@ -422,7 +434,7 @@ async fn every_page_route(db: TestDb) {
     let served: BTreeSet<(String, String)> =
         frontline_web::page_routes().into_iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     let table: BTreeSet<(String, String)> =
-        cases(0, 0, 0, String::new(), 0, 0, 0, FreshSla::default()).iter().map(|c| (c.method.to_string(), c.route.to_string())).collect();
+        cases(0, 0, 0, String::new(), 0, 0, 0, FreshSla::default(), 0).iter().map(|c| (c.method.to_string(), c.route.to_string())).collect();
     let missing: Vec<_> = served.difference(&table).collect();
     assert!(missing.is_empty(), "page routes missing from the authorization matrix: {missing:?}");
     let stale: Vec<_> = table.difference(&served).collect();
@@ -439,7 +451,8 @@ async fn every_page_route(db: TestDb) {
         let help_a = t.app.ask_for_help(&asker, a, None, Some(2), "Seen it?").await.expect("ask").id;
         let help_w = t.app.ask_for_help(&asker, a, None, Some(2), "Seen it?").await.expect("ask").id;
         let sla = crate::authz::fresh_sla_rows(&t, &d, 1000 + n).await;
-        for c in cases(n, quarantined, token, version().await, fresh, help_a, help_w, sla) {
+        let note = crate::authz::agent_notification(&t, &d).await;
+        for c in cases(n, quarantined, token, version().await, fresh, help_a, help_w, sla, note) {
             let pairs: Vec<(&str, &str)> = c.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let r = if c.method == "GET" { t.get(&c.path, &cookie).await } else { t.post_form(&c.path, &cookie, &pairs).await };
             check(&r, (c.expect)(who), c.method, &format!("{} {} as {who}", c.method, c.path));
@@ -447,7 +460,7 @@ async fn every_page_route(db: TestDb) {
     }
 
     // Without a session every route leads to the sign-in page, but the sign-in page itself.
-    for c in cases(0, 1, 1, version().await, 1, 1, 1, FreshSla { cal: 1, used: 1, plan: 1, policy: 1 }) {
+    for c in cases(0, 1, 1, version().await, 1, 1, 1, FreshSla { cal: 1, used: 1, plan: 1, policy: 1 }, 1) {
         let pairs: Vec<(&str, &str)> = c.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = if c.method == "GET" { t.get(&c.path, &Auth::None).await } else { t.post_form(&c.path, &Auth::None, &pairs).await };
         let what = format!("{} {} anonymous", c.method, c.path);

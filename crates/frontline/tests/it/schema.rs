@@ -413,6 +413,8 @@ const OPEN_CODES: &[(&str, &str)] = &[
     ("notification_settings.kind", "notification kinds grow often; read through NotificationKind"),
     ("mail_templates.kind", "notification kinds grow often; read through NotificationKind"),
     ("sent_mail.kind", "notification kinds grow often; written from NotificationKind"),
+    ("notifications.kind", "notification kinds grow often; written from NotificationKind, read back through it"),
+    ("notification_preferences.kind", "notification kinds grow often; written from NotificationKind::parse_personal"),
     ("audit_log.action", "audit actions grow with every feature; written from AuditAction"),
 ];
 
