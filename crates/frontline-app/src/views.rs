@@ -44,6 +44,10 @@ pub struct InternalTicketFields {
     pub tier: Tier,
     pub escalation_level: EscalationLevel,
     pub tags: Vec<String>,
+    /// The SLA due time the last SLA pass stored (queue rows, lists).
+    pub sla_due_at: Option<DateTime<Utc>>,
+    /// The SLA clock was paused at the last SLA pass.
+    pub sla_paused: bool,
 }
 
 impl TicketView {
@@ -56,6 +60,8 @@ impl TicketView {
                 tier: t.tier,
                 escalation_level: t.escalation_level,
                 tags: t.tags,
+                sla_due_at: t.sla_due_at,
+                sla_paused: t.sla_paused,
             }),
             Redaction::AgentOnly => None,
         };
@@ -139,6 +145,8 @@ mod tests {
             created_at: at,
             updated_at: at,
             solved_at: None,
+            sla_due_at: Some(at),
+            sla_paused: false,
         }
     }
 

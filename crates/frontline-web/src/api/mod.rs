@@ -10,6 +10,7 @@ pub mod escalation;
 pub mod extract;
 pub mod help;
 pub mod mail;
+pub mod sla;
 pub mod tickets;
 
 use std::sync::Arc;

@@ -32,8 +32,8 @@ pub struct QueuePage {
 
 impl QueuePage {
     fn sort_link(&self, key: &str) -> String {
-        // Clicking the active column flips its direction.
-        let next = if self.sort == format!("-{key}") { key.to_string() } else { format!("-{key}") };
+        // Clicking the active column flips its direction; "due" has one (soonest first).
+        let next = if key == "due" || self.sort == format!("-{key}") { key.to_string() } else { format!("-{key}") };
         format!("/tickets?view={}&sort={next}", self.view.as_str())
     }
     /// aria-sort on the header of the column the queue is sorted by.
@@ -241,6 +241,8 @@ pub struct TicketPage {
     help: Vec<frontline_store::help::HelpRequest>,
     can_ask: bool,
     ask: super::help::AskFormState,
+    /// The SLA card; None when no policy applies.
+    sla: Option<super::sla::SlaCard>,
 }
 
 /// The ticket page's action forms as typed, after one of them failed.
@@ -464,6 +466,10 @@ async fn ticket_page_full(
         Ok(h) => h,
         Err(e) => return error_response(e),
     };
+    let sla = match s.app.ticket_sla(&actor, id).await {
+        Ok(sla) => sla.map(|sla| super::sla::SlaCard::of(&sla, step.now)),
+        Err(e) => return error_response(e),
+    };
     let choices = match Choices::load(s, &user).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -503,6 +509,7 @@ async fn ticket_page_full(
         help,
         can_ask: authz::can_ask_for_help(&actor),
         ask: forms.help,
+        sla,
     };
     page.changed_meanwhile = changed_meanwhile
         .iter()
