@@ -256,3 +256,33 @@ async fn pages_say_overdue_by(db: TestDb) {
     assert!(!untagged.contains("id=\"sla\""), "no policy: no SLA card");
 }
 on_both_engines!(queue_and_ticket_page_say_overdue_by, pages_say_overdue_by);
+
+/// The `sla` object is in the OpenAPI document, with its codes as enums.
+#[tokio::test]
+async fn the_sla_object_is_documented_with_enums() {
+    let t = TestApp::new(TestDb::sqlite().await).await;
+    let doc = t.get("/api/v1/openapi.json", &Auth::None).await.json();
+    let schemas = &doc["components"]["schemas"];
+    let ticket = &schemas["TicketDto"]["properties"];
+    for key in ["sla", "sla_due_at", "sla_paused"] {
+        assert!(ticket.get(key).is_some(), "TicketDto documents {key}: {ticket}");
+    }
+    let enum_of = |name: &str| -> Vec<String> {
+        let values = schemas[name]["enum"].as_array().unwrap_or_else(|| panic!("{name} is an enum: {}", schemas[name]));
+        values.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+    };
+    assert_eq!(enum_of("SlaTargetKind"), ["first_reply", "next_reply", "resolution"]);
+    assert_eq!(enum_of("SlaHours"), ["business", "calendar"]);
+    assert_eq!(enum_of("SlaStep"), ["tier_1", "tier_2", "head_of_support", "engineering"]);
+    for field in ["policy", "paused", "calendar", "targets", "steps"] {
+        assert!(schemas["TicketSlaDto"]["properties"].get(field).is_some(), "TicketSlaDto.{field}");
+    }
+    let list_sort = doc["paths"]["/api/v1/tickets"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "sort")
+        .cloned()
+        .expect("the list's sort parameter");
+    assert_eq!(list_sort["in"], "query");
+}
