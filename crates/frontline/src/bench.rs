@@ -76,7 +76,7 @@ pub async fn run(config: Config, cmd: BenchCommand, child_args: crate::bench_mai
             let started = Instant::now();
             let mut recomputed = 0;
             loop {
-                let pass = app.sla_pass(5_000).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let pass = app.sla_pass(&frontline_domain::authz::Actor::System, 5_000).await.map_err(|e| anyhow::anyhow!("{e}"))?;
                 recomputed += pass.recomputed;
                 if !pass.more {
                     break;

@@ -42,6 +42,7 @@ mod schema;
 mod schemathesis;
 mod security;
 mod sla;
+mod sla_pass;
 mod sla_view;
 mod storage;
 mod system_actor;

@@ -159,7 +159,7 @@ async fn queues_page_in_order(db: TestDb) {
         assert_eq!(r.status, 200, "{}", r.text());
     }
 
-    t.app.sla_pass(1000).await.expect("SLA pass");
+    t.app.sla_pass(&frontline_domain::authz::Actor::System, 1000).await.expect("SLA pass");
 
     // The list: newest first, every ticket once, each as its own page shows it.
     let all = all_tickets(&t, &agent).await;

@@ -48,7 +48,7 @@ pub(crate) async fn policy(t: &TestApp, name: &str, conditions: Vec<Condition>, 
 }
 
 async fn sla_pass(t: &TestApp) {
-    t.app.sla_pass(1000).await.expect("SLA pass");
+    t.app.sla_pass(&frontline_domain::authz::Actor::System, 1000).await.expect("SLA pass");
 }
 
 fn target<'a>(sla: &'a Value, kind: &str) -> &'a Value {
