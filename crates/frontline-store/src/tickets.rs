@@ -156,55 +156,55 @@ pub struct QueueQuery {
 /// engine's builder).
 macro_rules! push_filters {
     ($b:expr, $f:expr) => {{
-    let b = $b;
-    let f: &TicketFilter = $f;
-    if !f.statuses.is_empty() {
-        b.push(" AND t.status IN (");
-        let mut sep = b.separated(", ");
-        for s in &f.statuses {
-            sep.push_bind(s.as_str());
+        let b = $b;
+        let f: &TicketFilter = $f;
+        if !f.statuses.is_empty() {
+            b.push(" AND t.status IN (");
+            let mut sep = b.separated(", ");
+            for s in &f.statuses {
+                sep.push_bind(s.as_str());
+            }
+            b.push(")");
         }
-        b.push(")");
-    }
-    if let Some(v) = f.priority {
-        b.push(" AND t.priority = ").push_bind(v.as_str());
-    }
-    if let Some(v) = f.ticket_type {
-        b.push(" AND t.ticket_type = ").push_bind(v.as_str());
-    }
-    if let Some(v) = f.assignee_id {
-        b.push(" AND t.assignee_id = ").push_bind(v);
-    }
-    if f.unassigned {
-        b.push(" AND t.assignee_id IS NULL");
-    }
-    if let Some(v) = f.team_id {
-        b.push(" AND t.team_id = ").push_bind(v);
-    }
-    if let Some(v) = f.tier {
-        b.push(" AND t.tier = ").push_bind(v);
-    }
-    if let Some(v) = f.requester_id {
-        b.push(" AND t.requester_id = ").push_bind(v);
-    }
-    if let Some(v) = f.organization_id {
-        b.push(" AND t.organization_id = ").push_bind(v);
-    }
-    if let Some(v) = &f.tag {
-        b.push(" AND t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ").push_bind(v.clone()).push(")");
-    }
-    if let Some(v) = f.updated_since {
-        b.push(" AND t.updated_at >= ").push_bind(v);
-    }
-    match (f.visible_to_requester, f.visible_to_org) {
-        (Some(r), Some(o)) => {
-            b.push(" AND (t.requester_id = ").push_bind(r).push(" OR t.organization_id = ").push_bind(o).push(")");
+        if let Some(v) = f.priority {
+            b.push(" AND t.priority = ").push_bind(v.as_str());
         }
-        (Some(r), None) => {
-            b.push(" AND t.requester_id = ").push_bind(r);
+        if let Some(v) = f.ticket_type {
+            b.push(" AND t.ticket_type = ").push_bind(v.as_str());
         }
-        _ => {}
-    }
+        if let Some(v) = f.assignee_id {
+            b.push(" AND t.assignee_id = ").push_bind(v);
+        }
+        if f.unassigned {
+            b.push(" AND t.assignee_id IS NULL");
+        }
+        if let Some(v) = f.team_id {
+            b.push(" AND t.team_id = ").push_bind(v);
+        }
+        if let Some(v) = f.tier {
+            b.push(" AND t.tier = ").push_bind(v);
+        }
+        if let Some(v) = f.requester_id {
+            b.push(" AND t.requester_id = ").push_bind(v);
+        }
+        if let Some(v) = f.organization_id {
+            b.push(" AND t.organization_id = ").push_bind(v);
+        }
+        if let Some(v) = &f.tag {
+            b.push(" AND t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ").push_bind(v.clone()).push(")");
+        }
+        if let Some(v) = f.updated_since {
+            b.push(" AND t.updated_at >= ").push_bind(v);
+        }
+        match (f.visible_to_requester, f.visible_to_org) {
+            (Some(r), Some(o)) => {
+                b.push(" AND (t.requester_id = ").push_bind(r).push(" OR t.organization_id = ").push_bind(o).push(")");
+            }
+            (Some(r), None) => {
+                b.push(" AND t.requester_id = ").push_bind(r);
+            }
+            _ => {}
+        }
     }};
 }
 
@@ -819,7 +819,6 @@ enum ListPart {
     Due { after: Option<(DateTime<Utc>, i64)> },
     NoDue { before_id: Option<i64> },
 }
-
 
 /// The tier to match in SQL; without one, 0, which no ticket has (tiers
 /// start at 1, migration 0011 holds it).

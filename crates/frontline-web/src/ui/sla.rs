@@ -56,9 +56,11 @@ pub fn due_cell(t: &TicketView) -> Option<DueCell> {
                 DueCell { text: format!("in {}", span(minutes_between(now, due))), class: "due", title: super::utc(&due) }
             })
         }
-        None if i.sla_paused && t.status.is_open() => {
-            Some(DueCell { text: "paused".into(), class: "paused", title: "The SLA clock waits while the ticket is pending or on hold".into() })
-        }
+        None if i.sla_paused && t.status.is_open() => Some(DueCell {
+            text: "paused".into(),
+            class: "paused",
+            title: "The SLA clock waits while the ticket is pending or on hold".into(),
+        }),
         None => None,
     }
 }
@@ -152,7 +154,8 @@ impl TargetLine {
         };
         let breach = t.breached_at.map(|at| {
             let whom = t.breached_step.map(|s| format!(", attributed to {}", s.label())).unwrap_or_default();
-            let waits = if t.kind == TargetKind::NextReply && t.breaches > 1 { format!(" ({} waits breached)", t.breaches) } else { String::new() };
+            let waits =
+                if t.kind == TargetKind::NextReply && t.breaches > 1 { format!(" ({} waits breached)", t.breaches) } else { String::new() };
             format!("Breached at {}{whom}{waits}", super::utc(&at))
         });
         TargetLine {

@@ -89,7 +89,10 @@ async fn agents_get_the_sla_object(db: TestDb) {
 
     // First reply: 60 business minutes from Monday 09:00 Berlin, warned a quarter before.
     let first = target(&sla, "first_reply");
-    assert_eq!((first["hours"].clone(), first["target_minutes"].clone(), first["used_minutes"].clone()), (json!("business"), json!(60), json!(30)));
+    assert_eq!(
+        (first["hours"].clone(), first["target_minutes"].clone(), first["used_minutes"].clone()),
+        (json!("business"), json!(60), json!(30))
+    );
     assert_eq!(at(&first["due_at"]), Some(monday_nine() + Duration::minutes(60)));
     assert_eq!(at(&first["warn_at"]), Some(monday_nine() + Duration::minutes(45)));
     assert_eq!(first["breached_at"], Value::Null);
