@@ -59,10 +59,14 @@ fn bad_cursor() -> ApiError {
 }
 
 /// A "due soonest" cursor: `due_<nanoseconds since 1970>_<id>` inside the
-/// part with due times, `nodue_<id>` after it.
+/// part with due times, `nodue_<id>` after it. A plain id (a newest-first
+/// cursor) reads as the part without due times after that id.
 fn parse_due_cursor(c: &str) -> Result<DueCursor, ApiError> {
     if let Some(id) = c.strip_prefix("nodue_") {
         return Ok(DueCursor { due_at: None, id: id.parse().map_err(|_| bad_cursor())? });
+    }
+    if let Ok(id) = c.parse::<i64>() {
+        return Ok(DueCursor { due_at: None, id });
     }
     let (nanos, id) = c.strip_prefix("due_").and_then(|r| r.rsplit_once('_')).ok_or_else(bad_cursor)?;
     let nanos: i64 = nanos.parse().map_err(|_| bad_cursor())?;
@@ -108,7 +112,8 @@ pub async fn list(
     };
     let (before_id, due_cursor) = match (p.cursor.as_deref(), order) {
         (None, _) => (None, None),
-        (Some(c), ListOrder::Newest) => (Some(c.parse::<i64>().map_err(|_| bad_cursor())?), None),
+        // A due cursor's id is a position in the newest-first order too.
+        (Some(c), ListOrder::Newest) => (Some(c.parse::<i64>().or_else(|_| parse_due_cursor(c).map(|d| d.id))?), None),
         (Some(c), ListOrder::DueSoonest) => (None, Some(parse_due_cursor(c)?)),
     };
     let limit = p.limit.unwrap_or(25);
