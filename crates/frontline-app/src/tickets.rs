@@ -655,6 +655,13 @@ impl App {
                 filter.tier = None;
                 filter.assignee_id = None;
                 filter.unassigned = false;
+                // The due order would reveal the agent-only SLA due times:
+                // newest first. Their pages' cursors carry no due time
+                // (views hide it), so such a cursor is a plain id.
+                filter.order = frontline_store::tickets::ListOrder::Newest;
+                if let Some(c) = filter.due_cursor.take() {
+                    filter.before_id = filter.before_id.or(Some(c.id));
+                }
                 filter.visible_to_requester = Some(requester_id);
                 filter.visible_to_org = organization_id;
             }

@@ -46,6 +46,10 @@ pub struct InternalTicketFields {
     pub tags: Vec<String>,
     /// The requester organization's support plan.
     pub support_plan: Option<PlanRef>,
+    /// The SLA due time the last SLA pass stored (queue rows, lists).
+    pub sla_due_at: Option<DateTime<Utc>>,
+    /// The SLA clock was paused at the last SLA pass.
+    pub sla_paused: bool,
 }
 
 /// A support plan as shown next to what has it.
@@ -72,6 +76,8 @@ impl TicketView {
                 escalation_level: t.escalation_level,
                 tags: t.tags,
                 support_plan: PlanRef::of(t.support_plan_id, t.support_plan_name),
+                sla_due_at: t.sla_due_at,
+                sla_paused: t.sla_paused,
             }),
             Redaction::AgentOnly => None,
         };
@@ -161,6 +167,8 @@ mod tests {
             created_at: at,
             updated_at: at,
             solved_at: None,
+            sla_due_at: Some(at),
+            sla_paused: false,
         }
     }
 

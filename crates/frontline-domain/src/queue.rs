@@ -63,6 +63,10 @@ pub enum SortKey {
     Created,
     Priority,
     Id,
+    /// "Due soonest": tickets with an SLA due time first, the earliest (the
+    /// most overdue) first, then the rest in the view's default order.
+    /// Ascending only: a latest-due-first list helps nobody.
+    Due,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,10 +87,12 @@ impl Sort {
             "created" => SortKey::Created,
             "priority" => SortKey::Priority,
             "id" => SortKey::Id,
+            "due" if !descending => SortKey::Due,
+            "due" => return Err(DomainError::invalid("sort", "'-due' is not a sort; 'due' lists the soonest due first")),
             _ => {
                 return Err(DomainError::invalid(
                     "sort",
-                    format!("unknown sort '{s}'; use updated, created, priority or id, with '-' for descending"),
+                    format!("unknown sort '{s}'; use due, or updated, created, priority or id with '-' for descending"),
                 ));
             }
         };
@@ -99,6 +105,7 @@ impl Sort {
             SortKey::Created => "created",
             SortKey::Priority => "priority",
             SortKey::Id => "id",
+            SortKey::Due => "due",
         };
         if self.descending { format!("-{name}") } else { name.to_string() }
     }
@@ -123,6 +130,9 @@ mod tests {
         assert_eq!(Sort::parse("-priority"), Ok(Sort { key: SortKey::Priority, descending: true }));
         assert_eq!(Sort::parse("created").map(Sort::as_param).as_deref(), Ok("created"));
         assert!(Sort::parse("-name").is_err());
+        assert_eq!(Sort::parse("due"), Ok(Sort { key: SortKey::Due, descending: false }));
+        assert_eq!(Sort::parse("due").map(Sort::as_param).as_deref(), Ok("due"));
+        assert!(Sort::parse("-due").is_err());
         assert_eq!(QueueView::RecentlySolved.statuses(), &[Status::Solved]);
     }
 }

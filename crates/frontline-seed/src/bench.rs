@@ -409,6 +409,7 @@ pub async fn generate_bench(store: &Store, spec: &BenchSpec) -> anyhow::Result<B
         tracing::info!(tickets = offset + chunk.len(), messages = messages_written, "bench tickets loaded");
     }
     store.rebuild_ticket_counts().await?;
+    bench_sla_policy(store).await?;
     store.analyze().await?;
 
     let agent = agents.first().context("no agents")?;
@@ -780,6 +781,40 @@ async fn write_batch(store: &Store, rng: &mut SmallRng, people: &People<'_>, pla
     drop(messages);
     let events_written = store.bulk_insert_events(&events).await.context("inserting events")?;
     Ok(Written { ticket_ids, messages: message_ids.len(), events: events_written })
+}
+
+/// One SLA policy for every ticket, on a Berlin business-hours calendar,
+/// with targets for each priority, so that the SLA pass (run by `frontline
+/// bench generate` after this) gives every open ticket its due time.
+async fn bench_sla_policy(store: &Store) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+
+    use frontline_domain::sla::{BusinessCalendar, CalendarSpec, EscalationStep, PriorityTargets, SlaPolicy, Target, WeeklyHoursSpec};
+
+    let calendar = BusinessCalendar::new(&CalendarSpec {
+        time_zone: "Europe/Berlin".into(),
+        hours: WeeklyHoursSpec::weekdays(&[("08:00", "18:00")]),
+        holidays: vec![],
+    })?;
+    let calendar_id = store.create_calendar("Berlin office", &calendar, None).await?;
+    let targets = |first: Target, next: Target, resolution: Target| PriorityTargets {
+        first_reply: Some(first),
+        next_reply: Some(next),
+        resolution: Some(resolution),
+    };
+    let policy = SlaPolicy {
+        conditions: vec![],
+        targets: BTreeMap::from([
+            (Priority::Urgent, targets(Target::calendar(60), Target::calendar(120), Target::calendar(8 * 60))),
+            (Priority::High, targets(Target::business(4 * 60), Target::business(8 * 60), Target::business(3 * 600))),
+            (Priority::Normal, targets(Target::business(8 * 60), Target::business(10 * 60), Target::business(5 * 600))),
+            (Priority::Low, targets(Target::business(2 * 600), Target::business(3 * 600), Target::business(10 * 600))),
+        ]),
+        step_shares: BTreeMap::from([(EscalationStep::Tier1, 25), (EscalationStep::Tier2, 75)]),
+    }
+    .checked()?;
+    store.create_sla_policy(frontline_store::sla::PolicyInput { name: "Standard", calendar_id, policy: &policy }, None).await?;
+    Ok(())
 }
 
 fn vars<'a>(people: &'a People<'_>, p: &Plan, customer: &'a Customer, org: &'a Org) -> Vars<'a> {

@@ -159,6 +159,12 @@ pub struct Ticket {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub solved_at: Option<DateTime<Utc>>,
+    /// The earliest due time of the SLA targets still running, as the last
+    /// SLA pass stored it (`tickets.sla_due_at`); None: no policy, paused,
+    /// nothing waited for, or not computed yet.
+    pub sla_due_at: Option<DateTime<Utc>>,
+    /// The SLA clock was paused at the last SLA pass (pending, on hold).
+    pub sla_paused: bool,
 }
 
 impl Ticket {
@@ -206,6 +212,8 @@ pub(crate) struct TicketRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     solved_at: Option<DateTime<Utc>>,
+    sla_due_at: Option<DateTime<Utc>>,
+    sla_paused: Option<bool>,
 }
 
 impl TryFrom<TicketRow> for Ticket {
@@ -235,6 +243,8 @@ impl TryFrom<TicketRow> for Ticket {
             created_at: r.created_at,
             updated_at: r.updated_at,
             solved_at: r.solved_at,
+            sla_due_at: r.sla_due_at,
+            sla_paused: r.sla_paused.unwrap_or(false),
         })
     }
 }

@@ -55,17 +55,18 @@ macro_rules! ticket_columns {
         "SELECT t.id, t.subject, t.status, t.priority, t.ticket_type, t.channel, t.requester_id, \
          rq.name AS requester_name, rq.email AS requester_email, t.organization_id, o.name AS organization_name, \
          o.support_plan_id, sp.name AS support_plan_name, t.assignee_id, a.name AS assignee_name, t.team_id, tm.name AS team_name, t.tier, t.escalation_level, \
-         t.tags, t.created_at, t.updated_at, t.solved_at "
+         t.tags, t.created_at, t.updated_at, t.solved_at, t.sla_due_at, tsla.paused AS sla_paused "
     };
 }
 
-/// The names shown next to a ticket `t`.
+/// The names shown next to a ticket `t`, and whether its SLA clock is
+/// paused (the last SLA pass's word; no row: no policy or not computed yet).
 macro_rules! ticket_names {
     () => {
         "JOIN users rq ON rq.id = t.requester_id \
          LEFT JOIN organizations o ON o.id = t.organization_id LEFT JOIN support_plans sp ON sp.id = o.support_plan_id \
          LEFT JOIN users a ON a.id = t.assignee_id \
-         LEFT JOIN teams tm ON tm.id = t.team_id "
+         LEFT JOIN teams tm ON tm.id = t.team_id LEFT JOIN ticket_sla tsla ON tsla.ticket_id = t.id "
     };
 }
 
@@ -95,7 +96,8 @@ macro_rules! ticket_page_start {
          AS support_plan_name, t.assignee_id, \
          (SELECT name FROM users WHERE id = t.assignee_id) AS assignee_name, t.team_id, \
          (SELECT name FROM teams WHERE id = t.team_id) AS team_name, t.tier, t.escalation_level, \
-         t.tags, t.created_at, t.updated_at, t.solved_at \
+         t.tags, t.created_at, t.updated_at, t.solved_at, t.sla_due_at, \
+         (SELECT paused FROM ticket_sla WHERE ticket_id = t.id) AS sla_paused \
          FROM (SELECT t.id FROM tickets t "
     };
 }

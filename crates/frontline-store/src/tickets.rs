@@ -138,8 +138,11 @@ pub struct TicketFilter {
     pub organization_id: Option<i64>,
     pub tag: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
-    /// Keyset cursor: only tickets with a smaller id.
+    /// Keyset cursor of the newest-first order: only tickets with a smaller id.
     pub before_id: Option<i64>,
+    pub order: ListOrder,
+    /// Keyset cursor of the due order: only tickets after this one.
+    pub due_cursor: Option<DueCursor>,
     pub limit: i64,
     /// Customer scope: own tickets, or (for a customer admin) also the organization's.
     pub visible_to_requester: Option<i64>,
@@ -157,6 +160,62 @@ pub struct QueueQuery {
     pub sort: Sort,
     pub offset: i64,
     pub limit: i64,
+}
+
+/// The list's filters, after a written WHERE (a macro: it runs on either
+/// engine's builder).
+macro_rules! push_filters {
+    ($b:expr, $f:expr) => {{
+        let b = $b;
+        let f: &TicketFilter = $f;
+        if !f.statuses.is_empty() {
+            b.push(" AND t.status IN (");
+            let mut sep = b.separated(", ");
+            for s in &f.statuses {
+                sep.push_bind(s.as_str());
+            }
+            b.push(")");
+        }
+        if let Some(v) = f.priority {
+            b.push(" AND t.priority = ").push_bind(v.as_str());
+        }
+        if let Some(v) = f.ticket_type {
+            b.push(" AND t.ticket_type = ").push_bind(v.as_str());
+        }
+        if let Some(v) = f.assignee_id {
+            b.push(" AND t.assignee_id = ").push_bind(v);
+        }
+        if f.unassigned {
+            b.push(" AND t.assignee_id IS NULL");
+        }
+        if let Some(v) = f.team_id {
+            b.push(" AND t.team_id = ").push_bind(v);
+        }
+        if let Some(v) = f.tier {
+            b.push(" AND t.tier = ").push_bind(v);
+        }
+        if let Some(v) = f.requester_id {
+            b.push(" AND t.requester_id = ").push_bind(v);
+        }
+        if let Some(v) = f.organization_id {
+            b.push(" AND t.organization_id = ").push_bind(v);
+        }
+        if let Some(v) = &f.tag {
+            b.push(" AND t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ").push_bind(v.clone()).push(")");
+        }
+        if let Some(v) = f.updated_since {
+            b.push(" AND t.updated_at >= ").push_bind(v);
+        }
+        match (f.visible_to_requester, f.visible_to_org) {
+            (Some(r), Some(o)) => {
+                b.push(" AND (t.requester_id = ").push_bind(r).push(" OR t.organization_id = ").push_bind(o).push(")");
+            }
+            (Some(r), None) => {
+                b.push(" AND t.requester_id = ").push_bind(r);
+            }
+            _ => {}
+        }
+    }};
 }
 
 /// Insert one message and its files inside an open transaction; evaluates
@@ -748,76 +807,123 @@ impl Store {
         Ok(n.unwrap_or(0))
     }
 
-    /// Tickets by filter, newest first, with keyset pagination on id.
+    /// Tickets by filter with keyset pagination: newest first (on id), or
+    /// "due soonest" (`ListOrder::DueSoonest`): those with a due time by
+    /// due time, then the rest newest first. The due order is read in up to
+    /// two statements, each one index range: the due part (`tickets_due`)
+    /// from the cursor on, then, if the page is not full, the part without
+    /// a due time from the primary key.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_tickets(&self, f: &TicketFilter) -> Result<Page<Ticket>, StoreError> {
+        let want = f.limit.max(0) + 1;
+        let mut rows: Vec<TicketRow> = Vec::new();
+        match f.order {
+            ListOrder::Newest => {
+                rows = self.list_part(f, ListPart::Newest { before_id: f.before_id }, want).await?;
+            }
+            ListOrder::DueSoonest => {
+                let null_before = match f.due_cursor {
+                    None => {
+                        rows = self.list_part(f, ListPart::Due { after: None }, want).await?;
+                        None
+                    }
+                    Some(DueCursor { due_at: Some(at), id }) => {
+                        rows = self.list_part(f, ListPart::Due { after: Some((at, id)) }, want).await?;
+                        None
+                    }
+                    Some(DueCursor { due_at: None, id }) => Some(id),
+                };
+                let got = rows.len() as i64;
+                if got < want {
+                    rows.extend(self.list_part(f, ListPart::NoDue { before_id: null_before }, want - got).await?);
+                }
+            }
+        }
+        page_of(rows, f.limit)
+    }
+
+    /// One part of `list_tickets`: its filters, its range and its order.
+    async fn list_part(&self, f: &TicketFilter, part: ListPart, limit: i64) -> Result<Vec<TicketRow>, StoreError> {
         let page = PageSql::of(self.engine());
         let rows: Vec<TicketRow> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new(page.start);
             b.push("WHERE 1 = 1");
-            if !f.statuses.is_empty() {
-                b.push(" AND t.status IN (");
-                let mut sep = b.separated(", ");
-                for s in &f.statuses {
-                    sep.push_bind(s.as_str());
+            push_filters!(&mut b, f);
+            match part {
+                ListPart::Newest { before_id } | ListPart::NoDue { before_id } => {
+                    if matches!(part, ListPart::NoDue { .. }) {
+                        b.push(" AND t.sla_due_at IS NULL");
+                    }
+                    if let Some(v) = before_id {
+                        b.push(" AND t.id < ").push_bind(v);
+                    }
                 }
-                b.push(")");
-            }
-            if let Some(v) = f.priority {
-                b.push(" AND t.priority = ").push_bind(v.as_str());
-            }
-            if let Some(v) = f.ticket_type {
-                b.push(" AND t.ticket_type = ").push_bind(v.as_str());
-            }
-            if let Some(v) = f.assignee_id {
-                b.push(" AND t.assignee_id = ").push_bind(v);
-            }
-            if f.unassigned {
-                b.push(" AND t.assignee_id IS NULL");
-            }
-            if let Some(v) = f.team_id {
-                b.push(" AND t.team_id = ").push_bind(v);
-            }
-            if let Some(v) = f.tier {
-                b.push(" AND t.tier = ").push_bind(v);
-            }
-            if let Some(v) = f.requester_id {
-                b.push(" AND t.requester_id = ").push_bind(v);
-            }
-            if let Some(v) = f.organization_id {
-                b.push(" AND t.organization_id = ").push_bind(v);
-            }
-            if let Some(v) = &f.tag {
-                b.push(" AND t.id IN (SELECT ticket_id FROM ticket_tags WHERE tag = ").push_bind(v.clone()).push(")");
-            }
-            if let Some(v) = f.updated_since {
-                b.push(" AND t.updated_at >= ").push_bind(v);
-            }
-            if let Some(v) = f.before_id {
-                b.push(" AND t.id < ").push_bind(v);
-            }
-            match (f.visible_to_requester, f.visible_to_org) {
-                (Some(r), Some(o)) => {
-                    b.push(" AND (t.requester_id = ").push_bind(r).push(" OR t.organization_id = ").push_bind(o).push(")");
+                ListPart::Due { after } => {
+                    // Written as the partial index's own predicate, so that
+                    // both engines see that `tickets_due` answers it.
+                    b.push(" AND t.sla_due_at IS NOT NULL");
+                    if let Some((at, id)) = after {
+                        // After (at, id) in (due ASC, id DESC): a range from `at`.
+                        b.push(" AND t.sla_due_at >= ")
+                            .push_bind(at)
+                            .push(" AND (t.sla_due_at > ")
+                            .push_bind(at)
+                            .push(" OR t.id < ")
+                            .push_bind(id)
+                            .push(")");
+                    }
                 }
-                (Some(r), None) => {
-                    b.push(" AND t.requester_id = ").push_bind(r);
-                }
-                _ => {}
             }
+            let order = match part {
+                ListPart::Due { .. } => " ORDER BY t.sla_due_at ASC, t.id DESC",
+                _ => " ORDER BY t.id DESC",
+            };
             finish_page(
                 &mut b,
                 &page,
                 |b| {
-                    b.push(" ORDER BY t.id DESC");
+                    b.push(order);
                 },
-                f.limit + 1,
+                limit,
                 0,
             );
             b.build_query_as().fetch_all(p).await
         })?;
-        page_of(rows, f.limit)
+        Ok(rows)
     }
+}
+
+/// The order of the API's ticket list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ListOrder {
+    /// Newest first; the cursor is `TicketFilter::before_id`.
+    #[default]
+    Newest,
+    /// Tickets with a due time first, the earliest first (ties: newest
+    /// first), then the rest newest first; the cursor is `due_cursor`.
+    DueSoonest,
+}
+
+/// Where a "due soonest" page ends: the last ticket's due time (None in
+/// the part without one) and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueCursor {
+    pub due_at: Option<DateTime<Utc>>,
+    pub id: i64,
+}
+
+impl DueCursor {
+    /// The cursor after this ticket.
+    pub fn after(t: &Ticket) -> DueCursor {
+        DueCursor { due_at: t.sla_due_at, id: t.id }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum ListPart {
+    Newest { before_id: Option<i64> },
+    Due { after: Option<(DateTime<Utc>, i64)> },
+    NoDue { before_id: Option<i64> },
 }
 
 /// The tier to match in SQL; without one, 0, which no ticket has (tiers
@@ -875,12 +981,23 @@ where
 }
 
 fn push_order<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, sort: Sort, solved_view: bool) {
+    if sort.key == SortKey::Due {
+        if solved_view {
+            // Solved tickets wait for nothing: no due times, the view's own order.
+            return push_order(b, Sort::default(), solved_view);
+        }
+        // The open views' `*_due` indexes (migration 0024) in their order:
+        // tickets with a due time first, the earliest (most overdue) first,
+        // then the rest as the queues list them by default.
+        b.push(" ORDER BY (t.sla_due_at IS NULL), t.sla_due_at, t.updated_at DESC, t.id DESC");
+        return;
+    }
     let col = match sort.key {
         SortKey::Updated if solved_view => "t.solved_at",
         SortKey::Updated => "t.updated_at",
         SortKey::Created => "t.created_at",
         SortKey::Priority => "t.priority_rank",
-        SortKey::Id => "t.id",
+        SortKey::Id | SortKey::Due => "t.id",
     };
     let dir = if sort.descending { "DESC" } else { "ASC" };
     b.push(" ORDER BY ").push(col).push(" ").push(dir);

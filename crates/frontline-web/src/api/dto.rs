@@ -79,12 +79,41 @@ pub struct TicketDto {
     /// Also the version to send back as `expected_updated_at` to avoid overwriting someone else's change.
     pub updated_at: DateTime<Utc>,
     pub solved_at: Option<DateTime<Utc>>,
+    /// Agent-only: when the soonest SLA target still running falls due, as
+    /// the SLA pass last stored it (null: no policy, paused, or nothing
+    /// waited for). Absent for customers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<DateTime<Utc>>, nullable)]
+    pub sla_due_at: Option<Option<DateTime<Utc>>>,
+    /// Agent-only: the SLA clock was paused (pending, on hold) at the last SLA pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla_paused: Option<bool>,
+    /// Agent-only, in answers about one ticket (`GET /api/v1/tickets/{id}`
+    /// and the writes that return the ticket): the SLA computed now from the
+    /// ticket's history; null when no policy applies. Absent in lists and
+    /// for customers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::ticket_sla::TicketSlaDto>, nullable)]
+    pub sla: Option<Option<super::ticket_sla::TicketSlaDto>>,
+}
+
+impl TicketDto {
+    /// The ticket with its `sla` object, for answers about one ticket.
+    pub fn with_sla(t: TicketView, sla: Option<&frontline_app::sla::TicketSla>) -> Self {
+        let agent = t.internal.is_some();
+        let mut dto = TicketDto::from(t);
+        // Only alongside the agent-only fields: a customer's view has none.
+        if agent {
+            dto.sla = Some(sla.map(super::ticket_sla::TicketSlaDto::from));
+        }
+        dto
+    }
 }
 
 impl From<TicketView> for TicketDto {
     fn from(t: TicketView) -> Self {
         let internal = t.internal;
-        let (team_id, team_name, tier, escalation_level, step, tags, support_plan) = match internal {
+        let (team_id, team_name, tier, escalation_level, step, tags, support_plan, sla_due_at, sla_paused) = match internal {
             Some(i) => (
                 i.team_id,
                 i.team_name,
@@ -93,8 +122,9 @@ impl From<TicketView> for TicketDto {
                 Some(EscalationStep::of(i.tier, i.escalation_level)),
                 Some(i.tags),
                 Some(i.support_plan.map(PlanRefDto::from)),
-            ),
-            None => (None, None, None, None, None, None, None),
+                Some(i.sla_due_at),
+                Some(i.sla_paused),
+            None => (None, None, None, None, None, None, None, None, None),
         };
         TicketDto {
             id: t.id,
@@ -117,6 +147,9 @@ impl From<TicketView> for TicketDto {
             created_at: t.created_at,
             updated_at: t.updated_at,
             solved_at: t.solved_at,
+            sla_due_at,
+            sla_paused,
+            sla: None,
         }
     }
 }

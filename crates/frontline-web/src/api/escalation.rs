@@ -104,7 +104,7 @@ async fn run(
     } else {
         s.app.step_keyed(&actor, id, &req, Idempotency::mark(&key)).await?
     };
-    Ok((StatusCode::CREATED, Json(TicketDto::from(ticket))))
+    Ok((StatusCode::CREATED, Json(super::tickets::one_ticket(s, &actor, ticket).await?)))
 }
 
 /// Escalate a ticket one step up (or to `to`), with a reason. Writes an

@@ -12,6 +12,7 @@ pub mod help;
 pub mod mail;
 pub mod sla;
 pub mod notifications;
+pub mod ticket_sla;
 pub mod tickets;
 pub mod vocab;
 

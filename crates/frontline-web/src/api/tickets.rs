@@ -6,11 +6,12 @@ use axum::response::Response;
 use axum::{Extension, Json};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use frontline_app::tickets::{NewAttachment, NewTicketInput, ReplyInput, TicketPatch};
+use frontline_app::tickets::{NewAttachment, NewTicketInput, ReplyInput, TicketPatch, TicketView};
 use frontline_domain::DomainError;
+use frontline_domain::authz::Actor;
 use frontline_domain::queue::{QueueView, Sort};
 use frontline_domain::ticket::{Channel, MessageKind, Priority, Status, TicketType};
-use frontline_store::tickets::TicketFilter;
+use frontline_store::tickets::{DueCursor, ListOrder, TicketFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -40,19 +41,50 @@ pub struct ListParams {
     tag: Option<String>,
     /// RFC 3339 time; only tickets updated since.
     updated_since: Option<DateTime<Utc>>,
-    /// `next_cursor` of the previous page.
-    #[param(pattern = "^[0-9]{1,18}$")]
+    /// `due`: tickets with an SLA due time first, the soonest (most
+    /// overdue) first, then the rest newest first. Absent: newest first.
+    /// Customers always get newest first.
+    #[param(pattern = "^due$")]
+    sort: Option<String>,
+    /// `next_cursor` of the previous page (of the same `sort`).
+    #[param(pattern = "^([0-9]{1,18}|due_-?[0-9]{1,19}_[0-9]{1,18}|nodue_[0-9]{1,18})$")]
     cursor: Option<String>,
     /// 1 to 100, default 25.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
 }
 
+fn bad_cursor() -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "cursor is not one this API returned", Some("cursor".into()))
+}
+
+/// A "due soonest" cursor: `due_<nanoseconds since 1970>_<id>` inside the
+/// part with due times, `nodue_<id>` after it. A plain id (a newest-first
+/// cursor) reads as the part without due times after that id.
+fn parse_due_cursor(c: &str) -> Result<DueCursor, ApiError> {
+    if let Some(id) = c.strip_prefix("nodue_") {
+        return Ok(DueCursor { due_at: None, id: id.parse().map_err(|_| bad_cursor())? });
+    }
+    if let Ok(id) = c.parse::<i64>() {
+        return Ok(DueCursor { due_at: None, id });
+    }
+    let (nanos, id) = c.strip_prefix("due_").and_then(|r| r.rsplit_once('_')).ok_or_else(bad_cursor)?;
+    let nanos: i64 = nanos.parse().map_err(|_| bad_cursor())?;
+    Ok(DueCursor { due_at: Some(DateTime::<Utc>::from_timestamp_nanos(nanos)), id: id.parse().map_err(|_| bad_cursor())? })
+}
+
+fn due_cursor_of(due_at: Option<DateTime<Utc>>, id: i64) -> String {
+    match due_at.and_then(|d| d.timestamp_nanos_opt()) {
+        Some(nanos) => format!("due_{nanos}_{id}"),
+        None => format!("nodue_{id}"),
+    }
+}
+
 fn parse_opt<T>(v: Option<&str>, parse: fn(&str) -> Result<T, frontline_domain::DomainError>) -> Result<Option<T>, ApiError> {
     Ok(v.map(str::trim).filter(|s| !s.is_empty()).map(parse).transpose()?)
 }
 
-/// List tickets, newest first, with filters and cursor pagination. Customers get only the tickets they may see.
+/// List tickets, newest first (or due soonest with `sort=due`), with filters and cursor pagination. Customers get only the tickets they may see.
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListParams),
     responses((status = 200, body = TicketList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
@@ -66,11 +98,23 @@ pub async fn list(
         Some(list) => list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Status::parse).collect::<Result<Vec<_>, _>>()?,
         None => vec![],
     };
-    let before_id = match p.cursor.as_deref() {
-        Some(c) => Some(c.parse::<i64>().map_err(|_| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "cursor is not one this API returned", Some("cursor".into()))
-        })?),
-        None => None,
+    let order = match p.sort.as_deref().map(str::trim) {
+        None | Some("") => ListOrder::Newest,
+        Some("due") => ListOrder::DueSoonest,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("unknown sort '{other}'; use due, or leave it out for newest first"),
+                Some("sort".into()),
+            ));
+        }
+    };
+    let (before_id, due_cursor) = match (p.cursor.as_deref(), order) {
+        (None, _) => (None, None),
+        // A due cursor's id is a position in the newest-first order too.
+        (Some(c), ListOrder::Newest) => (Some(c.parse::<i64>().or_else(|_| parse_due_cursor(c).map(|d| d.id))?), None),
+        (Some(c), ListOrder::DueSoonest) => (None, Some(parse_due_cursor(c)?)),
     };
     let limit = p.limit.unwrap_or(25);
     if !(1..=100).contains(&limit) {
@@ -89,11 +133,20 @@ pub async fn list(
         tag: p.tag.map(|t| t.trim().to_lowercase()),
         updated_since: p.updated_since,
         before_id,
+        order,
+        due_cursor,
         limit,
         ..Default::default()
     };
     let page = s.app.list_tickets(&actor, filter).await?;
-    let next_cursor = if page.has_more { page.items.last().map(|t| t.id.to_string()) } else { None };
+    let next_cursor = match page.items.last() {
+        Some(t) if page.has_more => Some(match order {
+            ListOrder::Newest => t.id.to_string(),
+            // A customer's rows carry no due time: their cursor is the id's.
+            ListOrder::DueSoonest => due_cursor_of(t.internal.as_ref().and_then(|i| i.sla_due_at), t.id),
+        }),
+        _ => None,
+    };
     Ok(Json(TicketList { data: page.items.into_iter().map(TicketDto::from).collect(), next_cursor }))
 }
 
@@ -109,7 +162,8 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<TicketDto>), ApiError> {
     let actor = user.actor();
     if let Some(id) = Idempotency::committed(&key) {
-        return Ok((StatusCode::CREATED, Json(TicketDto::from(s.app.ticket(&actor, id).await?))));
+        let t = s.app.ticket(&actor, id).await?;
+        return Ok((StatusCode::CREATED, Json(one_ticket(&s, &actor, t).await?)));
     }
     let input = NewTicketInput {
         subject: r.subject,
@@ -126,15 +180,23 @@ pub async fn create(
         attachments: decode_uploads(r.attachments)?,
     };
     let t = s.app.create_ticket_keyed(&actor, &input, Channel::Api, Idempotency::mark(&key)).await?;
-    Ok((StatusCode::CREATED, Json(TicketDto::from(t))))
+    Ok((StatusCode::CREATED, Json(one_ticket(&s, &actor, t).await?)))
 }
 
-/// Read one ticket.
+/// A ticket answered on its own: with its SLA computed now, for the
+/// readers whose view has the agent-only fields (the use case decides too).
+pub(crate) async fn one_ticket(s: &AppState, actor: &Actor, t: TicketView) -> Result<TicketDto, ApiError> {
+    let sla = if t.internal.is_some() { s.app.ticket_sla(actor, t.id).await? } else { None };
+    Ok(TicketDto::with_sla(t, sla.as_ref()))
+}
+
+/// Read one ticket; agents also get its `sla` object, computed now.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
     responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody)), security(("token" = [])))]
 pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(id): ApiPath<i64>) -> Result<Json<TicketDto>, ApiError> {
     let actor = user.actor();
-    Ok(Json(TicketDto::from(s.app.ticket(&actor, id).await?)))
+    let t = s.app.ticket(&actor, id).await?;
+    Ok(Json(one_ticket(&s, &actor, t).await?))
 }
 
 /// Change a ticket's fields; absent fields stay as they are.
@@ -151,7 +213,8 @@ pub async fn update(
 ) -> Result<Json<TicketDto>, ApiError> {
     let actor = user.actor();
     if let Some(id) = Idempotency::committed(&key) {
-        return Ok(Json(TicketDto::from(s.app.ticket(&actor, id).await?)));
+        let t = s.app.ticket(&actor, id).await?;
+        return Ok(Json(one_ticket(&s, &actor, t).await?));
     }
     let patch = TicketPatch {
         subject: r.subject,
@@ -165,7 +228,8 @@ pub async fn update(
         tags: r.tags,
         expected_version: r.expected_updated_at,
     };
-    Ok(Json(TicketDto::from(s.app.update_ticket_keyed(&actor, id, &patch, Idempotency::mark(&key)).await?)))
+    let t = s.app.update_ticket_keyed(&actor, id, &patch, Idempotency::mark(&key)).await?;
+    Ok(Json(one_ticket(&s, &actor, t).await?))
 }
 
 /// The conversation of a ticket, oldest first.
@@ -304,7 +368,8 @@ pub async fn queue_counts(State(s): State<AppState>, ApiUser(user): ApiUser) -> 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// updated, created, priority or id; prefix '-' for descending. Default -updated.
+    /// due (tickets with an SLA due time first, the soonest first, then the rest by the default order),
+    /// or updated, created, priority or id with prefix '-' for descending. Default -updated.
     sort: Option<String>,
     /// From 1.
     page: Option<i64>,

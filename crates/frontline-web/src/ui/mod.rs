@@ -14,6 +14,7 @@ mod portal;
 mod session;
 mod settings;
 pub mod sla;
+pub mod sla_card;
 mod tickets;
 mod upload;
 
@@ -337,6 +338,11 @@ pub async fn request_time(
     next: axum::middleware::Next,
 ) -> Response {
     REQUEST_NOW.scope(s.app.now(), next.run(req)).await
+}
+
+/// The app clock's "now" for the request being answered, if inside one.
+pub(crate) fn request_now() -> Option<DateTime<Utc>> {
+    REQUEST_NOW.try_with(|n| *n).ok()
 }
 
 /// "5m ago", "3h ago", "2d ago", or the date for older times.

@@ -32,8 +32,8 @@ pub struct QueuePage {
 
 impl QueuePage {
     fn sort_link(&self, key: &str) -> String {
-        // Clicking the active column flips its direction.
-        let next = if self.sort == format!("-{key}") { key.to_string() } else { format!("-{key}") };
+        // Clicking the active column flips its direction; "due" has one (soonest first).
+        let next = if key == "due" || self.sort == format!("-{key}") { key.to_string() } else { format!("-{key}") };
         format!("/tickets?view={}&sort={next}", self.view.as_str())
     }
     /// aria-sort on the header of the column the queue is sorted by.
@@ -240,6 +240,8 @@ pub struct TicketPage {
     /// The "Ask for help" form (the requests are the thread's).
     can_ask: bool,
     ask: super::help::AskFormState,
+    /// The SLA card; None when no policy applies.
+    sla: Option<super::sla_card::SlaCard>,
 }
 
 /// The ticket page's action forms as typed, after one of them failed.
@@ -466,6 +468,10 @@ async fn ticket_page_full(
         Err(e) => return error_response(e),
     };
     let step = Step::of(&view, &user, forms.step);
+    let sla = match s.app.ticket_sla(&actor, id).await {
+        Ok(sla) => sla.map(|sla| super::sla_card::SlaCard::of(&sla, step.now)),
+        Err(e) => return error_response(e),
+    };
     let choices = match Choices::load(s, &user).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -504,6 +510,7 @@ async fn ticket_page_full(
         step,
         can_ask: authz::can_ask_for_help(&actor),
         ask: forms.help,
+        sla,
     };
     page.changed_meanwhile = changed_meanwhile
         .iter()
