@@ -16,6 +16,8 @@ pub mod jobs;
 pub mod mail;
 pub mod mail_templates;
 pub mod password_reset;
+pub mod rules;
+pub mod scheduler;
 pub mod tickets;
 pub mod views;
 

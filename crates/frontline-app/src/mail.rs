@@ -139,6 +139,20 @@ impl App {
                 let Some(to) = self.escalation_recipients(p.message_id).await? else { return Ok(None) };
                 (to, format!("{base}/tickets/{}", ticket.id))
             }
+            NotificationKind::SlaWarning => {
+                let to = self.sla_warning_recipients(&ticket).await?;
+                if to.is_empty() {
+                    return Ok(None);
+                }
+                (to, format!("{base}/tickets/{}", ticket.id))
+            }
+            NotificationKind::RuleNotice => {
+                let to = self.notice_mail_recipients(&p.to_users).await?;
+                if to.is_empty() {
+                    return Ok(None);
+                }
+                (to, format!("{base}/tickets/{}", ticket.id))
+            }
             // Reset links go out through their own job (`password_reset.rs`).
             NotificationKind::PasswordReset | NotificationKind::Invitation => {
                 return Err(AppError::internal("account mail (a reset link, an invitation) is not a ticket notification"));

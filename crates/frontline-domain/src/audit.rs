@@ -37,6 +37,10 @@ audit_actions! {
     MailTemplate => "mail.template",
     MailQuarantineDelete => "mail.quarantine.delete",
     MessageAccept => "message.accept",
+    RuleCreate => "rule.create",
+    RuleUpdate => "rule.update",
+    RuleDelete => "rule.delete",
+    RuleDisable => "rule.disable",
 }
 
 impl std::fmt::Display for AuditAction {

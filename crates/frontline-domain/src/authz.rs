@@ -77,6 +77,8 @@ pub enum Permission {
     ViewAuditLog,
     /// Mail settings: which notifications go out, the quarantine of unreadable mail.
     ManageMail,
+    /// Automatic rules (what the scheduler does to tickets on its own).
+    ManageRules,
     /// The customer portal.
     UsePortal,
 }
@@ -95,7 +97,7 @@ pub fn role_can(role: Role, permission: Permission) -> bool {
     use Role::*;
     match role {
         Admin => !matches!(permission, UsePortal),
-        HeadOfSupport => !matches!(permission, UsePortal | ViewAuditLog),
+        HeadOfSupport => !matches!(permission, UsePortal | ViewAuditLog | ManageRules),
         Manager => matches!(
             permission,
             ViewAllTickets | ViewInternal | AddInternalNote | WorkTickets | CreateTicketForCustomer | ViewDirectory | ManageTeams
@@ -358,6 +360,12 @@ pub fn queue_tier(actor: &Actor, position_tier: Option<Tier>) -> Option<Tier> {
 /// works tickets may, whatever their tier (a tier-1 specialist escalates
 /// to development directly, as the career ladder says). Engineering and
 /// leadership do not work tickets, so they do not move them up.
+/// Automatic rules act on tickets only from the scheduler (the system),
+/// never on a person's request.
+pub fn can_run_rules(actor: &Actor) -> bool {
+    matches!(actor, Actor::System)
+}
+
 pub fn can_escalate(actor: &Actor) -> bool {
     can(actor, Permission::WorkTickets)
 }

@@ -18,6 +18,11 @@ pub enum NotificationKind {
     /// The ticket came to the recipient's step (escalated, or a senior is
     /// needed): sent to the users who work that step.
     TicketEscalated,
+    /// A ticket is near breach of an SLA target: to its assignee, or the
+    /// people of its step when nobody has it.
+    SlaWarning,
+    /// An automatic rule asks someone to look at a ticket.
+    RuleNotice,
     /// Account mail with a reset link: never switched off and never
     /// templated by admins, so it is not in `ALL` (the switchable kinds).
     PasswordReset,
@@ -27,12 +32,14 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 5] = [
+    pub const ALL: [NotificationKind; 7] = [
         NotificationKind::TicketCreated,
         NotificationKind::PublicReply,
         NotificationKind::TicketSolved,
         NotificationKind::TicketAssigned,
         NotificationKind::TicketEscalated,
+        NotificationKind::SlaWarning,
+        NotificationKind::RuleNotice,
     ];
 
     /// The name stored (settings, templates, jobs, sent mail) and shown in the API.
@@ -43,6 +50,8 @@ impl NotificationKind {
             NotificationKind::TicketSolved => "ticket_solved",
             NotificationKind::TicketAssigned => "ticket_assigned",
             NotificationKind::TicketEscalated => "ticket_escalated",
+            NotificationKind::SlaWarning => "sla_warning",
+            NotificationKind::RuleNotice => "rule_notice",
             NotificationKind::PasswordReset => "password_reset",
             NotificationKind::Invitation => "invitation",
         }
@@ -64,6 +73,8 @@ impl NotificationKind {
             NotificationKind::TicketSolved => "Tell the requester when their ticket is solved",
             NotificationKind::TicketAssigned => "Tell an agent when someone assigns them a ticket",
             NotificationKind::TicketEscalated => "Tell the people of an escalation step when a ticket is escalated to it",
+            NotificationKind::SlaWarning => "Warn a ticket's assignee (or its step's people) when it nears an SLA breach",
+            NotificationKind::RuleNotice => "Mail the people an automatic rule names when it fires",
             NotificationKind::PasswordReset => "Mail a link to set a new password to whoever asks for one",
             NotificationKind::Invitation => "Mail a link to choose a password to people added without one",
         }
@@ -77,6 +88,8 @@ impl NotificationKind {
             NotificationKind::TicketSolved => "Your request was marked as solved. Reply to this mail if it is not.",
             NotificationKind::TicketAssigned => "A ticket was assigned to you.",
             NotificationKind::TicketEscalated => "A ticket was escalated to your step. The reason:",
+            NotificationKind::SlaWarning => "A ticket is close to breaching its SLA.",
+            NotificationKind::RuleNotice => "An automatic rule asks you to look at a ticket.",
             NotificationKind::PasswordReset => "Someone asked to reset your password.",
             NotificationKind::Invitation => "You were invited to Frontline.",
         }
@@ -91,6 +104,8 @@ impl NotificationKind {
             NotificationKind::TicketSolved => format!("[#{ticket_id}] Solved: {subject}"),
             NotificationKind::TicketAssigned => format!("[#{ticket_id}] Assigned to you: {subject}"),
             NotificationKind::TicketEscalated => format!("[#{ticket_id}] Escalated: {subject}"),
+            NotificationKind::SlaWarning => format!("[#{ticket_id}] Near SLA breach: {subject}"),
+            NotificationKind::RuleNotice => format!("[#{ticket_id}] Rule: {subject}"),
             NotificationKind::PasswordReset | NotificationKind::Invitation => subject.to_string(),
         }
     }
@@ -109,7 +124,10 @@ impl NotificationKind {
     /// Whether only staff receive it, so it may carry an internal note
     /// (an escalation's reason).
     pub fn to_staff_only(self) -> bool {
-        matches!(self, NotificationKind::TicketAssigned | NotificationKind::TicketEscalated)
+        matches!(
+            self,
+            NotificationKind::TicketAssigned | NotificationKind::TicketEscalated | NotificationKind::SlaWarning | NotificationKind::RuleNotice
+        )
     }
 }
 

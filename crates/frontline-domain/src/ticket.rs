@@ -238,6 +238,11 @@ pub enum EventField {
     HelpRequested,
     HelpAnswered,
     HelpWithdrawn,
+    /// A near-breach warning went out (old value: the target, new value:
+    /// its due time, RFC 3339).
+    SlaWarning,
+    /// An automatic rule fired (old value: the rule's id, new value: its name).
+    RuleFired,
 }
 
 impl EventField {
@@ -262,6 +267,8 @@ impl EventField {
         EventField::HelpRequested,
         EventField::HelpAnswered,
         EventField::HelpWithdrawn,
+        EventField::SlaWarning,
+        EventField::RuleFired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -286,6 +293,8 @@ impl EventField {
             EventField::HelpRequested => "help_requested",
             EventField::HelpAnswered => "help_answered",
             EventField::HelpWithdrawn => "help_withdrawn",
+            EventField::SlaWarning => "sla_warning",
+            EventField::RuleFired => "rule_fired",
         }
     }
 

@@ -22,6 +22,7 @@ pub mod mail;
 mod pg_batch;
 pub mod resets;
 pub mod rows;
+pub mod rules;
 pub mod schema;
 pub mod search;
 pub mod sla;

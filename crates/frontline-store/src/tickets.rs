@@ -113,6 +113,19 @@ pub struct StepChange {
     pub reason: String,
 }
 
+/// An automatic rule's firing, written with the change it makes: once per
+/// (rule, ticket, instance), so two instances or two ticks that reach the
+/// same ticket write the change once (`rule_firings`, migration 0019).
+#[derive(Debug, Clone)]
+pub struct FireOnce {
+    pub rule_id: i64,
+    pub rule_name: String,
+    pub ticket_id: i64,
+    /// The condition's instance: the breached or warned-about due time, or
+    /// when the ticket entered the status.
+    pub instance: DateTime<Utc>,
+}
+
 /// Filters for the API's ticket list and the portal. `visible_to_*` narrow
 /// the list to what a customer may see.
 #[derive(Debug, Clone, Default)]
@@ -186,8 +199,8 @@ macro_rules! insert_ticket {
         let f = &t.fields;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tickets (subject, status, priority, ticket_type, channel, requester_id, organization_id, assignee_id, \
-                 team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, updated_at, solved_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id",
+                 team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, updated_at, solved_at, status_since) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $15) RETURNING id",
         )
         .bind(&f.subject)
         .bind(f.status.as_str())
@@ -331,6 +344,22 @@ impl Store {
     /// transaction; `c.message` must be the note carrying the reason.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn modify_ticket_step(&self, c: Modify<'_>, step: Option<&StepChange>) -> Result<Option<i64>, StoreError> {
+        Ok(self.modify_ticket_fired(c, step, None).await?.1)
+    }
+
+    /// `modify_ticket_step` as an automatic rule's firing (`once`): the
+    /// firing and its `rule_fired` event are written first in the same
+    /// transaction; if the rule fired for this instance already, nothing is
+    /// written. A firing that changes nothing is still recorded, so the rule
+    /// is not judged again for that instance. Returns whether it fired and
+    /// the id of the message written.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn modify_ticket_fired(
+        &self,
+        c: Modify<'_>,
+        step: Option<&StepChange>,
+        once: Option<&FireOnce>,
+    ) -> Result<(bool, Option<i64>), StoreError> {
         let at = c.message.as_ref().and_then(|m| m.created_at).unwrap_or_else(|| self.now());
         let message_id = with_tx!(self, |tx| {
             // SQLite: BEGIN IMMEDIATE already holds the only write lock.
@@ -340,6 +369,11 @@ impl Store {
             };
             let row: Option<TicketRow> = sqlx::query_as(sql).bind(c.ticket_id).fetch_optional(&mut *tx).await?;
             let current = Ticket::try_from(row.ok_or(DomainError::NotFound("ticket"))?)?;
+            if let Some(once) = once
+                && !insert_firing!(tx, once, at)
+            {
+                return Ok((false, None));
+            }
             let effects = (c.decide)(&current)?;
             let (b, a) = (&current.fields(), &effects.after);
             let changes = frontline_domain::ticket::diff(b, a);
@@ -371,8 +405,9 @@ impl Store {
                 write_audit!(tx, Some(&accept.audit), at);
             }
             // Changing nothing overwrites nobody's change.
-            if changes.is_empty() && c.message.is_none() && c.accept.is_none() {
-                return Ok(None);
+            let touched = !(changes.is_empty() && c.message.is_none() && c.accept.is_none());
+            if !touched && once.is_none() {
+                return Ok((false, None));
             }
             if c.expected_version.is_some_and(|v| v != current.updated_at) {
                 return Err(DomainError::conflict("ticket", "someone else changed this ticket meanwhile; reload it and try again").into());
@@ -380,9 +415,11 @@ impl Store {
             // Never backwards: a backdated message (demo data) must not make
             // the ticket look older than a version someone already saw.
             let stamp = at.max(current.updated_at);
+            if touched {
             sqlx::query(
                 "UPDATE tickets SET subject = $1, status = $2, priority = $3, ticket_type = $4, assignee_id = $5, team_id = $6, \
                  tier = $7, escalation_level = $8, tags = $9, priority_rank = $10, is_open = $11, updated_at = $12, sla_dirty = sla_dirty + 1, \
+                 status_since = CASE WHEN status <> $2 THEN $12 ELSE status_since END, \
                  solved_at = CASE WHEN $2 IN ('solved', 'closed') AND status NOT IN ('solved', 'closed') THEN $12 WHEN $11 THEN NULL ELSE solved_at END \
                  WHERE id = $13",
             )
@@ -432,6 +469,7 @@ impl Store {
                 if let Some(day) = solved_days.1 {
                     adjust_solved!(tx, day, 1);
                 }
+            }
             }
             let mut message_id = None;
             if let Some(m) = &c.message {
@@ -489,7 +527,7 @@ impl Store {
         if queued_jobs {
             self.jobs_queued.notify_one();
         }
-        Ok(message_id)
+        Ok((once.is_some(), message_id))
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

@@ -10,6 +10,7 @@ pub mod escalation;
 pub mod extract;
 pub mod help;
 pub mod mail;
+pub mod rules;
 pub mod tickets;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use crate::AppState;
         (name = "directory", description = "Users, organizations, teams and positions"),
         (name = "account", description = "The caller, their password, sessions and API tokens"),
         (name = "mail", description = "Notification mail settings and the quarantine of unreadable mail"),
+        (name = "rules", description = "Automatic rules the scheduler runs on breach, near breach or time in a status"),
     )
 )]
 struct ApiDoc;
@@ -64,6 +66,8 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(help::mine))
         .routes(routes!(help::answer))
         .routes(routes!(help::withdraw))
+        .routes(routes!(rules::list, rules::create))
+        .routes(routes!(rules::get_one, rules::replace, rules::delete))
         .routes(routes!(tickets::queue_counts))
         .routes(routes!(tickets::queue))
         .routes(routes!(tickets::search))

@@ -10,6 +10,7 @@ mod help;
 pub mod mail;
 mod password;
 mod portal;
+mod rules;
 mod session;
 mod settings;
 mod tickets;
@@ -89,6 +90,11 @@ fn pages(upload_limit: usize) -> Pages {
         .post("/admin/positions", directory::create_position)
         .post("/admin/positions/{id}", directory::update_position)
         .get("/admin/audit", directory::audit)
+        .get("/admin/rules", rules::list)
+        .post("/admin/rules", rules::create)
+        .get("/admin/rules/{id}", rules::edit)
+        .post("/admin/rules/{id}", rules::update)
+        .post("/admin/rules/{id}/delete", rules::delete)
         .get("/admin/mail", mail::show)
         .post("/admin/mail/notifications", mail::save_notifications)
         .post("/admin/mail/templates/{kind}", mail::save_template)
@@ -144,6 +150,7 @@ pub struct Caps {
     pub manage_positions: bool,
     pub audit: bool,
     pub mail: bool,
+    pub rules: bool,
 }
 
 /// The frame around every staff page: who is signed in, queue counts for
@@ -172,6 +179,7 @@ impl Chrome {
             manage_positions: can(Permission::ManagePositions),
             audit: can(Permission::ViewAuditLog),
             mail: can(Permission::ManageMail),
+            rules: can(Permission::ManageRules),
         };
         Ok(Chrome { user, counts, section, caps })
     }

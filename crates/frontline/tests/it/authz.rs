@@ -297,6 +297,22 @@ fn api_cases() -> Vec<Case> {
             expect: |w| if w == "admin" { Exp::Ok } else { Exp::NotFound },
         },
         Case { method: Method::GET, path: "/api/v1/audit", body: no_body, expect: |w| allow(&["admin"], w, Exp::Forbidden) },
+        // Automatic rules: admins only ({rule} is a fresh rule each time).
+        Case { method: Method::GET, path: "/api/v1/rules", body: no_body, expect: |w| allow(&["admin"], w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/rules",
+            body: |n| json!({"name": format!("Rule {n}"), "condition": "near_breach", "action": "escalate"}),
+            expect: |w| allow(&["admin"], w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/rules/{rule}", body: no_body, expect: |w| allow(&["admin"], w, Exp::Forbidden) },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/rules/{rule}",
+            body: |n| json!({"name": format!("Rule {n} again"), "condition": "breached", "action": "set_priority", "new_priority": "urgent"}),
+            expect: |w| allow(&["admin"], w, Exp::Forbidden),
+        },
+        Case { method: Method::DELETE, path: "/api/v1/rules/{rule}", body: no_body, expect: |w| allow(&["admin"], w, Exp::Forbidden) },
         Case { method: Method::GET, path: "/api/v1/mail/notifications", body: no_body, expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden) },
         Case {
             method: Method::PUT,
@@ -383,6 +399,7 @@ fn every_documented_route_is_in_the_api_matrix() {
                 .replace("{a}", "{id}")
                 .replace("{fresh}", "{id}")
                 .replace("{help}", "{id}")
+                .replace("{rule}", "{id}")
                 .replace("{b}", "{id}")
                 .replace("{org_a}", "{id}")
                 .replace("{org_b}", "{id}")
@@ -433,10 +450,24 @@ async fn matrix(db: TestDb) {
             } else {
                 String::new()
             };
+            let rule = if case.path.contains("{rule}") {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let draft = frontline_domain::rules::RuleDraft {
+                    name: format!("Matrix rule {n}"),
+                    enabled: true,
+                    condition: "near_breach".into(),
+                    action: "escalate".into(),
+                    ..Default::default()
+                };
+                t.app.create_rule(&d.admin.actor(), &draft).await.expect("rule").id.to_string()
+            } else {
+                String::new()
+            };
             let path = case
                 .path
                 .replace("{fresh}", &fresh)
                 .replace("{help}", &help)
+                .replace("{rule}", &rule)
                 .replace("{a}", &d.ticket_a.to_string())
                 .replace("{b}", &d.ticket_b.to_string())
                 .replace("{org_a}", &d.org_a.to_string())
@@ -483,6 +514,7 @@ async fn api_without_credentials(db: TestDb) {
             .replace("{a}", "1")
             .replace("{fresh}", "1")
             .replace("{help}", "1")
+            .replace("{rule}", "1")
             .replace("{b}", "1")
             .replace("{org_a}", "1")
             .replace("{org_b}", "1")
