@@ -553,6 +553,7 @@ fn staff_pages(d: &Desk, quarantined: i64) -> Vec<(String, &'static [&'static st
         (format!("/teams/{}", d.team), STAFF),
         ("/admin/positions".into(), STAFF),
         ("/admin/audit".into(), &["admin"]),
+        ("/admin/rules".into(), &["admin"]),
         ("/settings/tokens".into(), STAFF),
         ("/partials/queue-counts?active=open".into(), STAFF),
         ("/admin/mail".into(), MAIL_ADMINS),
