@@ -18,6 +18,7 @@ pub mod mail_templates;
 pub mod password_reset;
 pub mod rules;
 pub mod scheduler;
+pub mod sla;
 pub mod tickets;
 pub mod views;
 

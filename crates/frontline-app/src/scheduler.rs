@@ -116,17 +116,3 @@ impl App {
         Ok(sooner.map_or(regular, |s| s.min(regular)))
     }
 }
-
-// TEMPORARY until the lead's "SLA core" commit lands (it defines
-// `App::sla_pass` in sla.rs): a pass that recomputes nothing. Removed at merge.
-#[derive(Debug, Clone, Default)]
-pub struct SlaPassReport {
-    pub recomputed: usize,
-    pub more: bool,
-}
-
-impl App {
-    pub async fn sla_pass(&self, _actor: &Actor, _limit: usize) -> Result<SlaPassReport> {
-        Ok(SlaPassReport::default())
-    }
-}

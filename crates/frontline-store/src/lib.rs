@@ -26,6 +26,7 @@ pub mod rules;
 pub mod schema;
 pub mod search;
 pub mod sla;
+pub mod sla_state;
 mod sqlite;
 pub mod stats;
 pub mod throttle;

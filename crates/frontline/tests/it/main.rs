@@ -44,6 +44,7 @@ mod scheduler_processes;
 mod schemathesis;
 mod security;
 mod sla;
+mod sla_pass;
 mod storage;
 mod system_actor;
 mod testkit;
