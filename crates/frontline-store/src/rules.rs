@@ -262,7 +262,7 @@ impl Store {
                     // On ticket_sla_breached. One firing per breach: a reopened
                     // ticket that breaches again later fires again.
                     b.push("SELECT s.ticket_id, s.breached_at AS instance, ");
-                    b.push(if target.is_some() { "s.state" } else { "NULL" });
+                    b.push(if target.is_some() { "s.snapshot" } else { "NULL" });
                     b.push(" AS state FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id WHERE s.breached_at IS NOT NULL AND s.breached_at <= ");
                     b.push_bind(now);
                     b.push(" AND NOT EXISTS (SELECT 1 FROM rule_firings f WHERE f.rule_id = ").push_bind(rule_id);

@@ -32,8 +32,6 @@ CREATE TABLE sla_warnings (
     PRIMARY KEY (ticket_id, target, due_at)
 );
 
-CREATE INDEX ticket_sla_warn ON ticket_sla(warn_at) WHERE warn_at IS NOT NULL;
-CREATE INDEX ticket_sla_breached ON ticket_sla(breached_at) WHERE breached_at IS NOT NULL;
 ALTER TABLE tickets ADD COLUMN status_since TEXT;
 UPDATE tickets SET status_since = COALESCE(
     (SELECT MAX(e.created_at) FROM ticket_events e WHERE e.ticket_id = tickets.id AND e.field = 'status'), created_at);

@@ -317,3 +317,81 @@ async fn one_scheduler_row(db: TestDb) {
     assert_eq!(t.app.run_due_jobs().await.expect("run"), 1, "due after the pause");
 }
 on_both_engines!(the_scheduler_is_one_recurring_job, one_scheduler_row);
+
+/// Berlin office hours 09:00-17:00 on weekdays; normal tickets get a first
+/// reply within one business hour.
+async fn berlin_policy(t: &TestApp) {
+    use frontline_domain::sla::{BusinessCalendar, CalendarSpec, PriorityTargets, SlaPolicy, Target, WeeklyHoursSpec};
+    let store = t.store();
+    let calendar = BusinessCalendar::new(&CalendarSpec {
+        time_zone: "Europe/Berlin".into(),
+        hours: WeeklyHoursSpec::weekdays(&[("09:00", "17:00")]),
+        holidays: vec![],
+    })
+    .expect("calendar");
+    let calendar_id = store.create_calendar("Berlin office", &calendar, None).await.expect("calendar");
+    let policy = SlaPolicy {
+        conditions: vec![],
+        targets: std::collections::BTreeMap::from([(
+            frontline_domain::ticket::Priority::Normal,
+            PriorityTargets { first_reply: Some(Target::business(60)), next_reply: None, resolution: Some(Target::business(480)) },
+        )]),
+        step_shares: std::collections::BTreeMap::new(),
+    }
+    .checked()
+    .expect("policy");
+    store
+        .create_sla_policy(frontline_store::sla::PolicyInput { name: "Standard", calendar_id, policy: &policy }, None)
+        .await
+        .expect("policy");
+}
+
+/// Near breach: one warning per ticket and due time (history, and a mail to
+/// the assignee), and a near-breach rule once; at the breach, a breach rule
+/// about the first reply escalates once.
+async fn warnings_and_breach_rules(db: TestDb) {
+    let (t, outbox) = TestApp::with_outbox(db).await;
+    // Monday 2 March 2026, 09:00 in Berlin: first replies due at 10:00 Berlin, warned at 09:45.
+    t.clock.set(utc("2026-03-02T08:00:00Z"));
+    berlin_policy(&t).await;
+    let d = Desk::new(&t).await;
+    let admin = t.token_for(&d.admin).await;
+    let r = t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_a), &admin, &json!({"assignee_id": d.agent.id})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let near = create_rule(&t, &admin, json!({"name": "Tell the head when near", "condition": "near_breach", "action": "notify", "notify_user_ids": [d.head.id]})).await;
+    let breach = create_rule(&t, &admin, json!({"name": "First reply late", "condition": "breached", "target": "first_reply", "action": "escalate"})).await;
+    let other_target =
+        create_rule(&t, &admin, json!({"name": "Resolution late", "condition": "breached", "target": "resolution", "action": "escalate"})).await;
+    t.app.run_due_jobs().await.expect("jobs");
+    outbox.take();
+
+    let first = tick(&t).await;
+    assert_eq!((first.sla_recomputed, first.warnings, first.fired), (2, 0, 0), "{first:?}");
+
+    t.clock.set(utc("2026-03-02T08:50:00Z"));
+    let warned = tick(&t).await;
+    assert_eq!((warned.warnings, warned.fired), (2, 2), "both tickets warned, the near-breach rule on both: {warned:?}");
+    let again = tick(&t).await;
+    assert_eq!((again.warnings, again.fired), (0, 0), "once per due time: {again:?}");
+    let history = events(&t, &d, d.ticket_a).await;
+    assert_eq!(count(&history, "sla_warning"), 1, "{history:?}");
+    assert!(history.contains(&("sla_warning".into(), Some("first_reply".into()), Some("2026-03-02T09:00:00+00:00".into()))), "{history:?}");
+    t.app.run_due_jobs().await.expect("jobs");
+    let mails = outbox.take_summary();
+    let warnings: Vec<_> = mails.iter().filter(|(k, _, _)| *k == frontline_domain::notification::NotificationKind::SlaWarning).collect();
+    assert_eq!(warnings.len(), 1, "ticket A's assignee; nobody works unassigned B's step here: {mails:?}");
+    assert_eq!((warnings[0].1, warnings[0].2.clone()), (d.ticket_a, vec!["agent@vendor.example".to_string()]));
+    let notices = mails.iter().filter(|(k, _, to)| *k == frontline_domain::notification::NotificationKind::RuleNotice && to == &vec!["head@vendor.example".to_string()]);
+    assert_eq!(notices.count(), 2, "{mails:?}");
+
+    t.clock.set(utc("2026-03-02T09:10:00Z"));
+    let late = tick(&t).await;
+    assert_eq!(late.fired, 2, "the first-reply rule, on both tickets: {late:?}");
+    assert_eq!(tick(&t).await.fired, 0);
+    let history = events(&t, &d, d.ticket_b).await;
+    assert_eq!(count(&history, "escalated"), 1, "{history:?}");
+    assert!(history.contains(&("rule_fired".into(), Some(breach.to_string()), Some("First reply late".into()))), "{history:?}");
+    assert_eq!(t.store().rule_firing_count(near).await.expect("count"), 2);
+    assert_eq!(t.store().rule_firing_count(other_target).await.expect("count"), 0, "resolution is not breached");
+}
+on_both_engines!(near_breach_warns_once_and_breach_rules_fire_once, warnings_and_breach_rules);
