@@ -104,7 +104,9 @@ impl App {
                     StepAction::DeEscalate => authz::can_de_escalate(actor, me.tier, now),
                 };
                 if !allowed {
-                    return Err(DomainError::Forbidden("your role or tier does not allow moving this ticket along the escalation path").into());
+                    return Err(
+                        DomainError::Forbidden("your role or tier does not allow moving this ticket along the escalation path").into()
+                    );
                 }
                 author
             }

@@ -72,7 +72,10 @@ impl App {
         authz::require(actor, Permission::ManageRules)?;
         let author = actor.user_id().ok_or(DomainError::Forbidden("a rule is saved by a person"))?;
         let spec = self.checked_rule(draft).await?;
-        let id = self.store.create_rule(&spec, author, Some(&audit(actor, frontline_domain::audit::AuditAction::RuleCreate, 0, &spec.name))).await?;
+        let id = self
+            .store
+            .create_rule(&spec, author, Some(&audit(actor, frontline_domain::audit::AuditAction::RuleCreate, 0, &spec.name)))
+            .await?;
         self.get_rule(actor, id).await
     }
 
@@ -179,8 +182,12 @@ impl App {
             }
             RuleEffect::Reassign { .. } | RuleEffect::SetPriority { .. } => {
                 let assigned = self.enabled_notifications().await?.contains(&NotificationKind::TicketAssigned);
-                self.fire_fields(once, Some(rule.spec.effect.clone()), if assigned { vec![NotificationKind::TicketAssigned] } else { vec![] })
-                    .await
+                self.fire_fields(
+                    once,
+                    Some(rule.spec.effect.clone()),
+                    if assigned { vec![NotificationKind::TicketAssigned] } else { vec![] },
+                )
+                .await
             }
             RuleEffect::Notify { user_ids, step } => {
                 let mail = self.enabled_notifications().await?.contains(&NotificationKind::RuleNotice);

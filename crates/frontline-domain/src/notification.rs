@@ -126,7 +126,10 @@ impl NotificationKind {
     pub fn to_staff_only(self) -> bool {
         matches!(
             self,
-            NotificationKind::TicketAssigned | NotificationKind::TicketEscalated | NotificationKind::SlaWarning | NotificationKind::RuleNotice
+            NotificationKind::TicketAssigned
+                | NotificationKind::TicketEscalated
+                | NotificationKind::SlaWarning
+                | NotificationKind::RuleNotice
         )
     }
 }

@@ -73,10 +73,18 @@ pub enum RuleEffect {
     /// One step up the escalation path, the rule's name as the reason.
     Escalate,
     /// To a user (None: unassigned) and, if given, to a team.
-    Reassign { assignee_id: Option<i64>, team_id: Option<i64> },
-    SetPriority { priority: Priority },
+    Reassign {
+        assignee_id: Option<i64>,
+        team_id: Option<i64>,
+    },
+    SetPriority {
+        priority: Priority,
+    },
     /// Mail these users and/or the people working a step.
-    Notify { user_ids: Vec<i64>, step: Option<EscalationStep> },
+    Notify {
+        user_ids: Vec<i64>,
+        step: Option<EscalationStep>,
+    },
 }
 
 impl RuleEffect {
@@ -140,7 +148,9 @@ impl RuleSpec {
                     out.push(Reference::Team { field: "to_team_id", id: *id });
                 }
             }
-            RuleEffect::Notify { user_ids, .. } => out.extend(user_ids.iter().map(|id| Reference::User { field: "notify_user_ids", id: *id })),
+            RuleEffect::Notify { user_ids, .. } => {
+                out.extend(user_ids.iter().map(|id| Reference::User { field: "notify_user_ids", id: *id }))
+            }
             RuleEffect::Escalate | RuleEffect::SetPriority { .. } => {}
         }
         out
@@ -272,7 +282,10 @@ impl RuleDraft {
                     out.push(FieldError::new("new_priority", "choose the priority to set"));
                     None
                 }
-                Some(p) => Priority::parse(p).map_err(|e| field_error(&mut out, "new_priority", e)).ok().map(|priority| RuleEffect::SetPriority { priority }),
+                Some(p) => Priority::parse(p)
+                    .map_err(|e| field_error(&mut out, "new_priority", e))
+                    .ok()
+                    .map(|priority| RuleEffect::SetPriority { priority }),
             },
             "notify" => {
                 let step = match given(&self.notify_step) {
@@ -297,13 +310,9 @@ impl RuleDraft {
             }
         };
         match (name, condition, effect) {
-            (Some(name), Some(condition), Some(effect)) if out.is_empty() => Ok(RuleSpec {
-                name,
-                enabled: self.enabled,
-                condition,
-                filters: RuleFilters { team_id, priority },
-                effect,
-            }),
+            (Some(name), Some(condition), Some(effect)) if out.is_empty() => {
+                Ok(RuleSpec { name, enabled: self.enabled, condition, filters: RuleFilters { team_id, priority }, effect })
+            }
             _ => Err(out),
         }
     }
@@ -348,7 +357,13 @@ mod tests {
     use super::*;
 
     fn draft(condition: &str, action: &str) -> RuleDraft {
-        RuleDraft { name: "Breach to tier 2".into(), enabled: true, condition: condition.into(), action: action.into(), ..Default::default() }
+        RuleDraft {
+            name: "Breach to tier 2".into(),
+            enabled: true,
+            condition: condition.into(),
+            action: action.into(),
+            ..Default::default()
+        }
     }
 
     #[test]

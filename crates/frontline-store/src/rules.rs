@@ -104,9 +104,10 @@ impl WarningCandidate {
 impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_rules(&self) -> Result<Vec<RuleRecord>, StoreError> {
-        let rows: Vec<RuleRow> = with_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!("{RULE_COLUMNS} ORDER BY name LIMIT 500")))
-            .fetch_all(p)
-            .await)?;
+        let rows: Vec<RuleRow> =
+            with_pool!(self, |p| sqlx::query_as(sqlx::AssertSqlSafe(format!("{RULE_COLUMNS} ORDER BY name LIMIT 500")))
+                .fetch_all(p)
+                .await)?;
         rows.into_iter().map(RuleRecord::try_from).collect()
     }
 
@@ -309,7 +310,8 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn warning_candidates(&self, limit: i64) -> Result<Vec<WarningCandidate>, StoreError> {
         let now = self.now();
-        Ok(with_pool!(self, |p| sqlx::query_as(
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(
             "SELECT s.ticket_id, s.due_target, s.due_at FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id \
              WHERE s.warn_at IS NOT NULL AND s.warn_at <= $1 AND s.due_at > $1 AND s.due_target IS NOT NULL AND t.is_open \
              AND NOT EXISTS (SELECT 1 FROM sla_warnings w WHERE w.ticket_id = s.ticket_id AND w.target = s.due_target AND w.due_at = s.due_at) \
@@ -318,14 +320,21 @@ impl Store {
         .bind(now)
         .bind(limit)
         .fetch_all(p)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Record a near-breach warning once: the `sla_warning` event and, if
     /// `mail`, its notification job, in one transaction. False when this
     /// (ticket, target, due time) was warned about already.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_sla_warning(&self, ticket_id: i64, target: TargetKind, due_at: DateTime<Utc>, mail: bool) -> Result<bool, StoreError> {
+    pub async fn record_sla_warning(
+        &self,
+        ticket_id: i64,
+        target: TargetKind,
+        due_at: DateTime<Utc>,
+        mail: bool,
+    ) -> Result<bool, StoreError> {
         let fresh = with_tx!(self, |tx| {
             let now = self.now();
             let fresh = sqlx::query(
@@ -378,6 +387,9 @@ impl Store {
     /// How many times a rule fired, per ticket (tests and the rules page).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn rule_firing_count(&self, rule_id: i64) -> Result<i64, StoreError> {
-        Ok(with_pool!(self, |p| sqlx::query_scalar("SELECT COUNT(*) FROM rule_firings WHERE rule_id = $1").bind(rule_id).fetch_one(p).await)?)
+        Ok(with_pool!(self, |p| sqlx::query_scalar("SELECT COUNT(*) FROM rule_firings WHERE rule_id = $1")
+            .bind(rule_id)
+            .fetch_one(p)
+            .await)?)
     }
 }

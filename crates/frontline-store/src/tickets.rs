@@ -416,7 +416,7 @@ impl Store {
             // the ticket look older than a version someone already saw.
             let stamp = at.max(current.updated_at);
             if touched {
-            sqlx::query(
+                sqlx::query(
                 "UPDATE tickets SET subject = $1, status = $2, priority = $3, ticket_type = $4, assignee_id = $5, team_id = $6, \
                  tier = $7, escalation_level = $8, tags = $9, priority_rank = $10, is_open = $11, updated_at = $12, sla_dirty = sla_dirty + 1, \
                  status_since = CASE WHEN status <> $2 THEN $12 ELSE status_since END, \
@@ -438,38 +438,38 @@ impl Store {
             .bind(c.ticket_id)
             .execute(&mut *tx)
             .await?;
-            if a.tags != b.tags {
-                sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(c.ticket_id).execute(&mut *tx).await?;
-                for tag in &a.tags {
-                    sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
-                        .bind(c.ticket_id)
-                        .bind(tag)
-                        .execute(&mut *tx)
-                        .await?;
+                if a.tags != b.tags {
+                    sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(c.ticket_id).execute(&mut *tx).await?;
+                    for tag in &a.tags {
+                        sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
+                            .bind(c.ticket_id)
+                            .bind(tag)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
-            }
-            let old_key = (b.status.as_str(), b.tier, b.team_id.unwrap_or(0), b.assignee_id.unwrap_or(0));
-            let new_key = (a.status.as_str(), a.tier, a.team_id.unwrap_or(0), a.assignee_id.unwrap_or(0));
-            if old_key != new_key {
-                // Lock count rows in one global order so two opposite moves cannot deadlock.
-                let mut moves = [(old_key, -1), (new_key, 1)];
-                moves.sort_by_key(|m| m.0);
-                for ((status, tier, team, assignee), delta) in moves {
-                    adjust_count!(tx, status, tier, Some(team), Some(assignee), delta);
+                let old_key = (b.status.as_str(), b.tier, b.team_id.unwrap_or(0), b.assignee_id.unwrap_or(0));
+                let new_key = (a.status.as_str(), a.tier, a.team_id.unwrap_or(0), a.assignee_id.unwrap_or(0));
+                if old_key != new_key {
+                    // Lock count rows in one global order so two opposite moves cannot deadlock.
+                    let mut moves = [(old_key, -1), (new_key, 1)];
+                    moves.sort_by_key(|m| m.0);
+                    for ((status, tier, team, assignee), delta) in moves {
+                        adjust_count!(tx, status, tier, Some(team), Some(assignee), delta);
+                    }
                 }
-            }
-            // The solved-per-day rollup: out of the old day, into the new one.
-            let new_solved_at = if b.status == Status::Solved { current.solved_at } else { Some(stamp) };
-            let solved_days =
-                (current.solved_at.filter(|_| b.status == Status::Solved), new_solved_at.filter(|_| a.status == Status::Solved));
-            if solved_days.0.map(|d| d.date_naive()) != solved_days.1.map(|d| d.date_naive()) {
-                if let Some(day) = solved_days.0 {
-                    adjust_solved!(tx, day, -1);
+                // The solved-per-day rollup: out of the old day, into the new one.
+                let new_solved_at = if b.status == Status::Solved { current.solved_at } else { Some(stamp) };
+                let solved_days =
+                    (current.solved_at.filter(|_| b.status == Status::Solved), new_solved_at.filter(|_| a.status == Status::Solved));
+                if solved_days.0.map(|d| d.date_naive()) != solved_days.1.map(|d| d.date_naive()) {
+                    if let Some(day) = solved_days.0 {
+                        adjust_solved!(tx, day, -1);
+                    }
+                    if let Some(day) = solved_days.1 {
+                        adjust_solved!(tx, day, 1);
+                    }
                 }
-                if let Some(day) = solved_days.1 {
-                    adjust_solved!(tx, day, 1);
-                }
-            }
             }
             let mut message_id = None;
             if let Some(m) = &c.message {

@@ -25,13 +25,8 @@ pub struct SchedulerArgs {
 pub async fn run(config: Config, args: SchedulerArgs) -> anyhow::Result<()> {
     let (app, store) = open_with_store(&config).await?;
     let hash = app.hash_password(BENCH_PASSWORD).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let spec = BenchSpec {
-        tickets: args.tickets,
-        messages: args.tickets + 200,
-        open_share: 1.0,
-        password_hash: hash,
-        ..BenchSpec::default()
-    };
+    let spec =
+        BenchSpec { tickets: args.tickets, messages: args.tickets + 200, open_share: 1.0, password_hash: hash, ..BenchSpec::default() };
     let data = frontline_seed::generate_bench(&store, &spec).await?;
     println!("generated {} tickets ({} open) in {:.1}s", data.tickets, data.open_tickets, data.elapsed.as_secs_f64());
 
@@ -113,10 +108,7 @@ pub async fn run(config: Config, args: SchedulerArgs) -> anyhow::Result<()> {
         runs.push((started.elapsed().as_secs_f64(), r));
     }
     for (secs, r) in &runs {
-        println!(
-            "steady-state tick: {secs:.3}s (recomputed {}, warnings {}, fired {})",
-            r.sla_recomputed, r.warnings, r.fired
-        );
+        println!("steady-state tick: {secs:.3}s (recomputed {}, warnings {}, fired {})", r.sla_recomputed, r.warnings, r.fired);
     }
     store.close().await;
     Ok(())

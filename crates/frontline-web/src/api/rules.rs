@@ -142,7 +142,11 @@ pub async fn list(State(s): State<AppState>, ApiUser(user): ApiUser) -> Result<J
     responses((status = 201, body = RuleDto), (status = 403, body = ErrorBody),
         (status = 409, body = ErrorBody, description = "Another rule has this name"), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
-pub async fn create(State(s): State<AppState>, ApiUser(user): ApiUser, ApiJson(r): ApiJson<RuleRequest>) -> Result<(StatusCode, Json<RuleDto>), ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    ApiUser(user): ApiUser,
+    ApiJson(r): ApiJson<RuleRequest>,
+) -> Result<(StatusCode, Json<RuleDto>), ApiError> {
     Ok((StatusCode::CREATED, Json(s.app.create_rule(&user.actor(), &r.draft()).await?.into())))
 }
 

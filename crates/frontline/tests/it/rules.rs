@@ -44,7 +44,13 @@ async fn events(t: &TestApp, d: &Desk, id: i64) -> Vec<(String, Option<String>, 
         .as_array()
         .expect("items")
         .iter()
-        .map(|e| (e["field"].as_str().unwrap_or_default().to_string(), e["old_value"].as_str().map(str::to_string), e["new_value"].as_str().map(str::to_string)))
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap_or_default().to_string(),
+                e["old_value"].as_str().map(str::to_string),
+                e["new_value"].as_str().map(str::to_string),
+            )
+        })
         .collect()
 }
 
@@ -130,11 +136,8 @@ async fn parallel_ticks(db: TestDb) {
         ids.push(crate::authz::fresh_ticket(&t, &d).await);
     }
     t.clock.advance(Duration::minutes(61));
-    let (a, b, c) = tokio::join!(
-        t.app.scheduler_tick(&Actor::System),
-        t.app.scheduler_tick(&Actor::System),
-        t.app.scheduler_tick(&Actor::System)
-    );
+    let (a, b, c) =
+        tokio::join!(t.app.scheduler_tick(&Actor::System), t.app.scheduler_tick(&Actor::System), t.app.scheduler_tick(&Actor::System));
     let fired = a.expect("a").fired + b.expect("b").fired + c.expect("c").fired;
     assert_eq!(fired, ids.len(), "each ticket fired once across the ticks");
     for id in &ids {
@@ -261,7 +264,11 @@ async fn form_errors(db: TestDb) {
     }
     assert!(html.contains("value=\"Typed name\"") && html.contains("value=\"soon\""), "what was typed is kept");
     let ok = t
-        .post_form("/admin/rules", &session, &[("name", "Near breach up"), ("enabled", "on"), ("condition", "near_breach"), ("action", "escalate")])
+        .post_form(
+            "/admin/rules",
+            &session,
+            &[("name", "Near breach up"), ("enabled", "on"), ("condition", "near_breach"), ("action", "escalate")],
+        )
         .await;
     assert_eq!(ok.status, 303, "{}", ok.text());
     let list = t.get("/admin/rules", &session).await.text();
@@ -356,12 +363,23 @@ async fn warnings_and_breach_rules(db: TestDb) {
     berlin_policy(&t).await;
     let d = Desk::new(&t).await;
     let admin = t.token_for(&d.admin).await;
-    let r = t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_a), &admin, &json!({"assignee_id": d.agent.id})).await;
+    let r = t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_a), &admin, &json!({"assignee_id": d.head.id})).await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let near = create_rule(&t, &admin, json!({"name": "Tell the head when near", "condition": "near_breach", "action": "notify", "notify_user_ids": [d.head.id]})).await;
-    let breach = create_rule(&t, &admin, json!({"name": "First reply late", "condition": "breached", "target": "first_reply", "action": "escalate"})).await;
+    let near = create_rule(
+        &t,
+        &admin,
+        json!({"name": "Tell the manager when near", "condition": "near_breach", "action": "notify", "notify_user_ids": [d.manager.id]}),
+    )
+    .await;
+    let breach = create_rule(
+        &t,
+        &admin,
+        json!({"name": "First reply late", "condition": "breached", "target": "first_reply", "action": "escalate"}),
+    )
+    .await;
     let other_target =
-        create_rule(&t, &admin, json!({"name": "Resolution late", "condition": "breached", "target": "resolution", "action": "escalate"})).await;
+        create_rule(&t, &admin, json!({"name": "Resolution late", "condition": "breached", "target": "resolution", "action": "escalate"}))
+            .await;
     t.app.run_due_jobs().await.expect("jobs");
     outbox.take();
 
@@ -379,9 +397,12 @@ async fn warnings_and_breach_rules(db: TestDb) {
     t.app.run_due_jobs().await.expect("jobs");
     let mails = outbox.take_summary();
     let warnings: Vec<_> = mails.iter().filter(|(k, _, _)| *k == frontline_domain::notification::NotificationKind::SlaWarning).collect();
-    assert_eq!(warnings.len(), 1, "ticket A's assignee; nobody works unassigned B's step here: {mails:?}");
-    assert_eq!((warnings[0].1, warnings[0].2.clone()), (d.ticket_a, vec!["agent@vendor.example".to_string()]));
-    let notices = mails.iter().filter(|(k, _, to)| *k == frontline_domain::notification::NotificationKind::RuleNotice && to == &vec!["head@vendor.example".to_string()]);
+    let to = |id: i64| warnings.iter().filter(|w| w.1 == id).map(|w| w.2.clone()).collect::<Vec<_>>();
+    assert_eq!(to(d.ticket_a), vec![vec!["head@vendor.example".to_string()]], "A's assignee: {mails:?}");
+    assert_eq!(to(d.ticket_b), vec![vec!["agent@vendor.example".to_string()]], "unassigned B: who works tier 1: {mails:?}");
+    let notices = mails.iter().filter(|(k, _, to)| {
+        *k == frontline_domain::notification::NotificationKind::RuleNotice && to == &vec!["manager@vendor.example".to_string()]
+    });
     assert_eq!(notices.count(), 2, "{mails:?}");
 
     t.clock.set(utc("2026-03-02T09:10:00Z"));

@@ -70,7 +70,14 @@ async fn two_processes_fire_each_rule_once() {
     let mut ids = vec![];
     for n in 0..TICKETS {
         let base = if n % 2 == 0 { &a.base } else { &b.base };
-        let t = post(&client, base, &token, "/api/v1/tickets", &json!({"subject": format!("Stuck export {n}"), "body": "It never ends.", "requester_email": "kim@customer.example"})).await;
+        let t = post(
+            &client,
+            base,
+            &token,
+            "/api/v1/tickets",
+            &json!({"subject": format!("Stuck export {n}"), "body": "It never ends.", "requester_email": "kim@customer.example"}),
+        )
+        .await;
         ids.push(t["id"].as_i64().expect("id"));
     }
     // The acknowledgements (and nothing else yet) went out.
@@ -93,7 +100,11 @@ async fn two_processes_fire_each_rule_once() {
 
     assert_eq!(scalar(&pool, "SELECT COUNT(*) FROM rule_firings").await, want, "and no more, after several ticks of both");
     assert_eq!(
-        scalar(&pool, "SELECT COUNT(*) FROM (SELECT rule_id, ticket_id FROM rule_firings GROUP BY rule_id, ticket_id HAVING COUNT(*) > 1) x").await,
+        scalar(
+            &pool,
+            "SELECT COUNT(*) FROM (SELECT rule_id, ticket_id FROM rule_firings GROUP BY rule_id, ticket_id HAVING COUNT(*) > 1) x"
+        )
+        .await,
         0
     );
     for id in &ids {
