@@ -17,7 +17,7 @@ use frontline_domain::notification::NotificationKind;
 use frontline_domain::ticket::{Channel, MessageKind, Status};
 use frontline_store::escalations::Escalation;
 use frontline_store::idempotency::IdempotencyMark;
-use frontline_store::tickets::{Effects, Modify, NewMessage, StepChange};
+use frontline_store::tickets::{Effects, FireOnce, Modify, NewMessage, StepChange};
 use frontline_store::{Ticket, User};
 
 use crate::views::TicketView;
@@ -48,6 +48,15 @@ impl StepRequest {
     }
 }
 
+/// An escalation an automatic rule makes: who signs its note (the admin
+/// who last saved the rule; a note has a person as its author) and the
+/// firing written with it.
+#[derive(Debug, Clone)]
+pub(crate) struct RuleStep {
+    pub author_id: i64,
+    pub once: FireOnce,
+}
+
 /// The note's first words say what happened, so the conversation reads on
 /// its own.
 fn note_text(action: StepAction, to: EscalationStep, text: &str) -> String {
@@ -66,17 +75,41 @@ impl App {
 
     /// `step` under an API request's Idempotency-Key, marked in its transaction.
     pub async fn step_keyed(&self, actor: &Actor, id: i64, req: &StepRequest, idempotency: Option<IdempotencyMark>) -> Result<TicketView> {
+        Ok(self.step_as(actor, id, req, idempotency, None).await?.1)
+    }
+
+    /// `step` as a person asked for it, or as an automatic rule's firing
+    /// (`rule`: the system acts, the rule's author signs the note, and the
+    /// firing is written in the step's transaction, once). Returns whether
+    /// a rule's firing was new, and the ticket after.
+    pub(crate) async fn step_as(
+        &self,
+        actor: &Actor,
+        id: i64,
+        req: &StepRequest,
+        idempotency: Option<IdempotencyMark>,
+        rule: Option<&RuleStep>,
+    ) -> Result<(bool, TicketView)> {
         let current = self.load_visible(actor, id).await?;
-        let author = actor.user_id().ok_or(DomainError::Forbidden("only a person can escalate a ticket"))?;
         let now = EscalationStep::of(current.tier, current.escalation_level);
-        let me = self.store.get_user(author).await?.ok_or(DomainError::Unauthenticated)?;
-        let allowed = match req.action {
-            StepAction::Escalate | StepAction::NeedsSenior => authz::can_escalate(actor),
-            StepAction::DeEscalate => authz::can_de_escalate(actor, me.tier, now),
+        let author = match rule {
+            Some(r) if authz::can_run_rules(actor) => r.author_id,
+            Some(_) => return Err(DomainError::Forbidden("only the scheduler runs automatic rules").into()),
+            None => {
+                let author = actor.user_id().ok_or(DomainError::Forbidden("only a person can escalate a ticket"))?;
+                let me = self.store.get_user(author).await?.ok_or(DomainError::Unauthenticated)?;
+                let allowed = match req.action {
+                    StepAction::Escalate | StepAction::NeedsSenior => authz::can_escalate(actor),
+                    StepAction::DeEscalate => authz::can_de_escalate(actor, me.tier, now),
+                };
+                if !allowed {
+                    return Err(
+                        DomainError::Forbidden("your role or tier does not allow moving this ticket along the escalation path").into()
+                    );
+                }
+                author
+            }
         };
-        if !allowed {
-            return Err(DomainError::Forbidden("your role or tier does not allow moving this ticket along the escalation path").into());
-        }
         // Both inputs are checked before either error is returned (the page shows all).
         let text = escalation::parse_reason(req.action.text_field(), &req.text);
         let asked = match (req.action, req.to.as_deref().map(str::trim).filter(|s| !s.is_empty())) {
@@ -119,11 +152,13 @@ impl App {
             };
             Ok(Effects { after, notify: wanted.into_iter().filter(|k| enabled.contains(k)).collect() })
         };
-        self.store
-            .modify_ticket_step(
+        let (fired, _) = self
+            .store
+            .modify_ticket_fired(
                 Modify {
                     ticket_id: id,
-                    actor_id: Some(author),
+                    // A rule's step is the system's, whoever signs the note.
+                    actor_id: if rule.is_some() { None } else { Some(author) },
                     expected_version: None,
                     message: Some(NewMessage {
                         author_id: author,
@@ -141,10 +176,11 @@ impl App {
                     idempotency,
                 },
                 Some(&StepChange { action, reason: text }),
+                rule.map(|r| &r.once),
             )
             .await?;
         let after = self.store.get_ticket(id).await?.ok_or(DomainError::NotFound("ticket"))?;
-        Ok(TicketView::new(actor, after))
+        Ok((fired, TicketView::new(actor, after)))
     }
 
     /// A ticket's way along the escalation path, for staff.

@@ -67,6 +67,7 @@ impl JobRegistry {
         r.register::<InvitationMailJob>();
         r.register::<AutoAssignJob>();
         r.register::<TeamAssignPass>();
+        r.register::<crate::scheduler::SchedulerTick>();
         r
     }
 
@@ -150,11 +151,15 @@ pub struct RunnerConfig {
     pub lease: Duration,
     /// How often the queue is read when it was empty.
     pub poll: Duration,
+    /// The scheduler's longest pause between ticks; None: this runner does
+    /// not start the scheduler (tests run ticks themselves), though it
+    /// runs a tick that is due like any job.
+    pub scheduler: Option<Duration>,
 }
 
 impl Default for RunnerConfig {
     fn default() -> Self {
-        RunnerConfig { workers: 16, lease: Duration::from_secs(30), poll: Duration::from_secs(1) }
+        RunnerConfig { workers: 16, lease: Duration::from_secs(30), poll: Duration::from_secs(1), scheduler: None }
     }
 }
 
@@ -265,6 +270,13 @@ impl App {
                 _ = housekeeping.tick() => {
                     if let Err(e) = self.store.enqueue(&PurgeExpired {}).await {
                         tracing::warn!(error = %e, "could not queue housekeeping");
+                    }
+                    // At start and hourly: the scheduler's one row exists (a
+                    // row marked failed for good is revived).
+                    if config.scheduler.is_some()
+                        && let Err(e) = self.store.ensure_singleton_job(&crate::scheduler::SchedulerTick {}).await
+                    {
+                        tracing::warn!(error = %e, "could not start the scheduler");
                     }
                 }
                 Some(done) = running.join_next(), if !running.is_empty() => {

@@ -18,6 +18,8 @@ pub mod mail;
 pub mod mail_templates;
 pub mod notifications;
 pub mod password_reset;
+pub mod rules;
+pub mod scheduler;
 pub mod sla;
 mod throttle;
 pub mod sla_config;

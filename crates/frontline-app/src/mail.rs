@@ -153,7 +153,14 @@ impl App {
         let (to, url) = match (p.event, &staff) {
             // Who: decided with the bell (`tell_staff`), less those who switched mail off.
             (_, Some(told)) => (told.mail_to.clone(), format!("{base}/tickets/{}", ticket.id)),
-            (NotificationKind::TicketAssigned | NotificationKind::TicketEscalated | NotificationKind::HelpRequested, None) => {
+            (
+                NotificationKind::TicketAssigned
+                | NotificationKind::TicketEscalated
+                | NotificationKind::HelpRequested
+                | NotificationKind::SlaWarning
+                | NotificationKind::RuleNotice,
+                None,
+            ) => {
                 return Err(AppError::internal("a staff notification must be told through the bell first"));
             }
             // Reset links go out through their own job (`password_reset.rs`).

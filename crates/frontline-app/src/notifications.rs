@@ -101,6 +101,30 @@ impl App {
                 let users = asked.into_iter().filter(|u| Some(u.id) != h.asked_by).collect();
                 Audience { users, actor_id: h.asked_by, detail: shorten(&h.question), author: h.asked_by_name, body: Some(h.question) }
             }
+            NotificationKind::SlaWarning => {
+                // The assignee, or when nobody (active) has the ticket, the
+                // people of its step.
+                let assignee = match ticket.assignee_id {
+                    Some(id) => self.store.get_user(id).await?.filter(|u| u.active),
+                    None => None,
+                };
+                let users = match assignee {
+                    Some(u) => vec![u],
+                    None => self.step_workers(EscalationStep::of(ticket.tier, ticket.escalation_level)).await?,
+                };
+                Audience { users, actor_id: None, detail: String::new(), author: None, body: None }
+            }
+            NotificationKind::RuleNotice => {
+                // The people the rule named when it fired, still active staff.
+                let users = self
+                    .store
+                    .users_by_ids(&p.to_users)
+                    .await?
+                    .into_iter()
+                    .filter(|u| u.active && authz::has_notifications(&u.actor()))
+                    .collect();
+                Audience { users, actor_id: None, detail: String::new(), author: None, body: None }
+            }
             NotificationKind::TicketCreated
             | NotificationKind::PublicReply
             | NotificationKind::TicketSolved

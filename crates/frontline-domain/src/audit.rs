@@ -49,6 +49,10 @@ audit_actions! {
     SlaPolicyDelete => "sla.policy.delete",
     SlaPolicyOrder => "sla.policy.order",
     OrganizationSupportPlan => "organization.support_plan",
+    RuleCreate => "rule.create",
+    RuleUpdate => "rule.update",
+    RuleDelete => "rule.delete",
+    RuleDisable => "rule.disable",
 }
 
 impl std::fmt::Display for AuditAction {

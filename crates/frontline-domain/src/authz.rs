@@ -80,6 +80,8 @@ pub enum Permission {
     /// SLA configuration: business-hours calendars, support plans, SLA
     /// policies and which plan an organization has.
     ManageSla,
+    /// Automatic rules (what the scheduler does to tickets on its own).
+    ManageRules,
     /// The customer portal.
     UsePortal,
 }
@@ -98,7 +100,7 @@ pub fn role_can(role: Role, permission: Permission) -> bool {
     use Role::*;
     match role {
         Admin => !matches!(permission, UsePortal),
-        HeadOfSupport => !matches!(permission, UsePortal | ViewAuditLog),
+        HeadOfSupport => !matches!(permission, UsePortal | ViewAuditLog | ManageRules),
         Manager => matches!(
             permission,
             ViewAllTickets | ViewInternal | AddInternalNote | WorkTickets | CreateTicketForCustomer | ViewDirectory | ManageTeams
@@ -399,6 +401,12 @@ pub fn queue_tier(actor: &Actor, position_tier: Option<Tier>) -> Option<Tier> {
 /// works tickets may, whatever their tier (a tier-1 specialist escalates
 /// to development directly, as the career ladder says). Engineering and
 /// leadership do not work tickets, so they do not move them up.
+/// Automatic rules act on tickets only from the scheduler (the system),
+/// never on a person's request.
+pub fn can_run_rules(actor: &Actor) -> bool {
+    matches!(actor, Actor::System)
+}
+
 pub fn can_escalate(actor: &Actor) -> bool {
     can(actor, Permission::WorkTickets)
 }

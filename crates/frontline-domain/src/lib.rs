@@ -12,6 +12,7 @@ pub mod help;
 pub mod mail;
 pub mod notification;
 pub mod queue;
+pub mod rules;
 pub mod sla;
 pub mod structure;
 pub mod throttle;

@@ -23,6 +23,11 @@ pub enum NotificationKind {
     /// A colleague asked the recipient (or the recipient's tier) for help
     /// on a ticket.
     HelpRequested,
+    /// A ticket is near breach of an SLA target: to its assignee, or the
+    /// people of its step when nobody has it.
+    SlaWarning,
+    /// An automatic rule asks someone to look at a ticket.
+    RuleNotice,
     /// Account mail with a reset link: never switched off and never
     /// templated by admins, so it is not in `ALL` (the switchable kinds).
     PasswordReset,
@@ -32,20 +37,29 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 6] = [
+    pub const ALL: [NotificationKind; 8] = [
         NotificationKind::TicketCreated,
         NotificationKind::PublicReply,
         NotificationKind::TicketSolved,
         NotificationKind::TicketAssigned,
         NotificationKind::TicketEscalated,
         NotificationKind::HelpRequested,
+        NotificationKind::SlaWarning,
+        NotificationKind::RuleNotice,
     ];
 
     /// Told to staff about their own work: each also goes to the
     /// recipients' bell, and each is switched per user (in-app and mail
     /// apart). A new staff-facing kind joins here.
     pub fn in_app(self) -> bool {
-        matches!(self, NotificationKind::TicketAssigned | NotificationKind::TicketEscalated | NotificationKind::HelpRequested)
+        matches!(
+            self,
+            NotificationKind::TicketAssigned
+                | NotificationKind::TicketEscalated
+                | NotificationKind::HelpRequested
+                | NotificationKind::SlaWarning
+                | NotificationKind::RuleNotice
+        )
     }
 
     /// The kinds a staff user switches for themselves, in `ALL`'s order.
@@ -67,6 +81,8 @@ impl NotificationKind {
             NotificationKind::TicketAssigned => "Assigned to you",
             NotificationKind::TicketEscalated => "Escalated to your step",
             NotificationKind::HelpRequested => "Asked for your help",
+            NotificationKind::SlaWarning => "Near SLA breach",
+            NotificationKind::RuleNotice => "A rule asks you to look",
             NotificationKind::TicketCreated => "New ticket",
             NotificationKind::PublicReply => "New reply",
             NotificationKind::TicketSolved => "Solved",
@@ -81,6 +97,8 @@ impl NotificationKind {
             NotificationKind::TicketAssigned => "A ticket is assigned to me",
             NotificationKind::TicketEscalated => "A ticket is escalated to my step",
             NotificationKind::HelpRequested => "Someone asks me or my tier for help",
+            NotificationKind::SlaWarning => "A ticket of mine (or of my step, unassigned) nears an SLA breach",
+            NotificationKind::RuleNotice => "An automatic rule names me",
             other => other.description(),
         }
     }
@@ -94,6 +112,8 @@ impl NotificationKind {
             NotificationKind::TicketAssigned => "ticket_assigned",
             NotificationKind::TicketEscalated => "ticket_escalated",
             NotificationKind::HelpRequested => "help_requested",
+            NotificationKind::SlaWarning => "sla_warning",
+            NotificationKind::RuleNotice => "rule_notice",
             NotificationKind::PasswordReset => "password_reset",
             NotificationKind::Invitation => "invitation",
         }
@@ -116,6 +136,8 @@ impl NotificationKind {
             NotificationKind::TicketAssigned => "Tell an agent when someone assigns them a ticket",
             NotificationKind::TicketEscalated => "Tell the people of an escalation step when a ticket is escalated to it",
             NotificationKind::HelpRequested => "Tell a colleague, or the people of a tier, when someone asks them for help",
+            NotificationKind::SlaWarning => "Warn a ticket's assignee (or its step's people) when it nears an SLA breach",
+            NotificationKind::RuleNotice => "Mail the people an automatic rule names when it fires",
             NotificationKind::PasswordReset => "Mail a link to set a new password to whoever asks for one",
             NotificationKind::Invitation => "Mail a link to choose a password to people added without one",
         }
@@ -130,6 +152,8 @@ impl NotificationKind {
             NotificationKind::TicketAssigned => "A ticket was assigned to you.",
             NotificationKind::TicketEscalated => "A ticket was escalated to your step. The reason:",
             NotificationKind::HelpRequested => "A colleague asked for your help on a ticket. The question:",
+            NotificationKind::SlaWarning => "A ticket is close to breaching its SLA.",
+            NotificationKind::RuleNotice => "An automatic rule asks you to look at a ticket.",
             NotificationKind::PasswordReset => "Someone asked to reset your password.",
             NotificationKind::Invitation => "You were invited to Frontline.",
         }
@@ -145,6 +169,8 @@ impl NotificationKind {
             NotificationKind::TicketAssigned => format!("[#{ticket_id}] Assigned to you: {subject}"),
             NotificationKind::TicketEscalated => format!("[#{ticket_id}] Escalated: {subject}"),
             NotificationKind::HelpRequested => format!("[#{ticket_id}] Help requested: {subject}"),
+            NotificationKind::SlaWarning => format!("[#{ticket_id}] Near SLA breach: {subject}"),
+            NotificationKind::RuleNotice => format!("[#{ticket_id}] Rule: {subject}"),
             NotificationKind::PasswordReset | NotificationKind::Invitation => subject.to_string(),
         }
     }

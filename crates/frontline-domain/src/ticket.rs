@@ -241,6 +241,11 @@ pub enum EventField {
     /// The team's automatic assignment chose the assignee (new value: the
     /// team's mode); the `assignee` event beside it names whom.
     AutoAssigned,
+    /// A near-breach warning went out (old value: the target, new value:
+    /// its due time, RFC 3339).
+    SlaWarning,
+    /// An automatic rule fired (old value: the rule's id, new value: its name).
+    RuleFired,
 }
 
 impl EventField {
@@ -266,6 +271,8 @@ impl EventField {
         EventField::HelpAnswered,
         EventField::HelpWithdrawn,
         EventField::AutoAssigned,
+        EventField::SlaWarning,
+        EventField::RuleFired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -291,6 +298,8 @@ impl EventField {
             EventField::HelpAnswered => "help_answered",
             EventField::HelpWithdrawn => "help_withdrawn",
             EventField::AutoAssigned => "auto_assigned",
+            EventField::SlaWarning => "sla_warning",
+            EventField::RuleFired => "rule_fired",
         }
     }
 

@@ -172,7 +172,7 @@ impl Store {
         let unused = |t: &Ticket| -> Result<Effects, DomainError> { Ok(Effects { after: t.fields(), notify: vec![] }) };
         let change =
             Modify { ticket_id, actor_id: None, expected_version: None, message: None, accept: None, decide: &unused, idempotency: None };
-        Ok(self.write_change(change, None, Some(pick)).await?.1)
+        Ok(self.write_change(change, None, Some(pick), None).await?.assigned)
     }
 
     /// A team's open unassigned tickets, least recently updated first.

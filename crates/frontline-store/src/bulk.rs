@@ -277,8 +277,8 @@ impl Store {
                 tx,
                 engine,
                 "INSERT INTO tickets (id, subject, status, priority, ticket_type, channel, requester_id, organization_id, assignee_id, \
-                 team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, updated_at, solved_at) ",
-                18,
+                 team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, updated_at, solved_at, status_since) ",
+                19,
                 rows,
                 |b, (id, t, tags)| {
                     b.push_bind(*id)
@@ -298,7 +298,9 @@ impl Store {
                         .push_bind(t.status.is_open())
                         .push_bind(t.created_at)
                         .push_bind(t.updated_at)
-                        .push_bind(t.solved_at);
+                        .push_bind(t.solved_at)
+                        // Bulk rows carry no history: their last change is when they entered their status.
+                        .push_bind(t.updated_at);
                 }
             );
             let tag_rows: Vec<(i64, &str)> =

@@ -127,9 +127,6 @@ impl Store {
             }
             id
         });
-        if r.notify {
-            self.jobs_queued.notify_one();
-        }
         Ok(id)
     }
 

@@ -42,6 +42,10 @@ pub struct NotifyJob {
     /// The help request a `help_requested` notification is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help_request_id: Option<i64>,
+    /// Named recipients (users), for kinds whose people are chosen when the
+    /// mail is queued (an automatic rule's notice); empty for the others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to_users: Vec<i64>,
 }
 
 impl JobKind for NotifyJob {
@@ -70,6 +74,7 @@ impl NotifyJob {
     /// the same on every retry, different for every job.
     pub fn source(&self, job_id: i64) -> String {
         format!("{}.{}.{}", self.ticket_id, self.queued_at, job_id)
+        NotifyJob { event, ticket_id, message_id, queued_at: at.timestamp_micros(), to_users: vec![] }
     }
 }
 
@@ -184,7 +189,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            // A job that rescheduled itself (`reschedule_job`: its claim
+            // given back) stays.
+            sqlx::query("DELETE FROM jobs WHERE id = $1 AND locked_by IS NOT NULL").bind(id).execute(&mut *tx).await?;
         });
         Ok(())
     }
@@ -214,7 +221,8 @@ impl Store {
             for (id, _) in done {
                 ids.push_bind(*id);
             }
-            b.push(")");
+            // Not a job that rescheduled itself (its claim given back).
+            b.push(") AND locked_by IS NOT NULL");
             b.build().execute(&mut *tx).await?;
         });
         Ok(())
@@ -299,6 +307,62 @@ impl Store {
             .map(|r| r.rows_affected()))?;
         self.jobs_queued.notify_one();
         Ok(())
+    }
+
+    /// Make sure the one row of a job kind there is one of (the scheduler's
+    /// tick) exists, due now if it is new; a copy marked failed for good is
+    /// revived. Any number of instances may call it at once: the unique
+    /// `singleton` column keeps one row.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn ensure_singleton_job<J: JobKind>(&self, job: &J) -> Result<(), StoreError> {
+        let (kind, payload) = encode(job)?;
+        let t = self.now();
+        with_writer!(self, |p| sqlx::query(
+            "INSERT INTO jobs (kind, payload, run_at, created_at, singleton) VALUES ($1, $2, $3, $3, $1) \
+             ON CONFLICT (singleton) DO UPDATE SET failed_at = NULL, attempts = 0, run_at = excluded.run_at \
+             WHERE jobs.failed_at IS NOT NULL"
+        )
+        .bind(kind)
+        .bind(payload)
+        .bind(t)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        self.jobs_queued.notify_one();
+        Ok(())
+    }
+
+    /// A recurring job's end: instead of leaving the table, it gives its
+    /// claim back and is due again at `run_at`, in one statement. Only
+    /// while the claim is still this run's (`attempts` as claimed): a run
+    /// whose lease ran out and was taken over leaves the row to its new
+    /// owner. False when the claim was lost.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn reschedule_job(&self, job: &Job, run_at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let n = with_writer!(self, |p| sqlx::query(
+            "UPDATE jobs SET run_at = $1, locked_until = NULL, locked_by = NULL, attempts = 0, last_error = NULL \
+             WHERE id = $2 AND attempts = $3 AND locked_by IS NOT NULL"
+        )
+        .bind(run_at)
+        .bind(job.id)
+        .bind(job.attempts)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// When the scheduler should look next by the SLA state alone: the
+    /// earliest `next_check_at` still ahead (on `ticket_sla_next_check`).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn next_sla_check(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let t = self.now();
+        Ok(with_pool!(self, |p| sqlx::query_scalar(
+            "SELECT next_check_at FROM ticket_sla WHERE next_check_at IS NOT NULL AND next_check_at > $1 ORDER BY next_check_at LIMIT 1"
+        )
+        .bind(t)
+        .fetch_optional(p)
+        .await)?)
     }
 
     /// Returns once a commit through this store has queued jobs since the

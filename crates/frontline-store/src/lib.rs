@@ -25,6 +25,7 @@ pub mod notifications;
 mod pg_batch;
 pub mod resets;
 pub mod rows;
+pub mod rules;
 pub mod schema;
 pub mod search;
 pub mod sla;

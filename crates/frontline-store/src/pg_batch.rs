@@ -30,9 +30,9 @@ const RESERVE_IDS: &str = "SELECT nextval(pg_get_serial_sequence('tickets', 'id'
 /// share shard 0, lock count rows in the same order.
 const INSERT_BATCH: &str = "WITH \
   new_tickets AS (INSERT INTO tickets (id, subject, status, priority, ticket_type, channel, requester_id, organization_id, \
-      assignee_id, team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, updated_at, solved_at) \
+      assignee_id, team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, updated_at, solved_at, status_since) \
     SELECT id, subject, status, priority, ticket_type, channel, requester_id, organization_id, \
-      assignee_id, team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, created_at, solved_at \
+      assignee_id, team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, created_at, solved_at, created_at \
     FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], \
       $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::bigint[], $15::boolean[], $16::timestamptz[], \
       $17::timestamptz[]) \

@@ -184,3 +184,34 @@ macro_rules! set_org_plan {
         n == 1
     }};
 }
+
+/// Record a rule's firing once (`rule_firings`, unique per rule, ticket and
+/// instance) with its `rule_fired` event, inside an open transaction;
+/// evaluates to false, writing nothing, when it had fired already.
+macro_rules! insert_firing {
+    ($tx:expr, $once:expr, $at:expr) => {{
+        let once: &$crate::tickets::FireOnce = $once;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO rule_firings (rule_id, ticket_id, instance, fired_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (rule_id, ticket_id, instance) DO NOTHING RETURNING id",
+        )
+        .bind(once.rule_id)
+        .bind(once.ticket_id)
+        .bind(once.instance)
+        .bind($at)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if id.is_some() {
+            insert_event!(
+                $tx,
+                once.ticket_id,
+                None::<i64>,
+                frontline_domain::ticket::EventField::RuleFired,
+                Some(once.rule_id.to_string()),
+                Some(once.rule_name.as_str()),
+                $at
+            );
+        }
+        id.is_some()
+    }};
+}

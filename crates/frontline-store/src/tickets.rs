@@ -121,6 +121,28 @@ pub(crate) enum Attached<'a> {
     /// The answer to an open help request about this ticket; the message
     /// (an internal note) is the answer.
     HelpAnswer { request_id: i64 },
+/// An automatic rule's firing, written with the change it makes: once per
+/// (rule, ticket, instance), so two instances or two ticks that reach the
+/// same ticket write the change once (`rule_firings`, migration 0019).
+#[derive(Debug, Clone)]
+pub struct FireOnce {
+    pub rule_id: i64,
+    pub rule_name: String,
+    pub ticket_id: i64,
+    /// The condition's instance: the breached or warned-about due time, or
+    /// when the ticket entered the status.
+    pub instance: DateTime<Utc>,
+}
+
+/// What one ticket write did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Written {
+    /// The message written, if any.
+    pub message_id: Option<i64>,
+    /// Whom an automatic assignment (`pick`) assigned.
+    pub assigned: Option<i64>,
+    /// Whether a rule's firing (`once`) was recorded.
+    pub fired: bool,
 }
 
 /// Filters for the API's ticket list and the portal. `visible_to_*` narrow
@@ -255,8 +277,8 @@ macro_rules! insert_ticket {
         let f = &t.fields;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tickets (subject, status, priority, ticket_type, channel, requester_id, organization_id, assignee_id, \
-                 team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, updated_at, solved_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id",
+                 team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, updated_at, solved_at, status_since) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $15) RETURNING id",
         )
         .bind(&f.subject)
         .bind(f.status.as_str())
@@ -408,30 +430,48 @@ impl Store {
         self.modify_ticket_with(c, step.map(Attached::Step)).await
     }
 
+    /// `modify_ticket_step` as an automatic rule's firing (`once`): the
+    /// firing and its `rule_fired` event are written first in the same
+    /// transaction; if the rule fired for this instance already, nothing is
+    /// written. A firing that changes nothing is still recorded, so the rule
+    /// is not judged again for that instance. Returns whether it fired and
+    /// the id of the message written.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn modify_ticket_fired(
+        &self,
+        c: Modify<'_>,
+        step: Option<&StepChange>,
+        once: Option<&FireOnce>,
+    ) -> Result<(bool, Option<i64>), StoreError> {
+        let w = self.write_change(c, step.map(Attached::Step), None, once).await?;
+        Ok((w.fired, w.message_id))
+    }
+
     /// `modify_ticket` that also records what is `attached` to the change
     /// (a step on the escalation path, a help request's answer) in its
     /// transaction, under the ticket's lock.
     pub(crate) async fn modify_ticket_with(&self, c: Modify<'_>, attached: Option<Attached<'_>>) -> Result<Option<i64>, StoreError> {
-        Ok(self.write_change(c, attached, None).await?.0)
+        Ok(self.write_change(c, attached, None, None).await?.message_id)
     }
 
-    /// The one ticket write: `modify_ticket_with`, and automatic assignment
-    /// (`pick`), which first locks the team's row (lock order: team, then
-    /// ticket) and decides from the team's members as they are then.
-    /// Returns the message written and, for a pick, whom it assigned.
+    /// The one ticket write: `modify_ticket_with`, a rule's firing (`once`),
+    /// and automatic assignment (`pick`), which first locks the team's row
+    /// (lock order: team, then ticket) and decides from the team's members
+    /// as they are then.
     #[tracing::instrument(level = "debug", skip_all)]
     pub(crate) async fn write_change(
         &self,
         c: Modify<'_>,
         attached: Option<Attached<'_>>,
         pick: Option<&crate::assignment::AutoPick<'_>>,
-    ) -> Result<(Option<i64>, Option<i64>), StoreError> {
+        once: Option<&FireOnce>,
+    ) -> Result<Written, StoreError> {
         let at = c.message.as_ref().and_then(|m| m.created_at).unwrap_or_else(|| self.now());
-        let message_id = with_tx!(self, |tx| {
+        let written = with_tx!(self, |tx| {
             let team = match pick {
                 Some(p) => match lock_team_assignment!(tx, self.engine(), p.team_id) {
                     Some(team) => Some((p, team)),
-                    None => return Ok((None, None)),
+                    None => return Ok(Written::default()),
                 },
                 None => None,
             };
@@ -442,17 +482,22 @@ impl Store {
             };
             let row: Option<TicketRow> = sqlx::query_as(sql).bind(c.ticket_id).fetch_optional(&mut *tx).await?;
             let current = Ticket::try_from(row.ok_or(DomainError::NotFound("ticket"))?)?;
+            if let Some(once) = once
+                && !insert_firing!(tx, once, at)
+            {
+                return Ok(Written::default());
+            }
             let effects = match team {
                 None => (c.decide)(&current)?,
                 Some((p, team)) => {
                     // Only a ticket still waiting in this team is the team's to hand out.
                     if current.team_id != Some(p.team_id) || current.assignee_id.is_some() || !current.status.is_open() {
-                        return Ok((None, None));
+                        return Ok(Written::default());
                     }
                     let candidates = team_candidates!(tx, p.team_id, p.roles);
                     match (p.decide)(&current, &team, &candidates)? {
                         Some(effects) => effects,
-                        None => return Ok((None, None)),
+                        None => return Ok(Written::default()),
                     }
                 }
             };
@@ -486,8 +531,9 @@ impl Store {
                 write_audit!(tx, Some(&accept.audit), at);
             }
             // Changing nothing overwrites nobody's change.
-            if changes.is_empty() && c.message.is_none() && c.accept.is_none() {
-                return Ok((None, None));
+            let touched = !(changes.is_empty() && c.message.is_none() && c.accept.is_none());
+            if !touched && once.is_none() {
+                return Ok(Written::default());
             }
             if c.expected_version.is_some_and(|v| v != current.updated_at) {
                 return Err(DomainError::conflict("ticket", "someone else changed this ticket meanwhile; reload it and try again").into());
@@ -495,9 +541,11 @@ impl Store {
             // Never backwards: a backdated message (demo data) must not make
             // the ticket look older than a version someone already saw.
             let stamp = at.max(current.updated_at);
-            sqlx::query(
+            if touched {
+                sqlx::query(
                 "UPDATE tickets SET subject = $1, status = $2, priority = $3, ticket_type = $4, assignee_id = $5, team_id = $6, \
                  tier = $7, escalation_level = $8, tags = $9, priority_rank = $10, is_open = $11, updated_at = $12, sla_dirty = sla_dirty + 1, \
+                 status_since = CASE WHEN status <> $2 THEN $12 ELSE status_since END, \
                  solved_at = CASE WHEN $2 IN ('solved', 'closed') AND status NOT IN ('solved', 'closed') THEN $12 WHEN $11 THEN NULL ELSE solved_at END \
                  WHERE id = $13",
             )
@@ -516,36 +564,37 @@ impl Store {
             .bind(c.ticket_id)
             .execute(&mut *tx)
             .await?;
-            if a.tags != b.tags {
-                sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(c.ticket_id).execute(&mut *tx).await?;
-                for tag in &a.tags {
-                    sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
-                        .bind(c.ticket_id)
-                        .bind(tag)
-                        .execute(&mut *tx)
-                        .await?;
+                if a.tags != b.tags {
+                    sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(c.ticket_id).execute(&mut *tx).await?;
+                    for tag in &a.tags {
+                        sqlx::query("INSERT INTO ticket_tags (ticket_id, tag) VALUES ($1, $2)")
+                            .bind(c.ticket_id)
+                            .bind(tag)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
-            }
-            let old_key = (b.status.as_str(), b.tier, b.team_id.unwrap_or(0), b.assignee_id.unwrap_or(0));
-            let new_key = (a.status.as_str(), a.tier, a.team_id.unwrap_or(0), a.assignee_id.unwrap_or(0));
-            if old_key != new_key {
-                // Lock count rows in one global order so two opposite moves cannot deadlock.
-                let mut moves = [(old_key, -1), (new_key, 1)];
-                moves.sort_by_key(|m| m.0);
-                for ((status, tier, team, assignee), delta) in moves {
-                    adjust_count!(tx, status, tier, Some(team), Some(assignee), delta);
+                let old_key = (b.status.as_str(), b.tier, b.team_id.unwrap_or(0), b.assignee_id.unwrap_or(0));
+                let new_key = (a.status.as_str(), a.tier, a.team_id.unwrap_or(0), a.assignee_id.unwrap_or(0));
+                if old_key != new_key {
+                    // Lock count rows in one global order so two opposite moves cannot deadlock.
+                    let mut moves = [(old_key, -1), (new_key, 1)];
+                    moves.sort_by_key(|m| m.0);
+                    for ((status, tier, team, assignee), delta) in moves {
+                        adjust_count!(tx, status, tier, Some(team), Some(assignee), delta);
+                    }
                 }
-            }
-            // The solved-per-day rollup: out of the old day, into the new one.
-            let new_solved_at = if b.status == Status::Solved { current.solved_at } else { Some(stamp) };
-            let solved_days =
-                (current.solved_at.filter(|_| b.status == Status::Solved), new_solved_at.filter(|_| a.status == Status::Solved));
-            if solved_days.0.map(|d| d.date_naive()) != solved_days.1.map(|d| d.date_naive()) {
-                if let Some(day) = solved_days.0 {
-                    adjust_solved!(tx, day, -1);
-                }
-                if let Some(day) = solved_days.1 {
-                    adjust_solved!(tx, day, 1);
+                // The solved-per-day rollup: out of the old day, into the new one.
+                let new_solved_at = if b.status == Status::Solved { current.solved_at } else { Some(stamp) };
+                let solved_days =
+                    (current.solved_at.filter(|_| b.status == Status::Solved), new_solved_at.filter(|_| a.status == Status::Solved));
+                if solved_days.0.map(|d| d.date_naive()) != solved_days.1.map(|d| d.date_naive()) {
+                    if let Some(day) = solved_days.0 {
+                        adjust_solved!(tx, day, -1);
+                    }
+                    if let Some(day) = solved_days.1 {
+                        adjust_solved!(tx, day, 1);
+                    }
                 }
             }
             let mut message_id = None;
@@ -652,9 +701,9 @@ impl Store {
                 enqueue_job!(tx, &crate::jobs::NotifyJob::new(*event, c.ticket_id, message_id, at).by(c.actor_id), at);
             }
             mark_idempotent!(tx, &c.idempotency, message_id.unwrap_or(c.ticket_id));
-            (message_id, assigned.filter(|_| team.is_some()))
+            Written { message_id, assigned: assigned.filter(|_| team.is_some()), fired: once.is_some() }
         });
-        Ok(message_id)
+        Ok(written)
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

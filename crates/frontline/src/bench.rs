@@ -37,6 +37,8 @@ pub enum BenchCommand {
     Mail(crate::bench_mail::MailBenchCommand),
     /// Notification mail: drain queued jobs to an SMTP sink on loopback, then keep up with concurrent creation.
     Notify(crate::bench_notify::NotifyArgs),
+    /// The scheduler: open tickets under an SLA policy; a full SLA recompute and a steady-state tick.
+    Scheduler(crate::bench_scheduler::SchedulerArgs),
     /// Measure the app, served on a loopback port, against generated data.
     Run {
         #[arg(long, default_value = "bench-summary.json")]
@@ -66,6 +68,7 @@ pub async fn run(config: Config, cmd: BenchCommand, child_args: crate::bench_mai
     match cmd {
         BenchCommand::Mail(cmd) => crate::bench_mail::run(config, cmd, child_args).await,
         BenchCommand::Notify(args) => crate::bench_notify::run(config, args).await,
+        BenchCommand::Scheduler(args) => crate::bench_scheduler::run(config, args).await,
         BenchCommand::Generate { tickets, messages, organizations, agents, summary } => {
             let (app, store) = open_with_store(&config).await?;
             let hash = app.hash_password(BENCH_PASSWORD).await.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -34,6 +34,10 @@ pub struct Config {
     /// Seconds a claimed job stays this instance's without a heartbeat: how
     /// soon another instance takes over the jobs of one that died.
     pub job_lease_seconds: u64,
+    /// Seconds between the scheduler's ticks (SLA recompute, near-breach
+    /// warnings, automatic rules), sooner when an SLA state changes; 0: this
+    /// instance never starts the scheduler (another one may).
+    pub scheduler_seconds: u64,
     /// Days the link in an invitation (a user added without a password) works.
     pub invitation_days: i64,
     /// Outgoing mail: smtp://host:25, smtp://user:pass@host:587?tls=required, smtps://host:465.
@@ -138,6 +142,7 @@ const KNOWN_KEYS: &[&str] = &[
     "run_jobs",
     "job_workers",
     "job_lease_seconds",
+    "scheduler_seconds",
     "invitation_days",
     "smtp_url",
     "smtp_ca_file",
@@ -171,6 +176,7 @@ impl Default for Config {
             run_jobs: true,
             job_workers: 16,
             job_lease_seconds: 30,
+            scheduler_seconds: 5,
             invitation_days: 7,
             smtp_url: None,
             smtp_ca_file: None,
@@ -208,6 +214,7 @@ impl std::fmt::Debug for Config {
             .field("run_jobs", &self.run_jobs)
             .field("job_workers", &self.job_workers)
             .field("job_lease_seconds", &self.job_lease_seconds)
+            .field("scheduler_seconds", &self.scheduler_seconds)
             .field("invitation_days", &self.invitation_days)
             .field("smtp_url", &self.smtp_url.as_ref().map(|u| redact_url(u)))
             .field("smtp_ca_file", &self.smtp_ca_file)

@@ -4,6 +4,7 @@
 mod bench;
 mod bench_mail;
 mod bench_notify;
+mod bench_scheduler;
 mod bench_smtp;
 mod cli;
 mod config;

@@ -62,6 +62,7 @@ async fn open_parts(config: &Config, process: Process) -> anyhow::Result<(App, S
             workers: config.job_workers.clamp(1, 256),
             // A heartbeat every third of it; under 3 s the heartbeats would be most of the work.
             lease: std::time::Duration::from_secs(config.job_lease_seconds.max(3)),
+            scheduler: (config.scheduler_seconds > 0).then(|| std::time::Duration::from_secs(config.scheduler_seconds.min(3600))),
             ..RunnerConfig::default()
         },
         public_url: config.base_url.clone(),

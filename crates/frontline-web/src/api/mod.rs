@@ -13,6 +13,7 @@ pub mod mail;
 pub mod sla;
 pub mod notifications;
 pub mod ticket_sla;
+pub mod rules;
 pub mod tickets;
 pub mod vocab;
 
@@ -40,6 +41,7 @@ use crate::AppState;
         (name = "account", description = "The caller, their password, sessions, API tokens, notifications and notification switches"),
         (name = "mail", description = "Notification mail settings and the quarantine of unreadable mail"),
         (name = "sla", description = "SLA configuration: business-hours calendars, support plans and SLA policies"),
+        (name = "rules", description = "Automatic rules the scheduler runs on breach, near breach or time in a status"),
     )
 )]
 struct ApiDoc;
@@ -69,6 +71,8 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(help::mine))
         .routes(routes!(help::answer))
         .routes(routes!(help::withdraw))
+        .routes(routes!(rules::list, rules::create))
+        .routes(routes!(rules::get_one, rules::replace, rules::delete))
         .routes(routes!(tickets::queue_counts))
         .routes(routes!(tickets::queue))
         .routes(routes!(tickets::search))

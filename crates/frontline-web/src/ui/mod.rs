@@ -11,6 +11,7 @@ pub mod mail;
 mod notifications;
 mod password;
 mod portal;
+mod rules;
 mod session;
 mod settings;
 pub mod sla;
@@ -92,6 +93,11 @@ fn pages(upload_limit: usize) -> Pages {
         .post("/admin/positions", directory::create_position)
         .post("/admin/positions/{id}", directory::update_position)
         .get("/admin/audit", directory::audit)
+        .get("/admin/rules", rules::list)
+        .post("/admin/rules", rules::create)
+        .get("/admin/rules/{id}", rules::edit)
+        .post("/admin/rules/{id}", rules::update)
+        .post("/admin/rules/{id}/delete", rules::delete)
         .get("/admin/mail", mail::show)
         .post("/admin/mail/notifications", mail::save_notifications)
         .post("/admin/mail/templates/{kind}", mail::save_template)
@@ -172,6 +178,7 @@ pub struct Caps {
     pub sla: bool,
     /// Works tickets, so has an availability to set in the top bar.
     pub availability: bool,
+    pub rules: bool,
 }
 
 /// The frame around every staff page: who is signed in, queue counts for
@@ -205,6 +212,7 @@ impl Chrome {
             mail: can(Permission::ManageMail),
             sla: can(Permission::ManageSla),
             availability: authz::has_availability(&actor),
+            rules: can(Permission::ManageRules),
         };
         Ok(Chrome { user, counts, unread, section, caps })
     }

@@ -421,6 +421,8 @@ impl TicketPage {
                     .unwrap_or("team rule")
                     .to_lowercase()
             ),
+            Some(F::SlaWarning) => format!("near SLA breach: {} due {}", val(old).replace('_', " "), val(new)),
+            Some(F::RuleFired) => format!("rule \"{}\" fired", val(new)),
             Some(F::UnverifiedMail) => "mailed from an address outside the ticket (held for an agent)".into(),
             Some(F::MailAccepted) => "accepted a held mail as the customer's".into(),
             _ if old.is_none() => format!("set {label_name} to {}", val(new)),

@@ -339,6 +339,22 @@ fn api_cases() -> Vec<Case> {
             expect: |w| if w == "admin" { Exp::Ok } else { Exp::NotFound },
         },
         Case { method: Method::GET, path: "/api/v1/audit", body: no_body, expect: |w| allow(&["admin"], w, Exp::Forbidden) },
+        // Automatic rules: admins only ({rule} is a fresh rule each time).
+        Case { method: Method::GET, path: "/api/v1/rules", body: no_body, expect: |w| allow(&["admin"], w, Exp::Forbidden) },
+        Case {
+            method: Method::POST,
+            path: "/api/v1/rules",
+            body: |n| json!({"name": format!("Rule {n}"), "condition": "near_breach", "action": "escalate"}),
+            expect: |w| allow(&["admin"], w, Exp::Forbidden),
+        },
+        Case { method: Method::GET, path: "/api/v1/rules/{rule}", body: no_body, expect: |w| allow(&["admin"], w, Exp::Forbidden) },
+        Case {
+            method: Method::PUT,
+            path: "/api/v1/rules/{rule}",
+            body: |n| json!({"name": format!("Rule {n} again"), "condition": "breached", "action": "set_priority", "new_priority": "urgent"}),
+            expect: |w| allow(&["admin"], w, Exp::Forbidden),
+        },
+        Case { method: Method::DELETE, path: "/api/v1/rules/{rule}", body: no_body, expect: |w| allow(&["admin"], w, Exp::Forbidden) },
         Case { method: Method::GET, path: "/api/v1/mail/notifications", body: no_body, expect: |w| allow(MAIL_ADMINS, w, Exp::Forbidden) },
         Case {
             method: Method::PUT,
@@ -533,6 +549,7 @@ fn every_documented_route_is_in_the_api_matrix() {
                 .replace("{fresh}", "{id}")
                 .replace("{help}", "{id}")
                 .replace("{note}", "{id}")
+                .replace("{rule}", "{id}")
                 .replace("{b}", "{id}")
                 .replace("{org_a}", "{id}")
                 .replace("{org_b}", "{id}")
@@ -609,11 +626,25 @@ async fn matrix(db: TestDb) {
                 String::new()
             };
             let note = if case.path.contains("{note}") { agent_notification(&t, &d).await.to_string() } else { String::new() };
+            let rule = if case.path.contains("{rule}") {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let draft = frontline_domain::rules::RuleDraft {
+                    name: format!("Matrix rule {n}"),
+                    enabled: true,
+                    condition: "near_breach".into(),
+                    action: "escalate".into(),
+                    ..Default::default()
+                };
+                t.app.create_rule(&d.admin.actor(), &draft).await.expect("rule").id.to_string()
+            } else {
+                String::new()
+            };
             let path = case
                 .path
                 .replace("{note}", &note)
                 .replace("{fresh}", &fresh)
                 .replace("{help}", &help)
+                .replace("{rule}", &rule)
                 .replace("{a}", &d.ticket_a.to_string())
                 .replace("{b}", &d.ticket_b.to_string())
                 .replace("{org_a}", &d.org_a.to_string())
@@ -664,6 +695,7 @@ async fn api_without_credentials(db: TestDb) {
             .replace("{fresh}", "1")
             .replace("{help}", "1")
             .replace("{note}", "1")
+            .replace("{rule}", "1")
             .replace("{b}", "1")
             .replace("{org_a}", "1")
             .replace("{org_b}", "1")
@@ -705,6 +737,7 @@ fn staff_pages(d: &Desk, quarantined: i64) -> Vec<(String, &'static [&'static st
         (format!("/teams/{}", d.team), STAFF),
         ("/admin/positions".into(), STAFF),
         ("/admin/audit".into(), &["admin"]),
+        ("/admin/rules".into(), &["admin"]),
         ("/settings/tokens".into(), STAFF),
         ("/notifications".into(), STAFF),
         ("/settings/notifications".into(), STAFF),

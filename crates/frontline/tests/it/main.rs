@@ -43,6 +43,8 @@ mod password_guesses;
 mod process;
 mod queue_order;
 mod rate_limit;
+mod rules;
+mod scheduler_processes;
 mod schema;
 mod schemathesis;
 mod security;

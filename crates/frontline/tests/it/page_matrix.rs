@@ -129,6 +129,15 @@ async fn every_page_route(db: TestDb) {
         .id;
     let pos = t.app.list_positions(&d.admin.actor()).await.expect("positions")[0].id;
     let version = || async { t.app.ticket(&d.admin.actor(), b).await.expect("ticket").updated_at.to_rfc3339() };
+    // One rule: the admin (first persona) reads, saves and at last deletes it; nobody else gets past 403.
+    let rule_draft = frontline_domain::rules::RuleDraft {
+        name: "Matrix rule".into(),
+        enabled: true,
+        condition: "near_breach".into(),
+        action: "escalate".into(),
+        ..Default::default()
+    };
+    let rule = t.app.create_rule(&d.admin.actor(), &rule_draft).await.expect("rule").id;
 
     // Cases that need fresh data per request are built per persona.
     // `fresh`: a new tier-1 ticket of org A's member per persona, to escalate.
@@ -282,6 +291,23 @@ async fn every_page_route(db: TestDb) {
                 agent(POSITION_EDITORS),
             ),
             case("GET", "/admin/audit", "/admin/audit".into(), &[], agent(&["admin"])),
+            case("GET", "/admin/rules", "/admin/rules".into(), &[], agent(&["admin"])),
+            case(
+                "POST",
+                "/admin/rules",
+                "/admin/rules".into(),
+                &[("name", &format!("Rule {uniq}")), ("condition", "near_breach"), ("action", "escalate")],
+                agent(&["admin"]),
+            ),
+            case("GET", "/admin/rules/{id}", format!("/admin/rules/{rule}"), &[], agent(&["admin"])),
+            case(
+                "POST",
+                "/admin/rules/{id}",
+                format!("/admin/rules/{rule}"),
+                &[("name", "Matrix rule"), ("condition", "breached"), ("action", "escalate")],
+                agent(&["admin"]),
+            ),
+            case("POST", "/admin/rules/{id}/delete", format!("/admin/rules/{rule}/delete"), &[], agent(&["admin"])),
             case("GET", "/admin/mail", "/admin/mail".into(), &[], agent(MAIL_ADMINS)),
             case(
                 "POST",

@@ -452,6 +452,7 @@ fn domain_codes() -> Codes {
         ("users.availability", codes(frontline_domain::user::Availability::ALL.iter().map(|a| a.as_str()).collect())),
         ("teams.assignment_mode", codes(frontline_domain::assignment::AssignmentMode::ALL.iter().map(|m| m.as_str()).collect())),
         ("ticket_sla.due_target", codes(frontline_domain::sla::TargetKind::ALL.iter().map(|k| k.as_str()).collect())),
+        ("sla_warnings.target", codes(frontline_domain::sla::TargetKind::ALL.iter().map(|k| k.as_str()).collect())),
         ("throttle_attempts.action", codes(frontline_store::throttle::Attempt::ALL.iter().map(|a| a.as_str()).collect())),
     ]
     .into_iter()

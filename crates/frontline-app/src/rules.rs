@@ -1,0 +1,299 @@
+//! Automatic rules: the admin's use cases (list, save, delete) and what
+//! the scheduler does with them each tick, plus the built-in near-breach
+//! warnings. Every firing is written in the transaction of the change it
+//! makes, keyed once per (rule, ticket, condition instance).
+
+use frontline_domain::authz::{self, Actor, Permission};
+use frontline_domain::escalation::EscalationStep;
+use frontline_domain::notification::NotificationKind;
+use frontline_domain::rules::{Reference, RuleCondition, RuleDraft, RuleEffect, RuleSpec};
+use frontline_domain::sla::TargetKind;
+use frontline_domain::ticket::Channel;
+use frontline_domain::{DomainError, FieldError};
+use frontline_store::rules::{RuleCandidate, RuleRecord};
+use frontline_store::tickets::{Effects, FireOnce, Modify};
+use frontline_store::{Audit, Ticket};
+
+use crate::escalation::{RuleStep, StepRequest};
+use crate::mail::Recipient;
+use crate::{App, Result};
+
+/// What the rules did in one tick.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RulesRun {
+    pub fired: usize,
+    pub disabled: usize,
+    /// A rule had more candidates than one tick takes.
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WarningsRun {
+    pub sent: usize,
+    pub more: bool,
+}
+
+fn audit(actor: &Actor, action: frontline_domain::audit::AuditAction, id: i64, name: &str) -> Audit {
+    Audit { actor_id: actor.user_id(), action, target: format!("rule:{id}"), detail: name.to_string() }
+}
+
+impl App {
+    pub async fn list_rules(&self, actor: &Actor) -> Result<Vec<RuleRecord>> {
+        authz::require(actor, Permission::ManageRules)?;
+        Ok(self.store.list_rules().await?)
+    }
+
+    pub async fn get_rule(&self, actor: &Actor, id: i64) -> Result<RuleRecord> {
+        authz::require(actor, Permission::ManageRules)?;
+        Ok(self.store.get_rule(id).await?.ok_or(DomainError::NotFound("rule"))?)
+    }
+
+    /// Every problem of a draft at once (its fields, then the teams and
+    /// users it names), for a form; empty when it would save.
+    pub async fn rule_problems(&self, actor: &Actor, draft: &RuleDraft) -> Result<Vec<FieldError>> {
+        authz::require(actor, Permission::ManageRules)?;
+        match draft.parse() {
+            Err(problems) => Ok(problems),
+            Ok(spec) => self.missing_references(&spec).await,
+        }
+    }
+
+    /// The checked rule, or the first problem as a 422 naming its field.
+    async fn checked_rule(&self, draft: &RuleDraft) -> Result<RuleSpec> {
+        let spec = draft.parse().map_err(first_problem)?;
+        let missing = self.missing_references(&spec).await?;
+        if !missing.is_empty() {
+            return Err(first_problem(missing).into());
+        }
+        Ok(spec)
+    }
+
+    pub async fn create_rule(&self, actor: &Actor, draft: &RuleDraft) -> Result<RuleRecord> {
+        authz::require(actor, Permission::ManageRules)?;
+        let author = actor.user_id().ok_or(DomainError::Forbidden("a rule is saved by a person"))?;
+        let spec = self.checked_rule(draft).await?;
+        let id = self
+            .store
+            .create_rule(&spec, author, Some(&audit(actor, frontline_domain::audit::AuditAction::RuleCreate, 0, &spec.name)))
+            .await?;
+        self.get_rule(actor, id).await
+    }
+
+    /// Replace a rule; `expected_version` from the form or API (a stale
+    /// one is a 409). Saving clears a reason the scheduler disabled it for.
+    pub async fn update_rule(&self, actor: &Actor, id: i64, draft: &RuleDraft, expected_version: Option<i64>) -> Result<RuleRecord> {
+        authz::require(actor, Permission::ManageRules)?;
+        let author = actor.user_id().ok_or(DomainError::Forbidden("a rule is saved by a person"))?;
+        let spec = self.checked_rule(draft).await?;
+        let a = audit(actor, frontline_domain::audit::AuditAction::RuleUpdate, id, &spec.name);
+        self.store.update_rule(id, &spec, author, expected_version, Some(&a)).await?.ok_or(DomainError::NotFound("rule"))?;
+        self.get_rule(actor, id).await
+    }
+
+    pub async fn delete_rule(&self, actor: &Actor, id: i64) -> Result<()> {
+        authz::require(actor, Permission::ManageRules)?;
+        let a = audit(actor, frontline_domain::audit::AuditAction::RuleDelete, id, "");
+        if !self.store.delete_rule(id, Some(&a)).await? {
+            return Err(DomainError::NotFound("rule").into());
+        }
+        Ok(())
+    }
+
+    /// The teams and users a rule names that do not exist, or cannot do
+    /// what the rule asks of them (deactivated; an assignee who cannot work
+    /// tickets; someone told who is not staff).
+    async fn missing_references(&self, spec: &RuleSpec) -> Result<Vec<FieldError>> {
+        let refs = spec.references();
+        let team_ids: Vec<i64> = refs.iter().filter_map(|r| if let Reference::Team { id, .. } = r { Some(*id) } else { None }).collect();
+        let user_ids: Vec<i64> = refs.iter().filter_map(|r| if let Reference::User { id, .. } = r { Some(*id) } else { None }).collect();
+        let teams = self.store.existing_teams(&team_ids).await?;
+        let users = self.store.users_by_ids(&user_ids).await?;
+        let mut out: Vec<FieldError> = vec![];
+        for r in refs {
+            let problem = match r {
+                Reference::Team { field, id } => (!teams.contains(&id)).then(|| (field, format!("team {id} does not exist"))),
+                Reference::User { field, id } => {
+                    let need = if field == "assignee_id" { Permission::WorkTickets } else { Permission::ViewInternal };
+                    let ok = users.iter().any(|u| u.id == id && u.active && authz::can(&u.actor(), need));
+                    (!ok).then(|| (field, format!("user {id} does not exist, is deactivated, or cannot be given this")))
+                }
+            };
+            // One message per field (a notify list names each missing user once).
+            if let Some((field, message)) = problem {
+                match out.iter_mut().find(|e| e.field == field) {
+                    Some(e) if field == "notify_user_ids" => e.message = format!("{}; {message}", e.message),
+                    Some(_) => {}
+                    None => out.push(FieldError::new(field, message)),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each enabled rule's due firings, bounded per rule. A rule whose team
+    /// or user has gone is disabled with the reason, not run (and the tick
+    /// goes on with the others).
+    pub(crate) async fn run_rules(&self, per_rule: i64) -> Result<RulesRun> {
+        let mut run = RulesRun::default();
+        for rule in self.store.list_rules().await?.into_iter().filter(|r| r.spec.enabled) {
+            let missing = self.missing_references(&rule.spec).await?;
+            if let Some(problem) = missing.first() {
+                let reason = format!("{}: {}", problem.field, problem.message);
+                let a = audit(&Actor::System, frontline_domain::audit::AuditAction::RuleDisable, rule.id, &reason);
+                if self.store.disable_rule(rule.id, rule.version, &reason, Some(&a)).await? {
+                    tracing::warn!(rule = rule.id, %reason, "automatic rule disabled");
+                    run.disabled += 1;
+                }
+                continue;
+            }
+            let candidates = self.store.rule_candidates(rule.id, &rule.spec, per_rule).await?;
+            run.more |= candidates.len() as i64 >= per_rule;
+            for c in candidates {
+                let Some(instance) = instance_of(&rule.spec, &c) else { continue };
+                let once = FireOnce { rule_id: rule.id, rule_name: rule.spec.name.clone(), ticket_id: c.ticket_id, instance };
+                match self.fire(&rule, once).await {
+                    Ok(true) => run.fired += 1,
+                    Ok(false) => {}
+                    // One ticket's trouble (deleted meanwhile, moved under
+                    // the rule) is not the tick's: next tick judges it again.
+                    Err(e) => tracing::info!(rule = rule.id, ticket = c.ticket_id, error = %e, "automatic rule did not fire"),
+                }
+            }
+        }
+        Ok(run)
+    }
+
+    /// Fire one rule on one ticket; false when it had fired for this instance.
+    async fn fire(&self, rule: &RuleRecord, once: FireOnce) -> Result<bool> {
+        let system = Actor::System;
+        let ticket_id = once.ticket_id;
+        match &rule.spec.effect {
+            RuleEffect::Escalate => {
+                let req = StepRequest::escalate(rule.spec.name.clone(), None, Channel::Web);
+                let step = RuleStep { author_id: rule.author_id, once: once.clone() };
+                match self.step_as(&system, ticket_id, &req, None, Some(&step)).await {
+                    Ok((fired, _)) => Ok(fired),
+                    // Nowhere further up (Engineering), or closed meanwhile:
+                    // recorded as fired with nothing to change, so it is not
+                    // judged again for this instance.
+                    Err(crate::AppError::Domain(DomainError::Invalid(_))) => self.fire_fields(once, None, vec![]).await,
+                    Err(e) => Err(e),
+                }
+            }
+            RuleEffect::Reassign { .. } | RuleEffect::SetPriority { .. } => {
+                let assigned = self.enabled_notifications().await?.contains(&NotificationKind::TicketAssigned);
+                self.fire_fields(
+                    once,
+                    Some(rule.spec.effect.clone()),
+                    if assigned { vec![NotificationKind::TicketAssigned] } else { vec![] },
+                )
+                .await
+            }
+            RuleEffect::Notify { user_ids, step } => {
+                let mail = self.enabled_notifications().await?.contains(&NotificationKind::RuleNotice);
+                let to = if mail { self.notice_recipients(user_ids, *step).await? } else { vec![] };
+                Ok(self.store.record_rule_notice(&once, &to).await?)
+            }
+        }
+    }
+
+    /// A firing that edits the ticket's fields (or, with no effect, only
+    /// records itself), decided on the ticket locked in the transaction.
+    /// `assigned`: the notification a new assignee gets, if on.
+    async fn fire_fields(&self, once: FireOnce, effect: Option<RuleEffect>, assigned: Vec<NotificationKind>) -> Result<bool> {
+        let decide = |t: &Ticket| -> std::result::Result<Effects, DomainError> {
+            let before = t.fields();
+            let after = effect.as_ref().and_then(|e| e.apply(&before)).unwrap_or_else(|| before.clone());
+            let notify = if after.assignee_id.is_some() && after.assignee_id != before.assignee_id { assigned.clone() } else { vec![] };
+            Ok(Effects { after, notify })
+        };
+        let c = Modify {
+            ticket_id: once.ticket_id,
+            actor_id: None,
+            expected_version: None,
+            message: None,
+            accept: None,
+            decide: &decide,
+            idempotency: None,
+        };
+        Ok(self.store.modify_ticket_fired(c, None, Some(&once)).await?.0)
+    }
+
+    /// The people a notify rule tells: those it names (still active staff)
+    /// and the people working the step it names.
+    async fn notice_recipients(&self, user_ids: &[i64], step: Option<EscalationStep>) -> Result<Vec<i64>> {
+        let mut to: Vec<i64> = self
+            .store
+            .users_by_ids(user_ids)
+            .await?
+            .into_iter()
+            .filter(|u| u.active && authz::can(&u.actor(), Permission::ViewInternal))
+            .map(|u| u.id)
+            .collect();
+        if let Some(step) = step {
+            to.extend(self.step_workers(step).await?.into_iter().map(|u| u.id));
+        }
+        to.sort_unstable();
+        to.dedup();
+        Ok(to)
+    }
+
+    /// Warn once per (ticket, target, due time) about tickets in their
+    /// warning window: a `sla_warning` event, and the mail if it is on.
+    pub(crate) async fn send_sla_warnings(&self, limit: i64) -> Result<WarningsRun> {
+        let mail = self.notifications(&[NotificationKind::SlaWarning]).await?.contains(&NotificationKind::SlaWarning);
+        let candidates = self.store.warning_candidates(limit).await?;
+        let mut run = WarningsRun { sent: 0, more: candidates.len() as i64 >= limit };
+        for c in candidates {
+            let Some(target) = c.target() else { continue };
+            if self.store.record_sla_warning(c.ticket_id, target, c.due_at, mail).await? {
+                run.sent += 1;
+            }
+        }
+        Ok(run)
+    }
+}
+
+fn first_problem(mut problems: Vec<FieldError>) -> DomainError {
+    if problems.is_empty() {
+        return DomainError::invalid("rule", "invalid rule");
+    }
+    let e = problems.swap_remove(0);
+    DomainError::invalid(e.field, e.message)
+}
+
+/// The instance a candidate fires for: the store's, except for a breach
+/// rule about one target, which fires at that target's own breach (read
+/// from the stored state) and not before it is breached.
+fn instance_of(spec: &RuleSpec, c: &RuleCandidate) -> Option<chrono::DateTime<chrono::Utc>> {
+    match spec.condition {
+        RuleCondition::Breached { target: Some(kind) } => target_breach(c.state.as_deref()?, kind),
+        _ => Some(c.instance),
+    }
+}
+
+/// A target's breach instant in a stored `SlaState` (JSON), if it is
+/// breached and still waited for.
+fn target_breach(state: &str, kind: TargetKind) -> Option<chrono::DateTime<chrono::Utc>> {
+    let v: serde_json::Value = serde_json::from_str(state).ok()?;
+    let t = v["targets"].as_array()?.iter().find(|t| t["kind"] == kind.as_str())?;
+    if !t["fulfilled_at"].is_null() {
+        return None;
+    }
+    serde_json::from_value(t["breached_at"].clone()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_breach_is_read_from_the_stored_state() {
+        let state = r#"{"targets":[{"kind":"first_reply","breached_at":null,"fulfilled_at":null},
+            {"kind":"resolution","breached_at":"2026-01-05T10:00:00Z","fulfilled_at":null}]}"#;
+        assert_eq!(target_breach(state, TargetKind::FirstReply), None);
+        assert_eq!(target_breach(state, TargetKind::Resolution).map(|t| t.to_rfc3339()), Some("2026-01-05T10:00:00+00:00".into()));
+        let met = r#"{"targets":[{"kind":"resolution","breached_at":"2026-01-05T10:00:00Z","fulfilled_at":"2026-01-05T11:00:00Z"}]}"#;
+        assert_eq!(target_breach(met, TargetKind::Resolution), None);
+    }
+}
