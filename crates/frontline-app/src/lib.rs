@@ -18,6 +18,7 @@ pub mod mail_templates;
 pub mod password_reset;
 pub mod tickets;
 pub mod views;
+pub mod workload;
 
 use std::sync::Arc;
 

@@ -14,6 +14,7 @@ mod session;
 mod settings;
 mod tickets;
 mod upload;
+mod workload;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -70,6 +71,10 @@ fn pages(upload_limit: usize) -> Pages {
         .get("/help-requests", help::page)
         .post("/help-requests/{id}/answer", help::answer)
         .post("/help-requests/{id}/withdraw", help::withdraw)
+        .get("/home", workload::home)
+        .get("/workload", workload::page)
+        .post("/workload/tickets/{id}/take", workload::take)
+        .post("/workload/tickets/{id}/assign", workload::reassign)
         .get("/search", tickets::search)
         .get("/partials/queue-counts", tickets::queue_counts_partial)
         .get("/users", directory::users)
@@ -144,6 +149,10 @@ pub struct Caps {
     pub manage_positions: bool,
     pub audit: bool,
     pub mail: bool,
+    /// The workload view (tier 2 and up, managers, the Head of Support).
+    pub workload: bool,
+    /// A home page of its own (the Head of Support's).
+    pub home: bool,
 }
 
 /// The frame around every staff page: who is signed in, queue counts for
@@ -172,6 +181,8 @@ impl Chrome {
             manage_positions: can(Permission::ManagePositions),
             audit: can(Permission::ViewAuditLog),
             mail: can(Permission::ManageMail),
+            workload: authz::can_view_workload(&actor, user.tier),
+            home: frontline_app::workload::landing_of(&user) == frontline_domain::home::Landing::SupportHome,
         };
         Ok(Chrome { user, counts, section, caps })
     }

@@ -50,4 +50,5 @@ mod tier_queue;
 mod tls;
 mod ui;
 mod views;
+mod workload;
 mod writes;

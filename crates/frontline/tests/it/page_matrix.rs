@@ -133,6 +133,7 @@ async fn every_page_route(db: TestDb) {
     // Cases that need fresh data per request are built per persona.
     // `fresh`: a new tier-1 ticket of org A's member per persona, to escalate.
     // `help_a`, `help_w`: open questions of the agent's, to answer and to withdraw.
+    let agent_id = d.agent.id.to_string();
     let cases = |n: usize, quarantined: i64, token: i64, version: String, fresh: i64, help_a: i64, help_w: i64| -> Vec<PageCase> {
         let uniq = format!("p{n}");
         vec![
@@ -208,6 +209,17 @@ async fn every_page_route(db: TestDb) {
                 w => agent(STAFF)(w),
             }),
             case("POST", "/help-requests/{id}/withdraw", format!("/help-requests/{help_w}/withdraw"), &[], agent(&["admin", "agent"])),
+            case("GET", "/home", "/home".into(), &[], agent(STAFF)),
+            case("GET", "/workload", "/workload".into(), &[], agent(crate::authz::WORKLOAD_VIEWERS)),
+            // Without a version (the page always sends one) an assignment applies to the ticket as it is.
+            case("POST", "/workload/tickets/{id}/take", format!("/workload/tickets/{fresh}/take"), &[], agent(WORKERS)),
+            case(
+                "POST",
+                "/workload/tickets/{id}/assign",
+                format!("/workload/tickets/{fresh}/assign"),
+                &[("assignee_id", agent_id.as_str())],
+                agent(WORKERS),
+            ),
             case("GET", "/search", "/search?q=webhook".into(), &[], agent(STAFF)),
             case("GET", "/partials/queue-counts", "/partials/queue-counts?active=open".into(), &[], agent(STAFF)),
             case("GET", "/users", "/users?kind=customers".into(), &[], agent(STAFF)),
