@@ -12,6 +12,7 @@ mod bench;
 mod browser;
 mod browser_a11y;
 mod browser_escalation;
+mod browser_workload;
 mod cli;
 mod clock;
 mod durability;

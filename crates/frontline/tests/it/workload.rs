@@ -12,7 +12,8 @@ use frontline_domain::sla::{BusinessCalendar, CalendarSpec, PriorityTargets, Sla
 use frontline_domain::ticket::{Channel, MessageKind, Priority};
 use frontline_store::User;
 use frontline_store::sla::PolicyInput;
-use frontline_testkit::{Auth, PASSWORD, TestApp, TestDb, on_both_engines};
+use frontline_testkit::{Auth, Engine, PASSWORD, TestApp, TestDb, on_both_engines};
+use sqlx::Connection;
 use serde_json::{Value, json};
 
 use crate::escalation::senior;
@@ -37,12 +38,48 @@ pub(crate) struct Load {
     pub near_unassigned: i64,
 }
 
-async fn sla_pass(t: &TestApp) {
-    loop {
-        let report = t.app.sla_pass(&Actor::System, 1000).await.expect("sla pass");
-        if !report.more {
-            break;
-        }
+/// The SLA state a 60-minute first-reply target gives each ticket now,
+/// written as the SLA pass stores it (`ticket_sla`, `tickets.sla_due_at`):
+/// due an hour after creation, near breach from 45 minutes, breached once
+/// due; paused (pending) and answered tickets wait for nothing.
+async fn sla_pass(t: &TestApp, waiting: &[i64], paused: &[i64]) {
+    let now = t.app.now();
+    let admin = Actor::System;
+    let mut rows = vec![];
+    for &id in waiting.iter().chain(paused) {
+        let created = t.app.ticket(&admin, id).await.expect("ticket").created_at;
+        let due = created + Duration::minutes(60);
+        rows.push(if paused.contains(&id) {
+            (id, true, None, None, None)
+        } else {
+            (id, false, Some(due), Some(created + Duration::minutes(45)), (due <= now).then_some(due))
+        });
+    }
+    macro_rules! write {
+        ($conn:expr) => {{
+            let mut c = $conn;
+            for (id, paused, due, warn, breached) in rows {
+                sqlx::query(
+                    "INSERT INTO ticket_sla (ticket_id, computed_at, paused, due_at, due_target, warn_at, breached_at, state) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, '{}')",
+                )
+                .bind(id)
+                .bind(now)
+                .bind(paused)
+                .bind(due)
+                .bind(due.map(|_| "first_reply"))
+                .bind(warn)
+                .bind(breached)
+                .execute(&mut c)
+                .await
+                .expect("ticket_sla");
+                sqlx::query("UPDATE tickets SET sla_due_at = $1 WHERE id = $2").bind(due).bind(id).execute(&mut c).await.expect("sla_due_at");
+            }
+        }};
+    }
+    match t.db.engine {
+        Engine::Sqlite => write!(sqlx::SqliteConnection::connect(&t.db.url).await.expect("connect")),
+        Engine::Postgres => write!(sqlx::PgConnection::connect(&t.db.url).await.expect("connect")),
     }
 }
 
@@ -68,7 +105,7 @@ pub(crate) async fn under_load(db: TestDb) -> Load {
     let targets = PriorityTargets { first_reply: Some(Target::calendar(60)), next_reply: None, resolution: None };
     let policy = SlaPolicy {
         conditions: vec![],
-        targets: Priority::ALL.into_iter().map(|p| (p, targets.clone())).collect::<BTreeMap<_, _>>(),
+        targets: Priority::ALL.iter().map(|p| (*p, targets.clone())).collect::<BTreeMap<_, _>>(),
         step_shares: BTreeMap::new(),
     }
     .checked()
@@ -107,7 +144,8 @@ pub(crate) async fn under_load(db: TestDb) -> Load {
     t.app.ask_for_help(&d.agent.actor(), overdue_mine, None, Some(2), "Anyone on tier 2?").await.expect("ask tier");
 
     t.clock.advance(Duration::minutes(50));
-    sla_pass(&t).await;
+    let waiting = [d.ticket_a, d.ticket_b, overdue_mine, near_senior, near_unassigned];
+    sla_pass(&t, &waiting, &[pending]).await;
     Load { t, d, senior, overdue_mine, answered, pending, near_senior, near_unassigned }
 }
 
