@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod mail;
 pub mod mail_templates;
 pub mod password_reset;
+pub mod sla;
 pub mod tickets;
 pub mod views;
 pub mod workload;

@@ -469,6 +469,17 @@ pub fn can_import_history(actor: &Actor) -> bool {
     matches!(actor, Actor::System)
 }
 
+/// The SLA state of tickets (targets, due times, each step's share) is
+/// agent-only, like the other internal fields.
+pub fn sees_sla(actor: &Actor) -> bool {
+    sees_internal(actor)
+}
+
+/// Recomputing every ticket's stored SLA state is the scheduler's job.
+pub fn can_run_sla_pass(actor: &Actor) -> bool {
+    matches!(actor, Actor::System)
+}
+
 /// Which roles an actor may give to users they create or edit.
 pub fn can_assign_role(actor: &Actor, role: Role) -> bool {
     if can(actor, Permission::ManageUsers) {

@@ -25,6 +25,7 @@ pub mod rows;
 pub mod schema;
 pub mod search;
 pub mod sla;
+pub mod sla_state;
 mod sqlite;
 pub mod stats;
 pub mod throttle;

@@ -84,8 +84,9 @@ pub struct TargetState {
     /// due once reached; none while paused or when there is nothing to wait for.
     pub due_at: Option<DateTime<Utc>>,
     /// When the ticket counts as near breach of this target: the remaining
-    /// time reaches `warning_lead_minutes` (in the target's hours). Only
-    /// while the target runs and is not yet due.
+    /// time reaches `warning_lead_minutes` (in the target's hours); the
+    /// instant asked about when that is already so. Only while the target
+    /// runs and is not yet due.
     pub warn_at: Option<DateTime<Utc>>,
     pub breached_at: Option<DateTime<Utc>>,
     /// The step the breach is attributed to.

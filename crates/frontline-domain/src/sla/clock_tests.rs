@@ -268,3 +268,31 @@ fn events_are_taken_in_time_order_and_the_future_is_ignored() {
     let r = target(&s, TargetKind::Resolution);
     assert_eq!((r.used_minutes, r.fulfilled_at), (120, None));
 }
+
+#[test]
+fn near_breach_counts_in_the_targets_hours_and_the_next_check_follows() {
+    let cal = berlin_office();
+    let p = policy(&[(Priority::Normal, only(TargetKind::FirstReply, Target::business(240)))], &[]);
+    // Friday 16:00 CEST: 90 minutes used on Friday; due Monday 11:30 CEST; warned an hour of
+    // business time before: Monday 10:30 CEST.
+    let t = Timeline::new(utc("2026-06-05T14:00:00Z"), Priority::Normal);
+    let s = sla_state(&p, &cal, &t, utc("2026-06-06T10:00:00Z"));
+    assert_eq!(target(&s, TargetKind::FirstReply).warn_at, Some(utc("2026-06-08T08:30:00Z")));
+    assert_eq!(s.next_due(), Some((TargetKind::FirstReply, utc("2026-06-08T09:30:00Z"))));
+    assert_eq!((s.warn_at(), s.next_check_at()), (Some(utc("2026-06-08T08:30:00Z")), Some(utc("2026-06-08T08:30:00Z"))));
+    // Inside the warning window: near breach since the instant asked about; the next check is the due time.
+    let s = sla_state(&p, &cal, &t, utc("2026-06-08T08:40:00Z"));
+    assert_eq!(s.warn_at(), Some(utc("2026-06-08T08:40:00Z")));
+    assert_eq!(s.next_check_at(), Some(utc("2026-06-08T09:30:00Z")));
+    // Breached: no warning any more, the breach stays until the reply.
+    let s = sla_state(&p, &cal, &t, utc("2026-06-08T10:00:00Z"));
+    assert_eq!((target(&s, TargetKind::FirstReply).warn_at, s.breached_at()), (None, Some(utc("2026-06-08T09:30:00Z"))));
+    assert_eq!(s.next_check_at(), None, "nothing left to happen by time alone");
+    // Paused: nothing is due, nothing to check.
+    let pending = t.clone().at(utc("2026-06-05T14:30:00Z"), Change::Status(Status::Pending));
+    let s = sla_state(&p, &cal, &pending, utc("2026-06-06T10:00:00Z"));
+    assert_eq!((s.next_due(), s.next_check_at()), (None, None));
+    assert_eq!(super::clock::warning_lead_minutes(10), 2);
+    assert_eq!(super::clock::warning_lead_minutes(2), 1);
+    assert_eq!(super::clock::warning_lead_minutes(24 * 60), 60);
+}

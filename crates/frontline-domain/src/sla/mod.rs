@@ -9,6 +9,8 @@
 //!   timeline (a typed list of what happened), with the time each
 //!   escalation step used and breaches attributed to the step that used up
 //!   its share.
+//! - `history`: which recorded changes move the clock, and how the ticket
+//!   started, turning stored history into a `Timeline`.
 //!
 //! Seams for what comes next: the app builds a `Timeline` from stored
 //! history and picks the policy with `select_policy` from the ticket's
@@ -18,6 +20,7 @@
 
 pub mod calendar;
 pub mod clock;
+pub mod history;
 pub mod policy;
 
 #[cfg(test)]
@@ -27,4 +30,5 @@ mod properties;
 
 pub use calendar::{BusinessCalendar, CalendarSpec, IntervalSpec, WeeklyHoursSpec};
 pub use clock::{Change, SlaState, StepState, TargetState, Timeline, TimelineEvent, sla_state, warning_lead_minutes};
+pub use history::{HistoryItem, Recorded, TicketNow, timeline};
 pub use policy::{Condition, EscalationStep, Hours, PriorityTargets, SlaPolicy, Target, TargetKind, TicketFacts, select_policy};

@@ -32,7 +32,7 @@ CREATE TABLE ticket_sla (
     -- time, a step's share running out): the scheduler looks again then
     next_check_at TIMESTAMPTZ,
     -- the whole state (targets, steps), JSON written from the domain's SlaState
-    state TEXT NOT NULL,
+    snapshot TEXT NOT NULL,
     CONSTRAINT ticket_sla_due_target_code CHECK (due_target IN ('first_reply', 'next_reply', 'resolution'))
 );
 CREATE INDEX ticket_sla_next_check ON ticket_sla(next_check_at) WHERE next_check_at IS NOT NULL;

@@ -15,7 +15,7 @@ CREATE TABLE ticket_sla (
     warn_at TEXT,
     breached_at TEXT,
     next_check_at TEXT,
-    state TEXT NOT NULL
+    snapshot TEXT NOT NULL
 );
 CREATE INDEX ticket_sla_next_check ON ticket_sla(next_check_at) WHERE next_check_at IS NOT NULL;
 CREATE INDEX ticket_sla_policy ON ticket_sla(policy_id);

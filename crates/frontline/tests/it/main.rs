@@ -43,6 +43,7 @@ mod schema;
 mod schemathesis;
 mod security;
 mod sla;
+mod sla_pass;
 mod storage;
 mod system_actor;
 mod testkit;

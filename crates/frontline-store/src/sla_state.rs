@@ -1,0 +1,327 @@
+//! The stored SLA state of tickets (migration 0023): which tickets the SLA
+//! pass must look at, their clock history read for a whole batch at once,
+//! and the results written back without losing a change made meanwhile.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use frontline_domain::escalation::EscalationStep;
+use frontline_domain::sla::{HistoryItem, Recorded, TargetKind, TicketNow};
+use frontline_domain::ticket::{Channel, EscalationLevel, EventField, MessageKind, Priority, Status, Tier};
+use frontline_domain::user::Role;
+use sqlx::QueryBuilder;
+
+use crate::{Store, StoreError};
+
+/// A ticket as the SLA pass needs it: what a policy's conditions look at,
+/// where it stands now, and its clock history in the order it was recorded.
+#[derive(Debug, Clone)]
+pub struct SlaTicket {
+    pub id: i64,
+    pub now: TicketNow,
+    pub organization_id: Option<i64>,
+    pub support_plan_id: Option<i64>,
+    pub channel: Channel,
+    pub tags: Vec<String>,
+    /// The ticket's write count when read (`tickets.sla_dirty`): the result
+    /// is kept only if no write moved it since.
+    pub dirty: i64,
+    pub history: Vec<HistoryItem>,
+}
+
+/// What the pass concluded for one ticket; `record` is None when no
+/// policy applies.
+#[derive(Debug, Clone)]
+pub struct SlaResult {
+    pub ticket_id: i64,
+    pub seen_dirty: i64,
+    pub record: Option<SlaRecord>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SlaRecord {
+    pub policy_id: i64,
+    pub paused: bool,
+    pub due: Option<(TargetKind, DateTime<Utc>)>,
+    pub warn_at: Option<DateTime<Utc>>,
+    pub breached_at: Option<DateTime<Utc>>,
+    pub next_check_at: Option<DateTime<Utc>>,
+    /// The domain's `SlaState` as JSON (column `snapshot`).
+    pub state: String,
+}
+
+/// A ticket's stored SLA state, as the last pass left it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredSla {
+    pub ticket_id: i64,
+    pub policy_id: Option<i64>,
+    pub computed_at: DateTime<Utc>,
+    pub paused: bool,
+    pub due_at: Option<DateTime<Utc>>,
+    pub due_target: Option<String>,
+    pub warn_at: Option<DateTime<Utc>>,
+    pub breached_at: Option<DateTime<Utc>>,
+    pub next_check_at: Option<DateTime<Utc>>,
+    /// `tickets.sla_due_at`, which queues sort by.
+    pub ticket_due_at: Option<DateTime<Utc>>,
+    /// `tickets.sla_dirty`: writes not yet taken in by a pass.
+    pub dirty: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct TicketRow {
+    id: i64,
+    status: String,
+    priority: String,
+    channel: String,
+    organization_id: Option<i64>,
+    support_plan_id: Option<i64>,
+    tier: i64,
+    escalation_level: i64,
+    tags: String,
+    created_at: DateTime<Utc>,
+    sla_dirty: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    ticket_id: i64,
+    field: String,
+    old_value: Option<String>,
+    new_value: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    ticket_id: i64,
+    kind: String,
+    author_role: String,
+    unverified_sender: bool,
+    created_at: DateTime<Utc>,
+}
+
+/// The history fields that move the clock.
+const CLOCK_FIELDS: [EventField; 5] =
+    [EventField::Status, EventField::Priority, EventField::Escalated, EventField::DeEscalated, EventField::NeedsSenior];
+
+fn corrupt(ticket_id: i64, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("ticket {ticket_id}'s SLA history: {e}"))
+}
+
+fn recorded(e: &EventRow) -> Result<Option<Recorded>, StoreError> {
+    let (Some(old), Some(new)) = (e.old_value.as_deref(), e.new_value.as_deref()) else { return Ok(None) };
+    let bad = |x: frontline_domain::DomainError| corrupt(e.ticket_id, x);
+    Ok(Some(match EventField::parse(&e.field) {
+        Some(EventField::Status) => Recorded::Status { from: Status::parse(old).map_err(bad)?, to: Status::parse(new).map_err(bad)? },
+        Some(EventField::Priority) => {
+            Recorded::Priority { from: Priority::parse(old).map_err(bad)?, to: Priority::parse(new).map_err(bad)? }
+        }
+        Some(EventField::Escalated | EventField::DeEscalated | EventField::NeedsSenior) => {
+            Recorded::Step { from: EscalationStep::parse("from", old).map_err(bad)?, to: EscalationStep::parse("to", new).map_err(bad)? }
+        }
+        _ => return Ok(None),
+    }))
+}
+
+impl Store {
+    /// What the last SLA pass stored for a ticket (None: no policy applied,
+    /// or no pass has seen it yet).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn stored_sla(&self, ticket_id: i64) -> Result<Option<StoredSla>, StoreError> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_as(
+                "SELECT s.ticket_id, s.policy_id, s.computed_at, s.paused, s.due_at, s.due_target, s.warn_at, s.breached_at, \
+                 s.next_check_at, t.sla_due_at AS ticket_due_at, t.sla_dirty AS dirty \
+                 FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id WHERE s.ticket_id = $1",
+            )
+            .bind(ticket_id)
+            .fetch_optional(p)
+            .await
+        })?)
+    }
+
+    /// How many writes on the ticket no SLA pass has taken in yet.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn sla_dirty(&self, ticket_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_scalar("SELECT sla_dirty FROM tickets WHERE id = $1").bind(ticket_id).fetch_optional(p).await
+        })?)
+    }
+
+    /// The tickets the SLA pass should look at next, at most `limit`: those
+    /// written since their last computation first, then those whose next
+    /// check time has come (both read on their own partial indexes).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn sla_work(&self, limit: i64) -> Result<Vec<i64>, StoreError> {
+        let now = self.now();
+        let mut ids: Vec<i64> = with_pool!(self, |p| {
+            sqlx::query_scalar("SELECT id FROM tickets WHERE sla_dirty > 0 ORDER BY id LIMIT $1").bind(limit).fetch_all(p).await
+        })?;
+        let left = limit - ids.len() as i64;
+        if left > 0 {
+            let due: Vec<i64> = with_pool!(self, |p| {
+                sqlx::query_scalar(
+                    "SELECT ticket_id FROM ticket_sla WHERE next_check_at IS NOT NULL AND next_check_at <= $1 \
+                     ORDER BY next_check_at, ticket_id LIMIT $2",
+                )
+                .bind(now)
+                .bind(left)
+                .fetch_all(p)
+                .await
+            })?;
+            ids.extend(due.into_iter().filter(|id| !ids.contains(id)).collect::<Vec<_>>());
+        }
+        Ok(ids)
+    }
+
+    /// The tickets `ids` with their clock history, in three queries
+    /// whatever their number. The message that opened a ticket is left out:
+    /// it starts the clock rather than answering anything.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn sla_tickets(&self, ids: &[i64]) -> Result<Vec<SlaTicket>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        fn id_list<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, ids: &[i64])
+        where
+            for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+        {
+            b.push("(");
+            let mut sep = b.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            b.push(")");
+        }
+        let tickets: Vec<TicketRow> = with_pool!(self, |p| {
+            let mut b = QueryBuilder::new(
+                "SELECT t.id, t.status, t.priority, t.channel, t.organization_id, o.support_plan_id, t.tier, t.escalation_level, \
+                 t.tags, t.created_at, t.sla_dirty FROM tickets t LEFT JOIN organizations o ON o.id = t.organization_id WHERE t.id IN ",
+            );
+            id_list(&mut b, ids);
+            b.build_query_as().fetch_all(p).await
+        })?;
+        let events: Vec<EventRow> = with_pool!(self, |p| {
+            let mut b =
+                QueryBuilder::new("SELECT ticket_id, field, old_value, new_value, created_at FROM ticket_events WHERE ticket_id IN ");
+            id_list(&mut b, ids);
+            b.push(" AND field IN (");
+            let mut sep = b.separated(", ");
+            for f in CLOCK_FIELDS {
+                sep.push_bind(f.as_str());
+            }
+            b.push(") ORDER BY ticket_id, id");
+            b.build_query_as().fetch_all(p).await
+        })?;
+        let messages: Vec<MessageRow> = with_pool!(self, |p| {
+            let mut b = QueryBuilder::new(
+                "SELECT m.ticket_id, m.kind, u.role AS author_role, m.unverified_sender, m.created_at \
+                 FROM messages m JOIN users u ON u.id = m.author_id WHERE m.ticket_id IN ",
+            );
+            id_list(&mut b, ids);
+            b.push(" ORDER BY m.ticket_id, m.id");
+            b.build_query_as().fetch_all(p).await
+        })?;
+
+        // Per ticket: messages before events at one instant (a reply and
+        // the status sent with it are one act; the clock gets the reply first).
+        let mut history: HashMap<i64, Vec<(DateTime<Utc>, u8, HistoryItem)>> = HashMap::new();
+        let mut opened: std::collections::HashSet<i64> = std::collections::HashSet::new();
+        for m in &messages {
+            if opened.insert(m.ticket_id) {
+                continue;
+            }
+            let public = MessageKind::parse(&m.kind).map_err(|e| corrupt(m.ticket_id, e))? == MessageKind::Public;
+            let by_staff = Role::parse(&m.author_role).map_err(|e| corrupt(m.ticket_id, e))?.is_staff();
+            let what = Recorded::Message { public, by_staff, held: m.unverified_sender };
+            history.entry(m.ticket_id).or_default().push((m.created_at, 0, HistoryItem { at: m.created_at, what }));
+        }
+        for e in &events {
+            if let Some(what) = recorded(e)? {
+                history.entry(e.ticket_id).or_default().push((e.created_at, 1, HistoryItem { at: e.created_at, what }));
+            }
+        }
+        tickets
+            .into_iter()
+            .map(|t| {
+                let bad = |e: frontline_domain::DomainError| corrupt(t.id, e);
+                let step = EscalationStep::of(Tier::new(t.tier).map_err(bad)?, EscalationLevel::new(t.escalation_level).map_err(bad)?);
+                let mut items = history.remove(&t.id).unwrap_or_default();
+                // Stable: within one instant and source, the recorded order stays.
+                items.sort_by_key(|(at, source, _)| (*at, *source));
+                Ok(SlaTicket {
+                    id: t.id,
+                    now: TicketNow {
+                        created_at: t.created_at,
+                        status: Status::parse(&t.status).map_err(bad)?,
+                        priority: Priority::parse(&t.priority).map_err(bad)?,
+                        step,
+                    },
+                    organization_id: t.organization_id,
+                    support_plan_id: t.support_plan_id,
+                    channel: Channel::parse(&t.channel).map_err(bad)?,
+                    tags: t.tags.split_whitespace().map(str::to_string).collect(),
+                    dirty: t.sla_dirty,
+                    history: items.into_iter().map(|(_, _, h)| h).collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Keep the pass's results in one transaction. A ticket written since
+    /// it was read (its write count moved) is skipped and stays dirty for
+    /// the next pass. Returns how many were kept.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn save_sla(&self, results: &[SlaResult]) -> Result<usize, StoreError> {
+        if results.is_empty() {
+            return Ok(0);
+        }
+        let now = self.now();
+        with_tx!(self, |tx| {
+            let mut kept = 0;
+            for r in results {
+                let due_at = r.record.as_ref().and_then(|x| x.due.map(|d| d.1));
+                let moved = sqlx::query("UPDATE tickets SET sla_due_at = $1, sla_dirty = 0 WHERE id = $2 AND sla_dirty = $3")
+                    .bind(due_at)
+                    .bind(r.ticket_id)
+                    .bind(r.seen_dirty)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if moved == 0 {
+                    continue;
+                }
+                kept += 1;
+                match &r.record {
+                    None => {
+                        sqlx::query("DELETE FROM ticket_sla WHERE ticket_id = $1").bind(r.ticket_id).execute(&mut *tx).await?;
+                    }
+                    Some(x) => {
+                        sqlx::query(
+                            "INSERT INTO ticket_sla (ticket_id, policy_id, computed_at, paused, due_at, due_target, warn_at, breached_at, \
+                             next_check_at, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                             ON CONFLICT (ticket_id) DO UPDATE SET policy_id = excluded.policy_id, computed_at = excluded.computed_at, \
+                             paused = excluded.paused, due_at = excluded.due_at, due_target = excluded.due_target, \
+                             warn_at = excluded.warn_at, breached_at = excluded.breached_at, \
+                             next_check_at = excluded.next_check_at, snapshot = excluded.snapshot",
+                        )
+                        .bind(r.ticket_id)
+                        .bind(x.policy_id)
+                        .bind(now)
+                        .bind(x.paused)
+                        .bind(due_at)
+                        .bind(x.due.map(|d| d.0.as_str()))
+                        .bind(x.warn_at)
+                        .bind(x.breached_at)
+                        .bind(x.next_check_at)
+                        .bind(&x.state)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
+            Ok(kept)
+        })
+    }
+}
