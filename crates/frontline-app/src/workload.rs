@@ -4,11 +4,11 @@
 //! ordinary version-checked assignment.
 
 use chrono::{DateTime, Utc};
+use frontline_domain::DomainError;
 use frontline_domain::authz::{self, Actor, Permission};
 use frontline_domain::home::{self, Landing};
 use frontline_domain::ticket::Status;
 use frontline_domain::workload::{self, TierLoad, Worker};
-use frontline_domain::DomainError;
 use frontline_store::tickets::TicketFilter;
 use frontline_store::workload::{AtRiskQuery, AtRiskTicket};
 

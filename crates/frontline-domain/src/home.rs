@@ -39,10 +39,7 @@ pub fn landing(actor: &Actor, position_tier: Option<Tier>) -> Landing {
     match actor.role() {
         Some(Role::HeadOfSupport) => Landing::SupportHome,
         Some(Role::Engineering) => Landing::Queue { view: QueueView::Engineering, at_risk_panel: false },
-        _ => Landing::Queue {
-            view: QueueView::Mine,
-            at_risk_panel: authz::queue_tier(actor, position_tier) == Some(Tier::SENIOR),
-        },
+        _ => Landing::Queue { view: QueueView::Mine, at_risk_panel: authz::queue_tier(actor, position_tier) == Some(Tier::SENIOR) },
     }
 }
 

@@ -168,7 +168,10 @@ mod tests {
         ];
         let workers = vec![worker(1, Some(Tier::FRONT_LINE)), worker(2, Some(Tier::SENIOR)), worker(3, None)];
         let tiers = assemble(workers, &cells, &[(2, 3), (1, 1)], &[(Tier::SENIOR, 2)]);
-        assert_eq!(tiers.iter().map(|t| t.tier).collect::<Vec<_>>(), [Some(Tier::FRONT_LINE), Some(Tier::SENIOR), Some(Tier::HEAD_OF_SUPPORT), None]);
+        assert_eq!(
+            tiers.iter().map(|t| t.tier).collect::<Vec<_>>(),
+            [Some(Tier::FRONT_LINE), Some(Tier::SENIOR), Some(Tier::HEAD_OF_SUPPORT), None]
+        );
         let (t1, t2, t3) = (&tiers[0], &tiers[1], &tiers[2]);
         assert_eq!(t1.totals, Counts { open: 5, pending: 2, near_breach: 0, overdue: 2 });
         assert_eq!(t1.unassigned.open, 3);

@@ -601,7 +601,9 @@ impl Store {
                     b.push("WHERE t.status = 'solved' AND t.solved_at >= ").push_bind(solved_window_start(self.now()));
                 }
                 QueueView::Engineering => {
-                    b.push("WHERE t.escalation_level = ").push_bind(frontline_domain::escalation::EscalationStep::Engineering.level().get()).push(" AND t.is_open = TRUE");
+                    b.push("WHERE t.escalation_level = ")
+                        .push_bind(frontline_domain::escalation::EscalationStep::Engineering.level().get())
+                        .push(" AND t.is_open = TRUE");
                 }
             }
             finish_page(&mut b, &page, |b| push_order(b, q.sort, q.view == QueueView::RecentlySolved), q.limit + 1, q.offset);

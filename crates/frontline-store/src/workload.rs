@@ -5,8 +5,8 @@
 //! (`ticket_sla`, `tickets.sla_due_at`, migration 0023).
 
 use chrono::{DateTime, Utc};
-use frontline_domain::tier::{EscalationLevel, Tier};
 use frontline_domain::ticket::Priority;
+use frontline_domain::tier::{EscalationLevel, Tier};
 use frontline_domain::user::{Availability, Role};
 use frontline_domain::workload::{Counts, LoadCell, OldestTicket};
 use sqlx::QueryBuilder;
@@ -125,9 +125,9 @@ macro_rules! at_risk_sql {
     ($extra:literal) => {
         concat!(
             "SELECT t.id, t.subject, t.priority, t.tier, t.escalation_level, t.assignee_id, a.name AS assignee_name, \
-             t.created_at, t.updated_at, s.due_at, s.breached_at, CASE WHEN ",
+             t.created_at, t.updated_at, s.due_at, s.breached_at, CAST(CASE WHEN ",
             overdue!(),
-            " THEN 1 ELSE 0 END AS late \
+            " THEN 1 ELSE 0 END AS BIGINT) AS late \
              FROM tickets t JOIN ticket_sla s ON s.ticket_id = t.id LEFT JOIN users a ON a.id = t.assignee_id \
              WHERE t.is_open = TRUE AND (",
             near_breach!(),
@@ -205,8 +205,7 @@ impl Store {
                     name: r.name,
                     role: Role::parse(&r.role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     position_tier: r.tier.map(Tier::new).transpose()?,
-                    availability: Availability::parse("availability", &r.availability)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    availability: Availability::parse("availability", &r.availability).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 })
             })
             .collect()
@@ -239,13 +238,8 @@ impl Store {
         let limit = q.limit.clamp(1, 200);
         // Two fixed statements rather than a built one: `$1` (now) appears
         // several times, and the team filter is a bound value that may be NULL.
-        let sql: &'static str = if q.unassigned_only {
-            at_risk_sql!(" AND t.assignee_id IS NULL")
-        } else {
-            at_risk_sql!("")
-        };
-        let rows: Vec<AtRiskRow> =
-            with_pool!(self, |p| sqlx::query_as(sql).bind(now).bind(q.team_id).bind(limit).fetch_all(p).await)?;
+        let sql: &'static str = if q.unassigned_only { at_risk_sql!(" AND t.assignee_id IS NULL") } else { at_risk_sql!("") };
+        let rows: Vec<AtRiskRow> = with_pool!(self, |p| sqlx::query_as(sql).bind(now).bind(q.team_id).bind(limit).fetch_all(p).await)?;
         rows.into_iter()
             .map(|r| {
                 Ok(AtRiskTicket {

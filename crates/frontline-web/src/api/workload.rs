@@ -47,7 +47,12 @@ pub struct OldestTicketDto {
 }
 
 fn oldest(o: Option<OldestTicket>, now: DateTime<Utc>) -> Option<OldestTicketDto> {
-    o.map(|o| OldestTicketDto { age_minutes: (now - o.created_at).num_minutes().max(0), id: o.id, subject: o.subject, created_at: o.created_at })
+    o.map(|o| OldestTicketDto {
+        age_minutes: (now - o.created_at).num_minutes().max(0),
+        id: o.id,
+        subject: o.subject,
+        created_at: o.created_at,
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -95,8 +95,12 @@ async fn render(s: &AppState, user: User, refused: Option<(i64, String, StatusCo
         Ok(w) => w,
         Err(e) => return error_response(e),
     };
-    let mut staff: Vec<(i64, String, Availability)> =
-        w.tiers.iter().flat_map(|t: &TierLoad| t.agents.iter()).map(|a| (a.worker.user_id, a.worker.name.clone(), a.worker.availability)).collect();
+    let mut staff: Vec<(i64, String, Availability)> = w
+        .tiers
+        .iter()
+        .flat_map(|t: &TierLoad| t.agents.iter())
+        .map(|a| (a.worker.user_id, a.worker.name.clone(), a.worker.availability))
+        .collect();
     staff.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
     let status = refused.as_ref().map_or(StatusCode::OK, |r| r.2);
     let page = WorkloadPage { chrome, w, staff, refused: refused.map(|(id, message, _)| (id, message)) };
@@ -138,7 +142,12 @@ async fn assign(s: &AppState, user: User, id: i64, assignee: i64, version: Optio
     }
 }
 
-pub async fn take(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Form(f, checked): Form<AssignForm>) -> Response {
+pub async fn take(
+    State(s): State<AppState>,
+    PageUser(user): PageUser,
+    Path(id): Path<i64>,
+    Form(f, checked): Form<AssignForm>,
+) -> Response {
     if let Err(e) = checked.ok() {
         return error_response(e);
     }

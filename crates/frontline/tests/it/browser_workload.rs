@@ -31,13 +31,14 @@ async fn head_of_support_reads_the_load_and_takes_a_ticket() {
     let (base, server) = l.t.serve().await;
 
     sign_in(&b, &base, &l.d.head.email).await;
-    b.wait_for_text("Open help requests").await;
+    // Headings are upper-cased by the style sheet; wait for the intro text.
+    b.wait_for_text("the questions waiting on you").await;
     assert!(b.driver.current_url().await.expect("url").as_str().ends_with("/home"), "the Head lands on their home");
     assert!(b.body_text().await.contains("3 unassigned at risk"));
     b.screenshot("workload-01-head-home").await;
 
     b.driver.find(By::Id("workload-link")).await.expect("workload link").click().await.expect("click");
-    b.wait_for_text("Unassigned, SLA at risk").await;
+    b.wait_for_text("open tickets as of").await;
     assert_eq!(cells(&b, &format!("agent-{}", l.d.agent.id)).await, ["2", "0", "0", "1", "0"]);
     assert_eq!(cells(&b, &format!("agent-{}", l.senior.id)).await, ["1", "1", "1", "0", "1"]);
     assert_eq!(cells(&b, "tier-1-total").await, ["5", "0", "1", "3", "0"]);

@@ -12,8 +12,7 @@ use frontline_domain::sla::{BusinessCalendar, CalendarSpec, PriorityTargets, Sla
 use frontline_domain::ticket::{Channel, MessageKind, Priority};
 use frontline_store::User;
 use frontline_store::sla::PolicyInput;
-use frontline_testkit::{Auth, Engine, PASSWORD, TestApp, TestDb, on_both_engines};
-use sqlx::Connection;
+use frontline_testkit::{Auth, PASSWORD, TestApp, TestDb, on_both_engines};
 use serde_json::{Value, json};
 
 use crate::escalation::senior;
@@ -38,48 +37,13 @@ pub(crate) struct Load {
     pub near_unassigned: i64,
 }
 
-/// The SLA state a 60-minute first-reply target gives each ticket now,
-/// written as the SLA pass stores it (`ticket_sla`, `tickets.sla_due_at`):
-/// due an hour after creation, near breach from 45 minutes, breached once
-/// due; paused (pending) and answered tickets wait for nothing.
-async fn sla_pass(t: &TestApp, waiting: &[i64], paused: &[i64]) {
-    let now = t.app.now();
-    let admin = Actor::System;
-    let mut rows = vec![];
-    for &id in waiting.iter().chain(paused) {
-        let created = t.app.ticket(&admin, id).await.expect("ticket").created_at;
-        let due = created + Duration::minutes(60);
-        rows.push(if paused.contains(&id) {
-            (id, true, None, None, None)
-        } else {
-            (id, false, Some(due), Some(created + Duration::minutes(45)), (due <= now).then_some(due))
-        });
-    }
-    macro_rules! write {
-        ($conn:expr) => {{
-            let mut c = $conn;
-            for (id, paused, due, warn, breached) in rows {
-                sqlx::query(
-                    "INSERT INTO ticket_sla (ticket_id, computed_at, paused, due_at, due_target, warn_at, breached_at, state) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, '{}')",
-                )
-                .bind(id)
-                .bind(now)
-                .bind(paused)
-                .bind(due)
-                .bind(due.map(|_| "first_reply"))
-                .bind(warn)
-                .bind(breached)
-                .execute(&mut c)
-                .await
-                .expect("ticket_sla");
-                sqlx::query("UPDATE tickets SET sla_due_at = $1 WHERE id = $2").bind(due).bind(id).execute(&mut c).await.expect("sla_due_at");
-            }
-        }};
-    }
-    match t.db.engine {
-        Engine::Sqlite => write!(sqlx::SqliteConnection::connect(&t.db.url).await.expect("connect")),
-        Engine::Postgres => write!(sqlx::PgConnection::connect(&t.db.url).await.expect("connect")),
+/// The SLA pass, as its scheduler would run it, until nothing is left.
+async fn sla_pass(t: &TestApp) {
+    loop {
+        let report = t.app.sla_pass(&Actor::System, 1000).await.expect("sla pass");
+        if !report.more {
+            break;
+        }
     }
 }
 
@@ -144,8 +108,7 @@ pub(crate) async fn under_load(db: TestDb) -> Load {
     t.app.ask_for_help(&d.agent.actor(), overdue_mine, None, Some(2), "Anyone on tier 2?").await.expect("ask tier");
 
     t.clock.advance(Duration::minutes(50));
-    let waiting = [d.ticket_a, d.ticket_b, overdue_mine, near_senior, near_unassigned];
-    sla_pass(&t, &waiting, &[pending]).await;
+    sla_pass(&t).await;
     Load { t, d, senior, overdue_mine, answered, pending, near_senior, near_unassigned }
 }
 
@@ -180,14 +143,18 @@ async fn counts_per_agent_and_tier(db: TestDb) {
 
     // Agents sit in their queue's tier: the tier-1 agent, the senior at tier 2, the Head at 3.
     let t1 = tier(&w, 1);
-    let ids = |g: &Value| g["agents"].as_array().expect("agents").iter().map(|a| a["agent"]["id"].as_i64().expect("id")).collect::<Vec<_>>();
+    let ids =
+        |g: &Value| g["agents"].as_array().expect("agents").iter().map(|a| a["agent"]["id"].as_i64().expect("id")).collect::<Vec<_>>();
     assert_eq!((ids(&t1), ids(&tier(&w, 2)), ids(&tier(&w, 3))), (vec![d.agent.id], vec![l.senior.id], vec![d.head.id]));
     // Tier 1 holds the desk's two tickets and the unassigned one (nobody's), and the agent's two.
     assert_eq!(t1["totals"], counts(5, 0, 1, 3), "{t1}");
     assert_eq!(t1["unassigned"], counts(3, 0, 1, 2), "{t1}");
     assert_eq!((t1["oldest"]["id"].clone(), t1["help_waiting"].clone()), (json!(d.ticket_a), json!(0)));
     let t2 = tier(&w, 2);
-    assert_eq!((t2["totals"].clone(), t2["unassigned"].clone(), t2["help_waiting"].clone()), (counts(1, 1, 1, 0), counts(0, 0, 0, 0), json!(1)));
+    assert_eq!(
+        (t2["totals"].clone(), t2["unassigned"].clone(), t2["help_waiting"].clone()),
+        (counts(1, 1, 1, 0), counts(0, 0, 0, 0), json!(1))
+    );
     assert_eq!(tier(&w, 3)["totals"], counts(0, 0, 0, 0));
 
     // Nobody's tickets at risk, most overdue first, then the one near breach.
@@ -218,7 +185,8 @@ on_both_engines!(workload_counts, counts_per_agent_and_tier);
 
 /// The numbers in one agent's row of the page, by column.
 fn row_counts(html: &str, row_id: &str) -> Vec<String> {
-    let row = html.split(&format!("id=\"{row_id}\"")).nth(1).and_then(|s| s.split("</tr>").next()).unwrap_or_else(|| panic!("{row_id}: {html}"));
+    let row =
+        html.split(&format!("id=\"{row_id}\"")).nth(1).and_then(|s| s.split("</tr>").next()).unwrap_or_else(|| panic!("{row_id}: {html}"));
     ["c-open", "c-pending", "c-near", "c-overdue", "c-help"]
         .iter()
         .map(|c| {
@@ -256,7 +224,10 @@ async fn who_sees_it_and_the_page(db: TestDb) {
     let tier1 = html.split("id=\"tier-1\"").nth(1).expect("tier 1 table");
     assert_eq!(row_counts(tier1, "tier-1-total"), ["5", "0", "1", "3", "0"]);
     // The oldest ticket is a link with its age; every at-risk ticket has Take and Reassign.
-    assert!(html.contains(&format!("<a href=\"/tickets/{0}\">#{0} Exports time out</a> <span class=\"muted\">1h</span>", l.overdue_mine)), "{html}");
+    assert!(
+        html.contains(&format!("<a href=\"/tickets/{0}\">#{0} Exports time out</a> <span class=\"muted\">1h</span>", l.overdue_mine)),
+        "{html}"
+    );
     for id in [d.ticket_a, d.ticket_b, l.near_unassigned] {
         assert!(html.contains(&format!("id=\"take-{id}\"")) && html.contains(&format!("id=\"assign-{id}\"")), "{id}");
     }
@@ -276,7 +247,9 @@ async fn one_click_take_and_reassign(db: TestDb) {
             .to_string()
     };
     let (senior, manager) = (t.login(&l.senior.email).await, t.login(&d.manager.email).await);
-    let assignee = |id: i64| async move { t.get(&format!("/api/v1/tickets/{id}"), &t.token_for(&d.admin).await).await.json()["assignee"]["id"].clone() };
+    let assignee = |id: i64| async move {
+        t.get(&format!("/api/v1/tickets/{id}"), &t.token_for(&d.admin).await).await.json()["assignee"]["id"].clone()
+    };
 
     // Take: the ticket is the senior's.
     let v = version_of(l.near_unassigned);
@@ -296,7 +269,8 @@ async fn one_click_take_and_reassign(db: TestDb) {
     let r = t.post_form(&format!("/workload/tickets/{}/assign", d.ticket_b), &manager, &[("version", &v), ("assignee_id", "")]).await;
     assert!(r.status == 422 && r.text().contains("choose who takes it"), "{}", r.status);
     let agent_id = d.agent.id.to_string();
-    let r = t.post_form(&format!("/workload/tickets/{}/assign", d.ticket_b), &manager, &[("version", &v), ("assignee_id", &agent_id)]).await;
+    let r =
+        t.post_form(&format!("/workload/tickets/{}/assign", d.ticket_b), &manager, &[("version", &v), ("assignee_id", &agent_id)]).await;
     assert_eq!(r.status, 303);
     assert_eq!(assignee(d.ticket_b).await, json!(d.agent.id));
 
