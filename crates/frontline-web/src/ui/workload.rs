@@ -69,9 +69,6 @@ impl WorkloadPage {
     fn step(&self, t: &AtRiskTicket) -> &'static str {
         frontline_domain::escalation::EscalationStep::of(t.tier, t.escalation_level).label()
     }
-    fn refused_here(&self, id: &i64) -> Option<&str> {
-        self.refused.as_ref().filter(|(r, _)| r == id).map(|(_, m)| m.as_str())
-    }
     fn is_empty(&self) -> bool {
         self.w.tiers.iter().all(|t| t.agents.is_empty() && t.totals == Counts::default())
     }
