@@ -81,7 +81,7 @@ impl WorkloadPage {
     }
 }
 
-/// The page; after a refused click, with the message at its ticket and the
+/// The page; after a refused click, with the message at its top and the
 /// refusal's status (409 for a ticket changed meanwhile, 422 for bad input).
 async fn render(s: &AppState, user: User, refused: Option<(i64, String, StatusCode)>) -> Response {
     let chrome = match Chrome::load(s, user, "workload").await {
