@@ -25,6 +25,7 @@ mod throttle;
 pub mod sla_config;
 pub mod tickets;
 pub mod views;
+pub mod workload;
 
 use std::sync::Arc;
 

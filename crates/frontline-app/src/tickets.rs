@@ -600,7 +600,7 @@ impl App {
     }
 
     /// The tier of the actor's position (None without one) and their team.
-    async fn actor_tier_team(&self, actor: &Actor) -> Result<(Option<frontline_domain::tier::Tier>, Option<i64>)> {
+    pub(crate) async fn actor_tier_team(&self, actor: &Actor) -> Result<(Option<frontline_domain::tier::Tier>, Option<i64>)> {
         let Some(id) = actor.user_id() else { return Ok((None, None)) };
         let me = self.store.get_user(id).await?.ok_or(DomainError::Unauthenticated)?;
         Ok((me.tier, me.team_id))
@@ -608,11 +608,11 @@ impl App {
 
     pub async fn queue(&self, actor: &Actor, view: QueueView, sort: Sort, page: i64) -> Result<Page<TicketView>> {
         authz::require(actor, Permission::ViewAllTickets)?;
-        let (tier, team_id) = self.actor_tier_team(actor).await?;
+        let (position_tier, team_id) = self.actor_tier_team(actor).await?;
         let page = clamp_page(page);
-        let tier = authz::queue_tier(actor, tier);
-        if tier.is_none() && view == QueueView::MyTierUnassigned {
-            // Without a tier the view is not offered; asked for anyway, it is empty.
+        let tier = authz::queue_tier(actor, position_tier);
+        if !authz::offers_queue(actor, position_tier, view) {
+            // A view not offered (no tier, not engineering's), asked for anyway, is empty.
             return Ok(Page { items: vec![], has_more: false });
         }
         let user_id = actor.user_id().unwrap_or(0);
@@ -625,13 +625,13 @@ impl App {
 
     pub async fn queue_counts(&self, actor: &Actor) -> Result<Vec<QueueCount>> {
         authz::require(actor, Permission::ViewAllTickets)?;
-        let (tier, team_id) = self.actor_tier_team(actor).await?;
+        let (position_tier, team_id) = self.actor_tier_team(actor).await?;
         let mut out = Vec::with_capacity(QueueView::ALL.len());
         let user_id = actor.user_id().unwrap_or(0);
-        let tier = authz::queue_tier(actor, tier);
+        let tier = authz::queue_tier(actor, position_tier);
         for view in QueueView::ALL {
-            if tier.is_none() && view == QueueView::MyTierUnassigned {
-                // No tier: no "my tier" view in the list at all.
+            if !authz::offers_queue(actor, position_tier, view) {
+                // Views not offered are not in the list at all.
                 continue;
             }
             out.push(QueueCount { view, count: self.store.queue_count(view, user_id, tier, team_id).await? });

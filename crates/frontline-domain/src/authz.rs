@@ -3,6 +3,7 @@
 
 use crate::error::DomainError;
 use crate::escalation::EscalationStep;
+use crate::queue::QueueView;
 use crate::ticket::EventField;
 use crate::tier::Tier;
 use crate::user::Role;
@@ -397,6 +398,34 @@ pub fn queue_tier(actor: &Actor, position_tier: Option<Tier>) -> Option<Tier> {
     effective_step(actor, position_tier).filter(|s| *s != EscalationStep::Engineering).map(EscalationStep::tier)
 }
 
+/// Whether the actor's sidebar offers a queue view: "My tier" needs a
+/// queue tier; the Engineering step's queue is engineering's, and the Head
+/// of Support's, who keeps sight of what is with Engineering.
+pub fn offers_queue(actor: &Actor, position_tier: Option<Tier>, view: QueueView) -> bool {
+    match view {
+        QueueView::MyTierUnassigned => queue_tier(actor, position_tier).is_some(),
+        QueueView::Engineering => matches!(actor.role(), Some(Role::Engineering | Role::HeadOfSupport)),
+        _ => true,
+    }
+}
+
+/// The workload view (everyone's queue per agent and tier, and taking or
+/// reassigning tickets from it) is for those who watch others' load: ticket
+/// workers at tier 2 or above by their queue tier, managers and leads (the
+/// Manager role, whatever their position), the Head of Support, admins and
+/// the system. Not tier 1, nor Solutions Engineers without a tiered
+/// position; not engineering or leadership, who do not work tickets.
+/// Reassigning from it goes through the ordinary assignment rules.
+pub fn can_view_workload(actor: &Actor, position_tier: Option<Tier>) -> bool {
+    if !can(actor, Permission::WorkTickets) {
+        return false;
+    }
+    match actor.role() {
+        None | Some(Role::Admin | Role::HeadOfSupport | Role::Manager) => true,
+        Some(_) => queue_tier(actor, position_tier).is_some_and(|t| t >= Tier::SENIOR),
+    }
+}
+
 /// Escalating and marking "needs a senior" ask for more help; anyone who
 /// works tickets may, whatever their tier (a tier-1 specialist escalates
 /// to development directly, as the career ladder says). Engineering and
@@ -663,6 +692,35 @@ mod tests {
             roles_with(Permission::WorkTickets),
             vec![Role::Admin, Role::HeadOfSupport, Role::Manager, Role::Agent, Role::SolutionsEngineer]
         );
+    }
+
+    #[test]
+    fn who_sees_the_workload() {
+        let t = |n| Tier::new(n).ok();
+        for role in [Role::Admin, Role::HeadOfSupport, Role::Manager] {
+            assert!(can_view_workload(&actor(role, None), None), "{role:?}");
+        }
+        assert!(can_view_workload(&actor(Role::Agent, None), t(2)), "a senior specialist watches everyone's queue");
+        assert!(can_view_workload(&actor(Role::SolutionsEngineer, None), t(2)));
+        assert!(!can_view_workload(&actor(Role::Agent, None), None), "tier 1");
+        assert!(!can_view_workload(&actor(Role::Agent, None), t(1)));
+        assert!(!can_view_workload(&actor(Role::SolutionsEngineer, None), None));
+        for role in [Role::Engineering, Role::Leadership] {
+            assert!(!can_view_workload(&actor(role, None), t(3)), "{role:?}");
+        }
+        assert!(!can_view_workload(&actor(Role::CustomerAdmin, Some(1)), None));
+        assert!(can_view_workload(&Actor::System, None));
+    }
+
+    #[test]
+    fn queue_views_offered() {
+        let agent = actor(Role::Agent, None);
+        assert!(offers_queue(&agent, None, QueueView::MyTierUnassigned) && !offers_queue(&agent, None, QueueView::Engineering));
+        assert!(offers_queue(&actor(Role::Engineering, None), None, QueueView::Engineering));
+        assert!(!offers_queue(&actor(Role::Engineering, None), None, QueueView::MyTierUnassigned));
+        assert!(offers_queue(&actor(Role::HeadOfSupport, None), None, QueueView::Engineering));
+        assert!(!offers_queue(&actor(Role::Admin, None), None, QueueView::Engineering));
+        assert!(offers_queue(&actor(Role::Leadership, None), None, QueueView::AllOpen));
     }
 
     #[test]

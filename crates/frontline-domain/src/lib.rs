@@ -9,6 +9,7 @@ pub mod clock;
 pub mod error;
 pub mod escalation;
 pub mod help;
+pub mod home;
 pub mod mail;
 pub mod notification;
 pub mod queue;
@@ -20,5 +21,6 @@ pub mod ticket;
 pub mod tier;
 pub mod user;
 pub mod validate;
+pub mod workload;
 
 pub use error::{DomainError, FieldError};

@@ -13,11 +13,19 @@ pub enum QueueView {
     Team,
     AllOpen,
     RecentlySolved,
+    /// Open tickets at the Engineering step (engineering's own queue).
+    Engineering,
 }
 
 impl QueueView {
-    pub const ALL: [QueueView; 5] =
-        [QueueView::Mine, QueueView::MyTierUnassigned, QueueView::Team, QueueView::AllOpen, QueueView::RecentlySolved];
+    pub const ALL: [QueueView; 6] = [
+        QueueView::Mine,
+        QueueView::MyTierUnassigned,
+        QueueView::Team,
+        QueueView::AllOpen,
+        QueueView::RecentlySolved,
+        QueueView::Engineering,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,6 +34,7 @@ impl QueueView {
             QueueView::Team => "team",
             QueueView::AllOpen => "open",
             QueueView::RecentlySolved => "solved",
+            QueueView::Engineering => "engineering",
         }
     }
 
@@ -36,6 +45,7 @@ impl QueueView {
             QueueView::Team => "My team",
             QueueView::AllOpen => "All open",
             QueueView::RecentlySolved => "Recently solved",
+            QueueView::Engineering => "Engineering",
         }
     }
 
@@ -43,7 +53,7 @@ impl QueueView {
         QueueView::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| DomainError::invalid("view", format!("unknown view '{s}'; use mine, tier, team, open or solved")))
+            .ok_or_else(|| DomainError::invalid("view", format!("unknown view '{s}'; use mine, tier, team, open, solved or engineering")))
     }
 
     pub fn statuses(self) -> &'static [Status] {

@@ -37,6 +37,7 @@ pub mod throttle;
 pub mod tickets;
 pub mod help;
 pub mod users;
+pub mod workload;
 mod writer;
 
 pub use db::{Engine, Store, StoreError};

@@ -814,6 +814,11 @@ impl Store {
                 QueueView::RecentlySolved => {
                     b.push("WHERE t.status = 'solved' AND t.solved_at >= ").push_bind(solved_window_start(self.now()));
                 }
+                QueueView::Engineering => {
+                    b.push("WHERE t.escalation_level = ")
+                        .push_bind(frontline_domain::escalation::EscalationStep::Engineering.level().get())
+                        .push(" AND t.is_open = TRUE");
+                }
             }
             finish_page(&mut b, &page, |b| push_order(b, q.sort, q.view == QueueView::RecentlySolved), q.limit + 1, q.offset);
             b.build_query_as().fetch_all(p).await
@@ -831,6 +836,12 @@ impl Store {
             if view == QueueView::RecentlySolved {
                 b.push("SELECT CAST(SUM(n) AS BIGINT) FROM solved_counts WHERE day >= ")
                     .push_bind(solved_window_start(self.now()).date_naive());
+            } else if view == QueueView::Engineering {
+                // The count rows have no step; the Engineering step's open
+                // tickets are few and counted on their own index (0026).
+                b.push("SELECT CAST(COUNT(*) AS BIGINT) FROM tickets WHERE escalation_level = ")
+                    .push_bind(frontline_domain::escalation::EscalationStep::Engineering.level().get())
+                    .push(" AND is_open = TRUE");
             } else {
                 b.push("SELECT CAST(SUM(n) AS BIGINT) FROM ticket_counts WHERE status IN (");
                 let mut sep = b.separated(", ");

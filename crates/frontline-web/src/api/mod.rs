@@ -16,6 +16,7 @@ pub mod ticket_sla;
 pub mod rules;
 pub mod tickets;
 pub mod vocab;
+pub mod workload;
 
 use std::sync::Arc;
 
@@ -76,6 +77,7 @@ pub fn router(upload_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::queue_counts))
         .routes(routes!(tickets::queue))
         .routes(routes!(tickets::search))
+        .routes(routes!(workload::get))
         .routes(routes!(directory::list_users, directory::create_user))
         .routes(routes!(directory::get_user, directory::update_user))
         .routes(routes!(directory::list_orgs, directory::create_org))

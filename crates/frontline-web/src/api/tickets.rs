@@ -377,7 +377,7 @@ pub struct PageParams {
 
 /// One page of a queue view.
 #[utoipa::path(get, path = "/api/v1/queues/{view}", tag = "queues",
-    params(("view" = String, Path, description = "mine, tier, team, open or solved"), PageParams),
+    params(("view" = String, Path, description = "mine, tier, team, open, solved or engineering"), PageParams),
     responses((status = 200, body = PagedTickets), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)), security(("token" = [])))]
 pub async fn queue(
     State(s): State<AppState>,

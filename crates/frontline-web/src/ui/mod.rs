@@ -18,6 +18,7 @@ pub mod sla;
 pub mod sla_card;
 mod tickets;
 mod upload;
+mod workload;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -74,6 +75,10 @@ fn pages(upload_limit: usize) -> Pages {
         .get("/help-requests", help::page)
         .post("/help-requests/{id}/answer", help::answer)
         .post("/help-requests/{id}/withdraw", help::withdraw)
+        .get("/home", workload::home)
+        .get("/workload", workload::page)
+        .post("/workload/tickets/{id}/take", workload::take)
+        .post("/workload/tickets/{id}/assign", workload::reassign)
         .get("/search", tickets::search)
         .get("/partials/queue-counts", tickets::queue_counts_partial)
         .get("/users", directory::users)
@@ -179,6 +184,10 @@ pub struct Caps {
     /// Works tickets, so has an availability to set in the top bar.
     pub availability: bool,
     pub rules: bool,
+    /// The workload view (tier 2 and up, managers, the Head of Support).
+    pub workload: bool,
+    /// A home page of its own (the Head of Support's).
+    pub home: bool,
 }
 
 /// The frame around every staff page: who is signed in, queue counts for
@@ -213,6 +222,8 @@ impl Chrome {
             sla: can(Permission::ManageSla),
             availability: authz::has_availability(&actor),
             rules: can(Permission::ManageRules),
+            workload: authz::can_view_workload(&actor, user.tier),
+            home: frontline_app::workload::landing_of(&user) == frontline_domain::home::Landing::SupportHome,
         };
         Ok(Chrome { user, counts, unread, section, caps })
     }

@@ -13,10 +13,10 @@ use super::{FormErrors, invalid};
 use crate::AppState;
 use crate::auth::{PageUser, SESSION_COOKIE, clear_session_cookie, session_cookie};
 
+/// Each person's landing (`frontline_domain::home` decides it per role).
 pub async fn home(user: Option<PageUser>) -> Redirect {
     match user {
-        Some(PageUser(u)) if u.role.is_customer() => Redirect::to("/portal"),
-        Some(_) => Redirect::to("/tickets"),
+        Some(PageUser(u)) => Redirect::to(&frontline_app::workload::landing_of(&u).path()),
         None => Redirect::to("/login"),
     }
 }
@@ -68,13 +68,7 @@ pub async fn login(
     match result {
         Ok((secret, user)) => {
             let jar = jar.add(session_cookie(secret, s.config.secure_cookies, s.app.config.session_days));
-            let to = if !next.is_empty() {
-                next
-            } else if user.role.is_customer() {
-                "/portal".into()
-            } else {
-                "/tickets".into()
-            };
+            let to = if !next.is_empty() { next } else { frontline_app::workload::landing_of(&user).path() };
             (jar, Redirect::to(&to)).into_response()
         }
         Err(e) => {

@@ -28,6 +28,8 @@ pub struct QueuePage {
     page: i64,
     tickets: Page<TicketView>,
     count: i64,
+    /// Beside a tier-2 agent's own queue: the team's tickets at SLA risk.
+    panel: Option<super::workload::AtRiskPanel>,
 }
 
 impl QueuePage {
@@ -90,7 +92,16 @@ pub async fn queue(State(s): State<AppState>, PageUser(user): PageUser, Query(q)
         Err(e) => return error_response(e),
     };
     let count = chrome.counts.iter().find(|c| c.view == view).map(|c| c.count).unwrap_or(0);
-    QueuePage { chrome, view, sort: sort.as_param(), page, tickets, count }.into_response()
+    let panel = match frontline_app::workload::landing_of(&chrome.user) {
+        frontline_domain::home::Landing::Queue { view: landing, at_risk_panel: true } if landing == view => {
+            match s.app.team_at_risk(&actor).await {
+                Ok(tickets) => Some(super::workload::AtRiskPanel { tickets, now: s.app.now() }),
+                Err(e) => return error_response(e),
+            }
+        }
+        _ => None,
+    };
+    QueuePage { chrome, view, sort: sort.as_param(), page, tickets, count, panel }.into_response()
 }
 
 #[derive(Template, WebTemplate)]

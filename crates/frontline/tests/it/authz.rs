@@ -14,6 +14,7 @@ use crate::fixtures::Desk;
 pub(crate) const MAIL_ADMINS: &[&str] = &["admin", "head_of_support"];
 pub(crate) const SLA_ADMINS: &[&str] = &["admin", "head_of_support"];
 pub(crate) const STAFF: &[&str] = &["admin", "head_of_support", "manager", "agent", "engineering", "solutions_engineer", "leadership"];
+pub(crate) const WORKLOAD_VIEWERS: &[&str] = &["admin", "head_of_support", "manager"];
 pub(crate) const WORKERS: &[&str] = &["admin", "head_of_support", "manager", "agent", "solutions_engineer"];
 const ALL: &[&str] = &[
     "admin",
@@ -163,6 +164,8 @@ fn api_cases() -> Vec<Case> {
             },
         },
         Case { method: Method::GET, path: "/api/v1/help-requests", body: no_body, expect: |w| allow(STAFF, w, Exp::Forbidden) },
+        // Tier 2 and up, managers, the Head of Support, admins (the desk's agent is tier 1).
+        Case { method: Method::GET, path: "/api/v1/workload", body: no_body, expect: |w| allow(WORKLOAD_VIEWERS, w, Exp::Forbidden) },
         Case {
             method: Method::POST,
             path: "/api/v1/help-requests/{help}/answer",

@@ -142,6 +142,7 @@ async fn every_page_route(db: TestDb) {
     // Cases that need fresh data per request are built per persona.
     // `fresh`: a new tier-1 ticket of org A's member per persona, to escalate.
     // `help_a`, `help_w`: open questions of the agent's, to answer and to withdraw.
+    let agent_id = d.agent.id.to_string();
     // `sla`: fresh SLA rows per persona, to change and delete.
     // `note`: a new bell item of the agent's, to open.
     let cases = |n: usize,
@@ -230,6 +231,17 @@ async fn every_page_route(db: TestDb) {
                 w => agent(STAFF)(w),
             }),
             case("POST", "/help-requests/{id}/withdraw", format!("/help-requests/{help_w}/withdraw"), &[], agent(&["admin", "agent"])),
+            case("GET", "/home", "/home".into(), &[], agent(STAFF)),
+            case("GET", "/workload", "/workload".into(), &[], agent(crate::authz::WORKLOAD_VIEWERS)),
+            // Without a version (the page always sends one) an assignment applies to the ticket as it is.
+            case("POST", "/workload/tickets/{id}/take", format!("/workload/tickets/{fresh}/take"), &[], agent(WORKERS)),
+            case(
+                "POST",
+                "/workload/tickets/{id}/assign",
+                format!("/workload/tickets/{fresh}/assign"),
+                &[("assignee_id", agent_id.as_str())],
+                agent(WORKERS),
+            ),
             case("GET", "/search", "/search?q=webhook".into(), &[], agent(STAFF)),
             case("GET", "/partials/queue-counts", "/partials/queue-counts?active=open".into(), &[], agent(STAFF)),
             case("GET", "/users", "/users?kind=customers".into(), &[], agent(STAFF)),

@@ -1,0 +1,58 @@
+//! The workload view in a real headless Chromium: the Head of Support lands
+//! on their home, opens the workload, reads each agent's and tier's counts,
+//! and takes an unassigned ticket near breach with the keyboard.
+
+use frontline_testkit::browser::Browser;
+use frontline_testkit::{PASSWORD, TestDb};
+use thirtyfour::prelude::*;
+
+use crate::workload::under_load;
+
+async fn sign_in(b: &Browser, base: &str, email: &str) {
+    b.driver.goto(format!("{base}/login")).await.expect("login page");
+    b.driver.find(By::Id("email")).await.expect("email").send_keys(email).await.expect("type");
+    b.driver.find(By::Id("password")).await.expect("password").send_keys(PASSWORD).await.expect("type");
+    b.driver.find(By::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
+}
+
+async fn cells(b: &Browser, row: &str) -> Vec<String> {
+    let mut out = vec![];
+    for c in ["c-open", "c-pending", "c-near", "c-overdue", "c-help"] {
+        let cell = b.driver.find(By::Css(format!("#{row} .{c}"))).await.unwrap_or_else(|_| panic!("{row} {c}"));
+        out.push(cell.text().await.expect("text"));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_of_support_reads_the_load_and_takes_a_ticket() {
+    let Some(b) = Browser::start("browser_workload::head_of_support_reads_the_load_and_takes_a_ticket").await else { return };
+    let l = under_load(TestDb::sqlite().await).await;
+    let (base, server) = l.t.serve().await;
+
+    sign_in(&b, &base, &l.d.head.email).await;
+    // Headings are upper-cased by the style sheet; wait for the intro text.
+    b.wait_for_text("the questions waiting on you").await;
+    assert!(b.driver.current_url().await.expect("url").as_str().ends_with("/home"), "the Head lands on their home");
+    assert!(b.body_text().await.contains("3 unassigned at risk"));
+    b.screenshot("workload-01-head-home").await;
+
+    b.driver.find(By::Id("workload-link")).await.expect("workload link").click().await.expect("click");
+    b.wait_for_text("open tickets as of").await;
+    assert_eq!(cells(&b, &format!("agent-{}", l.d.agent.id)).await, ["2", "0", "0", "1", "0"]);
+    assert_eq!(cells(&b, &format!("agent-{}", l.senior.id)).await, ["1", "1", "1", "0", "1"]);
+    assert_eq!(cells(&b, "tier-1-total").await, ["5", "0", "1", "3", "0"]);
+    assert_eq!(cells(&b, "tier-2-total").await, ["1", "1", "1", "0", "1"]);
+    b.screenshot("workload-02-page").await;
+
+    // Take with the keyboard: the button is a real one in the tab order.
+    let take = b.driver.find(By::Id(format!("take-{}", l.near_unassigned))).await.expect("take");
+    take.send_keys(Key::Enter).await.expect("enter");
+    b.wait_for_text("Saved.").await;
+    assert!(b.driver.find(By::Id(format!("take-{}", l.near_unassigned))).await.is_err(), "no longer unassigned");
+    let head_row = cells(&b, &format!("agent-{}", l.d.head.id)).await;
+    assert_eq!(head_row, ["1", "0", "1", "0", "0"], "the Head holds it now");
+    b.screenshot("workload-03-taken").await;
+    b.quit().await;
+    server.abort();
+}
