@@ -15,7 +15,6 @@ use frontline_store::tickets::{Effects, FireOnce, Modify};
 use frontline_store::{Audit, Ticket};
 
 use crate::escalation::{RuleStep, StepRequest};
-use crate::mail::Recipient;
 use crate::{App, Result};
 
 /// What the rules did in one tick.

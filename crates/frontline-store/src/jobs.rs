@@ -54,7 +54,15 @@ impl JobKind for NotifyJob {
 
 impl NotifyJob {
     pub fn new(event: NotificationKind, ticket_id: i64, message_id: Option<i64>, at: DateTime<Utc>) -> Self {
-        NotifyJob { event, ticket_id, message_id, queued_at: at.timestamp_micros(), actor_id: None, help_request_id: None }
+        NotifyJob {
+            event,
+            ticket_id,
+            message_id,
+            queued_at: at.timestamp_micros(),
+            actor_id: None,
+            help_request_id: None,
+            to_users: vec![],
+        }
     }
 
     /// Caused by `actor` (None: the system).
@@ -74,7 +82,6 @@ impl NotifyJob {
     /// the same on every retry, different for every job.
     pub fn source(&self, job_id: i64) -> String {
         format!("{}.{}.{}", self.ticket_id, self.queued_at, job_id)
-        NotifyJob { event, ticket_id, message_id, queued_at: at.timestamp_micros(), to_users: vec![] }
     }
 }
 

@@ -121,6 +121,8 @@ pub(crate) enum Attached<'a> {
     /// The answer to an open help request about this ticket; the message
     /// (an internal note) is the answer.
     HelpAnswer { request_id: i64 },
+}
+
 /// An automatic rule's firing, written with the change it makes: once per
 /// (rule, ticket, instance), so two instances or two ticks that reach the
 /// same ticket write the change once (`rule_firings`, migration 0019).

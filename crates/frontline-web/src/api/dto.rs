@@ -124,6 +124,7 @@ impl From<TicketView> for TicketDto {
                 Some(i.support_plan.map(PlanRefDto::from)),
                 Some(i.sla_due_at),
                 Some(i.sla_paused),
+            ),
             None => (None, None, None, None, None, None, None, None, None),
         };
         TicketDto {

@@ -471,8 +471,10 @@ async fn every_page_route(db: TestDb) {
     // The table covers every route the router serves, and nothing else.
     let served: BTreeSet<(String, String)> =
         frontline_web::page_routes().into_iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
-    let table: BTreeSet<(String, String)> =
-        cases(0, 0, 0, String::new(), 0, 0, 0, FreshSla::default(), 0).iter().map(|c| (c.method.to_string(), c.route.to_string())).collect();
+    let table: BTreeSet<(String, String)> = cases(0, 0, 0, String::new(), 0, 0, 0, FreshSla::default(), 0)
+        .iter()
+        .map(|c| (c.method.to_string(), c.route.to_string()))
+        .collect();
     let missing: Vec<_> = served.difference(&table).collect();
     assert!(missing.is_empty(), "page routes missing from the authorization matrix: {missing:?}");
     let stale: Vec<_> = table.difference(&served).collect();

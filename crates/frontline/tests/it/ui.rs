@@ -116,7 +116,13 @@ async fn fields_change_shows_in_history(db: TestDb) {
     let a = d.ticket_a;
     let page = t.get(&format!("/tickets/{a}"), &cookie).await.text();
     assert!(page.contains("priority: Normal → High") && page.contains("webhook signing"), "history and tags on the page:\n{page}");
-    let r = t.post_form(&format!("/tickets/{a}/escalate"), &cookie, &[("reason", "Signature mismatch needs a senior"), ("to", ""), ("from", "tier_1")]).await;
+    let r = t
+        .post_form(
+            &format!("/tickets/{a}/escalate"),
+            &cookie,
+            &[("reason", "Signature mismatch needs a senior"), ("to", ""), ("from", "tier_1")],
+        )
+        .await;
     assert_eq!(r.status, 303, "{}", r.text());
     let page = t.get(&format!("/tickets/{a}"), &cookie).await.text();
     assert!(page.contains("escalated from Tier 1 to Tier 2") && page.contains("<strong id=\"ticket-step\">Tier 2</strong>"), "{page}");

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use crate::fixtures::Desk;
 
-const AGENT_ONLY: [&str; 9] = ["team_id", "team_name", "tier", "escalation_level", "tags", "support_plan", "sla", "sla_due_at", "sla_paused"];
+const AGENT_ONLY: [&str; 9] =
+    ["team_id", "team_name", "tier", "escalation_level", "tags", "support_plan", "sla", "sla_due_at", "sla_paused"];
 const TAG: &str = "churn-watch";
 
 /// The ticket objects of an API answer: the object itself or its `data` list.

@@ -69,7 +69,7 @@ pub(crate) async fn under_load(db: TestDb) -> Load {
     let targets = PriorityTargets { first_reply: Some(Target::calendar(60)), next_reply: None, resolution: None };
     let policy = SlaPolicy {
         conditions: vec![],
-        targets: Priority::ALL.iter().map(|p| (*p, targets.clone())).collect::<BTreeMap<_, _>>(),
+        targets: Priority::ALL.iter().map(|p| (*p, targets)).collect::<BTreeMap<_, _>>(),
         step_shares: BTreeMap::new(),
     }
     .checked()
