@@ -1,7 +1,7 @@
 //! In-app notifications (the bell) and each staff user's own switches.
 //!
 //! One pipeline: a staff-facing event (escalation to a step, help request,
-//! assignment; later SLA warnings) queues one `mail.notify` job in its own
+//! assignment, near-breach warning, a rule's notice) queues one `mail.notify` job in its own
 //! transaction. When it runs, the job decides who is told (`staff_recipients`),
 //! writes their bell items keyed by the job (a retry finds them there), and
 //! mails those who keep mail on, if admins let the kind go out by mail.

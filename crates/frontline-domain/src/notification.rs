@@ -224,7 +224,16 @@ mod tests {
     #[test]
     fn staff_kinds_are_personal_and_customer_mail_is_not() {
         let personal: Vec<NotificationKind> = NotificationKind::personal().collect();
-        assert_eq!(personal, vec![NotificationKind::TicketAssigned, NotificationKind::TicketEscalated, NotificationKind::HelpRequested]);
+        assert_eq!(
+            personal,
+            vec![
+                NotificationKind::TicketAssigned,
+                NotificationKind::TicketEscalated,
+                NotificationKind::HelpRequested,
+                NotificationKind::SlaWarning,
+                NotificationKind::RuleNotice
+            ]
+        );
         for k in NotificationKind::ALL {
             assert_eq!(NotificationKind::parse_personal("kind", k.as_str()).is_ok(), k.in_app(), "{k}");
             assert_eq!(k.to_staff_only(), k.in_app(), "{k}: the bell is for staff only");

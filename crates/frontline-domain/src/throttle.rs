@@ -22,7 +22,9 @@ impl Window {
         }
         // Allowed again once fewer than `max` are left in the window.
         let free_at = failures[self.max - 1] + self.window;
-        (free_at > now).then(|| free_at - now)
+        // Never longer than the window, even for a failure stamped a moment
+        // after `now` by a parallel attempt.
+        (free_at > now).then(|| (free_at - now).min(self.window))
     }
 }
 
@@ -60,6 +62,8 @@ mod tests {
         // However many failures there were, the wait is never longer than the window.
         let many: Vec<i64> = vec![0; 50];
         assert!(w.wait(&at(now, &many), now).is_some_and(|d| d <= Duration::minutes(15)));
+        // A failure stamped just after `now` (a parallel attempt) still waits at most the window.
+        assert_eq!(w.wait(&[now + Duration::milliseconds(3); 3], now), Some(Duration::minutes(15)));
     }
 
     #[test]

@@ -257,9 +257,12 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<DemoSummary> {
         orgs.push(DemoOrg { spec: o, id: org.id, members });
     }
 
+    let org_names: Vec<(i64, &'static str)> = orgs.iter().map(|o| (o.id, o.spec.name)).collect();
+    crate::demo_sla::configure(app, &sys, &org_names).await?;
+
     let cast = Cast::new(&people, &teams)?;
     let now = app.now().trunc_secs();
-    let stories = DEMO_TICKETS - LIVE_TICKETS;
+    let stories = DEMO_TICKETS - LIVE_TICKETS - crate::demo_sla::SLA_TICKETS;
     let statuses = status_mix(stories, &mut rng);
     // Nobody has the same question open twice: (requester, topic) of open tickets.
     let mut open: HashSet<(i64, usize)> = HashSet::new();
@@ -274,6 +277,23 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<DemoSummary> {
         write_story(app, &mut rng, &cast, &plan, now).await?;
     }
     live_activity(app, &mut rng, &cast, &orgs, &mut open).await?;
+    let person = |k: &str| people.get(k).ok_or_else(|| anyhow!("demo user {k} missing"));
+    let sla_cast = crate::demo_sla::SlaCast {
+        tier1: person("alex")?,
+        other_tier1: person("riley")?,
+        senior: person("sam")?,
+        head: person("head")?,
+        engineering: person("eng")?,
+        // A data engineer of each organization asks (the admin when there is none).
+        orgs: orgs.iter().map(|o| (o.id, o.spec.name, o.members.get(1).unwrap_or(&o.members[0]))).collect(),
+        team_id: cast.team_ids.get(INTEGRATIONS).copied(),
+    };
+    crate::demo_sla::stories(app, &sla_cast, now).await?;
+    // Someone in every availability: one away, one off for the day.
+    for (key, availability) in [("noah", "away"), ("maya", "off")] {
+        app.set_availability(&sys, person(key)?.id, availability).await.with_context(|| format!("setting {key} {availability}"))?;
+    }
+    crate::demo_sla::measure_all(app).await?;
     summary(app, true).await
 }
 

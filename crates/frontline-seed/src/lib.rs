@@ -5,6 +5,7 @@
 mod bench;
 mod content;
 mod demo;
+mod demo_sla;
 mod mail;
 mod random;
 

@@ -133,6 +133,8 @@ async fn check_demo(db: &TestDb) {
     assert!(messages.iter().any(|m| m.author_is_staff) && messages.iter().any(|m| !m.author_is_staff));
     assert!(!messages[0].author_is_staff);
 
+    check_tiered_support(&app, &all, &staff).await;
+
     // Everyone signs in with the demo password.
     let logins = &summary.logins;
     assert_eq!(logins.first().map(|l| l.email.as_str()), Some(DEMO_ADMIN_EMAIL));
@@ -160,6 +162,50 @@ async fn demo_on_postgres() {
     let Some(db) = TestDb::postgres("demo").await else { return };
     check_demo(&db).await;
     db.close().await;
+}
+
+/// Two calendars, a policy per plan, tickets at every step with some near
+/// breach, some breached and one resolution breach charged to tier 1, open
+/// help requests, and agents in every availability.
+async fn check_tiered_support(app: &frontline_app::App, all: &[frontline_store::Ticket], staff: &[User]) {
+    use frontline_domain::escalation::EscalationStep;
+    use frontline_domain::sla::TargetKind;
+    use frontline_domain::user::Availability;
+    let head = staff.iter().find(|u| u.role == Role::HeadOfSupport).expect("head").actor();
+    let zones: Vec<String> =
+        app.sla_calendars(&head).await.expect("calendars").into_iter().map(|c| c.expect("calendar").calendar.spec().time_zone).collect();
+    assert_eq!(zones, ["America/New_York", "Europe/Berlin"], "listed by name");
+    let policies: Vec<String> = app.sla_policies(&head).await.expect("policies").into_iter().map(|p| p.expect("policy").name).collect();
+    assert_eq!(policies, ["Enterprise (Americas)", "Enterprise", "Business", "Standard"]);
+
+    let steps: Vec<EscalationStep> =
+        all.iter().filter(|t| t.status.is_open()).map(|t| EscalationStep::of(t.tier, t.escalation_level)).collect();
+    for step in EscalationStep::ALL {
+        assert!(steps.contains(&step), "no open ticket at {step:?}");
+    }
+    let (mut near, mut breached, mut tier1_breach) = (0, 0, false);
+    for t in all.iter().filter(|t| t.status.is_open()) {
+        let Some(sla) = app.ticket_sla(&head, t.id).await.expect("sla") else { continue };
+        let now = sla.state.at;
+        near += sla.state.targets.iter().filter(|g| g.breached_at.is_none() && g.warn_at.is_some_and(|w| w <= now)).count();
+        breached += sla.state.targets.iter().filter(|g| g.breached_at.is_some()).count();
+        tier1_breach |= sla.state.target(TargetKind::Resolution).is_some_and(|r| r.breached_step == Some(EscalationStep::Tier1));
+    }
+    assert!(near >= 2, "{near} targets near breach");
+    assert!(breached >= 2, "{breached} targets breached");
+    assert!(tier1_breach, "no resolution breach charged to tier 1");
+
+    let eng = staff.iter().find(|u| u.role == Role::Engineering).expect("engineering").actor();
+    let open_help = |hs: Vec<frontline_store::help::HelpRequest>| {
+        hs.into_iter().filter(|h| h.status == frontline_domain::help::HelpStatus::Open).count()
+    };
+    assert!(open_help(app.my_help_requests(&eng).await.expect("help")) >= 1, "a question to engineering waits");
+    let sam = staff.iter().find(|u| u.email == "t2.sam@frontline.example").expect("sam").actor();
+    assert!(open_help(app.my_help_requests(&sam).await.expect("help")) >= 1, "a question to tier 2 waits");
+
+    for a in Availability::ALL {
+        assert!(staff.iter().any(|u| u.role == Role::Agent && u.availability == a), "no agent is {a:?}");
+    }
 }
 
 fn now() -> chrono::DateTime<chrono::Utc> {

@@ -21,10 +21,14 @@ impl Store {
     pub async fn job_queue_stats(&self) -> Result<JobQueueStats, StoreError> {
         let t = self.now();
         let (queued, oldest_due): (i64, Option<DateTime<Utc>>) = with_pool!(self, |p| {
-            sqlx::query_as("SELECT COUNT(*), MIN(CASE WHEN run_at <= $1 THEN run_at END) FROM jobs WHERE failed_at IS NULL")
-                .bind(t)
-                .fetch_one(p)
-                .await
+            // A recurring job (the scheduler's tick, `singleton`) is always
+            // there and is no backlog.
+            sqlx::query_as(
+                "SELECT COUNT(*), MIN(CASE WHEN run_at <= $1 THEN run_at END) FROM jobs WHERE failed_at IS NULL AND singleton IS NULL",
+            )
+            .bind(t)
+            .fetch_one(p)
+            .await
         })?;
         let dead: i64 =
             with_pool!(self, |p| sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE failed_at IS NOT NULL").fetch_one(p).await)?;

@@ -15,7 +15,7 @@ use crate::error::{ApiError, ErrorBody};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationDto {
-    /// ticket_created, public_reply, ticket_solved, ticket_assigned, ticket_escalated, help_requested
+    /// ticket_created, public_reply, ticket_solved, ticket_assigned, ticket_escalated, help_requested, sla_warning, rule_notice
     pub kind: String,
     pub enabled: bool,
 }

@@ -19,7 +19,7 @@ use crate::error::{ApiError, ErrorBody};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InAppNotificationDto {
     pub id: i64,
-    /// ticket_assigned, ticket_escalated or help_requested
+    /// ticket_assigned, ticket_escalated, help_requested, sla_warning or rule_notice
     pub kind: String,
     /// What happened, in words ("Escalated to your step").
     pub headline: String,
@@ -123,7 +123,7 @@ pub async fn read_all(State(s): State<AppState>, ApiUser(user): ApiUser) -> Resu
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationPreferenceDto {
-    /// ticket_assigned, ticket_escalated or help_requested
+    /// ticket_assigned, ticket_escalated, help_requested, sla_warning or rule_notice
     pub kind: String,
     pub label: String,
     /// Shown in the bell.

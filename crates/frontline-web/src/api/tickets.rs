@@ -42,9 +42,9 @@ pub struct ListParams {
     /// RFC 3339 time; only tickets updated since.
     updated_since: Option<DateTime<Utc>>,
     /// `due`: tickets with an SLA due time first, the soonest (most
-    /// overdue) first, then the rest newest first. Absent: newest first.
-    /// Customers always get newest first.
-    #[param(pattern = "^due$")]
+    /// overdue) first, then the rest newest first. Absent or empty: newest
+    /// first. Customers always get newest first.
+    #[param(pattern = "^(due)?$")]
     sort: Option<String>,
     /// `next_cursor` of the previous page (of the same `sort`).
     #[param(pattern = "^([0-9]{1,18}|due_-?[0-9]{1,19}_[0-9]{1,18}|nodue_[0-9]{1,18})$")]

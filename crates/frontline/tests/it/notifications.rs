@@ -56,13 +56,19 @@ impl Setup {
     fn mails(&self) -> Vec<(K, i64, Vec<String>)> {
         self.outbox.take_summary()
     }
+
+    /// The people of tier 2: the senior specialist, and the manager, who
+    /// has no position and so works tier 2 (`authz::effective_step`).
+    fn tier2(&self) -> Vec<String> {
+        vec![self.d.manager.email.clone(), self.senior.email.clone()]
+    }
 }
 
 async fn escalation_reaches_the_bell_and_the_mailbox(db: TestDb) {
     let s = setup(db).await;
     s.escalate_a().await;
     s.t.app.run_due_jobs().await.expect("jobs");
-    assert_eq!(s.mails(), vec![(K::TicketEscalated, s.d.ticket_a, vec![s.senior.email.clone()])]);
+    assert_eq!(s.mails(), vec![(K::TicketEscalated, s.d.ticket_a, s.tier2())]);
     let bell = s.bell(&s.senior_auth).await;
     assert_eq!(bell.len(), 1, "{bell:?}");
     let n = &bell[0];
@@ -112,7 +118,7 @@ async fn help_request_to_a_tier(db: TestDb) {
             .await;
     assert_eq!(r.status, 201, "{}", r.text());
     s.t.app.run_due_jobs().await.expect("jobs");
-    assert_eq!(s.mails(), vec![(K::HelpRequested, s.d.ticket_a, vec![s.senior.email.clone()])], "tier 2's people, not tier 1's");
+    assert_eq!(s.mails(), vec![(K::HelpRequested, s.d.ticket_a, s.tier2())], "tier 2's people, not tier 1's");
     assert_eq!(s.bell(&s.senior_auth).await.len(), 1);
 }
 on_both_engines!(help_request_notifies_the_tier, help_request_to_a_tier);
@@ -122,7 +128,7 @@ async fn email_off_keeps_the_bell(db: TestDb) {
     s.switch(&s.senior_auth, "ticket_escalated", true, false).await;
     s.escalate_a().await;
     s.t.app.run_due_jobs().await.expect("jobs");
-    assert_eq!(s.mails(), vec![], "mail switched off");
+    assert_eq!(s.mails(), vec![(K::TicketEscalated, s.d.ticket_a, vec![s.d.manager.email.clone()])], "the senior's mail switched off");
     assert_eq!(s.bell(&s.senior_auth).await.len(), 1, "the bell still rings");
 }
 on_both_engines!(switching_mail_off_leaves_the_bell, email_off_keeps_the_bell);
@@ -135,7 +141,7 @@ async fn in_app_off_keeps_the_mail(db: TestDb) {
     assert_eq!((mine["in_app"].clone(), mine["email"].clone()), (json!(false), json!(true)));
     s.escalate_a().await;
     s.t.app.run_due_jobs().await.expect("jobs");
-    assert_eq!(s.mails(), vec![(K::TicketEscalated, s.d.ticket_a, vec![s.senior.email.clone()])]);
+    assert_eq!(s.mails(), vec![(K::TicketEscalated, s.d.ticket_a, s.tier2())]);
     assert!(s.bell(&s.senior_auth).await.is_empty(), "the bell switched off");
 }
 on_both_engines!(switching_the_bell_off_leaves_mail, in_app_off_keeps_the_mail);
@@ -165,7 +171,7 @@ async fn retried_job_writes_nothing_twice(db: TestDb) {
     assert_eq!(s.bell(&s.senior_auth).await.len(), 1);
     s.t.clock.advance(chrono::Duration::minutes(5));
     assert_eq!(s.t.app.run_due_jobs().await.expect("jobs"), 1, "the job ran again");
-    assert_eq!(s.mails(), vec![(K::TicketEscalated, s.d.ticket_a, vec![s.senior.email.clone()])], "one mail");
+    assert_eq!(s.mails(), vec![(K::TicketEscalated, s.d.ticket_a, s.tier2())], "one mail");
     assert_eq!(s.bell(&s.senior_auth).await.len(), 1, "one bell item");
     s.t.clock.advance(chrono::Duration::minutes(5));
     assert_eq!(s.t.app.run_due_jobs().await.expect("jobs"), 0, "done with it");
@@ -306,7 +312,9 @@ async fn settings_page_saves_the_switches(db: TestDb) {
         vec![
             ("ticket_assigned".to_string(), false, false),
             ("ticket_escalated".to_string(), true, false),
-            ("help_requested".to_string(), false, true)
+            ("help_requested".to_string(), false, true),
+            ("sla_warning".to_string(), false, false),
+            ("rule_notice".to_string(), false, false)
         ]
     );
 }

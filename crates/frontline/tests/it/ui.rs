@@ -115,7 +115,10 @@ async fn fields_change_shows_in_history(db: TestDb) {
     save_fields(&t, &d, &cookie).await;
     let a = d.ticket_a;
     let page = t.get(&format!("/tickets/{a}"), &cookie).await.text();
-    assert!(page.contains("priority: Normal → High") && page.contains("webhook signing"), "history and tags on the page:\n{page}");
+    assert!(
+        page.contains("priority: Normal → High") && page.contains("set tags to signing webhook"),
+        "history and tags on the page:\n{page}"
+    );
     let r = t
         .post_form(
             &format!("/tickets/{a}/escalate"),

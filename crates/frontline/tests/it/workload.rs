@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::Duration;
+use frontline_app::escalation::StepRequest;
 use frontline_app::tickets::{NewTicketInput, ReplyInput, TicketPatch};
 use frontline_domain::authz::Actor;
 use frontline_domain::sla::{BusinessCalendar, CalendarSpec, PriorityTargets, SlaPolicy, Target, WeeklyHoursSpec};
@@ -92,16 +93,21 @@ pub(crate) async fn under_load(db: TestDb) -> Load {
     };
     t.app.reply(&d.agent.actor(), answered, &reply).await.expect("reply");
     let pending = customer_ticket(&t, &d, "Waiting for the customer's logs").await;
-    let to_senior = |status: Option<&str>| TicketPatch {
-        assignee_id: Some(Some(senior.id)),
-        tier: Some(2),
-        status: status.map(str::to_string),
-        ..Default::default()
+    // To tier 2 the way agents move tickets: escalated, then given to the senior.
+    let escalate = |id: i64| {
+        let (t, agent) = (&t, d.agent.actor());
+        async move {
+            t.app.step(&agent, id, &StepRequest::escalate("Needs tier 2", None, Channel::Web)).await.expect("escalate");
+        }
     };
+    let to_senior =
+        |status: Option<&str>| TicketPatch { assignee_id: Some(Some(senior.id)), status: status.map(str::to_string), ..Default::default() };
+    escalate(pending).await;
     patch(&t, &d, pending, to_senior(Some("pending"))).await;
 
     t.clock.advance(Duration::minutes(30));
     let near_senior = customer_ticket(&t, &d, "Webhook retries pile up").await;
+    escalate(near_senior).await;
     patch(&t, &d, near_senior, to_senior(None)).await;
     let near_unassigned = customer_ticket(&t, &d, "SSO loop for EU users").await;
     t.app.ask_for_help(&d.agent.actor(), overdue_mine, Some(senior.id), None, "Seen this timeout?").await.expect("ask senior");
@@ -141,11 +147,12 @@ async fn counts_per_agent_and_tier(db: TestDb) {
     assert_eq!(senior_row["counts"], counts(1, 1, 1, 0), "{senior_row}");
     assert_eq!((senior_row["oldest"]["id"].clone(), senior_row["help_waiting"].clone()), (json!(l.pending), json!(1)));
 
-    // Agents sit in their queue's tier: the tier-1 agent, the senior at tier 2, the Head at 3.
+    // Agents sit in their queue's tier: the tier-1 agent, the senior (and
+    // the manager, who has no position and so works tier 2) at tier 2, the Head at 3.
     let t1 = tier(&w, 1);
     let ids =
         |g: &Value| g["agents"].as_array().expect("agents").iter().map(|a| a["agent"]["id"].as_i64().expect("id")).collect::<Vec<_>>();
-    assert_eq!((ids(&t1), ids(&tier(&w, 2)), ids(&tier(&w, 3))), (vec![d.agent.id], vec![l.senior.id], vec![d.head.id]));
+    assert_eq!((ids(&t1), ids(&tier(&w, 2)), ids(&tier(&w, 3))), (vec![d.agent.id], vec![d.manager.id, l.senior.id], vec![d.head.id]));
     // Tier 1 holds the desk's two tickets and the unassigned one (nobody's), and the agent's two.
     assert_eq!(t1["totals"], counts(5, 0, 1, 3), "{t1}");
     assert_eq!(t1["unassigned"], counts(3, 0, 1, 2), "{t1}");
@@ -332,9 +339,11 @@ on_both_engines!(workload_landings, each_role_lands_on_its_work);
 async fn engineering_has_its_queue(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
-    let admin = t.token_for(&d.admin).await;
-    let r = t.patch_json(&format!("/api/v1/tickets/{}", d.ticket_a), &admin, &json!({"escalation_level": 3})).await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    let head = t.token_for(&d.head).await;
+    let r = t
+        .post_json(&format!("/api/v1/tickets/{}/escalations", d.ticket_a), &head, &json!({"reason": "A defect", "to": "engineering"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
     let eng = t.token_for(&d.engineering).await;
     let page = t.get("/api/v1/queues/engineering", &eng).await.json();
     let ids: Vec<i64> = page["data"].as_array().expect("data").iter().filter_map(|t| t["id"].as_i64()).collect();
