@@ -112,7 +112,15 @@ impl App {
                     Some(u) => vec![u],
                     None => self.step_workers(EscalationStep::of(ticket.tier, ticket.escalation_level)).await?,
                 };
-                Audience { users, actor_id: None, detail: String::new(), author: None, body: None }
+                // Which target, and when it falls due, as the last SLA pass saw it.
+                let detail = match self.store.stored_sla(ticket.id).await? {
+                    Some(s) => match (s.due_target, s.due_at) {
+                        (Some(target), Some(due)) => format!("{} due {} UTC", target.replace('_', " "), due.format("%Y-%m-%d %H:%M")),
+                        _ => String::new(),
+                    },
+                    None => String::new(),
+                };
+                Audience { users, actor_id: None, detail, author: None, body: None }
             }
             NotificationKind::RuleNotice => {
                 // The people the rule named when it fired, still active staff.

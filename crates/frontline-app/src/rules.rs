@@ -146,9 +146,13 @@ impl App {
                 continue;
             }
             let candidates = self.store.rule_candidates(rule.id, &rule.spec, per_rule).await?;
-            run.more |= candidates.len() as i64 >= per_rule;
+            let full = candidates.len() as i64 >= per_rule;
             for c in candidates {
                 let Some(instance) = instance_of(&rule.spec, &c) else { continue };
+                // Another tick soon only when this one had firings to make:
+                // a full batch of tickets breached on another target than
+                // the rule's (no instance) would have the scheduler spin.
+                run.more |= full;
                 let once = FireOnce { rule_id: rule.id, rule_name: rule.spec.name.clone(), ticket_id: c.ticket_id, instance };
                 match self.fire(&rule, once).await {
                     Ok(true) => run.fired += 1,

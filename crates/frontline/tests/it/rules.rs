@@ -404,6 +404,24 @@ async fn warnings_and_breach_rules(db: TestDb) {
         *k == frontline_domain::notification::NotificationKind::RuleNotice && to == &vec!["manager@vendor.example".to_string()]
     });
     assert_eq!(notices.count(), 2, "{mails:?}");
+    // The same jobs rang the bells: the warning says which target falls due when.
+    let bell = |who: &frontline_store::User| {
+        let t = &t;
+        let who = who.clone();
+        async move {
+            let r = t.get("/api/v1/notifications", &t.token_for(&who).await).await;
+            assert_eq!(r.status, 200, "{}", r.text());
+            let items = r.json()["data"].as_array().expect("data").clone();
+            items
+                .iter()
+                .map(|n| (n["kind"].as_str().unwrap_or_default().to_string(), n["ticket_id"].clone(), n["detail"].clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let head_bell: Vec<_> = bell(&d.head).await.into_iter().filter(|n| n.0 == "sla_warning").collect();
+    assert_eq!(head_bell, vec![("sla_warning".to_string(), json!(d.ticket_a), json!("first reply due 2026-03-02 09:00 UTC"))]);
+    let manager_bell = bell(&d.manager).await;
+    assert_eq!(manager_bell.iter().filter(|n| n.0 == "rule_notice").count(), 2, "{manager_bell:?}");
 
     t.clock.set(utc("2026-03-02T09:10:00Z"));
     let late = tick(&t).await;
