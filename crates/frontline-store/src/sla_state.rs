@@ -12,6 +12,10 @@ use sqlx::QueryBuilder;
 
 use crate::{Store, StoreError};
 
+/// Tickets saved per statement: ten parameters a row stays far below
+/// either engine's limit on bound parameters.
+const SAVE_CHUNK: usize = 500;
+
 /// A ticket as the SLA pass needs it: what a policy's conditions look at,
 /// where it stands now, and its clock history in the order it was recorded.
 #[derive(Debug, Clone)]
@@ -312,7 +316,10 @@ impl Store {
     /// Keep the pass's results in one transaction. A ticket written since
     /// it was read (its write count moved) is skipped and stays dirty for
     /// the next pass. Returns how many were kept. A crash before the commit
-    /// leaves the tickets dirty, as they were.
+    /// leaves the tickets dirty, as they were. Three statements per chunk
+    /// of tickets, not two per ticket: on SQLite every statement is a round
+    /// trip to its worker thread, which made a full recompute of 100,000
+    /// tickets take 21 s.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_sla(&self, results: &[SlaResult]) -> Result<usize, StoreError> {
         if results.is_empty() {
@@ -322,49 +329,66 @@ impl Store {
         // In one order, so two passes saving the same tickets cannot deadlock.
         let mut ordered: Vec<&SlaResult> = results.iter().collect();
         ordered.sort_by_key(|r| r.ticket_id);
+        let due_of = |r: &SlaResult| r.record.as_ref().and_then(|x| x.due.map(|d| d.1));
         with_tx!(self, |tx| {
             let mut kept = 0;
-            for r in ordered {
-                let due_at = r.record.as_ref().and_then(|x| x.due.map(|d| d.1));
+            for chunk in ordered.chunks(SAVE_CHUNK) {
                 // The write count only grows, so "unchanged since read" cannot
                 // be mistaken for a later write that brought it back.
-                let moved = sqlx::query("UPDATE tickets SET sla_due_at = $1, sla_seen = $3 WHERE id = $2 AND sla_dirty = $3")
-                    .bind(due_at)
-                    .bind(r.ticket_id)
-                    .bind(r.seen_dirty)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if moved == 0 {
-                    continue;
+                let mut b = QueryBuilder::new("UPDATE tickets SET sla_seen = sla_dirty, sla_due_at = CASE id");
+                for r in chunk {
+                    b.push(" WHEN ").push_bind(r.ticket_id).push(" THEN ").push_bind(due_of(r));
                 }
-                kept += 1;
-                match &r.record {
-                    None => {
-                        sqlx::query("DELETE FROM ticket_sla WHERE ticket_id = $1").bind(r.ticket_id).execute(&mut *tx).await?;
+                b.push(" END WHERE (id, sla_dirty) IN (");
+                let mut pairs = b.separated(", ");
+                for r in chunk {
+                    pairs
+                        .push("(")
+                        .push_bind_unseparated(r.ticket_id)
+                        .push_unseparated(", ")
+                        .push_bind_unseparated(r.seen_dirty)
+                        .push_unseparated(")");
+                }
+                b.push(") RETURNING id");
+                let moved: Vec<i64> = b.build_query_scalar().fetch_all(&mut *tx).await?;
+                kept += moved.len();
+                let moved: std::collections::HashSet<i64> = moved.into_iter().collect();
+                let (with, without): (Vec<&&SlaResult>, Vec<&&SlaResult>) =
+                    chunk.iter().filter(|r| moved.contains(&r.ticket_id)).partition(|r| r.record.is_some());
+                if !without.is_empty() {
+                    let mut b = QueryBuilder::new("DELETE FROM ticket_sla WHERE ticket_id IN (");
+                    let mut ids = b.separated(", ");
+                    for r in &without {
+                        ids.push_bind(r.ticket_id);
                     }
-                    Some(x) => {
-                        sqlx::query(
-                            "INSERT INTO ticket_sla (ticket_id, policy_id, computed_at, paused, due_at, due_target, warn_at, breached_at, \
-                             next_check_at, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                             ON CONFLICT (ticket_id) DO UPDATE SET policy_id = excluded.policy_id, computed_at = excluded.computed_at, \
-                             paused = excluded.paused, due_at = excluded.due_at, due_target = excluded.due_target, \
-                             warn_at = excluded.warn_at, breached_at = excluded.breached_at, \
-                             next_check_at = excluded.next_check_at, snapshot = excluded.snapshot",
-                        )
-                        .bind(r.ticket_id)
-                        .bind(x.policy_id)
-                        .bind(now)
-                        .bind(x.paused)
-                        .bind(due_at)
-                        .bind(x.due.map(|d| d.0.as_str()))
-                        .bind(x.warn_at)
-                        .bind(x.breached_at)
-                        .bind(x.next_check_at)
-                        .bind(&x.state)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
+                    b.push(")");
+                    b.build().execute(&mut *tx).await?;
+                }
+                if !with.is_empty() {
+                    let mut b = QueryBuilder::new(
+                        "INSERT INTO ticket_sla (ticket_id, policy_id, computed_at, paused, due_at, due_target, warn_at, breached_at, \
+                         next_check_at, snapshot) ",
+                    );
+                    b.push_values(&with, |mut row, r| {
+                        let Some(x) = &r.record else { return };
+                        row.push_bind(r.ticket_id)
+                            .push_bind(x.policy_id)
+                            .push_bind(now)
+                            .push_bind(x.paused)
+                            .push_bind(due_of(r))
+                            .push_bind(x.due.map(|d| d.0.as_str()))
+                            .push_bind(x.warn_at)
+                            .push_bind(x.breached_at)
+                            .push_bind(x.next_check_at)
+                            .push_bind(x.state.as_str());
+                    });
+                    b.push(
+                        " ON CONFLICT (ticket_id) DO UPDATE SET policy_id = excluded.policy_id, computed_at = excluded.computed_at, \
+                         paused = excluded.paused, due_at = excluded.due_at, due_target = excluded.due_target, \
+                         warn_at = excluded.warn_at, breached_at = excluded.breached_at, \
+                         next_check_at = excluded.next_check_at, snapshot = excluded.snapshot",
+                    );
+                    b.build().execute(&mut *tx).await?;
                 }
             }
             Ok(kept)
