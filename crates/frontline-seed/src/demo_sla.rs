@@ -314,7 +314,16 @@ pub(crate) async fn stories(app: &App, cast: &SlaCast<'_>, now: DateTime<Utc>) -
         app.step(&who.actor(), eng_ticket, &StepRequest::escalate(text, None, Channel::Web)).await?;
     }
 
-    // Open help requests: one to a colleague by name, one to tier 2.
+    // Open help requests: to colleagues by name (engineering, the Head of
+    // Support, who unblocks people) and to tier 2.
+    app.ask_for_help(
+        &cast.senior.actor(),
+        head_ticket,
+        Some(cast.head.id),
+        None,
+        "Can we pause SCIM for this tenant without their admin's sign-off?",
+    )
+    .await?;
     app.ask_for_help(
         &cast.tier1.actor(),
         head_ticket,

@@ -200,6 +200,7 @@ async fn check_tiered_support(app: &frontline_app::App, all: &[frontline_store::
         hs.into_iter().filter(|h| h.status == frontline_domain::help::HelpStatus::Open).count()
     };
     assert!(open_help(app.my_help_requests(&eng).await.expect("help")) >= 1, "a question to engineering waits");
+    assert!(open_help(app.my_help_requests(&head).await.expect("help")) >= 1, "a question to the Head of Support waits");
     let sam = staff.iter().find(|u| u.email == "t2.sam@frontline.example").expect("sam").actor();
     assert!(open_help(app.my_help_requests(&sam).await.expect("help")) >= 1, "a question to tier 2 waits");
 

@@ -35,11 +35,12 @@ pub fn age(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
 
 /// "due in 12m" / "overdue 3h" for an at-risk ticket.
 pub fn due_text(now: DateTime<Utc>, t: &AtRiskTicket) -> String {
+    // Worded as the queues' Due column words it.
+    let span = crate::ui::sla_card::span;
     match (t.overdue, t.breached_at.or(t.due_at)) {
-        (true, Some(since)) => format!("overdue {}", age(now, since)),
+        (true, Some(since)) => format!("overdue by {}", span((now - since).num_minutes())),
         (true, None) => "overdue".into(),
-        // `age` measures from its second instant to its first: here now to due.
-        (false, Some(due)) => format!("due in {}", age(due, now)),
+        (false, Some(due)) => format!("due in {}", span((due - now).num_minutes())),
         (false, None) => "near breach".into(),
     }
 }

@@ -239,7 +239,7 @@ async fn who_sees_it_and_the_page(db: TestDb) {
         assert!(html.contains(&format!("id=\"take-{id}\"")) && html.contains(&format!("id=\"assign-{id}\"")), "{id}");
     }
     // Real time passes during the test: the near-breach ticket is due in 9 or 10 minutes.
-    assert!(html.contains("overdue 20m") && (html.contains("due in 10m") || html.contains("due in 9m")), "{html}");
+    assert!(html.contains("overdue by 20m") && (html.contains("due in 10m") || html.contains("due in 9m")), "{html}");
 }
 on_both_engines!(workload_access_and_page, who_sees_it_and_the_page);
 
