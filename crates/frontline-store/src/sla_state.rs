@@ -16,6 +16,31 @@ use crate::{Store, StoreError};
 /// either engine's limit on bound parameters.
 const SAVE_CHUNK: usize = 500;
 
+/// "Is one of these ids", for a batch of the SLA pass: an `IN` list on
+/// SQLite (which has no arrays), one array parameter on PostgreSQL, whose
+/// statement then stays the same whatever the batch (planned once, not with
+/// 2,000 parameters every time).
+trait IdsIn: sqlx::Database {
+    fn push_ids_in(b: &mut QueryBuilder<Self>, ids: &[i64]);
+}
+
+impl IdsIn for sqlx::Sqlite {
+    fn push_ids_in(b: &mut QueryBuilder<Self>, ids: &[i64]) {
+        b.push(" IN (");
+        let mut sep = b.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        b.push(")");
+    }
+}
+
+impl IdsIn for sqlx::Postgres {
+    fn push_ids_in(b: &mut QueryBuilder<Self>, ids: &[i64]) {
+        b.push(" = ANY(").push_bind(ids.to_vec()).push(")");
+    }
+}
+
 /// A ticket as the SLA pass needs it: what a policy's conditions look at,
 /// where it stands now, and its clock history in the order it was recorded.
 #[derive(Debug, Clone)]
@@ -205,29 +230,17 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        fn id_list<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, ids: &[i64])
-        where
-            for<'t> i64: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
-        {
-            b.push("(");
-            let mut sep = b.separated(", ");
-            for id in ids {
-                sep.push_bind(*id);
-            }
-            b.push(")");
-        }
         let tickets: Vec<TicketRow> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new(
                 "SELECT t.id, t.status, t.priority, t.channel, t.organization_id, o.support_plan_id, t.tier, t.escalation_level, \
-                 t.tags, t.created_at, t.sla_dirty FROM tickets t LEFT JOIN organizations o ON o.id = t.organization_id WHERE t.id IN ",
+                 t.tags, t.created_at, t.sla_dirty FROM tickets t LEFT JOIN organizations o ON o.id = t.organization_id WHERE t.id",
             );
-            id_list(&mut b, ids);
+            IdsIn::push_ids_in(&mut b, ids);
             b.build_query_as().fetch_all(p).await
         })?;
         let events: Vec<EventRow> = with_pool!(self, |p| {
-            let mut b =
-                QueryBuilder::new("SELECT ticket_id, field, old_value, new_value, created_at FROM ticket_events WHERE ticket_id IN ");
-            id_list(&mut b, ids);
+            let mut b = QueryBuilder::new("SELECT ticket_id, field, old_value, new_value, created_at FROM ticket_events WHERE ticket_id");
+            IdsIn::push_ids_in(&mut b, ids);
             b.push(" AND field IN (");
             let mut sep = b.separated(", ");
             for f in CLOCK_FIELDS {
@@ -239,9 +252,9 @@ impl Store {
         let messages: Vec<MessageRow> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new(
                 "SELECT m.ticket_id, m.kind, u.role AS author_role, m.unverified_sender, m.created_at \
-                 FROM messages m JOIN users u ON u.id = m.author_id WHERE m.ticket_id IN ",
+                 FROM messages m JOIN users u ON u.id = m.author_id WHERE m.ticket_id",
             );
-            id_list(&mut b, ids);
+            IdsIn::push_ids_in(&mut b, ids);
             b.push(" ORDER BY m.ticket_id, m.id");
             b.build_query_as().fetch_all(p).await
         })?;
@@ -330,6 +343,9 @@ impl Store {
         let mut ordered: Vec<&SlaResult> = results.iter().collect();
         ordered.sort_by_key(|r| r.ticket_id);
         let due_of = |r: &SlaResult| r.record.as_ref().and_then(|x| x.due.map(|d| d.1));
+        if let crate::db::Db::Postgres(pool) = &self.db {
+            return save_sla_postgres(pool, &ordered, now).await;
+        }
         with_tx!(self, |tx| {
             let mut kept = 0;
             for chunk in ordered.chunks(SAVE_CHUNK) {
@@ -394,4 +410,60 @@ impl Store {
             Ok(kept)
         })
     }
+}
+
+/// `save_sla` on PostgreSQL: the same three writes for the whole batch,
+/// each with a few array parameters (`unnest`), after locking the tickets
+/// in id order (two passes saving the same tickets cannot deadlock).
+async fn save_sla_postgres(pool: &sqlx::PgPool, ordered: &[&SlaResult], now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let ids: Vec<i64> = ordered.iter().map(|r| r.ticket_id).collect();
+    let seen: Vec<i64> = ordered.iter().map(|r| r.seen_dirty).collect();
+    let due: Vec<Option<DateTime<Utc>>> = ordered.iter().map(|r| r.record.as_ref().and_then(|x| x.due.map(|d| d.1))).collect();
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT id FROM tickets WHERE id = ANY($1) ORDER BY id FOR UPDATE").bind(&ids).execute(&mut *tx).await?;
+    // The write count only grows, so "unchanged since read" cannot be
+    // mistaken for a later write that brought it back.
+    let moved: Vec<i64> = sqlx::query_scalar(
+        "UPDATE tickets t SET sla_seen = t.sla_dirty, sla_due_at = v.due \
+         FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS v(id, seen, due) \
+         WHERE t.id = v.id AND t.sla_dirty = v.seen RETURNING t.id",
+    )
+    .bind(&ids)
+    .bind(&seen)
+    .bind(&due)
+    .fetch_all(&mut *tx)
+    .await?;
+    let moved: std::collections::HashSet<i64> = moved.into_iter().collect();
+    let kept: Vec<&SlaResult> = ordered.iter().copied().filter(|r| moved.contains(&r.ticket_id)).collect();
+    let gone: Vec<i64> = kept.iter().filter(|r| r.record.is_none()).map(|r| r.ticket_id).collect();
+    if !gone.is_empty() {
+        sqlx::query("DELETE FROM ticket_sla WHERE ticket_id = ANY($1)").bind(&gone).execute(&mut *tx).await?;
+    }
+    let with: Vec<(&SlaResult, &SlaRecord)> = kept.iter().filter_map(|r| r.record.as_ref().map(|x| (*r, x))).collect();
+    if !with.is_empty() {
+        sqlx::query(
+            "INSERT INTO ticket_sla (ticket_id, policy_id, computed_at, paused, due_at, due_target, warn_at, breached_at, next_check_at, snapshot) \
+             SELECT u.id, u.policy, $3, u.paused, u.due, u.target, u.warn, u.breach, u.next_check, u.snapshot \
+             FROM unnest($1::bigint[], $2::bigint[], $4::bool[], $5::timestamptz[], $6::text[], $7::timestamptz[], $8::timestamptz[], \
+             $9::timestamptz[], $10::text[]) AS u(id, policy, paused, due, target, warn, breach, next_check, snapshot) \
+             ON CONFLICT (ticket_id) DO UPDATE SET policy_id = excluded.policy_id, computed_at = excluded.computed_at, \
+             paused = excluded.paused, due_at = excluded.due_at, due_target = excluded.due_target, \
+             warn_at = excluded.warn_at, breached_at = excluded.breached_at, \
+             next_check_at = excluded.next_check_at, snapshot = excluded.snapshot",
+        )
+        .bind(with.iter().map(|(r, _)| r.ticket_id).collect::<Vec<i64>>())
+        .bind(with.iter().map(|(_, x)| x.policy_id).collect::<Vec<i64>>())
+        .bind(now)
+        .bind(with.iter().map(|(_, x)| x.paused).collect::<Vec<bool>>())
+        .bind(with.iter().map(|(_, x)| x.due.map(|d| d.1)).collect::<Vec<Option<DateTime<Utc>>>>())
+        .bind(with.iter().map(|(_, x)| x.due.map(|d| d.0.as_str().to_string())).collect::<Vec<Option<String>>>())
+        .bind(with.iter().map(|(_, x)| x.warn_at).collect::<Vec<Option<DateTime<Utc>>>>())
+        .bind(with.iter().map(|(_, x)| x.breached_at).collect::<Vec<Option<DateTime<Utc>>>>())
+        .bind(with.iter().map(|(_, x)| x.next_check_at).collect::<Vec<Option<DateTime<Utc>>>>())
+        .bind(with.iter().map(|(_, x)| x.state.clone()).collect::<Vec<String>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(kept.len())
 }
