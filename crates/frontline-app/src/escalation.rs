@@ -121,8 +121,17 @@ impl App {
         let from = req.from.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|f| EscalationStep::parse("from", f)).transpose();
         let (text, asked, from) = (text?, asked?, from?);
         let seen = from.unwrap_or(now);
+        // A client that sent no `from` meant "where it is": if someone moved
+        // it before we could, the conflict is the ticket's, not a field's.
+        let sent_from = from.is_some();
+        let unmoved = move |seen: EscalationStep, now: EscalationStep| {
+            req.action.check_unmoved(seen, now).map_err(|e| match e {
+                DomainError::Conflict(f) if !sent_from => DomainError::conflict("ticket", f.message),
+                other => other,
+            })
+        };
         // A page drawn before the ticket moved: 409 on `from` before judging where it could go.
-        req.action.check_unmoved(seen, now)?;
+        unmoved(seen, now)?;
         // Above Engineering, below tier 1, or not upward: refused before any write.
         let target = req.action.target(seen, asked)?;
         // Who may keep the ticket at the step it is going to.
@@ -131,10 +140,10 @@ impl App {
         let action = req.action;
         let decide = |t: &Ticket| -> std::result::Result<Effects, DomainError> {
             if t.status == Status::Closed {
-                return Err(DomainError::invalid(action.text_field(), "this ticket is closed; create a follow-up ticket"));
+                return Err(DomainError::invalid("ticket", "this ticket is closed; create a follow-up ticket"));
             }
             let from = EscalationStep::of(t.tier, t.escalation_level);
-            action.check_unmoved(seen, from)?;
+            unmoved(seen, from)?;
             let to = action.target(from, asked)?;
             let mut after = t.fields();
             (after.tier, after.escalation_level) = to.fields();

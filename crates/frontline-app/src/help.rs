@@ -22,12 +22,13 @@ impl App {
         to_tier: Option<i64>,
         question: &str,
     ) -> Result<HelpRequest> {
-        self.load_visible(actor, ticket_id).await?;
+        let ticket = self.load_visible(actor, ticket_id).await?;
         let me =
             actor.user_id().filter(|_| authz::can_ask_for_help(actor)).ok_or(DomainError::Forbidden("your role cannot ask for help"))?;
         let question = help::parse_question("question", question);
         let target = HelpTarget::from_input(to_user_id, to_tier);
         let (question, target) = (question?, target?);
+        help::require_askable(ticket.status, me, target)?;
         let (to_user_id, to_tier) = match target {
             HelpTarget::User(id) => {
                 // Only someone who could answer (an active colleague who writes notes).

@@ -168,12 +168,13 @@ impl EscalationStep {
             .ok_or_else(|| DomainError::invalid("to", "the ticket is with Engineering already; there is no step above it"))
     }
 
-    /// The next step down; below tier 1 there is none (422 on `to`).
+    /// The next step down; below tier 1 there is none (422 on `ticket`: a
+    /// de-escalation names no step).
     pub fn down(self) -> Result<EscalationStep, DomainError> {
         self.index()
             .checked_sub(1)
             .and_then(|i| Self::ALL.get(i).copied())
-            .ok_or_else(|| DomainError::invalid("to", "the ticket is at tier 1 already; there is no step below it"))
+            .ok_or_else(|| DomainError::invalid("ticket", "the ticket is at tier 1 already; there is no step below it"))
     }
 
     /// Where an escalation from `self` goes: the step asked for, which must
@@ -298,7 +299,7 @@ mod tests {
         assert_eq!(HeadOfSupport.up(), Ok(Engineering));
         assert_eq!(field_of(Engineering.up().expect_err("above engineering")), ("to".into(), false));
         assert_eq!(Engineering.down(), Ok(HeadOfSupport));
-        assert_eq!(field_of(Tier1.down().expect_err("below tier 1")), ("to".into(), false));
+        assert_eq!(field_of(Tier1.down().expect_err("below tier 1")), ("ticket".into(), false));
         assert_eq!(Tier1.escalate_to(Some(Engineering)), Ok(Engineering), "skipping ahead");
         assert!(Tier2.escalate_to(Some(Tier1)).is_err() && Tier2.escalate_to(Some(Tier2)).is_err(), "only upward");
     }
@@ -349,7 +350,7 @@ mod tests {
         assert_eq!(StepAction::Escalate.target(Tier1, Some(Engineering)), Ok(Engineering));
         assert_eq!(field_of(StepAction::Escalate.target(Engineering, None).expect_err("above")), ("to".into(), false));
         assert_eq!(StepAction::DeEscalate.target(HeadOfSupport, None), Ok(Tier2));
-        assert_eq!(field_of(StepAction::DeEscalate.target(Tier1, None).expect_err("below")), ("to".into(), false));
+        assert_eq!(field_of(StepAction::DeEscalate.target(Tier1, None).expect_err("below")), ("ticket".into(), false));
         assert_eq!(StepAction::NeedsSenior.target(Tier1, None), Ok(Tier2));
         assert_eq!(StepAction::NeedsSenior.target(HeadOfSupport, None), Ok(HeadOfSupport), "never down");
         // Two tier-1 agents saw tier 1; the first moved it to tier 2.

@@ -88,9 +88,32 @@ pub fn require_answerable(ticket: Status) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// A question can be put on a ticket that still takes notes (not closed),
+/// and to someone other than the asker.
+pub fn require_askable(ticket: Status, asker: i64, target: HelpTarget) -> Result<(), DomainError> {
+    if ticket == Status::Closed {
+        return Err(DomainError::invalid("ticket", "this ticket is closed, so its answer could not be written; ask on a follow-up ticket"));
+    }
+    if target == HelpTarget::User(asker) {
+        return Err(DomainError::invalid("to_user_id", "you cannot ask yourself; ask a colleague or a tier"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_question_to_oneself_or_on_a_closed_ticket() {
+        let tier2 = HelpTarget::from_input(None, Some(2)).expect("tier");
+        assert!(require_askable(Status::Open, 7, tier2).is_ok());
+        assert!(require_askable(Status::Solved, 7, HelpTarget::User(8)).is_ok(), "a solved ticket still takes notes");
+        let own = require_askable(Status::Open, 7, HelpTarget::User(7)).expect_err("oneself");
+        assert!(matches!(own, DomainError::Invalid(ref e) if e.field == "to_user_id"), "{own:?}");
+        let closed = require_askable(Status::Closed, 7, tier2).expect_err("closed");
+        assert!(matches!(closed, DomainError::Invalid(ref e) if e.field == "ticket"), "{closed:?}");
+    }
 
     #[test]
     fn a_request_goes_to_one_colleague_or_one_tier() {

@@ -665,12 +665,22 @@ impl Store {
         };
         let mut wanted = ids.to_vec();
         wanted.sort_unstable();
+        if wanted.is_empty() {
+            return Err(DomainError::invalid("ids", "list every policy, in the order wanted").into());
+        }
         with_tx!(self, |tx| {
             let current: Vec<i64> = sqlx::query_scalar(lock).fetch_all(&mut *tx).await?;
             if current != wanted {
+                // Named, so a client's mistake reads as one; from a page, a
+                // policy added or deleted since it was drawn.
+                let unknown: Vec<String> =
+                    wanted.iter().filter(|id| !current.contains(id)).map(|id| format!("policy {id} does not exist")).collect();
+                let missing: Vec<String> =
+                    current.iter().filter(|id| !wanted.contains(id)).map(|id| format!("policy {id} is not listed")).collect();
+                let what = unknown.into_iter().chain(missing).collect::<Vec<_>>().join(", ");
                 return Err(DomainError::conflict(
                     "ids",
-                    "the policies changed meanwhile (one was added or deleted); reload them and order them again",
+                    format!("{what}: list every policy once; if one was added or deleted meanwhile, reload them and order them again"),
                 )
                 .into());
             }

@@ -165,7 +165,7 @@ async fn up_to_engineering_and_back_down(db: TestDb) {
     let r = down(&senior_auth, json!({"note": "Front line can close it"})).await;
     assert_eq!(step(&r.json()), "tier_1");
     let r = down(&head, json!({"note": "lower"})).await;
-    assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!("to")), "below tier 1");
+    assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!("ticket")), "below tier 1: no field of the body");
     assert_eq!(mail().await.len(), 0, "going down tells no one");
 
     // Needs a senior: straight to tier 2, marked in the history; never down.
@@ -227,6 +227,15 @@ async fn parallel_escalations_move_one_step(db: TestDb) {
     codes.sort_unstable();
     assert_eq!(codes, [201, 409, 409]);
     assert_eq!(t.get(&format!("/api/v1/tickets/{id}"), &admin).await.json()["step"], "engineering");
+
+    // Without `from` a request means "from where it is": one that finds it
+    // moved by another meanwhile gets 409 on the ticket, not on a field it never sent.
+    let b = d.ticket_b;
+    let answers = futures::future::join_all(auths.iter().map(|a| escalate(&t, a, b, json!({"reason": "no from"})))).await;
+    assert!(answers.iter().any(|r| r.status == 201));
+    for r in answers.iter().filter(|r| r.status != 201) {
+        assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (409, json!("ticket")), "{}", r.text());
+    }
 }
 on_both_engines!(escalation_parallel, parallel_escalations_move_one_step);
 

@@ -33,6 +33,7 @@ async fn ask_and_answer(db: TestDb) {
         (json!({"question": "Seen this?", "to_tier": 5}), "to_tier"),
         (json!({"question": "Seen this?", "to_user_id": d.leadership.id}), "to_user_id"),
         (json!({"question": "Seen this?", "to_user_id": d.cust_member.id}), "to_user_id"),
+        (json!({"question": "Asking myself?", "to_user_id": d.agent.id}), "to_user_id"),
     ] {
         let r = ask(body.clone()).await;
         assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!(field)), "{body}");
@@ -131,6 +132,10 @@ async fn a_closed_ticket_takes_no_answer(db: TestDb) {
     assert!(!messages.contains("Restart the sync"), "no note on a closed ticket: {messages}");
     let r = t.post_json(&format!("/api/v1/help-requests/{}/withdraw", q.id), &agent, &Value::Null).await;
     assert_eq!((r.status.as_u16(), r.json()["status"].clone()), (200, json!("withdrawn")), "{}", r.text());
+    // Nor is a new question put on it: its answer could never be written.
+    let r =
+        t.post_json(&format!("/api/v1/tickets/{}/help-requests", d.ticket_a), &agent, &json!({"to_tier": 2, "question": "Still?"})).await;
+    assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!("ticket")), "{}", r.text());
 }
 on_both_engines!(help_requests_closed_ticket, a_closed_ticket_takes_no_answer);
 
