@@ -217,6 +217,11 @@ impl RulesPage {
     fn is(&self, value: &str, id: &i64) -> bool {
         value.trim() == id.to_string()
     }
+    /// Offered as a rule's assignee: only who can be given tickets (the
+    /// use case refuses the others).
+    fn can_take(&self, u: &User) -> bool {
+        u.active && frontline_domain::authz::can(&u.actor(), frontline_domain::authz::Permission::WorkTickets)
+    }
 }
 
 async fn page(s: &AppState, user: User, editing: Option<i64>, form: Option<RuleForm>, errors: FormErrors) -> Response {

@@ -248,7 +248,7 @@ on_both_engines!(a_rule_whose_user_is_gone_is_disabled_with_a_reason, disabled_l
 
 /// The form shows every field's message at once and keeps what was typed.
 async fn form_errors(db: TestDb) {
-    let (t, _d, _admin) = desk(db).await;
+    let (t, d, _admin) = desk(db).await;
     let session = t.login("admin@vendor.example").await;
     let r = t
         .post_form(
@@ -273,6 +273,10 @@ async fn form_errors(db: TestDb) {
     assert_eq!(ok.status, 303, "{}", ok.text());
     let list = t.get("/admin/rules", &session).await.text();
     assert!(list.contains("Near breach up") && list.contains("escalate one step"), "{list}");
+    // Only who can be given tickets is offered as the assignee (leadership reads, it does not work tickets).
+    let assignees = list.split("id=\"r-assignee\"").nth(1).and_then(|s| s.split("</select>").next()).expect("assignee select");
+    assert!(assignees.contains(&format!("value=\"{}\"", d.agent.id)), "{assignees}");
+    assert!(!assignees.contains(&format!("value=\"{}\"", d.leadership.id)), "{assignees}");
     // Not an admin: no page.
     let head = t.login("head@vendor.example").await;
     assert_eq!(t.get("/admin/rules", &head).await.status, 403);
