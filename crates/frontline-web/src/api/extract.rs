@@ -2,7 +2,7 @@
 //! naming the field at fault.
 
 use axum::extract::path::ErrorKind;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -87,17 +87,25 @@ where
 {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         if let Some(e) = crate::text::query_error(parts.uri.query()) {
             return Err(ApiError::invalid(&e.field, e.message));
         }
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                let text = e.body_text();
-                Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", text.clone(), field_in(&text)))
+        // Read with the path of what failed, so the error names the
+        // parameter (`unread`), not a word of serde's message.
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(v) => Ok(ApiQuery(v)),
+            Err(e) => {
+                let message = e.inner().to_string();
+                let field = Some(e.path().to_string()).filter(|p| p != ".").or_else(|| field_in(&message));
+                let text = match &field {
+                    Some(f) => format!("query parameter {f}: {message}"),
+                    None => format!("query string: {message}"),
+                };
+                Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", text, field))
             }
-            Err(e) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text(), None)),
         }
     }
 }

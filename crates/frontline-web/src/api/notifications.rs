@@ -81,9 +81,12 @@ pub async fn list(
     ApiQuery(p): ApiQuery<NotificationParams>,
 ) -> Result<Json<InAppNotificationList>, ApiError> {
     let before_id = match p.cursor.as_deref() {
-        Some(c) => Some(c.parse::<i64>().map_err(|_| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "cursor is not one this API returned", Some("cursor".into()))
-        })?),
+        // As documented: 1 to 18 digits, an id this API returned.
+        Some(c) => {
+            Some(c.parse::<i64>().ok().filter(|n| *n >= 0 && c.len() <= 18 && c.bytes().all(|b| b.is_ascii_digit())).ok_or_else(|| {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "cursor is not one this API returned", Some("cursor".into()))
+            })?)
+        }
         None => None,
     };
     let limit = p.limit.unwrap_or(25);

@@ -339,3 +339,21 @@ async fn parallel_switch_saves_leave_one_answer(db: TestDb) {
     assert_ne!(mine[0]["in_app"], mine[0]["email"], "one save's pair, never a mix: {settings}");
 }
 on_both_engines!(parallel_notification_setting_saves, parallel_switch_saves_leave_one_answer);
+
+/// Bad query values name their parameter (not a word of the parser's
+/// message); a cursor outside the documented pattern is refused.
+async fn bad_query_values_name_their_parameter(db: TestDb) {
+    let s = setup(db).await;
+    for (query, field) in [
+        ("unread=maybe", "unread"),
+        ("limit=abc", "limit"),
+        ("limit=99999999999999999999", "limit"),
+        ("cursor=-1", "cursor"),
+        ("cursor=1234567890123456789", "cursor"),
+    ] {
+        let r = s.t.get(&format!("/api/v1/notifications?{query}"), &s.agent).await;
+        assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (400, json!(field)), "{query}: {}", r.text());
+    }
+    assert_eq!(s.t.get("/api/v1/notifications?unread=true&limit=5", &s.agent).await.status, 200);
+}
+on_both_engines!(notification_list_bad_query, bad_query_values_name_their_parameter);
