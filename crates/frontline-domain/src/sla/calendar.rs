@@ -189,17 +189,17 @@ pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
 /// Holidays as typed in a form: dates (2026-12-25) separated by commas,
 /// spaces or lines; a date that is not one is refused naming `holidays`.
 pub fn parse_holidays(raw: &str) -> Result<Vec<NaiveDate>, DomainError> {
-    let mut out: Vec<NaiveDate> = raw
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|d| !d.is_empty())
-        .map(|d| {
-            NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|_| DomainError::invalid("holidays", format!("'{d}' is not a date; write dates as 2026-12-25")))
-        })
-        .collect::<Result<_, _>>()?;
+    let mut out: Vec<NaiveDate> =
+        raw.split(|c: char| c == ',' || c.is_whitespace()).filter(|d| !d.is_empty()).map(parse_holiday).collect::<Result<_, _>>()?;
     out.sort_unstable();
     out.dedup();
     Ok(out)
+}
+
+/// One holiday, as a date (2026-12-25).
+pub fn parse_holiday(d: &str) -> Result<NaiveDate, DomainError> {
+    NaiveDate::parse_from_str(d, "%Y-%m-%d")
+        .map_err(|_| DomainError::invalid("holidays", format!("'{d}' is not a date; write dates as 2026-12-25")))
 }
 
 impl BusinessCalendar {

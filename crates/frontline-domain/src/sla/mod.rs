@@ -28,7 +28,7 @@ mod clock_tests;
 #[cfg(test)]
 mod properties;
 
-pub use calendar::{BusinessCalendar, CalendarSpec, IntervalSpec, WeeklyHoursSpec, parse_holidays, time_zone_names};
+pub use calendar::{BusinessCalendar, CalendarSpec, IntervalSpec, WeeklyHoursSpec, parse_holiday, parse_holidays, time_zone_names};
 pub use clock::{Change, SlaState, StepState, TargetState, Timeline, TimelineEvent, sla_state, warning_lead_minutes};
 pub use history::{HistoryItem, Recorded, TicketNow, timeline};
 pub use policy::{Condition, EscalationStep, Hours, PriorityTargets, SlaPolicy, Target, TargetKind, TicketFacts, select_policy};

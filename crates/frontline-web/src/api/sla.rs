@@ -114,16 +114,32 @@ pub struct CalendarRequest {
     pub hours: WeeklyHoursSpec,
     /// Local dates without business hours (at most 1000).
     #[serde(default)]
-    pub holidays: Vec<NaiveDate>,
+    #[schema(value_type = Vec<NaiveDate>)]
+    pub holidays: Vec<HolidayDate>,
     /// The version this edit was made from; a stale one is a 409. Omit to apply to the calendar as it is.
     pub version: Option<i64>,
+}
+
+/// A holiday as sent: read with the same message as the calendar form's
+/// ("'2026-02-30' is not a date; write dates as 2026-12-25"), at its index.
+#[derive(Debug)]
+pub struct HolidayDate(NaiveDate);
+
+impl<'de> Deserialize<'de> for HolidayDate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        frontline_domain::sla::parse_holiday(&raw).map(HolidayDate).map_err(|e| match e {
+            frontline_domain::DomainError::Invalid(f) => serde::de::Error::custom(f.message),
+            other => serde::de::Error::custom(other),
+        })
+    }
 }
 
 impl CalendarRequest {
     fn input(self) -> CalendarInput {
         CalendarInput {
             name: self.name,
-            spec: CalendarSpec { time_zone: self.time_zone, hours: self.hours, holidays: self.holidays },
+            spec: CalendarSpec { time_zone: self.time_zone, hours: self.hours, holidays: self.holidays.into_iter().map(|h| h.0).collect() },
             version: self.version,
         }
     }

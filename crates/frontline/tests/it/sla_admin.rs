@@ -80,6 +80,10 @@ async fn calendars_crud(db: TestDb) {
         let r = t.post_json("/api/v1/sla/calendars", &admin, &body).await;
         assert_eq!(field(&r), (422, json!(wanted)), "{body}: {}", r.text());
     }
+    // A date that does not exist reads as the form says it, at its index.
+    let r = t.post_json("/api/v1/sla/calendars", &admin, &bad(&|v| v["holidays"] = json!(["2026-02-30"]))).await;
+    assert_eq!(field(&r), (422, json!("holidays[0]")), "{}", r.text());
+    assert!(r.text().contains("'2026-02-30' is not a date; write dates as 2026-12-25"), "{}", r.text());
     let r = t.json(Method::PUT, &format!("/api/v1/sla/calendars/{id}"), &admin, &bad(&|v| v["time_zone"] = json!("Nowhere"))).await;
     assert_eq!(field(&r), (422, json!("time_zone")));
     let list = t.get("/api/v1/sla/calendars", &admin).await.json();
