@@ -355,24 +355,44 @@ pub struct PolicyRequest {
     /// Per priority (low, normal, high, urgent).
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, PriorityTargetsSchema>)]
-    pub targets: BTreeMap<Priority, PriorityTargets>,
+    pub targets: BTreeMap<String, PriorityTargets>,
     /// Each escalation step's share of the resolution target in percent
     /// (tier_1, tier_2, head_of_support, engineering; together at most 100).
     #[serde(default)]
     #[schema(value_type = BTreeMap<String, u8>)]
-    pub step_shares: BTreeMap<EscalationStep, u8>,
+    pub step_shares: BTreeMap<String, i64>,
     /// The version this edit was made from; a stale one is a 409.
     pub version: Option<i64>,
 }
 
 impl PolicyRequest {
-    fn fields(self) -> PolicyFields {
-        PolicyFields {
+    /// The policy as the domain reads it. The maps' keys are read as text
+    /// first, so an error names its key (`targets.normal.first_reply`,
+    /// `step_shares.tier_9`) where an enum key would read as `?`.
+    fn fields(self) -> Result<PolicyFields, ApiError> {
+        let mut targets = BTreeMap::new();
+        for (key, t) in self.targets {
+            let priority = Priority::parse(&key)
+                .map_err(|_| ApiError::invalid(&format!("targets.{key}"), "not a priority; use low, normal, high or urgent"))?;
+            targets.insert(priority, t);
+        }
+        let mut step_shares = BTreeMap::new();
+        for (key, share) in self.step_shares {
+            let field = format!("step_shares.{key}");
+            let step = EscalationStep::parse("step", &key)
+                .map_err(|_| ApiError::invalid(&field, "not a step; use tier_1, tier_2, head_of_support or engineering"))?;
+            let share = u8::try_from(share)
+                .ok()
+                .filter(|s| *s <= 100)
+                .ok_or_else(|| ApiError::invalid(&field, "a share is a whole percent from 0 to 100"))?;
+            step_shares.insert(step, share);
+        }
+        Ok(PolicyFields {
             name: self.name,
             calendar_id: self.calendar_id,
-            policy: SlaPolicy { conditions: self.conditions, targets: self.targets, step_shares: self.step_shares },
+            policy: SlaPolicy { conditions: self.conditions, targets, step_shares },
             version: self.version,
-        }
+        })
     }
 }
 
@@ -465,7 +485,7 @@ pub async fn create_policy(
     ApiUser(user): ApiUser,
     ApiJson(r): ApiJson<PolicyRequest>,
 ) -> Result<(StatusCode, Json<PolicyDto>), ApiError> {
-    Ok((StatusCode::CREATED, Json(s.app.create_sla_policy(&user.actor(), &r.fields()).await?.into())))
+    Ok((StatusCode::CREATED, Json(s.app.create_sla_policy(&user.actor(), &r.fields()?).await?.into())))
 }
 
 /// Read a policy.
@@ -486,7 +506,7 @@ pub async fn update_policy(
     ApiPath(id): ApiPath<i64>,
     ApiJson(r): ApiJson<PolicyRequest>,
 ) -> Result<Json<PolicyDto>, ApiError> {
-    Ok(Json(s.app.update_sla_policy(&user.actor(), id, &r.fields()).await?.into()))
+    Ok(Json(s.app.update_sla_policy(&user.actor(), id, &r.fields()?).await?.into()))
 }
 
 /// Delete a policy. The open tickets' SLAs are recomputed.

@@ -142,6 +142,20 @@ async fn plans_and_policies(db: TestDb) {
     let mut over = policy("Over", cal, json!([]));
     over["step_shares"] = json!({"tier_1": 60, "tier_2": 60});
     assert_eq!(field(&t.post_json("/api/v1/sla/policies", &admin, &over).await), (422, json!("step_shares")));
+    // Errors inside the maps name their key.
+    for (change, wanted) in [
+        (json!({"targets": {"critical": {"first_reply": {"minutes": 30, "hours": "calendar"}}}}), "targets.critical"),
+        (json!({"targets": {"normal": {"first_reply": {"minutes": 1.5, "hours": "calendar"}}}}), "targets.normal.first_reply.minutes"),
+        (json!({"step_shares": {"tier_9": 10}}), "step_shares.tier_9"),
+        (json!({"step_shares": {"tier_1": -10}}), "step_shares.tier_1"),
+    ] {
+        let mut body = policy("Keyed", cal, json!([]));
+        for (k, v) in change.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        let r = t.post_json("/api/v1/sla/policies", &admin, &body).await;
+        assert_eq!(field(&r), (422, json!(wanted)), "{change}: {}", r.text());
+    }
     let r =
         t.post_json("/api/v1/sla/policies", &admin, &policy("Bad priority", cal, json!([{"field": "priority", "value": "asap"}]))).await;
     assert_eq!(field(&r).0, 422);
