@@ -146,7 +146,9 @@ async fn leases_and_heartbeats(db: TestDb) {
     eventually("the slow mail started", || slow.started.load(Ordering::SeqCst) == 1).await;
     let other = app_with(&t, mailer.clone(), lease);
     while slow.delivered.load(Ordering::SeqCst) == 0 {
-        assert_eq!(other.run_due_jobs().await.expect("run"), 0, "a running job is nobody else's");
+        // The other runner may take the loop's housekeeping job, never the mail.
+        other.run_due_jobs().await.expect("run");
+        assert_eq!(mailer.delivered.load(Ordering::SeqCst), 1, "a running job is nobody else's");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     stop.send(true).expect("stop");
