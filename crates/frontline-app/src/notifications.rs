@@ -238,10 +238,20 @@ impl App {
     pub async fn set_notification_preferences(&self, actor: &Actor, changes: &[(String, bool, bool)]) -> Result<Vec<PreferenceView>> {
         let me = Self::bell_owner(actor)?;
         let mut prefs = Vec::with_capacity(changes.len());
-        for (kind, in_app, email) in changes {
-            frontline_domain::validate::text("kind", kind)?;
-            let kind = NotificationKind::parse_personal("kind", kind)?;
-            prefs.retain(|p: &Preference| p.kind != kind);
+        for (i, (kind, in_app, email)) in changes.iter().enumerate() {
+            // Named by its place in the list, so a client finds the wrong one.
+            let field = format!("settings[{i}].kind");
+            frontline_domain::validate::text("kind", kind).map_err(|e| DomainError::invalid(field.clone(), e.to_string()))?;
+            if kind.chars().count() > 64 {
+                return Err(DomainError::invalid(field, "not a notification kind").into());
+            }
+            let kind = NotificationKind::parse_personal("kind", kind).map_err(|e| match e {
+                DomainError::Invalid(f) => DomainError::invalid(field.clone(), f.message),
+                other => other,
+            })?;
+            if prefs.iter().any(|p: &Preference| p.kind == kind) {
+                return Err(DomainError::invalid(field, format!("{kind} is listed twice")).into());
+            }
             prefs.push(Preference { kind, in_app: *in_app, email: *email });
         }
         self.store.set_notification_preferences(me, &prefs).await?;

@@ -174,7 +174,7 @@ pub async fn preferences(State(s): State<AppState>, ApiUser(user): ApiUser) -> R
 /// Switch kinds on or off for the caller, in the bell and by mail apart; answers every switch after.
 #[utoipa::path(put, path = "/api/v1/me/notification-settings", tag = "account", request_body = NotificationPreferencesRequest,
     responses((status = 200, body = Vec<NotificationPreferenceDto>), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody, description = "A kind that is not a staff notification (`kind`)")),
+        (status = 422, body = ErrorBody, description = "A kind that is not a staff notification, or one listed twice (`settings[i].kind`)")),
     security(("token" = [])))]
 pub async fn set_preferences(
     State(s): State<AppState>,
