@@ -150,11 +150,16 @@ impl App {
         let current = or_missing(self.store.get_support_plan(id).await?, "support plan")?;
         let name = match name {
             Some(n) => validate::name("name", n, NAME_MAX)?,
-            None => current.name,
+            None => current.name.clone(),
         };
         let position = position.unwrap_or(current.position);
         if !(0..=1_000_000).contains(&position) {
             return Err(DomainError::invalid("position", "a position is a number from 0 to 1000000").into());
+        }
+        // Changing nothing writes nothing (no new version, no audit entry);
+        // a stale version still goes to the store, which refuses it.
+        if name == current.name && position == current.position && version.is_none_or(|v| v == current.version) {
+            return Ok(current);
         }
         let a = audit(actor, AuditAction::SupportPlanUpdate, format!("support_plan:{id}"), format!("{name} position={position}"));
         or_missing(self.store.update_support_plan(id, &name, position, version, Some(&a)).await?, "support plan")?;

@@ -113,6 +113,9 @@ async fn plans_and_policies(db: TestDb) {
     assert_eq!((r.status.as_u16(), r.json()["name"].clone(), r.json()["version"].clone()), (200, json!("Premium+"), json!(2)));
     let r = t.patch_json(&format!("/api/v1/sla/support-plans/{premium}"), &admin, &json!({"name": "Gold", "version": 1})).await;
     assert_eq!(field(&r), (409, json!("version")));
+    // A patch that changes nothing writes nothing: the version stays.
+    let r = t.patch_json(&format!("/api/v1/sla/support-plans/{premium}"), &admin, &json!({})).await;
+    assert_eq!((r.status.as_u16(), r.json()["version"].clone()), (200, json!(2)), "{}", r.text());
     let r = t.patch_json(&format!("/api/v1/sla/support-plans/{premium}"), &admin, &json!({"name": "Standard"})).await;
     assert_eq!(field(&r), (409, json!("name")));
     let r = t.patch_json(&format!("/api/v1/sla/support-plans/{premium}"), &admin, &json!({"position": 0})).await;
