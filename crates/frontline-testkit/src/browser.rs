@@ -69,6 +69,14 @@ impl Browser {
         Some(Browser { driver, chromedriver, _profile: profile, screenshots })
     }
 
+    /// Sign in on `base`'s sign-in page with the test password (`http::PASSWORD`).
+    pub async fn sign_in(&self, base: &str, email: &str) {
+        self.driver.goto(format!("{base}/login")).await.expect("login page");
+        self.driver.find(By::Id("email")).await.expect("email").send_keys(email).await.expect("type");
+        self.driver.find(By::Id("password")).await.expect("password").send_keys(crate::http::PASSWORD).await.expect("type");
+        self.driver.find(By::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
+    }
+
     pub async fn screenshot(&self, name: &str) {
         let path = self.screenshots.join(format!("{name}.png"));
         self.driver.screenshot(&path).await.expect("screenshot");

@@ -8,13 +8,6 @@ use frontline_testkit::browser::Browser;
 use frontline_testkit::{TestApp, TestDb};
 use thirtyfour::prelude::*;
 
-async fn sign_in(b: &Browser, base: &str, email: &str) {
-    b.driver.goto(format!("{base}/login")).await.expect("login page");
-    b.driver.find(By::Id("email")).await.expect("email").send_keys(email).await.expect("type");
-    b.driver.find(By::Id("password")).await.expect("password").send_keys("correct horse battery").await.expect("type");
-    b.driver.find(By::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
-}
-
 /// Dana of Northwind (a customer) and Alex, a tier-1 Support Specialist.
 async fn customer_and_tier1_agent(t: &TestApp) {
     let org = t.org("Northwind Logistics", "northwind.example").await;
@@ -46,7 +39,7 @@ async fn customer_and_agent_in_the_browser() {
     let (base, server) = t.serve().await;
 
     // The customer opens a ticket in the portal.
-    sign_in(&b, &base, "dana@northwind.example").await;
+    b.sign_in(&base, "dana@northwind.example").await;
     b.wait_for_text("Your requests").await;
     b.screenshot("01-portal-empty").await;
     b.driver.find(By::Id("portal-new-link")).await.expect("new").click().await.expect("click");
@@ -73,7 +66,7 @@ async fn customer_and_agent_in_the_browser() {
     sign_out(&b).await;
 
     // A tier-1 agent finds it in their tier's queue and works it.
-    sign_in(&b, &base, "alex@vendor.example").await;
+    b.sign_in(&base, "alex@vendor.example").await;
     b.wait_for_text("My open tickets").await;
     b.driver.find(By::Css("a[data-view='tier']")).await.expect("tier queue").click().await.expect("click");
     b.wait_for_text("Webhook signature verification fails").await;
@@ -105,7 +98,7 @@ async fn customer_and_agent_in_the_browser() {
     sign_out(&b).await;
 
     // The customer sees the reply, not the note.
-    sign_in(&b, &base, "dana@northwind.example").await;
+    b.sign_in(&base, "dana@northwind.example").await;
     b.wait_for_text("Your requests").await;
     b.driver.goto(format!("{base}/portal/tickets/{id}")).await.expect("ticket");
     b.wait_for_text("Could you send one failing delivery id?").await;
@@ -150,7 +143,7 @@ async fn mail_round_trip_with_a_browser_reply() {
 
     // The agent finds it in the tier queue and answers with a file and a status.
     let (base, server) = t.serve().await;
-    sign_in(&b, &base, "alex@vendor.example").await;
+    b.sign_in(&base, "alex@vendor.example").await;
     b.wait_for_text("My open tickets").await;
     b.driver.find(By::Css("a[data-view='tier']")).await.expect("tier queue").click().await.expect("click");
     let subject = "Export totals wrong, screenshot and report attached";

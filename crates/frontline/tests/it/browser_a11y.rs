@@ -17,10 +17,7 @@ use thirtyfour::prelude::*;
 const PASSWORD: &str = "correct horse battery";
 
 async fn sign_in(b: &Browser, base: &str, email: &str) {
-    b.driver.goto(format!("{base}/login")).await.expect("login page");
-    b.driver.find(By::Id("email")).await.expect("email").send_keys(email).await.expect("type");
-    b.driver.find(By::Id("password")).await.expect("password").send_keys(PASSWORD).await.expect("type");
-    b.driver.find(By::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
+    b.sign_in(base, email).await;
     b.wait_for_text("Sign out").await;
 }
 

@@ -11,13 +11,6 @@ use frontline_testkit::browser::Browser;
 use frontline_testkit::{TestApp, TestDb};
 use thirtyfour::prelude::*;
 
-async fn sign_in(b: &Browser, base: &str, email: &str) {
-    b.driver.goto(format!("{base}/login")).await.expect("login page");
-    b.driver.find(By::Id("email")).await.expect("email").send_keys(email).await.expect("type");
-    b.driver.find(By::Id("password")).await.expect("password").send_keys("correct horse battery").await.expect("type");
-    b.driver.find(By::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
-}
-
 async fn staff(t: &TestApp, email: &str, name: &str, position: &str) {
     let positions = t.app.list_positions(&system_actor()).await.expect("positions");
     let p = positions.iter().find(|p| p.name == position).expect("position");
@@ -45,7 +38,7 @@ async fn tier1_escalates_and_tier2_finds_it() {
     let id = t.app.create_ticket(&dana.actor(), &input, Channel::Portal).await.expect("ticket").id;
     let (base, server) = t.serve().await;
 
-    sign_in(&b, &base, "alex@vendor.example").await;
+    b.sign_in(&base, "alex@vendor.example").await;
     b.wait_for_text("My open tickets").await;
     b.driver.goto(format!("{base}/tickets/{id}")).await.expect("ticket");
     b.wait_for_text("Since the update.").await;
@@ -76,7 +69,7 @@ async fn tier1_escalates_and_tier2_finds_it() {
     b.wait_for_text("Sign in to Frontline").await;
 
     // The tier-2 agent finds it in their tier's queue.
-    sign_in(&b, &base, "sam@vendor.example").await;
+    b.sign_in(&base, "sam@vendor.example").await;
     b.wait_for_text("My open tickets").await;
     b.driver.find(By::Css("a[data-view='tier']")).await.expect("tier queue").click().await.expect("click");
     b.wait_for_text("SSO login loops for every EU user").await;

@@ -11,13 +11,6 @@ use frontline_testkit::browser::Browser;
 use frontline_testkit::{TestApp, TestDb};
 use thirtyfour::prelude::*;
 
-async fn sign_in(b: &Browser, base: &str, email: &str) {
-    b.driver.goto(format!("{base}/login")).await.expect("login page");
-    b.driver.find(By::Id("email")).await.expect("email").send_keys(email).await.expect("type");
-    b.driver.find(By::Id("password")).await.expect("password").send_keys("correct horse battery").await.expect("type");
-    b.driver.find(By::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
-}
-
 async fn staff(t: &TestApp, email: &str, name: &str, position: &str) -> User {
     let positions = t.app.list_positions(&system_actor()).await.expect("positions");
     let p = positions.iter().find(|p| p.name == position).expect("position");
@@ -53,7 +46,7 @@ async fn the_bell_lists_and_opens_a_question() {
     let id = t.app.create_ticket(&dana.actor(), &input, Channel::Portal).await.expect("ticket").id;
     let (base, server) = t.serve().await;
 
-    sign_in(&b, &base, "sam@vendor.example").await;
+    b.sign_in(&base, "sam@vendor.example").await;
     b.wait_for_text("My open tickets").await;
     assert_eq!(bell_label(&b).await, "Notifications, none unread");
     let quiet = bell_width(&b).await;

@@ -8,13 +8,6 @@ use frontline_testkit::browser::Browser;
 use frontline_testkit::{TestApp, TestDb};
 use thirtyfour::prelude::*;
 
-async fn sign_in(b: &Browser, base: &str, email: &str) {
-    b.driver.goto(format!("{base}/login")).await.expect("login page");
-    b.driver.find(By::Id("email")).await.expect("email").send_keys(email).await.expect("type");
-    b.driver.find(By::Id("password")).await.expect("password").send_keys("correct horse battery").await.expect("type");
-    b.driver.find(By::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
-}
-
 async fn fill(b: &Browser, id: &str, text: &str) {
     let e = b.driver.find(By::Id(id)).await.unwrap_or_else(|_| panic!("#{id}"));
     e.clear().await.expect("clear");
@@ -74,7 +67,7 @@ async fn head_of_support_sets_up_an_sla() {
         .expect("catch-all policy");
     let (base, server) = t.serve().await;
 
-    sign_in(&b, &base, "hos@vendor.example").await;
+    b.sign_in(&base, "hos@vendor.example").await;
     b.wait_for_text("My open tickets").await;
     b.driver.find(By::Id("sla-link")).await.expect("SLA in the nav").click().await.expect("click");
     b.wait_for_text("Business-hours calendars").await;

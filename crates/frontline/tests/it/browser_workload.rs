@@ -2,18 +2,11 @@
 //! on their home, opens the workload, reads each agent's and tier's counts,
 //! and takes an unassigned ticket near breach with the keyboard.
 
+use frontline_testkit::TestDb;
 use frontline_testkit::browser::Browser;
-use frontline_testkit::{PASSWORD, TestDb};
 use thirtyfour::prelude::*;
 
 use crate::workload::under_load;
-
-async fn sign_in(b: &Browser, base: &str, email: &str) {
-    b.driver.goto(format!("{base}/login")).await.expect("login page");
-    b.driver.find(By::Id("email")).await.expect("email").send_keys(email).await.expect("type");
-    b.driver.find(By::Id("password")).await.expect("password").send_keys(PASSWORD).await.expect("type");
-    b.driver.find(By::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
-}
 
 async fn cells(b: &Browser, row: &str) -> Vec<String> {
     let mut out = vec![];
@@ -30,7 +23,7 @@ async fn head_of_support_reads_the_load_and_takes_a_ticket() {
     let l = under_load(TestDb::sqlite().await).await;
     let (base, server) = l.t.serve().await;
 
-    sign_in(&b, &base, &l.d.head.email).await;
+    b.sign_in(&base, &l.d.head.email).await;
     // Headings are upper-cased by the style sheet; wait for the intro text.
     b.wait_for_text("the questions waiting on you").await;
     assert!(b.driver.current_url().await.expect("url").as_str().ends_with("/home"), "the Head lands on their home");
