@@ -9,6 +9,7 @@ use frontline_domain::DomainError;
 use frontline_domain::assignment::{self, Candidate, TeamAssignment};
 use frontline_domain::audit::AuditAction;
 use frontline_domain::authz::{self, Actor, Permission};
+use frontline_domain::notification::NotificationKind;
 use frontline_domain::user::Availability;
 use frontline_store::assignment::{AutoPick, TeamAssignPass};
 use frontline_store::tickets::Effects;
@@ -58,7 +59,7 @@ impl App {
     pub(crate) async fn run_auto_assign(&self, ticket_id: i64) -> Result<()> {
         let Some(ticket) = self.store.get_ticket(ticket_id).await? else { return Ok(()) };
         if let (Some(team_id), None) = (ticket.team_id, ticket.assignee_id) {
-            self.assign_in_team(ticket_id, team_id).await?;
+            self.assign_in_team(ticket_id, team_id, &self.enabled_notifications().await?).await?;
         }
         Ok(())
     }
@@ -67,8 +68,9 @@ impl App {
     /// until nobody can take more; a full batch queues the next pass.
     pub(crate) async fn run_team_pass(&self, team_id: i64) -> Result<()> {
         let waiting = self.store.waiting_in_team(team_id, PASS_SIZE).await?;
+        let enabled = self.enabled_notifications().await?;
         for id in &waiting {
-            if let Outcome::NobodyEligible = self.assign_in_team(*id, team_id).await? {
+            if let Outcome::NobodyEligible = self.assign_in_team(*id, team_id, &enabled).await? {
                 return Ok(());
             }
         }
@@ -78,8 +80,8 @@ impl App {
         Ok(())
     }
 
-    async fn assign_in_team(&self, ticket_id: i64, team_id: i64) -> Result<Outcome> {
-        let enabled = self.enabled_notifications().await?;
+    /// `enabled`: the notifications on, read once by the caller.
+    async fn assign_in_team(&self, ticket_id: i64, team_id: i64, enabled: &[NotificationKind]) -> Result<Outcome> {
         let roles = authz::roles_with(Permission::WorkTickets);
         let nobody = AtomicBool::new(false);
         let decide = |t: &Ticket, team: &TeamAssignment, candidates: &[Candidate]| -> std::result::Result<Option<Effects>, DomainError> {
@@ -90,7 +92,7 @@ impl App {
             let before = t.fields();
             let mut after = before.clone();
             after.assignee_id = Some(user);
-            let notify = only_enabled(change_notifications(&Actor::System, &before, &after, false), &enabled);
+            let notify = only_enabled(change_notifications(&Actor::System, &before, &after, false), enabled);
             Ok(Some(Effects { after, notify }))
         };
         let pick = AutoPick { team_id, roles: &roles, decide: &decide };

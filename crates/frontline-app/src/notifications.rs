@@ -102,16 +102,12 @@ impl App {
                 Audience { users, actor_id: h.asked_by, detail: shorten(&h.question), author: h.asked_by_name, body: Some(h.question) }
             }
             NotificationKind::SlaWarning => {
-                // The assignee, or when nobody (active) has the ticket, the
-                // people of its step.
-                let assignee = match ticket.assignee_id {
-                    Some(id) => self.store.get_user(id).await?.filter(|u| u.active),
-                    None => None,
-                };
-                let users = match assignee {
-                    Some(u) => vec![u],
-                    None => self.step_workers(EscalationStep::of(ticket.tier, ticket.escalation_level)).await?,
-                };
+                // The assignee and the people of the ticket's step (its
+                // queue), each once; each may switch the kind off.
+                let mut users = self.step_workers(EscalationStep::of(ticket.tier, ticket.escalation_level)).await?;
+                if let Some(id) = ticket.assignee_id.filter(|id| !users.iter().any(|u| u.id == *id)) {
+                    users.extend(self.store.get_user(id).await?.filter(|u| u.active));
+                }
                 // Which target, and when it falls due, as the last SLA pass saw it.
                 let detail = match self.store.stored_sla(ticket.id).await? {
                     Some(s) => match (s.due_target, s.due_at) {

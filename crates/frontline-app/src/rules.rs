@@ -53,14 +53,14 @@ impl App {
         authz::require(actor, Permission::ManageRules)?;
         match draft.parse() {
             Err(problems) => Ok(problems),
-            Ok(spec) => self.missing_references(&spec).await,
+            Ok(spec) => Ok(self.missing_references(&[&spec]).await?.swap_remove(0)),
         }
     }
 
     /// The checked rule, or the first problem as a 422 naming its field.
     async fn checked_rule(&self, draft: &RuleDraft) -> Result<RuleSpec> {
         let spec = draft.parse().map_err(first_problem)?;
-        let missing = self.missing_references(&spec).await?;
+        let missing = self.missing_references(&[&spec]).await?.swap_remove(0);
         if !missing.is_empty() {
             return Err(first_problem(missing).into());
         }
@@ -98,44 +98,33 @@ impl App {
         Ok(())
     }
 
-    /// The teams and users a rule names that do not exist, or cannot do
-    /// what the rule asks of them (deactivated; an assignee who cannot work
-    /// tickets; someone told who is not staff).
-    async fn missing_references(&self, spec: &RuleSpec) -> Result<Vec<FieldError>> {
-        let refs = spec.references();
-        let team_ids: Vec<i64> = refs.iter().filter_map(|r| if let Reference::Team { id, .. } = r { Some(*id) } else { None }).collect();
-        let user_ids: Vec<i64> = refs.iter().filter_map(|r| if let Reference::User { id, .. } = r { Some(*id) } else { None }).collect();
+    /// Per rule, the teams and users it names that do not exist, or cannot
+    /// do what the rule asks of them (deactivated; an assignee who cannot
+    /// work tickets; someone told who is not staff). Two queries for all.
+    async fn missing_references(&self, specs: &[&RuleSpec]) -> Result<Vec<Vec<FieldError>>> {
+        let refs: Vec<Vec<Reference>> = specs.iter().map(|s| s.references()).collect();
+        let team_ids: Vec<i64> =
+            refs.iter().flatten().filter_map(|r| if let Reference::Team { id, .. } = r { Some(*id) } else { None }).collect();
+        let user_ids: Vec<i64> =
+            refs.iter().flatten().filter_map(|r| if let Reference::User { id, .. } = r { Some(*id) } else { None }).collect();
         let teams = self.store.existing_teams(&team_ids).await?;
         let users = self.store.users_by_ids(&user_ids).await?;
-        let mut out: Vec<FieldError> = vec![];
-        for r in refs {
-            let problem = match r {
-                Reference::Team { field, id } => (!teams.contains(&id)).then(|| (field, format!("team {id} does not exist"))),
-                Reference::User { field, id } => {
-                    let need = if field == "assignee_id" { Permission::WorkTickets } else { Permission::ViewInternal };
-                    let ok = users.iter().any(|u| u.id == id && u.active && authz::can(&u.actor(), need));
-                    (!ok).then(|| (field, format!("user {id} does not exist, is deactivated, or cannot be given this")))
-                }
-            };
-            // One message per field (a notify list names each missing user once).
-            if let Some((field, message)) = problem {
-                match out.iter_mut().find(|e| e.field == field) {
-                    Some(e) if field == "notify_user_ids" => e.message = format!("{}; {message}", e.message),
-                    Some(_) => {}
-                    None => out.push(FieldError::new(field, message)),
-                }
-            }
-        }
-        Ok(out)
+        Ok(refs.into_iter().map(|refs| reference_problems(refs, &teams, &users)).collect())
     }
 
     /// Each enabled rule's due firings, bounded per rule. A rule whose team
     /// or user has gone is disabled with the reason, not run (and the tick
-    /// goes on with the others).
+    /// goes on with the others). What a rule's firings share (the
+    /// notifications on, the people a notice goes to) is read once per tick.
     pub(crate) async fn run_rules(&self, per_rule: i64) -> Result<RulesRun> {
         let mut run = RulesRun::default();
-        for rule in self.store.list_rules().await?.into_iter().filter(|r| r.spec.enabled) {
-            let missing = self.missing_references(&rule.spec).await?;
+        let rules: Vec<RuleRecord> = self.store.list_rules().await?.into_iter().filter(|r| r.spec.enabled).collect();
+        if rules.is_empty() {
+            return Ok(run);
+        }
+        let missing = self.missing_references(&rules.iter().map(|r| &r.spec).collect::<Vec<_>>()).await?;
+        let enabled = self.enabled_notifications().await?;
+        for (rule, missing) in rules.iter().zip(missing) {
             if let Some(problem) = missing.first() {
                 let reason = format!("{}: {}", problem.field, problem.message);
                 let a = audit(&Actor::System, frontline_domain::audit::AuditAction::RuleDisable, rule.id, &reason);
@@ -146,7 +135,11 @@ impl App {
                 continue;
             }
             let candidates = self.store.rule_candidates(rule.id, &rule.spec, per_rule).await?;
+            if candidates.is_empty() {
+                continue;
+            }
             let full = candidates.len() as i64 >= per_rule;
+            let effect = self.effect_context(rule, &enabled).await?;
             for c in candidates {
                 let Some(instance) = instance_of(&rule.spec, &c) else { continue };
                 // Another tick soon only when this one had firings to make:
@@ -154,7 +147,7 @@ impl App {
                 // the rule's (no instance) would have the scheduler spin.
                 run.more |= full;
                 let once = FireOnce { rule_id: rule.id, rule_name: rule.spec.name.clone(), ticket_id: c.ticket_id, instance };
-                match self.fire(&rule, once).await {
+                match self.fire(rule, &effect, once).await {
                     Ok(true) => run.fired += 1,
                     Ok(false) => {}
                     // One ticket's trouble (deleted meanwhile, moved under
@@ -166,8 +159,24 @@ impl App {
         Ok(run)
     }
 
+    /// What every firing of a rule in this tick shares.
+    async fn effect_context(&self, rule: &RuleRecord, enabled: &[NotificationKind]) -> Result<EffectContext> {
+        let on = |k: NotificationKind| enabled.contains(&k);
+        Ok(match &rule.spec.effect {
+            RuleEffect::Escalate => EffectContext::default(),
+            RuleEffect::Reassign { .. } | RuleEffect::SetPriority { .. } => EffectContext {
+                assigned: if on(NotificationKind::TicketAssigned) { vec![NotificationKind::TicketAssigned] } else { vec![] },
+                ..EffectContext::default()
+            },
+            RuleEffect::Notify { user_ids, step } => EffectContext {
+                told: if on(NotificationKind::RuleNotice) { self.notice_recipients(user_ids, *step).await? } else { vec![] },
+                ..EffectContext::default()
+            },
+        })
+    }
+
     /// Fire one rule on one ticket; false when it had fired for this instance.
-    async fn fire(&self, rule: &RuleRecord, once: FireOnce) -> Result<bool> {
+    async fn fire(&self, rule: &RuleRecord, effect: &EffectContext, once: FireOnce) -> Result<bool> {
         let system = Actor::System;
         let ticket_id = once.ticket_id;
         match &rule.spec.effect {
@@ -184,19 +193,9 @@ impl App {
                 }
             }
             RuleEffect::Reassign { .. } | RuleEffect::SetPriority { .. } => {
-                let assigned = self.enabled_notifications().await?.contains(&NotificationKind::TicketAssigned);
-                self.fire_fields(
-                    once,
-                    Some(rule.spec.effect.clone()),
-                    if assigned { vec![NotificationKind::TicketAssigned] } else { vec![] },
-                )
-                .await
+                self.fire_fields(once, Some(rule.spec.effect.clone()), effect.assigned.clone()).await
             }
-            RuleEffect::Notify { user_ids, step } => {
-                let mail = self.enabled_notifications().await?.contains(&NotificationKind::RuleNotice);
-                let to = if mail { self.notice_recipients(user_ids, *step).await? } else { vec![] };
-                Ok(self.store.record_rule_notice(&once, &to).await?)
-            }
+            RuleEffect::Notify { .. } => Ok(self.store.record_rule_notice(&once, &effect.told).await?),
         }
     }
 
@@ -255,6 +254,39 @@ impl App {
         }
         Ok(run)
     }
+}
+
+/// Read once per tick for all firings of one rule.
+#[derive(Default)]
+struct EffectContext {
+    /// The notification a new assignee gets, if on.
+    assigned: Vec<NotificationKind>,
+    /// Who a notice goes to (nobody when the mail is off).
+    told: Vec<i64>,
+}
+
+/// One rule's references judged against the teams and users that exist.
+fn reference_problems(refs: Vec<Reference>, teams: &[i64], users: &[frontline_store::User]) -> Vec<FieldError> {
+    let mut out: Vec<FieldError> = vec![];
+    for r in refs {
+        let problem = match r {
+            Reference::Team { field, id } => (!teams.contains(&id)).then(|| (field, format!("team {id} does not exist"))),
+            Reference::User { field, id } => {
+                let need = if field == "assignee_id" { Permission::WorkTickets } else { Permission::ViewInternal };
+                let ok = users.iter().any(|u| u.id == id && u.active && authz::can(&u.actor(), need));
+                (!ok).then(|| (field, format!("user {id} does not exist, is deactivated, or cannot be given this")))
+            }
+        };
+        // One message per field (a notify list names each missing user once).
+        if let Some((field, message)) = problem {
+            match out.iter_mut().find(|e| e.field == field) {
+                Some(e) if field == "notify_user_ids" => e.message = format!("{}; {message}", e.message),
+                Some(_) => {}
+                None => out.push(FieldError::new(field, message)),
+            }
+        }
+    }
+    out
 }
 
 fn first_problem(mut problems: Vec<FieldError>) -> DomainError {

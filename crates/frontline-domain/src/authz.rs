@@ -95,6 +95,11 @@ pub fn can(actor: &Actor, permission: Permission) -> bool {
     }
 }
 
+/// Whose pages are the customer portal's rather than the agents' app.
+pub fn uses_portal(actor: &Actor) -> bool {
+    can(actor, Permission::UsePortal)
+}
+
 /// What a role allows.
 pub fn role_can(role: Role, permission: Permission) -> bool {
     use Permission::*;

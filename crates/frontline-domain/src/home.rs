@@ -33,7 +33,7 @@ impl Landing {
 
 /// The landing of an actor whose position has `position_tier`.
 pub fn landing(actor: &Actor, position_tier: Option<Tier>) -> Landing {
-    if actor.is_customer() {
+    if authz::uses_portal(actor) {
         return Landing::Portal;
     }
     match actor.role() {

@@ -68,8 +68,9 @@ macro_rules! enqueue_auto_assign {
             // The payload is AutoAssignJob's JSON, made from the row itself.
             b.push(
                 ", '{\"ticket_id\":' || t.id || '}', t.created_at, t.created_at FROM tickets t JOIN teams tm ON tm.id = t.team_id \
-                 WHERE tm.assignment_mode <> 'manual' AND t.id IN (",
+                 WHERE tm.assignment_mode <> ",
             );
+            b.push_bind(frontline_domain::assignment::AssignmentMode::Manual.as_str()).push(" AND t.id IN (");
             let mut sep = b.separated(", ");
             for id in &waiting {
                 sep.push_bind(*id);
@@ -89,13 +90,15 @@ macro_rules! enqueue_capacity_pass {
         let queued = sqlx::query(
             "INSERT INTO jobs (kind, payload, run_at, created_at) \
              SELECT $1, '{\"team_id\":' || tm.id || '}', $2, $2 FROM users u JOIN teams tm ON tm.id = u.team_id \
-             WHERE u.id = $3 AND u.active = TRUE AND u.availability = 'available' AND tm.assignment_mode <> 'manual' \
+             WHERE u.id = $3 AND u.active = TRUE AND u.availability = $4 AND tm.assignment_mode <> $5 \
              AND tm.assignment_capacity IS NOT NULL \
              AND (SELECT count(*) FROM tickets t WHERE t.assignee_id = u.id AND t.is_open = TRUE) = tm.assignment_capacity - 1",
         )
         .bind(<$crate::assignment::TeamAssignPass as $crate::jobs::JobKind>::JOB_NAME)
         .bind($at)
         .bind($user)
+        .bind(frontline_domain::user::Availability::Available.as_str())
+        .bind(frontline_domain::assignment::AssignmentMode::Manual.as_str())
         .execute(&mut *$tx)
         .await?
         .rows_affected()
@@ -138,8 +141,9 @@ macro_rules! team_candidates {
         let mut b = sqlx::QueryBuilder::new(
             "SELECT u.id, u.availability, u.last_assigned_at, \
              (SELECT count(*) FROM tickets t WHERE t.assignee_id = u.id AND t.is_open = TRUE) AS load \
-             FROM users u WHERE u.active = TRUE AND u.availability = 'available' AND u.team_id = ",
+             FROM users u WHERE u.active = TRUE AND u.availability = ",
         );
+        b.push_bind(frontline_domain::user::Availability::Available.as_str()).push(" AND u.team_id = ");
         b.push_bind($team).push(" AND u.role IN (");
         let mut sep = b.separated(", ");
         for r in $roles.iter() {

@@ -377,13 +377,4 @@ impl Store {
         });
         Ok(fresh)
     }
-
-    /// How many times a rule fired, per ticket (tests and the rules page).
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn rule_firing_count(&self, rule_id: i64) -> Result<i64, StoreError> {
-        Ok(with_pool!(self, |p| sqlx::query_scalar("SELECT COUNT(*) FROM rule_firings WHERE rule_id = $1")
-            .bind(rule_id)
-            .fetch_one(p)
-            .await)?)
-    }
 }

@@ -5,7 +5,8 @@
 //! (`ticket_sla`, `tickets.sla_due_at`, migration 0023).
 
 use chrono::{DateTime, Utc};
-use frontline_domain::ticket::Priority;
+use frontline_domain::help::HelpStatus;
+use frontline_domain::ticket::{Priority, Status};
 use frontline_domain::tier::{EscalationLevel, Tier};
 use frontline_domain::user::{Availability, Role};
 use frontline_domain::workload::{Counts, LoadCell, OldestTicket};
@@ -156,14 +157,18 @@ impl Store {
              ROW_NUMBER() OVER (PARTITION BY t.tier, t.assignee_id ORDER BY t.created_at, t.id) AS rn \
              FROM tickets t LEFT JOIN ticket_sla s ON s.ticket_id = t.id WHERE t.is_open = TRUE) \
              SELECT tier, assignee_id, \
-             CAST(SUM(CASE WHEN status IN ('new', 'open') THEN 1 ELSE 0 END) AS BIGINT) AS open_n, \
-             CAST(SUM(CASE WHEN status IN ('pending', 'on_hold') THEN 1 ELSE 0 END) AS BIGINT) AS pending_n, \
+             CAST(SUM(CASE WHEN status IN ($2, $3) THEN 1 ELSE 0 END) AS BIGINT) AS open_n, \
+             CAST(SUM(CASE WHEN status IN ($4, $5) THEN 1 ELSE 0 END) AS BIGINT) AS pending_n, \
              CAST(SUM(near) AS BIGINT) AS near_n, CAST(SUM(late) AS BIGINT) AS late_n, \
              MAX(CASE WHEN rn = 1 THEN id END) AS oldest_id, MAX(CASE WHEN rn = 1 THEN subject END) AS oldest_subject, \
              MIN(created_at) AS oldest_at \
              FROM o GROUP BY tier, assignee_id ORDER BY tier, assignee_id"
         ))
         .bind(now)
+        .bind(Status::New.as_str())
+        .bind(Status::Open.as_str())
+        .bind(Status::Pending.as_str())
+        .bind(Status::OnHold.as_str())
         .fetch_all(p)
         .await)?;
         rows.into_iter()
@@ -215,9 +220,10 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn help_waiting(&self) -> Result<HelpWaiting, StoreError> {
         let rows: Vec<HelpCountRow> = with_pool!(self, |p| sqlx::query_as(
-            "SELECT to_user_id, to_tier, CAST(COUNT(*) AS BIGINT) AS n FROM help_requests WHERE status = 'open' \
+            "SELECT to_user_id, to_tier, CAST(COUNT(*) AS BIGINT) AS n FROM help_requests WHERE status = $1 \
              GROUP BY to_user_id, to_tier"
         )
+        .bind(HelpStatus::Open.as_str())
         .fetch_all(p)
         .await)?;
         let mut out = HelpWaiting::default();

@@ -204,7 +204,7 @@ pub struct Chrome {
 impl Chrome {
     pub async fn load(state: &AppState, user: User, section: &'static str) -> Result<Chrome, Response> {
         let actor = user.actor();
-        if actor.is_customer() {
+        if authz::uses_portal(&actor) {
             return Err(axum::response::Redirect::to("/portal").into_response());
         }
         let counts = state.app.queue_counts(&actor).await.map_err(error_response)?;

@@ -9,6 +9,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use frontline_app::notifications::PreferenceView;
+use frontline_domain::authz;
 use frontline_domain::notification::NotificationKind;
 use frontline_store::notifications::Notification;
 use serde::Deserialize;
@@ -41,16 +42,14 @@ pub struct ListParams {
 pub async fn page(State(s): State<AppState>, PageUser(user): PageUser, Query(p): Query<ListParams>) -> Response {
     let unread_only = matches!(p.unread.as_deref(), Some("true" | "1" | "on"));
     let actor = user.actor();
-    if actor.is_customer() {
-        return Redirect::to("/portal").into_response();
-    }
-    let list = match s.app.my_notifications(&actor, unread_only, p.cursor, PAGE).await {
-        Ok(l) => l,
-        Err(e) => return error_response(e),
-    };
+    // The frame first: it sends portal users to the portal.
     let chrome = match Chrome::load(&s, user, "notifications").await {
         Ok(c) => c,
         Err(r) => return r,
+    };
+    let list = match s.app.my_notifications(&actor, unread_only, p.cursor, PAGE).await {
+        Ok(l) => l,
+        Err(e) => return error_response(e),
     };
     let next_cursor = if list.has_more { list.items.last().map(|n| n.id) } else { None };
     NotificationsPage { chrome, items: list.items, unread_only, next_cursor }.into_response()
@@ -80,16 +79,13 @@ pub struct SettingsPage {
 
 pub async fn settings(State(s): State<AppState>, PageUser(user): PageUser) -> Response {
     let actor = user.actor();
-    if actor.is_customer() {
-        return Redirect::to("/portal").into_response();
-    }
-    let prefs = match s.app.notification_preferences(&actor).await {
-        Ok(p) => p,
-        Err(e) => return error_response(e),
+    let chrome = match Chrome::load(&s, user, "notification-settings").await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    match Chrome::load(&s, user, "notification-settings").await {
-        Ok(chrome) => SettingsPage { chrome, prefs }.into_response(),
-        Err(r) => r,
+    match s.app.notification_preferences(&actor).await {
+        Ok(prefs) => SettingsPage { chrome, prefs }.into_response(),
+        Err(e) => error_response(e),
     }
 }
 
@@ -104,7 +100,7 @@ pub async fn save_settings(
         return error_response(e);
     }
     let actor = user.actor();
-    if actor.is_customer() {
+    if authz::uses_portal(&actor) {
         return Redirect::to("/portal").into_response();
     }
     let changes: Vec<(String, bool, bool)> = NotificationKind::personal()

@@ -5,6 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use frontline_domain::authz;
 use frontline_store::{ApiToken, User};
 use serde::Deserialize;
 
@@ -84,7 +85,7 @@ pub struct PortalPasswordPage {
 /// The password page in the frame of the user's side (agent app or portal).
 async fn password_page(s: &AppState, user: User, changed: bool, errors: FormErrors) -> Response {
     let failed = errors.any();
-    let page = if user.role.is_customer() {
+    let page = if authz::uses_portal(&user.actor()) {
         PortalPasswordPage { user, changed, errors }.into_response()
     } else {
         match Chrome::load(s, user, "password").await {
@@ -169,7 +170,7 @@ pub async fn sessions(State(s): State<AppState>, PageUser(user): PageUser, heade
         Ok(x) => x,
         Err(e) => return error_response(e),
     };
-    if user.role.is_customer() {
+    if authz::uses_portal(&user.actor()) {
         return PortalSessionsPage { user, sessions, current }.into_response();
     }
     match Chrome::load(&s, user, "sessions").await {

@@ -551,7 +551,7 @@ pub struct ShowParams {
 }
 
 pub async fn show(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Query(p): Query<ShowParams>) -> Response {
-    if user.role.is_customer() {
+    if authz::uses_portal(&user.actor()) {
         return Redirect::to(&format!("/portal/tickets/{id}")).into_response();
     }
     let kind = if p.reply.as_deref() == Some("internal") { "internal" } else { "public" };

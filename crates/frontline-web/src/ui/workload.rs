@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use frontline_app::tickets::{TicketPatch, TicketView};
 use frontline_app::workload::Workload;
+use frontline_domain::authz;
 use frontline_domain::tier::Tier;
 use frontline_domain::user::Availability;
 use frontline_domain::workload::{Counts, TierLoad};
@@ -189,7 +190,7 @@ impl HomePage {
 /// and the workload summary. Any staff member may open it.
 pub async fn home(State(s): State<AppState>, PageUser(user): PageUser) -> Response {
     let actor = user.actor();
-    if actor.is_customer() {
+    if authz::uses_portal(&actor) {
         return Redirect::to("/portal").into_response();
     }
     let loaded = async {

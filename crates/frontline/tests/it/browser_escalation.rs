@@ -4,26 +4,11 @@
 //! tier's queue, answers the question from the Help requests view and
 //! solves the ticket.
 
-use frontline_app::directory::{UserInput, system_actor};
 use frontline_app::tickets::NewTicketInput;
 use frontline_domain::ticket::Channel;
 use frontline_testkit::browser::Browser;
 use frontline_testkit::{TestApp, TestDb};
 use thirtyfour::prelude::*;
-
-async fn staff(t: &TestApp, email: &str, name: &str, position: &str) {
-    let positions = t.app.list_positions(&system_actor()).await.expect("positions");
-    let p = positions.iter().find(|p| p.name == position).expect("position");
-    let input = UserInput {
-        email: email.into(),
-        name: name.into(),
-        role: "agent".into(),
-        position_id: Some(p.id),
-        password: Some("correct horse battery".into()),
-        ..Default::default()
-    };
-    t.app.create_user(&system_actor(), &input).await.expect("agent");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tier1_escalates_and_tier2_finds_it() {
@@ -31,8 +16,8 @@ async fn tier1_escalates_and_tier2_finds_it() {
     let t = TestApp::new(TestDb::sqlite().await).await;
     let org = t.org("Northwind Logistics", "northwind.example").await;
     let dana = t.user("customer_member", "dana@northwind.example", Some(org)).await;
-    staff(&t, "alex@vendor.example", "Alex Tier1", "Support Specialist").await;
-    staff(&t, "sam@vendor.example", "Sam Senior", "Senior Support Specialist").await;
+    crate::fixtures::staff(&t, "alex@vendor.example", "Alex Tier1", "Support Specialist").await;
+    crate::fixtures::staff(&t, "sam@vendor.example", "Sam Senior", "Senior Support Specialist").await;
     let input =
         NewTicketInput { subject: "SSO login loops for every EU user".into(), body: "Since the update.".into(), ..Default::default() };
     let id = t.app.create_ticket(&dana.actor(), &input, Channel::Portal).await.expect("ticket").id;

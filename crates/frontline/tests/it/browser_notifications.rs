@@ -3,27 +3,11 @@
 //! leads to the ticket and marks it read; "mark all read" empties the
 //! unread view; the bell's width does not change with its count.
 
-use frontline_app::directory::{UserInput, system_actor};
 use frontline_app::tickets::NewTicketInput;
 use frontline_domain::ticket::Channel;
-use frontline_store::User;
 use frontline_testkit::browser::Browser;
 use frontline_testkit::{TestApp, TestDb};
 use thirtyfour::prelude::*;
-
-async fn staff(t: &TestApp, email: &str, name: &str, position: &str) -> User {
-    let positions = t.app.list_positions(&system_actor()).await.expect("positions");
-    let p = positions.iter().find(|p| p.name == position).expect("position");
-    let input = UserInput {
-        email: email.into(),
-        name: name.into(),
-        role: "agent".into(),
-        position_id: Some(p.id),
-        password: Some("correct horse battery".into()),
-        ..Default::default()
-    };
-    t.app.create_user(&system_actor(), &input).await.expect("agent")
-}
 
 async fn bell_label(b: &Browser) -> String {
     b.driver.find(By::Id("bell")).await.expect("bell").attr("aria-label").await.expect("attr").unwrap_or_default()
@@ -40,8 +24,8 @@ async fn the_bell_lists_and_opens_a_question() {
     let t = TestApp::new(TestDb::sqlite().await).await;
     let org = t.org("Northwind Logistics", "northwind.example").await;
     let dana = t.user("customer_member", "dana@northwind.example", Some(org)).await;
-    let alex = staff(&t, "alex@vendor.example", "Alex Tier1", "Support Specialist").await;
-    let sam = staff(&t, "sam@vendor.example", "Sam Senior", "Senior Support Specialist").await;
+    let alex = crate::fixtures::staff(&t, "alex@vendor.example", "Alex Tier1", "Support Specialist").await;
+    let sam = crate::fixtures::staff(&t, "sam@vendor.example", "Sam Senior", "Senior Support Specialist").await;
     let input = NewTicketInput { subject: "Invoices export as empty CSV".into(), body: "Since the update.".into(), ..Default::default() };
     let id = t.app.create_ticket(&dana.actor(), &input, Channel::Portal).await.expect("ticket").id;
     let (base, server) = t.serve().await;

@@ -36,7 +36,7 @@ async fn head_of_support_sets_up_an_sla() {
         password: Some("correct horse battery".into()),
         ..Default::default()
     };
-    t.app.create_user(&system_actor(), &input).await.expect("head of support");
+    let head = t.app.create_user(&system_actor(), &input).await.expect("head of support");
     let catch_all = t
         .app
         .create_sla_calendar(
@@ -121,12 +121,18 @@ async fn head_of_support_sets_up_an_sla() {
     assert!(first.text().await.expect("text").starts_with("Enterprise"), "the policy moved first");
     b.screenshot("sla-03-overview").await;
 
-    let policies = t.app.sla_policies(&system_actor()).await.expect("policies");
-    let p = policies[0].as_ref().expect("usable");
-    assert_eq!(p.name, "Enterprise");
-    let urgent = p.policy.targets[&frontline_domain::ticket::Priority::Urgent];
-    assert_eq!(urgent.resolution, Some(frontline_domain::sla::Target::business(480)));
-    assert_eq!(p.policy.step_shares.len(), 2);
+    // What the form saved, as the API reads it back.
+    let r = t.get("/api/v1/sla/policies", &t.token_for(&head).await).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let p = &r.json()[0];
+    assert_eq!(p["name"], "Enterprise", "{p}");
+    assert_eq!(p["targets"]["urgent"]["resolution"]["minutes"], 480, "8 hours: {p}");
+    assert_ne!(p["targets"]["urgent"]["resolution"]["hours"], "calendar", "business hours: {p}");
+    assert_eq!(
+        (p["step_shares"]["tier_1"].clone(), p["step_shares"]["tier_2"].clone()),
+        (serde_json::json!(40), serde_json::json!(60)),
+        "{p}"
+    );
 
     // The organization gets the plan.
     b.driver.goto(format!("{base}/organizations/{org}")).await.expect("org page");

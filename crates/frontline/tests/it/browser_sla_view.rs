@@ -38,19 +38,23 @@ async fn queue_and_ticket_show_the_sla() {
         t.post_json(&format!("/api/v1/tickets/{id}/escalations"), &agent, &json!({"reason": "Needs a look at the delivery workers"})).await;
     assert_eq!(r.status, 201, "{}", r.text());
     t.clock.advance(Duration::minutes(100));
+    // A second premium ticket, newer and due later: newest first would
+    // show it on top, due soonest must not.
+    let body = json!({"subject": "Export of audit events is slow", "body": "Takes minutes.", "requester_id": d.cust_member.id, "tags": ["premium"]});
+    let r = t.post_json("/api/v1/tickets", &agent, &body).await;
+    assert_eq!(r.status, 201, "{}", r.text());
     t.app.sla_pass(&frontline_domain::authz::Actor::System, 100).await.expect("SLA pass");
     let (base, server) = t.serve().await;
 
-    b.driver.goto(format!("{base}/login")).await.expect("login page");
-    b.driver.find(By::Id("email")).await.expect("email").send_keys(&d.agent.email).await.expect("type");
-    b.driver.find(By::Id("password")).await.expect("password").send_keys("correct horse battery").await.expect("type");
-    b.driver.find(By::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
+    b.sign_in(&base, &d.agent.email).await;
     b.wait_for_text("My open tickets").await;
     b.driver.goto(format!("{base}/tickets?view=open")).await.expect("queue");
     b.driver.find(By::Id("sort-due")).await.expect("the Due sort").click().await.expect("click");
     b.wait_for_text("overdue by").await;
     let first = b.driver.find(By::Css("#ticket-table tbody tr")).await.expect("a row");
     assert!(first.text().await.expect("text").contains("overdue by"), "the overdue ticket comes first");
+    let link = first.find(By::Css("a[href^='/tickets/']")).await.expect("the row's link").attr("href").await.expect("href");
+    assert_eq!(link.as_deref(), Some(format!("/tickets/{id}").as_str()), "the overdue ticket, not the newer one");
     b.screenshot("sla_queue_due").await;
 
     b.driver.goto(format!("{base}/tickets/{id}")).await.expect("ticket");

@@ -95,3 +95,20 @@ impl Desk {
         ]
     }
 }
+
+/// An agent with a password (for the browser) in the named position, e.g.
+/// "Support Specialist" (tier 1) or "Senior Support Specialist" (tier 2).
+pub async fn staff(t: &TestApp, email: &str, name: &str, position: &str) -> User {
+    let system = frontline_app::directory::system_actor();
+    let positions = t.app.list_positions(&system).await.expect("positions");
+    let p = positions.iter().find(|p| p.name == position).expect("position");
+    let input = frontline_app::directory::UserInput {
+        email: email.into(),
+        name: name.into(),
+        role: "agent".into(),
+        position_id: Some(p.id),
+        password: Some(frontline_testkit::PASSWORD.into()),
+        ..Default::default()
+    };
+    t.app.create_user(&system, &input).await.expect("agent")
+}

@@ -325,6 +325,14 @@ async fn settings_page_saves_the_switches(db: TestDb) {
             ("rule_notice".to_string(), false, false)
         ]
     );
+    // The page shows what was saved: ticked exactly where it is on.
+    let html = s.t.get("/settings/notifications", &cookie).await.text();
+    for (kind, in_app, email) in got {
+        for (channel, on) in [("in_app", in_app), ("email", email)] {
+            let input = html.split(&format!("name=\"{kind}.{channel}\"")).nth(1).expect("the switch").split('>').next().unwrap_or_default();
+            assert_eq!(input.contains(" checked"), on, "{kind}.{channel}: {input}");
+        }
+    }
 }
 on_both_engines!(notification_settings_page, settings_page_saves_the_switches);
 
