@@ -135,9 +135,12 @@ macro_rules! lock_team_assignment {
 }
 
 /// The team's active, available members in `$roles`, with their open
-/// tickets counted (on `tickets_mine`), in id order.
+/// tickets counted (on `tickets_mine`), in id order. On PostgreSQL their
+/// rows are share-locked until the assignment commits: someone going away
+/// meanwhile waits for it, or is read as away (SQLite's one writer already
+/// orders the two).
 macro_rules! team_candidates {
-    ($tx:expr, $team:expr, $roles:expr) => {{
+    ($tx:expr, $engine:expr, $team:expr, $roles:expr) => {{
         let mut b = sqlx::QueryBuilder::new(
             "SELECT u.id, u.availability, u.last_assigned_at, \
              (SELECT count(*) FROM tickets t WHERE t.assignee_id = u.id AND t.is_open = TRUE) AS load \
@@ -150,6 +153,9 @@ macro_rules! team_candidates {
             sep.push_bind(r.as_str());
         }
         b.push(if $roles.is_empty() { "NULL) ORDER BY u.id LIMIT 1000" } else { ") ORDER BY u.id LIMIT 1000" });
+        if $engine == $crate::Engine::Postgres {
+            b.push(" FOR SHARE OF u");
+        }
         let rows: Vec<(i64, String, Option<chrono::DateTime<chrono::Utc>>, i64)> = b.build_query_as().fetch_all(&mut *$tx).await?;
         rows.into_iter()
             .map(|(user_id, availability, last_assigned_at, load)| {

@@ -496,7 +496,7 @@ impl Store {
                     if current.team_id != Some(p.team_id) || current.assignee_id.is_some() || !current.status.is_open() {
                         return Ok(Written::default());
                     }
-                    let candidates = team_candidates!(tx, p.team_id, p.roles);
+                    let candidates = team_candidates!(tx, self.engine(), p.team_id, p.roles);
                     match (p.decide)(&current, &team, &candidates)? {
                         Some(effects) => effects,
                         None => return Ok(Written::default()),

@@ -294,3 +294,39 @@ async fn top_bar_and_team_form(db: TestDb) {
     assert_eq!(r.json()["assignment_capacity"], Value::Null, "null lifts the limit");
 }
 on_both_engines!(availability_control_and_team_settings_pages, top_bar_and_team_form);
+
+/// An agent goes away while the team's tickets are being handed out: once
+/// "away" is answered, no assignment to them is still in flight (the
+/// count read right after it is final), and later passes skip them.
+async fn away_during_assignment(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let (team, agents) = team_with_agents(&t, &d, "Billing", json!({"assignment_mode": "round_robin"}), 2).await;
+    let staff = t.token_for(&d.head).await;
+    let leaving = t.token_for(&agents[0]).await;
+    // Nobody available: the tickets wait, then one pass hands them out.
+    for a in &agents {
+        assert_eq!(set_availability(&t, &t.token_for(a).await, None, "off").await.status, 200);
+    }
+    let ids = open_in_parallel(&t, &d, team, 30).await;
+    drain_jobs(&t).await;
+    assert_eq!(spread(&t, &staff, &ids).await.get(&None), Some(&30));
+    assert_eq!(set_availability(&t, &t.token_for(&agents[1]).await, None, "available").await.status, 200);
+    assert_eq!(set_availability(&t, &leaving, None, "available").await.status, 200);
+    // One read of what they hold, taken in a single statement.
+    let holds = || async {
+        let r = t.get(&format!("/api/v1/tickets?assignee_id={}&limit=100", agents[0].id), &staff).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["data"].as_array().expect("data").len()
+    };
+    let (_, at_away) = tokio::join!(drain_jobs(&t), async {
+        tokio::task::yield_now().await;
+        assert_eq!(set_availability(&t, &leaving, None, "away").await.status, 200);
+        holds().await
+    });
+    drain_jobs(&t).await;
+    assert_eq!(holds().await, at_away, "nothing reached the agent after they went away");
+    let end = spread(&t, &staff, &ids).await;
+    assert_eq!(end.get(&None), None, "the other agent took the rest: {end:?}");
+}
+on_both_engines!(going_away_during_assignment_stops_new_work_at_once, away_during_assignment);

@@ -464,3 +464,91 @@ async fn warnings_and_breach_rules(db: TestDb) {
     assert_eq!(firings(&t, &d, other_target).await, 0, "resolution is not breached");
 }
 on_both_engines!(near_breach_warns_once_and_breach_rules_fire_once, warnings_and_breach_rules);
+
+/// Three ticks at once at the warning time: each ticket is warned once, a
+/// notify rule and a priority rule fire once per ticket, and each mail goes
+/// out once (the warning, the firing and its mail job are one write).
+async fn parallel_warnings_and_notices(db: TestDb) {
+    let (t, outbox) = TestApp::with_outbox(db).await;
+    t.clock.set(utc("2026-03-02T08:00:00Z"));
+    berlin_policy(&t).await;
+    let d = Desk::new(&t).await;
+    let admin = t.token_for(&d.admin).await;
+    let notify = create_rule(
+        &t,
+        &admin,
+        json!({"name": "Tell the manager", "condition": "near_breach", "action": "notify", "notify_user_ids": [d.manager.id]}),
+    )
+    .await;
+    let raise = create_rule(
+        &t,
+        &admin,
+        json!({"name": "Raise when near", "condition": "near_breach", "action": "set_priority", "new_priority": "high"}),
+    )
+    .await;
+    tick(&t).await;
+    t.app.run_due_jobs().await.expect("jobs");
+    outbox.take();
+
+    t.clock.set(utc("2026-03-02T08:50:00Z"));
+    let (a, b, c) =
+        tokio::join!(t.app.scheduler_tick(&Actor::System), t.app.scheduler_tick(&Actor::System), t.app.scheduler_tick(&Actor::System));
+    let reports = [a.expect("a"), b.expect("b"), c.expect("c")];
+    assert_eq!(reports.iter().map(|r| r.warnings).sum::<usize>(), 2, "{reports:?}");
+    for id in [d.ticket_a, d.ticket_b] {
+        let history = events(&t, &d, id).await;
+        assert_eq!(count(&history, "sla_warning"), 1, "ticket {id}: {history:?}");
+        assert_eq!(count(&history, "rule_fired"), 2, "ticket {id}: each rule once: {history:?}");
+        assert_eq!(ticket(&t, &d, id).await["priority"], "high");
+    }
+    assert_eq!((firings(&t, &d, notify).await, firings(&t, &d, raise).await), (2, 2));
+    t.app.run_due_jobs().await.expect("jobs");
+    let sent = outbox.take_summary();
+    let of = |kind| sent.iter().filter(|(k, _, _)| *k == kind).count();
+    assert_eq!(of(frontline_domain::notification::NotificationKind::SlaWarning), 2, "one warning mail per ticket: {sent:?}");
+    assert_eq!(of(frontline_domain::notification::NotificationKind::RuleNotice), 2, "one notice per ticket: {sent:?}");
+}
+on_both_engines!(parallel_ticks_warn_and_notify_once, parallel_warnings_and_notices);
+
+/// The scheduler disabling a rule whose user left, while an admin saves it
+/// with someone who is here: one of them wins whole. Either the admin's
+/// rule is on with no reason, or the admin's save (carrying the version it
+/// read) is a 409 and the rule is off with the reason; never the admin's
+/// rule off, nor the broken rule on.
+async fn save_vs_disable(db: TestDb) {
+    let (t, d, admin) = desk(db).await;
+    let gone = crate::fixtures::staff(&t, "gone@vendor.example", "Gone Soon", "Support Specialist").await;
+    for round in 0..6 {
+        let name = format!("To whoever, round {round}");
+        let id = create_rule(
+            &t,
+            &admin,
+            json!({"name": name, "condition": "time_in_status", "status": "solved", "minutes": 5, "action": "reassign", "assignee_id": gone.id}),
+        )
+        .await;
+        let read = t.get(&format!("/api/v1/rules/{id}"), &admin).await.json();
+        let r = t.patch_json(&format!("/api/v1/users/{}", gone.id), &admin, &json!({"active": false})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let body = json!({"name": name, "condition": "time_in_status", "status": "solved", "minutes": 5, "action": "reassign",
+                          "assignee_id": d.head.id, "version": read["version"]});
+        let path = format!("/api/v1/rules/{id}");
+        let (saved, ticked) = tokio::join!(t.json(axum::http::Method::PUT, &path, &admin, &body), t.app.scheduler_tick(&Actor::System));
+        ticked.expect("tick");
+        let now = t.get(&path, &admin).await.json();
+        match saved.status.as_u16() {
+            200 => assert_eq!(
+                (now["enabled"].clone(), now["disabled_reason"].clone(), now["assignee_id"].clone()),
+                (json!(true), Value::Null, json!(d.head.id)),
+                "round {round}: the admin's save won: {now}"
+            ),
+            409 => {
+                assert_eq!((now["enabled"].clone(), now["assignee_id"].clone()), (json!(false), json!(gone.id)), "round {round}: {now}");
+                assert!(now["disabled_reason"].as_str().is_some_and(|r| r.starts_with("assignee_id:")), "round {round}: {now}");
+            }
+            other => panic!("round {round}: {other} {}", saved.text()),
+        }
+        let r = t.patch_json(&format!("/api/v1/users/{}", gone.id), &admin, &json!({"active": true})).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+}
+on_both_engines!(a_rule_saved_while_the_scheduler_disables_it_ends_whole, save_vs_disable);
