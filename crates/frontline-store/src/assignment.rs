@@ -76,7 +76,12 @@ macro_rules! enqueue_auto_assign {
                 sep.push_bind(*id);
             }
             b.push(")");
-            b.build().execute(&mut *$conn).await?;
+            if b.build().execute(&mut *$conn).await?.rows_affected() > 0 {
+                // A transaction wakes the runner once it commits; a writer
+                // lane's connection wakes it after its batch anyway.
+                use $crate::db::QueuesJobs as _;
+                $conn.job_queued();
+            }
         }
     }};
 }

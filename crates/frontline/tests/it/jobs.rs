@@ -317,3 +317,46 @@ async fn account_mail_wakes_the_runner(db: TestDb) {
     looping.await.expect("runner");
 }
 on_both_engines!(job_runner_wakes_for_account_mail, account_mail_wakes_the_runner);
+
+/// A new ticket in an automatic team wakes the runner: with a poll of a
+/// minute, it is assigned at once.
+async fn auto_assignment_wakes_the_runner(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let admin = t.token_for(&d.admin).await;
+    let r = t.post_json("/api/v1/teams", &admin, &serde_json::json!({"name": "Payments", "assignment_mode": "round_robin"})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let team = r.json()["id"].as_i64().expect("team");
+    let r = t.patch_json(&format!("/api/v1/users/{}", d.agent.id), &admin, &serde_json::json!({"team_id": team})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mut app = app_with(&t, Arc::new(CountingMailer::default()), std::time::Duration::from_secs(30));
+    app.config.runner.poll = std::time::Duration::from_secs(60);
+    app.run_due_jobs().await.expect("run");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let looping = tokio::spawn({
+        let app = app.clone();
+        async move { app.job_loop(stopped).await }
+    });
+    // Let the runner find the queue empty and go to sleep for its minute.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let input = frontline_app::tickets::NewTicketInput {
+        subject: "Payouts are late".into(),
+        body: "Since Monday.".into(),
+        requester_id: Some(d.cust_member.id),
+        team_id: Some(team),
+        ..Default::default()
+    };
+    let ticket = app.create_ticket(&d.head.actor(), &input, Channel::Web).await.expect("ticket");
+    let mut assigned = None;
+    for _ in 0..100 {
+        assigned = t.get(&format!("/api/v1/tickets/{}", ticket.id), &admin).await.json()["assignee"]["id"].as_i64();
+        if assigned.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(assigned, Some(d.agent.id), "assigned within 5 s, long before the next poll");
+    stop.send(true).expect("stop");
+    looping.await.expect("runner");
+}
+on_both_engines!(job_runner_wakes_for_automatic_assignment, auto_assignment_wakes_the_runner);
