@@ -18,7 +18,16 @@ pub use crate::views::{InternalTicketFields, TicketView};
 use crate::{App, Result};
 
 /// Events read at once when a ticket page gathers its whole history.
-const EVENTS_PER_READ: i64 = 1000;
+/// How many of the latest messages and history events a ticket page shows.
+pub const THREAD_MESSAGES: i64 = 100;
+pub const THREAD_EVENTS: i64 = 100;
+
+/// Where a ticket page starts when it pages back (None: the latest).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreadPage {
+    pub before_message: Option<i64>,
+    pub before_event: Option<i64>,
+}
 
 pub const PAGE_SIZE: i64 = 50;
 /// Deeper pages are refused rather than computed: nobody reads page 10,001,
@@ -157,10 +166,40 @@ pub struct ReplyInput {
 #[derive(Debug, Clone)]
 pub struct TicketThread {
     pub ticket: TicketView,
+    /// The ticket's first message when it is not among `messages`, and how
+    /// many messages between it and them are not shown.
+    pub first_message: Option<Message>,
+    pub hidden_messages: i64,
+    /// The latest messages (up to `THREAD_MESSAGES`, before the page's
+    /// `before_message`), oldest first.
     pub messages: Vec<Message>,
+    /// The latest history events (up to `THREAD_EVENTS`), oldest first;
+    /// `earlier_events`: older ones exist.
     pub events: Vec<TicketEvent>,
+    pub earlier_events: bool,
+    /// Ever marked as needing a senior (read from the whole history).
+    pub needs_senior: bool,
+    /// The page shows older messages than the latest (newer ones exist).
+    pub paged_back: bool,
     /// Questions about the ticket to colleagues (staff only; empty for others).
     pub help_requests: Vec<frontline_store::help::HelpRequest>,
+}
+
+impl TicketThread {
+    /// The messages shown, in order: the first one, then the latest.
+    pub fn conversation(&self) -> impl Iterator<Item = &Message> {
+        self.first_message.iter().chain(self.messages.iter())
+    }
+
+    /// Where the page of earlier messages starts, when some are not shown.
+    pub fn earlier_messages_before(&self) -> Option<i64> {
+        self.messages.first().map(|m| m.id).filter(|_| self.hidden_messages > 0)
+    }
+
+    /// Where the page of earlier history starts, when some is not shown.
+    pub fn earlier_events_before(&self) -> Option<i64> {
+        self.events.first().map(|e| e.id).filter(|_| self.earlier_events)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -335,29 +374,33 @@ impl App {
         Ok(TicketView::new(actor, self.load_visible(actor, id).await?))
     }
 
-    pub async fn ticket_thread(&self, actor: &Actor, id: i64) -> Result<TicketThread> {
+    /// A ticket page: bounded however long the ticket grows (its first
+    /// message, the latest messages and history events, each before the
+    /// page's marks when it pages back).
+    pub async fn ticket_thread(&self, actor: &Actor, id: i64, page: ThreadPage) -> Result<TicketThread> {
         let ticket = TicketView::new(actor, self.load_visible(actor, id).await?);
-        let messages = self.store.list_messages(id, authz::message_scope(actor)).await?;
-        let events = self.all_events(actor, id).await?;
+        let thread = self.store.thread_messages(id, authz::message_scope(actor), page.before_message, THREAD_MESSAGES).await?;
+        let events = self.store.latest_events(id, authz::event_scope(actor), page.before_event, THREAD_EVENTS).await?;
+        let needs_senior = match authz::sees_internal(actor) {
+            true => self.store.ticket_has_event(id, frontline_domain::ticket::EventField::NeedsSenior).await?,
+            false => false,
+        };
         // Read with the thread, from the ticket already checked (not read again).
         let help_requests = match authz::sees_internal(actor) {
             true => self.store.ticket_help_requests(id).await?,
             false => vec![],
         };
-        Ok(TicketThread { ticket, messages, events, help_requests })
-    }
-
-    /// A ticket's whole history, read page by page so that none is cut off.
-    async fn all_events(&self, actor: &Actor, id: i64) -> Result<Vec<TicketEvent>> {
-        let scope = authz::event_scope(actor);
-        let mut events: Vec<TicketEvent> = vec![];
-        loop {
-            let page = self.store.list_events(id, scope, events.last().map(|e| e.id), EVENTS_PER_READ).await?;
-            events.extend(page.items);
-            if !page.has_more {
-                return Ok(events);
-            }
-        }
+        Ok(TicketThread {
+            ticket,
+            first_message: thread.first,
+            hidden_messages: thread.hidden,
+            messages: thread.messages,
+            events: events.items,
+            earlier_events: events.has_more,
+            needs_senior,
+            paged_back: page.before_message.is_some(),
+            help_requests,
+        })
     }
 
     pub async fn messages(&self, actor: &Actor, id: i64) -> Result<Vec<Message>> {

@@ -92,6 +92,16 @@ impl Store {
         Ok(with_pool!(self, |p| sqlx::query_as(sql).bind(ticket_id).fetch_all(p).await)?)
     }
 
+    /// The files of a ticket's messages `from` ..= `to` (by message id).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn ticket_attachments_between(&self, ticket_id: i64, from: i64, to: i64) -> Result<Vec<Attachment>, StoreError> {
+        let sql = concat!(
+            attachment_select!(),
+            "WHERE a.ticket_id = $1 AND a.message_id >= $2 AND a.message_id <= $3 ORDER BY a.message_id, a.id"
+        );
+        Ok(with_pool!(self, |p| sqlx::query_as(sql).bind(ticket_id).bind(from).bind(to).fetch_all(p).await)?)
+    }
+
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn message_attachments(&self, message_id: i64) -> Result<Vec<Attachment>, StoreError> {
         let sql = concat!(attachment_select!(), "WHERE a.message_id = $1 ORDER BY a.id");

@@ -269,7 +269,7 @@ pub struct Message {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct MessageRow {
-    id: i64,
+    pub(crate) id: i64,
     ticket_id: i64,
     author_id: i64,
     author_name: String,
@@ -343,6 +343,16 @@ pub struct Audit {
     pub action: frontline_domain::audit::AuditAction,
     pub target: String,
     pub detail: String,
+}
+
+/// A ticket page's part of its conversation (`Store::thread_messages`).
+#[derive(Debug, Clone)]
+pub struct ThreadMessages {
+    /// The ticket's first message, when it is not among `messages`.
+    pub first: Option<crate::Message>,
+    /// How many messages between `first` and `messages` are not shown.
+    pub hidden: i64,
+    pub messages: Vec<crate::Message>,
 }
 
 /// One page of a list plus whether more follows.

@@ -5,14 +5,14 @@ use chrono::{DateTime, Duration, Utc};
 use frontline_domain::DomainError;
 use frontline_domain::authz::{EventScope, MessageScope};
 use frontline_domain::queue::{QueueView, Sort, SortKey};
-use frontline_domain::ticket::{Channel, MessageKind, Priority, Status, TicketFields, TicketType};
+use frontline_domain::ticket::{Channel, EventField, MessageKind, Priority, Status, TicketFields, TicketType};
 use frontline_domain::tier::Tier;
 use sqlx::QueryBuilder;
 
 use crate::attachments::NewAttachment;
 use crate::idempotency::IdempotencyMark;
 use crate::rows::{MessageRow, TicketRow};
-use crate::{Message, Page, Store, StoreError, Ticket, TicketEvent};
+use crate::{Message, Page, Store, StoreError, ThreadMessages, Ticket, TicketEvent};
 
 /// Sort rank of a priority, so that "urgent first" is an index-friendly integer sort.
 pub fn priority_rank(p: Priority) -> i64 {
@@ -722,6 +722,124 @@ impl Store {
         let Some(mut message) = row.map(Message::try_from).transpose()? else { return Ok(None) };
         message.attachments = self.message_attachments(id).await?;
         Ok(Some(message))
+    }
+
+    /// A ticket page's part of the conversation (narrowed by `scope`): the
+    /// latest `limit` messages before message `before` (the latest of all
+    /// when None), oldest first, with their files; the ticket's first
+    /// message when it is not among them; and how many messages lie
+    /// between the two, not shown. Bounded however long the ticket grows.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn thread_messages(
+        &self,
+        ticket_id: i64,
+        scope: MessageScope,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<ThreadMessages, StoreError> {
+        macro_rules! scoped {
+            () => {
+                "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.body_html, \
+                 m.channel, m.created_at, m.unverified_sender FROM messages m JOIN users u ON u.id = m.author_id \
+                 WHERE m.ticket_id = $1 AND ($2 OR m.kind = 'public') AND ($3 OR NOT m.unverified_sender)"
+            };
+        }
+        let (latest, first, hidden): (Vec<MessageRow>, Option<MessageRow>, i64) = with_pool!(self, |p| {
+            let latest: Vec<MessageRow> = sqlx::query_as(concat!(scoped!(), " AND m.id < $4 ORDER BY m.id DESC LIMIT $5"))
+                .bind(ticket_id)
+                .bind(scope.internal_notes)
+                .bind(scope.unverified_mail)
+                .bind(before.unwrap_or(i64::MAX))
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            let oldest_shown = latest.last().map_or(i64::MAX, |m| m.id);
+            let first: Option<MessageRow> = sqlx::query_as(concat!(scoped!(), " ORDER BY m.id LIMIT 1"))
+                .bind(ticket_id)
+                .bind(scope.internal_notes)
+                .bind(scope.unverified_mail)
+                .fetch_optional(p)
+                .await?
+                .filter(|m: &MessageRow| m.id < oldest_shown);
+            let hidden: i64 = match &first {
+                None => 0,
+                Some(f) => {
+                    sqlx::query_scalar(concat!("SELECT COUNT(*) FROM (", scoped!(), " AND m.id > $4 AND m.id < $5) hidden"))
+                        .bind(ticket_id)
+                        .bind(scope.internal_notes)
+                        .bind(scope.unverified_mail)
+                        .bind(f.id)
+                        .bind(oldest_shown)
+                        .fetch_one(p)
+                        .await?
+                }
+            };
+            Ok::<_, sqlx::Error>((latest, first, hidden))
+        })?;
+        let mut messages: Vec<Message> = latest.into_iter().rev().map(Message::try_from).collect::<Result<_, _>>()?;
+        let mut first = first.map(Message::try_from).transpose()?;
+        let from = first.as_ref().or(messages.first()).map_or(0, |m| m.id);
+        let to = messages.last().map_or(0, |m| m.id);
+        let mut files = self.ticket_attachments_between(ticket_id, from, to).await?.into_iter().peekable();
+        for m in first.iter_mut().chain(messages.iter_mut()) {
+            while files.peek().is_some_and(|f| f.message_id < m.id) {
+                files.next();
+            }
+            while let Some(f) = files.next_if(|f| f.message_id == m.id) {
+                m.attachments.push(f);
+            }
+        }
+        Ok(ThreadMessages { first, hidden, messages })
+    }
+
+    /// A ticket's latest `limit` history events (of `scope`) before event
+    /// `before` (the latest when None), oldest first; `has_more`: earlier
+    /// ones exist.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn latest_events(
+        &self,
+        ticket_id: i64,
+        scope: EventScope,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<TicketEvent>, StoreError> {
+        let mut items: Vec<TicketEvent> = with_pool!(self, |p| {
+            let mut b = QueryBuilder::new(
+                "SELECT e.id, e.ticket_id, e.actor_id, u.name AS actor_name, e.field, e.old_value, e.new_value, e.created_at \
+                 FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.ticket_id = ",
+            );
+            b.push_bind(ticket_id);
+            if let Some(before) = before {
+                b.push(" AND e.id < ").push_bind(before);
+            }
+            if let EventScope::Only(fields) = scope {
+                b.push(" AND e.field IN (");
+                let mut sep = b.separated(", ");
+                for f in fields {
+                    sep.push_bind(f.as_str());
+                }
+                b.push(")");
+            }
+            b.push(" ORDER BY e.id DESC LIMIT ").push_bind(limit + 1);
+            b.build_query_as().fetch_all(p).await
+        })?;
+        let has_more = items.len() as i64 > limit;
+        items.truncate(limit.max(0) as usize);
+        items.reverse();
+        Ok(Page { items, has_more })
+    }
+
+    /// Whether the ticket's history holds an event of `field` (e.g. it was
+    /// once marked as needing a senior), on `ticket_events_ticket`.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn ticket_has_event(&self, ticket_id: i64, field: EventField) -> Result<bool, StoreError> {
+        let found: Option<i64> =
+            with_pool!(self, |p| sqlx::query_scalar("SELECT e.id FROM ticket_events e WHERE e.ticket_id = $1 AND e.field = $2 LIMIT 1")
+                .bind(ticket_id)
+                .bind(field.as_str())
+                .fetch_optional(p)
+                .await)?;
+        Ok(found.is_some())
     }
 
     /// The conversation of a ticket, narrowed to what `scope` (from authz) lets the reader see.

@@ -166,7 +166,18 @@ impl PortalTicket {
 }
 
 async fn ticket_page(s: &AppState, user: User, id: i64, body: String, errors: FormErrors) -> Response {
-    let view = tryr!(s.app.ticket_thread(&user.actor(), id).await.map_err(error_response));
+    ticket_page_from(s, user, id, body, errors, Default::default()).await
+}
+
+async fn ticket_page_from(
+    s: &AppState,
+    user: User,
+    id: i64,
+    body: String,
+    errors: FormErrors,
+    page: frontline_app::tickets::ThreadPage,
+) -> Response {
+    let view = tryr!(s.app.ticket_thread(&user.actor(), id, page).await.map_err(error_response));
     // Belt and braces: a customer's view never carries the agent-only fields.
     if view.ticket.internal.is_some() {
         return error_response(DomainError::NotFound("ticket"));
@@ -176,9 +187,16 @@ async fn ticket_page(s: &AppState, user: User, id: i64, body: String, errors: Fo
     if failed { invalid(p) } else { p.into_response() }
 }
 
-pub async fn show(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>) -> Response {
+#[derive(Deserialize)]
+pub struct ShowParams {
+    /// Paging back: the messages before this one.
+    before: Option<i64>,
+}
+
+pub async fn show(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Query(p): Query<ShowParams>) -> Response {
     let user = tryr!(customer(user));
-    ticket_page(&s, user, id, String::new(), FormErrors::default()).await
+    let page = frontline_app::tickets::ThreadPage { before_message: p.before, before_event: None };
+    ticket_page_from(&s, user, id, String::new(), FormErrors::default(), page).await
 }
 
 /// A customer's answer, with files if they attached any.

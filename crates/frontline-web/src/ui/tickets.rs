@@ -255,11 +255,13 @@ pub struct TicketPage {
     sla: Option<super::sla_card::SlaCard>,
 }
 
-/// The ticket page's action forms as typed, after one of them failed.
+/// The ticket page's action forms as typed, after one of them failed, and
+/// where its conversation and history start when paged back.
 #[derive(Default)]
 pub struct PageForms {
     pub step: super::escalation::StepFormState,
     pub help: super::help::AskFormState,
+    pub thread: frontline_app::tickets::ThreadPage,
 }
 
 pub struct Step {
@@ -280,7 +282,7 @@ impl Step {
         let actor = user.actor();
         Step {
             now,
-            needs_senior: view.events.iter().any(|e| e.field == frontline_domain::ticket::EventField::NeedsSenior.as_str()),
+            needs_senior: view.needs_senior,
             can_escalate: authz::can_escalate(&actor),
             can_de_escalate: now.down().is_ok() && authz::can_de_escalate(&actor, user.tier, now),
             above: EscalationStep::ALL.into_iter().filter(|s| *s > now).collect(),
@@ -476,7 +478,7 @@ async fn ticket_page_full(
     forms: PageForms,
 ) -> Response {
     let actor = user.actor();
-    let view = match s.app.ticket_thread(&actor, id).await {
+    let view = match s.app.ticket_thread(&actor, id, forms.thread).await {
         Ok(v) => v,
         Err(e) => return error_response(e),
     };
@@ -548,6 +550,10 @@ pub struct ShowParams {
     /// The reply box's mode after a post: the one just used, so that a
     /// second note does not go to the customer by mistake.
     reply: Option<String>,
+    /// Paging back: the conversation's messages before this one.
+    before: Option<i64>,
+    /// Paging back: the history's events before this one.
+    history_before: Option<i64>,
 }
 
 pub async fn show(State(s): State<AppState>, PageUser(user): PageUser, Path(id): Path<i64>, Query(p): Query<ShowParams>) -> Response {
@@ -555,7 +561,11 @@ pub async fn show(State(s): State<AppState>, PageUser(user): PageUser, Path(id):
         return Redirect::to(&format!("/portal/tickets/{id}")).into_response();
     }
     let kind = if p.reply.as_deref() == Some("internal") { "internal" } else { "public" };
-    ticket_page(&s, user, id, (String::new(), kind.into()), FormErrors::default(), FormErrors::default()).await
+    let forms = PageForms {
+        thread: frontline_app::tickets::ThreadPage { before_message: p.before, before_event: p.history_before },
+        ..Default::default()
+    };
+    ticket_page_full(&s, user, id, (String::new(), kind.into()), FormErrors::default(), FormErrors::default(), None, forms).await
 }
 
 /// A reply or note from the ticket page, with files if any were attached.

@@ -56,6 +56,7 @@ mod sla_view;
 mod storage;
 mod system_actor;
 mod testkit;
+mod thread_pages;
 mod throttle_log;
 mod tier_queue;
 mod tls;
