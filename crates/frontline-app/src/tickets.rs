@@ -403,9 +403,10 @@ impl App {
         })
     }
 
-    pub async fn messages(&self, actor: &Actor, id: i64) -> Result<Vec<Message>> {
+    /// At most `limit` messages after `after_id`, oldest first.
+    pub async fn messages(&self, actor: &Actor, id: i64, after_id: Option<i64>, limit: i64) -> Result<Vec<Message>> {
         self.load_visible(actor, id).await?;
-        Ok(self.store.list_messages(id, authz::message_scope(actor)).await?)
+        Ok(self.store.list_messages(id, authz::message_scope(actor), after_id, limit).await?)
     }
 
     /// One page of a ticket's history, oldest first: up to `limit` events after the event `after_id`.

@@ -78,7 +78,7 @@ async fn check_bench(db: &TestDb) {
     assert_eq!(big.assignee_id, Some(summary.agent_id));
     assert!(big.status.is_open());
     let messages = store
-        .list_messages(big.id, frontline_domain::authz::MessageScope { internal_notes: true, unverified_mail: true })
+        .list_messages(big.id, frontline_domain::authz::MessageScope { internal_notes: true, unverified_mail: true }, None, 1000)
         .await
         .expect("messages");
     assert_eq!(messages.len(), 200);

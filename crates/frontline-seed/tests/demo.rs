@@ -125,7 +125,7 @@ async fn check_demo(db: &TestDb) {
     // A conversation reads in order and mixes customers, agents and notes.
     let busy = all.iter().find(|t| t.escalation_level.get() >= 2 && !t.status.is_open()).expect("an escalated, solved ticket");
     let messages = store
-        .list_messages(busy.id, frontline_domain::authz::MessageScope { internal_notes: true, unverified_mail: true })
+        .list_messages(busy.id, frontline_domain::authz::MessageScope { internal_notes: true, unverified_mail: true }, None, 1000)
         .await
         .expect("messages");
     assert!(messages.len() >= 4);

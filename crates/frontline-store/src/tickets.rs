@@ -842,24 +842,35 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// The conversation of a ticket, narrowed to what `scope` (from authz) lets the reader see.
+    /// A ticket's conversation, narrowed to what `scope` (from authz) lets
+    /// the reader see: at most `limit` messages after message `after_id`
+    /// (from the start when None), oldest first, with their files.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn list_messages(&self, ticket_id: i64, scope: MessageScope) -> Result<Vec<Message>, StoreError> {
+    pub async fn list_messages(
+        &self,
+        ticket_id: i64,
+        scope: MessageScope,
+        after_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
         let rows: Vec<MessageRow> = with_pool!(self, |p| {
             sqlx::query_as(
             "SELECT m.id, m.ticket_id, m.author_id, u.name AS author_name, u.role AS author_role, m.kind, m.body, m.body_html, m.channel, m.created_at, m.unverified_sender \
              FROM messages m JOIN users u ON u.id = m.author_id \
-             WHERE m.ticket_id = $1 AND ($2 OR m.kind = 'public') AND ($3 OR NOT m.unverified_sender) ORDER BY m.id LIMIT 5000"
+             WHERE m.ticket_id = $1 AND ($2 OR m.kind = 'public') AND ($3 OR NOT m.unverified_sender) AND m.id > $4 ORDER BY m.id LIMIT $5"
         )
         .bind(ticket_id)
         .bind(scope.internal_notes)
         .bind(scope.unverified_mail)
+        .bind(after_id.unwrap_or(0))
+        .bind(limit)
         .fetch_all(p)
         .await
         })?;
         let mut messages: Vec<Message> = rows.into_iter().map(Message::try_from).collect::<Result<_, _>>()?;
-        // One query for the whole conversation's files, then handed to their messages.
-        let mut files = self.ticket_attachments(ticket_id).await?.into_iter().peekable();
+        let (from, to) = (messages.first().map_or(0, |m| m.id), messages.last().map_or(0, |m| m.id));
+        // One query for these messages' files, then handed to their messages.
+        let mut files = self.ticket_attachments_between(ticket_id, from, to).await?.into_iter().peekable();
         for m in &mut messages {
             while files.peek().is_some_and(|f| f.message_id < m.id) {
                 files.next();

@@ -232,16 +232,39 @@ pub async fn update(
     Ok(Json(one_ticket(&s, &actor, t).await?))
 }
 
-/// The conversation of a ticket, oldest first.
-#[utoipa::path(get, path = "/api/v1/tickets/{id}/messages", tag = "tickets", params(("id" = i64, Path, description = "Ticket number")),
-    responses((status = 200, body = Vec<MessageDto>, description = "Oldest first; customers never get internal notes"), (status = 404, body = ErrorBody)),
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessageParams {
+    /// Only messages after this one (the last id of the previous page).
+    #[param(minimum = 0)]
+    after_id: Option<i64>,
+    /// 1 to 1000, default 1000.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+}
+
+/// The conversation of a ticket, oldest first: at most `limit` messages
+/// after `after_id`. A page as long as `limit` may have more: ask again
+/// with its last id.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/messages", tag = "tickets",
+    params(("id" = i64, Path, description = "Ticket number"), MessageParams),
+    responses((status = 200, body = Vec<MessageDto>, description = "Oldest first; customers never get internal notes"),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = [])))]
 pub async fn list_messages(
     State(s): State<AppState>,
     ApiUser(user): ApiUser,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(p): ApiQuery<MessageParams>,
 ) -> Result<Json<Vec<MessageDto>>, ApiError> {
-    Ok(Json(s.app.messages(&user.actor(), id).await?.into_iter().map(MessageDto::from).collect()))
+    let limit = p.limit.unwrap_or(1000);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "limit must be between 1 and 1000", Some("limit".into())));
+    }
+    if p.after_id.is_some_and(|a| a < 0) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "after_id must be a message id", Some("after_id".into())));
+    }
+    Ok(Json(s.app.messages(&user.actor(), id, p.after_id, limit).await?.into_iter().map(MessageDto::from).collect()))
 }
 
 /// Post a public reply or an internal note, optionally setting the status.

@@ -60,3 +60,33 @@ async fn long_ticket(db: TestDb) {
     assert!(!html.contains("Reply number 4<") && !html.contains("Reply number 149<"), "no internal note");
 }
 on_both_engines!(a_long_ticket_page_shows_the_latest_and_pages_back, long_ticket);
+
+/// The API pages the conversation with `after_id` and `limit`; a bad
+/// limit is a 400 naming it.
+async fn api_pages_messages(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    for n in 0..5 {
+        let input =
+            ReplyInput { kind: MessageKind::Public, body: format!("Reply {n}"), status: None, channel: Channel::Web, attachments: vec![] };
+        t.app.reply(&d.agent.actor(), d.ticket_a, &input).await.expect("reply");
+    }
+    let auth = t.token_for(&d.agent).await;
+    let path = format!("/api/v1/tickets/{}/messages", d.ticket_a);
+    let ids = |r: frontline_testkit::TestResponse| -> Vec<i64> {
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json().as_array().expect("list").iter().map(|m| m["id"].as_i64().expect("id")).collect()
+    };
+    let all = ids(t.get(&path, &auth).await);
+    assert_eq!(all.len(), 6, "the first message and five replies");
+    let first = ids(t.get(&format!("{path}?limit=4"), &auth).await);
+    assert_eq!(first, all[..4]);
+    let rest = ids(t.get(&format!("{path}?limit=4&after_id={}", first[3]), &auth).await);
+    assert_eq!(rest, all[4..]);
+    for bad in ["limit=0", "limit=1001", "after_id=-1"] {
+        let r = t.get(&format!("{path}?{bad}"), &auth).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+        assert_eq!(r.json()["error"]["field"], bad.split('=').next().expect("name"), "{bad}");
+    }
+}
+on_both_engines!(the_messages_api_pages_with_after_id_and_limit, api_pages_messages);

@@ -81,7 +81,7 @@ async fn concurrent_creates(db: TestDb) {
         assert_eq!(ticket.tags, vec!["load".to_string()]);
         assert_eq!(
             t.store()
-                .list_messages(id, frontline_domain::authz::MessageScope { internal_notes: true, unverified_mail: true })
+                .list_messages(id, frontline_domain::authz::MessageScope { internal_notes: true, unverified_mail: true }, None, 1000)
                 .await
                 .expect("messages")
                 .len(),
@@ -163,7 +163,7 @@ async fn batches_of_every_shape(db: TestDb) {
         assert_eq!(got.fields(), want.fields, "ticket {n}");
         assert_eq!(got.organization_id, Some(d.org_a));
         assert_eq!(got.solved_at.is_some(), want.fields.status == Status::Solved, "ticket {n}: solved_at");
-        let messages = t.store().list_messages(*id, everyone).await.expect("messages");
+        let messages = t.store().list_messages(*id, everyone, None, 1000).await.expect("messages");
         assert_eq!(messages.len(), 1, "ticket {n}");
         let first = &messages[0];
         assert_eq!((first.body.as_str(), first.author_id), (want.body.as_str(), d.cust_member.id), "ticket {n}");
