@@ -133,6 +133,19 @@ impl App {
         Ok(Delivery::Quarantined { id, why, again: !added })
     }
 
+    /// Count a message taken in, for /metrics; a failure to count is
+    /// logged, never the mail's.
+    pub async fn count_mail_in(&self, source: frontline_domain::mail::MailSource, outcome: frontline_domain::mail::MailOutcome) {
+        if let Err(e) = self.store.count_mail_in(source, outcome).await {
+            tracing::warn!(error = %e, source = source.as_str(), "mail taken in but not counted");
+        }
+    }
+
+    /// Mail taken in so far, as (source, outcome, count).
+    pub async fn mail_in_counts(&self) -> Result<Vec<(String, String, i64)>> {
+        Ok(self.store.mail_in_counts().await?)
+    }
+
     /// Keep raw bytes that are not a whole mail (the headers of one too large
     /// to fetch) in the quarantine, once per content.
     pub async fn quarantine_raw(&self, mailbox: &str, team: Option<i64>, raw: &[u8], why: &str) -> Result<i64> {

@@ -219,3 +219,43 @@ mod quote_tests {
         assert_eq!(split_quoted("> only a quote").0, "> only a quote");
     }
 }
+
+/// Where a message came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailSource {
+    Imap,
+    /// `frontline mail ingest`, piped from an MTA.
+    Pipe,
+}
+
+impl MailSource {
+    pub const ALL: [MailSource; 2] = [MailSource::Imap, MailSource::Pipe];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailSource::Imap => "imap",
+            MailSource::Pipe => "pipe",
+        }
+    }
+}
+
+/// What became of a message that came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailOutcome {
+    Stored,
+    /// Stored (or quarantined) before: nothing written.
+    Duplicate,
+    Quarantined,
+}
+
+impl MailOutcome {
+    pub const ALL: [MailOutcome; 3] = [MailOutcome::Stored, MailOutcome::Duplicate, MailOutcome::Quarantined];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailOutcome::Stored => "stored",
+            MailOutcome::Duplicate => "duplicate",
+            MailOutcome::Quarantined => "quarantined",
+        }
+    }
+}

@@ -1,36 +1,8 @@
 //! What mail records for Prometheus (through the `metrics` facade: nothing
 //! happens unless the process installed a recorder, as `serve` does when
 //! metrics are enabled). Names and labels are kept here, in one place.
-
-/// Where a message came in.
-#[derive(Debug, Clone, Copy)]
-pub enum Source {
-    Imap,
-    /// `frontline mail ingest`, piped from an MTA.
-    Pipe,
-}
-
-/// What became of a message that came in.
-#[derive(Debug, Clone, Copy)]
-pub enum Outcome {
-    Stored,
-    /// Its Message-ID was stored before: nothing written.
-    Duplicate,
-    Quarantined,
-}
-
-pub fn mail_in(source: Source, outcome: Outcome) {
-    let source = match source {
-        Source::Imap => "imap",
-        Source::Pipe => "pipe",
-    };
-    let outcome = match outcome {
-        Outcome::Stored => "stored",
-        Outcome::Duplicate => "duplicate",
-        Outcome::Quarantined => "quarantined",
-    };
-    metrics::counter!("frontline_mail_in_total", "source" => source, "outcome" => outcome).increment(1);
-}
+//! Mail taken in is counted in the database instead (`App::count_mail_in`):
+//! piped mail arrives in processes of their own.
 
 /// A notification mail handed to the SMTP server (`sent`) or refused (`failed`).
 pub fn mail_out(sent: bool) {

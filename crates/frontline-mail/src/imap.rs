@@ -21,6 +21,7 @@ use std::time::Duration;
 use async_imap::{Client, Session};
 use frontline_app::App;
 use frontline_app::ingest::{Delivery, IngestOutcome};
+use frontline_domain::mail::{MailOutcome, MailSource};
 use futures::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -341,7 +342,7 @@ impl Poll<'_> {
         );
         let (app, mb) = (self.app, self.mb);
         app.quarantine_raw(&mb.name, mb.team_id, &header, &why).await.map_err(|e| store_failed(format!("quarantine UID {uid}"), e))?;
-        crate::counters::mail_in(crate::counters::Source::Imap, crate::counters::Outcome::Quarantined);
+        app.count_mail_in(MailSource::Imap, MailOutcome::Quarantined).await;
         self.taken(validity, uid).await
     }
 
@@ -379,21 +380,19 @@ impl Poll<'_> {
     /// Store one message (or quarantine it) and then record it as taken;
     /// a shutdown asked meanwhile ends the poll after it, never inside it.
     async fn take_one(&mut self, validity: i64, uid: u32, raw: &[u8]) -> Result<(), Halt> {
-        use crate::counters::{Outcome, Source, mail_in};
         if self.stopping() {
             return Err(Halt::Stopped);
         }
         let (app, mb) = (self.app, self.mb);
         // Stored, or kept raw in the quarantine for an admin, never dropped.
-        match app.receive_mail(&mb.name, mb.team_id, raw, crate::inbound::parse(raw)).await {
-            Ok(Delivery::Stored(IngestOutcome::Duplicate { .. })) | Ok(Delivery::Quarantined { again: true, .. }) => {
-                mail_in(Source::Imap, Outcome::Duplicate)
-            }
-            Ok(Delivery::Stored(_)) => mail_in(Source::Imap, Outcome::Stored),
-            Ok(Delivery::Quarantined { again: false, .. }) => mail_in(Source::Imap, Outcome::Quarantined),
+        let outcome = match app.receive_mail(&mb.name, mb.team_id, raw, crate::inbound::parse(raw)).await {
+            Ok(Delivery::Stored(IngestOutcome::Duplicate { .. })) | Ok(Delivery::Quarantined { again: true, .. }) => MailOutcome::Duplicate,
+            Ok(Delivery::Stored(_)) => MailOutcome::Stored,
+            Ok(Delivery::Quarantined { again: false, .. }) => MailOutcome::Quarantined,
             // Nothing stored: stop here and try this message again next time.
             Err(e) => return Err(Halt::Failed(store_failed(format!("store UID {uid}"), e))),
-        }
+        };
+        app.count_mail_in(MailSource::Imap, outcome).await;
         self.taken(validity, uid).await
     }
 

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 
+use frontline_domain::mail::{MailOutcome, MailSource};
+
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -225,5 +227,26 @@ impl Store {
             .await?;
         });
         Ok(())
+    }
+
+    /// Count one message taken in (see migration 0028). A write of its
+    /// own, after the mail's: a crash between the two loses one count,
+    /// never the mail.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn count_mail_in(&self, source: MailSource, outcome: MailOutcome) -> Result<(), StoreError> {
+        with_tx!(self, |tx| {
+            sqlx::query("INSERT INTO mail_counts (source, outcome, n) VALUES ($1, $2, 1) ON CONFLICT (source, outcome) DO UPDATE SET n = mail_counts.n + 1")
+                .bind(source.as_str())
+                .bind(outcome.as_str())
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Every (source, outcome) counted so far.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn mail_in_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(with_pool!(self, |p| sqlx::query_as("SELECT source, outcome, n FROM mail_counts ORDER BY source, outcome").fetch_all(p).await)?)
     }
 }

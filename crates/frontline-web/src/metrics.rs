@@ -175,4 +175,17 @@ async fn sampled(state: &AppState, out: &mut String) {
         Ok(None) => {}
         Err(e) => tracing::warn!(error = %e.chain(), "metrics: cannot read the WAL size"),
     }
+    match app.mail_in_counts().await {
+        Ok(counts) => {
+            let name = "frontline_mail_in_total";
+            let _ = write!(
+                out,
+                "# HELP {name} Mail taken in, by source (imap, pipe) and outcome (stored, duplicate, quarantined).\n# TYPE {name} counter\n"
+            );
+            for (source, outcome, n) in counts {
+                let _ = writeln!(out, "{name}{{source=\"{source}\",outcome=\"{outcome}\"}} {n}");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e.chain(), "metrics: cannot read the mail counts"),
+    }
 }

@@ -309,24 +309,24 @@ pub async fn mail(config: Config, cmd: MailCommand) -> u8 {
             }
         },
     };
-    use frontline_mail::counters::{Outcome, Source, mail_in};
+    use frontline_domain::mail::{MailOutcome, MailSource};
     let parsed = frontline_mail::inbound::parse(&raw);
     let code = match app.receive_mail(&mailbox, team_id, &raw, parsed).await {
         Ok(Delivery::Stored(outcome)) => {
             println!("{outcome:?}");
             let duplicate = matches!(outcome, frontline_app::ingest::IngestOutcome::Duplicate { .. });
-            mail_in(Source::Pipe, if duplicate { Outcome::Duplicate } else { Outcome::Stored });
+            app.count_mail_in(MailSource::Pipe, if duplicate { MailOutcome::Duplicate } else { MailOutcome::Stored }).await;
             0
         }
         // Never dropped: kept raw for an admin to look at.
         Ok(Delivery::Quarantined { id, why, again: false }) => {
             eprintln!("quarantined as #{id}: {why}");
-            mail_in(Source::Pipe, Outcome::Quarantined);
+            app.count_mail_in(MailSource::Pipe, MailOutcome::Quarantined).await;
             0
         }
         Ok(Delivery::Quarantined { id, again: true, .. }) => {
             println!("Duplicate: already quarantined as #{id}");
-            mail_in(Source::Pipe, Outcome::Duplicate);
+            app.count_mail_in(MailSource::Pipe, MailOutcome::Duplicate).await;
             0
         }
         // The database failed: nothing stored, let the MTA retry.

@@ -199,3 +199,28 @@ fn serve_with_a_metrics_listener() {
     assert!(other.starts_with("HTTP/1.1 404"), "{other}");
     assert!(status.success());
 }
+
+/// Mail piped by an MTA into `frontline mail ingest` (a process of its own
+/// per message) is counted too: the server's scrape shows it.
+async fn piped_mail_is_counted(db: TestDb) {
+    let url = db.url.clone();
+    let t = TestApp::new(db).await.with_metrics(MetricsAccess::Token(TOKEN.into()));
+    Desk::new(&t).await;
+    let piped = |text: &str, outcome: &str| {
+        value(text, "frontline_mail_in_total", &[r#"source="pipe""#, &format!("outcome=\"{outcome}\"")]).unwrap_or(0.0)
+    };
+    let before = scrape(&t).await;
+    let mail = b"From: Raj <raj@northwind.example>\r\nSubject: Piped\r\nMessage-ID: <piped-1@northwind.example>\r\n\r\nOnce.\r\n";
+    for _ in 0..2 {
+        let (code, out) = crate::mail_in::ingest(&url, mail);
+        assert_eq!(code, 0, "{out}");
+    }
+    let (code, out) = crate::mail_in::ingest(&url, b"no headers at all, just noise");
+    assert_eq!(code, 0, "{out}");
+    let after = scrape(&t).await;
+    for outcome in ["stored", "duplicate", "quarantined"] {
+        assert_eq!(piped(&after, outcome) - piped(&before, outcome), 1.0, "{outcome}: {after}");
+    }
+    assert_eq!(after.matches("# TYPE frontline_mail_in_total").count(), 1, "one family: {after}");
+}
+on_both_engines!(metrics_piped_mail_in, piped_mail_is_counted);

@@ -454,6 +454,8 @@ fn domain_codes() -> Codes {
         ("ticket_sla.due_target", codes(frontline_domain::sla::TargetKind::ALL.iter().map(|k| k.as_str()).collect())),
         ("sla_warnings.target", codes(frontline_domain::sla::TargetKind::ALL.iter().map(|k| k.as_str()).collect())),
         ("throttle_attempts.action", codes(frontline_store::throttle::Attempt::ALL.iter().map(|a| a.as_str()).collect())),
+        ("mail_counts.source", codes(frontline_domain::mail::MailSource::ALL.iter().map(|s| s.as_str()).collect())),
+        ("mail_counts.outcome", codes(frontline_domain::mail::MailOutcome::ALL.iter().map(|o| o.as_str()).collect())),
     ]
     .into_iter()
     .map(|(column, allowed)| (column.to_string(), allowed))
