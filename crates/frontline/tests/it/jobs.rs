@@ -360,3 +360,71 @@ async fn auto_assignment_wakes_the_runner(db: TestDb) {
     looping.await.expect("runner");
 }
 on_both_engines!(job_runner_wakes_for_automatic_assignment, auto_assignment_wakes_the_runner);
+
+/// Jobs whose ends are committed together: when one of them cannot be
+/// recorded (here a trigger refuses its mail's record), the others are
+/// still recorded, each on its own, and never sent again.
+async fn one_bad_end_does_not_hold_back_the_others(db: TestDb) {
+    let (engine, url) = (db.engine, db.url.clone());
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let agent = t.token_for(&d.agent).await;
+    let body = serde_json::json!({"subject": "Poisoned", "body": "Hello.", "requester_email": "poison@northwind.example"});
+    let r = t.post_json("/api/v1/tickets", &agent, &body).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let poisoned = r.json()["id"].as_i64().expect("id");
+    t.app.run_due_jobs().await.expect("the desk's own mail first");
+    let refuse = match engine {
+        frontline_testkit::Engine::Sqlite => vec![
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON sent_mail WHEN NEW.recipients LIKE '%poison%' \
+             BEGIN SELECT RAISE(ABORT, 'refused for the test'); END",
+        ],
+        frontline_testkit::Engine::Postgres => vec![
+            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.recipients LIKE '%poison%' THEN RAISE EXCEPTION 'refused for the test'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON sent_mail FOR EACH ROW EXECUTE FUNCTION refuse_poison()",
+        ],
+    };
+    {
+        use sqlx::Connection;
+        match engine {
+            frontline_testkit::Engine::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&url).await.expect("sqlite");
+                for sql in refuse {
+                    sqlx::raw_sql(sql).execute(&mut c).await.expect("trigger");
+                }
+            }
+            frontline_testkit::Engine::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&url).await.expect("postgres");
+                for sql in refuse {
+                    sqlx::raw_sql(sql).execute(&mut c).await.expect("trigger");
+                }
+            }
+        }
+    }
+    // Four replies whose mails take as long: their ends reach the finisher together.
+    let slow = Arc::new(CountingMailer { delay: std::time::Duration::from_millis(300), ..Default::default() });
+    let mut app = app_with(&t, slow.clone(), std::time::Duration::from_secs(30));
+    app.config.runner.workers = 4;
+    for n in 0..3 {
+        agent_reply(&app, &d, n).await;
+    }
+    let input =
+        ReplyInput { kind: MessageKind::Public, body: "To the poisoned".into(), status: None, channel: Channel::Web, attachments: vec![] };
+    app.reply(&d.agent.actor(), poisoned, &input).await.expect("reply");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let looping = tokio::spawn({
+        let app = app.clone();
+        async move { app.job_loop(stopped).await }
+    });
+    eventually("all four mails went out", || slow.delivered.load(Ordering::SeqCst) == 4).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    stop.send(true).expect("stop");
+    looping.await.expect("runner");
+    let left: Vec<_> = t.store().list_jobs(20).await.expect("jobs").into_iter().filter(|j| j.kind == "mail.notify").collect();
+    assert_eq!(left.len(), 1, "only the job whose end could not be recorded is left: {left:?}");
+    // The three good ones are not sent again by another run.
+    app.run_due_jobs().await.expect("run");
+    assert_eq!(slow.delivered.load(Ordering::SeqCst), 4, "nothing sent twice");
+}
+on_both_engines!(job_finisher_records_each_end_when_a_batch_fails, one_bad_end_does_not_hold_back_the_others);
