@@ -392,6 +392,13 @@ macro_rules! insert_tickets {
     }};
 }
 
+/// Where a page of a ticket's history starts (None: at either end).
+#[derive(Clone, Copy)]
+enum EventsFrom {
+    After(Option<i64>),
+    Before(Option<i64>),
+}
+
 impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn create_ticket(&self, t: &NewTicket) -> Result<i64, StoreError> {
@@ -803,30 +810,9 @@ impl Store {
         before: Option<i64>,
         limit: i64,
     ) -> Result<Page<TicketEvent>, StoreError> {
-        let mut items: Vec<TicketEvent> = with_pool!(self, |p| {
-            let mut b = QueryBuilder::new(
-                "SELECT e.id, e.ticket_id, e.actor_id, u.name AS actor_name, e.field, e.old_value, e.new_value, e.created_at \
-                 FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.ticket_id = ",
-            );
-            b.push_bind(ticket_id);
-            if let Some(before) = before {
-                b.push(" AND e.id < ").push_bind(before);
-            }
-            if let EventScope::Only(fields) = scope {
-                b.push(" AND e.field IN (");
-                let mut sep = b.separated(", ");
-                for f in fields {
-                    sep.push_bind(f.as_str());
-                }
-                b.push(")");
-            }
-            b.push(" ORDER BY e.id DESC LIMIT ").push_bind(limit + 1);
-            b.build_query_as().fetch_all(p).await
-        })?;
-        let has_more = items.len() as i64 > limit;
-        items.truncate(limit.max(0) as usize);
-        items.reverse();
-        Ok(Page { items, has_more })
+        let mut page = self.events_page(ticket_id, scope, EventsFrom::Before(before), limit).await?;
+        page.items.reverse();
+        Ok(page)
     }
 
     /// Whether the ticket's history holds an event of `field` (e.g. it was
@@ -893,6 +879,12 @@ impl Store {
         after_id: Option<i64>,
         limit: i64,
     ) -> Result<Page<TicketEvent>, StoreError> {
+        self.events_page(ticket_id, scope, EventsFrom::After(after_id), limit).await
+    }
+
+    /// Up to `limit` events of a ticket that `scope` lets the reader see,
+    /// from a mark: after it oldest first, or before it newest first.
+    async fn events_page(&self, ticket_id: i64, scope: EventScope, from: EventsFrom, limit: i64) -> Result<Page<TicketEvent>, StoreError> {
         // The scope's fields go into the query, so the limit counts only what the reader sees.
         let mut items: Vec<TicketEvent> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new(
@@ -900,8 +892,14 @@ impl Store {
                  FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.ticket_id = ",
             );
             b.push_bind(ticket_id);
-            if let Some(after) = after_id {
-                b.push(" AND e.id > ").push_bind(after);
+            match from {
+                EventsFrom::After(Some(after)) => {
+                    b.push(" AND e.id > ").push_bind(after);
+                }
+                EventsFrom::Before(Some(before)) => {
+                    b.push(" AND e.id < ").push_bind(before);
+                }
+                EventsFrom::After(None) | EventsFrom::Before(None) => {}
             }
             if let EventScope::Only(fields) = scope {
                 b.push(" AND e.field IN (");
@@ -912,7 +910,11 @@ impl Store {
                 b.push(")");
             }
             // One more than asked tells whether there is a next page.
-            b.push(" ORDER BY e.id LIMIT ").push_bind(limit + 1);
+            b.push(match from {
+                EventsFrom::After(_) => " ORDER BY e.id LIMIT ",
+                EventsFrom::Before(_) => " ORDER BY e.id DESC LIMIT ",
+            })
+            .push_bind(limit + 1);
             b.build_query_as().fetch_all(p).await
         })?;
         let has_more = items.len() as i64 > limit;

@@ -61,7 +61,8 @@ async fn bad_event_pages_are_refused(db: TestDb) {
 }
 on_both_engines!(events_bad_pages, bad_event_pages_are_refused);
 
-/// A history longer than one read (1,000 events) shows whole on the ticket page.
+/// A long history (1,200 changes) is paged on the ticket page, the latest
+/// first, back to the oldest; the API pages it whole.
 async fn long_history_shows_whole(db: TestDb) {
     let t = TestApp::new(db).await;
     let d = Desk::new(&t).await;
@@ -87,8 +88,21 @@ async fn long_history_shows_whole(db: TestDb) {
     let page = t.get(&format!("/tickets/{}", d.ticket_a), &cookie).await;
     assert_eq!(page.status, 200);
     let html = page.text();
-    assert!(html.contains("subject: history-1 → history-2<"), "the oldest change is shown");
     assert!(html.contains("subject: history-1200 → history-1201<"), "the newest change is shown");
+    assert!(!html.contains("subject: history-1 → history-2<"), "the page holds the latest changes, not all");
+    // "Earlier changes" leads back, 100 at a time, to the oldest.
+    let mut html = html;
+    let mut pages = 1;
+    while !html.contains("subject: history-1 → history-2<") {
+        let before = html.split("?history_before=").nth(1).and_then(|s| s.split('#').next()).expect("a link to earlier changes");
+        html = t.get(&format!("/tickets/{}?history_before={before}", d.ticket_a), &cookie).await.text();
+        pages += 1;
+        assert!(pages <= 13, "1,202 events in pages of 100");
+    }
+    assert_eq!(pages, 12, "1,200 changes after the ticket's first two events, 100 a page");
+    let before = html.split("?history_before=").nth(1).and_then(|s| s.split('#').next()).expect("the first two events are earlier");
+    let first = t.get(&format!("/tickets/{}?history_before={before}", d.ticket_a), &cookie).await.text();
+    assert!(!first.contains("id=\"earlier-history\""), "nothing before the ticket's creation");
     let agent = t.token_for(&d.agent).await;
     let (ids, pages) = page_through(&t, &agent, d.ticket_a, 1000).await;
     assert_eq!((ids.len(), pages), (1202, 2), "created, the first message and 1,200 changes, in two pages");
