@@ -12,8 +12,6 @@
 //! refer to each other and every job payload names its message, and the
 //! caller gets the ids back in input order.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use frontline_domain::ticket::{EventField, MessageKind, Status};
 
@@ -94,8 +92,7 @@ struct Columns<'a> {
     job_kinds: Vec<&'static str>,
     job_payloads: Vec<String>,
     job_at: Vec<DateTime<Utc>>,
-    counts: BTreeMap<(&'static str, i64, i64, i64), i64>,
-    solved: BTreeMap<NaiveDate, i64>,
+    counts: crate::tickets::CreatedCounts,
 }
 
 impl<'a> Columns<'a> {
@@ -146,10 +143,7 @@ impl<'a> Columns<'a> {
             self.job_payloads.push(payload);
             self.job_at.push(at);
         }
-        *self.counts.entry((f.status.as_str(), f.tier.get(), f.team_id.unwrap_or(0), f.assignee_id.unwrap_or(0))).or_default() += 1;
-        if f.status == Status::Solved {
-            *self.solved.entry(at.date_naive()).or_default() += 1;
-        }
+        self.counts.add(f, Some(at));
         Ok(())
     }
 }
@@ -170,11 +164,11 @@ pub(crate) async fn insert_tickets(conn: &mut sqlx::PgConnection, tickets: &[&Ne
     for ((t, id), mid) in tickets.iter().zip(&ids).zip(&mids) {
         c.push(t, *id, *mid)?;
     }
-    let (days, day_n): (Vec<NaiveDate>, Vec<i64>) = c.solved.iter().map(|(d, n)| (*d, *n)).unzip();
+    let (days, day_n): (Vec<NaiveDate>, Vec<i64>) = c.counts.solved.iter().map(|(d, n)| (*d, *n)).unzip();
     let mut buckets = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for ((status, tier, team, assignee), n) in &c.counts {
+    for ((status, tier, team, assignee), n) in &c.counts.buckets {
         buckets.0.push(*status);
-        buckets.1.push(*tier);
+        buckets.1.push(tier.get());
         buckets.2.push(*team);
         buckets.3.push(*assignee);
         buckets.4.push(*n);

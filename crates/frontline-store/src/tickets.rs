@@ -365,21 +365,14 @@ macro_rules! insert_tickets {
             ids.push(insert_ticket!($conn, t, false));
         }
         enqueue_auto_assign!($conn, tickets, &ids);
-        let mut counts: std::collections::BTreeMap<(&str, frontline_domain::tier::Tier, i64, i64), i64> = Default::default();
-        let mut solved: std::collections::BTreeMap<chrono::NaiveDate, i64> = Default::default();
+        let mut counts = $crate::tickets::CreatedCounts::default();
         for t in tickets {
-            let f = &t.fields;
-            *counts.entry((f.status.as_str(), f.tier, f.team_id.unwrap_or(0), f.assignee_id.unwrap_or(0))).or_default() += 1;
-            if f.status == Status::Solved {
-                if let Some(at) = t.created_at {
-                    *solved.entry(at.date_naive()).or_default() += 1;
-                }
-            }
+            counts.add(&t.fields, t.created_at);
         }
-        for ((status, tier, team, assignee), n) in counts {
+        for ((status, tier, team, assignee), n) in counts.buckets {
             adjust_count!($conn, status, tier, Some(team), Some(assignee), n, $shard);
         }
-        for (day, n) in solved {
+        for (day, n) in counts.solved {
             sqlx::query(
                 "INSERT INTO solved_counts (day, n) VALUES ($1, $2) ON CONFLICT (day) DO UPDATE SET n = solved_counts.n + excluded.n",
             )
@@ -390,6 +383,24 @@ macro_rules! insert_tickets {
         }
         ids
     }};
+}
+
+/// What new tickets add to the count rows: one per (status, tier, team,
+/// assignee; 0 for none), and the solved ones per day. Both creation paths
+/// (the SQLite lane's statements, PostgreSQL's batch statement) use it.
+#[derive(Default)]
+pub(crate) struct CreatedCounts {
+    pub(crate) buckets: std::collections::BTreeMap<(&'static str, Tier, i64, i64), i64>,
+    pub(crate) solved: std::collections::BTreeMap<chrono::NaiveDate, i64>,
+}
+
+impl CreatedCounts {
+    pub(crate) fn add(&mut self, f: &TicketFields, created_at: Option<DateTime<Utc>>) {
+        *self.buckets.entry((f.status.as_str(), f.tier, f.team_id.unwrap_or(0), f.assignee_id.unwrap_or(0))).or_default() += 1;
+        if let (Status::Solved, Some(at)) = (f.status, created_at) {
+            *self.solved.entry(at.date_naive()).or_default() += 1;
+        }
+    }
 }
 
 /// Where a page of a ticket's history starts (None: at either end).
