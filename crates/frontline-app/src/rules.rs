@@ -6,11 +6,10 @@
 use frontline_domain::authz::{self, Actor, Permission};
 use frontline_domain::escalation::EscalationStep;
 use frontline_domain::notification::NotificationKind;
-use frontline_domain::rules::{Reference, RuleCondition, RuleDraft, RuleEffect, RuleSpec};
-use frontline_domain::sla::TargetKind;
+use frontline_domain::rules::{Reference, RuleDraft, RuleEffect, RuleSpec};
 use frontline_domain::ticket::Channel;
 use frontline_domain::{DomainError, FieldError};
-use frontline_store::rules::{RuleCandidate, RuleRecord};
+use frontline_store::rules::RuleRecord;
 use frontline_store::tickets::{Effects, FireOnce, Modify};
 use frontline_store::{Audit, Ticket};
 
@@ -140,13 +139,9 @@ impl App {
             }
             let full = candidates.len() as i64 >= per_rule;
             let effect = self.effect_context(rule, &enabled).await?;
+            run.more |= full;
             for c in candidates {
-                let Some(instance) = instance_of(&rule.spec, &c) else { continue };
-                // Another tick soon only when this one had firings to make:
-                // a full batch of tickets breached on another target than
-                // the rule's (no instance) would have the scheduler spin.
-                run.more |= full;
-                let once = FireOnce { rule_id: rule.id, rule_name: rule.spec.name.clone(), ticket_id: c.ticket_id, instance };
+                let once = FireOnce { rule_id: rule.id, rule_name: rule.spec.name.clone(), ticket_id: c.ticket_id, instance: c.instance };
                 match self.fire(rule, &effect, once).await {
                     Ok(true) => run.fired += 1,
                     Ok(false) => {}
@@ -295,40 +290,4 @@ fn first_problem(mut problems: Vec<FieldError>) -> DomainError {
     }
     let e = problems.swap_remove(0);
     DomainError::invalid(e.field, e.message)
-}
-
-/// The instance a candidate fires for: the store's, except for a breach
-/// rule about one target, which fires at that target's own breach (read
-/// from the stored state) and not before it is breached.
-fn instance_of(spec: &RuleSpec, c: &RuleCandidate) -> Option<chrono::DateTime<chrono::Utc>> {
-    match spec.condition {
-        RuleCondition::Breached { target: Some(kind) } => target_breach(c.state.as_deref()?, kind),
-        _ => Some(c.instance),
-    }
-}
-
-/// A target's breach instant in a stored `SlaState` (JSON), if it is
-/// breached and still waited for.
-fn target_breach(state: &str, kind: TargetKind) -> Option<chrono::DateTime<chrono::Utc>> {
-    let v: serde_json::Value = serde_json::from_str(state).ok()?;
-    let t = v["targets"].as_array()?.iter().find(|t| t["kind"] == kind.as_str())?;
-    if !t["fulfilled_at"].is_null() {
-        return None;
-    }
-    serde_json::from_value(t["breached_at"].clone()).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_target_breach_is_read_from_the_stored_state() {
-        let state = r#"{"targets":[{"kind":"first_reply","breached_at":null,"fulfilled_at":null},
-            {"kind":"resolution","breached_at":"2026-01-05T10:00:00Z","fulfilled_at":null}]}"#;
-        assert_eq!(target_breach(state, TargetKind::FirstReply), None);
-        assert_eq!(target_breach(state, TargetKind::Resolution).map(|t| t.to_rfc3339()), Some("2026-01-05T10:00:00+00:00".into()));
-        let met = r#"{"targets":[{"kind":"resolution","breached_at":"2026-01-05T10:00:00Z","fulfilled_at":"2026-01-05T11:00:00Z"}]}"#;
-        assert_eq!(target_breach(met, TargetKind::Resolution), None);
-    }
 }

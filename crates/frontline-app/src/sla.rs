@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use frontline_domain::DomainError;
 use frontline_domain::authz::{self, Actor};
-use frontline_domain::sla::{SlaState, TicketFacts, select_policy, sla_state, timeline};
+use frontline_domain::sla::{SlaState, TargetKind, TicketFacts, select_policy, sla_state, timeline};
 use frontline_store::sla::{CalendarRecord, PolicyRecord};
 use frontline_store::sla_state::{SlaRecord, SlaResult, SlaTicket};
 
@@ -100,12 +100,14 @@ impl App {
             return Err(DomainError::Forbidden("only Frontline itself runs the SLA pass").into());
         }
         let limit = limit.max(1);
+        let started = std::time::Instant::now();
         let ids = self.store.sla_work(limit as i64).await?;
         if ids.is_empty() {
             return Ok(SlaPassReport::default());
         }
         let tickets = self.store.sla_tickets(&ids).await?;
         let setup = self.sla_setup().await?;
+        let read_time = started.elapsed();
         let now = self.now();
         let mut results = Vec::with_capacity(tickets.len());
         for read in tickets {
@@ -124,23 +126,24 @@ impl App {
             let at = t.history.iter().map(|h| h.at).chain([t.now.created_at, now]).max().unwrap_or(now);
             let record = match setup.measure(&t, at) {
                 None => None,
-                Some((policy, _, state)) => {
-                    let state_json = serde_json::to_string(&state).map_err(|e| AppError::Internal(e.into()))?;
-                    Some(SlaRecord {
-                        policy_id: policy.id,
-                        paused: state.paused,
-                        due: state.next_due(),
-                        warn_at: state.warn_at(),
-                        breached_at: state.breached_at(),
-                        next_check_at: state.next_check_at(),
-                        state: state_json,
-                    })
-                }
+                Some((policy, _, state)) => Some(SlaRecord {
+                    policy_id: policy.id,
+                    paused: state.paused,
+                    due: state.next_due(),
+                    warn_at: state.warn_at(),
+                    breached_at: state.breached_at(),
+                    next_check_at: state.next_check_at(),
+                    target_breached: TargetKind::ALL.map(|kind| state.target_breached_at(kind)),
+                }),
             };
             results.push(SlaResult { ticket_id: t.id, seen_dirty: t.dirty, record });
         }
         let read = results.len();
+        let computed = started.elapsed();
         let kept = self.store.save_sla(&results).await?;
+        // Where a batch's time goes (docs/BENCHMARKS.md, the scheduler).
+        tracing::debug!(tickets = read, read_ms = %read_time.as_millis(), compute_ms = %(computed - read_time).as_millis(),
+            save_ms = %(started.elapsed() - computed).as_millis(), "SLA pass batch");
         Ok(SlaPassReport { recomputed: kept, changed_meanwhile: read - kept, more: ids.len() >= limit })
     }
 }

@@ -303,6 +303,9 @@ impl Store {
                         .push_bind(t.updated_at);
                 }
             );
+            insert_rows!(tx, engine, "INSERT INTO sla_marks (ticket_id) ", 1, ids, |b, id| {
+                b.push_bind(*id);
+            });
             let tag_rows: Vec<(i64, &str)> =
                 rows.iter().flat_map(|(id, _, tags)| tags.split_whitespace().map(move |tag| (*id, tag))).collect();
             insert_rows!(tx, engine, "INSERT INTO ticket_tags (ticket_id, tag) ", 2, tag_rows, |b, (id, tag)| {

@@ -37,6 +37,7 @@ const INSERT_BATCH: &str = "WITH \
     AS u(id, subject, status, priority, ticket_type, channel, requester_id, organization_id, \
       assignee_id, team_id, tier, escalation_level, tags, priority_rank, is_open, created_at, solved_at)), \
   new_tags AS (INSERT INTO ticket_tags (ticket_id, tag) SELECT * FROM UNNEST($18::bigint[], $19::text[])), \
+  new_marks AS (INSERT INTO sla_marks (ticket_id) SELECT * FROM UNNEST($1::bigint[])), \
   new_messages AS (INSERT INTO messages (id, ticket_id, author_id, kind, body, channel, created_at, email_message_id, body_html) \
     SELECT id, ticket_id, author_id, $20::text, body, channel, created_at, email_message_id, body_html \
     FROM UNNEST($21::bigint[], $1::bigint[], $7::bigint[], $22::text[], $6::text[], $16::timestamptz[], $23::text[], $24::text[]) \

@@ -83,8 +83,18 @@ fn name_taken(e: StoreError) -> StoreError {
 pub struct RuleCandidate {
     pub ticket_id: i64,
     pub instance: DateTime<Utc>,
-    /// The stored SLA state (JSON), for breach rules about one target.
-    pub state: Option<String>,
+}
+
+/// The stored breach a breach rule fires on: the earliest of the targets
+/// still waited for, or one target's own (migration 0029), each on its
+/// own partial index.
+fn breach_column(target: Option<TargetKind>) -> &'static str {
+    match target {
+        None => "s.breached_at",
+        Some(TargetKind::FirstReply) => "s.first_reply_breached_at",
+        Some(TargetKind::NextReply) => "s.next_reply_breached_at",
+        Some(TargetKind::Resolution) => "s.resolution_breached_at",
+    }
 }
 
 /// A ticket in its warning window, not yet warned about this due time.
@@ -257,45 +267,49 @@ impl Store {
         // A builder is typed by its engine: one is built inside each arm.
         macro_rules! query {
             () => {{
-            let mut b = QueryBuilder::new("");
-            match spec.condition {
-                RuleCondition::Breached { target } => {
-                    // On ticket_sla_breached. One firing per breach: a reopened
-                    // ticket that breaches again later fires again.
-                    b.push("SELECT s.ticket_id, s.breached_at AS instance, ");
-                    b.push(if target.is_some() { "s.snapshot" } else { "NULL" });
-                    b.push(" AS state FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id WHERE s.breached_at IS NOT NULL AND s.breached_at <= ");
-                    b.push_bind(now);
-                    b.push(" AND NOT EXISTS (SELECT 1 FROM rule_firings f WHERE f.rule_id = ").push_bind(rule_id);
-                    b.push(" AND f.ticket_id = s.ticket_id AND f.instance >= s.breached_at)");
+                let mut b = QueryBuilder::new("");
+                match spec.condition {
+                    RuleCondition::Breached { target } => {
+                        // On ticket_sla_breached. One firing per breach: a reopened
+                        // ticket that breaches again later fires again.
+                        let breached = breach_column(target);
+                        b.push(format!(
+                            "SELECT s.ticket_id, {breached} AS instance FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id \
+                                    WHERE {breached} IS NOT NULL AND {breached} <= "
+                        ));
+                        b.push_bind(now);
+                        b.push(" AND NOT EXISTS (SELECT 1 FROM rule_firings f WHERE f.rule_id = ").push_bind(rule_id);
+                        b.push(format!(" AND f.ticket_id = s.ticket_id AND f.instance >= {breached})"));
+                    }
+                    RuleCondition::NearBreach => {
+                        // On ticket_sla_warn: warn_at is set only while the next due
+                        // time is still ahead, so the range is the tickets in their window.
+                        b.push(
+                            "SELECT s.ticket_id, s.due_at AS instance FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id \
+                            WHERE s.warn_at IS NOT NULL AND s.warn_at <= ",
+                        );
+                        b.push_bind(now);
+                        b.push(" AND s.due_at > ").push_bind(now);
+                        b.push(" AND NOT EXISTS (SELECT 1 FROM rule_firings f WHERE f.rule_id = ").push_bind(rule_id);
+                        b.push(" AND f.ticket_id = s.ticket_id AND f.instance = s.due_at)");
+                    }
+                    RuleCondition::TimeInStatus { status, minutes } => {
+                        // On tickets_status_since.
+                        b.push("SELECT t.id AS ticket_id, t.status_since AS instance FROM tickets t WHERE t.status = ");
+                        b.push_bind(status.as_str());
+                        b.push(" AND t.status_since <= ").push_bind(now - chrono::Duration::minutes(minutes));
+                        b.push(" AND NOT EXISTS (SELECT 1 FROM rule_firings f WHERE f.rule_id = ").push_bind(rule_id);
+                        b.push(" AND f.ticket_id = t.id AND f.instance = t.status_since)");
+                    }
                 }
-                RuleCondition::NearBreach => {
-                    // On ticket_sla_warn: warn_at is set only while the next due
-                    // time is still ahead, so the range is the tickets in their window.
-                    b.push("SELECT s.ticket_id, s.due_at AS instance, NULL AS state FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id \
-                            WHERE s.warn_at IS NOT NULL AND s.warn_at <= ");
-                    b.push_bind(now);
-                    b.push(" AND s.due_at > ").push_bind(now);
-                    b.push(" AND NOT EXISTS (SELECT 1 FROM rule_firings f WHERE f.rule_id = ").push_bind(rule_id);
-                    b.push(" AND f.ticket_id = s.ticket_id AND f.instance = s.due_at)");
+                b.push(" AND t.is_open");
+                if let Some(team) = spec.filters.team_id {
+                    b.push(" AND t.team_id = ").push_bind(team);
                 }
-                RuleCondition::TimeInStatus { status, minutes } => {
-                    // On tickets_status_since.
-                    b.push("SELECT t.id AS ticket_id, t.status_since AS instance, NULL AS state FROM tickets t WHERE t.status = ");
-                    b.push_bind(status.as_str());
-                    b.push(" AND t.status_since <= ").push_bind(now - chrono::Duration::minutes(minutes));
-                    b.push(" AND NOT EXISTS (SELECT 1 FROM rule_firings f WHERE f.rule_id = ").push_bind(rule_id);
-                    b.push(" AND f.ticket_id = t.id AND f.instance = t.status_since)");
+                if let Some(p) = spec.filters.priority {
+                    b.push(" AND t.priority = ").push_bind(p.as_str());
                 }
-            }
-            b.push(" AND t.is_open");
-            if let Some(team) = spec.filters.team_id {
-                b.push(" AND t.team_id = ").push_bind(team);
-            }
-            if let Some(p) = spec.filters.priority {
-                b.push(" AND t.priority = ").push_bind(p.as_str());
-            }
-            b.push(" ORDER BY 2 LIMIT ").push_bind(limit);
+                b.push(" ORDER BY 2 LIMIT ").push_bind(limit);
                 b
             }};
         }

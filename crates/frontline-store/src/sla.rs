@@ -12,7 +12,7 @@
 //!
 //! Whatever can change a ticket's SLA (a policy or calendar edit, the
 //! policies' order, an organization's plan) marks the open tickets it may
-//! concern for recomputation (`tickets.sla_dirty`) in its own transaction.
+//! concern for recomputation (`sla_marks`) in its own transaction.
 //!
 //! A row in use is never deleted from under its user: the check and the
 //! delete, and the check and the use, are one transaction, and on
@@ -255,19 +255,6 @@ macro_rules! require_policy_refs {
     }};
 }
 
-/// The open tickets' SLA may have changed: the SLA pass recomputes them.
-macro_rules! mark_open_tickets {
-    ($tx:expr) => {
-        sqlx::query("UPDATE tickets SET sla_dirty = sla_dirty + 1 WHERE is_open").execute(&mut *$tx).await?;
-    };
-    ($tx:expr, organization: $org:expr) => {
-        sqlx::query("UPDATE tickets SET sla_dirty = sla_dirty + 1 WHERE is_open AND organization_id = $1")
-            .bind($org)
-            .execute(&mut *$tx)
-            .await?;
-    };
-}
-
 /// After an UPDATE ... WHERE id AND version matched nothing: was the row
 /// gone (None) or changed (conflict)?
 macro_rules! missing_or_changed {
@@ -298,7 +285,7 @@ macro_rules! versioned_edit {
                     Some(v) => {
                         write_audit!($tx, $audit, $store.now());
                         if $marks {
-                            mark_open_tickets!($tx);
+                            mark_sla!($tx, all_open);
                         }
                         Some(v)
                     }
@@ -584,7 +571,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
                 write_audit!(tx, audit, now);
-                mark_open_tickets!(tx);
+                mark_sla!(tx, all_open);
                 id
             }))
         }
@@ -692,7 +679,7 @@ impl Store {
                     .await?;
             }
             write_audit!(tx, audit, self.now());
-            mark_open_tickets!(tx);
+            mark_sla!(tx, all_open);
         });
         Ok(())
     }
@@ -704,7 +691,7 @@ impl Store {
             let n = sqlx::query("DELETE FROM sla_policies WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
             if n == 1 {
                 write_audit!(tx, audit, self.now());
-                mark_open_tickets!(tx);
+                mark_sla!(tx, all_open);
             }
             n == 1
         }))

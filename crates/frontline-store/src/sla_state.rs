@@ -51,7 +51,7 @@ pub struct SlaTicket {
     pub support_plan_id: Option<i64>,
     pub channel: Channel,
     pub tags: Vec<String>,
-    /// The ticket's write count when read (`tickets.sla_dirty`): the result
+    /// The ticket's write count when read (`sla_marks.dirty`): the result
     /// is kept only if no write moved it since.
     pub dirty: i64,
     pub history: Vec<HistoryItem>,
@@ -82,8 +82,9 @@ pub struct SlaRecord {
     pub warn_at: Option<DateTime<Utc>>,
     pub breached_at: Option<DateTime<Utc>>,
     pub next_check_at: Option<DateTime<Utc>>,
-    /// The domain's `SlaState` as JSON (column `snapshot`).
-    pub state: String,
+    /// Each target's own breach while still waited for, in
+    /// `TargetKind::ALL` order (columns `<target>_breached_at`).
+    pub target_breached: [Option<DateTime<Utc>>; 3],
 }
 
 /// A ticket's stored SLA state, as the last pass left it.
@@ -98,9 +99,12 @@ pub struct StoredSla {
     pub warn_at: Option<DateTime<Utc>>,
     pub breached_at: Option<DateTime<Utc>>,
     pub next_check_at: Option<DateTime<Utc>>,
+    pub first_reply_breached_at: Option<DateTime<Utc>>,
+    pub next_reply_breached_at: Option<DateTime<Utc>>,
+    pub resolution_breached_at: Option<DateTime<Utc>>,
     /// `tickets.sla_due_at`, which queues sort by.
     pub ticket_due_at: Option<DateTime<Utc>>,
-    /// Writes not yet taken in by a pass (`sla_dirty - sla_seen`).
+    /// Writes not yet taken in by a pass (`sla_marks.dirty - seen`).
     pub dirty: i64,
 }
 
@@ -116,7 +120,7 @@ struct TicketRow {
     escalation_level: i64,
     tags: String,
     created_at: DateTime<Utc>,
-    sla_dirty: i64,
+    dirty: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -175,8 +179,10 @@ impl Store {
         Ok(with_pool!(self, |p| {
             sqlx::query_as(
                 "SELECT s.ticket_id, s.policy_id, s.computed_at, s.paused, s.due_at, s.due_target, s.warn_at, s.breached_at, \
-                 s.next_check_at, t.sla_due_at AS ticket_due_at, t.sla_dirty - t.sla_seen AS dirty \
-                 FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id WHERE s.ticket_id = $1",
+                 s.next_check_at, s.first_reply_breached_at, s.next_reply_breached_at, s.resolution_breached_at, \
+                 t.sla_due_at AS ticket_due_at, COALESCE(m.dirty - m.seen, 0) AS dirty \
+                 FROM ticket_sla s JOIN tickets t ON t.id = s.ticket_id LEFT JOIN sla_marks m ON m.ticket_id = s.ticket_id \
+                 WHERE s.ticket_id = $1",
             )
             .bind(ticket_id)
             .fetch_optional(p)
@@ -188,7 +194,12 @@ impl Store {
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn sla_dirty(&self, ticket_id: i64) -> Result<Option<i64>, StoreError> {
         Ok(with_pool!(self, |p| {
-            sqlx::query_scalar("SELECT sla_dirty - sla_seen FROM tickets WHERE id = $1").bind(ticket_id).fetch_optional(p).await
+            sqlx::query_scalar(
+                "SELECT COALESCE(m.dirty - m.seen, 0) FROM tickets t LEFT JOIN sla_marks m ON m.ticket_id = t.id WHERE t.id = $1",
+            )
+            .bind(ticket_id)
+            .fetch_optional(p)
+            .await
         })?)
     }
 
@@ -214,7 +225,10 @@ impl Store {
         let left = limit - ids.len() as i64;
         if left > 0 {
             let dirty: Vec<i64> = with_pool!(self, |p| {
-                sqlx::query_scalar("SELECT id FROM tickets WHERE sla_dirty > sla_seen ORDER BY id LIMIT $1").bind(left).fetch_all(p).await
+                sqlx::query_scalar("SELECT ticket_id FROM sla_marks WHERE dirty > seen ORDER BY ticket_id LIMIT $1")
+                    .bind(left)
+                    .fetch_all(p)
+                    .await
             })?;
             let known: std::collections::HashSet<i64> = ids.iter().copied().collect();
             ids.extend(dirty.into_iter().filter(|id| !known.contains(id)));
@@ -233,7 +247,8 @@ impl Store {
         let tickets: Vec<TicketRow> = with_pool!(self, |p| {
             let mut b = QueryBuilder::new(
                 "SELECT t.id, t.status, t.priority, t.channel, t.organization_id, o.support_plan_id, t.tier, t.escalation_level, \
-                 t.tags, t.created_at, t.sla_dirty FROM tickets t LEFT JOIN organizations o ON o.id = t.organization_id WHERE t.id",
+                 t.tags, t.created_at, COALESCE(m.dirty, 0) AS dirty FROM tickets t LEFT JOIN organizations o ON o.id = t.organization_id \
+                 LEFT JOIN sla_marks m ON m.ticket_id = t.id WHERE t.id",
             );
             IdsIn::push_ids_in(&mut b, ids);
             b.build_query_as().fetch_all(p).await
@@ -295,7 +310,7 @@ impl Store {
         Ok(tickets
             .into_iter()
             .map(|t| {
-                let (id, dirty) = (t.id, t.sla_dirty);
+                let (id, dirty) = (t.id, t.dirty);
                 let mut read = || -> Result<SlaTicket, StoreError> {
                     if let Some(e) = broken.remove(&t.id) {
                         return Err(e);
@@ -317,7 +332,7 @@ impl Store {
                         support_plan_id: t.support_plan_id,
                         channel: Channel::parse(&t.channel).map_err(bad)?,
                         tags: t.tags.split_whitespace().map(str::to_string).collect(),
-                        dirty: t.sla_dirty,
+                        dirty: t.dirty,
                         history: items.into_iter().map(|(_, _, h)| h).collect(),
                     })
                 };
@@ -329,10 +344,11 @@ impl Store {
     /// Keep the pass's results in one transaction. A ticket written since
     /// it was read (its write count moved) is skipped and stays dirty for
     /// the next pass. Returns how many were kept. A crash before the commit
-    /// leaves the tickets dirty, as they were. Three statements per chunk
-    /// of tickets, not two per ticket: on SQLite every statement is a round
-    /// trip to its worker thread, which made a full recompute of 100,000
-    /// tickets take 21 s.
+    /// leaves the tickets dirty, as they were. A few statements per chunk of
+    /// tickets, not a few per ticket (on SQLite every statement is a round
+    /// trip to its worker thread), and the tickets row is written only where
+    /// its due time moved (a rewrite of it costs far more than one of
+    /// `sla_marks` or `ticket_sla`, migration 0029).
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn save_sla(&self, results: &[SlaResult]) -> Result<usize, StoreError> {
         if results.is_empty() {
@@ -342,7 +358,6 @@ impl Store {
         // In one order, so two passes saving the same tickets cannot deadlock.
         let mut ordered: Vec<&SlaResult> = results.iter().collect();
         ordered.sort_by_key(|r| r.ticket_id);
-        let due_of = |r: &SlaResult| r.record.as_ref().and_then(|x| x.due.map(|d| d.1));
         if let crate::db::Db::Postgres(pool) = &self.db {
             return save_sla_postgres(pool, &ordered, now).await;
         }
@@ -350,27 +365,26 @@ impl Store {
             let mut kept = 0;
             for chunk in ordered.chunks(SAVE_CHUNK) {
                 // The write count only grows, so "unchanged since read" cannot
-                // be mistaken for a later write that brought it back.
-                let mut b = QueryBuilder::new("UPDATE tickets SET sla_seen = sla_dirty, sla_due_at = CASE id");
-                for r in chunk {
-                    b.push(" WHEN ").push_bind(r.ticket_id).push(" THEN ").push_bind(due_of(r));
-                }
-                b.push(" END WHERE (id, sla_dirty) IN (");
-                let mut pairs = b.separated(", ");
-                for r in chunk {
-                    pairs
-                        .push("(")
-                        .push_bind_unseparated(r.ticket_id)
-                        .push_unseparated(", ")
-                        .push_bind_unseparated(r.seen_dirty)
-                        .push_unseparated(")");
-                }
-                b.push(") RETURNING id");
-                let moved: Vec<i64> = b.build_query_scalar().fetch_all(&mut *tx).await?;
+                // be mistaken for a later write that brought it back. Joined on
+                // the key: a row-value `IN` list made SQLite scan the table.
+                let mut b = QueryBuilder::new("UPDATE sla_marks SET seen = dirty FROM (");
+                b.push_values(chunk, |mut row, r| {
+                    row.push_bind(r.ticket_id).push_bind(r.seen_dirty);
+                });
+                b.push(") AS v WHERE sla_marks.ticket_id = v.column1 AND sla_marks.dirty = v.column2 RETURNING sla_marks.ticket_id");
+                let moved: std::collections::HashSet<i64> = b.build_query_scalar().fetch_all(&mut *tx).await?.into_iter().collect();
                 kept += moved.len();
-                let moved: std::collections::HashSet<i64> = moved.into_iter().collect();
-                let (with, without): (Vec<&&SlaResult>, Vec<&&SlaResult>) =
-                    chunk.iter().filter(|r| moved.contains(&r.ticket_id)).partition(|r| r.record.is_some());
+                let kept_here: Vec<&&SlaResult> = chunk.iter().filter(|r| moved.contains(&r.ticket_id)).collect();
+                if kept_here.is_empty() {
+                    continue;
+                }
+                let mut b = QueryBuilder::new("UPDATE tickets SET sla_due_at = v.column2 FROM (");
+                b.push_values(&kept_here, |mut row, r| {
+                    row.push_bind(r.ticket_id).push_bind(due_of(r));
+                });
+                b.push(") AS v WHERE tickets.id = v.column1 AND tickets.sla_due_at IS NOT v.column2");
+                b.build().execute(&mut *tx).await?;
+                let (with, without): (Vec<&&SlaResult>, Vec<&&SlaResult>) = kept_here.into_iter().partition(|r| r.record.is_some());
                 if !without.is_empty() {
                     let mut b = QueryBuilder::new("DELETE FROM ticket_sla WHERE ticket_id IN (");
                     let mut ids = b.separated(", ");
@@ -383,10 +397,11 @@ impl Store {
                 if !with.is_empty() {
                     let mut b = QueryBuilder::new(
                         "INSERT INTO ticket_sla (ticket_id, policy_id, computed_at, paused, due_at, due_target, warn_at, breached_at, \
-                         next_check_at, snapshot) ",
+                         next_check_at, first_reply_breached_at, next_reply_breached_at, resolution_breached_at) ",
                     );
                     b.push_values(&with, |mut row, r| {
                         let Some(x) = &r.record else { return };
+                        let [first, next, resolution] = x.target_breached;
                         row.push_bind(r.ticket_id)
                             .push_bind(x.policy_id)
                             .push_bind(now)
@@ -396,14 +411,11 @@ impl Store {
                             .push_bind(x.warn_at)
                             .push_bind(x.breached_at)
                             .push_bind(x.next_check_at)
-                            .push_bind(x.state.as_str());
+                            .push_bind(first)
+                            .push_bind(next)
+                            .push_bind(resolution);
                     });
-                    b.push(
-                        " ON CONFLICT (ticket_id) DO UPDATE SET policy_id = excluded.policy_id, computed_at = excluded.computed_at, \
-                         paused = excluded.paused, due_at = excluded.due_at, due_target = excluded.due_target, \
-                         warn_at = excluded.warn_at, breached_at = excluded.breached_at, \
-                         next_check_at = excluded.next_check_at, snapshot = excluded.snapshot",
-                    );
+                    b.push(UPSERT_SLA_TAIL);
                     b.build().execute(&mut *tx).await?;
                 }
             }
@@ -412,45 +424,62 @@ impl Store {
     }
 }
 
-/// `save_sla` on PostgreSQL: the same three writes for the whole batch,
-/// each with a few array parameters (`unnest`), after locking the tickets
-/// in id order (two passes saving the same tickets cannot deadlock).
+/// What replaces a ticket's stored SLA row, on both engines.
+const UPSERT_SLA_TAIL: &str = " ON CONFLICT (ticket_id) DO UPDATE SET policy_id = excluded.policy_id, computed_at = excluded.computed_at, \
+     paused = excluded.paused, due_at = excluded.due_at, due_target = excluded.due_target, warn_at = excluded.warn_at, \
+     breached_at = excluded.breached_at, next_check_at = excluded.next_check_at, \
+     first_reply_breached_at = excluded.first_reply_breached_at, next_reply_breached_at = excluded.next_reply_breached_at, \
+     resolution_breached_at = excluded.resolution_breached_at";
+
+fn due_of(r: &SlaResult) -> Option<DateTime<Utc>> {
+    r.record.as_ref().and_then(|x| x.due.map(|d| d.1))
+}
+
+/// `save_sla` on PostgreSQL: the same writes for the whole batch, each with
+/// a few array parameters (`unnest`). The tickets are locked first, in id
+/// order, as every ticket write locks its ticket before its mark: so no
+/// pass and writer, and no two passes, wait on each other in a circle.
+/// `FOR NO KEY UPDATE` leaves messages and events free to reference them.
 async fn save_sla_postgres(pool: &sqlx::PgPool, ordered: &[&SlaResult], now: DateTime<Utc>) -> Result<usize, StoreError> {
     let ids: Vec<i64> = ordered.iter().map(|r| r.ticket_id).collect();
     let seen: Vec<i64> = ordered.iter().map(|r| r.seen_dirty).collect();
-    let due: Vec<Option<DateTime<Utc>>> = ordered.iter().map(|r| r.record.as_ref().and_then(|x| x.due.map(|d| d.1))).collect();
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT id FROM tickets WHERE id = ANY($1) ORDER BY id FOR UPDATE").bind(&ids).execute(&mut *tx).await?;
+    sqlx::query("SELECT id FROM tickets WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE").bind(&ids).execute(&mut *tx).await?;
     // The write count only grows, so "unchanged since read" cannot be
     // mistaken for a later write that brought it back.
     let moved: Vec<i64> = sqlx::query_scalar(
-        "UPDATE tickets t SET sla_seen = t.sla_dirty, sla_due_at = v.due \
-         FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS v(id, seen, due) \
-         WHERE t.id = v.id AND t.sla_dirty = v.seen RETURNING t.id",
+        "UPDATE sla_marks m SET seen = m.dirty FROM unnest($1::bigint[], $2::bigint[]) AS v(id, seen) \
+         WHERE m.ticket_id = v.id AND m.dirty = v.seen RETURNING m.ticket_id",
     )
     .bind(&ids)
     .bind(&seen)
-    .bind(&due)
     .fetch_all(&mut *tx)
     .await?;
     let moved: std::collections::HashSet<i64> = moved.into_iter().collect();
     let kept: Vec<&SlaResult> = ordered.iter().copied().filter(|r| moved.contains(&r.ticket_id)).collect();
+    sqlx::query(
+        "UPDATE tickets t SET sla_due_at = v.due FROM unnest($1::bigint[], $2::timestamptz[]) AS v(id, due) \
+         WHERE t.id = v.id AND t.sla_due_at IS DISTINCT FROM v.due",
+    )
+    .bind(kept.iter().map(|r| r.ticket_id).collect::<Vec<i64>>())
+    .bind(kept.iter().map(|r| due_of(r)).collect::<Vec<Option<DateTime<Utc>>>>())
+    .execute(&mut *tx)
+    .await?;
     let gone: Vec<i64> = kept.iter().filter(|r| r.record.is_none()).map(|r| r.ticket_id).collect();
     if !gone.is_empty() {
         sqlx::query("DELETE FROM ticket_sla WHERE ticket_id = ANY($1)").bind(&gone).execute(&mut *tx).await?;
     }
     let with: Vec<(&SlaResult, &SlaRecord)> = kept.iter().filter_map(|r| r.record.as_ref().map(|x| (*r, x))).collect();
     if !with.is_empty() {
-        sqlx::query(
-            "INSERT INTO ticket_sla (ticket_id, policy_id, computed_at, paused, due_at, due_target, warn_at, breached_at, next_check_at, snapshot) \
-             SELECT u.id, u.policy, $3, u.paused, u.due, u.target, u.warn, u.breach, u.next_check, u.snapshot \
+        let breach = |i: usize| with.iter().map(|(_, x)| x.target_breached[i]).collect::<Vec<Option<DateTime<Utc>>>>();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO ticket_sla (ticket_id, policy_id, computed_at, paused, due_at, due_target, warn_at, breached_at, next_check_at, \
+             first_reply_breached_at, next_reply_breached_at, resolution_breached_at) \
+             SELECT u.id, u.policy, $3, u.paused, u.due, u.target, u.warn, u.breach, u.next_check, u.first, u.next, u.resolution \
              FROM unnest($1::bigint[], $2::bigint[], $4::bool[], $5::timestamptz[], $6::text[], $7::timestamptz[], $8::timestamptz[], \
-             $9::timestamptz[], $10::text[]) AS u(id, policy, paused, due, target, warn, breach, next_check, snapshot) \
-             ON CONFLICT (ticket_id) DO UPDATE SET policy_id = excluded.policy_id, computed_at = excluded.computed_at, \
-             paused = excluded.paused, due_at = excluded.due_at, due_target = excluded.due_target, \
-             warn_at = excluded.warn_at, breached_at = excluded.breached_at, \
-             next_check_at = excluded.next_check_at, snapshot = excluded.snapshot",
-        )
+             $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[]) \
+             AS u(id, policy, paused, due, target, warn, breach, next_check, first, next, resolution){UPSERT_SLA_TAIL}"
+        )))
         .bind(with.iter().map(|(r, _)| r.ticket_id).collect::<Vec<i64>>())
         .bind(with.iter().map(|(_, x)| x.policy_id).collect::<Vec<i64>>())
         .bind(now)
@@ -460,7 +489,9 @@ async fn save_sla_postgres(pool: &sqlx::PgPool, ordered: &[&SlaResult], now: Dat
         .bind(with.iter().map(|(_, x)| x.warn_at).collect::<Vec<Option<DateTime<Utc>>>>())
         .bind(with.iter().map(|(_, x)| x.breached_at).collect::<Vec<Option<DateTime<Utc>>>>())
         .bind(with.iter().map(|(_, x)| x.next_check_at).collect::<Vec<Option<DateTime<Utc>>>>())
-        .bind(with.iter().map(|(_, x)| x.state.clone()).collect::<Vec<String>>())
+        .bind(breach(0))
+        .bind(breach(1))
+        .bind(breach(2))
         .execute(&mut *tx)
         .await?;
     }

@@ -176,13 +176,36 @@ macro_rules! set_org_plan {
             .await?
             .rows_affected();
         if n == 1 {
-            sqlx::query("UPDATE tickets SET sla_dirty = sla_dirty + 1 WHERE is_open AND organization_id = $1")
-                .bind($org)
-                .execute(&mut *$tx)
-                .await?;
+            mark_sla!($tx, open_of_organization: $org);
         }
         n == 1
     }};
+}
+
+/// Count up the SLA write marks (`sla_marks`, migration 0029) of what may
+/// have changed a ticket's SLA, inside the write's own transaction: the SLA
+/// pass recomputes those tickets. Row locks come in the order every ticket
+/// write takes them: the ticket (locked by the write) before its mark.
+macro_rules! mark_sla {
+    ($tx:expr, ticket: $id:expr) => {
+        sqlx::query("INSERT INTO sla_marks (ticket_id) VALUES ($1) ON CONFLICT (ticket_id) DO UPDATE SET dirty = sla_marks.dirty + 1")
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
+    };
+    ($tx:expr, all_open) => {
+        sqlx::query("UPDATE sla_marks SET dirty = dirty + 1 WHERE ticket_id IN (SELECT id FROM tickets WHERE is_open)")
+            .execute(&mut *$tx)
+            .await?;
+    };
+    ($tx:expr, open_of_organization: $org:expr) => {
+        sqlx::query(
+            "UPDATE sla_marks SET dirty = dirty + 1 WHERE ticket_id IN (SELECT id FROM tickets WHERE is_open AND organization_id = $1)",
+        )
+        .bind($org)
+        .execute(&mut *$tx)
+        .await?;
+    };
 }
 
 /// Record a rule's firing once (`rule_firings`, unique per rule, ticket and

@@ -302,6 +302,7 @@ macro_rules! insert_ticket {
         .await?;
         // Few statements per ticket: on SQLite each one is a round trip to
         // the connection's thread, made while every other writer waits.
+        mark_sla!($conn, ticket: id);
         if !f.tags.is_empty() {
             let mut q = QueryBuilder::new("INSERT INTO ticket_tags (ticket_id, tag) ");
             q.push_values(&f.tags, |mut row, tag| {
@@ -564,7 +565,7 @@ impl Store {
             if touched {
                 sqlx::query(
                 "UPDATE tickets SET subject = $1, status = $2, priority = $3, ticket_type = $4, assignee_id = $5, team_id = $6, \
-                 tier = $7, escalation_level = $8, tags = $9, priority_rank = $10, is_open = $11, updated_at = $12, sla_dirty = sla_dirty + 1, \
+                 tier = $7, escalation_level = $8, tags = $9, priority_rank = $10, is_open = $11, updated_at = $12, \
                  status_since = CASE WHEN status <> $2 THEN $12 ELSE status_since END, \
                  solved_at = CASE WHEN $2 IN ('solved', 'closed') AND status NOT IN ('solved', 'closed') THEN $12 WHEN $11 THEN NULL ELSE solved_at END \
                  WHERE id = $13",
@@ -584,6 +585,7 @@ impl Store {
             .bind(c.ticket_id)
             .execute(&mut *tx)
             .await?;
+                mark_sla!(tx, ticket: c.ticket_id);
                 if a.tags != b.tags {
                     sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(c.ticket_id).execute(&mut *tx).await?;
                     for tag in &a.tags {

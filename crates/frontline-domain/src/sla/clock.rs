@@ -152,6 +152,12 @@ impl SlaState {
         self.waiting().filter_map(|t| t.breached_at).min()
     }
 
+    /// When this target was breached, while the ticket still waits for it
+    /// (a breach rule about one target fires for it).
+    pub fn target_breached_at(&self, kind: TargetKind) -> Option<DateTime<Utc>> {
+        self.waiting().find(|t| t.kind == kind).and_then(|t| t.breached_at)
+    }
+
     /// The next instant after `self.at` at which the state changes by time
     /// alone: a warning, a due time, a step's share running out. None while
     /// paused or when nothing runs.

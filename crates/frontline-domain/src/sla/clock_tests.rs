@@ -198,9 +198,12 @@ fn solved_stops_and_reopening_resumes_resolution() {
     let s = sla_state(&p, &always(), &reopened, h(6));
     let r = target(&s, TargetKind::Resolution);
     assert_eq!((r.fulfilled_at, r.used_minutes, r.due_at), (None, 120, Some(h(8))));
+    let late = sla_state(&p, &always(), &reopened, h(8) + Duration::minutes(1));
+    assert_eq!(late.target_breached_at(TargetKind::Resolution), Some(h(8)), "breached and still waited for");
     let s = sla_state(&p, &always(), &reopened.clone().at(h(9), Change::Status(Status::Solved)), h(10));
     let r = target(&s, TargetKind::Resolution);
     assert_eq!((r.fulfilled_at, r.breached_at), (Some(h(9)), Some(h(8))));
+    assert_eq!(s.target_breached_at(TargetKind::Resolution), None, "met late: no longer waited for");
     let closed = reopened.at(h(7), Change::Status(Status::Solved)).at(h(8), Change::Status(Status::Closed));
     let s = sla_state(&p, &always(), &closed, h(100));
     let r = target(&s, TargetKind::Resolution);

@@ -465,6 +465,59 @@ async fn warnings_and_breach_rules(db: TestDb) {
 }
 on_both_engines!(near_breach_warns_once_and_breach_rules_fire_once, warnings_and_breach_rules);
 
+/// A breach rule about one target reads the tickets breached on that
+/// target, however many breached earlier on another one. It used to read
+/// every breached ticket in breach order and pick the target out of the
+/// stored state, so a batch full of first-reply breaches held a resolution
+/// breach back for good.
+async fn a_target_breach_rule_is_not_held_up_by_other_breaches_run(db: TestDb) {
+    let t = TestApp::new(db).await;
+    // Monday 2 March 2026, 09:00 in Berlin: A and B open; both get their first reply in time.
+    t.clock.set(utc("2026-03-02T08:00:00Z"));
+    berlin_policy(&t).await;
+    let d = Desk::new(&t).await;
+    let (admin, agent, customer) = (t.token_for(&d.admin).await, t.token_for(&d.agent).await, t.token_for(&d.cust_member).await);
+    t.clock.set(utc("2026-03-02T08:30:00Z"));
+    for id in [d.ticket_a, d.ticket_b] {
+        let r = t.post_json(&format!("/api/v1/tickets/{id}/messages"), &agent, &json!({"body": "Looking into it."})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    // C opens at 15:00 Berlin: its first reply is due at 16:00 and never comes.
+    t.clock.set(utc("2026-03-02T14:00:00Z"));
+    let r = t.post_json("/api/v1/tickets", &customer, &json!({"subject": "Export stuck", "body": "Since lunch."})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let c = r.json()["id"].as_i64().expect("id");
+    let resolution =
+        create_rule(&t, &admin, json!({"name": "Resolution late", "condition": "breached", "target": "resolution", "action": "escalate"}))
+            .await;
+    let first_reply = create_rule(
+        &t,
+        &admin,
+        json!({"name": "First reply late", "condition": "breached", "target": "first_reply", "action": "escalate"}),
+    )
+    .await;
+    // 17:30 Berlin: C breached its first reply at 16:00, A and B their resolution at 17:00.
+    t.clock.set(utc("2026-03-02T16:30:00Z"));
+    t.app.sla_pass(&Actor::System, 100).await.expect("pass");
+    let candidates = |rule: i64, limit: i64| {
+        let t = &t;
+        async move {
+            let spec = t.store().get_rule(rule).await.expect("read").expect("rule").spec;
+            let found = t.store().rule_candidates(rule, &spec, limit).await.expect("candidates");
+            found.into_iter().map(|c| (c.ticket_id, c.instance)).collect::<Vec<_>>()
+        }
+    };
+    let first = candidates(resolution, 1).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!([d.ticket_a, d.ticket_b].contains(&first[0].0), "a resolution breach comes first, not C: {first:?}");
+    assert_eq!(first[0].1, utc("2026-03-02T16:00:00Z"));
+    assert_eq!(candidates(first_reply, 10).await, vec![(c, utc("2026-03-02T15:00:00Z"))]);
+    let fired = tick(&t).await;
+    assert_eq!(fired.fired, 3, "{fired:?}");
+    assert_eq!((firings(&t, &d, resolution).await, firings(&t, &d, first_reply).await), (2, 1));
+}
+on_both_engines!(a_target_breach_rule_is_not_held_up_by_other_breaches, a_target_breach_rule_is_not_held_up_by_other_breaches_run);
+
 /// Three ticks at once at the warning time: each ticket is warned once, a
 /// notify rule and a priority rule fire once per ticket, and each mail goes
 /// out once (the warning, the firing and its mail job are one write).

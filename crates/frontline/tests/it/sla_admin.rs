@@ -284,11 +284,11 @@ impl Raw {
         }
     }
 
-    /// `sla_dirty` of each ticket.
+    /// The SLA write count (`sla_marks.dirty`) of each ticket.
     async fn dirty(&self, ids: &[i64]) -> Vec<i64> {
         let mut out = vec![];
         for id in ids {
-            let sql = "SELECT sla_dirty FROM tickets WHERE id = $1";
+            let sql = "SELECT dirty FROM sla_marks WHERE ticket_id = $1";
             let n: i64 = match self.engine {
                 Engine::Sqlite => {
                     let mut c = sqlx::SqliteConnection::connect(&self.url).await.expect("connect");
@@ -306,7 +306,7 @@ impl Raw {
 
     /// As if the SLA pass had just run.
     async fn settle(&self) {
-        self.execute("UPDATE tickets SET sla_dirty = 0").await;
+        self.execute("UPDATE sla_marks SET dirty = 0, seen = 0").await;
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use frontline_domain::authz::Actor;
-use frontline_domain::sla::{BusinessCalendar, CalendarSpec, PriorityTargets, SlaPolicy, Target, WeeklyHoursSpec};
+use frontline_domain::sla::{BusinessCalendar, CalendarSpec, PriorityTargets, SlaPolicy, Target, TargetKind, WeeklyHoursSpec};
 use frontline_domain::ticket::Priority;
 use frontline_store::sla::PolicyInput;
 use frontline_store::sla_state::SlaResult;
@@ -171,12 +171,12 @@ async fn a_broken_history_does_not_stop_the_pass_run(db: TestDb) {
 }
 on_both_engines!(a_broken_history_does_not_stop_the_pass, a_broken_history_does_not_stop_the_pass_run);
 
-/// Replies and passes at once on one ticket: when all is done and one
-/// last pass ran, the stored state is the live one.
+/// Replies, passes and policy edits at once on one ticket: when all is
+/// done and one last pass ran, the stored state is the live one.
 async fn parallel_writes_and_passes_end_consistent_run(db: TestDb) {
     let t = std::sync::Arc::new(TestApp::new(db).await);
     t.clock.set(utc("2026-03-02T08:00:00Z"));
-    berlin_policy(&t).await;
+    let policy_id = berlin_policy(&t).await;
     let d = Desk::new(&t).await;
     let id = d.ticket_a;
     let agent = t.token_for(&d.agent).await;
@@ -194,6 +194,19 @@ async fn parallel_writes_and_passes_end_consistent_run(db: TestDb) {
         tasks.push(tokio::spawn(async move {
             passer.app.sla_pass(&Actor::System, 10).await.expect("pass");
         }));
+        if i % 3 == 0 {
+            // The resolution target moves between 8 and 9 business hours.
+            let editor = t.clone();
+            tasks.push(tokio::spawn(async move {
+                let store = editor.store();
+                let current = store.get_sla_policy(policy_id).await.expect("read").expect("policy");
+                let mut policy = current.policy.clone();
+                let minutes = if i % 2 == 0 { 540 } else { 480 };
+                policy.targets.get_mut(&Priority::Normal).expect("normal").resolution = Some(Target::business(minutes));
+                let input = PolicyInput { name: "Standard", calendar_id: current.calendar_id, policy: &policy };
+                store.update_sla_policy(policy_id, input, None, None).await.expect("edit");
+            }));
+        }
     }
     for task in tasks {
         task.await.expect("task");
@@ -205,5 +218,9 @@ async fn parallel_writes_and_passes_end_consistent_run(db: TestDb) {
     assert_eq!(stored.due_at, live.state.next_due().map(|d| d.1));
     assert_eq!(stored.due_target.as_deref(), live.state.next_due().map(|d| d.0.as_str()));
     assert_eq!(stored.breached_at, live.state.breached_at());
+    let by_target = [stored.first_reply_breached_at, stored.next_reply_breached_at, stored.resolution_breached_at];
+    assert_eq!(by_target, TargetKind::ALL.map(|k| live.state.target_breached_at(k)));
+    // What the edits move is what falls due next, so the due time above checks them.
+    assert_eq!(live.state.next_due().map(|d| d.0), Some(TargetKind::Resolution));
 }
 on_both_engines!(parallel_writes_and_passes_end_consistent, parallel_writes_and_passes_end_consistent_run);
