@@ -46,24 +46,33 @@ impl App {
         Ok(self.store.get_rule(id).await?.ok_or(DomainError::NotFound("rule"))?)
     }
 
-    /// Every problem of a draft at once (its fields, then the teams and
-    /// users it names), for a form; empty when it would save.
+    /// Every problem of a draft at once, for a form; empty when it would save.
     pub async fn rule_problems(&self, actor: &Actor, draft: &RuleDraft) -> Result<Vec<FieldError>> {
         authz::require(actor, Permission::ManageRules)?;
-        match draft.parse() {
-            Err(problems) => Ok(problems),
-            Ok(spec) => Ok(self.missing_references(&[&spec]).await?.swap_remove(0)),
-        }
+        self.draft_problems(draft).await
     }
 
-    /// The checked rule, or the first problem as a 422 naming its field.
-    async fn checked_rule(&self, draft: &RuleDraft) -> Result<RuleSpec> {
-        let spec = draft.parse().map_err(first_problem)?;
-        let missing = self.missing_references(&[&spec]).await?.swap_remove(0);
-        if !missing.is_empty() {
-            return Err(first_problem(missing).into());
+    /// Its fields' problems and the teams and users it names that are
+    /// missing, together (one message per field, the format's first), so
+    /// that nobody fixes one round to be told of the next.
+    async fn draft_problems(&self, draft: &RuleDraft) -> Result<Vec<FieldError>> {
+        let mut out = draft.parse().err().unwrap_or_default();
+        let missing = self.missing_references(vec![draft.references()]).await?.swap_remove(0);
+        for e in missing {
+            if !out.iter().any(|o| o.field == e.field) {
+                out.push(e);
+            }
         }
-        Ok(spec)
+        Ok(out)
+    }
+
+    /// The checked rule, or every problem at once as a 422 (the first
+    /// naming its field, all of them in `InvalidAll` when there are several).
+    async fn checked_rule(&self, draft: &RuleDraft) -> Result<RuleSpec> {
+        if let Some(e) = DomainError::invalid_all(self.draft_problems(draft).await?) {
+            return Err(e.into());
+        }
+        Ok(draft.parse().map_err(first_problem)?)
     }
 
     pub async fn create_rule(&self, actor: &Actor, draft: &RuleDraft) -> Result<RuleRecord> {
@@ -100,8 +109,7 @@ impl App {
     /// Per rule, the teams and users it names that do not exist, or cannot
     /// do what the rule asks of them (deactivated; an assignee who cannot
     /// work tickets; someone told who is not staff). Two queries for all.
-    async fn missing_references(&self, specs: &[&RuleSpec]) -> Result<Vec<Vec<FieldError>>> {
-        let refs: Vec<Vec<Reference>> = specs.iter().map(|s| s.references()).collect();
+    async fn missing_references(&self, refs: Vec<Vec<Reference>>) -> Result<Vec<Vec<FieldError>>> {
         let team_ids: Vec<i64> =
             refs.iter().flatten().filter_map(|r| if let Reference::Team { id, .. } = r { Some(*id) } else { None }).collect();
         let user_ids: Vec<i64> =
@@ -121,7 +129,7 @@ impl App {
         if rules.is_empty() {
             return Ok(run);
         }
-        let missing = self.missing_references(&rules.iter().map(|r| &r.spec).collect::<Vec<_>>()).await?;
+        let missing = self.missing_references(rules.iter().map(|r| r.spec.references()).collect()).await?;
         let enabled = self.enabled_notifications().await?;
         for (rule, missing) in rules.iter().zip(missing) {
             if let Some(problem) = missing.first() {

@@ -7,7 +7,7 @@
 
 use frontline_domain::audit::AuditAction;
 use frontline_domain::authz::{self, Actor, Permission};
-use frontline_domain::sla::{BusinessCalendar, CalendarSpec, SlaPolicy};
+use frontline_domain::sla::{BusinessCalendar, CalendarSpec, Condition, SlaPolicy};
 use frontline_domain::{DomainError, FieldError, validate};
 use frontline_store::Audit;
 use frontline_store::sla::{self as store_sla, CalendarRecord, Entry, PolicyRecord, SupportPlan};
@@ -198,6 +198,34 @@ impl App {
     fn checked_policy(input: &PolicyFields) -> Result<(String, SlaPolicy)> {
         let name = validate::name("name", &input.name, NAME_MAX)?;
         Ok((name, input.policy.clone().checked()?))
+    }
+
+    /// The records a policy names that do not exist (its calendar, the
+    /// plans and organizations its conditions name), each at its field
+    /// (`calendar_id`, `conditions[i].value`), for a form to show with its
+    /// other messages. The write checks them again under its locks.
+    pub async fn policy_reference_problems(&self, actor: &Actor, input: &PolicyFields) -> Result<Vec<FieldError>> {
+        authz::require(actor, Permission::ManageSla)?;
+        let mut out = Vec::new();
+        if self.store.calendar_entry(input.calendar_id).await?.is_none() {
+            out.push(FieldError::new("calendar_id", format!("there is no calendar {}", input.calendar_id)));
+        }
+        for (i, c) in input.policy.conditions.iter().enumerate() {
+            let missing = match c {
+                // A non-positive id is the domain's problem, at `conditions[i]`.
+                Condition::SupportPlan(id) if *id > 0 => {
+                    self.store.get_support_plan(*id).await?.is_none().then(|| format!("there is no support plan {id}"))
+                }
+                Condition::Organization(id) if *id > 0 => {
+                    self.store.get_org(*id).await?.is_none().then(|| format!("there is no organization {id}"))
+                }
+                _ => None,
+            };
+            if let Some(message) = missing {
+                out.push(FieldError::new(format!("conditions[{i}].value"), message));
+            }
+        }
+        Ok(out)
     }
 
     pub async fn create_sla_policy(&self, actor: &Actor, input: &PolicyFields) -> Result<PolicyRecord> {

@@ -20,6 +20,11 @@ impl FieldError {
 pub enum DomainError {
     #[error("{}: {}", .0.field, .0.message)]
     Invalid(FieldError),
+    /// Several inputs wrong at once, each with its message, checked
+    /// together so that one answer names them all (never empty; the first
+    /// leads, as `Invalid` would). Made by `DomainError::invalid_all`.
+    #[error("{}", all_text(.0))]
+    InvalidAll(Vec<FieldError>),
     /// Also used when the actor may not know the thing exists (other
     /// organizations' tickets), so that existence does not leak.
     #[error("{0} not found")]
@@ -43,7 +48,20 @@ fn wait_text(seconds: u64) -> String {
     }
 }
 
+fn all_text(all: &[FieldError]) -> String {
+    all.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
+}
+
 impl DomainError {
+    /// Every problem of one input at once: `Invalid` when there is one,
+    /// `InvalidAll` when there are several (None when there are none).
+    pub fn invalid_all(mut problems: Vec<FieldError>) -> Option<Self> {
+        match problems.len() {
+            0 => None,
+            1 => problems.pop().map(Self::Invalid),
+            _ => Some(Self::InvalidAll(problems)),
+        }
+    }
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid(FieldError::new(field, message))
     }

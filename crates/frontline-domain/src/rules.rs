@@ -135,25 +135,7 @@ pub enum Reference {
 
 impl RuleSpec {
     pub fn references(&self) -> Vec<Reference> {
-        let mut out = vec![];
-        if let Some(id) = self.filters.team_id {
-            out.push(Reference::Team { field: "team_id", id });
-        }
-        match &self.effect {
-            RuleEffect::Reassign { assignee_id, team_id } => {
-                if let Some(id) = assignee_id {
-                    out.push(Reference::User { field: "assignee_id", id: *id });
-                }
-                if let Some(id) = team_id {
-                    out.push(Reference::Team { field: "to_team_id", id: *id });
-                }
-            }
-            RuleEffect::Notify { user_ids, .. } => {
-                out.extend(user_ids.iter().map(|id| Reference::User { field: "notify_user_ids", id: *id }))
-            }
-            RuleEffect::Escalate | RuleEffect::SetPriority { .. } => {}
-        }
-        out
+        RuleDraft::of(self).references()
     }
 }
 
@@ -207,6 +189,74 @@ fn field_error(out: &mut Vec<FieldError>, field: &str, e: DomainError) {
 }
 
 impl RuleDraft {
+    /// The teams and users the draft names where its action uses them (a
+    /// positive id; others are `parse`'s problems), also when other fields
+    /// are wrong: so that a missing one is told with the draft's other
+    /// problems, not after they are fixed.
+    pub fn references(&self) -> Vec<Reference> {
+        let mut out = vec![];
+        let named = |id: Option<i64>| id.filter(|i| *i > 0);
+        if let Some(id) = named(self.team_id) {
+            out.push(Reference::Team { field: "team_id", id });
+        }
+        match self.action.trim() {
+            "reassign" => {
+                if let Some(id) = named(self.assignee_id) {
+                    out.push(Reference::User { field: "assignee_id", id });
+                }
+                if let Some(id) = named(self.to_team_id) {
+                    out.push(Reference::Team { field: "to_team_id", id });
+                }
+            }
+            "notify" => {
+                let mut ids: Vec<i64> = self.notify_user_ids.iter().copied().filter(|i| *i > 0).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                out.extend(ids.into_iter().map(|id| Reference::User { field: "notify_user_ids", id }));
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// Values the draft's condition or action does not use: refused rather
+    /// than dropped, so that what was sent is what is saved. Only for a
+    /// known condition and action (an unknown one is its own problem).
+    fn unused(&self, out: &mut Vec<FieldError>) {
+        let condition = self.condition.trim();
+        if ["breached", "near_breach"].contains(&condition) {
+            if given(&self.status).is_some() {
+                out.push(FieldError::new("status", "only a time-in-status rule has a status; leave it empty"));
+            }
+            if self.minutes.is_some() {
+                out.push(FieldError::new("minutes", "only a time-in-status rule counts minutes; leave it empty"));
+            }
+        }
+        let action = self.action.trim();
+        if !["escalate", "reassign", "set_priority", "notify"].contains(&action) {
+            return;
+        }
+        if action != "reassign" {
+            if self.assignee_id.is_some() {
+                out.push(FieldError::new("assignee_id", "only a reassign rule names an assignee; leave it empty"));
+            }
+            if self.to_team_id.is_some() {
+                out.push(FieldError::new("to_team_id", "only a reassign rule moves tickets to a team; leave it empty"));
+            }
+        }
+        if action != "set_priority" && given(&self.new_priority).is_some() {
+            out.push(FieldError::new("new_priority", "only a set-priority rule sets a priority; leave it empty"));
+        }
+        if action != "notify" {
+            if !self.notify_user_ids.is_empty() {
+                out.push(FieldError::new("notify_user_ids", "only a notify rule mails people; leave it empty"));
+            }
+            if given(&self.notify_step).is_some() {
+                out.push(FieldError::new("notify_step", "only a notify rule mails a step's people; leave it empty"));
+            }
+        }
+    }
+
     /// The checked rule, or every field's problem at once.
     pub fn parse(&self) -> Result<RuleSpec, Vec<FieldError>> {
         let mut out = vec![];
@@ -309,6 +359,7 @@ impl RuleDraft {
                 None
             }
         };
+        self.unused(&mut out);
         match (name, condition, effect) {
             (Some(name), Some(condition), Some(effect)) if out.is_empty() => {
                 Ok(RuleSpec { name, enabled: self.enabled, condition, filters: RuleFilters { team_id, priority }, effect })
@@ -429,6 +480,41 @@ mod tests {
                 Reference::Team { field: "team_id", id: 1 },
                 Reference::User { field: "assignee_id", id: 7 },
                 Reference::Team { field: "to_team_id", id: 2 }
+            ]
+        );
+    }
+
+    #[test]
+    fn values_the_rule_does_not_use_are_refused() {
+        let mut d = draft("near_breach", "escalate");
+        d.status = Some("pending".into());
+        d.minutes = Some(5);
+        d.assignee_id = Some(4);
+        d.to_team_id = Some(2);
+        d.new_priority = Some("high".into());
+        d.notify_user_ids = vec![3];
+        d.notify_step = Some("tier_2".into());
+        let fields: Vec<String> = d.parse().expect_err("refused").into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["status", "minutes", "assignee_id", "to_team_id", "new_priority", "notify_user_ids", "notify_step"]);
+        // Empty values are not values.
+        let mut d = draft("near_breach", "escalate");
+        d.status = Some(" ".into());
+        d.new_priority = Some(String::new());
+        assert!(d.parse().is_ok());
+    }
+
+    #[test]
+    fn a_draft_names_its_references_even_when_it_is_wrong() {
+        let mut d = draft("sunset", "notify");
+        d.team_id = Some(5);
+        d.notify_user_ids = vec![9, -1, 9, 8];
+        assert!(d.parse().is_err());
+        assert_eq!(
+            d.references(),
+            vec![
+                Reference::Team { field: "team_id", id: 5 },
+                Reference::User { field: "notify_user_ids", id: 8 },
+                Reference::User { field: "notify_user_ids", id: 9 }
             ]
         );
     }

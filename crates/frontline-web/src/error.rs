@@ -23,6 +23,18 @@ pub struct ErrorDetail {
     pub message: String,
     /// The input field at fault, when there is one.
     pub field: Option<String>,
+    /// When a request had several wrong fields checked together (an
+    /// automatic rule's format and the teams and users it names): each
+    /// one, the first being `field` and `message` above. Absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// One wrong field of several.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
 }
 
 /// An error answered by the API as `{"error": {...}}`.
@@ -34,11 +46,13 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds for `Retry-After` (a throttle's 429).
     pub retry_after: Option<u64>,
+    /// Every wrong field when several were found at once.
+    pub errors: Vec<FieldProblem>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>, field: Option<String>) -> Self {
-        ApiError { status, code, message: message.into(), field, retry_after: None }
+        ApiError { status, code, message: message.into(), field, retry_after: None, errors: Vec::new() }
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -55,6 +69,10 @@ pub fn classify(e: &AppError) -> (StatusCode, &'static str, String, Option<Strin
     match e {
         AppError::Domain(d) => match d {
             DomainError::Invalid(f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", f.message.clone(), Some(f.field.clone())),
+            DomainError::InvalidAll(all) => match all.first() {
+                Some(f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", f.message.clone(), Some(f.field.clone())),
+                None => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "the input is not valid".into(), None),
+            },
             DomainError::Conflict(f) => (StatusCode::CONFLICT, "conflict", f.message.clone(), Some(f.field.clone())),
             DomainError::NotFound(what) => (StatusCode::NOT_FOUND, "not_found", format!("{what} not found"), None),
             DomainError::Forbidden(why) => (StatusCode::FORBIDDEN, "forbidden", why.to_string(), None),
@@ -76,7 +94,13 @@ pub fn classify(e: &AppError) -> (StatusCode, &'static str, String, Option<Strin
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         let (status, code, message, field) = classify(&e);
-        ApiError { status, code, message, field, retry_after: retry_after(&e) }
+        let errors = match &e {
+            AppError::Domain(DomainError::InvalidAll(all)) => {
+                all.iter().map(|f| FieldProblem { field: f.field.clone(), message: f.message.clone() }).collect()
+            }
+            _ => Vec::new(),
+        };
+        ApiError { status, code, message, field, retry_after: retry_after(&e), errors }
     }
 }
 
@@ -96,7 +120,7 @@ pub fn retry_after(e: &AppError) -> Option<u64> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, field: self.field } };
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, field: self.field, errors: self.errors } };
         let mut r = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));

@@ -53,7 +53,10 @@ pub enum Hours {
     Calendar,
 }
 
+/// One target. A member it does not know is refused (a typo of `hours`
+/// would otherwise count business hours without a word).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Target {
     pub minutes: i64,
     #[serde(default)]
@@ -326,6 +329,7 @@ mod tests {
         let again: SlaPolicy = serde_json::from_str(&serde_json::to_string(&p).unwrap_or_default()).unwrap_or_default();
         assert_eq!(again, p);
         assert!(serde_json::from_str::<SlaPolicy>(r#"{"targets": {"urgent": {"first_reply": {"minutes": 1}, "typo": 1}}}"#).is_err());
+        assert!(serde_json::from_str::<SlaPolicy>(r#"{"targets": {"urgent": {"first_reply": {"minutes": 1, "unit": "h"}}}}"#).is_err());
     }
 
     #[test]

@@ -63,7 +63,10 @@ where
         let value: T = serde_path_to_error::deserialize(bytes).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner().to_string();
-            let field = if inner.starts_with("unknown field") || inner.starts_with("missing field") {
+            let field = if inner.starts_with("unknown field") && path != "." {
+                // The path ends at the unknown member: `targets.high.first_reply.unit`.
+                Some(path)
+            } else if inner.starts_with("unknown field") || inner.starts_with("missing field") {
                 field_in(&inner)
             } else if path == "." {
                 None

@@ -137,10 +137,14 @@ pub async fn list(State(s): State<AppState>, ApiUser(user): ApiUser) -> Result<J
 }
 
 /// Create an automatic rule. A team or user it names must exist (and be
-/// active): else 422 naming the member.
+/// active), and a member its condition or action does not use must be
+/// absent (or empty): else 422 naming the member. Every problem is told at
+/// once: the first in `field` and `message`, all of them in `errors` when
+/// there are several.
 #[utoipa::path(post, path = "/api/v1/rules", tag = "rules", request_body = RuleRequest,
     responses((status = 201, body = RuleDto), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "Another rule has this name"), (status = 422, body = ErrorBody)),
+        (status = 409, body = ErrorBody, description = "Another rule has this name"),
+        (status = 422, body = ErrorBody, description = "Members are wrong, name what does not exist, or are not used by the rule (each in `errors`)")),
     security(("token" = [])))]
 pub async fn create(
     State(s): State<AppState>,
@@ -157,11 +161,12 @@ pub async fn get_one(State(s): State<AppState>, ApiUser(user): ApiUser, ApiPath(
     Ok(Json(s.app.get_rule(&user.actor(), id).await?.into()))
 }
 
-/// Replace an automatic rule (all members, as in create). Saving clears a
-/// reason the scheduler disabled it for.
+/// Replace an automatic rule (all members, as in create, checked as in
+/// create). Saving clears a reason the scheduler disabled it for.
 #[utoipa::path(put, path = "/api/v1/rules/{id}", tag = "rules", params(("id" = i64, Path, description = "Rule id")), request_body = RuleRequest,
     responses((status = 200, body = RuleDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "Changed since `version`, or another rule has this name"), (status = 422, body = ErrorBody)),
+        (status = 409, body = ErrorBody, description = "Changed since `version`, or another rule has this name"),
+        (status = 422, body = ErrorBody, description = "Members are wrong, name what does not exist, or are not used by the rule (each in `errors`)")),
     security(("token" = [])))]
 pub async fn replace(
     State(s): State<AppState>,

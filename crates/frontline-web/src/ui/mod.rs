@@ -280,6 +280,10 @@ impl FormErrors {
                 self.push(e);
                 None
             }
+            Err(DomainError::InvalidAll(all)) => {
+                all.into_iter().for_each(|e| self.push(e));
+                None
+            }
             Err(_) => None,
         }
     }
@@ -298,6 +302,11 @@ impl FormErrors {
     }
     /// Turn a use-case error into field messages, or a full error page.
     pub fn from_error(e: AppError) -> Result<FormErrors, Response> {
+        if let AppError::Domain(DomainError::InvalidAll(all)) = e {
+            let mut errors = FormErrors::default();
+            all.into_iter().for_each(|f| errors.push(f));
+            return Ok(errors);
+        }
         let (status, _, message, field) = classify(&e);
         match (status, field) {
             (StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT | StatusCode::TOO_MANY_REQUESTS, field) => {

@@ -513,6 +513,9 @@ const CONDITION_FIELDS: [&str; 5] = ["cond_organization", "cond_plan", "cond_pri
 /// One target's inputs: amount, unit (minutes or hours), business or calendar time.
 pub struct TargetCell {
     field: String,
+    /// The inputs of its unit and of which hours count.
+    unit_field: String,
+    hours_field: String,
     label: String,
     amount: String,
     in_hours: bool,
@@ -647,16 +650,35 @@ fn read_policy(f: &HashMap<String, String>) -> (PolicyFields, Vec<&'static str>,
     for priority in Priority::ALL {
         for kind in TargetKind::ALL {
             let field = target_field(*priority, kind);
+            // The unit and the hours are choices: anything else is refused
+            // at its own input, never read as the default.
+            let unit_field = format!("{field}.unit");
+            let per = match get(&unit_field) {
+                "" | "min" => Some(1),
+                "h" => Some(60),
+                other => {
+                    errors.push(FieldError::new(unit_field, format!("'{other}' is not a unit; choose min or hours")));
+                    None
+                }
+            };
+            let hours_field = format!("{field}.hours");
+            let hours = match get(&hours_field) {
+                "" | "business" => Some(Hours::Business),
+                "calendar" => Some(Hours::Calendar),
+                other => {
+                    errors.push(FieldError::new(hours_field, format!("'{other}' is not a choice; count business or calendar hours")));
+                    None
+                }
+            };
             let amount = get(&field);
             if amount.is_empty() {
                 continue;
             }
-            let per = if get(&format!("{field}.unit")) == "h" { 60 } else { 1 };
-            let Some(minutes) = amount.parse::<i64>().ok().and_then(|a| a.checked_mul(per)) else {
+            let Some(minutes) = amount.parse::<i64>().ok().and_then(|a| a.checked_mul(per.unwrap_or(1))) else {
                 errors.push(FieldError::new(field, "enter a whole number of minutes or hours"));
                 continue;
             };
-            let hours = if get(&format!("{field}.hours")) == "calendar" { Hours::Calendar } else { Hours::Business };
+            let (Some(_), Some(hours)) = (per, hours) else { continue };
             let entry = targets.entry(*priority).or_default();
             let target = Some(Target { minutes, hours });
             match kind {
@@ -736,6 +758,8 @@ async fn policy_page(
                         amount: form.get(&field).cloned().unwrap_or_default(),
                         in_hours: form.get(&format!("{field}.unit")).is_some_and(|u| u == "h"),
                         calendar_time: form.get(&format!("{field}.hours")).is_some_and(|h| h == "calendar"),
+                        unit_field: format!("{field}.unit"),
+                        hours_field: format!("{field}.hours"),
                         field,
                     }
                 })
@@ -780,8 +804,14 @@ async fn save_policy(
     checked: super::form::Checked,
 ) -> Response {
     let (input, from, read) = read_policy(&f);
-    let pre = at_condition_inputs(read.merge(FormErrors(policy_problems(&input))), &from);
     let actor = user.actor();
+    // The records it names are looked up with the other checks, so that
+    // a missing calendar or organization shows with every other message.
+    let missing = match s.app.policy_reference_problems(&actor, &input).await {
+        Ok(problems) => FormErrors(problems),
+        Err(e) => return error_response(e),
+    };
+    let pre = at_condition_inputs(read.merge(FormErrors(policy_problems(&input))).merge(missing), &from);
     let saved = run(pre, checked, async {
         match id {
             Some(id) => s.app.update_sla_policy(&actor, id, &input).await,

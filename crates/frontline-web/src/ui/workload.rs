@@ -19,7 +19,7 @@ use frontline_store::help::HelpRequest;
 use frontline_store::workload::AtRiskTicket;
 use serde::Deserialize;
 
-use super::form::Form;
+use super::form::{Checked, Form};
 use super::{Chrome, error_response};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -117,8 +117,36 @@ pub struct AssignForm {
     assignee_id: String,
     /// The ticket's updated_at when the page was drawn (the page always
     /// sends it; without one, as with the API's PATCH, the assignment
-    /// applies to the ticket as it is).
-    version: Option<DateTime<Utc>>,
+    /// applies to the ticket as it is). Read as text, so that one that is
+    /// not a time comes back as the page with its message.
+    #[serde(default)]
+    version: String,
+}
+
+impl AssignForm {
+    /// The version sent, None when empty; a message when it is not a time.
+    fn version(&self) -> Result<Option<DateTime<Utc>>, String> {
+        let v = self.version.trim();
+        if v.is_empty() {
+            return Ok(None);
+        }
+        DateTime::parse_from_rfc3339(v)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| "the version sent with this ticket is not a time; reload the page and try again".to_string())
+    }
+}
+
+/// What a take or reassign form says, or the page with why not (422).
+async fn read_form(s: &AppState, user: User, id: i64, f: &AssignForm, checked: Checked) -> Result<(User, Option<DateTime<Utc>>), Response> {
+    let problem = match (checked.ok(), f.version()) {
+        (Err(e), _) => match crate::error::classify(&e) {
+            (_, _, message, Some(field)) => format!("{field}: {message}"),
+            (_, _, message, None) => message,
+        },
+        (Ok(()), Err(message)) => message,
+        (Ok(()), Ok(version)) => return Ok((user, version)),
+    };
+    Err(render(s, user, Some((id, problem, StatusCode::UNPROCESSABLE_ENTITY))).await)
 }
 
 /// Take (assign to me) or reassign one ticket from the workload page,
@@ -147,11 +175,12 @@ pub async fn take(
     Path(id): Path<i64>,
     Form(f, checked): Form<AssignForm>,
 ) -> Response {
-    if let Err(e) = checked.ok() {
-        return error_response(e);
-    }
+    let (user, version) = match read_form(&s, user, id, &f, checked).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
     let me = user.id;
-    assign(&s, user, id, me, f.version).await
+    assign(&s, user, id, me, version).await
 }
 
 pub async fn reassign(
@@ -160,11 +189,12 @@ pub async fn reassign(
     Path(id): Path<i64>,
     Form(f, checked): Form<AssignForm>,
 ) -> Response {
-    if let Err(e) = checked.ok() {
-        return error_response(e);
-    }
+    let (user, version) = match read_form(&s, user, id, &f, checked).await {
+        Ok(v) => v,
+        Err(page) => return page,
+    };
     match f.assignee_id.trim().parse::<i64>() {
-        Ok(to) => assign(&s, user, id, to, f.version).await,
+        Ok(to) => assign(&s, user, id, to, version).await,
         Err(_) => render(&s, user, Some((id, "choose who takes it".into(), StatusCode::UNPROCESSABLE_ENTITY))).await,
     }
 }

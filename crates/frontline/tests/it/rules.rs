@@ -605,3 +605,118 @@ async fn save_vs_disable(db: TestDb) {
     }
 }
 on_both_engines!(a_rule_saved_while_the_scheduler_disables_it_ends_whole, save_vs_disable);
+
+/// A body wrong in its format and in what it names is told of both in one
+/// answer: the first in `field`, every one in `errors`; nothing is saved.
+async fn format_and_references_at_once(db: TestDb) {
+    let (t, _d, admin) = desk(db).await;
+    let body = json!({"name": "", "condition": "near_breach", "team_id": 999_999, "action": "reassign", "assignee_id": 999_998,
+                      "to_team_id": -3});
+    let r = t.post_json("/api/v1/rules", &admin, &body).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let error = &r.json()["error"];
+    assert_eq!((error["code"].clone(), error["field"].clone()), (json!("invalid_field"), json!("name")), "{error}");
+    let fields: Vec<&str> = error["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
+    assert_eq!(fields, ["name", "to_team_id", "team_id", "assignee_id"], "{error}");
+    let messages: Vec<&str> = error["errors"].as_array().expect("errors").iter().map(|e| e["message"].as_str().expect("message")).collect();
+    assert!(messages[2].contains("team 999999 does not exist") && messages[3].contains("user 999998"), "{error}");
+    // The same through PUT.
+    let id = create_rule(&t, &admin, json!({"name": "Kept", "condition": "near_breach", "action": "escalate"})).await;
+    let r = t.json(axum::http::Method::PUT, &format!("/api/v1/rules/{id}"), &admin, &body).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"]["errors"].as_array().map(Vec::len), Some(4), "{}", r.text());
+    // A single problem has no list: `field` and `message` say it all.
+    let r = t
+        .post_json("/api/v1/rules", &admin, &json!({"name": "R", "condition": "near_breach", "action": "escalate", "team_id": 999_999}))
+        .await;
+    assert_eq!((r.status.as_u16(), r.json()["error"]["field"].clone()), (422, json!("team_id")));
+    assert!(r.json()["error"].get("errors").is_none(), "{}", r.text());
+    let names: Vec<Value> =
+        t.get("/api/v1/rules", &admin).await.json().as_array().expect("rules").iter().map(|r| r["name"].clone()).collect();
+    assert_eq!(names, [json!("Kept")], "nothing half-written");
+}
+on_both_engines!(a_rule_is_told_its_format_and_reference_problems_at_once, format_and_references_at_once);
+
+/// A member the rule's condition or action does not use is refused,
+/// naming it, rather than dropped.
+async fn unused_values(db: TestDb) {
+    let (t, d, admin) = desk(db).await;
+    for (body, field) in [
+        (json!({"name": "R", "condition": "near_breach", "action": "escalate", "assignee_id": d.agent.id}), "assignee_id"),
+        (json!({"name": "R", "condition": "near_breach", "action": "notify", "notify_step": "tier_2", "to_team_id": d.team}), "to_team_id"),
+        (json!({"name": "R", "condition": "near_breach", "action": "reassign", "new_priority": "high"}), "new_priority"),
+        (
+            json!({"name": "R", "condition": "near_breach", "action": "set_priority", "new_priority": "high", "notify_user_ids": [d.manager.id]}),
+            "notify_user_ids",
+        ),
+        (json!({"name": "R", "condition": "near_breach", "action": "escalate", "notify_step": "tier_2"}), "notify_step"),
+        (json!({"name": "R", "condition": "breached", "action": "escalate", "status": "pending"}), "status"),
+        (json!({"name": "R", "condition": "near_breach", "action": "escalate", "minutes": 30}), "minutes"),
+    ] {
+        let r = t.post_json("/api/v1/rules", &admin, &body).await;
+        assert_eq!(r.status, 422, "{body}: {}", r.text());
+        assert_eq!(r.json()["error"]["field"], field, "{body}: {}", r.text());
+        assert_eq!(r.json()["error"]["code"], "invalid_field", "{body}: {}", r.text());
+    }
+    assert_eq!(t.get("/api/v1/rules", &admin).await.json(), json!([]), "nothing saved");
+    // Empty values are not values: a form's empty selects pass.
+    let session = t.login("admin@vendor.example").await;
+    let r = t
+        .post_form(
+            "/admin/rules",
+            &session,
+            &[
+                ("name", "Up"),
+                ("condition", "near_breach"),
+                ("status", ""),
+                ("minutes", ""),
+                ("action", "escalate"),
+                ("assignee_id", ""),
+                ("new_priority", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+}
+on_both_engines!(a_rule_member_its_action_does_not_use_is_refused, unused_values);
+
+/// The form shows format problems, missing teams and people, and values the
+/// action does not use, all in one submit, each at its input, with what was
+/// typed kept.
+async fn form_every_problem_at_once(db: TestDb) {
+    let (t, d, admin) = desk(db).await;
+    let session = t.login("admin@vendor.example").await;
+    let team = d.team.to_string();
+    let r = t
+        .post_form(
+            "/admin/rules",
+            &session,
+            &[
+                ("name", "Typed name"),
+                ("condition", "time_in_status"),
+                ("status", ""),
+                ("minutes", "soon"),
+                ("team_id", "999999"),
+                ("action", "notify"),
+                ("notify_user_ids", "999998"),
+                ("to_team_id", &team),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let html = r.text();
+    for (field, message) in [
+        ("status", "needs a status"),
+        ("minutes", "whole number"),
+        ("team_id", "team 999999 does not exist"),
+        ("notify_user_ids", "user 999998 does not exist"),
+        ("to_team_id", "only a reassign rule"),
+    ] {
+        let at = html.split(&format!("id=\"err-{field}\">")).nth(1).unwrap_or_else(|| panic!("no message at {field}: {html}"));
+        let shown = at.split("</p>").next().unwrap_or_default();
+        assert!(shown.contains(message), "{field}: {message:?}, shown {shown:?}");
+    }
+    assert!(html.contains("value=\"Typed name\"") && html.contains("value=\"soon\""), "what was typed is kept");
+    assert_eq!(t.get("/api/v1/rules", &admin).await.json(), json!([]), "nothing saved");
+}
+on_both_engines!(the_rules_form_shows_format_and_reference_problems_at_once, form_every_problem_at_once);

@@ -573,3 +573,94 @@ async fn pages(db: TestDb) {
     assert!(org_for_agent.contains("<strong>Enterprise</strong>"), "staff see the plan");
 }
 on_both_engines!(sla_pages_show_every_error_and_the_plan, pages);
+
+/// The policy form with every kind of problem at once (a missing name, a
+/// calendar and an organization that do not exist, a bad tag, a target that
+/// is not a number, a unit and an hours choice that are not choices): one
+/// submit shows every message at its input, keeps what was typed, and saves
+/// nothing. A lone unknown unit is refused too, not read as minutes.
+async fn policy_form_every_problem_at_once(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let admin = t.login(&d.admin.email).await;
+    let token = t.token_for(&d.admin).await;
+    let cal = t.post_json("/api/v1/sla/calendars", &token, &office("Office")).await.json()["id"].as_i64().expect("calendar");
+    let missing_org = (d.org_a.max(d.org_b) + 1000).to_string();
+    let r = t
+        .post_form(
+            "/admin/sla/policies",
+            &admin,
+            &[
+                ("name", " "),
+                ("calendar_id", &(cal + 1000).to_string()),
+                ("cond_organization", &missing_org),
+                ("cond_tag", "two words"),
+                ("targets.urgent.first_reply", "soon"),
+                ("targets.high.resolution", "4"),
+                ("targets.high.resolution.unit", "fortnights"),
+                ("targets.low.next_reply", "30"),
+                ("targets.low.next_reply.hours", "lunar"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let page = r.text();
+    for (id, message) in [
+        ("err-name", "name is required"),
+        ("err-calendar_id", &format!("there is no calendar {}", cal + 1000)),
+        ("err-cond_organization", &format!("there is no organization {missing_org}")),
+        ("err-cond_tag", ""),
+        ("err-targets.urgent.first_reply", "enter a whole number"),
+        ("err-targets.high.resolution.unit", "&#39;fortnights&#39; is not a unit"),
+        ("err-targets.low.next_reply.hours", "&#39;lunar&#39; is not a choice"),
+    ] {
+        assert!(page.contains(&format!("aria-describedby=\"{id}\"")), "no input tied to {id}: {page}");
+        let at = page.split(&format!("id=\"{id}\">")).nth(1).unwrap_or_else(|| panic!("no message at {id}: {page}"));
+        let shown = at.split("</p>").next().unwrap_or_default();
+        assert!(shown.contains(message), "{id}: {message:?}, shown {shown:?}");
+    }
+    assert!(
+        page.contains("value=\"two words\"") && page.contains("value=\"soon\"") && page.contains("value=\"30\""),
+        "what was typed is kept"
+    );
+    let policies = t.get("/api/v1/sla/policies", &token).await.json();
+    assert_eq!(policies, json!([]), "nothing saved");
+
+    // A policy that is fine but for its unit: refused at the unit, not saved in minutes.
+    let r = t
+        .post_form(
+            "/admin/sla/policies",
+            &admin,
+            &[
+                ("name", "Fine but the unit"),
+                ("calendar_id", &cal.to_string()),
+                ("targets.high.first_reply", "2"),
+                ("targets.high.first_reply.unit", "days"),
+                ("targets.high.first_reply.hours", "business"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("id=\"err-targets.high.first_reply.unit\">&#39;days&#39; is not a unit"), "{}", r.text());
+    assert_eq!(t.get("/api/v1/sla/policies", &token).await.json(), json!([]), "nothing saved");
+}
+on_both_engines!(sla_policy_form_shows_every_problem_at_once, policy_form_every_problem_at_once);
+
+/// A target object with a member it does not know is refused in the API's
+/// error shape, naming the member; nothing is saved.
+async fn policy_target_unknown_member(db: TestDb) {
+    let t = TestApp::new(db).await;
+    let d = Desk::new(&t).await;
+    let admin = t.token_for(&d.admin).await;
+    let cal = t.post_json("/api/v1/sla/calendars", &admin, &office("Office")).await.json()["id"].as_i64().expect("calendar");
+    let mut body = policy("Typo", cal, json!([]));
+    body["targets"]["high"]["first_reply"] = json!({"minutes": 2, "unit": "h"});
+    let r = t.post_json("/api/v1/sla/policies", &admin, &body).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let error = &r.json()["error"];
+    assert_eq!(error["code"], "invalid_field", "{error}");
+    assert_eq!(error["field"], "targets.high.first_reply.unit", "{error}");
+    assert!(error["message"].as_str().is_some_and(|m| m.contains("unknown field `unit`")), "{error}");
+    assert_eq!(t.get("/api/v1/sla/policies", &admin).await.json(), json!([]), "nothing saved");
+}
+on_both_engines!(sla_policy_target_with_an_unknown_member_is_refused, policy_target_unknown_member);

@@ -295,6 +295,30 @@ async fn one_click_take_and_reassign(db: TestDb) {
 }
 on_both_engines!(workload_take, one_click_take_and_reassign);
 
+/// A take or reassign whose `version` is not a time (a tampered or broken
+/// form) is the workload page again, 422, with the message at its top,
+/// and the ticket is not assigned.
+async fn garbage_version(db: TestDb) {
+    let l = under_load(db).await;
+    let (t, d) = (&l.t, &l.d);
+    let manager = t.login(&d.manager.email).await;
+    let agent_id = d.agent.id.to_string();
+    for (path, form) in [
+        (format!("/workload/tickets/{}/take", l.near_unassigned), vec![("version", "abc")]),
+        (format!("/workload/tickets/{}/assign", l.near_unassigned), vec![("version", "abc"), ("assignee_id", agent_id.as_str())]),
+    ] {
+        let r = t.post_form(&path, &manager, &form).await;
+        assert_eq!(r.status, 422, "{path}: {}", r.text());
+        let html = r.text();
+        assert!(html.contains("<h1>Workload</h1>") && html.contains("id=\"tier-1\""), "the workload page again: {html}");
+        let message = format!("id=\"refused\">#{}: the version sent with this ticket is not a time", l.near_unassigned);
+        assert!(html.contains(&message), "{html}");
+    }
+    let ticket = t.get(&format!("/api/v1/tickets/{}", l.near_unassigned), &t.token_for(&d.admin).await).await.json();
+    assert_eq!(ticket["assignee"], Value::Null, "nothing assigned");
+}
+on_both_engines!(workload_garbage_version_is_the_page_with_a_message, garbage_version);
+
 async fn lands_on(t: &TestApp, email: &str) -> (String, String) {
     let r = t.post_form("/login", &Auth::None, &[("email", email), ("password", PASSWORD)]).await;
     assert!(r.status.is_redirection(), "{}", r.status);
