@@ -224,3 +224,43 @@ async fn parallel_writes_and_passes_end_consistent_run(db: TestDb) {
     assert_eq!(live.state.next_due().map(|d| d.0), Some(TargetKind::Resolution));
 }
 on_both_engines!(parallel_writes_and_passes_end_consistent, parallel_writes_and_passes_end_consistent_run);
+
+/// A tick's SLA share is bounded: when more tickets wait than fit in it
+/// (a policy edit marks every open ticket), the tick goes on to warnings
+/// and rules with the rest left, says so, and the next tick takes it up.
+async fn a_tick_leaves_a_long_recompute_to_the_next_run(db: TestDb) {
+    use frontline_domain::ticket::{Channel, Status, TicketType};
+    use frontline_store::bulk::BulkTicket;
+    let t = TestApp::new(db).await;
+    t.clock.set(utc("2026-03-02T08:00:00Z"));
+    berlin_policy(&t).await;
+    let d = Desk::new(&t).await;
+    let at = utc("2026-03-02T08:00:00Z");
+    let many: Vec<BulkTicket> = (0..frontline_app::scheduler::SLA_BATCH + 100)
+        .map(|i| BulkTicket {
+            subject: format!("Sync failed {i}"),
+            status: Status::Open,
+            priority: Priority::Normal,
+            ticket_type: TicketType::Question,
+            channel: Channel::Web,
+            requester_id: d.cust_member.id,
+            organization_id: d.cust_member.organization_id,
+            assignee_id: None,
+            team_id: None,
+            tier: 1,
+            escalation_level: 0,
+            tags: vec![],
+            created_at: at,
+            updated_at: at,
+            solved_at: None,
+        })
+        .collect();
+    t.store().bulk_insert_tickets(&many).await.expect("tickets");
+    let waiting = many.len() + 2;
+    let first = t.app.scheduler_tick_with(&Actor::System, std::time::Duration::ZERO).await.expect("tick");
+    assert_eq!((first.sla_recomputed, first.more), (frontline_app::scheduler::SLA_BATCH, true), "{first:?}");
+    let second = t.app.scheduler_tick(&Actor::System).await.expect("tick");
+    assert_eq!((second.sla_recomputed, second.more), (waiting - frontline_app::scheduler::SLA_BATCH, false), "{second:?}");
+    assert_eq!(t.store().sla_work(10).await.expect("work"), Vec::<i64>::new(), "nothing left");
+}
+on_both_engines!(a_tick_leaves_a_long_recompute_to_the_next, a_tick_leaves_a_long_recompute_to_the_next_run);
