@@ -8,7 +8,8 @@ use frontline_domain::DomainError;
 use frontline_domain::authz::{self, Actor, Permission};
 use frontline_domain::home::{self, Landing};
 use frontline_domain::ticket::Status;
-use frontline_domain::workload::{self, TierLoad, Worker};
+use frontline_domain::user::Availability;
+use frontline_domain::workload::{self, Holder, LoadSlice, TierLoad, Worker};
 use frontline_store::tickets::TicketFilter;
 use frontline_store::workload::{AtRiskQuery, AtRiskTicket};
 
@@ -25,6 +26,21 @@ pub struct Workload {
     pub tiers: Vec<TierLoad>,
     /// Open tickets nobody holds that are near breach or overdue.
     pub unassigned_at_risk: Vec<AtRiskTicket>,
+}
+
+/// How many tickets a list behind a workload count shows.
+pub const SLICE_LIMIT: i64 = 200;
+
+/// The tickets behind one workload count.
+#[derive(Debug, Clone)]
+pub struct WorkloadList {
+    pub as_of: DateTime<Utc>,
+    pub slice: LoadSlice,
+    /// The agent's name, for an agent's row.
+    pub holder_name: Option<String>,
+    pub tickets: Vec<AtRiskTicket>,
+    /// Who a ticket can be reassigned to (every ticket worker, by name).
+    pub staff: Vec<(i64, String, Availability)>,
 }
 
 impl App {
@@ -54,6 +70,28 @@ impl App {
         let unassigned_at_risk =
             self.store.at_risk_tickets(AtRiskQuery { unassigned_only: true, team_id: None, limit: AT_RISK_LIMIT }).await?;
         Ok(Workload { as_of: self.now(), tiers, unassigned_at_risk })
+    }
+
+    /// The open tickets behind one of the workload's counts (at most
+    /// `SLICE_LIMIT`), with who they can go to: for those who see the view.
+    pub async fn workload_tickets(&self, actor: &Actor, slice: LoadSlice) -> Result<WorkloadList> {
+        let (position_tier, _) = self.actor_tier_team(actor).await?;
+        if !authz::can_view_workload(actor, position_tier) {
+            return Err(DomainError::Forbidden("the workload view is for tier 2, managers and the Head of Support").into());
+        }
+        let holder_name = match slice.holder {
+            Holder::Agent(id) => Some(self.store.get_user(id).await?.ok_or(DomainError::NotFound("user"))?.name),
+            Holder::Nobody | Holder::Anyone => None,
+        };
+        let tickets = self.store.workload_tickets(&slice, SLICE_LIMIT).await?;
+        let staff = self
+            .store
+            .workload_workers(&authz::roles_with(Permission::WorkTickets))
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w.name, w.availability))
+            .collect();
+        Ok(WorkloadList { as_of: self.now(), slice, holder_name, tickets, staff })
     }
 
     /// Where the actor lands after signing in and at `/`.

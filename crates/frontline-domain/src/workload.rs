@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::DomainError;
 use crate::tier::Tier;
 use crate::user::Availability;
 
@@ -134,9 +135,81 @@ pub fn assemble(workers: Vec<Worker>, cells: &[LoadCell], help_to_users: &[(i64,
     out
 }
 
+/// Which of the workload's counts a list behind it shows (the `Counts`
+/// field of the same name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadState {
+    Open,
+    Pending,
+    NearBreach,
+    Overdue,
+}
+
+impl LoadState {
+    pub const ALL: [LoadState; 4] = [LoadState::Open, LoadState::Pending, LoadState::NearBreach, LoadState::Overdue];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadState::Open => "open",
+            LoadState::Pending => "pending",
+            LoadState::NearBreach => "near_breach",
+            LoadState::Overdue => "overdue",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            LoadState::Open => "Open",
+            LoadState::Pending => "Pending",
+            LoadState::NearBreach => "Near breach",
+            LoadState::Overdue => "Overdue",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
+            DomainError::invalid("state", format!("'{s}' is not a workload state; use open, pending, near_breach or overdue"))
+        })
+    }
+
+    /// The SLA states list the most urgent first; the others the oldest first.
+    pub fn by_urgency(self) -> bool {
+        matches!(self, LoadState::NearBreach | LoadState::Overdue)
+    }
+}
+
+/// Whose tickets a list behind a count shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// One agent's, at any tier (an agent's row).
+    Agent(i64),
+    /// Nobody's (a tier's "unassigned" row).
+    Nobody,
+    /// Anyone's or nobody's (a tier's total row).
+    Anyone,
+}
+
+/// The tickets behind one workload count: open tickets in `state`, held by
+/// `holder`, standing at `tier` (None: any tier).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadSlice {
+    pub state: LoadState,
+    pub tier: Option<Tier>,
+    pub holder: Holder,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn states_round_trip_and_name_the_field() {
+        for s in LoadState::ALL {
+            assert_eq!(LoadState::parse(s.as_str()).ok(), Some(s));
+        }
+        let e = LoadState::parse("late").expect_err("unknown");
+        assert!(matches!(e, DomainError::Invalid(ref f) if f.field == "state"), "{e:?}");
+    }
 
     fn at(minute: u32) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(&format!("2026-03-02T10:{minute:02}:00Z")).expect("time").with_timezone(&Utc)

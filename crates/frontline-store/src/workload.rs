@@ -9,7 +9,7 @@ use frontline_domain::help::HelpStatus;
 use frontline_domain::ticket::{Priority, Status};
 use frontline_domain::tier::{EscalationLevel, Tier};
 use frontline_domain::user::{Availability, Role};
-use frontline_domain::workload::{Counts, LoadCell, OldestTicket};
+use frontline_domain::workload::{Counts, Holder, LoadCell, LoadSlice, LoadState, OldestTicket};
 use sqlx::QueryBuilder;
 
 use crate::{Store, StoreError};
@@ -141,7 +141,55 @@ macro_rules! at_risk_sql {
     };
 }
 
+/// The open tickets behind one workload count (`LoadSlice`), with the same
+/// tests as the counts: `$2` a tier or NULL, `$3` an assignee or NULL, `$4`
+/// nobody's only; `$5`..`$8` which state (one is true); `$9`..`$12` the
+/// statuses of open and pending; `$13` the limit. The SLA states list the
+/// most urgent first, the others the oldest first.
+const SLICE_SQL: &str = concat!(
+    "SELECT t.id, t.subject, t.priority, t.tier, t.escalation_level, t.assignee_id, a.name AS assignee_name, \
+     t.created_at, t.updated_at, s.due_at, s.breached_at, CAST(CASE WHEN ",
+    overdue!(),
+    " THEN 1 ELSE 0 END AS BIGINT) AS late \
+     FROM tickets t LEFT JOIN ticket_sla s ON s.ticket_id = t.id LEFT JOIN users a ON a.id = t.assignee_id \
+     WHERE t.is_open = TRUE AND ($2 IS NULL OR t.tier = $2) AND ($3 IS NULL OR t.assignee_id = $3) \
+     AND ($4 = FALSE OR t.assignee_id IS NULL) \
+     AND (($5 AND t.status IN ($9, $10)) OR ($6 AND t.status IN ($11, $12)) OR ($7 AND ",
+    near_breach!(),
+    ") OR ($8 AND ",
+    overdue!(),
+    ")) ORDER BY CASE WHEN $7 OR $8 THEN COALESCE(s.breached_at, t.sla_due_at, s.due_at) ELSE t.created_at END, t.id LIMIT $13"
+);
+
 impl Store {
+    /// The open tickets behind one workload count, at most `limit` (1 to 200).
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn workload_tickets(&self, slice: &LoadSlice, limit: i64) -> Result<Vec<AtRiskTicket>, StoreError> {
+        let now = self.now();
+        let (agent, nobody) = match slice.holder {
+            Holder::Agent(id) => (Some(id), false),
+            Holder::Nobody => (None, true),
+            Holder::Anyone => (None, false),
+        };
+        let rows: Vec<AtRiskRow> = with_pool!(self, |p| sqlx::query_as(SLICE_SQL)
+            .bind(now)
+            .bind(slice.tier.map(Tier::get))
+            .bind(agent)
+            .bind(nobody)
+            .bind(slice.state == LoadState::Open)
+            .bind(slice.state == LoadState::Pending)
+            .bind(slice.state == LoadState::NearBreach)
+            .bind(slice.state == LoadState::Overdue)
+            .bind(Status::New.as_str())
+            .bind(Status::Open.as_str())
+            .bind(Status::Pending.as_str())
+            .bind(Status::OnHold.as_str())
+            .bind(limit.clamp(1, 200))
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(at_risk_of).collect()
+    }
+
     /// Open tickets per (tier, assignee), with each group's oldest ticket,
     /// in one pass over the open tickets.
     #[tracing::instrument(level = "debug", skip_all)]
@@ -246,23 +294,23 @@ impl Store {
         // several times, and the team filter is a bound value that may be NULL.
         let sql: &'static str = if q.unassigned_only { at_risk_sql!(" AND t.assignee_id IS NULL") } else { at_risk_sql!("") };
         let rows: Vec<AtRiskRow> = with_pool!(self, |p| sqlx::query_as(sql).bind(now).bind(q.team_id).bind(limit).fetch_all(p).await)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(AtRiskTicket {
-                    id: r.id,
-                    subject: r.subject,
-                    priority: Priority::parse(&r.priority).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    tier: Tier::new(r.tier)?,
-                    escalation_level: EscalationLevel::new(r.escalation_level)?,
-                    assignee_id: r.assignee_id,
-                    assignee_name: r.assignee_name,
-                    created_at: r.created_at,
-                    updated_at: r.updated_at,
-                    due_at: r.due_at,
-                    breached_at: r.breached_at,
-                    overdue: r.late == 1,
-                })
-            })
-            .collect()
+        rows.into_iter().map(at_risk_of).collect()
     }
+}
+
+fn at_risk_of(r: AtRiskRow) -> Result<AtRiskTicket, StoreError> {
+    Ok(AtRiskTicket {
+        id: r.id,
+        subject: r.subject,
+        priority: Priority::parse(&r.priority).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        tier: Tier::new(r.tier)?,
+        escalation_level: EscalationLevel::new(r.escalation_level)?,
+        assignee_id: r.assignee_id,
+        assignee_name: r.assignee_name,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        due_at: r.due_at,
+        breached_at: r.breached_at,
+        overdue: r.late == 1,
+    })
 }

@@ -77,6 +77,7 @@ fn pages(upload_limit: usize) -> Pages {
         .post("/help-requests/{id}/withdraw", help::withdraw)
         .get("/home", workload::home)
         .get("/workload", workload::page)
+        .get("/workload/tickets", workload::tickets)
         .post("/workload/tickets/{id}/take", workload::take)
         .post("/workload/tickets/{id}/assign", workload::reassign)
         .get("/search", tickets::search)

@@ -4,16 +4,16 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use frontline_app::tickets::{TicketPatch, TicketView};
-use frontline_app::workload::Workload;
+use frontline_app::workload::{Workload, WorkloadList};
 use frontline_domain::authz;
 use frontline_domain::tier::Tier;
 use frontline_domain::user::Availability;
-use frontline_domain::workload::{Counts, TierLoad};
+use frontline_domain::workload::{Counts, Holder, LoadSlice, LoadState, TierLoad};
 use frontline_store::User;
 use frontline_store::help::HelpRequest;
 use frontline_store::workload::AtRiskTicket;
@@ -121,6 +121,9 @@ pub struct AssignForm {
     /// not a time comes back as the page with its message.
     #[serde(default)]
     version: String,
+    /// The list behind a count the click came from, to come back to.
+    #[serde(default)]
+    back: String,
 }
 
 impl AssignForm {
@@ -153,9 +156,11 @@ async fn read_form(s: &AppState, user: User, id: i64, f: &AssignForm, checked: C
 /// through the ordinary assignment, checked against the version the page
 /// showed: a ticket changed meanwhile (taken by someone else) is refused
 /// and the page says so.
-async fn assign(s: &AppState, user: User, id: i64, assignee: i64, version: Option<DateTime<Utc>>) -> Response {
+async fn assign(s: &AppState, user: User, id: i64, assignee: i64, version: Option<DateTime<Utc>>, back: &str) -> Response {
     let patch = TicketPatch { assignee_id: Some(Some(assignee)), expected_version: version, ..TicketPatch::default() };
     match s.app.update_ticket(&user.actor(), id, &patch).await {
+        // Only back to one of the workload's own lists: never elsewhere.
+        Ok(_) if back.starts_with("/workload/tickets?") && !back.contains(['#', '\\']) => Redirect::to(back).into_response(),
         Ok(_) => Redirect::to(&format!("/workload?saved=assigned#risk-{id}")).into_response(),
         Err(e) => {
             let (status, _, message, _) = crate::error::classify(&e);
@@ -180,7 +185,7 @@ pub async fn take(
         Err(page) => return page,
     };
     let me = user.id;
-    assign(&s, user, id, me, version).await
+    assign(&s, user, id, me, version, &f.back).await
 }
 
 pub async fn reassign(
@@ -194,9 +199,100 @@ pub async fn reassign(
         Err(page) => return page,
     };
     match f.assignee_id.trim().parse::<i64>() {
-        Ok(to) => assign(&s, user, id, to, version).await,
+        Ok(to) => assign(&s, user, id, to, version, &f.back).await,
         Err(_) => render(&s, user, Some((id, "choose who takes it".into(), StatusCode::UNPROCESSABLE_ENTITY))).await,
     }
+}
+
+/// Which count a list behind the workload shows: `state` and either an
+/// agent, or a tier with `unassigned` for its row of tickets nobody holds.
+#[derive(Debug, Deserialize)]
+pub struct SliceParams {
+    #[serde(default)]
+    state: String,
+    agent: Option<i64>,
+    tier: Option<i64>,
+    #[serde(default)]
+    unassigned: bool,
+}
+
+impl SliceParams {
+    fn slice(&self) -> Result<LoadSlice, frontline_domain::DomainError> {
+        let state = LoadState::parse(&self.state)?;
+        let tier = self.tier.map(Tier::new).transpose().map_err(|e| frontline_domain::DomainError::invalid("tier", e.to_string()))?;
+        let holder = match (self.agent, self.unassigned) {
+            (Some(_), true) => return Err(frontline_domain::DomainError::invalid("agent", "an agent's tickets are not nobody's")),
+            (Some(id), false) => Holder::Agent(id),
+            (None, true) => Holder::Nobody,
+            (None, false) => Holder::Anyone,
+        };
+        Ok(LoadSlice { state, tier, holder })
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "workload_tickets.html")]
+pub struct WorkloadListPage {
+    chrome: Chrome,
+    l: WorkloadList,
+    /// This list's own address, where a take or reassign comes back to.
+    here: String,
+}
+
+impl WorkloadListPage {
+    fn due(&self, t: &AtRiskTicket) -> String {
+        due_text(self.l.as_of, t)
+    }
+    fn age(&self, t: &DateTime<Utc>) -> String {
+        age(self.l.as_of, *t)
+    }
+    fn step(&self, t: &AtRiskTicket) -> &'static str {
+        frontline_domain::escalation::EscalationStep::of(t.tier, t.escalation_level).label()
+    }
+    /// "Overdue: Dana's tickets", "Near breach: tier 2, unassigned".
+    fn title(&self) -> String {
+        let who = match (self.l.slice.holder, &self.l.holder_name) {
+            (Holder::Agent(_), Some(name)) => format!("{name}'s tickets"),
+            (Holder::Nobody, _) => format!("{}, unassigned", tier_label(&self.l.slice.tier)),
+            _ => format!("{}, all tickets", tier_label(&self.l.slice.tier)),
+        };
+        format!("{}: {who}", self.l.slice.state.label())
+    }
+    fn full(&self) -> bool {
+        self.l.tickets.len() as i64 >= frontline_app::workload::SLICE_LIMIT
+    }
+}
+
+/// The open tickets behind one of the workload's counts, each with Take
+/// and Reassign.
+pub async fn tickets(State(s): State<AppState>, PageUser(user): PageUser, Query(p): Query<SliceParams>) -> Response {
+    let chrome = match Chrome::load(&s, user, "workload").await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let slice = match p.slice() {
+        Ok(slice) => slice,
+        Err(e) => return error_response(e),
+    };
+    let l = match s.app.workload_tickets(&chrome.user.actor(), slice).await {
+        Ok(l) => l,
+        Err(e) => return error_response(e),
+    };
+    WorkloadListPage { here: slice_link(&slice), chrome, l }.into_response()
+}
+
+/// The address of the list behind a count.
+pub fn slice_link(slice: &LoadSlice) -> String {
+    let mut link = format!("/workload/tickets?state={}", slice.state.as_str());
+    if let Some(t) = slice.tier {
+        link.push_str(&format!("&tier={}", t.get()));
+    }
+    match slice.holder {
+        Holder::Agent(id) => link.push_str(&format!("&agent={id}")),
+        Holder::Nobody => link.push_str("&unassigned=true"),
+        Holder::Anyone => {}
+    }
+    link
 }
 
 #[derive(Template, WebTemplate)]

@@ -46,6 +46,23 @@ async fn head_of_support_reads_the_load_and_takes_a_ticket() {
     let head_row = cells(&b, &format!("agent-{}", l.d.head.id)).await;
     assert_eq!(head_row, ["1", "0", "1", "0", "0"], "the Head holds it now");
     b.screenshot("workload-03-taken").await;
+
+    // A count opens the tickets behind it: tier 1's overdue ones nobody holds.
+    let link = b.driver.find(By::Css("#tier-1-unassigned .c-overdue a")).await.expect("the count is a link");
+    link.click().await.expect("click");
+    b.wait_for_text("Overdue: Tier 1, unassigned").await;
+    let rows = b.driver.find_all(By::Css("#slice-table tbody tr")).await.expect("rows");
+    let mut ids = vec![];
+    for r in rows {
+        ids.push(r.attr("id").await.expect("id").unwrap_or_default());
+    }
+    assert_eq!(ids, [format!("row-{}", l.d.ticket_a), format!("row-{}", l.d.ticket_b)], "the two it counted, most overdue first");
+    b.screenshot("workload-04-overdue-list").await;
+    let take = b.driver.find(By::Id(format!("take-{}", l.d.ticket_a))).await.expect("take");
+    take.send_keys(Key::Enter).await.expect("enter");
+    b.wait_for_text("Overdue: Tier 1, unassigned").await;
+    assert!(b.driver.find(By::Id(format!("row-{}", l.d.ticket_a))).await.is_err(), "taken: back on the list without it");
+    assert!(b.driver.find(By::Id(format!("row-{}", l.d.ticket_b))).await.is_ok());
     b.quit().await;
     server.abort();
 }

@@ -233,6 +233,7 @@ async fn every_page_route(db: TestDb) {
             case("POST", "/help-requests/{id}/withdraw", format!("/help-requests/{help_w}/withdraw"), &[], agent(&["admin", "agent"])),
             case("GET", "/home", "/home".into(), &[], agent(STAFF)),
             case("GET", "/workload", "/workload".into(), &[], agent(crate::authz::WORKLOAD_VIEWERS)),
+            case("GET", "/workload/tickets", "/workload/tickets?state=open&tier=1".into(), &[], agent(crate::authz::WORKLOAD_VIEWERS)),
             // Without a version (the page always sends one) an assignment applies to the ticket as it is.
             case("POST", "/workload/tickets/{id}/take", format!("/workload/tickets/{fresh}/take"), &[], agent(WORKERS)),
             case(

@@ -198,10 +198,95 @@ fn row_counts(html: &str, row_id: &str) -> Vec<String> {
         .iter()
         .map(|c| {
             let cell = row.split(c).nth(1).unwrap_or_else(|| panic!("{c} in {row}"));
-            cell.split('>').nth(1).and_then(|s| s.split('<').next()).unwrap_or_default().to_string()
+            let inner = cell.split_once('>').map(|x| x.1).unwrap_or_default().split("</td>").next().unwrap_or_default();
+            // The text of the cell, a count's link or not.
+            let mut text = String::new();
+            let mut in_tag = false;
+            for ch in inner.chars() {
+                match ch {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    ch if !in_tag => text.push(ch),
+                    _ => {}
+                }
+            }
+            text
         })
         .collect()
 }
+
+/// Where the count in `column` (c-open, c-pending, c-near, c-overdue) of a
+/// row leads; None when it is no link.
+fn count_link(html: &str, row_id: &str, column: &str) -> Option<String> {
+    let row = html.split(&format!("id=\"{row_id}\"")).nth(1)?.split("</tr>").next()?;
+    let cell = row.split(column).nth(1)?.split("</td>").next()?;
+    let href = cell.split("href=\"").nth(1)?.split('"').next()?;
+    Some(href.replace("&amp;", "&").replace("&#38;", "&"))
+}
+
+/// The ticket ids a list behind a count shows, in order.
+fn listed(html: &str) -> Vec<i64> {
+    html.split("<tr id=\"row-").skip(1).map(|s| s.split('"').next().and_then(|n| n.parse().ok()).expect("row id")).collect()
+}
+
+/// Each count on the page opens the tickets it counts, with Take and
+/// Reassign there; a take comes back to the list.
+async fn counts_open_their_tickets(db: TestDb) {
+    let l = under_load(db).await;
+    let (t, d) = (&l.t, &l.d);
+    let senior = t.login(&l.senior.email).await;
+    let html = t.get("/workload", &senior).await.text();
+    let agent_row = format!("agent-{}", d.agent.id);
+    assert_eq!(count_link(&html, &agent_row, "c-near"), None, "no link on a zero");
+    let open = |link: Option<String>| {
+        let senior = senior.clone();
+        async move {
+            let link = link.expect("a link");
+            let r = t.get(&link, &senior).await;
+            assert_eq!(r.status, 200, "{link}: {}", r.text());
+            (link, r.text())
+        }
+    };
+    let (_, page) = open(count_link(&html, &agent_row, "c-overdue")).await;
+    assert_eq!(listed(&page), vec![l.overdue_mine], "{page}");
+    assert!(page.contains(&format!("Overdue: {}&#39;s tickets", d.agent.name)), "{page}");
+    let (_, page) = open(count_link(&html, &agent_row, "c-open")).await;
+    assert_eq!(listed(&page), vec![l.overdue_mine, l.answered], "oldest first");
+    let (_, page) = open(count_link(&html, &format!("agent-{}", l.senior.id), "c-pending")).await;
+    assert_eq!(listed(&page), vec![l.pending]);
+    let (_, page) = open(count_link(&html, "tier-1-total", "c-near")).await;
+    assert_eq!(listed(&page), vec![l.near_unassigned]);
+    let (back, page) = open(count_link(&html, "tier-1-unassigned", "c-overdue")).await;
+    assert_eq!(listed(&page), vec![d.ticket_a, d.ticket_b], "most overdue first: {back} {page}");
+    assert!(page.contains(&format!("id=\"take-{}\"", d.ticket_a)) && page.contains(&format!("id=\"assign-{}\"", d.ticket_b)));
+
+    // Taking one from the list comes back to it, without that ticket.
+    let version = page
+        .split(&format!("id=\"row-{}\"", d.ticket_a))
+        .nth(1)
+        .and_then(|s| s.split("name=\"version\" value=\"").nth(1))
+        .and_then(|s| s.split('"').next())
+        .expect("version")
+        .to_string();
+    let r = t
+        .post_form(&format!("/workload/tickets/{}/take", d.ticket_a), &senior, &[("version", version.as_str()), ("back", back.as_str())])
+        .await;
+    assert_eq!((r.status.as_u16(), r.location()), (303, back.clone()));
+    assert_eq!(listed(&t.get(&back, &senior).await.text()), vec![d.ticket_b]);
+    // Elsewhere than a workload list is not where a take leads.
+    let r = t.post_form(&format!("/workload/tickets/{}/take", d.ticket_b), &senior, &[("back", "https://evil.example/")]).await;
+    assert_eq!((r.status.as_u16(), r.location()), (303, format!("/workload?saved=assigned#risk-{}", d.ticket_b)));
+
+    // A state that is none of the counts, or an agent's tickets said to be nobody's: 422.
+    for bad in
+        ["/workload/tickets?state=late", "/workload/tickets?state=open&agent=1&unassigned=true", "/workload/tickets?state=open&tier=9"]
+    {
+        assert_eq!(t.get(bad, &senior).await.status, 422, "{bad}");
+    }
+    // Not for tier 1, as the view itself.
+    assert_eq!(t.get(&back, &t.login(&d.agent.email).await).await.status, 403);
+}
+on_both_engines!(workload_counts_open_their_tickets, counts_open_their_tickets);
 
 async fn who_sees_it_and_the_page(db: TestDb) {
     let l = under_load(db).await;
