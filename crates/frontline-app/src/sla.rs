@@ -101,7 +101,7 @@ impl App {
         }
         let limit = limit.max(1);
         let started = std::time::Instant::now();
-        let ids = self.store.sla_work(limit as i64).await?;
+        let frontline_store::sla_state::SlaWork { ids, more } = self.store.sla_work(limit as i64).await?;
         if ids.is_empty() {
             return Ok(SlaPassReport::default());
         }
@@ -144,6 +144,6 @@ impl App {
         // Where a batch's time goes (docs/BENCHMARKS.md, the scheduler).
         tracing::debug!(tickets = read, read_ms = %read_time.as_millis(), compute_ms = %(computed - read_time).as_millis(),
             save_ms = %(started.elapsed() - computed).as_millis(), "SLA pass batch");
-        Ok(SlaPassReport { recomputed: kept, changed_meanwhile: read - kept, more: ids.len() >= limit })
+        Ok(SlaPassReport { recomputed: kept, changed_meanwhile: read - kept, more })
     }
 }

@@ -57,6 +57,13 @@ pub struct SlaTicket {
     pub history: Vec<HistoryItem>,
 }
 
+/// The next tickets for the SLA pass, and whether more may be waiting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlaWork {
+    pub ids: Vec<i64>,
+    pub more: bool,
+}
+
 /// A ticket whose stored history the clock cannot read.
 #[derive(Debug)]
 pub struct BrokenTicket {
@@ -207,9 +214,10 @@ impl Store {
     /// to half of them those whose next check time has come (so warnings
     /// and breaches are not held up behind a backlog of writes), the rest
     /// those written since their last computation; each read on its own
-    /// partial index.
+    /// partial index. A ticket in both counts once, so the batch may come
+    /// out short while more wait: `more` says whether either read was full.
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn sla_work(&self, limit: i64) -> Result<Vec<i64>, StoreError> {
+    pub async fn sla_work(&self, limit: i64) -> Result<SlaWork, StoreError> {
         let now = self.now();
         let due_share = (limit / 2).max(1);
         let mut ids: Vec<i64> = with_pool!(self, |p| {
@@ -222,6 +230,7 @@ impl Store {
             .fetch_all(p)
             .await
         })?;
+        let mut more = ids.len() as i64 >= due_share;
         let left = limit - ids.len() as i64;
         if left > 0 {
             let dirty: Vec<i64> = with_pool!(self, |p| {
@@ -230,10 +239,11 @@ impl Store {
                     .fetch_all(p)
                     .await
             })?;
+            more |= dirty.len() as i64 >= left;
             let known: std::collections::HashSet<i64> = ids.iter().copied().collect();
             ids.extend(dirty.into_iter().filter(|id| !known.contains(id)));
         }
-        Ok(ids)
+        Ok(SlaWork { ids, more })
     }
 
     /// The tickets `ids` with their clock history, in three queries
