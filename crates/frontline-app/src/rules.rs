@@ -248,14 +248,10 @@ impl App {
     pub(crate) async fn send_sla_warnings(&self, limit: i64) -> Result<WarningsRun> {
         let mail = self.notifications(&[NotificationKind::SlaWarning]).await?.contains(&NotificationKind::SlaWarning);
         let candidates = self.store.warning_candidates(limit).await?;
-        let mut run = WarningsRun { sent: 0, more: candidates.len() as i64 >= limit };
-        for c in candidates {
-            let Some(target) = c.target() else { continue };
-            if self.store.record_sla_warning(c.ticket_id, target, c.due_at, mail).await? {
-                run.sent += 1;
-            }
-        }
-        Ok(run)
+        let more = candidates.len() as i64 >= limit;
+        let warnings: Vec<_> = candidates.iter().filter_map(|c| c.target().map(|target| (c.ticket_id, target, c.due_at))).collect();
+        let sent = self.store.record_sla_warnings(&warnings, mail).await?;
+        Ok(WarningsRun { sent, more })
     }
 }
 

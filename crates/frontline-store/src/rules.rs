@@ -97,6 +97,10 @@ fn breach_column(target: Option<TargetKind>) -> &'static str {
     }
 }
 
+/// Near-breach warnings recorded per transaction: one commit for many,
+/// while a chunk holds SQLite's writer only briefly.
+const WARNINGS_PER_TRANSACTION: usize = 200;
+
 /// A ticket in its warning window, not yet warned about this due time.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct WarningCandidate {
@@ -338,40 +342,52 @@ impl Store {
         })?)
     }
 
-    /// Record a near-breach warning once: the `sla_warning` event and, if
-    /// `mail`, its notification job, in one transaction. False when this
-    /// (ticket, target, due time) was warned about already.
+    /// Record near-breach warnings, each once: its `sla_warning` event and,
+    /// if `mail`, its notification job, in the transaction that records it.
+    /// A chunk of warnings shares a transaction (one commit, not one per
+    /// warning); a crash loses a chunk whole, and the next tick records it
+    /// again. Returns how many were new (a (ticket, target, due time)
+    /// warned about already is skipped).
     #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn record_sla_warning(
-        &self,
-        ticket_id: i64,
-        target: TargetKind,
-        due_at: DateTime<Utc>,
-        mail: bool,
-    ) -> Result<bool, StoreError> {
-        let fresh = with_tx!(self, |tx| {
-            let now = self.now();
-            let fresh = sqlx::query(
-                "INSERT INTO sla_warnings (ticket_id, target, due_at, warned_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            )
-            .bind(ticket_id)
-            .bind(target.as_str())
-            .bind(due_at)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if fresh {
-                insert_event!(tx, ticket_id, None::<i64>, EventField::SlaWarning, Some(target.as_str()), Some(due_at.to_rfc3339()), now);
-                if mail {
-                    let job = NotifyJob::new(frontline_domain::notification::NotificationKind::SlaWarning, ticket_id, None, now);
-                    enqueue_job!(tx, &job, now);
+    pub async fn record_sla_warnings(&self, warnings: &[(i64, TargetKind, DateTime<Utc>)], mail: bool) -> Result<usize, StoreError> {
+        let mut recorded = 0;
+        for chunk in warnings.chunks(WARNINGS_PER_TRANSACTION) {
+            recorded += with_tx!(self, |tx| {
+                let now = self.now();
+                let mut fresh_here = 0;
+                for (ticket_id, target, due_at) in chunk {
+                    let fresh = sqlx::query(
+                        "INSERT INTO sla_warnings (ticket_id, target, due_at, warned_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(ticket_id)
+                    .bind(target.as_str())
+                    .bind(due_at)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if fresh {
+                        insert_event!(
+                            tx,
+                            *ticket_id,
+                            None::<i64>,
+                            EventField::SlaWarning,
+                            Some(target.as_str()),
+                            Some(due_at.to_rfc3339()),
+                            now
+                        );
+                        if mail {
+                            let job = NotifyJob::new(frontline_domain::notification::NotificationKind::SlaWarning, *ticket_id, None, now);
+                            enqueue_job!(tx, &job, now);
+                        }
+                        fresh_here += 1;
+                    }
                 }
-            }
-            fresh
-        });
-        Ok(fresh)
+                fresh_here
+            });
+        }
+        Ok(recorded)
     }
 
     /// A rule that changes no ticket field (notify) fires once: the firing,
