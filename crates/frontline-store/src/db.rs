@@ -50,8 +50,9 @@ pub(crate) enum Db {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
-    /// SQLite only: ticket creations go through the group-commit writer.
-    pub(crate) ticket_writer: Option<Arc<crate::writer::TicketQueue>>,
+    /// Ticket creations go through the group-commit lanes (`writer.rs`) on
+    /// both engines.
+    pub(crate) ticket_writer: Arc<crate::writer::TicketQueue>,
     /// Where every timestamp the store writes comes from.
     pub(crate) clock: Arc<dyn Clock>,
     /// Told after a commit that queued jobs, so this process's job runner
@@ -204,12 +205,12 @@ impl Store {
             let pool =
                 PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
             let jobs_queued = Arc::new(tokio::sync::Notify::new());
-            let ticket_writer = Some(crate::writer::start_postgres(pool.clone(), jobs_queued.clone()));
+            let ticket_writer = crate::writer::start_postgres(pool.clone(), jobs_queued.clone());
             Ok(Store { db: Db::Postgres(pool), ticket_writer, clock: Arc::new(SystemClock), jobs_queued })
         } else {
             let (readers, writer) = crate::sqlite::open(url, max_connections).await?;
             let jobs_queued = Arc::new(tokio::sync::Notify::new());
-            let ticket_writer = Some(crate::writer::start_sqlite(writer.clone(), jobs_queued.clone()));
+            let ticket_writer = crate::writer::start_sqlite(writer.clone(), jobs_queued.clone());
             Ok(Store { db: Db::Sqlite(readers, writer), ticket_writer, clock: Arc::new(SystemClock), jobs_queued })
         }
     }

@@ -417,14 +417,7 @@ impl Store {
         let mut t = t.clone();
         // Created now unless the caller says when (seeded history).
         t.created_at.get_or_insert_with(|| self.now());
-        match &self.ticket_writer {
-            Some(writer) => crate::writer::submit(writer, t).await,
-            None => Ok(with_tx!(self, |tx| {
-                let id = insert_ticket!(tx, &t, true);
-                enqueue_auto_assign!(tx, &[&t], &[id]);
-                id
-            })),
-        }
+        crate::writer::submit(&self.ticket_writer, t).await
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
